@@ -1,0 +1,168 @@
+//! C2SP tlog-checkpoint v1.0.0 (<https://c2sp.org/tlog-checkpoint>): the note text that
+//! commits to a tree head.
+
+use crate::error::{Error, Result};
+use crate::hash::Hash;
+use crate::note::{Note, NoteSigner, NoteVerifier};
+use crate::tree::Tree;
+
+/// The body of a checkpoint: origin, tree size, root hash and optional extension lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The log's identity, also the name of the key that signs it.
+    pub origin: String,
+    /// Number of leaves.
+    pub size: u64,
+    /// Root hash of those leaves.
+    pub root: Hash,
+    /// Opaque extension lines (each non-empty); `prov` writes none.
+    pub extensions: Vec<String>,
+}
+
+impl Checkpoint {
+    /// The tree head this checkpoint commits to.
+    pub fn tree(&self) -> Tree {
+        Tree {
+            size: self.size,
+            root: self.root,
+        }
+    }
+
+    /// The note text: origin, decimal size, base64 root, extensions, each ending in `\n`.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            self.root.to_base64()
+        );
+        for ext in &self.extensions {
+            out.push_str(ext);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Parses a checkpoint note text (no signatures).
+    ///
+    /// # Errors
+    /// [`Error::MalformedCheckpoint`] naming the line that is wrong.
+    pub fn from_text(text: &str) -> Result<Checkpoint> {
+        let body = text
+            .strip_suffix('\n')
+            .ok_or(Error::MalformedCheckpoint("text does not end in a newline"))?;
+        let mut lines = body.split('\n');
+        let origin = lines.next().unwrap_or_default();
+        let size = lines
+            .next()
+            .ok_or(Error::MalformedCheckpoint("missing tree size line"))?;
+        let root = lines
+            .next()
+            .ok_or(Error::MalformedCheckpoint("missing root hash line"))?;
+        if origin.is_empty() {
+            return Err(Error::MalformedCheckpoint("empty origin line"));
+        }
+        let size = parse_decimal(size).ok_or(Error::MalformedCheckpoint(
+            "tree size is not a canonical decimal",
+        ))?;
+        let root = Hash::from_base64(
+            root,
+            Error::MalformedCheckpoint("root hash is not base64 of 32 bytes"),
+        )?;
+        let extensions: Vec<String> = lines.map(str::to_owned).collect();
+        if extensions.iter().any(String::is_empty) {
+            return Err(Error::MalformedCheckpoint("empty extension line"));
+        }
+        Ok(Checkpoint {
+            origin: origin.to_owned(),
+            size,
+            root,
+            extensions,
+        })
+    }
+
+    /// Signs this checkpoint; the signer's name should be the origin.
+    ///
+    /// # Errors
+    /// [`Error::MalformedNote`] when the origin or extensions make an invalid note text.
+    pub fn sign(&self, signer: &NoteSigner) -> Result<Note> {
+        signer.sign(&self.to_text())
+    }
+
+    /// Verifies a signed checkpoint against the log's key and parses it. The origin must be
+    /// the verifier's key name.
+    ///
+    /// # Errors
+    /// Note errors ([`Error::MalformedNote`], [`Error::BadSignature`],
+    /// [`Error::NoTrustedSignature`]), then [`Error::MalformedCheckpoint`] or
+    /// [`Error::WrongOrigin`].
+    pub fn open(note: &[u8], verifier: &NoteVerifier) -> Result<Checkpoint> {
+        let note = Note::open(note, std::slice::from_ref(verifier))?;
+        let checkpoint = Checkpoint::from_text(&note.text)?;
+        if checkpoint.origin != verifier.name {
+            return Err(Error::WrongOrigin {
+                got: checkpoint.origin,
+                want: verifier.name.clone(),
+            });
+        }
+        Ok(checkpoint)
+    }
+}
+
+/// An ASCII decimal with no leading zeroes (except `0` itself) that fits in 64 bits.
+pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
+        return None;
+    }
+    s.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_is_canonical() {
+        assert_eq!(parse_decimal("0"), Some(0));
+        assert_eq!(parse_decimal("20852163"), Some(20852163));
+        for bad in [
+            "",
+            "01",
+            "+1",
+            "-1",
+            " 1",
+            "1 ",
+            "18446744073709551616",
+            "1e3",
+        ] {
+            assert_eq!(parse_decimal(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn spec_example_text_parses_and_round_trips() {
+        let text =
+            "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+        let cp = Checkpoint::from_text(text).unwrap();
+        assert_eq!(cp.origin, "example.com/behind-the-sofa");
+        assert_eq!(cp.size, 20852163);
+        assert_eq!(cp.to_text(), text);
+    }
+
+    #[test]
+    fn malformed_texts_are_rejected() {
+        let root = "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=";
+        for bad in [
+            String::new(),
+            "o\n1\n".to_owned(),
+            format!("\n1\n{root}\n"),
+            format!("o\n01\n{root}\n"),
+            format!("o\n1\n{root}"),
+            format!("o\n1\n{root}\n\n"),
+            "o\n1\nAAAA\n".to_owned(),
+        ] {
+            assert!(Checkpoint::from_text(&bad).is_err(), "{bad:?}");
+        }
+    }
+}

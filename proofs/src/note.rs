@@ -1,0 +1,311 @@
+//! C2SP signed-note v1.0.0 (<https://c2sp.org/signed-note>): note text, signature lines,
+//! key IDs and verifier key strings, with Ed25519 (signature type `0x01`) only.
+
+use crate::error::{Error, Result};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+/// The most signature lines a note may carry here; the spec requires accepting at least 16.
+pub const MAX_NOTE_SIGNATURES: usize = 100;
+/// The largest note accepted, in bytes.
+const MAX_NOTE_BYTES: usize = 1 << 20;
+/// Signature type byte for Ed25519 (signed-note, "Signature types").
+const ED25519: u8 = 0x01;
+/// The prefix of every signature line: em dash, space.
+const SIG_PREFIX: &str = "\u{2014} ";
+
+/// `SHA-256(name || 0x0A || 0x01 || public key)[:4]` as a big-endian integer.
+pub fn key_id(name: &str, public_key: &VerifyingKey) -> u32 {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update([b'\n', ED25519]);
+    h.update(public_key.as_bytes());
+    let d = h.finalize();
+    u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+}
+
+/// The verifier key string `<name>+<hex key ID>+<base64(0x01 || public key)>`.
+pub fn verifier_key_string(name: &str, public_key: &VerifyingKey) -> String {
+    let mut material = vec![ED25519];
+    material.extend_from_slice(public_key.as_bytes());
+    format!(
+        "{name}+{:08x}+{}",
+        key_id(name, public_key),
+        STANDARD.encode(material)
+    )
+}
+
+fn check_key_name(name: &str) -> bool {
+    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+')
+}
+
+/// One signature line of a note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoteSignature {
+    /// The key name.
+    pub name: String,
+    /// The 32-bit key ID (the first four signature bytes).
+    pub key_id: u32,
+    /// The signature bytes after the key ID.
+    pub signature: Vec<u8>,
+}
+
+impl NoteSignature {
+    /// The signature line, without its newline.
+    pub fn to_line(&self) -> String {
+        let mut raw = self.key_id.to_be_bytes().to_vec();
+        raw.extend_from_slice(&self.signature);
+        format!("{SIG_PREFIX}{} {}", self.name, STANDARD.encode(raw))
+    }
+}
+
+/// A parsed signed note: its text (ending in a newline) and its signature lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    /// The signed text, including its final newline.
+    pub text: String,
+    /// The signatures, in the order they appear.
+    pub signatures: Vec<NoteSignature>,
+}
+
+impl Note {
+    /// Parses a signed note without verifying anything.
+    ///
+    /// # Errors
+    /// [`Error::MalformedNote`] for anything outside the format: control characters, a
+    /// missing blank line, a malformed signature line, too many signatures or bytes.
+    pub fn parse(note: &[u8]) -> Result<Note> {
+        if note.len() > MAX_NOTE_BYTES {
+            return Err(Error::MalformedNote("note is larger than 1 MiB"));
+        }
+        let note = std::str::from_utf8(note).map_err(|_| Error::MalformedNote("not UTF-8"))?;
+        if note.chars().any(|c| c.is_ascii_control() && c != '\n') {
+            return Err(Error::MalformedNote("contains control characters"));
+        }
+        let split = note
+            .rfind("\n\n")
+            .ok_or(Error::MalformedNote("no blank line before the signatures"))?;
+        let (text, sigs) = (&note[..=split], &note[split + 2..]);
+        if sigs.is_empty() || !sigs.ends_with('\n') {
+            return Err(Error::MalformedNote(
+                "signature block is empty or lacks its final newline",
+            ));
+        }
+        let mut signatures = Vec::new();
+        for line in sigs[..sigs.len() - 1].split('\n') {
+            if signatures.len() == MAX_NOTE_SIGNATURES {
+                return Err(Error::MalformedNote("more than 100 signatures"));
+            }
+            signatures.push(parse_signature_line(line)?);
+        }
+        Ok(Note {
+            text: text.to_owned(),
+            signatures,
+        })
+    }
+
+    /// Parses a note and verifies it against trusted keys, as signed-note requires:
+    /// signatures by unknown keys are ignored, a failing signature by a known key rejects
+    /// the note, and at least one known key must have signed.
+    ///
+    /// # Errors
+    /// A parse error, [`Error::BadSignature`] or [`Error::NoTrustedSignature`].
+    pub fn open(note: &[u8], verifiers: &[NoteVerifier]) -> Result<Note> {
+        let parsed = Note::parse(note)?;
+        let mut verified = 0;
+        for sig in &parsed.signatures {
+            for v in verifiers {
+                if v.name == sig.name && v.key_id == sig.key_id {
+                    v.verify(parsed.text.as_bytes(), sig)?;
+                    verified += 1;
+                }
+            }
+        }
+        if verified == 0 {
+            let list = |it: &mut dyn Iterator<Item = (String, u32)>| {
+                it.map(|(n, id)| format!("{n}+{id:08x}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(Error::NoTrustedSignature {
+                found: list(&mut parsed.signatures.iter().map(|s| (s.name.clone(), s.key_id))),
+                trusted: list(&mut verifiers.iter().map(|v| (v.name.clone(), v.key_id))),
+            });
+        }
+        Ok(parsed)
+    }
+
+    /// The full note: text, blank line, one line per signature.
+    pub fn to_text(&self) -> String {
+        let mut out = self.text.clone();
+        out.push('\n');
+        for sig in &self.signatures {
+            out.push_str(&sig.to_line());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn parse_signature_line(line: &str) -> Result<NoteSignature> {
+    let rest = line.strip_prefix(SIG_PREFIX).ok_or(Error::MalformedNote(
+        "signature line does not start with an em dash",
+    ))?;
+    let (name, b64) = rest
+        .split_once(' ')
+        .ok_or(Error::MalformedNote("signature line has no signature"))?;
+    if !check_key_name(name) {
+        return Err(Error::MalformedNote("bad key name in a signature line"));
+    }
+    let raw = STANDARD
+        .decode(b64)
+        .map_err(|_| Error::MalformedNote("signature is not base64"))?;
+    if raw.len() < 5 {
+        return Err(Error::MalformedNote("signature is too short"));
+    }
+    Ok(NoteSignature {
+        name: name.to_owned(),
+        key_id: u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]),
+        signature: raw[4..].to_vec(),
+    })
+}
+
+/// A trusted Ed25519 public key with its name and key ID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoteVerifier {
+    /// The key name (for a checkpoint, the log's origin).
+    pub name: String,
+    /// The key ID signatures carry.
+    pub key_id: u32,
+    /// The public key.
+    pub key: VerifyingKey,
+}
+
+impl NoteVerifier {
+    /// A verifier for `key` under `name`, with the recommended key ID.
+    ///
+    /// # Errors
+    /// [`Error::MalformedKey`] when the name is empty or has spaces or `+`.
+    pub fn new(name: &str, key: VerifyingKey) -> Result<Self> {
+        if !check_key_name(name) {
+            return Err(Error::MalformedKey(
+                "key name is empty or has spaces or '+'",
+            ));
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            key_id: key_id(name, &key),
+            key,
+        })
+    }
+
+    /// Parses a verifier key string `<name>+<hex key ID>+<base64(0x01 || key)>`.
+    ///
+    /// # Errors
+    /// [`Error::MalformedKey`] naming the part that is wrong.
+    pub fn parse(vkey: &str) -> Result<Self> {
+        let vkey = vkey.trim_end_matches(['\n', '\r']);
+        let mut parts = vkey.splitn(3, '+');
+        let (Some(name), Some(id), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(Error::MalformedKey("expected <name>+<key id>+<key>"));
+        };
+        if !check_key_name(name) {
+            return Err(Error::MalformedKey("key name is empty or has spaces"));
+        }
+        if id.len() != 8 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::MalformedKey("key ID is not 8 hex digits"));
+        }
+        let key_id = u32::from_str_radix(id, 16)
+            .map_err(|_| Error::MalformedKey("key ID is not 8 hex digits"))?;
+        let raw = STANDARD
+            .decode(b64)
+            .map_err(|_| Error::MalformedKey("key is not base64"))?;
+        let Some((&ED25519, public)) = raw.split_first() else {
+            return Err(Error::MalformedKey("key type is not Ed25519 (0x01)"));
+        };
+        let public: [u8; 32] = public
+            .try_into()
+            .map_err(|_| Error::MalformedKey("Ed25519 key is not 32 bytes"))?;
+        let key = VerifyingKey::from_bytes(&public)
+            .map_err(|_| Error::MalformedKey("not a valid Ed25519 public key"))?;
+        Ok(Self {
+            name: name.to_owned(),
+            key_id,
+            key,
+        })
+    }
+
+    /// The verifier key string.
+    pub fn to_vkey(&self) -> String {
+        let mut material = vec![ED25519];
+        material.extend_from_slice(self.key.as_bytes());
+        format!(
+            "{}+{:08x}+{}",
+            self.name,
+            self.key_id,
+            STANDARD.encode(material)
+        )
+    }
+
+    /// Verifies one signature over `text` with `verify_strict` (which, unlike `verify`,
+    /// rejects signatures that weak keys make forgeable).
+    fn verify(&self, text: &[u8], sig: &NoteSignature) -> Result<()> {
+        let bad = || Error::BadSignature {
+            name: self.name.clone(),
+            key_id: self.key_id,
+        };
+        let signature = Signature::from_slice(&sig.signature).map_err(|_| bad())?;
+        self.key.verify_strict(text, &signature).map_err(|_| bad())
+    }
+}
+
+/// A named Ed25519 signing key that signs notes. It has no `Debug`, so it cannot be logged.
+pub struct NoteSigner {
+    name: String,
+    key: SigningKey,
+    verifier: NoteVerifier,
+}
+
+impl NoteSigner {
+    /// A signer for `key` under `name`.
+    ///
+    /// # Errors
+    /// [`Error::MalformedKey`] when the name is empty or has spaces or `+`.
+    pub fn new(name: &str, key: SigningKey) -> Result<Self> {
+        let verifier = NoteVerifier::new(name, key.verifying_key())?;
+        Ok(Self {
+            name: name.to_owned(),
+            key,
+            verifier,
+        })
+    }
+
+    /// The matching verifier.
+    pub fn verifier(&self) -> &NoteVerifier {
+        &self.verifier
+    }
+
+    /// Signs `text` (which must end in a newline and have no blank last line or control
+    /// characters) and returns the whole note.
+    ///
+    /// # Errors
+    /// [`Error::MalformedNote`] when the text is not a valid note text.
+    pub fn sign(&self, text: &str) -> Result<Note> {
+        if !text.ends_with('\n') || text.chars().any(|c| c.is_ascii_control() && c != '\n') {
+            return Err(Error::MalformedNote(
+                "text must end in a newline and have no control characters",
+            ));
+        }
+        let sig = self.key.sign(text.as_bytes());
+        Ok(Note {
+            text: text.to_owned(),
+            signatures: vec![NoteSignature {
+                name: self.name.clone(),
+                key_id: self.verifier.key_id,
+                signature: sig.to_bytes().to_vec(),
+            }],
+        })
+    }
+}

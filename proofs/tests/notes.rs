@@ -1,0 +1,282 @@
+//! Signed notes, checkpoints and tlog-proofs: the C2SP spec examples, golden bytes for
+//! `docs/FORMAT.md`, and rejection of every malformed or forged form.
+
+mod common;
+
+use common::*;
+use ed25519_dalek::SigningKey;
+use prov_proofs::{
+    Checkpoint, ConsistencyBundle, ConsistencyProof, Error, InclusionProof, Note, NoteSigner,
+    NoteVerifier, TlogProof, root_at, verifier_key_string,
+};
+
+const SPEC_VKEY: &str = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
+const SPEC_NOTE: &str = "This is an example message.\n\n\u{2014} example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n";
+
+/// The RFC 8032 section 7.1 TEST 1 secret key: fixed, public, never a real ledger's key.
+pub fn golden_signer() -> NoteSigner {
+    let seed =
+        hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60").unwrap();
+    NoteSigner::new(
+        "example.com/prov",
+        SigningKey::from_bytes(&seed.try_into().unwrap()),
+    )
+    .unwrap()
+}
+
+#[test]
+fn spec_example_note_verifies_and_a_changed_byte_does_not() {
+    let v = NoteVerifier::parse(SPEC_VKEY).unwrap();
+    assert_eq!(v.to_vkey(), SPEC_VKEY);
+    let note = Note::open(SPEC_NOTE.as_bytes(), std::slice::from_ref(&v)).unwrap();
+    assert_eq!(note.text, "This is an example message.\n");
+    assert_eq!(note.to_text(), SPEC_NOTE);
+    // Every single-byte change of the text or signature is rejected.
+    let bytes = SPEC_NOTE.as_bytes();
+    for i in 0..bytes.len() {
+        let mut bad = bytes.to_vec();
+        bad[i] ^= 0x01;
+        assert!(
+            Note::open(&bad, std::slice::from_ref(&v)).is_err(),
+            "byte {i} changed still verifies"
+        );
+    }
+}
+
+#[test]
+fn unknown_signers_are_ignored_and_known_bad_ones_reject() {
+    let signer = golden_signer();
+    let other = NoteSigner::new("example.com/other", SigningKey::from_bytes(&[7; 32])).unwrap();
+    let mut note = signer.sign("hello\n").unwrap();
+    let extra = other.sign("hello\n").unwrap();
+    note.signatures.insert(0, extra.signatures[0].clone());
+    let text = note.to_text();
+    // The other key is unknown to this verifier: ignored.
+    Note::open(text.as_bytes(), &[signer.verifier().clone()]).unwrap();
+    // Only the other key trusted: fine too.
+    Note::open(text.as_bytes(), &[other.verifier().clone()]).unwrap();
+    // A third key is trusted and signed nothing: rejected, naming what was found.
+    let third = NoteSigner::new("example.com/third", SigningKey::from_bytes(&[9; 32])).unwrap();
+    let err = Note::open(text.as_bytes(), &[third.verifier().clone()]).unwrap_err();
+    assert!(matches!(err, Error::NoTrustedSignature { .. }), "{err}");
+    assert!(err.to_string().contains("example.com/prov+"), "{err}");
+    // A known key's failing signature rejects the note even when another verifies.
+    let mut forged = note.clone();
+    forged.signatures[0].signature[0] ^= 1;
+    let err = Note::open(
+        forged.to_text().as_bytes(),
+        &[signer.verifier().clone(), other.verifier().clone()],
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::BadSignature { .. }), "{err}");
+    // Same name, different key ID: an unknown key, ignored.
+    let mut renamed = extra.signatures[0].clone();
+    renamed.name = "example.com/prov".into();
+    let mut mixed = signer.sign("hello\n").unwrap();
+    mixed.signatures.push(renamed);
+    Note::open(mixed.to_text().as_bytes(), &[signer.verifier().clone()]).unwrap();
+}
+
+#[test]
+fn sixteen_signatures_are_accepted() {
+    let signers: Vec<NoteSigner> = (0..16u8)
+        .map(|i| {
+            NoteSigner::new(
+                &format!("w{i}.example"),
+                SigningKey::from_bytes(&[i + 1; 32]),
+            )
+            .unwrap()
+        })
+        .collect();
+    let mut note = signers[0].sign("cosigned\n").unwrap();
+    for s in &signers[1..] {
+        note.signatures
+            .extend(s.sign("cosigned\n").unwrap().signatures);
+    }
+    let all: Vec<NoteVerifier> = signers.iter().map(|s| s.verifier().clone()).collect();
+    let opened = Note::open(note.to_text().as_bytes(), &all).unwrap();
+    assert_eq!(opened.signatures.len(), 16);
+}
+
+#[test]
+fn malformed_notes_are_rejected() {
+    let v = golden_signer().verifier().clone();
+    let good = golden_signer().sign("a\nb\n").unwrap().to_text();
+    let sig_line = good.lines().last().unwrap().to_owned();
+    let cases = [
+        ("no blank line", format!("a\n{sig_line}\n")),
+        ("no signatures", "a\n\n".to_owned()),
+        ("missing final newline", good.trim_end().to_owned()),
+        ("control character", good.replace("a\n", "a\u{7}\n")),
+        ("carriage return", good.replace("a\n", "a\r\n")),
+        ("not an em dash", good.replace('\u{2014}', "-")),
+        (
+            "no space in signature line",
+            good.replace("example.com/prov ", "example.com/prov"),
+        ),
+        (
+            "bad base64",
+            good.replace(&sig_line[sig_line.len() - 4..], "!!!!"),
+        ),
+        ("extra line after signatures", format!("{good}\n")),
+    ];
+    for (what, text) in cases {
+        assert!(
+            Note::open(text.as_bytes(), std::slice::from_ref(&v)).is_err(),
+            "{what} accepted"
+        );
+    }
+    assert!(
+        Note::parse(&[0xff, b'\n', b'\n']).is_err(),
+        "invalid UTF-8 accepted"
+    );
+    for bad_key in [
+        "",
+        "name+530d903a",
+        "name+530d90+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
+        "name+530d903a+AgkyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
+        "name+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U",
+        "na me+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
+    ] {
+        assert!(
+            NoteVerifier::parse(bad_key).is_err(),
+            "{bad_key:?} accepted"
+        );
+    }
+}
+
+/// The worked examples of `docs/FORMAT.md`, pinned byte for byte: the checkpoint of the
+/// RFC 6962 reference tree and a tlog-proof of leaf 3, signed with the RFC 8032 TEST 1 key.
+#[test]
+fn format_md_worked_examples_are_exact() {
+    let signer = golden_signer();
+    let vkey = verifier_key_string("example.com/prov", &signer.verifier().key);
+    let store = NaiveStore(reference_leaf_hashes());
+    let cp = Checkpoint {
+        origin: "example.com/prov".into(),
+        size: 8,
+        root: root_at(&store, 8).unwrap(),
+        extensions: vec![],
+    };
+    let note = cp.sign(&signer).unwrap().to_text();
+    let proof = TlogProof {
+        extra: Some(hex::decode(REFERENCE_LEAVES[3]).unwrap()),
+        index: 3,
+        proof: InclusionProof::generate(&store, 3, 8).unwrap(),
+        checkpoint: note.clone(),
+    };
+    let proof_text = proof.to_text();
+    let consistency = ConsistencyBundle {
+        old_size: 6,
+        proof: ConsistencyProof::generate(&store, 6, 8).unwrap(),
+        checkpoint: note.clone(),
+    }
+    .to_text();
+
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/FORMAT.md")).unwrap();
+    let missing: Vec<String> = [
+        ("verifier key", vkey.as_str()),
+        ("checkpoint", note.as_str()),
+        ("tlog-proof", proof_text.as_str()),
+        ("consistency text", consistency.as_str()),
+    ]
+    .iter()
+    .filter(|(_, want)| !doc.contains(want))
+    .map(|(what, want)| format!("--- {what}:\n{want}"))
+    .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/FORMAT.md lacks these exact examples:\n{}",
+        missing.join("\n")
+    );
+
+    // And they verify as an auditor would.
+    let v = NoteVerifier::parse(&vkey).unwrap();
+    let parsed = TlogProof::parse(proof_text.as_bytes()).unwrap();
+    assert_eq!(parsed, proof);
+    let extra = parsed.extra.clone().unwrap();
+    assert_eq!(parsed.verify(&v, &extra).unwrap(), cp);
+    assert!(parsed.verify(&v, b"another leaf").is_err());
+    let old = Checkpoint {
+        size: 6,
+        root: root_at(&store, 6).unwrap(),
+        ..cp.clone()
+    };
+    let bundle = ConsistencyBundle::parse(consistency.as_bytes()).unwrap();
+    assert_eq!(bundle.verify(&old, &v).unwrap(), cp);
+}
+
+#[test]
+fn checkpoint_open_checks_origin_signature_and_body() {
+    let signer = golden_signer();
+    let v = signer.verifier().clone();
+    let cp = Checkpoint {
+        origin: "example.com/prov".into(),
+        size: 0,
+        root: prov_proofs::empty_root(),
+        extensions: vec![],
+    };
+    let note = cp.sign(&signer).unwrap().to_text();
+    assert_eq!(Checkpoint::open(note.as_bytes(), &v).unwrap(), cp);
+    // Signed under the right key name but another origin.
+    let foreign = Checkpoint {
+        origin: "example.com/elsewhere".into(),
+        ..cp.clone()
+    };
+    let note = foreign.sign(&signer).unwrap().to_text();
+    assert!(matches!(
+        Checkpoint::open(note.as_bytes(), &v),
+        Err(Error::WrongOrigin { .. })
+    ));
+    // A signed body that is not a checkpoint.
+    let note = signer
+        .sign("example.com/prov\n007\nroot\n")
+        .unwrap()
+        .to_text();
+    assert!(matches!(
+        Checkpoint::open(note.as_bytes(), &v),
+        Err(Error::MalformedCheckpoint(_))
+    ));
+}
+
+#[test]
+fn malformed_tlog_proofs_are_rejected() {
+    let signer = golden_signer();
+    let store = NaiveStore(reference_leaf_hashes());
+    let cp = Checkpoint {
+        origin: "example.com/prov".into(),
+        size: 8,
+        root: root_at(&store, 8).unwrap(),
+        extensions: vec![],
+    };
+    let good = TlogProof {
+        extra: Some(b"leaf".to_vec()),
+        index: 3,
+        proof: InclusionProof::generate(&store, 3, 8).unwrap(),
+        checkpoint: cp.sign(&signer).unwrap().to_text(),
+    }
+    .to_text();
+    let cases = [
+        good.replace("c2sp.org/tlog-proof@v1", "c2sp.org/tlog-proof@v2"),
+        good.replace("index 3", "index 03"),
+        good.replace("index 3", "index 99999999999999999999"),
+        good.replace("index 3", "idx 3"),
+        good.replace("extra bGVhZg==", "extra "),
+        good.replace("extra bGVhZg==", "extra ***"),
+        good.replacen("\n\n", "\n", 1),
+        good[..good.find("\n\n").unwrap() + 2].to_owned(),
+        good.replacen('=', "", 1),
+        String::new(),
+    ];
+    for bad in cases {
+        assert!(
+            TlogProof::parse(bad.as_bytes()).is_err(),
+            "accepted:\n{bad}"
+        );
+    }
+    // Parsed fine but forged: the index moved.
+    let mut p = TlogProof::parse(good.as_bytes()).unwrap();
+    p.index = 2;
+    assert!(p.verify(signer.verifier(), b"leaf").is_err());
+}

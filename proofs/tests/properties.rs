@@ -1,0 +1,101 @@
+//! Property tests: prove-then-verify round trips over stored nodes, and every corruption
+//! of a proof is rejected.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use prov_proofs::{ConsistencyProof, Frontier, Hash, InclusionProof, Tree, root_at};
+
+fn flip(h: &Hash, bit: usize) -> Hash {
+    let mut b = h.0;
+    b[bit / 8] ^= 1 << (bit % 8);
+    Hash(b)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn inclusion_round_trip_and_corruptions(size in 1u64..3000, seed in any::<u64>(), bit in 0usize..256) {
+        let index = seed % size;
+        let leaves = numbered_leaf_hashes(size);
+        let store = MemoryStore::with_leaves(&leaves);
+        let root = root_at(&store, size).unwrap();
+        prop_assert_eq!(root, store.frontier.root());
+        let t = Tree { size, root };
+        let proof = InclusionProof::generate(&store, index, size).unwrap();
+        let leaf = leaves[index as usize];
+        prop_assert!(t.verify_inclusion(index, &leaf, &proof).is_ok());
+        // The wrong leaf, the wrong index, a flipped bit anywhere, a truncated or extended
+        // proof, and a swapped root all fail.
+        prop_assert!(t.verify_inclusion(index, &flip(&leaf, bit), &proof).is_err());
+        if size > 1 {
+            prop_assert!(t.verify_inclusion((index + 1) % size, &leaf, &proof).is_err());
+        }
+        let hashes = proof.hashes().to_vec();
+        for i in 0..hashes.len() {
+            let mut bad = hashes.clone();
+            bad[i] = flip(&bad[i], bit);
+            prop_assert!(t.verify_inclusion(index, &leaf, &InclusionProof::from_hashes(bad)).is_err());
+        }
+        if !hashes.is_empty() {
+            let short = InclusionProof::from_hashes(hashes[..hashes.len() - 1].to_vec());
+            prop_assert!(t.verify_inclusion(index, &leaf, &short).is_err());
+        }
+        let mut long = hashes.clone();
+        long.push(leaf);
+        prop_assert!(t.verify_inclusion(index, &leaf, &InclusionProof::from_hashes(long)).is_err());
+        let swapped = Tree { size, root: flip(&root, bit) };
+        prop_assert!(swapped.verify_inclusion(index, &leaf, &proof).is_err());
+    }
+
+    #[test]
+    fn consistency_round_trip_and_corruptions(new in 1u64..3000, seed in any::<u64>(), bit in 0usize..256) {
+        let old = seed % (new + 1);
+        let leaves = numbered_leaf_hashes(new);
+        let store = MemoryStore::with_leaves(&leaves);
+        let t_old = Tree { size: old, root: root_at(&store, old).unwrap() };
+        let t_new = Tree { size: new, root: root_at(&store, new).unwrap() };
+        let proof = ConsistencyProof::generate(&store, old, new).unwrap();
+        prop_assert!(t_old.verify_consistency(&t_new, &proof).is_ok());
+        let hashes = proof.hashes().to_vec();
+        for i in 0..hashes.len() {
+            let mut bad = hashes.clone();
+            bad[i] = flip(&bad[i], bit);
+            prop_assert!(t_old.verify_consistency(&t_new, &ConsistencyProof::from_hashes(bad)).is_err());
+        }
+        if !hashes.is_empty() {
+            let short = ConsistencyProof::from_hashes(hashes[..hashes.len() - 1].to_vec());
+            prop_assert!(t_old.verify_consistency(&t_new, &short).is_err());
+        }
+        let mut long = hashes.clone();
+        long.push(t_new.root);
+        prop_assert!(t_old.verify_consistency(&t_new, &ConsistencyProof::from_hashes(long)).is_err());
+        let forged_new = Tree { size: new, root: flip(&t_new.root, bit) };
+        prop_assert!(t_old.verify_consistency(&forged_new, &proof).is_err());
+        if old > 0 {
+            let forged_old = Tree { size: old, root: flip(&t_old.root, bit) };
+            prop_assert!(forged_old.verify_consistency(&t_new, &proof).is_err());
+        }
+        if old > 0 && old < new {
+            // Roots swapped between the two heads.
+            let a = Tree { size: old, root: t_new.root };
+            let b = Tree { size: new, root: t_old.root };
+            prop_assert!(a.verify_consistency(&b, &proof).is_err());
+        }
+    }
+
+    #[test]
+    fn frontier_reloads_from_stored_nodes(size in 0u64..3000, extra in 1u64..50) {
+        let leaves = numbered_leaf_hashes(size + extra);
+        let store = MemoryStore::with_leaves(&leaves[..size as usize]);
+        let mut loaded = Frontier::load(&store, size).unwrap();
+        prop_assert_eq!(&loaded, &store.frontier);
+        let full = MemoryStore::with_leaves(&leaves);
+        for l in &leaves[size as usize..] {
+            loaded.append(*l);
+        }
+        prop_assert_eq!(loaded.root(), full.frontier.root());
+    }
+}
