@@ -1,0 +1,451 @@
+//! The full audit: one streaming pass over the log that strictly checks every entry and
+//! checkpoint, then checks the derived index against it. The first fault is located
+//! precisely (file, byte offset, entry) rather than returned as an error, so an audit of a
+//! damaged ledger still reports what it found.
+
+use crate::entry::{Entry, Kind, SIGNING_DOMAIN};
+use crate::error::{Error, Result};
+use crate::index::Index;
+use crate::ledger::{lock, read_config};
+use crate::log::{Commit, HEADER_LEN, LogFile, RECORD_CHECKPOINT};
+use ed25519_dalek::{Signature, VerifyingKey};
+use prov_proofs::{Checkpoint, Frontier, Hash, NoteVerifier};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Signatures verified together, in parallel, before the pass moves on.
+const SIG_CHUNK: usize = 4096;
+
+/// The first thing found wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// The file it is in.
+    pub file: PathBuf,
+    /// Byte offset in that file, where known.
+    pub offset: Option<u64>,
+    /// The entry concerned: the one at fault, or the one expected where the fault is.
+    pub seq: Option<u64>,
+    /// What is wrong.
+    pub what: String,
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(seq) = self.seq {
+            write!(f, "entry {seq}: ")?;
+        }
+        write!(f, "{} (in {}", self.what, self.file.display())?;
+        if let Some(o) = self.offset {
+            write!(f, " at byte {o}")?;
+        }
+        write!(f, ")")
+    }
+}
+
+/// What an audit saw.
+#[derive(Clone, Debug, Default)]
+pub struct AuditReport {
+    /// Entries checked.
+    pub entries: u64,
+    /// Of which `first_seen`.
+    pub first_seen: u64,
+    /// Of which sightings.
+    pub sightings: u64,
+    /// Committed log bytes.
+    pub log_bytes: u64,
+    /// Recomputed root of all checked entries.
+    pub root: Hash,
+    /// Recorded time of the first and the last entry.
+    pub time_range: Option<(u64, u64)>,
+    /// Checkpoints whose signature and root were checked.
+    pub checkpoints: u64,
+    /// Bytes after the committed end: a tail a crash left, never reported, cut on next write.
+    pub uncommitted_bytes: u64,
+    /// Whether the sled index was checked against the log.
+    pub index_checked: bool,
+    /// The first fault, if any. `None` means the ledger audits clean.
+    pub fault: Option<Fault>,
+}
+
+struct PendingSig {
+    seq: u64,
+    offset: u64,
+    msg: Vec<u8>,
+    sig: [u8; 64],
+}
+
+struct Pass<'a> {
+    log_path: PathBuf,
+    key: VerifyingKey,
+    verifier: &'a NoteVerifier,
+    report: AuditReport,
+    frontier: Frontier,
+    prev: Hash,
+    last_time: u64,
+    first_of: HashMap<[u8; 32], u64>,
+    offsets: Vec<u64>,
+    pending: Vec<PendingSig>,
+    last_checkpoint: Option<u64>,
+}
+
+impl Pass<'_> {
+    fn fault(&self, offset: u64, seq: Option<u64>, what: impl Into<String>) -> Fault {
+        Fault {
+            file: self.log_path.clone(),
+            offset: Some(offset),
+            seq,
+            what: what.into(),
+        }
+    }
+
+    fn flush_signatures(&mut self) -> std::result::Result<(), Fault> {
+        let key = self.key;
+        let bad = self.pending.par_iter().position_first(|p| {
+            key.verify_strict(&p.msg, &Signature::from_bytes(&p.sig))
+                .is_err()
+        });
+        let result = match bad {
+            Some(i) => {
+                let p = &self.pending[i];
+                Err(self.fault(p.offset, Some(p.seq), "signature does not verify"))
+            }
+            None => Ok(()),
+        };
+        self.pending.clear();
+        result
+    }
+
+    fn entry(&mut self, offset: u64, payload: Vec<u8>) -> std::result::Result<(), Fault> {
+        let want = self.frontier.size();
+        let e = Entry::from_bytes(&payload)
+            .map_err(|e| self.fault(offset, Some(want), e.to_string()))?;
+        let path = self.log_path.clone();
+        let at = |what: String| Fault {
+            file: path.clone(),
+            offset: Some(offset),
+            seq: Some(want),
+            what,
+        };
+        if e.seq != want {
+            return Err(at(format!(
+                "record holds entry {} where entry {want} belongs (removed, reordered or duplicated records)",
+                e.seq
+            )));
+        }
+        if e.prev != self.prev {
+            return Err(at(
+                "previous-entry hash does not match the entry before it (chain broken)".into(),
+            ));
+        }
+        if e.time_ms < self.last_time {
+            return Err(at(format!(
+                "recorded time {} is earlier than the previous entry's {}",
+                e.time_ms, self.last_time
+            )));
+        }
+        if e.key_id != self.verifier.key_id {
+            return Err(at(format!(
+                "signed by key ID {:08x}, the ledger's is {:08x}",
+                e.key_id, self.verifier.key_id
+            )));
+        }
+        match e.kind {
+            Kind::FirstSeen => {
+                if let Some(first) = self.first_of.insert(e.content.sha256, e.seq) {
+                    return Err(at(format!(
+                        "content first seen at entry {first} is recorded again as first seen"
+                    )));
+                }
+                self.report.first_seen += 1;
+            }
+            Kind::Sighting { first } => {
+                match self.first_of.get(&e.content.sha256) {
+                    Some(f) if *f == first => {}
+                    Some(f) => {
+                        return Err(at(format!(
+                            "sighting refers to entry {first}, but this content was first seen at entry {f}"
+                        )));
+                    }
+                    None => {
+                        return Err(at(format!(
+                            "sighting refers to entry {first}, which is not an earlier entry for this content"
+                        )));
+                    }
+                }
+                self.report.sightings += 1;
+            }
+        }
+        let mut msg = SIGNING_DOMAIN.to_vec();
+        msg.extend_from_slice(&payload[..payload.len() - 64]);
+        self.pending.push(PendingSig {
+            seq: e.seq,
+            offset,
+            msg,
+            sig: e.signature,
+        });
+        let leaf = prov_proofs::leaf_hash(&payload);
+        self.frontier.append(leaf);
+        self.prev = leaf;
+        self.last_time = e.time_ms;
+        self.offsets.push(offset);
+        let first = self.report.time_range.map_or(e.time_ms, |r| r.0);
+        self.report.time_range = Some((first, e.time_ms));
+        if self.pending.len() >= SIG_CHUNK {
+            self.flush_signatures()?;
+        }
+        Ok(())
+    }
+
+    fn checkpoint(&mut self, offset: u64, payload: &[u8]) -> std::result::Result<(), Fault> {
+        let size = self.frontier.size();
+        let cp = Checkpoint::open(payload, self.verifier)
+            .map_err(|e| self.fault(offset, None, format!("checkpoint after entry {size}: {e}")))?;
+        if cp.size != size {
+            return Err(self.fault(
+                offset,
+                None,
+                format!(
+                    "checkpoint claims size {} where the log holds {size} entries",
+                    cp.size
+                ),
+            ));
+        }
+        if cp.root != self.frontier.root() {
+            return Err(self.fault(
+                offset,
+                None,
+                format!(
+                    "checkpoint at size {size} has a root that differs from the recomputed one"
+                ),
+            ));
+        }
+        if self.last_checkpoint.is_some_and(|last| last >= size) {
+            return Err(self.fault(
+                offset,
+                None,
+                format!("checkpoint at size {size} does not follow a smaller one"),
+            ));
+        }
+        self.last_checkpoint = Some(size);
+        self.report.checkpoints += 1;
+        Ok(())
+    }
+}
+
+/// Audits the ledger in `dir`. With `trusted`, the ledger's key must be that one (an auditor
+/// passes the key they trust rather than the one in `ledger.json`). `progress` is called
+/// with the committed bytes checked so far.
+///
+/// # Errors
+/// Only when the audit cannot run at all: [`Error::Missing`], [`Error::NotALedger`],
+/// [`Error::InUse`], [`Error::NewerFormat`], or `ledger.json` unreadable. Faults in the
+/// ledger are returned in [`AuditReport::fault`].
+pub fn audit(
+    dir: &Path,
+    trusted: Option<&NoteVerifier>,
+    progress: &dyn Fn(u64, u64),
+) -> Result<AuditReport> {
+    let (_config, own) = read_config(dir)?;
+    let _lock = lock(dir)?;
+    let mut report = AuditReport::default();
+    let verifier = trusted.unwrap_or(&own);
+    if verifier != &own {
+        report.fault = Some(Fault {
+            file: dir.join("ledger.json"),
+            offset: None,
+            seq: None,
+            what: format!(
+                "the ledger's key is {}, not the trusted key {}",
+                own.to_vkey(),
+                verifier.to_vkey()
+            ),
+        });
+        return Ok(report);
+    }
+    let fault_of = |e: Error, file: PathBuf| match e {
+        Error::Damaged {
+            path,
+            offset,
+            reason,
+        } => Fault {
+            file: path,
+            offset,
+            seq: None,
+            what: reason,
+        },
+        Error::NewerFormat { .. } => Fault {
+            file,
+            offset: Some(7),
+            seq: None,
+            what: e.to_string(),
+        },
+        e => Fault {
+            file,
+            offset: None,
+            seq: None,
+            what: e.to_string(),
+        },
+    };
+    let commit = match Commit::read(&dir.join("COMMIT")) {
+        Ok(c) => c,
+        Err(e) => {
+            report.fault = Some(fault_of(e, dir.join("COMMIT")));
+            return Ok(report);
+        }
+    };
+    let log_path = dir.join("entries.log");
+    let log = match LogFile::open(&log_path, false) {
+        Ok(l) => l,
+        Err(e) => {
+            report.fault = Some(fault_of(e, log_path));
+            return Ok(report);
+        }
+    };
+    let len = log.len()?;
+    report.log_bytes = commit.log_length;
+    report.uncommitted_bytes = len.saturating_sub(commit.log_length);
+    let mut pass = Pass {
+        log_path: log_path.clone(),
+        key: verifier.key,
+        verifier,
+        report,
+        frontier: Frontier::new(),
+        prev: Hash::default(),
+        last_time: 0,
+        first_of: HashMap::new(),
+        offsets: Vec::new(),
+        pending: Vec::new(),
+        last_checkpoint: None,
+    };
+    let result = scan(&mut pass, &log, len.min(commit.log_length), progress).and_then(|()| {
+        if len < commit.log_length {
+            return Err(pass.fault(len, Some(pass.frontier.size()), format!("the log ends {} bytes before its last commit (truncated)", commit.log_length - len)));
+        }
+        if pass.frontier.size() != commit.size || pass.last_checkpoint != Some(commit.size) {
+            return Err(pass.fault(commit.log_length, None, format!("the commit marker names {} entries; the log holds {} and its last checkpoint is for {:?}", commit.size, pass.frontier.size(), pass.last_checkpoint)));
+        }
+        Ok(())
+    });
+    pass.report.entries = pass.frontier.size();
+    pass.report.root = pass.frontier.root();
+    if let Err(f) = result {
+        pass.report.fault = Some(f);
+        return Ok(pass.report);
+    }
+    check_index(dir, &log, &mut pass);
+    Ok(pass.report)
+}
+
+fn scan(
+    pass: &mut Pass,
+    log: &LogFile,
+    end: u64,
+    progress: &dyn Fn(u64, u64),
+) -> std::result::Result<(), Fault> {
+    let mut frames = log
+        .frames(HEADER_LEN, end)
+        .map_err(|e| pass.fault(HEADER_LEN, None, e.to_string()))?;
+    let mut last_progress = 0;
+    while let Some(frame) = frames.next_frame() {
+        let frame = match frame {
+            Ok(f) => f,
+            Err(f) => {
+                pass.flush_signatures()?;
+                return Err(pass.fault(f.offset, Some(pass.frontier.size()), f.reason));
+            }
+        };
+        let step = if frame.kind == RECORD_CHECKPOINT {
+            pass.flush_signatures()
+                .and_then(|()| pass.checkpoint(frame.offset, &frame.payload))
+        } else {
+            pass.entry(frame.offset, frame.payload)
+        };
+        if let Err(f) = step {
+            // An earlier entry's bad signature is the first fault, if there is one.
+            pass.flush_signatures()?;
+            return Err(f);
+        }
+        if frames.offset() - last_progress > (4 << 20) {
+            last_progress = frames.offset();
+            progress(last_progress, end);
+        }
+    }
+    pass.flush_signatures()?;
+    progress(end, end);
+    Ok(())
+}
+
+fn check_index(dir: &Path, log: &LogFile, pass: &mut Pass) {
+    let index_dir = dir.join("index");
+    let fault = |seq: Option<u64>, what: String| Fault {
+        file: index_dir.clone(),
+        offset: None,
+        seq,
+        what: format!("{what}: run `prov reindex` to rebuild the index"),
+    };
+    let index = match Index::open(&index_dir) {
+        Ok(i) => i,
+        Err(e) => {
+            pass.report.fault = Some(fault(None, format!("the index cannot be opened ({e})")));
+            return;
+        }
+    };
+    let result = (|| -> std::result::Result<(), Fault> {
+        let err = |e: Error| fault(None, e.to_string());
+        let indexed = index.log_end().map_err(err)?;
+        if indexed > log.len().unwrap_or(0).min(pass.report.log_bytes) {
+            return Err(fault(
+                None,
+                format!(
+                    "the index covers {indexed} log bytes but only {} are committed",
+                    pass.report.log_bytes
+                ),
+            ));
+        }
+        // Behind is allowed (a crash between commit and index update; the next open catches
+        // it up): check the part it has.
+        let size = index.size().map_err(err)?;
+        for (seq, offset) in pass.offsets.iter().enumerate().take(size as usize) {
+            let seq = seq as u64;
+            if index.offset_of(seq).map_err(err)? != Some(*offset) {
+                return Err(fault(
+                    Some(seq),
+                    "the index points at the wrong log record".into(),
+                ));
+            }
+        }
+        if size == pass.report.entries
+            && prov_proofs::root_at(&index, size).map_err(err)? != pass.report.root
+        {
+            return Err(fault(
+                None,
+                format!("the index's Merkle nodes give another root at size {size}"),
+            ));
+        }
+        for (cp_size, _) in index.checkpoints().map_err(err)? {
+            if cp_size > size {
+                return Err(fault(
+                    None,
+                    format!(
+                        "the index holds a checkpoint at size {cp_size} beyond its {size} entries"
+                    ),
+                ));
+            }
+        }
+        for (sha, first) in &pass.first_of {
+            if *first < size && !index.seqs_for(sha).map_err(err)?.contains(first) {
+                return Err(fault(
+                    Some(*first),
+                    "the index cannot find this entry by its SHA-256".into(),
+                ));
+            }
+        }
+        Ok(())
+    })();
+    pass.report.index_checked = true;
+    if let Err(f) = result {
+        pass.report.fault = Some(f);
+    }
+}

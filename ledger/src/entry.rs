@@ -1,0 +1,142 @@
+//! The ledger entry (FORMAT.md section 6): what was seen, from where, when, signed.
+
+use crate::encoding;
+use crate::error::{Error, Result};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use prov_proofs::{Hash, leaf_hash};
+use std::collections::BTreeMap;
+
+/// The entry format version this code writes and reads.
+pub const ENTRY_VERSION: u8 = 1;
+/// The domain-separation prefix of the signed message (FORMAT.md section 6.3).
+pub const SIGNING_DOMAIN: &[u8] = b"prov-entry-v1\n";
+
+/// Whether this is the first time the ledger saw the content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Content never recorded before.
+    FirstSeen,
+    /// Content already recorded, now seen from another source.
+    Sighting {
+        /// Sequence number of the `FirstSeen` entry for this content.
+        first: u64,
+    },
+}
+
+/// What the document is: its digest, size and how it was named.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Content {
+    /// SHA-256 of the bytes.
+    pub sha256: [u8; 32],
+    /// Size in bytes.
+    pub size: u64,
+    /// Original file name, as raw bytes (kept losslessly when not UTF-8).
+    pub name: Option<Vec<u8>>,
+    /// Media type, for example `application/pdf`.
+    pub media_type: Option<String>,
+    /// Further digests by algorithm name (for example `sha512`), sorted by name.
+    pub digests: BTreeMap<String, Vec<u8>>,
+}
+
+/// A typed link to an earlier entry, for example `attachment_of` or `altered_copy_of`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Related {
+    /// Relation name: lower-case ASCII letters, digits and `_`.
+    pub relation: String,
+    /// The earlier entry.
+    pub seq: u64,
+}
+
+/// One signed ledger entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Sequence number, equal to the entry's Merkle leaf index.
+    pub seq: u64,
+    /// Leaf hash of the previous entry; 32 zero bytes for entry 0.
+    pub prev: Hash,
+    /// When the ledger recorded it: milliseconds since 1970-01-01T00:00:00Z.
+    pub time_ms: u64,
+    /// First seen, or a sighting of earlier content.
+    pub kind: Kind,
+    /// The document's digest and names.
+    pub content: Content,
+    /// Where it came from, as the archivist says (URL, mailbox, person, drive).
+    pub source: String,
+    /// Who recorded it.
+    pub agent: Option<String>,
+    /// Free key/value metadata, such as dates a document claims about itself.
+    pub metadata: BTreeMap<String, String>,
+    /// Links to earlier entries, sorted.
+    pub related: Vec<Related>,
+    /// Key ID (signed-note style) of the signing key.
+    pub key_id: u32,
+    /// Ed25519 signature over [`SIGNING_DOMAIN`] and the unsigned encoding.
+    pub signature: [u8; 64],
+}
+
+impl Entry {
+    /// The bytes that are signed: [`SIGNING_DOMAIN`] followed by the unsigned encoding.
+    pub fn signed_message(&self) -> Vec<u8> {
+        let mut msg = SIGNING_DOMAIN.to_vec();
+        encoding::encode_unsigned(self, &mut msg);
+        msg
+    }
+
+    /// Fills in `key_id` and `signature`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when a field breaks a rule of FORMAT.md section 6.
+    pub fn sign(&mut self, key: &SigningKey, key_id: u32) -> Result<()> {
+        self.key_id = key_id;
+        self.validate()?;
+        self.signature = key.sign(&self.signed_message()).to_bytes();
+        Ok(())
+    }
+
+    /// Verifies the signature with RFC 8032 strict verification.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when the signature does not verify.
+    pub fn verify(&self, key: &VerifyingKey) -> Result<()> {
+        let sig = Signature::from_bytes(&self.signature);
+        key.verify_strict(&self.signed_message(), &sig)
+            .map_err(|_| Error::Decode(format!("entry {}: signature does not verify", self.seq)))
+    }
+
+    /// The leaf data: the whole encoded entry, signature included.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        encoding::encode_unsigned(self, &mut out);
+        out.extend_from_slice(&self.signature);
+        out
+    }
+
+    /// Strictly decodes leaf data: exactly one encoding is accepted per entry.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] naming the first rule broken.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Entry> {
+        encoding::decode(bytes)
+    }
+
+    /// The Merkle leaf hash of this entry (FORMAT.md section 1).
+    pub fn leaf_hash(&self) -> Hash {
+        leaf_hash(&self.to_bytes())
+    }
+
+    /// The sequence number of the first-seen entry for this content.
+    pub fn first_seq(&self) -> u64 {
+        match self.kind {
+            Kind::FirstSeen => self.seq,
+            Kind::Sighting { first } => first,
+        }
+    }
+
+    /// Checks every field rule of FORMAT.md section 6.2.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the field.
+    pub fn validate(&self) -> Result<()> {
+        encoding::validate(self)
+    }
+}

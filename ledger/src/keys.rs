@@ -1,0 +1,56 @@
+//! The ledger's Ed25519 signing key: PKCS#8 PEM, mode 0600, refused when others can read it.
+
+use crate::error::{Error, Result};
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, spki::der::pem::LineEnding};
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+/// Generates a key from the OS's random source and writes it to a new file, mode 0600.
+///
+/// # Errors
+/// [`Error::Io`] when the file exists or cannot be written.
+pub fn create_key_file(path: &Path) -> Result<SigningKey> {
+    let key = SigningKey::generate(&mut rand_core::OsRng);
+    let pem = key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| Error::KeyInvalid {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(Error::io("create", path))?;
+    f.write_all(pem.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(Error::io("write", path))?;
+    Ok(key)
+}
+
+/// Loads the key, refusing a file that group or others can read or write.
+///
+/// # Errors
+/// [`Error::KeyPermissions`], [`Error::KeyInvalid`] or [`Error::Io`].
+pub fn load_key_file(path: &Path) -> Result<SigningKey> {
+    let meta = std::fs::metadata(path).map_err(Error::io("read", path))?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(Error::KeyPermissions {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    let pem = std::fs::read_to_string(path).map_err(|e| Error::KeyInvalid {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    SigningKey::from_pkcs8_pem(&pem).map_err(|e| Error::KeyInvalid {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}

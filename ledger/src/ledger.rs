@@ -1,0 +1,471 @@
+//! A ledger directory: opening it (one process at a time), recovering from a crash, and
+//! reading entries, checkpoints and proofs. Appending is in `append.rs`, audit in `audit.rs`.
+//!
+//! Layout of a ledger directory (FORMAT.md section 7): `ledger.json` (format, origin,
+//! verifier key), `key.pem` (mode 0600), `entries.log` and `COMMIT` (the truth), `index/`
+//! (sled, derived), `lock`.
+
+use crate::entry::Entry;
+use crate::error::{Error, Result};
+use crate::index::Index;
+use crate::keys;
+use crate::log::{
+    Commit, HEADER_LEN, LogFile, RECORD_CHECKPOINT, RECORD_ENTRY, read_frame_at, sync_dir,
+};
+use ed25519_dalek::SigningKey;
+use prov_proofs::{
+    Checkpoint, ConsistencyBundle, ConsistencyProof, Frontier, Hash, InclusionProof, NoteSigner,
+    NoteVerifier, TlogProof,
+};
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+/// The ledger directory format this code reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// `ledger.json`.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub(crate) struct Config {
+    pub format: u32,
+    pub origin: String,
+    pub vkey: String,
+}
+
+/// An open ledger. Only one process holds a ledger at a time (readers included, as sled
+/// allows one process per index); a second gets [`Error::InUse`].
+pub struct Ledger {
+    pub(crate) dir: PathBuf,
+    pub(crate) config: Config,
+    pub(crate) verifier: NoteVerifier,
+    pub(crate) signer: Option<(SigningKey, NoteSigner)>,
+    pub(crate) log: LogFile,
+    pub(crate) index: Index,
+    pub(crate) commit: Commit,
+    pub(crate) frontier: Frontier,
+    pub(crate) last_leaf: Hash,
+    pub(crate) last_time: u64,
+    recovered: u64,
+    _lock: File,
+}
+
+pub(crate) fn read_config(dir: &Path) -> Result<(Config, NoteVerifier)> {
+    if !dir.is_dir() {
+        return Err(Error::Missing(dir.to_owned()));
+    }
+    let path = dir.join("ledger.json");
+    if !path.exists() {
+        return Err(Error::NotALedger(dir.to_owned()));
+    }
+    let text = std::fs::read_to_string(&path).map_err(Error::io("read", &path))?;
+    let damaged = |reason: String| Error::Damaged {
+        path: path.clone(),
+        offset: None,
+        reason,
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?;
+    let format = value.get("format").and_then(|f| f.as_u64()).unwrap_or(0);
+    if format > FORMAT_VERSION as u64 {
+        return Err(Error::NewerFormat {
+            found: format as u32,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let config: Config = serde_json::from_value(value).map_err(|e| damaged(e.to_string()))?;
+    if config.format != FORMAT_VERSION {
+        return Err(damaged(format!("unknown format {}", config.format)));
+    }
+    let verifier = NoteVerifier::parse(&config.vkey).map_err(|e| damaged(e.to_string()))?;
+    if verifier.name != config.origin {
+        return Err(damaged("verifier key name is not the origin".into()));
+    }
+    Ok((config, verifier))
+}
+
+pub(crate) fn lock(dir: &Path) -> Result<File> {
+    let path = dir.join("lock");
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(Error::io("open", &path))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::InUse(dir.to_owned())),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", &path)(e)),
+    }
+}
+
+impl Ledger {
+    /// Creates a new ledger in `dir` (which must be absent or empty) with a new key.
+    ///
+    /// # Errors
+    /// [`Error::AlreadyExists`], [`Error::Invalid`] for a bad origin, or I/O errors.
+    pub fn init(dir: &Path, origin: &str) -> Result<Ledger> {
+        if dir.join("ledger.json").exists() {
+            return Err(Error::AlreadyExists(dir.to_owned()));
+        }
+        if dir.exists() {
+            let mut entries = std::fs::read_dir(dir).map_err(Error::io("read", dir))?;
+            if entries.next().is_some() {
+                return Err(Error::invalid(
+                    "ledger directory",
+                    format!(
+                        "{} is not empty: choose a new or empty directory",
+                        dir.display()
+                    ),
+                ));
+            }
+        }
+        if origin.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "origin",
+                "must not contain control characters",
+            ));
+        }
+        std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
+        let lock_file = lock(dir)?;
+        let key = keys::create_key_file(&dir.join("key.pem"))?;
+        let signer = NoteSigner::new(origin, key.clone()).map_err(|e| {
+            Error::invalid(
+                "origin",
+                format!("{e}; use a name like archive.example.org/leaks"),
+            )
+        })?;
+        let log = LogFile::create(&dir.join("entries.log"))?;
+        let empty = Checkpoint {
+            origin: origin.to_owned(),
+            size: 0,
+            root: prov_proofs::empty_root(),
+            extensions: vec![],
+        };
+        let mut buf = Vec::new();
+        crate::log::encode_frame(
+            RECORD_CHECKPOINT,
+            empty.sign(&signer)?.to_text().as_bytes(),
+            &mut buf,
+        );
+        log.write_at_and_sync(HEADER_LEN, &buf)?;
+        Commit {
+            log_length: HEADER_LEN + buf.len() as u64,
+            size: 0,
+        }
+        .write(dir)?;
+        let config = Config {
+            format: FORMAT_VERSION,
+            origin: origin.to_owned(),
+            vkey: signer.verifier().to_vkey(),
+        };
+        let tmp = dir.join("ledger.json.tmp");
+        let text = serde_json::to_string_pretty(&config).unwrap_or_default() + "\n";
+        std::fs::write(&tmp, text)
+            .and_then(|_| File::open(&tmp)?.sync_all())
+            .map_err(Error::io("write", &tmp))?;
+        std::fs::rename(&tmp, dir.join("ledger.json"))
+            .map_err(Error::io("create", dir.join("ledger.json")))?;
+        sync_dir(dir)?;
+        drop(log);
+        drop(lock_file);
+        Ledger::open_writer(dir)
+    }
+
+    /// Opens for reading: lookups, proofs. Catches the derived index up with the log.
+    ///
+    /// # Errors
+    /// [`Error::Missing`], [`Error::NotALedger`], [`Error::InUse`], [`Error::NewerFormat`],
+    /// [`Error::Damaged`], [`Error::Index`].
+    pub fn open(dir: &Path) -> Result<Ledger> {
+        Self::open_inner(dir, false, false)
+    }
+
+    /// Opens for appending: loads the key, and cuts off any uncommitted tail a crash left.
+    ///
+    /// # Errors
+    /// As [`Ledger::open`], and key errors.
+    pub fn open_writer(dir: &Path) -> Result<Ledger> {
+        Self::open_inner(dir, true, false)
+    }
+
+    /// Deletes the sled index and rebuilds it from the log alone.
+    ///
+    /// # Errors
+    /// As [`Ledger::open`].
+    pub fn reindex(dir: &Path) -> Result<Ledger> {
+        Self::open_inner(dir, false, true)
+    }
+
+    fn open_inner(dir: &Path, write: bool, rebuild: bool) -> Result<Ledger> {
+        let (config, verifier) = read_config(dir)?;
+        let lock_file = lock(dir)?;
+        let commit = Commit::read(&dir.join("COMMIT"))?;
+        let log = LogFile::open(&dir.join("entries.log"), write)?;
+        let len = log.len()?;
+        if len < commit.log_length {
+            return Err(Error::Damaged {
+                path: log.path.clone(),
+                offset: Some(len),
+                reason: format!(
+                    "the log is {} bytes shorter than its last commit",
+                    commit.log_length - len
+                ),
+            });
+        }
+        let mut recovered = 0;
+        if write && len > commit.log_length {
+            log.truncate(commit.log_length)?;
+            recovered = len - commit.log_length;
+        }
+        let index_dir = dir.join("index");
+        if rebuild && index_dir.exists() {
+            std::fs::remove_dir_all(&index_dir).map_err(Error::io("remove", &index_dir))?;
+        }
+        let index = Index::open(&index_dir)?;
+        let indexed = index.log_end()?;
+        if indexed > commit.log_length {
+            return Err(Error::Damaged {
+                path: index_dir,
+                offset: None,
+                reason: format!(
+                    "the index covers {indexed} log bytes but only {} are committed",
+                    commit.log_length
+                ),
+            });
+        }
+        let mut frontier = Frontier::load(&index, index.size()?)?;
+        if indexed < commit.log_length {
+            index.index_log(&log, indexed, commit.log_length, &mut frontier)?;
+        }
+        if frontier.size() != commit.size {
+            return Err(Error::Damaged {
+                path: dir.join("COMMIT"),
+                offset: None,
+                reason: format!(
+                    "the commit marker names {} entries but the log holds {}",
+                    commit.size,
+                    frontier.size()
+                ),
+            });
+        }
+        let signer = if write {
+            let path = dir.join("key.pem");
+            let key = keys::load_key_file(&path)?;
+            let signer = NoteSigner::new(&config.origin, key.clone())?;
+            if signer.verifier() != &verifier {
+                return Err(Error::KeyMismatch {
+                    path,
+                    found: signer.verifier().key_id,
+                    want: verifier.key_id,
+                });
+            }
+            Some((key, signer))
+        } else {
+            None
+        };
+        let mut ledger = Ledger {
+            dir: dir.to_owned(),
+            config,
+            verifier,
+            signer,
+            log,
+            index,
+            commit,
+            frontier,
+            last_leaf: Hash::default(),
+            last_time: 0,
+            recovered,
+            _lock: lock_file,
+        };
+        if commit.size > 0 {
+            let last = ledger.entry(commit.size - 1)?;
+            ledger.last_leaf = last.leaf_hash();
+            ledger.last_time = last.time_ms;
+        }
+        Ok(ledger)
+    }
+
+    /// The ledger directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The origin: checkpoint origin line and key name.
+    pub fn origin(&self) -> &str {
+        &self.config.origin
+    }
+
+    /// The verifier of the ledger's signatures.
+    pub fn verifier(&self) -> &NoteVerifier {
+        &self.verifier
+    }
+
+    /// Number of committed entries.
+    pub fn size(&self) -> u64 {
+        self.commit.size
+    }
+
+    /// Committed bytes of the entry log.
+    pub fn log_length(&self) -> u64 {
+        self.commit.log_length
+    }
+
+    /// Bytes of an uncommitted tail that opening for writing cut off (0 if none).
+    pub fn recovered_bytes(&self) -> u64 {
+        self.recovered
+    }
+
+    /// The root of the committed tree.
+    pub fn root(&self) -> Hash {
+        self.frontier.root()
+    }
+
+    /// The encoded entry (leaf data) `seq`.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchEntry`], or [`Error::Damaged`] when its record cannot be read.
+    pub fn entry_bytes(&self, seq: u64) -> Result<Vec<u8>> {
+        let offset = match self.index.offset_of(seq)? {
+            Some(o) if seq < self.size() => o,
+            _ => {
+                return Err(Error::NoSuchEntry {
+                    seq,
+                    size: self.size(),
+                });
+            }
+        };
+        let frame = read_frame_at(
+            &self.log.file,
+            &self.log.path,
+            offset,
+            self.commit.log_length,
+        )?;
+        if frame.kind != RECORD_ENTRY {
+            return Err(Error::Damaged {
+                path: self.log.path.clone(),
+                offset: Some(offset),
+                reason: "index points at a non-entry record".into(),
+            });
+        }
+        Ok(frame.payload)
+    }
+
+    /// Entry `seq`, decoded.
+    ///
+    /// # Errors
+    /// As [`Ledger::entry_bytes`], or [`Error::Damaged`] when it does not decode.
+    pub fn entry(&self, seq: u64) -> Result<Entry> {
+        let bytes = self.entry_bytes(seq)?;
+        let e = Entry::from_bytes(&bytes).map_err(|e| Error::Damaged {
+            path: self.log.path.clone(),
+            offset: self.index.offset_of(seq).ok().flatten(),
+            reason: e.to_string(),
+        })?;
+        if e.seq != seq {
+            return Err(Error::Damaged {
+                path: self.log.path.clone(),
+                offset: None,
+                reason: format!("index maps {seq} to entry {}", e.seq),
+            });
+        }
+        Ok(e)
+    }
+
+    /// Every entry for this content: the first-seen entry, then each sighting.
+    ///
+    /// # Errors
+    /// Index or log errors.
+    pub fn lookup(&self, sha256: &[u8; 32]) -> Result<Vec<Entry>> {
+        self.index
+            .seqs_for(sha256)?
+            .into_iter()
+            .filter(|s| *s < self.size())
+            .map(|s| self.entry(s))
+            .collect()
+    }
+
+    /// Entries `from..from+limit` (fewer at the end of the ledger).
+    ///
+    /// # Errors
+    /// As [`Ledger::entry`].
+    pub fn range(&self, from: u64, limit: u64) -> impl Iterator<Item = Result<Entry>> + '_ {
+        let end = from.saturating_add(limit).min(self.size());
+        (from..end).map(|s| self.entry(s))
+    }
+
+    /// Every issued checkpoint (size, signed note), oldest first.
+    ///
+    /// # Errors
+    /// Index errors.
+    pub fn checkpoints(&self) -> Result<Vec<(u64, String)>> {
+        self.index.checkpoints()
+    }
+
+    /// The latest signed checkpoint note.
+    ///
+    /// # Errors
+    /// [`Error::Damaged`] when none is indexed.
+    pub fn latest_checkpoint(&self) -> Result<String> {
+        self.checkpoint_at(self.size())
+    }
+
+    /// The signed checkpoint issued at `size`.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchCheckpoint`].
+    pub fn checkpoint_at(&self, size: u64) -> Result<String> {
+        match self.index.checkpoint(size)? {
+            Some(note) if size <= self.size() => Ok(note),
+            _ => Err(Error::NoSuchCheckpoint(size)),
+        }
+    }
+
+    /// A self-contained tlog-proof of entry `seq` at the checkpoint of `size` (default: the
+    /// latest), with the entry bytes in its `extra` line.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchEntry`], [`Error::NoSuchCheckpoint`], index errors.
+    pub fn prove(&self, seq: u64, size: Option<u64>) -> Result<TlogProof> {
+        let size = size.unwrap_or(self.size());
+        let checkpoint = self.checkpoint_at(size)?;
+        if seq >= size {
+            return Err(Error::NoSuchEntry { seq, size });
+        }
+        Ok(TlogProof {
+            extra: Some(self.entry_bytes(seq)?),
+            index: seq,
+            proof: InclusionProof::generate(&self.index, seq, size)?,
+            checkpoint,
+        })
+    }
+
+    /// A consistency proof from `old_size` to the checkpoint at `new_size` (default latest).
+    ///
+    /// # Errors
+    /// [`Error::NoSuchCheckpoint`], [`Error::Proof`] when `old_size > new_size`.
+    pub fn consistency(&self, old_size: u64, new_size: Option<u64>) -> Result<ConsistencyBundle> {
+        let new_size = new_size.unwrap_or(self.size());
+        let checkpoint = self.checkpoint_at(new_size)?;
+        Ok(ConsistencyBundle {
+            old_size,
+            proof: ConsistencyProof::generate(&self.index, old_size, new_size)?,
+            checkpoint,
+        })
+    }
+
+    /// The root of the first `size` entries, from stored nodes.
+    ///
+    /// # Errors
+    /// Index errors.
+    pub fn root_at(&self, size: u64) -> Result<Hash> {
+        prov_proofs::root_at(&self.index, size.min(self.size()))
+    }
+
+    /// Flushes the derived index so the next open is quick (durability never depends on it).
+    ///
+    /// # Errors
+    /// Index errors.
+    pub fn flush_index(&self) -> Result<()> {
+        self.index.flush()
+    }
+}
