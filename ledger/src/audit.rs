@@ -200,12 +200,17 @@ impl Pass<'_> {
 
     fn checkpoint(&mut self, offset: u64, payload: &[u8]) -> std::result::Result<(), Fault> {
         let size = self.frontier.size();
-        let cp = Checkpoint::open(payload, self.verifier)
-            .map_err(|e| self.fault(offset, None, format!("checkpoint after entry {size}: {e}")))?;
+        let cp = Checkpoint::open(payload, self.verifier).map_err(|e| {
+            self.fault(
+                offset,
+                None,
+                format!("checkpoint following {size} entries: {e}"),
+            )
+        })?;
         if cp.size != size {
             return Err(self.fault(
                 offset,
-                None,
+                Some(cp.size.min(size)), // the first entry missing, or the first one too many
                 format!(
                     "checkpoint claims size {} where the log holds {size} entries",
                     cp.size

@@ -251,21 +251,21 @@ fn text(field: &'static str, s: &str, min: usize, max: usize) -> Result<()> {
 
 /// Checks the field rules of FORMAT.md section 6.2.
 pub(crate) fn validate(e: &Entry) -> Result<()> {
-    if let Kind::Sighting { first } = e.kind {
-        if first >= e.seq {
-            return Err(Error::invalid(
-                "kind",
-                "a sighting must refer to an earlier entry",
-            ));
-        }
+    if let Kind::Sighting { first } = e.kind
+        && first >= e.seq
+    {
+        return Err(Error::invalid(
+            "kind",
+            "a sighting must refer to an earlier entry",
+        ));
     }
-    if let Some(name) = &e.content.name {
-        if name.is_empty() || name.len() > MAX_NAME {
-            return Err(Error::invalid(
-                "name",
-                format!("must be 1 to {MAX_NAME} bytes"),
-            ));
-        }
+    if let Some(name) = &e.content.name
+        && (name.is_empty() || name.len() > MAX_NAME)
+    {
+        return Err(Error::invalid(
+            "name",
+            format!("must be 1 to {MAX_NAME} bytes"),
+        ));
     }
     if let Some(mt) = &e.content.media_type {
         text("media type", mt, 1, MAX_MEDIA_TYPE)?;
