@@ -1,1 +1,202 @@
-fn main() {}
+//! `prov`: a signed provenance ledger for leaked and archived documents.
+//!
+//! Archivists `add` documents with their source; anyone can `check` a document; auditors
+//! `prove`, `verify-proof`, check `consistency` and `audit` without trusting the operator.
+#![forbid(unsafe_code)]
+
+mod add;
+mod admin;
+mod check;
+mod consistency;
+mod demo;
+mod entries;
+mod failure;
+mod output;
+mod proof;
+mod walk;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use failure::{Failure, Result};
+use output::Out;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// prov: a signed provenance ledger. It records when it first saw each document and from
+/// where, in a signed, hash-chained, Merkle-committed log that auditors verify offline.
+#[derive(Parser)]
+#[command(name = "prov", version, about, long_about = None, after_help = "\
+Examples:
+  prov init --origin archive.example.org/leaks-2026
+  prov add ./dump --source https://leak.example/dump-1
+  prov check suspicious.pdf
+  prov prove suspicious.pdf -o suspicious.tlog-proof
+
+Exit codes: 0 success, 1 negative answer, 2 usage, 3 bad input, 4 ledger unavailable.")]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+pub struct Global {
+    /// The ledger directory [default: $PROV_LEDGER, else ./.prov]
+    #[arg(
+        long,
+        global = true,
+        env = "PROV_LEDGER",
+        default_value = ".prov",
+        hide_default_value = true,
+        hide_env = true
+    )]
+    ledger: PathBuf,
+    /// Machine-readable output: one JSON object, or JSON Lines for streams
+    #[arg(long, global = true)]
+    json: bool,
+    /// No progress bars, notes or human summaries
+    #[arg(short, long, global = true)]
+    quiet: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new ledger and its signing key; print the verifier key
+    #[command(
+        after_help = "Example:\n  prov --ledger /srv/ledger init --origin archive.example.org/leaks-2026"
+    )]
+    Init(admin::InitArgs),
+    /// Record documents (files, folders, or - for stdin) with their source
+    #[command(
+        after_help = "Examples:\n  prov add ./dump --source https://leak.example/dump-1 --meta case=2026-17\n  cat memo.pdf | prov add - --name memo.pdf --source mailto:tips@news.example\n  prov add --sha256 5891b5b5...be03 --size 6 --source 'court exhibit 12'"
+    )]
+    Add(add::AddArgs),
+    /// Tell whether documents are known: first seen when, from where, every sighting
+    #[command(
+        after_help = "Example:\n  prov check contract.pdf invoices/\n\nExit 0 when every document is known, 1 when any is not."
+    )]
+    Check(check::CheckArgs),
+    /// Show one entry by sequence number, or every entry for a SHA-256
+    #[command(
+        after_help = "Examples:\n  prov show 42\n  prov show 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+    )]
+    Show(entries::ShowArgs),
+    /// List entries in order
+    #[command(after_help = "Example:\n  prov log --from 100 --limit 20 --json")]
+    Log(entries::LogArgs),
+    /// Print the latest signed checkpoint (the C2SP note text)
+    #[command(after_help = "Example:\n  prov checkpoint > checkpoint-$(date +%F).txt")]
+    Checkpoint(consistency::CheckpointArgs),
+    /// Print the ledger's verifier key (one line)
+    #[command(after_help = "Example:\n  prov key > ledger.vkey")]
+    Key,
+    /// Write an offline proof that an entry is in the ledger (a C2SP .tlog-proof)
+    #[command(
+        after_help = "Examples:\n  prov prove memo.pdf -o memo.tlog-proof\n  prov prove 42 --json -o entry42.json"
+    )]
+    Prove(proof::ProveArgs),
+    /// Verify a proof offline, with no ledger: checkpoint signature, inclusion, entry signature
+    #[command(
+        name = "verify-proof",
+        after_help = "Example:\n  prov verify-proof memo.tlog-proof --key \"$(cat ledger.vkey)\" --document memo.pdf"
+    )]
+    VerifyProof(proof::VerifyProofArgs),
+    /// Prove that the latest checkpoint extends an older one (nothing rewritten)
+    #[command(
+        after_help = "Example:\n  prov consistency checkpoint-2026-01-01.txt -o since-jan.txt"
+    )]
+    Consistency(consistency::ConsistencyArgs),
+    /// Verify a consistency proof offline against an old checkpoint you saved
+    #[command(
+        name = "verify-consistency",
+        after_help = "Example:\n  prov verify-consistency checkpoint-2026-01-01.txt since-jan.txt --key \"$(cat ledger.vkey)\""
+    )]
+    VerifyConsistency(consistency::VerifyConsistencyArgs),
+    /// Check the whole ledger: every signature, link, checkpoint, and the index
+    #[command(
+        after_help = "Example:\n  prov audit --key \"$(cat ledger.vkey)\"\n\nExit 0 when clean, 1 with the first fault located."
+    )]
+    Audit(admin::AuditArgs),
+    /// Rebuild the derived index from the entry log
+    #[command(after_help = "Example:\n  prov reindex")]
+    Reindex,
+    /// Export every entry as JSON Lines or CSV
+    #[command(after_help = "Example:\n  prov export --format csv > ledger.csv")]
+    Export(entries::ExportArgs),
+    /// Print shell completions
+    #[command(after_help = "Example:\n  prov completions bash > /etc/bash_completion.d/prov")]
+    Completions(admin::CompletionsArgs),
+    /// Run a self-contained scenario in a temporary ledger, printing each step
+    #[command(after_help = "Example:\n  prov demo")]
+    Demo,
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let g = cli.global;
+    let out = Out {
+        json: g.json,
+        quiet: g.quiet,
+    };
+    match cli.command {
+        Command::Init(a) => admin::init(&g.ledger, a, out),
+        Command::Add(a) => add::add(&g.ledger, a, out),
+        Command::Check(a) => check::check(&g.ledger, a, out),
+        Command::Show(a) => entries::show(&g.ledger, a, out),
+        Command::Log(a) => entries::log(&g.ledger, a, out),
+        Command::Checkpoint(a) => consistency::checkpoint(&g.ledger, a, out),
+        Command::Key => consistency::key(&g.ledger, out),
+        Command::Prove(a) => proof::prove(&g.ledger, a, out),
+        Command::VerifyProof(a) => proof::verify_proof(a, out),
+        Command::Consistency(a) => consistency::consistency(&g.ledger, a, out),
+        Command::VerifyConsistency(a) => consistency::verify_consistency(a, out),
+        Command::Audit(a) => admin::audit(&g.ledger, a, out),
+        Command::Reindex => admin::reindex(&g.ledger, out),
+        Command::Export(a) => entries::export(&g.ledger, a, out),
+        Command::Completions(a) => {
+            clap_complete::generate(a.shell, &mut Cli::command(), "prov", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Demo => demo::demo(out),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                return ExitCode::from(
+                    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                        failure::USAGE
+                    } else {
+                        0
+                    },
+                );
+            }
+            // One line: clap's first line, and where to look.
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("prov: {first} (see `prov --help`)");
+            return ExitCode::from(failure::USAGE);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure { code: 0, .. }) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("prov: {}", f.msg);
+            ExitCode::from(f.code)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! `prov init`, `prov audit`, `prov reindex`, and the completions arguments.
+
+use crate::failure::{Failure, Result};
+use crate::output::{Out, rfc3339};
+use crate::proof::parse_key;
+use clap::Args;
+use clap_complete::Shell;
+use prov_ledger::Ledger;
+use serde_json::json;
+use std::hash::BuildHasher;
+use std::path::Path;
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// The ledger's name: checkpoint origin and key name, a schema-less URL such as
+    /// archive.example.org/leaks-2026 [default: prov.local/<random>]
+    #[arg(long)]
+    origin: Option<String>,
+}
+
+#[derive(Args)]
+pub struct AuditArgs {
+    /// Audit against this verifier key (from a source you trust) instead of ledger.json's
+    #[arg(long)]
+    key: Option<String>,
+}
+
+#[derive(Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh, fish, elvish or powershell
+    pub shell: Shell,
+}
+
+pub fn init(ledger: &Path, a: InitArgs, out: Out) -> Result<()> {
+    let origin = a.origin.unwrap_or_else(|| {
+        format!(
+            "prov.local/{:016x}",
+            std::collections::hash_map::RandomState::new().hash_one(ledger)
+        )
+    });
+    let l = Ledger::init(ledger, &origin)?;
+    let vkey = l.verifier().to_vkey();
+    if out.json {
+        return out.json(
+            &json!({"ledger": ledger.display().to_string(), "origin": origin, "vkey": vkey}),
+        );
+    }
+    out.note(format!(
+        "created ledger {} with origin {origin}; publish its verifier key:",
+        ledger.display()
+    ));
+    out.line(vkey)
+}
+
+pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
+    let trusted = a.key.as_deref().map(parse_key).transpose()?;
+    let bar = out.progress(
+        0,
+        "{spinner} auditing [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+    );
+    let r = prov_ledger::audit(ledger, trusted.as_ref(), &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    let times = r.time_range.map(|(a, b)| (rfc3339(a), rfc3339(b)));
+    if out.json {
+        out.json(&json!({
+            "ok": r.fault.is_none(),
+            "entries": r.entries,
+            "first_seen": r.first_seen,
+            "sightings": r.sightings,
+            "log_bytes": r.log_bytes,
+            "root": r.root.to_base64(),
+            "first_time": times.as_ref().map(|t| &t.0),
+            "last_time": times.as_ref().map(|t| &t.1),
+            "checkpoints": r.checkpoints,
+            "uncommitted_bytes": r.uncommitted_bytes,
+            "index_checked": r.index_checked,
+            "fault": r.fault.as_ref().map(|f| json!({
+                "file": f.file.display().to_string(), "offset": f.offset, "seq": f.seq, "what": f.what,
+            })),
+        }))?;
+    } else if r.fault.is_none() {
+        out.human(format!(
+            "audit passed: {} entries ({} first seen, {} sightings), {} checkpoints verified",
+            r.entries, r.first_seen, r.sightings, r.checkpoints
+        ))?;
+        out.human(format!("  root      {}", r.root.to_base64()))?;
+        if let Some((a, b)) = &times {
+            out.human(format!("  recorded  {a} .. {b}"))?;
+        }
+        out.human(format!(
+            "  log       {} bytes; index {}",
+            r.log_bytes,
+            if r.index_checked {
+                "agrees"
+            } else {
+                "not checked"
+            }
+        ))?;
+    }
+    if r.uncommitted_bytes > 0 {
+        out.note(format!("{} bytes after the last commit were never committed (an interrupted append); the next `prov add` removes them", r.uncommitted_bytes));
+    }
+    match r.fault {
+        Some(f) => Err(Failure::negative(format!("audit failed: {f}"))),
+        None => Ok(()),
+    }
+}
+
+pub fn reindex(ledger: &Path, out: Out) -> Result<()> {
+    let l = Ledger::reindex(ledger)?;
+    l.flush_index()?;
+    if out.json {
+        return out.json(&json!({"entries": l.size(), "root": l.root().to_base64()}));
+    }
+    out.human(format!(
+        "rebuilt the index from the log: {} entries, root {}",
+        l.size(),
+        l.root().to_base64()
+    ))
+}

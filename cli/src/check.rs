@@ -1,0 +1,110 @@
+//! `prov check`: is each document known, since when, from where, and seen where else.
+
+use crate::add::parse_sha256;
+use crate::failure::{Failure, Result};
+use crate::output::{Out, rfc3339};
+use crate::walk::walk;
+use clap::Args;
+use prov_ledger::{Entry, Ledger, hash_files};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Files or folders to check
+    #[arg(required_unless_present = "sha256")]
+    paths: Vec<PathBuf>,
+    /// Check a SHA-256 instead of a file
+    #[arg(long, value_name = "HEX", conflicts_with = "paths")]
+    sha256: Option<String>,
+    /// Follow symlinks inside folders
+    #[arg(long, short = 'L')]
+    follow_symlinks: bool,
+}
+
+fn seen(e: &Entry) -> Value {
+    json!({"seq": e.seq, "time": rfc3339(e.time_ms), "source": e.source})
+}
+
+pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
+    let mut items: Vec<(String, [u8; 32])> = Vec::new();
+    if let Some(hex) = &a.sha256 {
+        let sha = parse_sha256(hex)
+            .ok_or_else(|| Failure::input(format!("--sha256 {hex:?} is not 64 hex digits")))?;
+        items.push((format!("sha256:{hex}"), sha));
+    } else {
+        let walked = walk(&a.paths, a.follow_symlinks)?;
+        for (p, why) in &walked.skipped {
+            out.note(format!("skipped {}: {why}", p.display()));
+        }
+        let total = walked
+            .files
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+        let bar = out.progress(
+            total,
+            "{spinner} hashing [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+        );
+        for (p, d) in walked
+            .files
+            .iter()
+            .zip(hash_files(&walked.files, &|n| bar.inc(n)))
+        {
+            items.push((
+                p.display().to_string(),
+                d.map_err(Failure::from_document)?.sha256,
+            ));
+        }
+        bar.finish_and_clear();
+    }
+    let l = Ledger::open(ledger)?;
+    let mut unknown = 0;
+    for (path, sha) in &items {
+        let entries = l.lookup(sha)?;
+        let (first, sightings) = match entries.split_first() {
+            Some((f, rest)) => (Some(f), rest),
+            None => (None, &[][..]),
+        };
+        if first.is_none() {
+            unknown += 1;
+        }
+        if out.json {
+            out.json(&json!({
+                "path": path,
+                "sha256": hex::encode(sha),
+                "known": first.is_some(),
+                "first_seen": first.map(seen),
+                "sightings": sightings.iter().map(seen).collect::<Vec<_>>(),
+            }))?;
+            continue;
+        }
+        match first {
+            None => out.human(format!("unknown  {path}  (sha256 {})", hex::encode(sha)))?,
+            Some(f) => {
+                out.human(format!(
+                    "known    {path}  first seen {} from {} (entry {})",
+                    rfc3339(f.time_ms),
+                    f.source,
+                    f.seq
+                ))?;
+                for s in sightings {
+                    out.human(format!(
+                        "         seen again {} from {} (entry {})",
+                        rfc3339(s.time_ms),
+                        s.source,
+                        s.seq
+                    ))?;
+                }
+            }
+        }
+    }
+    if unknown > 0 {
+        return Err(Failure::negative(format!(
+            "{unknown} of {} documents are unknown to this ledger",
+            items.len()
+        )));
+    }
+    Ok(())
+}

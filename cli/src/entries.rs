@@ -1,0 +1,160 @@
+//! `prov show`, `prov log`, `prov export`: decoded entries for people and scripts.
+
+use crate::add::parse_sha256;
+use crate::failure::{Failure, Result};
+use crate::output::{Out, entry_json, entry_text, name_text, rfc3339};
+use clap::{Args, ValueEnum};
+use prov_ledger::{Entry, Kind, Ledger};
+use std::path::Path;
+
+#[derive(Args)]
+pub struct ShowArgs {
+    /// A sequence number, or a SHA-256 (64 hex digits)
+    target: String,
+}
+
+#[derive(Args)]
+pub struct LogArgs {
+    /// First sequence number
+    #[arg(long, default_value_t = 0)]
+    from: u64,
+    /// Most entries to list
+    #[arg(long)]
+    limit: Option<u64>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: Format,
+}
+
+pub fn show(ledger: &Path, a: ShowArgs, out: Out) -> Result<()> {
+    let l = Ledger::open(ledger)?;
+    let entries = if let Ok(seq) = a.target.parse::<u64>() {
+        vec![l.entry(seq)?]
+    } else if let Some(sha) = parse_sha256(&a.target) {
+        let e = l.lookup(&sha)?;
+        if e.is_empty() {
+            return Err(Failure::negative(format!(
+                "no entry has SHA-256 {}",
+                a.target
+            )));
+        }
+        e
+    } else {
+        return Err(Failure::input(format!(
+            "{:?} is neither a sequence number nor a SHA-256 (64 hex digits)",
+            a.target
+        )));
+    };
+    for (i, e) in entries.iter().enumerate() {
+        if out.json {
+            out.json(&entry_json(e))?;
+        } else {
+            if i > 0 {
+                out.line("")?;
+            }
+            out.line(entry_text(e))?;
+        }
+    }
+    Ok(())
+}
+
+fn log_line(e: &Entry) -> String {
+    let kind = match e.kind {
+        Kind::FirstSeen => "first".to_owned(),
+        Kind::Sighting { first } => format!("again:{first}"),
+    };
+    let name = e.content.name.as_deref().map(name_text).unwrap_or_default();
+    format!(
+        "{:>6}  {}  {:<9} {}  {:>10}  {}  {}",
+        e.seq,
+        rfc3339(e.time_ms),
+        kind,
+        &hex::encode(e.content.sha256)[..16],
+        e.content.size,
+        e.source,
+        name
+    )
+}
+
+pub fn log(ledger: &Path, a: LogArgs, out: Out) -> Result<()> {
+    let l = Ledger::open(ledger)?;
+    if a.from > l.size() {
+        return Err(Failure::input(format!(
+            "--from {} is past the end: the ledger has {} entries",
+            a.from,
+            l.size()
+        )));
+    }
+    for e in l.range(a.from, a.limit.unwrap_or(u64::MAX)) {
+        let e = e?;
+        if out.json {
+            out.json(&entry_json(&e))?;
+        } else {
+            out.line(log_line(&e))?;
+        }
+    }
+    Ok(())
+}
+
+pub fn export(ledger: &Path, a: ExportArgs, out: Out) -> Result<()> {
+    let l = Ledger::open(ledger)?;
+    match a.format {
+        Format::Jsonl => {
+            for e in l.range(0, u64::MAX) {
+                out.json(&entry_json(&e?))?;
+            }
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+            let csv_err = |e: csv::Error| match e.into_kind() {
+                csv::ErrorKind::Io(io) => Failure::from(io),
+                k => Failure::input(format!("cannot write CSV: {k:?}")),
+            };
+            w.write_record([
+                "seq",
+                "kind",
+                "first_seen_seq",
+                "time",
+                "sha256",
+                "size",
+                "name",
+                "media_type",
+                "source",
+                "agent",
+            ])
+            .map_err(csv_err)?;
+            for e in l.range(0, u64::MAX) {
+                let e = e?;
+                let (kind, first) = match e.kind {
+                    Kind::FirstSeen => ("first_seen", e.seq),
+                    Kind::Sighting { first } => ("sighting", first),
+                };
+                w.write_record([
+                    e.seq.to_string(),
+                    kind.to_owned(),
+                    first.to_string(),
+                    rfc3339(e.time_ms),
+                    hex::encode(e.content.sha256),
+                    e.content.size.to_string(),
+                    e.content.name.as_deref().map(name_text).unwrap_or_default(),
+                    e.content.media_type.clone().unwrap_or_default(),
+                    e.source.clone(),
+                    e.agent.clone().unwrap_or_default(),
+                ])
+                .map_err(csv_err)?;
+            }
+            w.flush()?;
+        }
+    }
+    Ok(())
+}

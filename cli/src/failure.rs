@@ -1,0 +1,103 @@
+//! How `prov` fails: one line on stderr and a distinct exit code per class.
+
+use std::fmt;
+
+/// A negative answer: unknown document, a proof or audit that does not hold.
+pub const NEGATIVE: u8 = 1;
+/// Wrong usage of the command line.
+pub const USAGE: u8 = 2;
+/// Bad input: a missing or unreadable path, a malformed proof, checkpoint or key.
+pub const INPUT: u8 = 3;
+/// The ledger is unavailable: missing, in use, damaged.
+pub const LEDGER: u8 = 4;
+
+/// A failed command: its exit code and the one line that says what to do.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub msg: String,
+}
+
+impl Failure {
+    pub fn negative(msg: impl Into<String>) -> Self {
+        Self {
+            code: NEGATIVE,
+            msg: msg.into(),
+        }
+    }
+    pub fn usage(msg: impl Into<String>) -> Self {
+        Self {
+            code: USAGE,
+            msg: msg.into(),
+        }
+    }
+    pub fn input(msg: impl Into<String>) -> Self {
+        Self {
+            code: INPUT,
+            msg: msg.into(),
+        }
+    }
+    pub fn ledger(msg: impl Into<String>) -> Self {
+        Self {
+            code: LEDGER,
+            msg: msg.into(),
+        }
+    }
+
+    /// An error reading a document the user named (not the ledger's own files).
+    pub fn from_document(e: prov_ledger::Error) -> Self {
+        match e {
+            prov_ledger::Error::Io { .. } => {
+                Self::input(format!("{e}: check the path and its permissions"))
+            }
+            e => Self::input(e.to_string()),
+        }
+    }
+
+    /// A proof, note or checkpoint that does not parse.
+    pub fn malformed(what: &str, e: impl fmt::Display) -> Self {
+        Self::input(format!("{what} is malformed: {e}"))
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
+impl From<prov_ledger::Error> for Failure {
+    fn from(e: prov_ledger::Error) -> Self {
+        use prov_ledger::Error as E;
+        let code = match &e {
+            E::NoSuchEntry { .. } => NEGATIVE,
+            E::AlreadyExists(_)
+            | E::Invalid { .. }
+            | E::FileChanged(_)
+            | E::Decode(_)
+            | E::NoSuchCheckpoint(_)
+            | E::Proof(_) => INPUT,
+            _ => LEDGER,
+        };
+        Failure {
+            code,
+            msg: e.to_string(),
+        }
+    }
+}
+
+/// Writing to stdout failed. A reader that went away (`prov log | head`) is not an error:
+/// code 0 ends the command quietly.
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Failure {
+                code: 0,
+                msg: String::new(),
+            };
+        }
+        Failure::input(format!("cannot write output: {e}"))
+    }
+}
+
+pub type Result<T, E = Failure> = std::result::Result<T, E>;

@@ -1,0 +1,153 @@
+//! Results on stdout (human lines or JSON), progress on stderr, time and entry rendering.
+
+use crate::failure::Result;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use prov_ledger::{Entry, Kind};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::time::{Duration, UNIX_EPOCH};
+
+/// Global output settings.
+#[derive(Clone, Copy)]
+pub struct Out {
+    pub json: bool,
+    pub quiet: bool,
+}
+
+impl Out {
+    /// One result line on stdout (a broken pipe ends the command quietly).
+    pub fn line(&self, s: impl AsRef<str>) -> Result<()> {
+        let mut o = std::io::stdout().lock();
+        o.write_all(s.as_ref().as_bytes())?;
+        o.write_all(b"\n")?;
+        Ok(())
+    }
+
+    /// Raw text on stdout, as is.
+    pub fn raw(&self, s: &str) -> Result<()> {
+        std::io::stdout().lock().write_all(s.as_bytes())?;
+        Ok(())
+    }
+
+    /// One JSON object on one line.
+    pub fn json(&self, v: &Value) -> Result<()> {
+        self.line(v.to_string())
+    }
+
+    /// A human line, unless --json or -q.
+    pub fn human(&self, s: impl AsRef<str>) -> Result<()> {
+        if self.json || self.quiet {
+            return Ok(());
+        }
+        self.line(s)
+    }
+
+    /// A note on stderr, unless -q.
+    pub fn note(&self, s: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("prov: {}", s.as_ref());
+        }
+    }
+
+    /// A progress bar on stderr: drawn only on a terminal, never with -q.
+    pub fn progress(&self, total: u64, template: &str) -> ProgressBar {
+        if self.quiet {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    }
+}
+
+/// RFC 3339 UTC with milliseconds.
+pub fn rfc3339(ms: u64) -> String {
+    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
+}
+
+/// The current time in ms since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// A file name for people: UTF-8 as is, anything else lossily with its hex alongside in JSON.
+pub fn name_text(name: &[u8]) -> String {
+    String::from_utf8_lossy(name).into_owned()
+}
+
+/// An entry as JSON, every field decoded.
+pub fn entry_json(e: &Entry) -> Value {
+    let (kind, first) = match e.kind {
+        Kind::FirstSeen => ("first_seen", e.seq),
+        Kind::Sighting { first } => ("sighting", first),
+    };
+    let mut v = json!({
+        "seq": e.seq,
+        "kind": kind,
+        "first_seen_seq": first,
+        "time": rfc3339(e.time_ms),
+        "time_ms": e.time_ms,
+        "sha256": hex::encode(e.content.sha256),
+        "size": e.content.size,
+        "name": e.content.name.as_deref().map(name_text),
+        "media_type": e.content.media_type,
+        "digests": e.content.digests.iter().map(|(k, v)| (k.clone(), Value::String(hex::encode(v)))).collect::<serde_json::Map<_, _>>(),
+        "source": e.source,
+        "agent": e.agent,
+        "metadata": e.metadata,
+        "related": e.related.iter().map(|r| json!({"relation": r.relation, "seq": r.seq})).collect::<Vec<_>>(),
+        "prev": e.prev.to_hex(),
+        "leaf_hash": e.leaf_hash().to_hex(),
+        "key_id": format!("{:08x}", e.key_id),
+        "signature": STANDARD.encode(e.signature),
+    });
+    if let Some(name) = &e.content.name
+        && std::str::from_utf8(name).is_err()
+    {
+        v["name_hex"] = Value::String(hex::encode(name));
+    }
+    v
+}
+
+/// An entry for people, several lines.
+pub fn entry_text(e: &Entry) -> String {
+    let kind = match e.kind {
+        Kind::FirstSeen => "first seen".to_owned(),
+        Kind::Sighting { first } => format!("sighting of entry {first}"),
+    };
+    let mut s = format!(
+        "entry {}\n  kind        {kind}\n  recorded    {}\n  sha256      {}\n  size        {} bytes\n  source      {}\n",
+        e.seq,
+        rfc3339(e.time_ms),
+        hex::encode(e.content.sha256),
+        e.content.size,
+        e.source
+    );
+    if let Some(n) = &e.content.name {
+        s += &format!("  name        {}\n", name_text(n));
+    }
+    if let Some(m) = &e.content.media_type {
+        s += &format!("  media type  {m}\n");
+    }
+    if let Some(a) = &e.agent {
+        s += &format!("  agent       {a}\n");
+    }
+    for (k, v) in &e.content.digests {
+        s += &format!("  {k:<11} {}\n", hex::encode(v));
+    }
+    for (k, v) in &e.metadata {
+        s += &format!("  meta        {k}={v}\n");
+    }
+    for r in &e.related {
+        s += &format!("  related     {} entry {}\n", r.relation, r.seq);
+    }
+    s += &format!("  leaf hash   {}", e.leaf_hash().to_hex());
+    s
+}

@@ -1,0 +1,299 @@
+//! `prov prove` and `prov verify-proof`: offline inclusion proofs, as a C2SP `.tlog-proof`
+//! or one JSON object, verified with nothing but the ledger's verifier key.
+
+use crate::add::parse_sha256;
+use crate::failure::{Failure, Result};
+use crate::output::{Out, entry_json, rfc3339};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use clap::Args;
+use prov_ledger::{Entry, Kind, Ledger, hash_file};
+use prov_proofs::{Hash, InclusionProof, NoteVerifier, TlogProof};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct ProveArgs {
+    /// What to prove: a sequence number, a SHA-256, or a file (use ./NAME for a file named by digits)
+    target: String,
+    /// Write the proof here instead of stdout
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Prove against the checkpoint issued at this size [default: the latest]
+    #[arg(long, value_name = "SIZE")]
+    at: Option<u64>,
+}
+
+#[derive(Args)]
+pub struct VerifyProofArgs {
+    /// The proof file (.tlog-proof or JSON), or - for stdin
+    file: PathBuf,
+    /// The ledger's verifier key: the string from `prov key`, or a file holding it
+    #[arg(long)]
+    key: String,
+    /// Also check that this document is the one the entry records
+    #[arg(long)]
+    document: Option<PathBuf>,
+}
+
+/// Reads a whole input file (or stdin for `-`), refusing anything over 16 MiB.
+pub fn read_input(path: &Path, what: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let limit = 16 << 20;
+    let res = if path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut buf)
+    } else {
+        if path.is_dir() {
+            return Err(Failure::input(format!(
+                "{} is a folder, not a {what}",
+                path.display()
+            )));
+        }
+        std::fs::File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut buf))
+    };
+    res.map_err(|e| {
+        Failure::input(format!(
+            "cannot read {what} {}: {e}: check the path",
+            path.display()
+        ))
+    })?;
+    if buf.len() as u64 > limit {
+        return Err(Failure::input(format!(
+            "{} is larger than 16 MiB: not a {what}",
+            path.display()
+        )));
+    }
+    Ok(buf)
+}
+
+/// Parses a verifier key given as the string itself or as a file holding it.
+pub fn parse_key(arg: &str) -> Result<NoteVerifier> {
+    if let Ok(v) = NoteVerifier::parse(arg.trim()) {
+        return Ok(v);
+    }
+    let path = Path::new(arg);
+    if path.is_file() {
+        let text = read_input(path, "verifier key")?;
+        let text = String::from_utf8_lossy(&text);
+        return NoteVerifier::parse(text.trim()).map_err(|e| {
+            Failure::input(format!(
+                "{e} (in {}): give the line `prov key` prints",
+                path.display()
+            ))
+        });
+    }
+    let e = NoteVerifier::parse(arg.trim())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    Err(Failure::input(format!(
+        "{e}: give the line `prov key` prints, or a file holding it"
+    )))
+}
+
+/// Sorts a proofs-crate error into bad input (3) or a proof that does not hold (1).
+pub fn proof_failure(context: &str, e: prov_proofs::Error) -> Failure {
+    use prov_proofs::Error as E;
+    match e {
+        E::MalformedNote(_)
+        | E::MalformedCheckpoint(_)
+        | E::MalformedTlogProof(_)
+        | E::MalformedKey(_)
+        | E::MalformedConsistencyText(_)
+        | E::ProofBytes(_) => Failure::malformed(context, e),
+        e => Failure::negative(format!("{context} does not verify: {e}")),
+    }
+}
+
+fn resolve(l: &Ledger, target: &str) -> Result<u64> {
+    if let Ok(seq) = target.parse::<u64>() {
+        return Ok(seq);
+    }
+    let (sha, what) = match parse_sha256(target) {
+        Some(sha) => (sha, format!("SHA-256 {target}")),
+        None => {
+            let p = Path::new(target);
+            if p.is_dir() {
+                return Err(Failure::input(format!(
+                    "{target} is a folder: prove one document at a time"
+                )));
+            }
+            (
+                hash_file(p, &|_| {})
+                    .map_err(Failure::from_document)?
+                    .sha256,
+                target.to_owned(),
+            )
+        }
+    };
+    match l.lookup(&sha)?.first() {
+        Some(e) => Ok(e.seq),
+        None => Err(Failure::negative(format!("{what} is not in this ledger"))),
+    }
+}
+
+pub fn prove(ledger: &Path, a: ProveArgs, out: Out) -> Result<()> {
+    let l = Ledger::open(ledger)?;
+    let seq = resolve(&l, &a.target)?;
+    let p = l.prove(seq, a.at)?;
+    let text = if out.json {
+        let entry = p.extra.clone().unwrap_or_default();
+        let decoded = Entry::from_bytes(&entry)
+            .map(|e| entry_json(&e))
+            .unwrap_or(Value::Null);
+        json!({
+            "checkpoint": p.checkpoint,
+            "leaf_index": p.index,
+            "tree_size": a.at.unwrap_or(l.size()),
+            "entry": STANDARD.encode(&entry),
+            "inclusion_proof": p.proof.hashes().iter().map(Hash::to_base64).collect::<Vec<_>>(),
+            "decoded": decoded,
+        })
+        .to_string()
+            + "\n"
+    } else {
+        p.to_text()
+    };
+    match &a.output {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
+            if !out.quiet {
+                eprintln!("prov: wrote the proof of entry {seq} to {}", path.display());
+            }
+            Ok(())
+        }
+        None => out.raw(&text),
+    }
+}
+
+fn parse_json_proof(bytes: &[u8]) -> Result<TlogProof> {
+    let bad = |what: &str| Failure::input(format!("JSON proof is malformed: {what}"));
+    let v: Value = serde_json::from_slice(bytes).map_err(|e| bad(&e.to_string()))?;
+    let s = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad(&format!("no string field {k:?}")))
+    };
+    let entry = STANDARD
+        .decode(s("entry")?)
+        .map_err(|_| bad("entry is not base64"))?;
+    let index = v
+        .get("leaf_index")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| bad("no leaf_index"))?;
+    let hashes = v
+        .get("inclusion_proof")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("no inclusion_proof array"))?
+        .iter()
+        .map(|h| {
+            h.as_str()
+                .and_then(|h| Hash::from_base64(h, prov_proofs::Error::ProofBytes(0)).ok())
+                .ok_or_else(|| bad("an inclusion_proof hash is not base64 of 32 bytes"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if hashes.len() > 64 {
+        return Err(bad("more than 64 proof hashes"));
+    }
+    Ok(TlogProof {
+        extra: Some(entry),
+        index,
+        proof: InclusionProof::from_hashes(hashes),
+        checkpoint: s("checkpoint")?.to_owned(),
+    })
+}
+
+pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
+    let v = parse_key(&a.key)?;
+    let bytes = read_input(&a.file, "proof")?;
+    let proof = if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        parse_json_proof(&bytes)?
+    } else {
+        TlogProof::parse(&bytes).map_err(|e| Failure::malformed("the proof", e))?
+    };
+    let entry_bytes = proof.extra.clone().ok_or_else(|| {
+        Failure::input("the proof carries no entry (no extra line): prove it with `prov prove`")
+    })?;
+    let cp = proof
+        .verify(&v, &entry_bytes)
+        .map_err(|e| proof_failure("the proof", e))?;
+    let e = Entry::from_bytes(&entry_bytes)
+        .map_err(|e| Failure::negative(format!("the proven entry does not decode: {e}")))?;
+    if e.seq != proof.index {
+        return Err(Failure::negative(format!(
+            "the proven entry says it is entry {}, but sits at index {}",
+            e.seq, proof.index
+        )));
+    }
+    if e.key_id != v.key_id {
+        return Err(Failure::negative(format!(
+            "the entry is signed by key ID {:08x}, not by the given key {:08x}",
+            e.key_id, v.key_id
+        )));
+    }
+    e.verify(&v.key)
+        .map_err(|_| Failure::negative("the entry's own signature does not verify"))?;
+    let document_matches = match &a.document {
+        None => None,
+        Some(p) => {
+            if p.is_dir() {
+                return Err(Failure::input(format!(
+                    "{} is a folder: give the one document the proof is for",
+                    p.display()
+                )));
+            }
+            let d = hash_file(p, &|_| {}).map_err(Failure::from_document)?;
+            if d.sha256 != e.content.sha256 {
+                return Err(Failure::negative(format!(
+                    "{} has SHA-256 {}, but the proven entry records {}: it is not the recorded document",
+                    p.display(),
+                    hex::encode(d.sha256),
+                    hex::encode(e.content.sha256)
+                )));
+            }
+            Some(true)
+        }
+    };
+    if out.json {
+        return out.json(&json!({
+            "verified": true,
+            "origin": cp.origin,
+            "checkpoint_size": cp.size,
+            "root": cp.root.to_base64(),
+            "seq": e.seq,
+            "sha256": hex::encode(e.content.sha256),
+            "size": e.content.size,
+            "time": rfc3339(e.time_ms),
+            "source": e.source,
+            "document_matches": document_matches,
+            "entry": entry_json(&e),
+        }));
+    }
+    out.human(format!(
+        "verified: entry {} is in ledger {} at checkpoint size {}",
+        e.seq, cp.origin, cp.size
+    ))?;
+    out.human(format!(
+        "  sha256    {}  ({} bytes){}",
+        hex::encode(e.content.sha256),
+        e.content.size,
+        if document_matches.is_some() {
+            "  = the given document"
+        } else {
+            ""
+        }
+    ))?;
+    out.human(format!("  source    {}", e.source))?;
+    match e.kind {
+        Kind::FirstSeen => out.human(format!("  first seen by the ledger at {}", rfc3339(e.time_ms))),
+        Kind::Sighting { first } => out.human(format!(
+            "  seen again at {}; first seen in entry {first} (prove that entry for the first-seen time)",
+            rfc3339(e.time_ms)
+        )),
+    }
+}
