@@ -1,1 +1,171 @@
+//! Helpers for the end-to-end tests: a temporary workspace with a real ledger, and a way to
+//! run the real `prov` binary in it.
+#![forbid(unsafe_code)]
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The `prov` binary of this build (target/<profile>/prov, beside the test's deps folder).
+pub fn prov_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("PROV_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .join("prov");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p prov` (or `cargo test --workspace`) first",
+        bin.display()
+    );
+    bin
+}
+
+/// What one run of `prov` did.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts success and returns stdout.
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "prov failed: {}", self.stderr);
+        &self.stdout
+    }
+
+    /// The stdout as one JSON value.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("not one JSON object ({e}): {}", self.stdout))
+    }
+
+    /// The stdout as JSON Lines.
+    pub fn jsonl(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line ({e}): {l}")))
+            .collect()
+    }
+
+    /// Asserts a failure with this exit code and a single stderr line containing `needle`.
+    pub fn fails(&self, code: i32, needle: &str) {
+        assert_eq!(self.code, code, "exit code; stderr: {}", self.stderr);
+        assert_eq!(
+            self.stderr.trim_end().lines().count(),
+            1,
+            "not one line: {}",
+            self.stderr
+        );
+        assert!(self.stderr.starts_with("prov: "), "{}", self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}: {}",
+            self.stderr
+        );
+        assert!(
+            !self.stderr.contains("panicked") && !self.stderr.contains("RUST_BACKTRACE"),
+            "{}",
+            self.stderr
+        );
+    }
+}
+
+/// A temporary folder with a ledger at `./ledger` in it.
+pub struct Workspace {
+    pub tmp: tempfile::TempDir,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        Workspace {
+            tmp: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.tmp.path().join(rel)
+    }
+
+    pub fn ledger(&self) -> PathBuf {
+        self.path("ledger")
+    }
+
+    /// Writes a file (creating folders).
+    pub fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    /// A `prov` command in this folder, with `--ledger ledger`.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(prov_bin());
+        c.current_dir(self.tmp.path())
+            .env_remove("PROV_LEDGER")
+            .arg("--ledger")
+            .arg(self.ledger())
+            .args(args);
+        c.stdin(Stdio::null());
+        c
+    }
+
+    /// Runs `prov ARGS`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.cmd(args).output().unwrap())
+    }
+
+    /// Runs `prov ARGS` with bytes on stdin.
+    pub fn run_stdin(&self, args: &[&str], input: &[u8]) -> Run {
+        use std::io::Write;
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        Run::from(child.wait_with_output().unwrap())
+    }
+
+    /// `prov init` with a fixed origin; returns the verifier key.
+    pub fn init(&self) -> String {
+        self.run(&["init", "--origin", "e2e.example/ledger"])
+            .ok()
+            .trim()
+            .to_owned()
+    }
+
+    /// The bytes of every ledger file but the index, to show a command wrote nothing.
+    pub fn ledger_state(&self) -> Vec<(String, Vec<u8>)> {
+        ["entries.log", "COMMIT", "ledger.json", "key.pem"]
+            .iter()
+            .map(|f| {
+                (
+                    f.to_string(),
+                    std::fs::read(self.ledger().join(f)).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+}

@@ -1,1 +1,4 @@
+//! End-to-end tests: the real `prov` binary on real files, real keys, a real sled store.
 
+mod errors;
+mod walkthrough;

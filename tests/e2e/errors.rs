@@ -1,0 +1,228 @@
+//! Each error class: its exit code, its one-line message, and nothing written.
+
+use prov_tests::Workspace;
+
+#[test]
+fn bad_input_is_exit_3_and_writes_nothing() {
+    let w = Workspace::new();
+    w.init();
+    w.write("ok.txt", "fine");
+    w.write("empty.txt", "");
+    let before = w.ledger_state();
+    let fifo = w.path("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink(w.path("loop1"), w.path("loop2")).unwrap();
+    std::os::unix::fs::symlink(w.path("loop2"), w.path("loop1")).unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["add", "missing.txt", "--source", "s"], "does not exist"),
+        (
+            &["add", "ok.txt", "missing.txt", "--source", "s"],
+            "does not exist",
+        ),
+        (&["add", "empty.txt", "--source", "s"], "is empty"),
+        (&["add", "fifo", "--source", "s"], "not a regular file"),
+        (&["add", "loop1", "--source", "s"], "symlink loop"),
+        (&["add", "ok.txt", "--source", ""], "--source is empty"),
+        (
+            &["add", "ok.txt", "--source", "a\u{1b}[31mb"],
+            "control characters",
+        ),
+        (
+            &["add", "ok.txt", "--source", "s", "--meta", "novalue"],
+            "has no '='",
+        ),
+        (
+            &["add", "--sha256", "abc", "--size", "1", "--source", "s"],
+            "not 64 hex digits",
+        ),
+        (&["check", "missing.txt"], "does not exist"),
+        (&["prove", "ledger"], "is a folder"),
+        (
+            &["verify-proof", "ok.txt", "--key", "nonsense"],
+            "malformed verifier key",
+        ),
+    ];
+    for (args, needle) in cases {
+        let r = w.run(args);
+        r.fails(3, needle);
+        assert_eq!(w.ledger_state(), before, "{args:?} changed the ledger");
+    }
+    // An unreadable file (root can read anything, so only check when not root).
+    let locked = w.write("locked.txt", "x");
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    if std::fs::read(&locked).is_err() {
+        w.run(&["add", "locked.txt", "--source", "s"])
+            .fails(3, "permission denied");
+    }
+}
+
+#[test]
+fn proofs_and_keys_that_are_wrong_or_malformed() {
+    let w = Workspace::new();
+    let vkey = w.init();
+    w.write("a.txt", "alpha");
+    w.run(&["add", "a.txt", "--source", "s"]).ok();
+    w.run(&["prove", "a.txt", "-o", "a.tlog-proof"]).ok();
+    let good = std::fs::read_to_string(w.path("a.tlog-proof")).unwrap();
+    // Wrong key: a well-formed key of another ledger. A negative answer naming both keys.
+    let other = Workspace::new();
+    let other_key = other.init();
+    let r = w.run(&["verify-proof", "a.tlog-proof", "--key", &other_key]);
+    r.fails(1, "not signed by any trusted key");
+    // Malformed proofs: bad input.
+    w.write("trunc.tlog-proof", &good[..40]);
+    w.run(&["verify-proof", "trunc.tlog-proof", "--key", &vkey])
+        .fails(3, "malformed");
+    w.write("zero.tlog-proof", good.replace("index 0", "index 00"));
+    w.run(&["verify-proof", "zero.tlog-proof", "--key", &vkey])
+        .fails(3, "malformed");
+    w.write("bad.json", "{\"entry\": 1}");
+    w.run(&["verify-proof", "bad.json", "--key", &vkey])
+        .fails(3, "JSON proof is malformed");
+    w.run(&["verify-proof", "nothing.tlog-proof", "--key", &vkey])
+        .fails(3, "cannot read proof");
+    // A forged signature line: a negative answer.
+    let sig_start = good.rfind(' ').unwrap() + 1;
+    let mut forged = good.clone();
+    forged.replace_range(
+        sig_start..sig_start + 8,
+        if &good[sig_start..sig_start + 8] == "AAAAAAAA" {
+            "BBBBBBBB"
+        } else {
+            "AAAAAAAA"
+        },
+    );
+    w.write("forged.tlog-proof", &forged);
+    // (Its key ID bytes changed too, so no trusted key signed it any more.)
+    w.run(&["verify-proof", "forged.tlog-proof", "--key", &vkey])
+        .fails(1, "does not verify");
+    // The wrong document: a negative answer.
+    w.write("b.txt", "beta");
+    w.run(&[
+        "verify-proof",
+        "a.tlog-proof",
+        "--key",
+        &vkey,
+        "--document",
+        "b.txt",
+    ])
+    .fails(1, "not the recorded document");
+    // A checkpoint from another ledger for consistency.
+    other.write("x.txt", "x");
+    other.run(&["add", "x.txt", "--source", "s"]).ok();
+    std::fs::write(w.path("other-cp.txt"), other.run(&["checkpoint"]).ok()).unwrap();
+    w.run(&["consistency", "other-cp.txt"])
+        .fails(1, "not signed by any trusted key");
+    // Unknown document and unknown entry: negative answers.
+    w.run(&["check", "b.txt"]).fails(1, "unknown");
+    w.run(&["show", "99"]).fails(1, "no entry 99");
+    w.run(&["prove", "b.txt"]).fails(1, "not in this ledger");
+}
+
+#[test]
+fn ledger_unavailable_is_exit_4() {
+    let w = Workspace::new();
+    w.run(&["key"]).fails(4, "prov init");
+    std::fs::create_dir(w.ledger()).unwrap();
+    w.write("ledger/stray.txt", "not a ledger");
+    w.run(&["key"]).fails(4, "not a prov ledger");
+    w.run(&["init"]).fails(3, "not empty");
+    let w = Workspace::new();
+    w.init();
+    w.run(&["init"]).fails(3, "already holds a ledger");
+    // Newer format.
+    let cfg = std::fs::read_to_string(w.ledger().join("ledger.json")).unwrap();
+    std::fs::write(
+        w.ledger().join("ledger.json"),
+        cfg.replace("\"format\": 1", "\"format\": 2"),
+    )
+    .unwrap();
+    w.run(&["key"]).fails(4, "newer than this prov supports");
+    std::fs::write(w.ledger().join("ledger.json"), &cfg).unwrap();
+    // A key file others can read.
+    let key = w.ledger().join("key.pem");
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    w.write("a.txt", "a");
+    w.run(&["add", "a.txt", "--source", "s"])
+        .fails(4, "chmod 600");
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    w.run(&["add", "a.txt", "--source", "s"]).ok();
+    // A damaged log: unavailable to use, and the audit locates it.
+    let log = w.ledger().join("entries.log");
+    let mut bytes = std::fs::read(&log).unwrap();
+    let at = bytes.len() - 300;
+    bytes[at] ^= 0x40;
+    std::fs::write(&log, &bytes).unwrap();
+    let r = w.run(&["audit"]);
+    r.fails(1, "audit failed: entry 0");
+    assert!(r.stderr.contains("byte"), "{}", r.stderr);
+    let j = w.run(&["audit", "--json"]).json();
+    assert_eq!(j["ok"], false);
+    assert_eq!(j["fault"]["seq"], 0);
+    std::fs::remove_dir_all(w.ledger().join("index")).unwrap();
+    w.run(&["reindex"]).fails(4, "ledger damaged");
+}
+
+#[test]
+fn a_second_writer_is_refused_while_the_first_holds_the_ledger() {
+    let w = Workspace::new();
+    w.init();
+    // `prov add -` holds the ledger while it waits for stdin.
+    let mut first = w
+        .cmd(&["add", "-", "--source", "slow"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut refused = None;
+    for _ in 0..200 {
+        let r = w.run(&["key"]);
+        if r.code == 4 {
+            refused = Some(r);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    let r = refused.expect("the second process was never refused");
+    r.fails(4, "in use by another prov process");
+    w.write("b.txt", "b");
+    w.run(&["add", "b.txt", "--source", "s"]).fails(4, "in use");
+    {
+        use std::io::Write;
+        first.stdin.take().unwrap().write_all(b"streamed").unwrap();
+    }
+    assert!(first.wait().unwrap().success());
+    w.run(&["add", "b.txt", "--source", "s"]).ok();
+}
+
+#[test]
+fn a_broken_pipe_is_not_an_error() {
+    let w = Workspace::new();
+    w.init();
+    for i in 0..50 {
+        w.write(&format!("d/{i}.txt"), format!("doc {i}"));
+    }
+    w.run(&["add", "d", "--source", "s"]).ok();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' --ledger '{}' log | head -n 1",
+            prov_tests::prov_bin().display(),
+            w.ledger().display()
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
