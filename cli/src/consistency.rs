@@ -6,8 +6,8 @@ use crate::output::Out;
 use crate::proof::{parse_key, proof_failure, read_input};
 use clap::Args;
 use prov_ledger::Ledger;
-use prov_proofs::{Checkpoint, ConsistencyBundle, ConsistencyProof, Hash};
-use serde_json::{Value, json};
+use prov_proofs::{Checkpoint, ConsistencyBundle};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -82,14 +82,7 @@ pub fn consistency(ledger: &Path, a: ConsistencyArgs, out: Out) -> Result<()> {
     }
     let b = l.consistency(old.size, None)?;
     let text = if out.json {
-        json!({
-            "old_size": b.old_size,
-            "new_size": l.size(),
-            "consistency_proof": b.proof.hashes().iter().map(Hash::to_base64).collect::<Vec<_>>(),
-            "checkpoint": b.checkpoint,
-        })
-        .to_string()
-            + "\n"
+        prov_ledger::consistency_to_json(&b, l.size()).to_string() + "\n"
     } else {
         b.to_text()
     };
@@ -111,46 +104,14 @@ pub fn consistency(ledger: &Path, a: ConsistencyArgs, out: Out) -> Result<()> {
     }
 }
 
-fn parse_json_bundle(bytes: &[u8]) -> Result<ConsistencyBundle> {
-    let bad = |what: &str| Failure::input(format!("JSON consistency proof is malformed: {what}"));
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| bad(&e.to_string()))?;
-    let old_size = v
-        .get("old_size")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| bad("no old_size"))?;
-    let checkpoint = v
-        .get("checkpoint")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("no checkpoint"))?
-        .to_owned();
-    let hashes = v
-        .get("consistency_proof")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("no consistency_proof array"))?
-        .iter()
-        .map(|h| {
-            h.as_str()
-                .and_then(|h| Hash::from_base64(h, prov_proofs::Error::ProofBytes(0)).ok())
-                .ok_or_else(|| bad("a proof hash is not base64 of 32 bytes"))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    if hashes.len() > 63 {
-        return Err(bad("more than 63 proof hashes"));
-    }
-    Ok(ConsistencyBundle {
-        old_size,
-        proof: ConsistencyProof::from_hashes(hashes),
-        checkpoint,
-    })
-}
-
 pub fn verify_consistency(a: VerifyConsistencyArgs, out: Out) -> Result<()> {
     let v = parse_key(&a.key)?;
     let old = Checkpoint::open(&read_input(&a.old_checkpoint, "checkpoint")?, &v)
         .map_err(|e| proof_failure("the old checkpoint", e))?;
     let bytes = read_input(&a.proof, "consistency proof")?;
     let bundle = if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-        parse_json_bundle(&bytes)?
+        prov_ledger::consistency_from_json(&bytes)
+            .map_err(|e| Failure::input(format!("JSON consistency proof is malformed: {e}")))?
     } else {
         ConsistencyBundle::parse(&bytes)
             .map_err(|e| Failure::malformed("the consistency proof", e))?

@@ -4,11 +4,9 @@
 use crate::add::parse_sha256;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, entry_json, rfc3339};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use clap::Args;
 use prov_ledger::{Entry, Kind, Ledger, hash_file};
-use prov_proofs::{Hash, InclusionProof, NoteVerifier, TlogProof};
+use prov_proofs::{NoteVerifier, TlogProof};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -141,20 +139,10 @@ pub fn prove(ledger: &Path, a: ProveArgs, out: Out) -> Result<()> {
     let seq = resolve(&l, &a.target)?;
     let p = l.prove(seq, a.at)?;
     let text = if out.json {
-        let entry = p.extra.clone().unwrap_or_default();
-        let decoded = Entry::from_bytes(&entry)
+        let decoded = prov_ledger::decoded_entry(&p)
             .map(|e| entry_json(&e))
             .unwrap_or(Value::Null);
-        json!({
-            "checkpoint": p.checkpoint,
-            "leaf_index": p.index,
-            "tree_size": a.at.unwrap_or(l.size()),
-            "entry": STANDARD.encode(&entry),
-            "inclusion_proof": p.proof.hashes().iter().map(Hash::to_base64).collect::<Vec<_>>(),
-            "decoded": decoded,
-        })
-        .to_string()
-            + "\n"
+        prov_ledger::inclusion_to_json(&p, a.at.unwrap_or(l.size()), decoded).to_string() + "\n"
     } else {
         p.to_text()
     };
@@ -171,48 +159,12 @@ pub fn prove(ledger: &Path, a: ProveArgs, out: Out) -> Result<()> {
     }
 }
 
-fn parse_json_proof(bytes: &[u8]) -> Result<TlogProof> {
-    let bad = |what: &str| Failure::input(format!("JSON proof is malformed: {what}"));
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| bad(&e.to_string()))?;
-    let s = |k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad(&format!("no string field {k:?}")))
-    };
-    let entry = STANDARD
-        .decode(s("entry")?)
-        .map_err(|_| bad("entry is not base64"))?;
-    let index = v
-        .get("leaf_index")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| bad("no leaf_index"))?;
-    let hashes = v
-        .get("inclusion_proof")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("no inclusion_proof array"))?
-        .iter()
-        .map(|h| {
-            h.as_str()
-                .and_then(|h| Hash::from_base64(h, prov_proofs::Error::ProofBytes(0)).ok())
-                .ok_or_else(|| bad("an inclusion_proof hash is not base64 of 32 bytes"))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    if hashes.len() > 64 {
-        return Err(bad("more than 64 proof hashes"));
-    }
-    Ok(TlogProof {
-        extra: Some(entry),
-        index,
-        proof: InclusionProof::from_hashes(hashes),
-        checkpoint: s("checkpoint")?.to_owned(),
-    })
-}
-
 pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
     let v = parse_key(&a.key)?;
     let bytes = read_input(&a.file, "proof")?;
     let proof = if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-        parse_json_proof(&bytes)?
+        prov_ledger::inclusion_from_json(&bytes)
+            .map_err(|e| Failure::input(format!("JSON proof is malformed: {e}")))?
     } else {
         TlogProof::parse(&bytes).map_err(|e| Failure::malformed("the proof", e))?
     };

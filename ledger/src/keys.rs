@@ -8,12 +8,16 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-/// Generates a key from the OS's random source and writes it to a new file, mode 0600.
+/// A new key from the OS's random source.
+pub fn generate_key() -> SigningKey {
+    SigningKey::generate(&mut rand_core::OsRng)
+}
+
+/// Writes `key` to a new file, mode 0600.
 ///
 /// # Errors
 /// [`Error::Io`] when the file exists or cannot be written.
-pub fn create_key_file(path: &Path) -> Result<SigningKey> {
-    let key = SigningKey::generate(&mut rand_core::OsRng);
+pub fn create_key_file(path: &Path, key: &SigningKey) -> Result<()> {
     let pem = key
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|e| Error::KeyInvalid {
@@ -29,7 +33,7 @@ pub fn create_key_file(path: &Path) -> Result<SigningKey> {
     f.write_all(pem.as_bytes())
         .and_then(|_| f.sync_all())
         .map_err(Error::io("write", path))?;
-    Ok(key)
+    Ok(())
 }
 
 /// Loads the key, refusing a file that group or others can read or write.

@@ -125,15 +125,17 @@ impl Ledger {
                 "must not contain control characters",
             ));
         }
-        std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
-        let lock_file = lock(dir)?;
-        let key = keys::create_key_file(&dir.join("key.pem"))?;
+        // Everything is validated before anything is written.
+        let key = keys::generate_key();
         let signer = NoteSigner::new(origin, key.clone()).map_err(|e| {
             Error::invalid(
                 "origin",
                 format!("{e}; use a name like archive.example.org/leaks"),
             )
         })?;
+        std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
+        let lock_file = lock(dir)?;
+        keys::create_key_file(&dir.join("key.pem"), &key)?;
         let log = LogFile::create(&dir.join("entries.log"))?;
         let empty = Checkpoint {
             origin: origin.to_owned(),

@@ -14,6 +14,7 @@ mod encoding;
 mod entry;
 mod error;
 mod index;
+mod json_forms;
 mod keys;
 mod ledger;
 mod log;
@@ -24,5 +25,9 @@ pub use digest::{FileDigest, hash_file, hash_files, hash_reader};
 pub use encoding::MAX_ENTRY_BYTES;
 pub use entry::{Content, ENTRY_VERSION, Entry, Kind, Related, SIGNING_DOMAIN};
 pub use error::{Error, Result};
+pub use json_forms::{
+    consistency_from_json, consistency_to_json, decoded_entry, inclusion_from_json,
+    inclusion_to_json,
+};
 pub use ledger::{FORMAT_VERSION, Ledger};
 pub use log::{LOG_MAGIC, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};

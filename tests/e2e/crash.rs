@@ -2,7 +2,7 @@
 //! random moments. After each kill the ledger opens and audits clean, every entry `add` had
 //! reported is present and unchanged, and re-running the same `add` completes the rest with
 //! no duplicate entries. 10 rounds by default; the long variant (200 rounds) is
-//! `cargo test --release -p prov-tests --test e2e -- --ignored crash`. Set
+//! `cargo test --release --workspace -- --ignored kill_9`. Set
 //! PROV_CRASH_SEED to replay a run.
 
 use prov_tests::Workspace;

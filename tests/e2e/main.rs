@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `prov` binary on real files, real keys, a real sled store.
 
+mod bad_input;
 mod crash;
 mod errors;
 mod walkthrough;
