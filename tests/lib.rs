@@ -21,6 +21,29 @@ pub fn prov_bin() -> PathBuf {
         "{} is missing: run `cargo build -p prov` (or `cargo test --workspace`) first",
         bin.display()
     );
+    // `cargo test -p prov-tests` alone does not rebuild the binary: refuse a stale one.
+    let built = std::fs::metadata(&bin)
+        .and_then(|m| m.modified())
+        .expect("binary mtime");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for krate in ["cli/src", "ledger/src", "proofs/src"] {
+        for entry in std::fs::read_dir(root.join(krate))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let newer = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t > built);
+            assert!(
+                !newer,
+                "{} is older than {}: run `cargo build -p prov` or `cargo test --workspace`",
+                bin.display(),
+                entry.path().display()
+            );
+        }
+    }
     bin
 }
 

@@ -182,10 +182,9 @@ fn the_bad_input_table() {
     w.write("cp-extra", cp3.replacen('\n', "\nextension\n", 1));
     w.write("c-wrongsize", consistency.replacen("old 3", "old 2", 1));
     let first_hash_line = consistency.lines().nth(1).unwrap().to_owned();
-    let flipped = if first_hash_line.starts_with('A') {
-        format!("B{}", &first_hash_line[1..])
-    } else {
-        format!("A{}", &first_hash_line[1..])
+    let flipped = match first_hash_line.strip_prefix('A') {
+        Some(rest) => format!("B{rest}"),
+        None => format!("A{}", &first_hash_line[1..]),
     };
     w.write(
         "c-tampered",
