@@ -79,6 +79,18 @@ impl From<prov_ledger::Error> for Failure {
             | E::Proof(_) => INPUT,
             _ => LEDGER,
         };
+        let full = matches!(&e, E::Io { source, .. } if source.raw_os_error() == Some(28))
+            || matches!(&e, E::Index(sled::Error::Io(io)) if io.raw_os_error() == Some(28));
+        if full {
+            let msg = format!(
+                "{}: the disk is full; free space and run the same command again (what was reported as recorded is kept)",
+                e.to_string()
+                    .split(": run `prov reindex`")
+                    .next()
+                    .unwrap_or_default()
+            );
+            return Failure { code, msg };
+        }
         Failure {
             code,
             msg: e.to_string(),

@@ -3,4 +3,6 @@
 mod bad_input;
 mod crash;
 mod errors;
+mod fork;
+mod full_disk;
 mod walkthrough;
