@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Args)]
 pub struct AddArgs {
     /// Files or folders to record (folders recursively); - reads one document from stdin
-    #[arg(required_unless_present = "sha256")]
+    #[arg(required_unless_present_any = ["sha256", "manifest"])]
     paths: Vec<PathBuf>,
     /// Where the documents came from: a URL, a mailbox, a person, a drive
     #[arg(long, short)]
@@ -38,8 +38,12 @@ pub struct AddArgs {
     #[arg(long, short = 'L')]
     follow_symlinks: bool,
     /// Record a document by its SHA-256 alone (the bytes never touch the ledger)
-    #[arg(long, value_name = "HEX", requires = "size", conflicts_with = "paths")]
+    #[arg(long, value_name = "HEX", requires = "size", conflicts_with_all = ["paths", "manifest"])]
     sha256: Option<String>,
+    /// Record many documents by hash alone: one `<sha256 hex> <size> <name>` per line
+    /// (the name may be empty); - reads the manifest from stdin
+    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+    manifest: Option<PathBuf>,
     /// Size in bytes of the --sha256 document
     #[arg(long, requires = "sha256")]
     size: Option<u64>,
@@ -111,7 +115,11 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
     if stdin && a.paths.len() > 1 {
         return Err(Failure::usage("- (stdin) must be the only path"));
     }
-    let walked = if stdin || a.sha256.is_some() {
+    let manifest = match &a.manifest {
+        Some(p) => read_manifest(p)?,
+        None => Vec::new(),
+    };
+    let walked = if stdin || a.sha256.is_some() || a.manifest.is_some() {
         Default::default()
     } else {
         walk(&a.paths, a.follow_symlinks)?
@@ -132,7 +140,15 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         d
     };
     let mut tally = [0u64; 3];
-    if let Some(hex) = &a.sha256 {
+    if a.manifest.is_some() {
+        for chunk in manifest.chunks(a.batch as usize) {
+            let docs = chunk
+                .iter()
+                .map(|(label, name, d)| (label.clone(), with(template(&a, name.clone(), *d))))
+                .collect();
+            commit(&mut l, docs, &out, &mut tally)?;
+        }
+    } else if let Some(hex) = &a.sha256 {
         let sha256 = parse_sha256(hex)
             .ok_or_else(|| Failure::input(format!("--sha256 {hex:?} is not 64 hex digits")))?;
         let d = FileDigest {
@@ -202,6 +218,43 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         l.size()
     ))?;
     Ok(())
+}
+
+/// Reads a manifest: `<sha256 hex> <size> <name>` per line; every line is checked before
+/// anything is recorded.
+fn read_manifest(path: &Path) -> Result<Vec<(String, Option<Vec<u8>>, FileDigest)>> {
+    let bytes = crate::proof::read_input_unbounded(path, "manifest")?;
+    let mut out = Vec::new();
+    for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let bad = || {
+            Failure::input(format!(
+                "{} line {}: expected `<sha256 hex> <size> <name>`",
+                path.display(),
+                i + 1
+            ))
+        };
+        let mut parts = line.splitn(3, |b| *b == b' ');
+        let sha = parts
+            .next()
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(parse_sha256)
+            .ok_or_else(bad)?;
+        let size = parts
+            .next()
+            .and_then(|s| std::str::from_utf8(s).ok())
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(bad)?;
+        let name = parts.next().filter(|n| !n.is_empty()).map(<[u8]>::to_vec);
+        let label = match &name {
+            Some(n) => String::from_utf8_lossy(n).into_owned(),
+            None => format!("sha256:{}", hex::encode(sha)),
+        };
+        out.push((label, name, FileDigest { sha256: sha, size }));
+    }
+    Ok(out)
 }
 
 fn commit(

@@ -36,9 +36,17 @@ pub struct VerifyProofArgs {
 
 /// Reads a whole input file (or stdin for `-`), refusing anything over 16 MiB.
 pub fn read_input(path: &Path, what: &str) -> Result<Vec<u8>> {
+    read_limited(path, what, 16 << 20)
+}
+
+/// Reads a whole input file (or stdin) of any size, for manifests.
+pub fn read_input_unbounded(path: &Path, what: &str) -> Result<Vec<u8>> {
+    read_limited(path, what, u64::MAX - 1)
+}
+
+fn read_limited(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>> {
     use std::io::Read;
     let mut buf = Vec::new();
-    let limit = 16 << 20;
     let res = if path.as_os_str() == "-" {
         std::io::stdin()
             .lock()
