@@ -16,16 +16,16 @@ N_GIT = 500 if QUICK else 10_000
 
 
 def run(cmd, cwd=WORK, env=None, stdin=None, out=subprocess.DEVNULL):
-    """Runs a command; returns (wall seconds, peak RSS in MiB). Fails loudly on non-zero exit."""
+    """Runs a command; returns (wall seconds, peak RSS in MiB). Fails loudly on non-zero exit.
+    Peak memory comes from GNU time, not from this process's wait4: a child forked from
+    Python counts the interpreter's pages until it execs."""
     t = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=stdin, stdout=out, stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(p.pid, 0)
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", *map(str, cmd)], cwd=cwd, env=env, stdin=stdin, stdout=out, stderr=subprocess.PIPE)
     wall = time.perf_counter() - t
-    err = p.stderr.read().decode(errors="replace")
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.exit(f"bench: {' '.join(map(str, cmd))} exited {code}: {err}")
-    return wall, ru.ru_maxrss / 1024
+    err = p.stderr.decode(errors="replace").strip().splitlines()
+    if p.returncode != 0:
+        sys.exit(f"bench: {' '.join(map(str, cmd))} exited {p.returncode}: {' '.join(err)}")
+    return wall, int(err[-1]) / 1024
 
 
 def prov(ledger, *args, **kw):

@@ -8,6 +8,9 @@
 #   bench/run.sh quick      # smaller corpora, for trying the script itself
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# GNU time measures peak memory; install it where the machine lacks it.
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
+command -v openssl >/dev/null || { apt-get update -qq && apt-get install -y -qq openssl; }
 cargo build --release --locked -p prov
 cargo build --release --locked -p prov-ledger --example limits
 exec python3 bench/run.py "$@"

@@ -10,13 +10,19 @@ use std::time::Instant;
 
 fn main() {
     let key = SigningKey::from_bytes(&[7; 32]);
-    let msgs: Vec<Vec<u8>> = (0..20_000u32).map(|i| [&i.to_be_bytes()[..], &[0xab; 230]].concat()).collect();
+    let msgs: Vec<Vec<u8>> = (0..20_000u32)
+        .map(|i| [&i.to_be_bytes()[..], &[0xab; 230]].concat())
+        .collect();
     let t = Instant::now();
     let sigs: Vec<_> = msgs.iter().map(|m| key.sign(m)).collect();
     let sign_per_s = msgs.len() as f64 / t.elapsed().as_secs_f64();
     let vk = key.verifying_key();
     let t = Instant::now();
-    let ok = msgs.iter().zip(&sigs).filter(|(m, s)| vk.verify_strict(m, s).is_ok()).count();
+    let ok = msgs
+        .iter()
+        .zip(&sigs)
+        .filter(|(m, s)| vk.verify_strict(m, s).is_ok())
+        .count();
     let verify_per_s = msgs.len() as f64 / t.elapsed().as_secs_f64();
     assert_eq!(ok, msgs.len());
     let buf = vec![0x5au8; 64 << 20];

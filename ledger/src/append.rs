@@ -182,7 +182,7 @@ impl Ledger {
             let bytes = entry.to_bytes();
             let leaf = prov_proofs::leaf_hash(&bytes);
             let nodes = frontier.append(leaf);
-            batch.add_entry(&entry, start + buf.len() as u64, &nodes);
+            batch.add_entry(&self.index, &entry, start + buf.len() as u64, &nodes)?;
             encode_frame(RECORD_ENTRY, &bytes, &mut buf);
             prev = leaf;
             let me = Seen {

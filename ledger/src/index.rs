@@ -1,14 +1,18 @@
 //! The derived index in sled (FORMAT.md section 7.3): everything here can be rebuilt from the
 //! log alone, and sled's own flush is never relied on for durability.
 //!
-//! One sled tree, keys by prefix: `m` meta, `s` seq -> log offset, `h` SHA-256 || seq,
-//! `n` Merkle node (level, index) -> hash, `c` tree size -> signed checkpoint. Each commit is
+//! One sled tree, keys by prefix: `m` meta; `s` seq -> log offset || leaf hash; `h` SHA-256
+//! -> the seqs of every entry for that content; `n` Merkle node (level >= 1, index) -> hash;
+//! `c` tree size -> signed checkpoint. Leaf hashes (level 0) live in the `s` values, and the
+//! content index is a point lookup, to keep each append to few sled writes. Each commit is
 //! one atomic sled batch, meta included, so the index is always some prefix of the log.
 
 use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::log::{Frame, HEADER_LEN, LogFile, RECORD_CHECKPOINT, RECORD_ENTRY};
 use prov_proofs::{Frontier, Hash, HashReader, NodeId};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry as Entry_;
 use std::path::{Path, PathBuf};
 
 const META_LOG_END: &[u8] = b"mlog_end";
@@ -22,10 +26,9 @@ fn seq_key(seq: u64) -> [u8; 9] {
     k
 }
 
-fn sha_key(sha: &[u8; 32], seq: u64) -> [u8; 41] {
-    let mut k = [b'h'; 41];
-    k[1..33].copy_from_slice(sha);
-    k[33..].copy_from_slice(&seq.to_be_bytes());
+fn sha_key(sha: &[u8; 32]) -> [u8; 33] {
+    let mut k = [b'h'; 33];
+    k[1..].copy_from_slice(sha);
     k
 }
 
@@ -58,10 +61,28 @@ impl Index {
     /// # Errors
     /// [`Error::Index`] when sled cannot open it.
     pub fn open(path: &Path) -> Result<Index> {
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(path)
             .cache_capacity(64 << 20)
-            .open()?;
+            // The log is the truth; sled's background flush buys nothing but competing I/O.
+            .flush_every_ms(None)
+            .mode(sled::Mode::HighThroughput);
+        // The caller holds the ledger's exclusive lock, so sled's own lock can only be held
+        // by this process's previous handle, whose drop sled may finish on another thread:
+        // wait for it briefly rather than fail.
+        let mut tries = 0;
+        let db = loop {
+            match config.open() {
+                // sled 0.34 reports its lock as ErrorKind::Other with this text (config.rs).
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock") && tries < 100 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => break other?,
+            }
+        };
         Ok(Index {
             db,
             path: path.to_owned(),
@@ -88,17 +109,16 @@ impl Index {
 
     /// The log offset of entry `seq`'s record.
     pub fn offset_of(&self, seq: u64) -> Result<Option<u64>> {
-        Ok(self.db.get(seq_key(seq))?.and_then(|v| be_u64(&v)))
+        Ok(self.db.get(seq_key(seq))?.and_then(|v| be_u64(v.get(..8)?)))
     }
 
     /// The sequence numbers of every entry for this content, ascending.
     pub fn seqs_for(&self, sha: &[u8; 32]) -> Result<Vec<u64>> {
-        let mut prefix = vec![b'h'];
-        prefix.extend_from_slice(sha);
-        self.db
-            .scan_prefix(prefix)
-            .map(|kv| Ok(be_u64(&kv?.0[33..]).unwrap_or_default()))
-            .collect()
+        Ok(self
+            .db
+            .get(sha_key(sha))?
+            .map(|v| v.chunks_exact(8).filter_map(be_u64).collect())
+            .unwrap_or_default())
     }
 
     /// Every issued checkpoint, by size ascending.
@@ -144,7 +164,7 @@ impl Index {
                 offset: Some(f.offset),
                 reason: f.reason,
             })?;
-            batch.add_frame(&frame, frontier, &log.path)?;
+            batch.add_frame(self, &frame, frontier, &log.path)?;
             pending += 1;
             if pending >= CHUNK {
                 self.apply(std::mem::take(&mut batch), frame.end(), frontier.size())?;
@@ -156,7 +176,11 @@ impl Index {
 
     /// Applies a batch atomically, together with the new log end and size.
     pub fn apply(&self, batch: IndexBatch, log_end: u64, size: u64) -> Result<()> {
-        let mut b = batch.0;
+        let mut b = batch.batch;
+        for (sha, seqs) in batch.lists {
+            let v: Vec<u8> = seqs.iter().flat_map(|s| s.to_be_bytes()).collect();
+            b.insert(&sha_key(&sha)[..], v);
+        }
         b.insert(META_LOG_END, &log_end.to_be_bytes());
         b.insert(META_SIZE, &size.to_be_bytes());
         self.db.apply_batch(b)?;
@@ -172,26 +196,54 @@ impl Index {
 
 /// Index writes collected for one atomic apply.
 #[derive(Default)]
-pub struct IndexBatch(sled::Batch);
+pub struct IndexBatch {
+    batch: sled::Batch,
+    /// Full seq lists of the contents this batch touches.
+    lists: HashMap<[u8; 32], Vec<u64>>,
+}
 
 impl IndexBatch {
-    /// Indexes one entry; `nodes` are the Merkle nodes its leaf completed.
-    pub fn add_entry(&mut self, e: &Entry, offset: u64, nodes: &[(NodeId, Hash)]) {
-        self.0.insert(&seq_key(e.seq), &offset.to_be_bytes());
-        self.0
-            .insert(&sha_key(&e.content.sha256, e.seq)[..], &[][..]);
-        for (id, h) in nodes {
-            self.0.insert(&node_key(*id), &h.0);
+    /// Indexes one entry; `nodes` are the Merkle nodes its leaf completed, the leaf first.
+    ///
+    /// # Errors
+    /// Index errors reading the content's earlier entries.
+    pub fn add_entry(
+        &mut self,
+        index: &Index,
+        e: &Entry,
+        offset: u64,
+        nodes: &[(NodeId, Hash)],
+    ) -> Result<()> {
+        let mut s = [0u8; 40];
+        s[..8].copy_from_slice(&offset.to_be_bytes());
+        if let Some((_, leaf)) = nodes.first() {
+            s[8..].copy_from_slice(&leaf.0);
         }
+        self.batch.insert(&seq_key(e.seq), &s[..]);
+        let list = match self.lists.entry(e.content.sha256) {
+            Entry_::Occupied(o) => o.into_mut(),
+            Entry_::Vacant(v) => v.insert(index.seqs_for(&e.content.sha256)?),
+        };
+        list.push(e.seq);
+        for (id, h) in nodes.iter().filter(|(id, _)| id.level > 0) {
+            self.batch.insert(&node_key(*id), &h.0);
+        }
+        Ok(())
     }
 
     /// Records an issued checkpoint.
     pub fn add_checkpoint(&mut self, size: u64, note: &str) {
-        self.0.insert(&cp_key(size), note.as_bytes());
+        self.batch.insert(&cp_key(size), note.as_bytes());
     }
 
     /// Indexes one log frame, continuing `frontier`.
-    pub fn add_frame(&mut self, frame: &Frame, frontier: &mut Frontier, path: &Path) -> Result<()> {
+    pub fn add_frame(
+        &mut self,
+        index: &Index,
+        frame: &Frame,
+        frontier: &mut Frontier,
+        path: &Path,
+    ) -> Result<()> {
         let damaged = |reason: String| Error::Damaged {
             path: path.to_owned(),
             offset: Some(frame.offset),
@@ -208,7 +260,7 @@ impl IndexBatch {
                     )));
                 }
                 let nodes = frontier.append(prov_proofs::leaf_hash(&frame.payload));
-                self.add_entry(&e, frame.offset, &nodes);
+                self.add_entry(index, &e, frame.offset, &nodes)?;
             }
             RECORD_CHECKPOINT => {
                 let note = std::str::from_utf8(&frame.payload)
@@ -227,19 +279,23 @@ impl HashReader for Index {
     fn read_hashes(&self, ids: &[NodeId]) -> Result<Vec<Hash>> {
         ids.iter()
             .map(|id| {
-                let v = self.db.get(node_key(*id))?.ok_or_else(|| Error::Damaged {
+                let missing = || Error::Damaged {
                     path: self.path.clone(),
                     offset: None,
                     reason: format!(
                         "index lacks Merkle node level {} index {}",
                         id.level, id.index
                     ),
-                })?;
-                Hash::try_from_slice(&v).ok_or_else(|| Error::Damaged {
-                    path: self.path.clone(),
-                    offset: None,
-                    reason: "index holds a Merkle node that is not 32 bytes".into(),
-                })
+                };
+                let v = if id.level == 0 {
+                    self.db
+                        .get(seq_key(id.index))?
+                        .ok_or_else(missing)?
+                        .subslice(8, 32)
+                } else {
+                    self.db.get(node_key(*id))?.ok_or_else(missing)?
+                };
+                Hash::try_from_slice(&v).ok_or_else(missing)
             })
             .collect()
     }
