@@ -79,8 +79,14 @@ impl From<prov_ledger::Error> for Failure {
             | E::Proof(_) => INPUT,
             _ => LEDGER,
         };
-        let full = matches!(&e, E::Io { source, .. } if source.raw_os_error() == Some(28))
-            || matches!(&e, E::Index(sled::Error::Io(io)) if io.raw_os_error() == Some(28));
+        let disk_full = |io: &std::io::Error| {
+            io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28)
+        };
+        let full = match &e {
+            E::Io { source, .. } => disk_full(source),
+            E::Index(sled::Error::Io(io)) => disk_full(io),
+            _ => false,
+        };
         if full {
             let msg = format!(
                 "{}: the disk is full; free space and run the same command again (what was reported as recorded is kept)",
