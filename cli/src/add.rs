@@ -222,7 +222,10 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
 
 /// Reads a manifest: `<sha256 hex> <size> <name>` per line; every line is checked before
 /// anything is recorded.
-fn read_manifest(path: &Path) -> Result<Vec<(String, Option<Vec<u8>>, FileDigest)>> {
+/// One manifest line: a label for the output, the recorded name, the digest.
+type ManifestLine = (String, Option<Vec<u8>>, FileDigest);
+
+fn read_manifest(path: &Path) -> Result<Vec<ManifestLine>> {
     let bytes = crate::proof::read_input_unbounded(path, "manifest")?;
     let mut out = Vec::new();
     for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
