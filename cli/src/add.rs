@@ -9,7 +9,6 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Args)]
 pub struct AddArgs {
@@ -183,28 +182,43 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
             total,
             "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
         );
-        let done_files = AtomicU64::new(0);
-        for chunk in walked.files.chunks(a.batch as usize) {
-            let digests = hash_files(chunk, &|n| bar.inc(n));
-            let mut docs = Vec::with_capacity(chunk.len());
-            for (p, d) in chunk.iter().zip(digests) {
-                let d = d.map_err(|e| {
-                    bar.abandon();
-                    let done = tally.iter().sum::<u64>();
-                    let mut f = Failure::from_document(e);
-                    if done > 0 {
-                        f.msg += &format!(" ({done} documents before it are recorded; run the same command again to complete)");
-                    }
-                    f
-                })?;
-                let name = p.file_name().map(|n| n.as_bytes().to_vec());
-                docs.push((p.display().to_string(), with(template(&a, name, d))));
+        let chunks: Vec<&[PathBuf]> = walked.files.chunks(a.batch as usize).collect();
+        let mut done_files = 0;
+        // Batch k+1 is hashed (on all cores) while batch k is signed and committed.
+        std::thread::scope(|scope| -> Result<()> {
+            let mut next = chunks
+                .first()
+                .map(|c| scope.spawn(|| hash_files(c, &|n| bar.inc(n))));
+            for (i, chunk) in chunks.iter().enumerate() {
+                let digests = match next.take() {
+                    Some(h) => h
+                        .join()
+                        .map_err(|_| Failure::input("hashing failed unexpectedly"))?,
+                    None => break,
+                };
+                if let Some(c) = chunks.get(i + 1) {
+                    next = Some(scope.spawn(|| hash_files(c, &|n| bar.inc(n))));
+                }
+                let mut docs = Vec::with_capacity(chunk.len());
+                for (p, d) in chunk.iter().zip(digests) {
+                    let d = d.map_err(|e| {
+                        bar.abandon();
+                        let done = tally.iter().sum::<u64>();
+                        let mut f = Failure::from_document(e);
+                        if done > 0 {
+                            f.msg += &format!(" ({done} documents before it are recorded; run the same command again to complete)");
+                        }
+                        f
+                    })?;
+                    let name = p.file_name().map(|n| n.as_bytes().to_vec());
+                    docs.push((p.display().to_string(), with(template(&a, name, d))));
+                }
+                commit(&mut l, docs, &out, &mut tally)?;
+                done_files += chunk.len();
+                bar.set_message(format!("{done_files}/{} files", walked.files.len()));
             }
-            commit(&mut l, docs, &out, &mut tally)?;
-            let n =
-                done_files.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
-            bar.set_message(format!("{n}/{} files", walked.files.len()));
-        }
+            Ok(())
+        })?;
         bar.finish_and_clear();
     }
     let _ = l.flush_index();
