@@ -65,8 +65,7 @@ impl Index {
             .path(path)
             .cache_capacity(64 << 20)
             // The log is the truth; sled's background flush buys nothing but competing I/O.
-            .flush_every_ms(None)
-            .mode(sled::Mode::HighThroughput);
+            .flush_every_ms(None);
         // The caller holds the ledger's exclusive lock, so sled's own lock can only be held
         // by this process's previous handle, whose drop sled may finish on another thread:
         // wait for it briefly rather than fail.
