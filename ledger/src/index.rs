@@ -63,7 +63,7 @@ impl Index {
     pub fn open(path: &Path) -> Result<Index> {
         let config = sled::Config::new()
             .path(path)
-            .cache_capacity(64 << 20)
+            .cache_capacity(32 << 20)
             // The log is the truth; sled's background flush buys nothing but competing I/O.
             .flush_every_ms(None);
         // The caller holds the ledger's exclusive lock, so sled's own lock can only be held
