@@ -14,10 +14,12 @@ mod encoding;
 mod entry;
 mod error;
 mod index;
+mod index_check;
 mod json_forms;
 mod keys;
 mod ledger;
 mod log;
+mod lookup;
 
 pub use append::{AppendReport, FirstSeen, NewDocument, Recorded, Status};
 pub use audit::{AuditReport, Fault, audit};
