@@ -172,12 +172,7 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         let doc = with(template(&a, a.name.clone().map(String::into_bytes), d));
         commit(&mut l, vec![("-".into(), doc)], &out, &mut tally)?;
     } else {
-        let total: u64 = walked
-            .files
-            .iter()
-            .filter_map(|p| std::fs::metadata(p).ok())
-            .map(|m| m.len())
-            .sum();
+        let total = walked.total_bytes();
         let bar = out.progress(
             total,
             "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",

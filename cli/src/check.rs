@@ -37,12 +37,7 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
         for (p, why) in &walked.skipped {
             out.note(format!("skipped {}: {why}", p.display()));
         }
-        let total = walked
-            .files
-            .iter()
-            .filter_map(|p| std::fs::metadata(p).ok())
-            .map(|m| m.len())
-            .sum();
+        let total = walked.total_bytes();
         let bar = out.progress(
             total,
             "{spinner} hashing [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",

@@ -33,6 +33,17 @@ fn describe(path: &Path, e: &std::io::Error) -> Failure {
     }
 }
 
+impl Walked {
+    /// The files' total size, for progress bars.
+    pub fn total_bytes(&self) -> u64 {
+        self.files
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+}
+
 /// Walks the command-line paths. A path that is missing, unreadable, empty or not a file or
 /// folder is an error before anything is recorded; inside folders such paths are skipped.
 pub fn walk(paths: &[PathBuf], follow: bool) -> Result<Walked> {

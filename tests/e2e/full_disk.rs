@@ -6,6 +6,19 @@ use prov_tests::Workspace;
 use std::collections::HashMap;
 use std::process::Command;
 
+/// seq -> sha256 of each JSON line (`add --json` or `export`).
+fn by_seq(r: &prov_tests::Run) -> HashMap<u64, String> {
+    r.jsonl()
+        .into_iter()
+        .map(|v| {
+            (
+                v["seq"].as_u64().unwrap(),
+                v["sha256"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 struct Mount(std::path::PathBuf);
 
 impl Drop for Mount {
@@ -62,16 +75,7 @@ fn a_full_disk_loses_nothing_reported() {
     ]);
     assert_ne!(r.code, 0, "1 MiB held 4000 entries and their index?");
     r.fails(4, "the disk is full");
-    let reported: HashMap<u64, String> = r
-        .jsonl()
-        .into_iter()
-        .map(|v| {
-            (
-                v["seq"].as_u64().unwrap(),
-                v["sha256"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let reported = by_seq(&r);
     assert!(
         !reported.is_empty(),
         "nothing was recorded before the disk filled"
@@ -87,16 +91,7 @@ fn a_full_disk_loses_nothing_reported() {
             .success()
     );
     run(&["audit"]).ok();
-    let after: HashMap<u64, String> = run(&["export"])
-        .jsonl()
-        .into_iter()
-        .map(|v| {
-            (
-                v["seq"].as_u64().unwrap(),
-                v["sha256"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let after = by_seq(&run(&["export"]));
     for (seq, sha) in &reported {
         assert_eq!(
             after.get(seq),
