@@ -1,5 +1,6 @@
 //! Every command has --help with a worked example, and usage errors are one line, exit 2.
 //! (This test also makes `cargo test --workspace` build the binary the `tests/` crate drives.)
+#![forbid(unsafe_code)]
 
 use std::process::Command;
 

@@ -3,6 +3,7 @@
 //! single-core SHA-256 throughput. Prints one JSON object.
 //!
 //! `cargo run --release -p prov-ledger --example limits`
+#![forbid(unsafe_code)]
 
 use ed25519_dalek::{Signer as _, SigningKey};
 use sha2::{Digest, Sha256};

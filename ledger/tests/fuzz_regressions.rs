@@ -1,5 +1,6 @@
 //! Replays every input kept under `tests/vectors/fuzz/<target>/` (seeds and any case a
 //! fuzzer ever found) through the same parser and property as `fuzz/fuzz_targets/<target>.rs`.
+#![forbid(unsafe_code)]
 
 use prov_ledger::{
     Entry, consistency_from_json, consistency_to_json, inclusion_from_json, inclusion_to_json,

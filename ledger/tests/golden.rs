@@ -2,6 +2,7 @@
 //! signature, checked in at `tests/vectors/entries.json` and quoted in `docs/FORMAT.md`.
 //! A dependency upgrade that changes a single signed byte fails here. Regenerate (after a
 //! deliberate format change only) with `PROV_UPDATE_VECTORS=1` and review the diff.
+#![forbid(unsafe_code)]
 
 use ed25519_dalek::SigningKey;
 use prov_ledger::{Content, Entry, Kind, Related};

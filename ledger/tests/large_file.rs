@@ -1,5 +1,6 @@
 //! A 5 GiB sparse file is hashed and recorded with flat memory. Alone in its own test
 //! binary, so that no other test shares the process whose peak memory it measures.
+#![forbid(unsafe_code)]
 
 use prov_ledger::{Ledger, NewDocument, Status, audit, hash_file};
 

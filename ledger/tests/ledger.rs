@@ -1,5 +1,6 @@
 //! The ledger on the real sled store and real files: first-seen semantics, persistence,
 //! proofs, reindex, locking, crash recovery, and the audit finding every kind of tamper.
+#![forbid(unsafe_code)]
 
 use prov_ledger::{Error, Kind, Ledger, NewDocument, Status, audit};
 use prov_proofs::{Checkpoint, TlogProof};

@@ -1,5 +1,6 @@
 //! Every tamper with the log is found by the audit and located: the byte offset of the
 //! record at fault, and the entry concerned.
+#![forbid(unsafe_code)]
 
 use prov_ledger::{Fault, Ledger, NewDocument, audit};
 use sha2::{Digest, Sha256};

@@ -1,5 +1,6 @@
 //! Proof generation and verification at 1,000,000 leaves, with every node stored as a log
 //! stores them (O(log n) reads per proof). `cargo bench -p prov-proofs`
+#![forbid(unsafe_code)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use prov_proofs::{

@@ -1,5 +1,6 @@
 //! Signed notes, checkpoints and tlog-proofs: the C2SP spec examples, golden bytes for
 //! `docs/FORMAT.md`, and rejection of every malformed or forged form.
+#![forbid(unsafe_code)]
 
 mod common;
 

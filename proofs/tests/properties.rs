@@ -1,5 +1,6 @@
 //! Property tests: prove-then-verify round trips over stored nodes, and every corruption
 //! of a proof is rejected.
+#![forbid(unsafe_code)]
 
 mod common;
 

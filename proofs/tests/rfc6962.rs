@@ -1,5 +1,6 @@
 //! The RFC 6962 reference tree, published CT proofs, and every proof up to 64 leaves checked
 //! against a naive transcription of the RFC's definitions.
+#![forbid(unsafe_code)]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! End-to-end tests: the real `prov` binary on real files, real keys, a real sled store.
+#![forbid(unsafe_code)]
 
 mod bad_input;
 mod crash;
