@@ -127,6 +127,11 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         out.note(format!("skipped {}: {why}", p.display()));
     }
     let mut l = Ledger::open_writer(ledger)?;
+    if l.index_rebuilt() {
+        out.note(
+            "the index was damaged (as a crash can leave it) and has been rebuilt from the log",
+        );
+    }
     if l.recovered_bytes() > 0 {
         out.note(format!(
             "recovered: cut {} bytes an interrupted append left uncommitted (never reported)",

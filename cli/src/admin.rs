@@ -77,6 +77,7 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
             "checkpoints": r.checkpoints,
             "uncommitted_bytes": r.uncommitted_bytes,
             "index_checked": r.index_checked,
+            "index_rebuilt": r.index_rebuilt,
             "fault": r.fault.as_ref().map(|f| json!({
                 "file": f.file.display().to_string(), "offset": f.offset, "seq": f.seq, "what": f.what,
             })),
@@ -99,6 +100,11 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
                 "not checked"
             }
         ))?;
+    }
+    if r.index_rebuilt {
+        out.note(
+            "the index was damaged (as a crash can leave it) and has been rebuilt from the log",
+        );
     }
     if r.uncommitted_bytes > 0 {
         out.note(format!("{} bytes after the last commit were never committed (an interrupted append); the next `prov add` removes them", r.uncommitted_bytes));

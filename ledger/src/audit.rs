@@ -66,6 +66,9 @@ pub struct AuditReport {
     pub uncommitted_bytes: u64,
     /// Whether the sled index was checked against the log.
     pub index_checked: bool,
+    /// Whether sled found its files corrupt (as a crash can leave them) and the index was
+    /// rebuilt from the verified log before the check.
+    pub index_rebuilt: bool,
     /// The first fault, if any. `None` means the ledger audits clean.
     pub fault: Option<Fault>,
 }

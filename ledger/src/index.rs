@@ -88,6 +88,26 @@ impl Index {
         })
     }
 
+    /// Opens the index, or starts it afresh when sled finds its own files corrupt or
+    /// unreadable (a crash can leave them so); only I/O errors stay errors. The index is
+    /// derived: the caller catches a fresh one up from the log. Returns whether it was reset.
+    ///
+    /// # Errors
+    /// sled's I/O errors (permissions, a full disk).
+    pub fn open_or_reset(path: &Path) -> Result<(Index, bool)> {
+        match Index::open(path) {
+            Err(Error::Index(
+                sled::Error::Corruption { .. }
+                | sled::Error::ReportableBug(_)
+                | sled::Error::Unsupported(_),
+            )) => {
+                std::fs::remove_dir_all(path).map_err(Error::io("remove", path))?;
+                Ok((Index::open(path)?, true))
+            }
+            other => Ok((other?, false)),
+        }
+    }
+
     fn meta(&self, key: &[u8]) -> Result<u64> {
         Ok(self
             .db

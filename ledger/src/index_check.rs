@@ -18,8 +18,20 @@ pub(crate) fn check_index(dir: &Path, log: &LogFile, pass: &mut Pass) {
         seq,
         what: format!("{what}: run `prov reindex` to rebuild the index"),
     };
-    let index = match Index::open(&index_dir) {
-        Ok(i) => i,
+    let index = match Index::open_or_reset(&index_dir) {
+        Ok((i, reset)) => {
+            if reset {
+                // The log passed; rebuild the derived index from it, then check as usual.
+                pass.report.index_rebuilt = true;
+                let mut f = prov_proofs::Frontier::new();
+                if let Err(e) = i.index_log(log, HEADER_LEN, pass.report.log_bytes, &mut f) {
+                    pass.report.fault =
+                        Some(fault(None, format!("the index cannot be rebuilt ({e})")));
+                    return;
+                }
+            }
+            i
+        }
         Err(e) => {
             pass.report.fault = Some(fault(None, format!("the index cannot be opened ({e})")));
             return;

@@ -40,6 +40,7 @@ pub struct Ledger {
     pub(crate) last_leaf: Hash,
     pub(crate) last_time: u64,
     recovered: u64,
+    index_rebuilt: bool,
     _lock: File,
 }
 
@@ -217,7 +218,7 @@ impl Ledger {
         if rebuild && index_dir.exists() {
             std::fs::remove_dir_all(&index_dir).map_err(Error::io("remove", &index_dir))?;
         }
-        let index = Index::open(&index_dir)?;
+        let (index, reset) = Index::open_or_reset(&index_dir)?;
         let indexed = index.log_end()?;
         if indexed > commit.log_length {
             return Err(Error::Damaged {
@@ -271,6 +272,7 @@ impl Ledger {
             last_leaf: Hash::default(),
             last_time: 0,
             recovered,
+            index_rebuilt: reset,
             _lock: lock_file,
         };
         if commit.size > 0 {
@@ -309,6 +311,11 @@ impl Ledger {
     /// Bytes of an uncommitted tail that opening for writing cut off (0 if none).
     pub fn recovered_bytes(&self) -> u64 {
         self.recovered
+    }
+
+    /// Whether opening found the derived index corrupt and rebuilt it from the log.
+    pub fn index_rebuilt(&self) -> bool {
+        self.index_rebuilt
     }
 
     /// The root of the committed tree.

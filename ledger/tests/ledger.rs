@@ -346,3 +346,26 @@ fn invalid_documents_write_nothing() {
     assert_eq!(std::fs::read(dir.join("entries.log")).unwrap(), before);
     assert_eq!(l.size(), 0);
 }
+
+#[test]
+fn a_corrupt_index_is_rebuilt_from_the_log() {
+    let (_t, dir, mut l) = new_ledger();
+    let docs: Vec<_> = (0..300u64)
+        .map(|i| doc(format!("{i}").as_bytes(), "s"))
+        .collect();
+    l.append(&docs, T0).unwrap();
+    let root = l.root();
+    l.flush_index().unwrap();
+    drop(l);
+    // Scribble over sled's checksummed configuration, as a crash while sled creates it can.
+    let conf = dir.join("index").join("conf");
+    let mut bytes = std::fs::read(&conf).unwrap();
+    bytes[0] ^= 0xff;
+    std::fs::write(&conf, bytes).unwrap();
+    let r = audit(&dir, None, &|_, _| {}).unwrap();
+    assert!(r.fault.is_none(), "{}", r.fault.unwrap());
+    assert!(r.index_rebuilt && r.index_checked);
+    let l = Ledger::open(&dir).unwrap();
+    assert_eq!(l.root(), root);
+    assert_eq!(l.lookup(&Sha256::digest(b"42").into()).unwrap()[0].seq, 42);
+}

@@ -180,15 +180,23 @@ fn a_second_writer_is_refused_while_the_first_holds_the_ledger() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut refused = None;
-    for _ in 0..200 {
-        let r = w.run(&["key"]);
-        if r.code == 4 {
-            refused = Some(r);
-            break;
+    // Wait until it holds the ledger's lock, watching /proc/locks rather than competing for
+    // the lock (a competing probe could make the first process the one refused).
+    let ino =
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(w.ledger().join("lock")).unwrap());
+    let held = (0..2000).any(|_| {
+        let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
+        let found = locks
+            .lines()
+            .any(|l| l.contains("FLOCK") && l.contains(&format!(":{ino} ")));
+        if !found {
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        std::thread::sleep(std::time::Duration::from_millis(25));
-    }
+        found
+    });
+    assert!(held, "the first prov never took the ledger's lock");
+    let r = w.run(&["key"]);
+    let refused = (r.code == 4).then_some(r);
     let r = refused.expect("the second process was never refused");
     r.fails(4, "in use by another prov process");
     w.write("b.txt", "b");
