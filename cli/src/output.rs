@@ -66,7 +66,26 @@ impl Out {
 
 /// RFC 3339 UTC with milliseconds.
 pub fn rfc3339(ms: u64) -> String {
-    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
+    // RFC 3339 ends at 9999-12-31T23:59:59.999Z; beyond it (only a signer could write such
+    // an entry) say the raw number rather than overflow.
+    const MAX_MS: u64 = 253_402_300_799_999;
+    match UNIX_EPOCH.checked_add(Duration::from_millis(ms)) {
+        Some(t) if ms <= MAX_MS => humantime::format_rfc3339_millis(t).to_string(),
+        _ => format!("{ms} ms after 1970-01-01T00:00:00Z"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_format_as_rfc3339_and_never_overflow() {
+        assert_eq!(
+            super::rfc3339(1_767_225_600_123),
+            "2026-01-01T00:00:00.123Z"
+        );
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert!(super::rfc3339(u64::MAX).starts_with("18446744073709551615 ms"));
+    }
 }
 
 /// The current time in ms since the Unix epoch.
