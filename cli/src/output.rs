@@ -75,19 +75,6 @@ pub fn rfc3339(ms: u64) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn times_format_as_rfc3339_and_never_overflow() {
-        assert_eq!(
-            super::rfc3339(1_767_225_600_123),
-            "2026-01-01T00:00:00.123Z"
-        );
-        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert!(super::rfc3339(u64::MAX).starts_with("18446744073709551615 ms"));
-    }
-}
-
 /// The current time in ms since the Unix epoch.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -169,4 +156,17 @@ pub fn entry_text(e: &Entry) -> String {
     }
     s += &format!("  leaf hash   {}", e.leaf_hash().to_hex());
     s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_format_as_rfc3339_and_never_overflow() {
+        assert_eq!(
+            super::rfc3339(1_767_225_600_123),
+            "2026-01-01T00:00:00.123Z"
+        );
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert!(super::rfc3339(u64::MAX).starts_with("18446744073709551615 ms"));
+    }
 }
