@@ -93,6 +93,38 @@ pub(crate) fn lock(dir: &Path) -> Result<File> {
     }
 }
 
+/// Opens the index and catches it up with the committed log; any disagreement is an error.
+fn attach_index(index_dir: &Path, log: &LogFile, commit: Commit) -> Result<(Index, Frontier)> {
+    let index = Index::open(index_dir)?;
+    let indexed = index.log_end()?;
+    if indexed > commit.log_length {
+        return Err(Error::Damaged {
+            path: index_dir.to_owned(),
+            offset: None,
+            reason: format!(
+                "the index covers {indexed} log bytes but only {} are committed",
+                commit.log_length
+            ),
+        });
+    }
+    let mut frontier = Frontier::load(&index, index.size()?)?;
+    if indexed < commit.log_length {
+        index.index_log(log, indexed, commit.log_length, &mut frontier)?;
+    }
+    if frontier.size() != commit.size {
+        return Err(Error::Damaged {
+            path: log.path.with_file_name("COMMIT"),
+            offset: None,
+            reason: format!(
+                "the commit marker names {} entries but the log holds {}",
+                commit.size,
+                frontier.size()
+            ),
+        });
+    }
+    Ok((index, frontier))
+}
+
 impl Ledger {
     /// Creates a new ledger in `dir` (which must be absent or empty) with a new key.
     ///
@@ -218,33 +250,18 @@ impl Ledger {
         if rebuild && index_dir.exists() {
             std::fs::remove_dir_all(&index_dir).map_err(Error::io("remove", &index_dir))?;
         }
-        let (index, reset) = Index::open_or_reset(&index_dir)?;
-        let indexed = index.log_end()?;
-        if indexed > commit.log_length {
-            return Err(Error::Damaged {
-                path: index_dir,
-                offset: None,
-                reason: format!(
-                    "the index covers {indexed} log bytes but only {} are committed",
-                    commit.log_length
-                ),
-            });
-        }
-        let mut frontier = Frontier::load(&index, index.size()?)?;
-        if indexed < commit.log_length {
-            index.index_log(&log, indexed, commit.log_length, &mut frontier)?;
-        }
-        if frontier.size() != commit.size {
-            return Err(Error::Damaged {
-                path: dir.join("COMMIT"),
-                offset: None,
-                reason: format!(
-                    "the commit marker names {} entries but the log holds {}",
-                    commit.size,
-                    frontier.size()
-                ),
-            });
-        }
+        // The index is derived: if it disagrees with the log in any way (ahead of a log
+        // restored from a backup, corrupt after a crash, missing nodes), start it afresh and
+        // catch it up. An error that survives a rebuild is the log's, and is reported.
+        let (index, frontier, reset) = match attach_index(&index_dir, &log, commit) {
+            Ok((index, frontier)) => (index, frontier, false),
+            Err(e @ (Error::Io { .. } | Error::Index(sled::Error::Io(_)))) => return Err(e),
+            Err(_) => {
+                std::fs::remove_dir_all(&index_dir).map_err(Error::io("remove", &index_dir))?;
+                let (index, frontier) = attach_index(&index_dir, &log, commit)?;
+                (index, frontier, true)
+            }
+        };
         let signer = if write {
             let path = dir.join("key.pem");
             let key = keys::load_key_file(&path)?;
@@ -313,7 +330,7 @@ impl Ledger {
         self.recovered
     }
 
-    /// Whether opening found the derived index corrupt and rebuilt it from the log.
+    /// Whether opening found the derived index out of step with the log and rebuilt it.
     pub fn index_rebuilt(&self) -> bool {
         self.index_rebuilt
     }
