@@ -129,7 +129,7 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
     let mut l = Ledger::open_writer(ledger)?;
     if l.index_rebuilt() {
         out.note(
-            "the index was damaged (as a crash can leave it) and has been rebuilt from the log",
+            "the index was out of step with the log (after a crash or a restore) and has been rebuilt from it",
         );
     }
     if l.recovered_bytes() > 0 {
