@@ -27,6 +27,8 @@ fn seen(e: &Entry) -> Value {
 }
 
 pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
+    // Open first: a missing or busy ledger is said at once, not after hashing everything.
+    let l = Ledger::open(ledger)?;
     let mut items: Vec<(String, [u8; 32])> = Vec::new();
     if let Some(hex) = &a.sha256 {
         let sha = parse_sha256(hex)
@@ -54,7 +56,6 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
         }
         bar.finish_and_clear();
     }
-    let l = Ledger::open(ledger)?;
     let mut unknown = 0;
     for (path, sha) in &items {
         let entries = l.lookup(sha)?;

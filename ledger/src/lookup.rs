@@ -72,13 +72,53 @@ impl Ledger {
             .collect()
     }
 
-    /// Entries `from..from+limit` (fewer at the end of the ledger).
-    ///
-    /// # Errors
-    /// As [`Ledger::entry`].
-    pub fn range(&self, from: u64, limit: u64) -> impl Iterator<Item = Result<Entry>> + '_ {
+    /// Entries `from..from+limit` (fewer at the end of the ledger), read in one pass over
+    /// the log. An item is [`Error::Damaged`] where a record does not read or decode, and the
+    /// iteration ends there.
+    pub fn range(&self, from: u64, limit: u64) -> Box<dyn Iterator<Item = Result<Entry>> + '_> {
+        // One index lookup for the first entry, then one sequential read of the log.
         let end = from.saturating_add(limit).min(self.size());
-        (from..end).map(|s| self.entry(s))
+        if from >= end {
+            return Box::new(std::iter::empty());
+        }
+        let frames = self.index.offset_of(from).and_then(|o| {
+            self.log
+                .frames(o.unwrap_or(self.commit.log_length), self.commit.log_length)
+        });
+        let mut frames = match frames {
+            Ok(f) => f,
+            Err(e) => return Box::new(std::iter::once(Err(e))),
+        };
+        let mut seq = from;
+        Box::new(std::iter::from_fn(move || {
+            while seq < end {
+                let damaged = |offset, reason: String| Error::Damaged {
+                    path: self.log.path.clone(),
+                    offset: Some(offset),
+                    reason,
+                };
+                let frame = match frames.next_frame()? {
+                    Ok(f) if f.kind == RECORD_ENTRY => f,
+                    Ok(_) => continue,
+                    Err(f) => {
+                        seq = end;
+                        return Some(Err(damaged(f.offset, f.reason)));
+                    }
+                };
+                let e = Entry::from_bytes(&frame.payload)
+                    .map_err(|e| damaged(frame.offset, e.to_string()));
+                let e = e.and_then(|e| match e.seq == seq {
+                    true => Ok(e),
+                    false => Err(damaged(
+                        frame.offset,
+                        format!("entry {} where {seq} belongs", e.seq),
+                    )),
+                });
+                seq = if e.is_ok() { seq + 1 } else { end };
+                return Some(e);
+            }
+            None
+        }))
     }
 
     /// Every issued checkpoint (size, signed note), oldest first.

@@ -402,3 +402,31 @@ fn restoring_the_log_from_a_backup_rebuilds_the_index() {
     drop(l);
     clean(&dir);
 }
+
+#[test]
+fn a_range_streams_the_same_entries_as_single_reads() {
+    let (_t, _dir, mut l) = new_ledger();
+    for b in 0..4u64 {
+        let docs: Vec<_> = (0..9u64)
+            .map(|i| doc(format!("{b}/{i}").as_bytes(), "s"))
+            .collect();
+        l.append(&docs, T0 + b).unwrap();
+    }
+    for (from, limit) in [
+        (0, 36),
+        (0, 100),
+        (5, 13),
+        (8, 1),
+        (9, 9),
+        (35, 5),
+        (36, 3),
+        (50, 1),
+        (3, 0),
+    ] {
+        let streamed: Vec<_> = l.range(from, limit).map(|e| e.unwrap()).collect();
+        let single: Vec<_> = (from..(from + limit).min(36))
+            .map(|s| l.entry(s).unwrap())
+            .collect();
+        assert_eq!(streamed, single, "range({from}, {limit})");
+    }
+}
