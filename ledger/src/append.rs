@@ -178,8 +178,7 @@ impl Ledger {
                 key_id,
                 signature: [0; 64],
             };
-            entry.sign(key, key_id)?;
-            let bytes = entry.to_bytes();
+            let bytes = entry.sign(key, key_id)?;
             let leaf = prov_proofs::leaf_hash(&bytes);
             let nodes = frontier.append(leaf);
             batch.add_entry(&self.index, &entry, start + buf.len() as u64, &nodes)?;

@@ -249,8 +249,16 @@ fn text(field: &'static str, s: &str, min: usize, max: usize) -> Result<()> {
     Ok(())
 }
 
-/// Checks the field rules of FORMAT.md section 6.2.
+/// Checks the field rules of FORMAT.md section 6.2, the size limit included.
 pub(crate) fn validate(e: &Entry) -> Result<()> {
+    validate_fields(e)?;
+    let mut unsigned = Vec::new();
+    encode_unsigned(e, &mut unsigned);
+    check_size(unsigned.len())
+}
+
+/// Checks every field rule but the size limit (which needs the encoding).
+pub(crate) fn validate_fields(e: &Entry) -> Result<()> {
     if let Kind::Sighting { first } = e.kind
         && first >= e.seq
     {
@@ -343,9 +351,12 @@ pub(crate) fn validate(e: &Entry) -> Result<()> {
             return Err(Error::invalid("related", "links must be sorted and unique"));
         }
     }
-    let mut size = Vec::new();
-    encode_unsigned(e, &mut size);
-    if size.len() + 64 > MAX_ENTRY_BYTES {
+    Ok(())
+}
+
+/// The whole entry (unsigned encoding plus the 64-byte signature) must fit the limit.
+pub(crate) fn check_size(unsigned_len: usize) -> Result<()> {
+    if unsigned_len + 64 > MAX_ENTRY_BYTES {
         return Err(Error::invalid("entry", "encodes to more than 64 KiB"));
     }
     Ok(())

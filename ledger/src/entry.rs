@@ -82,15 +82,20 @@ impl Entry {
         msg
     }
 
-    /// Fills in `key_id` and `signature`.
+    /// Fills in `key_id` and `signature`, and returns the leaf data (the whole encoded
+    /// entry), encoding the entry once.
     ///
     /// # Errors
     /// [`Error::Invalid`] when a field breaks a rule of FORMAT.md section 6.
-    pub fn sign(&mut self, key: &SigningKey, key_id: u32) -> Result<()> {
+    pub fn sign(&mut self, key: &SigningKey, key_id: u32) -> Result<Vec<u8>> {
         self.key_id = key_id;
-        self.validate()?;
-        self.signature = key.sign(&self.signed_message()).to_bytes();
-        Ok(())
+        encoding::validate_fields(self)?;
+        let mut msg = self.signed_message();
+        encoding::check_size(msg.len() - SIGNING_DOMAIN.len())?;
+        self.signature = key.sign(&msg).to_bytes();
+        msg.drain(..SIGNING_DOMAIN.len());
+        msg.extend_from_slice(&self.signature);
+        Ok(msg)
     }
 
     /// Verifies the signature with RFC 8032 strict verification.

@@ -45,7 +45,8 @@ fn golden_entries() -> Vec<Entry> {
         key_id: 0,
         signature: [0; 64],
     };
-    first.sign(&key, key_id).unwrap();
+    let leaf = first.sign(&key, key_id).unwrap();
+    assert_eq!(leaf, first.to_bytes(), "sign returns the leaf data");
     let mut second = Entry {
         seq: 1,
         prev: first.leaf_hash(),
@@ -73,7 +74,8 @@ fn golden_entries() -> Vec<Entry> {
         key_id: 0,
         signature: [0; 64],
     };
-    second.sign(&key, key_id).unwrap();
+    let leaf = second.sign(&key, key_id).unwrap();
+    assert_eq!(leaf, second.to_bytes(), "sign returns the leaf data");
     vec![first, second]
 }
 
