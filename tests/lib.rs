@@ -142,14 +142,24 @@ impl Workspace {
 
     /// A `prov` command in this folder, with `--ledger ledger`.
     pub fn cmd(&self, args: &[&str]) -> Command {
+        self.cmd_at(&self.ledger(), args)
+    }
+
+    /// A `prov` command in this folder for the ledger at `ledger`.
+    pub fn cmd_at(&self, ledger: &Path, args: &[&str]) -> Command {
         let mut c = Command::new(prov_bin());
         c.current_dir(self.tmp.path())
             .env_remove("PROV_LEDGER")
             .arg("--ledger")
-            .arg(self.ledger())
+            .arg(ledger)
             .args(args);
         c.stdin(Stdio::null());
         c
+    }
+
+    /// Runs `prov ARGS` against the ledger at `ledger`.
+    pub fn run_at(&self, ledger: &Path, args: &[&str]) -> Run {
+        Run::from(self.cmd_at(ledger, args).output().unwrap())
     }
 
     /// Runs `prov ARGS`.

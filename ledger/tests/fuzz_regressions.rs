@@ -8,85 +8,88 @@ use prov_ledger::{
 use prov_proofs::{Checkpoint, ConsistencyBundle, Note, TlogProof};
 use std::path::PathBuf;
 
-fn cases(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+/// Runs `check` on every kept input of `target`; `check` asserts its property and returns
+/// whether the input parsed. At least one must, or the property went untested.
+fn replay(target: &str, check: impl Fn(&[u8]) -> bool) {
     let dir = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../tests/vectors/fuzz"
     ))
     .join(target);
-    let mut out: Vec<_> = std::fs::read_dir(&dir)
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
-        .map(|p| {
-            let b = std::fs::read(&p).unwrap();
-            (p, b)
-        })
         .collect();
-    out.sort();
-    assert!(!out.is_empty(), "no cases in {}", dir.display());
-    out
+    paths.sort();
+    let parsed = paths
+        .iter()
+        .filter(|p| check(&std::fs::read(p).unwrap()))
+        .count();
+    assert!(
+        parsed > 0,
+        "no kept input of {target} parses: its round trip went untested"
+    );
 }
 
 #[test]
 fn note_cases() {
-    for (_, data) in cases("note") {
-        if let Ok(n) = Note::parse(&data) {
-            assert_eq!(n.to_text().as_bytes(), &data[..]);
-        }
-    }
+    replay("note", |data| {
+        Note::parse(data)
+            .map(|n| assert_eq!(n.to_text().as_bytes(), data))
+            .is_ok()
+    });
 }
 
 #[test]
 fn checkpoint_cases() {
-    for (_, data) in cases("checkpoint") {
-        if let Ok(text) = std::str::from_utf8(&data)
-            && let Ok(cp) = Checkpoint::from_text(text)
-        {
-            assert_eq!(cp.to_text(), text);
-        }
-    }
+    replay("checkpoint", |data| {
+        let Ok(text) = std::str::from_utf8(data) else {
+            return false;
+        };
+        Checkpoint::from_text(text)
+            .map(|cp| assert_eq!(cp.to_text(), text))
+            .is_ok()
+    });
 }
 
 #[test]
 fn tlog_proof_cases() {
-    for (_, data) in cases("tlog_proof") {
-        if let Ok(p) = TlogProof::parse(&data) {
-            assert_eq!(p.to_text().as_bytes(), &data[..]);
-        }
-    }
+    replay("tlog_proof", |data| {
+        TlogProof::parse(data)
+            .map(|p| assert_eq!(p.to_text().as_bytes(), data))
+            .is_ok()
+    });
 }
 
 #[test]
 fn consistency_text_cases() {
-    for (_, data) in cases("consistency_text") {
-        if let Ok(b) = ConsistencyBundle::parse(&data) {
-            assert_eq!(b.to_text().as_bytes(), &data[..]);
-        }
-    }
+    replay("consistency_text", |data| {
+        ConsistencyBundle::parse(data)
+            .map(|b| assert_eq!(b.to_text().as_bytes(), data))
+            .is_ok()
+    });
 }
 
 #[test]
 fn entry_cases() {
-    let mut decoded = 0;
-    for (p, data) in cases("entry") {
-        if let Ok(e) = Entry::from_bytes(&data) {
-            assert_eq!(e.to_bytes(), data, "{}", p.display());
-            decoded += 1;
-        }
-    }
-    assert!(decoded > 0, "no valid entry among the seeds");
+    replay("entry", |data| {
+        Entry::from_bytes(data)
+            .map(|e| assert_eq!(e.to_bytes(), data))
+            .is_ok()
+    });
 }
 
 #[test]
 fn json_proof_cases() {
-    for (_, data) in cases("json_proof") {
-        if let Ok(p) = inclusion_from_json(&data) {
+    replay("json_proof", |data| {
+        let inclusion = inclusion_from_json(data).map(|p| {
             let again = inclusion_to_json(&p, 0, serde_json::Value::Null).to_string();
             assert_eq!(inclusion_from_json(again.as_bytes()).unwrap(), p);
-        }
-        if let Ok(b) = consistency_from_json(&data) {
+        });
+        let consistency = consistency_from_json(data).map(|b| {
             let again = consistency_to_json(&b, 0).to_string();
             assert_eq!(consistency_from_json(again.as_bytes()).unwrap(), b);
-        }
-    }
+        });
+        inclusion.is_ok() || consistency.is_ok()
+    });
 }

@@ -1,10 +1,10 @@
 //! Bad input, as a table: each case names its expected exit code and message; none may
 //! panic, print more than one line, or change the ledger.
 
-use prov_tests::{Run, Workspace, prov_bin};
+use prov_tests::{Run, Workspace};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// A case: the ledger it runs against (relative to the workspace), its arguments, the exit
 /// code and a piece of the one-line message.
@@ -33,20 +33,8 @@ fn case(
 }
 
 fn run_in(w: &Workspace, ledger: &str, args: &[String]) -> Run {
-    let out = Command::new(prov_bin())
-        .current_dir(w.path(""))
-        .env_remove("PROV_LEDGER")
-        .arg("--ledger")
-        .arg(w.path(ledger))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    w.run_at(&w.path(ledger), &args)
 }
 
 fn init(w: &Workspace, dir: &str) -> String {

@@ -43,20 +43,7 @@ fn a_full_disk_loses_nothing_reported() {
     }
     let _guard = Mount(mnt.clone());
     let ledger = mnt.join("ledger");
-    let run = |args: &[&str]| {
-        let out = Command::new(prov_tests::prov_bin())
-            .arg("--ledger")
-            .arg(&ledger)
-            .args(args)
-            .current_dir(w.path(""))
-            .output()
-            .unwrap();
-        prov_tests::Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into(),
-            stderr: String::from_utf8_lossy(&out.stderr).into(),
-        }
-    };
+    let run = |args: &[&str]| w.run_at(&ledger, args);
     run(&["init", "--origin", "full.example/disk"]).ok();
     for i in 0..4000 {
         w.write(
