@@ -97,7 +97,7 @@ fn parse_fields(a: &AddArgs) -> Result<(BTreeMap<String, String>, Vec<Related>)>
     Ok((meta, related))
 }
 
-pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
+pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
     let (metadata, related) = parse_fields(&a)?;
     if a.source.trim().is_empty() {
         return Err(Failure::input(
@@ -150,7 +150,7 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
                 .iter()
                 .map(|(label, name, d)| (label.clone(), with(template(&a, name.clone(), *d))))
                 .collect();
-            commit(&mut l, docs, &out, &mut tally)?;
+            commit(&mut l, docs, &mut out, &mut tally)?;
         }
     } else if let Some(hex) = &a.sha256 {
         let sha256 = parse_sha256(hex)
@@ -163,7 +163,7 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         commit(
             &mut l,
             vec![(format!("sha256:{hex}"), doc)],
-            &out,
+            &mut out,
             &mut tally,
         )?;
     } else if stdin {
@@ -175,7 +175,7 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
             ));
         }
         let doc = with(template(&a, a.name.clone().map(String::into_bytes), d));
-        commit(&mut l, vec![("-".into(), doc)], &out, &mut tally)?;
+        commit(&mut l, vec![("-".into(), doc)], &mut out, &mut tally)?;
     } else {
         let total = walked.total_bytes();
         let bar = out.progress(
@@ -213,7 +213,7 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
                     let name = p.file_name().map(|n| n.as_bytes().to_vec());
                     docs.push((p.display().to_string(), with(template(&a, name, d))));
                 }
-                commit(&mut l, docs, &out, &mut tally)?;
+                commit(&mut l, docs, &mut out, &mut tally)?;
                 done_files += chunk.len();
                 bar.set_message(format!("{done_files}/{} files", walked.files.len()));
             }
@@ -274,16 +274,26 @@ fn read_manifest(path: &Path) -> Result<Vec<ManifestLine>> {
     Ok(out)
 }
 
+/// Records a batch and reports each document. A reader that went away (`| head`) stops
+/// the printing, never the recording: the rest of the documents are still recorded.
 fn commit(
     l: &mut Ledger,
     docs: Vec<(String, NewDocument)>,
-    out: &Out,
+    out: &mut Out,
     tally: &mut [u64; 3],
 ) -> Result<()> {
     let batch: Vec<NewDocument> = docs.iter().map(|(_, d)| d.clone()).collect();
     let report = l.append(&batch, now_ms())?;
     for ((path, doc), r) in docs.iter().zip(&report.results) {
-        report_one(path, doc, r, out)?;
+        match report_one(path, doc, r, out) {
+            Err(Failure { code: 0, .. }) => {
+                *out = Out {
+                    json: false,
+                    quiet: true,
+                }
+            }
+            other => other?,
+        }
         tally[match r.status {
             Status::FirstSeen => 0,
             Status::Sighting => 1,

@@ -153,8 +153,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Reindex => admin::reindex(&g.ledger, out),
         Command::Export(a) => entries::export(&g.ledger, a, out),
         Command::Completions(a) => {
-            clap_complete::generate(a.shell, &mut Cli::command(), "prov", &mut std::io::stdout());
-            Ok(())
+            // Generated in memory: clap_complete panics when its writer fails (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(a.shell, &mut Cli::command(), "prov", &mut script);
+            out.raw(&String::from_utf8_lossy(&script))
         }
         Command::Demo => demo::demo(out),
     }

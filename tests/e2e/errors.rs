@@ -234,3 +234,39 @@ fn a_broken_pipe_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_closed_pipe_stops_the_printing_never_the_recording() {
+    let w = Workspace::new();
+    w.init();
+    for i in 0..300 {
+        w.write(&format!("d/{i:03}.txt"), format!("document {i}"));
+    }
+    let sh = |cmd: String| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .output()
+            .unwrap()
+    };
+    let bin = prov_tests::prov_bin();
+    let ledger = w.ledger();
+    let out = sh(format!(
+        "cd '{}' && '{}' --ledger '{}' add d --source s --json --batch 10 | head -n 1",
+        w.path("").display(),
+        bin.display(),
+        ledger.display()
+    ));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    assert_eq!(
+        w.run(&["log", "--json"]).jsonl().len(),
+        300,
+        "add stopped recording when its reader went away"
+    );
+    let out = sh(format!("'{}' completions bash | head -n 1", bin.display()));
+    assert!(
+        out.stderr.is_empty(),
+        "completions into a closed pipe: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
