@@ -4,7 +4,9 @@ use crate::failure::{Failure, Result};
 use crate::output::{Out, now_ms, rfc3339};
 use crate::walk::walk;
 use clap::Args;
-use prov_ledger::{FileDigest, Ledger, NewDocument, Recorded, Related, Status, hash_files};
+use prov_ledger::{
+    Content, FileDigest, Ledger, NewDocument, Recorded, Related, Status, hash_files,
+};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::os::unix::ffi::OsStrExt;
@@ -60,10 +62,13 @@ pub fn parse_sha256(s: &str) -> Option<[u8; 32]> {
 
 fn template(a: &AddArgs, name: Option<Vec<u8>>, d: FileDigest) -> NewDocument {
     NewDocument {
-        sha256: d.sha256,
-        size: d.size,
-        name,
-        media_type: a.media_type.clone(),
+        content: Content {
+            sha256: d.sha256,
+            size: d.size,
+            name,
+            media_type: a.media_type.clone(),
+            ..Default::default()
+        },
         source: a.source.clone(),
         agent: a.agent.clone(),
         ..Default::default()
@@ -310,8 +315,8 @@ fn report_one(path: &str, doc: &NewDocument, r: &Recorded, out: &Out) -> Result<
             "path": path,
             "status": r.status.as_str(),
             "seq": r.seq,
-            "sha256": hex::encode(doc.sha256),
-            "size": doc.size,
+            "sha256": hex::encode(doc.content.sha256),
+            "size": doc.content.size,
             "first_seen": {"seq": f.seq, "time": rfc3339(f.time_ms), "source": f.source},
         }));
     }

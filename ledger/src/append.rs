@@ -11,16 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 /// A document to record: its digest and what the archivist says about it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NewDocument {
-    /// SHA-256 of the bytes.
-    pub sha256: [u8; 32],
-    /// Size in bytes.
-    pub size: u64,
-    /// Original file name (raw bytes).
-    pub name: Option<Vec<u8>>,
-    /// Media type.
-    pub media_type: Option<String>,
-    /// Further digests by algorithm name.
-    pub digests: BTreeMap<String, Vec<u8>>,
+    /// Its digest, size, name and media type, as the entry will record them.
+    pub content: Content,
     /// Where it came from (required).
     pub source: String,
     /// Who records it.
@@ -134,8 +126,13 @@ impl Ledger {
         let mut pending: HashMap<[u8; 32], Vec<Seen>> = HashMap::new();
         let mut results = Vec::with_capacity(docs.len());
         for doc in docs {
-            let mut seen = self.seen(&doc.sha256)?;
-            seen.extend(pending.get(&doc.sha256).cloned().unwrap_or_default());
+            let mut seen = self.seen(&doc.content.sha256)?;
+            seen.extend(
+                pending
+                    .get(&doc.content.sha256)
+                    .cloned()
+                    .unwrap_or_default(),
+            );
             let first = seen.first().map(|s| FirstSeen {
                 seq: s.seq,
                 time_ms: s.time_ms,
@@ -164,13 +161,7 @@ impl Ledger {
                     None => Kind::FirstSeen,
                     Some(f) => Kind::Sighting { first: f.seq },
                 },
-                content: Content {
-                    sha256: doc.sha256,
-                    size: doc.size,
-                    name: doc.name.clone(),
-                    media_type: doc.media_type.clone(),
-                    digests: doc.digests.clone(),
-                },
+                content: doc.content.clone(),
                 source: doc.source.clone(),
                 agent: doc.agent.clone(),
                 metadata: doc.metadata.clone(),
@@ -189,7 +180,10 @@ impl Ledger {
                 time_ms,
                 source: doc.source.clone(),
             };
-            pending.entry(doc.sha256).or_default().push(me.clone());
+            pending
+                .entry(doc.content.sha256)
+                .or_default()
+                .push(me.clone());
             let (status, first_seen) = match first {
                 None => (
                     Status::FirstSeen,

@@ -2,7 +2,7 @@
 //! binary, so that no other test shares the process whose peak memory it measures.
 #![forbid(unsafe_code)]
 
-use prov_ledger::{Ledger, NewDocument, Status, audit, hash_file};
+use prov_ledger::{Content, Ledger, NewDocument, Status, audit, hash_file};
 
 const T0: u64 = 1_767_225_600_000;
 
@@ -31,8 +31,11 @@ fn a_5_gib_sparse_file_is_ingested_with_flat_memory() {
     let r = l
         .append(
             &[NewDocument {
-                sha256: d.sha256,
-                size: d.size,
+                content: Content {
+                    sha256: d.sha256,
+                    size: d.size,
+                    ..Default::default()
+                },
                 source: "disk".into(),
                 ..Default::default()
             }],

@@ -2,7 +2,7 @@
 //! proofs, reindex, locking, crash recovery, and the audit finding every kind of tamper.
 #![forbid(unsafe_code)]
 
-use prov_ledger::{Error, Kind, Ledger, NewDocument, Status, audit};
+use prov_ledger::{Content, Error, Kind, Ledger, NewDocument, Status, audit};
 use prov_proofs::{Checkpoint, TlogProof};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -11,9 +11,12 @@ const T0: u64 = 1_767_225_600_000;
 
 fn doc(content: &[u8], source: &str) -> NewDocument {
     NewDocument {
-        sha256: Sha256::digest(content).into(),
-        size: content.len() as u64,
-        name: Some(b"doc.txt".to_vec()),
+        content: Content {
+            sha256: Sha256::digest(content).into(),
+            size: content.len() as u64,
+            name: Some(b"doc.txt".to_vec()),
+            ..Default::default()
+        },
         source: source.into(),
         ..Default::default()
     }

@@ -2,7 +2,7 @@
 //! record at fault, and the entry concerned.
 #![forbid(unsafe_code)]
 
-use prov_ledger::{Fault, Ledger, NewDocument, audit};
+use prov_ledger::{Content, Fault, Ledger, NewDocument, audit};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -14,9 +14,12 @@ fn small_ledger() -> (tempfile::TempDir, PathBuf, Vec<u8>) {
     let dir = tmp.path().join("l");
     let mut l = Ledger::init(&dir, "tamper.example/log").unwrap();
     let d = |c: &str, s: &str| NewDocument {
-        sha256: Sha256::digest(c.as_bytes()).into(),
-        size: c.len() as u64,
-        name: Some(format!("{c}.eml").into_bytes()),
+        content: Content {
+            sha256: Sha256::digest(c.as_bytes()).into(),
+            size: c.len() as u64,
+            name: Some(format!("{c}.eml").into_bytes()),
+            ..Default::default()
+        },
         source: s.into(),
         ..Default::default()
     };
