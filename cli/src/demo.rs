@@ -29,6 +29,18 @@ fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
         .map_err(|e| Failure::input(format!("demo: cannot write {name}: {e}")))
 }
 
+/// The leaked files: the emails and the contract, and with `accounts` the spreadsheet.
+fn write_leak(dir: &Path, accounts: bool) -> Result<()> {
+    for (name, text) in EMAILS {
+        write(dir, name, text)?;
+    }
+    write(dir, "contract.txt", CONTRACT)?;
+    if accounts {
+        write(dir, "accounts-q3.csv", ACCOUNTS)?;
+    }
+    Ok(())
+}
+
 struct Runner<'a> {
     exe: &'a Path,
     dir: &'a Path,
@@ -78,11 +90,7 @@ pub fn demo(_out: Out) -> Result<()> {
         dir.display()
     );
 
-    for (name, text) in EMAILS {
-        write(&dir.join("dump"), name, text)?;
-    }
-    write(&dir.join("dump"), "contract.txt", CONTRACT)?;
-    write(&dir.join("dump"), "accounts-q3.csv", ACCOUNTS)?;
+    write_leak(&dir.join("dump"), true)?;
 
     println!("\n== 1. An archive creates a ledger and publishes its verifier key.");
     let vkey = r.run(
@@ -115,10 +123,7 @@ pub fn demo(_out: Out) -> Result<()> {
     println!(
         "\n== 3. Later, a mirror re-publishes the same files, and someone posts an altered contract."
     );
-    for (name, text) in EMAILS {
-        write(&dir.join("mirror"), name, text)?;
-    }
-    write(&dir.join("mirror"), "contract.txt", CONTRACT)?;
+    write_leak(&dir.join("mirror"), false)?;
     write(
         &dir.join("pastebin"),
         "contract.txt",
