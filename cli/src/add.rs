@@ -132,10 +132,17 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
         out.note(format!("skipped {}: {why}", p.display()));
     }
     let mut l = Ledger::open_writer(ledger)?;
-    if l.index_rebuilt() {
+    let rebuilt_at_open = l.index_rebuilt();
+    if rebuilt_at_open {
         out.note(
-            "the index was out of step with the log (after a crash or a restore) and has been rebuilt from it",
+            "the index disagreed with the signed log (after a crash, or tampered with) and has been rebuilt from it",
         );
+    }
+    if l.rolled_forward_entries() > 0 {
+        out.note(format!(
+            "recovered: committed {} entries that an interrupted append had written and signed in full",
+            l.rolled_forward_entries()
+        ));
     }
     if l.recovered_bytes() > 0 {
         out.note(format!(
@@ -227,6 +234,9 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
         bar.finish_and_clear();
     }
     let _ = l.flush_index();
+    if l.index_rebuilt() && !rebuilt_at_open {
+        out.note("the index gave an answer that the signed log contradicts; it has been rebuilt from the log");
+    }
     out.human(format!(
         "{} document{}: {} first seen, {} seen again, {} already recorded; the ledger holds {} entries",
         tally.iter().sum::<u64>(),

@@ -77,7 +77,7 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
             "checkpoints": r.checkpoints,
             "uncommitted_bytes": r.uncommitted_bytes,
             "index_checked": r.index_checked,
-            "index_rebuilt": r.index_rebuilt,
+            "index_not_checked": r.index_not_checked,
             "fault": r.fault.as_ref().map(|f| json!({
                 "file": f.file.display().to_string(), "offset": f.offset, "seq": f.seq, "what": f.what,
             })),
@@ -94,20 +94,15 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
         out.human(format!(
             "  log       {} bytes; index {}",
             r.log_bytes,
-            if r.index_checked {
-                "agrees"
-            } else {
-                "not checked"
+            match (&r.index_checked, &r.index_not_checked) {
+                (true, _) => "agrees (both ways)".to_owned(),
+                (false, Some(why)) => format!("not checked: {why}"),
+                (false, None) => "not checked".to_owned(),
             }
         ))?;
     }
-    if r.index_rebuilt {
-        out.note(
-            "the index was damaged (as a crash can leave it) and has been rebuilt from the log",
-        );
-    }
     if r.uncommitted_bytes > 0 {
-        out.note(format!("{} bytes after the last commit were never committed (an interrupted append); the next `prov add` removes them", r.uncommitted_bytes));
+        out.note(format!("{} bytes after the last commit were never committed (an interrupted append); the next `prov add` commits them if they form a complete signed batch, and otherwise removes them", r.uncommitted_bytes));
     }
     match r.fault {
         Some(f) => Err(Failure::negative(format!("audit failed: {f}"))),
@@ -118,12 +113,13 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
 pub fn reindex(ledger: &Path, out: Out) -> Result<()> {
     let l = Ledger::reindex(ledger)?;
     l.flush_index()?;
+    let root = l.root()?;
     if out.json {
-        return out.json(&json!({"entries": l.size(), "root": l.root().to_base64()}));
+        return out.json(&json!({"entries": l.size(), "root": root.to_base64()}));
     }
     out.human(format!(
         "rebuilt the index from the log: {} entries, root {}",
         l.size(),
-        l.root().to_base64()
+        root.to_base64()
     ))
 }

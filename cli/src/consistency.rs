@@ -38,7 +38,7 @@ pub struct VerifyConsistencyArgs {
 }
 
 pub fn checkpoint(ledger: &Path, a: CheckpointArgs, out: Out) -> Result<()> {
-    let l = Ledger::open(ledger)?;
+    let l = Ledger::open_read_only(ledger)?;
     let note = l.checkpoint_at(a.size.unwrap_or(l.size()))?;
     if out.json {
         let cp = Checkpoint::open(note.as_bytes(), l.verifier()).map_err(|e| {
@@ -52,7 +52,7 @@ pub fn checkpoint(ledger: &Path, a: CheckpointArgs, out: Out) -> Result<()> {
 }
 
 pub fn key(ledger: &Path, out: Out) -> Result<()> {
-    let l = Ledger::open(ledger)?;
+    let l = Ledger::open_read_only(ledger)?;
     let v = l.verifier();
     if out.json {
         return out.json(

@@ -37,7 +37,7 @@ pub struct ExportArgs {
 }
 
 pub fn show(ledger: &Path, a: ShowArgs, out: Out) -> Result<()> {
-    let l = Ledger::open(ledger)?;
+    let l = Ledger::open_read_only(ledger)?;
     let entries = if let Ok(seq) = a.target.parse::<u64>() {
         vec![l.entry(seq)?]
     } else if let Some(sha) = parse_sha256(&a.target) {
@@ -87,7 +87,7 @@ fn log_line(e: &Entry) -> String {
 }
 
 pub fn log(ledger: &Path, a: LogArgs, out: Out) -> Result<()> {
-    let l = Ledger::open(ledger)?;
+    let l = Ledger::open_read_only(ledger)?;
     if a.from > l.size() {
         return Err(Failure::input(format!(
             "--from {} is past the end: the ledger has {} entries",
@@ -107,7 +107,7 @@ pub fn log(ledger: &Path, a: LogArgs, out: Out) -> Result<()> {
 }
 
 pub fn export(ledger: &Path, a: ExportArgs, out: Out) -> Result<()> {
-    let l = Ledger::open(ledger)?;
+    let l = Ledger::open_read_only(ledger)?;
     match a.format {
         Format::Jsonl => {
             for e in l.range(0, u64::MAX) {

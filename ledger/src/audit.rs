@@ -5,7 +5,7 @@
 
 use crate::entry::{Entry, Kind, SIGNING_DOMAIN};
 use crate::error::{Error, Result};
-use crate::ledger::{lock, read_config};
+use crate::ledger::read_config;
 use crate::log::{Commit, HEADER_LEN, LogFile, RECORD_CHECKPOINT};
 use ed25519_dalek::{Signature, VerifyingKey};
 use prov_proofs::{Checkpoint, Frontier, Hash, NoteVerifier};
@@ -64,11 +64,10 @@ pub struct AuditReport {
     pub checkpoints: u64,
     /// Bytes after the committed end: a tail a crash left, never reported, cut on next write.
     pub uncommitted_bytes: u64,
-    /// Whether the sled index was checked against the log.
+    /// Whether the sled index was checked against the log, both ways.
     pub index_checked: bool,
-    /// Whether sled found its files corrupt (as a crash can leave them) and the index was
-    /// rebuilt from the verified log before the check.
-    pub index_rebuilt: bool,
+    /// Why the index was not checked (absent, in use, unreadable), when it was not.
+    pub index_not_checked: Option<String>,
     /// The first fault, if any. `None` means the ledger audits clean.
     pub fault: Option<Fault>,
 }
@@ -261,7 +260,8 @@ impl Pass<'_> {
     }
 }
 
-/// Audits the ledger in `dir`. With `trusted`, the ledger's key must be that one (an auditor
+/// Audits the ledger in `dir`, writing nothing to it (it works on a read-only copy and
+/// takes no lock for the log; see `index_check.rs` for the index). With `trusted`, the ledger's key must be that one (an auditor
 /// passes the key they trust rather than the one in `ledger.json`). `progress` is called
 /// with the committed bytes checked so far.
 ///
@@ -275,7 +275,6 @@ pub fn audit(
     progress: &dyn Fn(u64, u64),
 ) -> Result<AuditReport> {
     let (_config, own) = read_config(dir)?;
-    let _lock = lock(dir)?;
     let mut report = AuditReport::default();
     let verifier = trusted.unwrap_or(&own);
     if verifier != &own {
@@ -353,8 +352,9 @@ pub fn audit(
         prev: Hash::default(),
         last_time: 0,
         // Sized once: growing it doubles the peak memory of a large audit. An entry takes
-        // at least ~150 log bytes, which bounds what a doctored COMMIT can ask for.
-        first_of: HashMap::with_capacity(commit.size.min(commit.log_length / 150) as usize),
+        // at least ~150 log bytes, so the file's real length bounds what a doctored COMMIT
+        // can ask for.
+        first_of: HashMap::with_capacity(commit.size.min(commit.log_length.min(len) / 150) as usize),
         pending: Vec::new(),
         last_checkpoint: None,
     };

@@ -103,6 +103,48 @@ pub enum Error {
     /// A tree size for which no checkpoint was issued.
     #[error("no checkpoint was issued at size {0}: use a size from `prov log` or the latest")]
     NoSuchCheckpoint(u64),
+    /// The system clock is behind the ledger's last recorded time: appending would either
+    /// stamp entries with a time the clock never showed or make time run backwards.
+    #[error(
+        "the system clock says {}, but the ledger's last entry was recorded at {}: fix the clock (or wait until it passes that time) and run the command again; nothing was recorded",
+        fmt_ms(*clock_ms), fmt_ms(*ledger_ms)
+    )]
+    ClockBehind {
+        /// What the clock said, ms since the Unix epoch.
+        clock_ms: u64,
+        /// The last recorded time, ms since the Unix epoch.
+        ledger_ms: u64,
+    },
+    /// A batch was committed (`COMMIT` names it) but the final fsync of the ledger folder
+    /// failed: the entries are recorded and will be kept, yet a power loss before the folder
+    /// is synced could lose the commit.
+    #[error("entries up to {size} were committed, but {} could not be synced ({reason}): they are recorded, yet may not survive a power loss; check the disk, then run `prov audit`", dir.display())]
+    NotDurable {
+        /// The committed ledger size.
+        size: u64,
+        /// The ledger folder.
+        dir: PathBuf,
+        /// The error.
+        reason: String,
+    },
+    /// Renaming `COMMIT.tmp` over `COMMIT` failed and `COMMIT` could not be read back, so
+    /// whether the batch was committed is unknown. Nothing was cut: the next writer rolls a
+    /// complete batch forward, so either way nothing reported is lost.
+    #[error("cannot tell whether the batch was committed: replacing {} failed ({reason}) and it could not be read back; nothing was cut, the next `prov add` completes the batch; run `prov audit` once the disk is healthy", dir.join("COMMIT").display())]
+    CommitUncertain {
+        /// The ledger folder.
+        dir: PathBuf,
+        /// The error.
+        reason: String,
+    },
+    /// The derived index gave an answer that the signed log contradicts.
+    #[error(
+        "the ledger's index disagrees with its signed log ({reason}): run `prov reindex` to rebuild it from the log"
+    )]
+    IndexDisagrees {
+        /// What disagreed.
+        reason: String,
+    },
     /// A proof or note error from the proofs crate.
     #[error(transparent)]
     Proof(#[from] prov_proofs::Error),
@@ -123,6 +165,13 @@ impl Error {
             reason: reason.into(),
         }
     }
+}
+
+/// Formats ms since the Unix epoch as RFC 3339 UTC (clamped to RFC 3339's range).
+pub(crate) fn fmt_ms(ms: u64) -> String {
+    const MAX_MS: u64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.min(MAX_MS));
+    humantime::format_rfc3339_millis(t).to_string()
 }
 
 /// Shorthand for results of this crate.

@@ -36,12 +36,14 @@ pub fn create_key_file(path: &Path, key: &SigningKey) -> Result<()> {
     Ok(())
 }
 
-/// Loads the key, refusing a file that group or others can read or write.
+/// Loads the key (a regular file, never followed as a link), refusing a file that group or
+/// others can read or write.
 ///
 /// # Errors
-/// [`Error::KeyPermissions`], [`Error::KeyInvalid`] or [`Error::Io`].
+/// [`Error::KeyPermissions`], [`Error::KeyInvalid`], [`Error::Damaged`] or [`Error::Io`].
 pub fn load_key_file(path: &Path) -> Result<SigningKey> {
-    let meta = std::fs::metadata(path).map_err(Error::io("read", path))?;
+    let file = crate::fsys::open_regular(path, false)?;
+    let meta = file.metadata().map_err(Error::io("read", path))?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(Error::KeyPermissions {
@@ -49,7 +51,8 @@ pub fn load_key_file(path: &Path) -> Result<SigningKey> {
             mode,
         });
     }
-    let pem = std::fs::read_to_string(path).map_err(|e| Error::KeyInvalid {
+    let bytes = crate::fsys::read_small(path, crate::fsys::MAX_KEY_BYTES)?;
+    let pem = String::from_utf8(bytes).map_err(|e| Error::KeyInvalid {
         path: path.to_owned(),
         reason: e.to_string(),
     })?;

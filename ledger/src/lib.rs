@@ -13,6 +13,7 @@ mod digest;
 mod encoding;
 mod entry;
 mod error;
+mod fsys;
 mod index;
 mod index_check;
 mod json_forms;
@@ -20,13 +21,15 @@ mod keys;
 mod ledger;
 mod log;
 mod lookup;
+mod recovery;
 
-pub use append::{AppendReport, FirstSeen, NewDocument, Recorded, Status};
+pub use append::{AppendReport, CLOCK_TOLERANCE_MS, FirstSeen, NewDocument, Recorded, Status};
 pub use audit::{AuditReport, Fault, audit};
 pub use digest::{FileDigest, hash_file, hash_files, hash_reader};
 pub use encoding::MAX_ENTRY_BYTES;
 pub use entry::{Content, ENTRY_VERSION, Entry, Kind, Related, SIGNING_DOMAIN};
 pub use error::{Error, Result};
+pub use fsys::{FaultHook, Injected, Step};
 pub use json_forms::{
     consistency_from_json, consistency_to_json, decoded_entry, inclusion_from_json,
     inclusion_to_json,

@@ -6,17 +6,22 @@
 //! 1. Records are written after the committed end. A crash here leaves a tail that `COMMIT`
 //!    does not cover: it was never reported, and the next writer cuts it off.
 //! 2. `entries.log` is fsync'd. A crash here leaves the same uncommitted tail.
-//! 3. `COMMIT` is replaced atomically (write a temporary file, fsync, rename, fsync the
-//!    directory). Only now is the batch committed, and only after this returns is it
-//!    reported to the caller. A crash before the rename keeps the old `COMMIT`.
+//! 3. `COMMIT.tmp` is written and fsync'd, then renamed over `COMMIT`. The rename is the
+//!    commit point: before it, the batch can be cut (by the lock holder only); from the
+//!    moment `COMMIT` may name the batch, nothing of it is ever cut again.
+//! 4. The folder is fsync'd, making the rename durable. Only after this returns is the
+//!    batch reported to the caller.
 //!
 //! So every byte at or before the committed end was fsync'd before it was reported, and any
 //! byte change in that region is a fault that `audit` locates, never a silent truncation.
+//! A complete, signed batch found past `COMMIT` (a crash between steps 2 and 4) is rolled
+//! forward by the next writer, not cut (see `recovery.rs`).
 
 use crate::error::{Error, Result};
+use crate::fsys::{self, Io, Step};
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// The first 8 bytes of `entries.log`: `PROVLOG` and the log format version, 1.
@@ -195,18 +200,25 @@ impl Commit {
         )
     }
 
-    /// Reads `COMMIT`.
+    /// Reads `COMMIT` (a small regular file, never followed as a link).
+    ///
+    /// # Errors
+    /// [`Error::Damaged`] when it is missing, not a regular file, too large or malformed.
     pub fn read(path: &Path) -> Result<Commit> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Damaged {
-            path: path.to_owned(),
-            offset: None,
-            reason: format!("cannot read the commit marker: {e}"),
+        let bytes = fsys::read_small(path, fsys::MAX_COMMIT_BYTES).map_err(|e| match e {
+            Error::Io { source, .. } => Error::Damaged {
+                path: path.to_owned(),
+                offset: None,
+                reason: format!("cannot read the commit marker: {source}"),
+            },
+            e => e,
         })?;
         let bad = || Error::Damaged {
             path: path.to_owned(),
             offset: None,
             reason: "commit marker is malformed".into(),
         };
+        let text = String::from_utf8(bytes).map_err(|_| bad())?;
         let mut lines = text.lines();
         if lines.next() != Some("prov-commit v1") {
             return Err(bad());
@@ -228,24 +240,45 @@ impl Commit {
         Ok(commit)
     }
 
-    /// Replaces `COMMIT` atomically and durably (write, fsync, rename, fsync directory).
-    pub fn write(self, dir: &Path) -> Result<()> {
+    /// Writes and fsyncs `COMMIT.tmp` (steps [`Step::CommitWrite`], [`Step::CommitSync`]).
+    /// The caller renames it over `COMMIT` ([`Commit::rename_into_place`]).
+    ///
+    /// # Errors
+    /// [`Error::Io`]; `COMMIT` itself is untouched.
+    pub fn write_tmp(self, dir: &Path, io: &mut Io) -> Result<()> {
         let tmp = dir.join("COMMIT.tmp");
-        let path = dir.join("COMMIT");
-        let mut f = File::create(&tmp).map_err(Error::io("create", &tmp))?;
-        f.write_all(self.to_text().as_bytes())
-            .and_then(|_| f.sync_all())
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)
+            .map_err(Error::io("create", &tmp))?;
+        io.step(Step::CommitWrite, || f.write_all(self.to_text().as_bytes()))
             .map_err(Error::io("write", &tmp))?;
-        std::fs::rename(&tmp, &path).map_err(Error::io("replace", &path))?;
-        sync_dir(dir)
+        io.step(Step::CommitSync, || f.sync_all())
+            .map_err(Error::io("sync", &tmp))
     }
-}
 
-/// fsyncs a directory so that entries created or renamed in it survive power loss.
-pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(Error::io("sync", dir))
+    /// Renames `COMMIT.tmp` over `COMMIT` (step [`Step::CommitRename`]): the commit point.
+    pub fn rename_into_place(dir: &Path, io: &mut Io) -> std::io::Result<()> {
+        io.step(Step::CommitRename, || {
+            std::fs::rename(dir.join("COMMIT.tmp"), dir.join("COMMIT"))
+        })
+    }
+
+    /// Replaces `COMMIT` atomically and durably, outside the append path (init, recovery).
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn write(self, dir: &Path, dir_handle: &File) -> Result<()> {
+        let mut io = Io::default();
+        self.write_tmp(dir, &mut io)?;
+        Commit::rename_into_place(dir, &mut io)
+            .map_err(Error::io("replace", dir.join("COMMIT")))?;
+        dir_handle.sync_all().map_err(Error::io("sync", dir))
+    }
 }
 
 /// The open log file of a ledger.
@@ -274,17 +307,14 @@ impl LogFile {
         })
     }
 
-    /// Opens an existing log, checking its header.
+    /// Opens an existing log (a regular file, never followed as a link), checking its
+    /// header.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be opened (for writing: a read-only file says so),
+    /// [`Error::Damaged`] when it is not a regular file or has a foreign header.
     pub fn open(path: &Path, write: bool) -> Result<LogFile> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(write)
-            .open(path)
-            .map_err(|e| Error::Damaged {
-                path: path.to_owned(),
-                offset: None,
-                reason: format!("cannot open the entry log: {e}"),
-            })?;
+        let mut file = fsys::open_regular(path, write)?;
         check_header(&mut file, path)?;
         Ok(LogFile {
             file,
@@ -301,12 +331,16 @@ impl LogFile {
             .len())
     }
 
-    /// Writes `bytes` at `offset` and fsyncs the data.
-    pub fn write_at_and_sync(&self, offset: u64, bytes: &[u8]) -> Result<()> {
-        self.file
-            .write_all_at(bytes, offset)
-            .and_then(|_| self.file.sync_data())
-            .map_err(Error::io("write", &self.path))
+    /// Writes `bytes` at `offset` and fsyncs the data (steps [`Step::LogWrite`],
+    /// [`Step::LogSync`]).
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn write_at_and_sync(&self, offset: u64, bytes: &[u8], io: &mut Io) -> Result<()> {
+        io.step(Step::LogWrite, || self.file.write_all_at(bytes, offset))
+            .map_err(Error::io("write", &self.path))?;
+        io.step(Step::LogSync, || self.file.sync_data())
+            .map_err(Error::io("sync", &self.path))
     }
 
     /// Cuts the file to `len` bytes, durably.
@@ -359,4 +393,63 @@ pub fn check_header(file: &mut File, path: &Path) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Walks the frames of `[from, end)` by their headers alone, skipping payloads: how a reader
+/// without the index finds a record. The record it stops at is then read in full and
+/// checked ([`read_frame_at`]); a damaged length makes the walk land on garbage, which that
+/// check refuses, so a wrong answer cannot come of it.
+pub struct HeaderWalk {
+    r: BufReader<File>,
+    offset: u64,
+    end: u64,
+    path: PathBuf,
+}
+
+impl HeaderWalk {
+    /// Starts at `from`, which must be a frame boundary.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the log cannot be read.
+    pub fn new(log: &LogFile, from: u64, end: u64) -> Result<HeaderWalk> {
+        let mut f = log.file.try_clone().map_err(Error::io("read", &log.path))?;
+        f.seek(SeekFrom::Start(from))
+            .map_err(Error::io("read", &log.path))?;
+        Ok(HeaderWalk {
+            r: BufReader::with_capacity(1 << 20, f),
+            offset: from,
+            end,
+            path: log.path.clone(),
+        })
+    }
+
+    /// The next frame's (offset, type, payload length), or `None` at the end.
+    ///
+    /// # Errors
+    /// [`Error::Damaged`] when a header cannot be read or runs past the end.
+    pub fn next_header(&mut self) -> Result<Option<(u64, u8, u32)>> {
+        if self.offset >= self.end {
+            return Ok(None);
+        }
+        let at = self.offset;
+        let damaged = |reason: String| Error::Damaged {
+            path: self.path.clone(),
+            offset: Some(at),
+            reason,
+        };
+        let mut head = [0u8; 5];
+        self.r
+            .read_exact(&mut head)
+            .map_err(|e| damaged(format!("cannot read record: {e}")))?;
+        let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]);
+        let next = at + FRAME_OVERHEAD + len as u64;
+        if len > MAX_PAYLOAD || next > self.end {
+            return Err(damaged("record runs past the committed end".into()));
+        }
+        self.r
+            .seek_relative(len as i64 + 4)
+            .map_err(|e| damaged(format!("cannot read record: {e}")))?;
+        self.offset = next;
+        Ok(Some((at, head[0], len)))
+    }
 }

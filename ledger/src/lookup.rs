@@ -1,192 +1,440 @@
-//! Reading a ledger: entries by seq and by content, checkpoints, and proofs, all from
-//! O(log n) index reads and single log records.
+//! Reading a ledger: entries by seq and by content, checkpoints, and proofs. Nothing here
+//! believes the derived index: every record read is checked (checksum, decoding, its seq,
+//! its signature), every index answer against the entry it names, and every proof is
+//! verified against the signed checkpoint before it is returned. Without an index (read-only
+//! mode), records are found by walking the log's headers.
 
-use crate::entry::Entry;
+use crate::entry::{Entry, Kind};
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
-use crate::log::{RECORD_ENTRY, read_frame_at};
-use prov_proofs::{ConsistencyBundle, ConsistencyProof, Hash, InclusionProof, TlogProof};
+use crate::log::{Frame, HEADER_LEN, HeaderWalk, RECORD_CHECKPOINT, RECORD_ENTRY, read_frame_at};
+use prov_proofs::{
+    Checkpoint, ConsistencyBundle, ConsistencyProof, Hash, InclusionProof, TlogProof, Tree,
+};
+use rayon::prelude::*;
+
+/// Entries decoded and verified together when streaming a range.
+const RANGE_CHUNK: usize = 1024;
+
+fn disagrees(reason: impl Into<String>) -> Error {
+    Error::IndexDisagrees {
+        reason: reason.into(),
+    }
+}
 
 impl Ledger {
-    /// The encoded entry (leaf data) `seq`.
-    ///
-    /// # Errors
-    /// [`Error::NoSuchEntry`], or [`Error::Damaged`] when its record cannot be read.
-    pub fn entry_bytes(&self, seq: u64) -> Result<Vec<u8>> {
-        let offset = match self.index.offset_of(seq)? {
-            Some(o) if seq < self.size() => o,
-            _ => {
-                return Err(Error::NoSuchEntry {
-                    seq,
-                    size: self.size(),
-                });
-            }
-        };
-        let frame = read_frame_at(
+    fn damaged(&self, offset: Option<u64>, reason: impl Into<String>) -> Error {
+        Error::Damaged {
+            path: self.log.path.clone(),
+            offset,
+            reason: reason.into(),
+        }
+    }
+
+    fn frame_at(&self, offset: u64) -> Result<Frame> {
+        read_frame_at(
             &self.log.file,
             &self.log.path,
             offset,
             self.commit.log_length,
-        )?;
-        if frame.kind != RECORD_ENTRY {
-            return Err(Error::Damaged {
-                path: self.log.path.clone(),
-                offset: Some(offset),
-                reason: "index points at a non-entry record".into(),
-            });
-        }
-        Ok(frame.payload)
+        )
     }
 
-    /// Entry `seq`, decoded.
-    ///
-    /// # Errors
-    /// As [`Ledger::entry_bytes`], or [`Error::Damaged`] when it does not decode.
-    pub fn entry(&self, seq: u64) -> Result<Entry> {
-        let bytes = self.entry_bytes(seq)?;
-        let e = Entry::from_bytes(&bytes).map_err(|e| Error::Damaged {
-            path: self.log.path.clone(),
-            offset: self.index.offset_of(seq).ok().flatten(),
-            reason: e.to_string(),
-        })?;
-        if e.seq != seq {
-            return Err(Error::Damaged {
-                path: self.log.path.clone(),
-                offset: None,
-                reason: format!("index maps {seq} to entry {}", e.seq),
+    /// Walks the log's headers to the frame after `entries` entries (read-only mode).
+    fn walk_to(&self, entries: u64) -> Result<u64> {
+        let mut walk = HeaderWalk::new(&self.log, HEADER_LEN, self.commit.log_length)?;
+        let mut seen = 0;
+        let mut at = HEADER_LEN;
+        while seen < entries {
+            let Some((offset, kind, _)) = walk.next_header()? else {
+                return Err(self.damaged(
+                    Some(self.commit.log_length),
+                    format!(
+                        "the log holds fewer than the {} committed entries",
+                        self.commit.size
+                    ),
+                ));
+            };
+            at = offset;
+            if kind == RECORD_ENTRY {
+                seen += 1;
+            }
+        }
+        if entries == 0 {
+            return Ok(HEADER_LEN);
+        }
+        Ok(self.frame_at(at)?.end())
+    }
+
+    /// The log offset of entry `seq`'s record: from the index, or by walking the log.
+    fn offset_of(&self, seq: u64) -> Result<u64> {
+        if seq >= self.size() {
+            return Err(Error::NoSuchEntry {
+                seq,
+                size: self.size(),
             });
+        }
+        match &self.index {
+            Some(index) => index
+                .offset_of(seq)?
+                .ok_or_else(|| disagrees(format!("it has no record of entry {seq}"))),
+            None => {
+                let mut walk = HeaderWalk::new(&self.log, HEADER_LEN, self.commit.log_length)?;
+                let mut n = 0;
+                while let Some((offset, kind, _)) = walk.next_header()? {
+                    if kind == RECORD_ENTRY {
+                        if n == seq {
+                            return Ok(offset);
+                        }
+                        n += 1;
+                    }
+                }
+                Err(self.damaged(None, format!("entry {seq} is not in the committed log")))
+            }
+        }
+    }
+
+    /// Decodes and checks the record at `offset` as entry `seq`: checksum, type, strict
+    /// decoding, its seq, and its signature by the ledger's key.
+    fn checked_entry(&self, seq: u64, frame: &Frame) -> Result<Entry> {
+        if frame.kind != RECORD_ENTRY {
+            return Err(self.wrong_record(seq, frame.offset, "a checkpoint record"));
+        }
+        let e = Entry::from_bytes(&frame.payload)
+            .map_err(|e| self.damaged(Some(frame.offset), e.to_string()))?;
+        if e.seq != seq {
+            return Err(self.wrong_record(seq, frame.offset, &format!("entry {}", e.seq)));
+        }
+        if e.key_id != self.verifier.key_id || e.verify(&self.verifier.key).is_err() {
+            return Err(self.damaged(
+                Some(frame.offset),
+                format!("entry {seq}'s signature does not verify with the ledger's key"),
+            ));
         }
         Ok(e)
     }
 
-    /// Every entry for this content: the first-seen entry, then each sighting.
+    fn wrong_record(&self, seq: u64, offset: u64, found: &str) -> Error {
+        match self.index {
+            Some(_) => disagrees(format!("it places entry {seq} where the log has {found}")),
+            None => self.damaged(Some(offset), format!("{found} where entry {seq} belongs")),
+        }
+    }
+
+    /// The encoded entry (leaf data) `seq`, checked as [`Ledger::entry`] checks it.
     ///
     /// # Errors
-    /// Index or log errors.
+    /// As [`Ledger::entry`].
+    pub fn entry_bytes(&self, seq: u64) -> Result<Vec<u8>> {
+        let frame = self.frame_at(self.offset_of(seq)?)?;
+        self.checked_entry(seq, &frame)?;
+        Ok(frame.payload)
+    }
+
+    /// Entry `seq`, decoded, its checksum, seq and signature checked.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchEntry`], [`Error::Damaged`] when its record does not read, decode or
+    /// verify, [`Error::IndexDisagrees`] when the index points elsewhere.
+    pub fn entry(&self, seq: u64) -> Result<Entry> {
+        let frame = self.frame_at(self.offset_of(seq)?)?;
+        self.checked_entry(seq, &frame)
+    }
+
+    /// Every entry for this content: the first-seen entry, then each sighting. With an
+    /// index, each answer is checked against its entry and proven included in the latest
+    /// signed checkpoint; without one (read-only mode), the log is read through.
+    ///
+    /// # Errors
+    /// [`Error::IndexDisagrees`] when the index names an entry that is not for this content,
+    /// or omits the first sighting; log errors as [`Ledger::entry`].
     pub fn lookup(&self, sha256: &[u8; 32]) -> Result<Vec<Entry>> {
-        self.index
-            .seqs_for(sha256)?
-            .into_iter()
-            .filter(|s| *s < self.size())
-            .map(|s| self.entry(s))
-            .collect()
+        let Some(index) = &self.index else {
+            return self
+                .range(0, self.size())
+                .filter(|e| e.as_ref().map_or(true, |e| e.content.sha256 == *sha256))
+                .collect();
+        };
+        let seqs = index.seqs_for(sha256)?;
+        let mut out: Vec<Entry> = Vec::with_capacity(seqs.len());
+        for seq in seqs {
+            if seq >= self.size() {
+                return Err(disagrees(format!(
+                    "it lists entry {seq} of a ledger of {} entries",
+                    self.size()
+                )));
+            }
+            let frame = self.frame_at(self.offset_of(seq)?)?;
+            let e = self.checked_entry(seq, &frame)?;
+            let first = out.first().map(|f| f.seq);
+            let fits = match (first, e.kind) {
+                (None, Kind::FirstSeen) => true,
+                (Some(f), Kind::Sighting { first }) => {
+                    f == first && out.last().is_some_and(|p| p.seq < seq)
+                }
+                _ => false,
+            };
+            if e.content.sha256 != *sha256 || !fits {
+                return Err(disagrees(format!(
+                    "it lists entry {seq} for content that entry does not record, or out of order"
+                )));
+            }
+            self.check_included(seq, &prov_proofs::leaf_hash(&frame.payload))?;
+            out.push(e);
+        }
+        Ok(out)
+    }
+
+    /// Proves `leaf` is leaf `seq` of the latest signed tree, from the index's nodes.
+    fn check_included(&self, seq: u64, leaf: &Hash) -> Result<InclusionProof> {
+        let (index, tree) = self.signed_tree()?;
+        let proof = InclusionProof::generate(index, seq, tree.size)?;
+        tree.verify_inclusion(seq, leaf, &proof)
+            .map_err(|e| disagrees(format!("entry {seq} is not proven in the signed tree: {e}")))?;
+        Ok(proof)
+    }
+
+    fn signed_tree(&self) -> Result<(&crate::index::Index, Tree)> {
+        match (&self.index, &self.latest) {
+            (Some(index), Some((_, cp))) => Ok((
+                index,
+                Tree {
+                    size: cp.size,
+                    root: cp.root,
+                },
+            )),
+            _ => Err(Error::invalid(
+                "ledger",
+                "opened without its index; open it with Ledger::open for proofs",
+            )),
+        }
     }
 
     /// Entries `from..from+limit` (fewer at the end of the ledger), read in one pass over
-    /// the log. An item is [`Error::Damaged`] where a record does not read or decode, and the
-    /// iteration ends there.
+    /// the log, each checked as [`Ledger::entry`] checks it (signatures in parallel). An item
+    /// is an error where a record does not read, decode or verify, and the iteration ends.
     pub fn range(&self, from: u64, limit: u64) -> Box<dyn Iterator<Item = Result<Entry>> + '_> {
-        // One index lookup for the first entry, then one sequential read of the log.
         let end = from.saturating_add(limit).min(self.size());
         if from >= end {
             return Box::new(std::iter::empty());
         }
-        let frames = self.index.offset_of(from).and_then(|o| {
-            self.log
-                .frames(o.unwrap_or(self.commit.log_length), self.commit.log_length)
-        });
+        let frames = self
+            .offset_of(from)
+            .and_then(|o| self.log.frames(o, self.commit.log_length));
         let mut frames = match frames {
             Ok(f) => f,
             Err(e) => return Box::new(std::iter::once(Err(e))),
         };
         let mut seq = from;
+        let mut ready: std::vec::IntoIter<Result<Entry>> = Vec::new().into_iter();
         Box::new(std::iter::from_fn(move || {
-            while seq < end {
-                let damaged = |offset, reason: String| Error::Damaged {
-                    path: self.log.path.clone(),
-                    offset: Some(offset),
-                    reason,
-                };
-                let frame = match frames.next_frame()? {
-                    Ok(f) if f.kind == RECORD_ENTRY => f,
-                    Ok(_) => continue,
-                    Err(f) => {
-                        seq = end;
-                        return Some(Err(damaged(f.offset, f.reason)));
-                    }
-                };
-                let e = Entry::from_bytes(&frame.payload)
-                    .map_err(|e| damaged(frame.offset, e.to_string()));
-                let e = e.and_then(|e| match e.seq == seq {
-                    true => Ok(e),
-                    false => Err(damaged(
-                        frame.offset,
-                        format!("entry {} where {seq} belongs", e.seq),
-                    )),
-                });
-                seq = if e.is_ok() { seq + 1 } else { end };
-                return Some(e);
+            if let Some(item) = ready.next() {
+                return Some(item);
             }
-            None
+            let mut chunk = Vec::with_capacity(RANGE_CHUNK);
+            while seq < end && chunk.len() < RANGE_CHUNK {
+                match frames.next_frame() {
+                    Some(Ok(f)) if f.kind == RECORD_CHECKPOINT => continue,
+                    Some(Ok(f)) => {
+                        chunk.push((seq, f));
+                        seq += 1;
+                    }
+                    Some(Err(f)) => {
+                        chunk.push((
+                            seq,
+                            Frame {
+                                offset: f.offset,
+                                kind: 0,
+                                payload: vec![],
+                            },
+                        ));
+                        seq = end;
+                    }
+                    None => seq = end,
+                }
+            }
+            let checked: Vec<Result<Entry>> = chunk
+                .par_iter()
+                .map(|(s, f)| match f.kind {
+                    0 => Err(self.damaged(Some(f.offset), "record does not read")),
+                    _ => self.checked_entry(*s, f),
+                })
+                .collect();
+            let stop = checked.iter().position(|r| r.is_err());
+            let mut checked = checked;
+            if let Some(i) = stop {
+                checked.truncate(i + 1);
+                seq = end;
+            }
+            ready = checked.into_iter();
+            ready.next()
         }))
     }
 
-    /// Every issued checkpoint (size, signed note), oldest first.
+    /// The offset of the record that follows entry `size - 1` (the header's end for 0).
+    fn offset_after(&self, size: u64) -> Result<u64> {
+        if size == 0 {
+            return Ok(HEADER_LEN);
+        }
+        match self.index {
+            Some(_) => {
+                let frame = self.frame_at(self.offset_of(size - 1)?)?;
+                self.checked_entry(size - 1, &frame)?;
+                Ok(frame.end())
+            }
+            None => self.walk_to(size),
+        }
+    }
+
+    /// The signed checkpoint issued at `size`, read from the log and verified: the record
+    /// right after entry `size - 1` must be it, signed by the ledger, naming that size.
+    fn read_checkpoint(&self, size: u64) -> Result<(String, Checkpoint)> {
+        if size > self.size() {
+            return Err(Error::NoSuchCheckpoint(size));
+        }
+        let at = self.offset_after(size)?;
+        if at >= self.commit.log_length {
+            return Err(self.damaged(Some(at), "the committed log does not end with a checkpoint"));
+        }
+        let frame = self.frame_at(at)?;
+        if frame.kind != RECORD_CHECKPOINT {
+            return Err(Error::NoSuchCheckpoint(size));
+        }
+        let cp = Checkpoint::open(&frame.payload, &self.verifier).map_err(|e| {
+            self.damaged(
+                Some(at),
+                format!("the checkpoint at size {size} does not verify: {e}"),
+            )
+        })?;
+        if cp.size != size {
+            return Err(self.damaged(
+                Some(at),
+                format!(
+                    "the checkpoint after entry {} names size {}",
+                    size - 1,
+                    cp.size
+                ),
+            ));
+        }
+        let note = String::from_utf8(frame.payload)
+            .map_err(|_| self.damaged(Some(at), "checkpoint is not UTF-8"))?;
+        Ok((note, cp))
+    }
+
+    /// The latest checkpoint, which must end the committed log.
+    pub(crate) fn read_latest_checkpoint(&self) -> Result<(String, Checkpoint)> {
+        let (note, cp) = self.read_checkpoint(self.size())?;
+        let at = self.offset_after(self.size())?;
+        if at + crate::log::FRAME_OVERHEAD + note.len() as u64 != self.commit.log_length {
+            return Err(self.damaged(
+                Some(at),
+                "the latest checkpoint does not end the committed log",
+            ));
+        }
+        Ok((note, cp))
+    }
+
+    /// Every issued checkpoint (size, signed note), oldest first, from the index.
     ///
     /// # Errors
     /// Index errors.
     pub fn checkpoints(&self) -> Result<Vec<(u64, String)>> {
-        self.index.checkpoints()
+        match &self.index {
+            Some(index) => index.checkpoints(),
+            None => Err(Error::invalid("ledger", "opened without its index")),
+        }
     }
 
     /// The latest signed checkpoint note.
     ///
     /// # Errors
-    /// [`Error::Damaged`] when none is indexed.
+    /// [`Error::Damaged`] when it cannot be read or does not verify.
     pub fn latest_checkpoint(&self) -> Result<String> {
-        self.checkpoint_at(self.size())
+        match &self.latest {
+            Some((note, _)) => Ok(note.clone()),
+            None => Ok(self.read_latest_checkpoint()?.0),
+        }
     }
 
-    /// The signed checkpoint issued at `size`.
+    /// The signed checkpoint issued at `size`, read from the log and verified.
     ///
     /// # Errors
-    /// [`Error::NoSuchCheckpoint`].
+    /// [`Error::NoSuchCheckpoint`], [`Error::Damaged`].
     pub fn checkpoint_at(&self, size: u64) -> Result<String> {
-        match self.index.checkpoint(size)? {
-            Some(note) if size <= self.size() => Ok(note),
-            _ => Err(Error::NoSuchCheckpoint(size)),
+        if size == self.size() {
+            return self.latest_checkpoint();
         }
+        Ok(self.read_checkpoint(size)?.0)
     }
 
     /// A self-contained tlog-proof of entry `seq` at the checkpoint of `size` (default: the
-    /// latest), with the entry bytes in its `extra` line.
+    /// latest), with the entry bytes in its `extra` line, verified before it is returned.
     ///
     /// # Errors
-    /// [`Error::NoSuchEntry`], [`Error::NoSuchCheckpoint`], index errors.
+    /// [`Error::NoSuchEntry`], [`Error::NoSuchCheckpoint`], [`Error::IndexDisagrees`].
     pub fn prove(&self, seq: u64, size: Option<u64>) -> Result<TlogProof> {
         let size = size.unwrap_or(self.size());
-        let checkpoint = self.checkpoint_at(size)?;
+        let (index, _) = self.signed_tree()?;
+        let (checkpoint, cp) = self.read_checkpoint(size)?;
         if seq >= size {
             return Err(Error::NoSuchEntry { seq, size });
         }
+        let bytes = self.entry_bytes(seq)?;
+        let proof = InclusionProof::generate(index, seq, size)?;
+        Tree {
+            size,
+            root: cp.root,
+        }
+        .verify_inclusion(seq, &prov_proofs::leaf_hash(&bytes), &proof)
+        .map_err(|e| disagrees(format!("the proof of entry {seq} does not verify: {e}")))?;
         Ok(TlogProof {
-            extra: Some(self.entry_bytes(seq)?),
+            extra: Some(bytes),
             index: seq,
-            proof: InclusionProof::generate(&self.index, seq, size)?,
+            proof,
             checkpoint,
         })
     }
 
-    /// A consistency proof from `old_size` to the checkpoint at `new_size` (default latest).
+    /// A consistency proof from `old_size` to the checkpoint at `new_size` (default latest),
+    /// verified against the signed new root before it is returned.
     ///
     /// # Errors
-    /// [`Error::NoSuchCheckpoint`], [`Error::Proof`] when `old_size > new_size`.
+    /// [`Error::NoSuchCheckpoint`], [`Error::Proof`] when `old_size > new_size`,
+    /// [`Error::IndexDisagrees`].
     pub fn consistency(&self, old_size: u64, new_size: Option<u64>) -> Result<ConsistencyBundle> {
         let new_size = new_size.unwrap_or(self.size());
-        let checkpoint = self.checkpoint_at(new_size)?;
+        let (index, _) = self.signed_tree()?;
+        let (checkpoint, cp) = self.read_checkpoint(new_size)?;
+        let proof = ConsistencyProof::generate(index, old_size, new_size)?;
+        if old_size > 0 && old_size < new_size {
+            let old = Tree {
+                size: old_size,
+                root: prov_proofs::root_at(index, old_size)?,
+            };
+            old.verify_consistency(
+                &Tree {
+                    size: new_size,
+                    root: cp.root,
+                },
+                &proof,
+            )
+            .map_err(|e| disagrees(format!("the consistency proof does not verify: {e}")))?;
+        }
         Ok(ConsistencyBundle {
             old_size,
-            proof: ConsistencyProof::generate(&self.index, old_size, new_size)?,
+            proof,
             checkpoint,
         })
     }
 
-    /// The root of the first `size` entries, from stored nodes.
+    /// The root of the first `size` entries, from stored nodes (checked, with the index,
+    /// only through the proofs built on it).
     ///
     /// # Errors
     /// Index errors.
     pub fn root_at(&self, size: u64) -> Result<Hash> {
-        prov_proofs::root_at(&self.index, size.min(self.size()))
+        let (index, _) = self.signed_tree()?;
+        prov_proofs::root_at(index, size.min(self.size()))
     }
 
     /// Flushes the derived index so the next open is quick (durability never depends on it).
@@ -194,6 +442,9 @@ impl Ledger {
     /// # Errors
     /// Index errors.
     pub fn flush_index(&self) -> Result<()> {
-        self.index.flush()
+        match &self.index {
+            Some(index) => index.flush(),
+            None => Ok(()),
+        }
     }
 }

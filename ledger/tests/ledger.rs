@@ -186,7 +186,7 @@ fn ten_thousand_entries_audit_clean() {
         .map(|i| doc(format!("document 0/{i}").as_bytes(), "c"))
         .collect();
     l.append(&again, T0 + 20_000).unwrap();
-    let root = l.root();
+    let root = l.root().unwrap();
     drop(l);
     let r = clean(&dir);
     assert_eq!(r.entries, 11_000);
@@ -220,7 +220,7 @@ fn reindex_restores_identical_lookups_proofs_and_checkpoints() {
             .iter()
             .map(|c| l.consistency(c.0, None).unwrap().to_text())
             .collect();
-        (cps, lookups, proofs, cons, l.root())
+        (cps, lookups, proofs, cons, l.root().unwrap())
     };
     let before = snapshot(&l);
     drop(l);
@@ -236,10 +236,12 @@ fn a_second_process_handle_is_refused_while_the_first_holds_the_ledger() {
     let (_t, dir, l) = new_ledger();
     assert!(matches!(Ledger::open_writer(&dir), Err(Error::InUse(_))));
     assert!(matches!(Ledger::open(&dir), Err(Error::InUse(_))));
-    assert!(matches!(
-        audit(&dir, None, &|_, _| {}),
-        Err(Error::InUse(_))
-    ));
+    // An audit runs alongside: it reads the committed log and leaves the index to the holder.
+    let r = audit(&dir, None, &|_, _| {}).unwrap();
+    assert!(r.fault.is_none() && !r.index_checked);
+    assert!(r.index_not_checked.unwrap().contains("in use"));
+    // So do the read-only commands.
+    assert_eq!(Ledger::open_read_only(&dir).unwrap().size(), 0);
     drop(l);
     Ledger::open_writer(&dir).unwrap();
 }
@@ -357,7 +359,7 @@ fn a_corrupt_index_is_rebuilt_from_the_log() {
         .map(|i| doc(format!("{i}").as_bytes(), "s"))
         .collect();
     l.append(&docs, T0).unwrap();
-    let root = l.root();
+    let root = l.root().unwrap();
     l.flush_index().unwrap();
     drop(l);
     // Scribble over sled's checksummed configuration, as a crash while sled creates it can.
@@ -365,21 +367,32 @@ fn a_corrupt_index_is_rebuilt_from_the_log() {
     let mut bytes = std::fs::read(&conf).unwrap();
     bytes[0] ^= 0xff;
     std::fs::write(&conf, bytes).unwrap();
+    // The audit reports the index as not checked, and leaves it exactly as it was.
+    let scribbled = std::fs::read(&conf).unwrap();
     let r = audit(&dir, None, &|_, _| {}).unwrap();
     assert!(r.fault.is_none(), "{}", r.fault.unwrap());
-    assert!(r.index_rebuilt && r.index_checked);
+    assert!(!r.index_checked);
+    let why = r.index_not_checked.unwrap();
+    assert!(
+        why.contains("cannot be opened") && why.contains("reindex"),
+        "{why}"
+    );
+    assert_eq!(std::fs::read(&conf).unwrap(), scribbled);
+    // Opening rebuilds the derived index from the log.
     let l = Ledger::open(&dir).unwrap();
-    assert_eq!(l.root(), root);
+    assert!(l.index_rebuilt());
+    assert_eq!(l.root().unwrap(), root);
     assert_eq!(l.lookup(&Sha256::digest(b"42").into()).unwrap()[0].seq, 42);
 }
 
-/// The recovery RELIABILITY.md prescribes: restore `entries.log` and `COMMIT` from a backup.
-/// The index, now ahead of the restored log, is rebuilt from it rather than refused.
+/// The recovery RELIABILITY.md prescribes: restore `entries.log` and `COMMIT` from a backup,
+/// then `reindex`. An index ahead of the log is no state a crash leaves, so nothing uses it
+/// (nor writes on top of it) until `reindex` rebuilds it from the restored log.
 #[test]
-fn restoring_the_log_from_a_backup_rebuilds_the_index() {
+fn restoring_the_log_from_a_backup_then_reindex() {
     let (t, dir, mut l) = new_ledger();
     l.append(&[doc(b"kept", "s")], T0).unwrap();
-    let root = l.root();
+    let root = l.root().unwrap();
     drop(l);
     let backup = t.path().join("backup");
     std::fs::create_dir(&backup).unwrap();
@@ -393,9 +406,19 @@ fn restoring_the_log_from_a_backup_rebuilds_the_index() {
     for f in ["entries.log", "COMMIT"] {
         std::fs::copy(backup.join(f), dir.join(f)).unwrap();
     }
+    let restored = std::fs::read(dir.join("entries.log")).unwrap();
+    assert!(matches!(
+        Ledger::open(&dir),
+        Err(Error::IndexDisagrees { .. })
+    ));
+    match Ledger::open_writer(&dir) {
+        Err(Error::Damaged { reason, .. }) => assert!(reason.contains("prov reindex"), "{reason}"),
+        other => panic!("{:?}", other.map(|l| l.size())),
+    }
+    assert_eq!(std::fs::read(dir.join("entries.log")).unwrap(), restored);
+    drop(Ledger::reindex(&dir).unwrap());
     let l = Ledger::open(&dir).unwrap();
-    assert!(l.index_rebuilt());
-    assert_eq!((l.size(), l.root()), (1, root));
+    assert_eq!((l.size(), l.root().unwrap()), (1, root));
     assert!(
         l.lookup(&Sha256::digest(b"lost with the disk").into())
             .unwrap()

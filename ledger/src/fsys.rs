@@ -1,0 +1,211 @@
+//! How the ledger reaches the file system: every file inside a ledger folder is opened
+//! without following symlinks and must be a regular file (a FIFO, device or link is refused
+//! before anything is read from it); small files are read with a size cap; the writer's lock
+//! is an advisory lock on the folder itself, which cannot be deleted from under it.
+//!
+//! The commit path's system calls go through [`Io::step`], the seam at which tests inject
+//! failures ([`Step`], [`Injected`]) into the real files, at the system-call boundary.
+
+use crate::error::{Error, Result};
+use std::fs::{File, OpenOptions};
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::Path;
+
+/// Largest `ledger.json` accepted.
+pub const MAX_CONFIG_BYTES: u64 = 64 << 10;
+/// Largest `COMMIT` accepted.
+pub const MAX_COMMIT_BYTES: u64 = 4 << 10;
+/// Largest `key.pem` accepted.
+pub const MAX_KEY_BYTES: u64 = 16 << 10;
+
+fn kind_of(ft: std::fs::FileType) -> &'static str {
+    if ft.is_symlink() {
+        "a symbolic link"
+    } else if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_block_device() || ft.is_char_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    }
+}
+
+fn not_regular(path: &Path, what: &str) -> Error {
+    Error::Damaged {
+        path: path.to_owned(),
+        offset: None,
+        reason: format!(
+            "it is {what}, where the ledger keeps a regular file (refused, not followed)"
+        ),
+    }
+}
+
+/// Opens a file of the ledger folder: never through a symlink, never blocking on a FIFO,
+/// and only if it is a regular file.
+///
+/// # Errors
+/// [`Error::Io`] when it cannot be opened (`NotFound` kept as the source kind),
+/// [`Error::Damaged`] when it is a link, FIFO, device or directory.
+pub fn open_regular(path: &Path, write: bool) -> Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(write)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                return not_regular(path, "a symbolic link");
+            }
+            Error::Io {
+                op: if write { "open for writing" } else { "open" },
+                path: path.to_owned(),
+                source: e,
+            }
+        })?;
+    let meta = file.metadata().map_err(Error::io("inspect", path))?;
+    if !meta.file_type().is_file() {
+        return Err(not_regular(path, kind_of(meta.file_type())));
+    }
+    Ok(file)
+}
+
+/// Reads a small file of the ledger folder whole, refusing one larger than `max` bytes.
+///
+/// # Errors
+/// As [`open_regular`], and [`Error::Damaged`] when the file is larger than `max`.
+pub fn read_small(path: &Path, max: u64) -> Result<Vec<u8>> {
+    let file = open_regular(path, false)?;
+    let len = file.metadata().map_err(Error::io("inspect", path))?.len();
+    if len > max {
+        return Err(Error::Damaged {
+            path: path.to_owned(),
+            offset: None,
+            reason: format!("it is {len} bytes, more than the {max} such a file can hold"),
+        });
+    }
+    let mut out = Vec::with_capacity(len as usize);
+    file.take(max + 1)
+        .read_to_end(&mut out)
+        .map_err(Error::io("read", path))?;
+    if out.len() as u64 > max {
+        return Err(Error::Damaged {
+            path: path.to_owned(),
+            offset: None,
+            reason: format!("it grew past the {max} bytes such a file can hold"),
+        });
+    }
+    Ok(out)
+}
+
+/// Whether `path` exists as anything at all (a dangling symlink counts).
+pub fn exists(path: &Path) -> bool {
+    path.symlink_metadata().is_ok()
+}
+
+/// Checks that `path` is a real directory (not a symlink to one).
+///
+/// # Errors
+/// [`Error::Damaged`] when it is anything else.
+pub fn check_real_dir(path: &Path) -> Result<()> {
+    let meta = path
+        .symlink_metadata()
+        .map_err(Error::io("inspect", path))?;
+    if meta.file_type().is_dir() {
+        Ok(())
+    } else {
+        Err(Error::Damaged {
+            path: path.to_owned(),
+            offset: None,
+            reason: format!(
+                "it is {}, where the ledger keeps a directory (refused, not followed)",
+                kind_of(meta.file_type())
+            ),
+        })
+    }
+}
+
+/// Takes the ledger's exclusive lock: an advisory `flock` on the ledger folder itself, so
+/// that no file can be deleted or replaced to let a second process in. Writes nothing.
+/// Returns the open folder, which also serves to fsync it.
+///
+/// # Errors
+/// [`Error::InUse`] when another process holds it, [`Error::Io`] otherwise.
+pub fn lock_dir(dir: &Path) -> Result<File> {
+    let f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY)
+        .open(dir)
+        .map_err(Error::io("open", dir))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::InUse(dir.to_owned())),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", dir)(e)),
+    }
+}
+
+/// A step of the commit path at which a test can inject a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// Writing the batch's records after the committed end of `entries.log`.
+    LogWrite,
+    /// fsync of `entries.log`.
+    LogSync,
+    /// Writing `COMMIT.tmp`.
+    CommitWrite,
+    /// fsync of `COMMIT.tmp`.
+    CommitSync,
+    /// Renaming `COMMIT.tmp` over `COMMIT`: the commit point.
+    CommitRename,
+    /// fsync of the ledger folder after the rename.
+    DirSync,
+    /// Applying the batch to the derived sled index.
+    IndexApply,
+}
+
+/// How an injected failure behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Injected {
+    /// The system call is not made; an error is returned.
+    FailedNotPersisted,
+    /// The system call is made and takes effect; an error is returned all the same.
+    FailedButPersisted,
+}
+
+/// A test's choice, per step, of a failure to inject.
+pub type FaultHook = Box<dyn FnMut(Step) -> Option<Injected> + Send + Sync>;
+
+/// The commit path's access to the file system: direct, or with injected failures.
+#[derive(Default)]
+pub struct Io {
+    hook: Option<FaultHook>,
+}
+
+impl Io {
+    /// Sets the hook that tests use to inject failures.
+    pub fn set_hook(&mut self, hook: Option<FaultHook>) {
+        self.hook = hook;
+    }
+
+    /// Runs one system call of the commit path, or fails it as the hook says.
+    pub fn step<T>(
+        &mut self,
+        step: Step,
+        op: impl FnOnce() -> std::io::Result<T>,
+    ) -> std::io::Result<T> {
+        let injected = self.hook.as_mut().and_then(|h| h(step));
+        let fail = || std::io::Error::other(format!("injected failure at {step:?}"));
+        match injected {
+            None => op(),
+            Some(Injected::FailedNotPersisted) => Err(fail()),
+            Some(Injected::FailedButPersisted) => {
+                op()?;
+                Err(fail())
+            }
+        }
+    }
+}

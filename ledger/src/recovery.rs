@@ -1,0 +1,250 @@
+//! What a writer checks before it signs anything on top of a ledger, and what it does with
+//! bytes past `COMMIT`.
+//!
+//! - **The committed log** is read whole: every record's checksum, every entry in sequence
+//!   and chained to the one before, time never decreasing, and the Merkle root of all of
+//!   them equal to the root signed in the last checkpoint, which must end the committed log
+//!   and carry the ledger's signature. So no damage to a committed byte goes unnoticed by a
+//!   writer, and what it signs next extends exactly the tree it signed before.
+//! - **The tail past `COMMIT`.** A crash can leave at most one unfinished batch there, never
+//!   reported. Complete, fully verified batches (every entry's signature, a signed checkpoint
+//!   of their root) are rolled forward: a crash between the log's fsync and the rename of
+//!   `COMMIT`, or a `COMMIT` restored from an older copy, leaves them, and they may have been
+//!   reported. What follows the last complete batch is cut only if it holds no readable
+//!   checkpoint; anything else is damage, refused without touching a byte.
+
+use crate::entry::{Entry, SIGNING_DOMAIN};
+use crate::error::{Error, Result};
+use crate::log::{Commit, FrameFault, HEADER_LEN, LogFile, RECORD_CHECKPOINT, RECORD_ENTRY};
+use ed25519_dalek::Signature;
+use prov_proofs::{Checkpoint, Frontier, Hash, NoteVerifier};
+
+/// The state of a verified committed log.
+#[derive(Clone, Debug)]
+pub(crate) struct Verified {
+    /// The tree of every committed entry.
+    pub frontier: Frontier,
+    /// Leaf hash of the last entry (zeros when empty).
+    pub last_leaf: Hash,
+    /// Recorded time of the last entry (0 when empty).
+    pub last_time: u64,
+    /// The last signed checkpoint note, for the committed size.
+    pub checkpoint: String,
+}
+
+/// What the writer found past `COMMIT` and did about it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Tail {
+    /// The commit after rolling complete batches forward (the old one if none).
+    pub commit: Option<Commit>,
+    /// Entries rolled forward.
+    pub rolled_entries: u64,
+    /// Bytes of an unfinished batch to cut, past the (new) committed end.
+    pub cut_bytes: u64,
+}
+
+fn fault_at(log: &LogFile, offset: u64, reason: impl Into<String>) -> Error {
+    Error::Damaged {
+        path: log.path.clone(),
+        offset: Some(offset),
+        reason: reason.into(),
+    }
+}
+
+fn frame_fault(log: &LogFile, f: FrameFault) -> Error {
+    fault_at(log, f.offset, f.reason)
+}
+
+/// The fixed-position fields of an encoded entry: seq, prev, time (FORMAT.md section 6).
+fn head_fields(payload: &[u8]) -> Option<(u64, Hash, u64)> {
+    if payload.first() != Some(&crate::entry::ENTRY_VERSION) || payload.len() < 49 {
+        return None;
+    }
+    let seq = u64::from_be_bytes(payload[1..9].try_into().ok()?);
+    let prev = Hash::try_from_slice(&payload[9..41])?;
+    let time = u64::from_be_bytes(payload[41..49].try_into().ok()?);
+    Some((seq, prev, time))
+}
+
+/// Reads the committed log `[HEADER_LEN, commit.log_length)` and checks it as described in
+/// the module documentation. The caller has checked that the file is at least that long.
+///
+/// # Errors
+/// [`Error::Damaged`] naming the first fault and its byte offset.
+pub(crate) fn verify_committed(
+    log: &LogFile,
+    commit: Commit,
+    verifier: &NoteVerifier,
+) -> Result<Verified> {
+    let mut frames = log.frames(HEADER_LEN, commit.log_length)?;
+    let mut frontier = Frontier::new();
+    let mut last_leaf = Hash::default();
+    let mut last_time = 0;
+    let mut last_cp: Option<(u64, Vec<u8>)> = None;
+    while let Some(frame) = frames.next_frame() {
+        let frame = frame.map_err(|f| frame_fault(log, f))?;
+        if frame.kind == RECORD_CHECKPOINT {
+            last_cp = Some((frame.end(), frame.payload));
+            continue;
+        }
+        last_cp = None;
+        let want = frontier.size();
+        let (seq, prev, time) = head_fields(&frame.payload)
+            .ok_or_else(|| fault_at(log, frame.offset, "entry record does not decode"))?;
+        if seq != want || prev != last_leaf || time < last_time {
+            return Err(fault_at(
+                log,
+                frame.offset,
+                format!("entry {seq} does not continue the chain at entry {want}"),
+            ));
+        }
+        last_leaf = prov_proofs::leaf_hash(&frame.payload);
+        last_time = time;
+        frontier.append(last_leaf);
+    }
+    let Some((end, note)) = last_cp else {
+        return Err(fault_at(
+            log,
+            commit.log_length,
+            "the committed log does not end with a checkpoint",
+        ));
+    };
+    let cp = Checkpoint::open(&note, verifier).map_err(|e| {
+        fault_at(
+            log,
+            end,
+            format!("the last checkpoint does not verify with the ledger's key: {e}"),
+        )
+    })?;
+    if frontier.size() != commit.size || cp.size != commit.size {
+        return Err(fault_at(
+            log,
+            end,
+            format!(
+                "COMMIT names {} entries, the log holds {} and its last checkpoint {}",
+                commit.size,
+                frontier.size(),
+                cp.size
+            ),
+        ));
+    }
+    if cp.root != frontier.root() {
+        return Err(fault_at(
+            log,
+            end,
+            format!(
+                "the entries' Merkle root differs from the one signed at size {}: a committed entry was changed",
+                cp.size
+            ),
+        ));
+    }
+    let checkpoint =
+        String::from_utf8(note).map_err(|_| fault_at(log, end, "checkpoint is not UTF-8"))?;
+    Ok(Verified {
+        frontier,
+        last_leaf,
+        last_time,
+        checkpoint,
+    })
+}
+
+/// Examines the bytes past `COMMIT` (`[commit.log_length, len)`), continuing `state`.
+/// Complete verified batches advance `state` and the returned commit; see the module
+/// documentation for what is cut and what is refused. Writes nothing.
+///
+/// # Errors
+/// [`Error::Damaged`] when the tail holds signed records that cannot be rolled forward.
+pub(crate) fn examine_tail(
+    log: &LogFile,
+    commit: Commit,
+    len: u64,
+    verifier: &NoteVerifier,
+    state: &mut Verified,
+) -> Result<Tail> {
+    let mut tail = Tail::default();
+    if len <= commit.log_length {
+        return Ok(tail);
+    }
+    let mut frames = log.frames(commit.log_length, len)?;
+    let mut work = state.clone();
+    let mut committed = commit;
+    let refuse = |offset: u64, what: String| {
+        fault_at(
+            log,
+            offset,
+            format!(
+                "{what}, past the committed end {}: this is not what a crash leaves; nothing was changed (restore the ledger from a backup, or run `prov audit` for details)",
+                commit.log_length
+            ),
+        )
+    };
+    while let Some(frame) = frames.next_frame() {
+        // A frame that does not read is the torn end of an unfinished batch.
+        let Ok(frame) = frame else { break };
+        match frame.kind {
+            RECORD_ENTRY => {
+                let e = Entry::from_bytes(&frame.payload).map_err(|e| {
+                    refuse(frame.offset, format!("an entry that does not decode ({e})"))
+                })?;
+                let want = work.frontier.size();
+                if e.seq != want || e.prev != work.last_leaf || e.time_ms < work.last_time {
+                    return Err(refuse(
+                        frame.offset,
+                        format!(
+                            "entry {} that does not continue the chain at entry {want}",
+                            e.seq
+                        ),
+                    ));
+                }
+                let mut msg = SIGNING_DOMAIN.to_vec();
+                msg.extend_from_slice(&frame.payload[..frame.payload.len() - 64]);
+                if e.key_id != verifier.key_id
+                    || verifier
+                        .key
+                        .verify_strict(&msg, &Signature::from_bytes(&e.signature))
+                        .is_err()
+                {
+                    return Err(refuse(
+                        frame.offset,
+                        format!("entry {} whose signature does not verify", e.seq),
+                    ));
+                }
+                work.last_leaf = prov_proofs::leaf_hash(&frame.payload);
+                work.last_time = e.time_ms;
+                work.frontier.append(work.last_leaf);
+            }
+            _ => {
+                let cp = Checkpoint::open(&frame.payload, verifier).map_err(|e| {
+                    refuse(
+                        frame.offset,
+                        format!("a checkpoint that does not verify ({e})"),
+                    )
+                })?;
+                if cp.size != work.frontier.size()
+                    || cp.root != work.frontier.root()
+                    || cp.size == state.frontier.size()
+                {
+                    return Err(refuse(
+                        frame.offset,
+                        format!(
+                            "a signed checkpoint of size {} that does not match the entries before it",
+                            cp.size
+                        ),
+                    ));
+                }
+                work.checkpoint = String::from_utf8(frame.payload).unwrap_or_default();
+                tail.rolled_entries += work.frontier.size() - state.frontier.size();
+                *state = work.clone();
+                committed = Commit {
+                    log_length: frames.offset(),
+                    size: cp.size,
+                };
+            }
+        }
+    }
+    if committed != commit {
+        tail.commit = Some(committed);
+    }
+    tail.cut_bytes = len - committed.log_length;
+    Ok(tail)
+}
