@@ -132,6 +132,7 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
         out.note(format!("skipped {}: {why}", p.display()));
     }
     let mut l = Ledger::open_writer(ledger)?;
+    crate::crash_point::install(&mut l);
     let rebuilt_at_open = l.index_rebuilt();
     if rebuilt_at_open {
         out.note(

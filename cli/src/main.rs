@@ -8,6 +8,7 @@ mod add;
 mod admin;
 mod check;
 mod consistency;
+mod crash_point;
 mod demo;
 mod entries;
 mod failure;

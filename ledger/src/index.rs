@@ -173,12 +173,19 @@ impl Index {
     }
 
     /// The sequence numbers of every entry for this content, ascending.
+    ///
+    /// # Errors
+    /// [`Error::IndexDisagrees`] for a malformed value, sled errors.
     pub fn seqs_for(&self, sha: &[u8; 32]) -> Result<Vec<u64>> {
-        Ok(self
-            .db
-            .get(sha_key(sha))?
-            .map(|v| v.chunks_exact(8).filter_map(be_u64).collect())
-            .unwrap_or_default())
+        let Some(v) = self.db.get(sha_key(sha))? else {
+            return Ok(Vec::new());
+        };
+        if v.is_empty() || v.len() % 8 != 0 {
+            return Err(Error::IndexDisagrees {
+                reason: format!("a content key holds a {}-byte value", v.len()),
+            });
+        }
+        Ok(v.chunks_exact(8).filter_map(be_u64).collect())
     }
 
     /// Every issued checkpoint, by size ascending.

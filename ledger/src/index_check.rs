@@ -3,9 +3,11 @@
 //! nothing else: its key counts equal what the log implies, so no key can point at an entry
 //! that does not match it. Run after the log pass, with that pass's content map freed first.
 //!
-//! The audit never creates, deletes or rebuilds the index. An absent or freshly created
-//! index, or one that cannot be opened (in use by a writer, a read-only copy, sled's files
-//! damaged), is reported as not checked, with the reason.
+//! The audit never writes to the ledger folder: sled writes to any database it opens, so the
+//! audit opens a private copy of the index, made under the ledger's lock (taken without
+//! waiting, and writing nothing) and removed afterwards. An absent or empty index, or one
+//! that cannot be copied or opened (in use by a writer, sled's files damaged), is reported
+//! as not checked, with the reason.
 
 use crate::audit::{Fault, Pass};
 use crate::entry::Entry;
@@ -15,6 +17,34 @@ use crate::index::Index;
 use crate::log::{HEADER_LEN, LogFile, RECORD_CHECKPOINT};
 use std::collections::HashMap;
 use std::path::Path;
+
+/// Copies the index folder (regular files and folders only) into a new temporary folder.
+fn copy_index(from: &Path) -> std::io::Result<tempfile::TempDir> {
+    fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+        std::fs::create_dir(to)?;
+        for e in std::fs::read_dir(from)? {
+            let e = e?;
+            let ft = e.file_type()?;
+            let dest = to.join(e.file_name());
+            if ft.is_dir() {
+                copy_dir(&e.path(), &dest)?;
+            } else if ft.is_file() {
+                std::fs::copy(e.path(), dest)?;
+            } else {
+                return Err(std::io::Error::other(format!(
+                    "{} is not a regular file",
+                    e.path().display()
+                )));
+            }
+        }
+        Ok(())
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("prov-audit-index")
+        .tempdir()?;
+    copy_dir(from, &tmp.path().join("index"))?;
+    Ok(tmp)
+}
 
 /// Merkle nodes above the leaves that a tree of `size` leaves stores.
 fn expected_nodes(size: u64) -> u64 {
@@ -55,7 +85,16 @@ pub(crate) fn check_index(dir: &Path, log: &LogFile, pass: &mut Pass) {
         }
         Err(e) => return not_checked(pass, format!("the ledger cannot be locked ({e})")),
     };
-    let index = match Index::open(&index_dir) {
+    let copy = match copy_index(&index_dir) {
+        Ok(c) => c,
+        Err(e) => {
+            return not_checked(
+                pass,
+                format!("the index cannot be copied to check it ({e})"),
+            );
+        }
+    };
+    let index = match Index::open(&copy.path().join("index")) {
         Ok(i) => i,
         Err(e) => {
             return not_checked(

@@ -307,7 +307,12 @@ impl Ledger {
         // forward) commit cannot come of a crash.
         let (index, mut reset) = open_index(&index_dir)?;
         let ahead = index.log_end()? > commit.log_length || index.size()? > commit.size;
-        if ahead && !rebuild {
+        // Ahead, and agreeing with the log as far as the log goes: this ledger's own index
+        // of a later state, so COMMIT and the log were rolled back. Ahead and disagreeing:
+        // not this log's index at all (a copy from elsewhere), rebuilt below.
+        let ours =
+            ahead && prov_proofs::root_at(&index, commit.size).ok() == Some(state.frontier.root());
+        if ours && !rebuild {
             return Err(Error::Damaged {
                 path: index_dir,
                 offset: None,
@@ -333,10 +338,10 @@ impl Ledger {
         let cp = Checkpoint::open(state.checkpoint.as_bytes(), &l.verifier)?;
         l.latest = Some((state.checkpoint, cp));
         l.frontier = state.frontier;
-        let index = if rebuild {
+        let index = if rebuild || ahead {
             drop(index);
             std::fs::remove_dir_all(&index_dir).map_err(Error::io("remove", &index_dir))?;
-            reset = false;
+            reset = !rebuild;
             l.fill_index(Index::open(&index_dir)?)?
         } else {
             match l.fill_index(index) {

@@ -6,4 +6,6 @@ mod crash;
 mod errors;
 mod fork;
 mod full_disk;
+mod hostile;
+mod integrity;
 mod walkthrough;

@@ -1,0 +1,375 @@
+//! Integrity regressions (issue 9): nothing committed or reported is ever cut, the derived
+//! index is never believed without checking, damage is noticed before anything is signed on
+//! top of it, and a hostile ledger folder is refused rather than followed. Each test fails on
+//! the code before the integrity work (da949ea).
+#![forbid(unsafe_code)]
+
+use prov_ledger::{Content, Error, Ledger, NewDocument, Status, audit};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+const T0: u64 = 1_767_225_600_000;
+
+fn doc(content: &str, source: &str) -> NewDocument {
+    NewDocument {
+        content: Content {
+            sha256: Sha256::digest(content.as_bytes()).into(),
+            size: content.len() as u64,
+            ..Default::default()
+        },
+        source: source.into(),
+        ..Default::default()
+    }
+}
+
+fn sha(content: &str) -> [u8; 32] {
+    Sha256::digest(content.as_bytes()).into()
+}
+
+fn new_ledger() -> (tempfile::TempDir, PathBuf, Ledger) {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("l");
+    let l = Ledger::init(&dir, "integrity.example/log").unwrap();
+    (t, dir, l)
+}
+
+fn clean(dir: &Path) {
+    let r = audit(dir, None, &|_, _| {}).unwrap();
+    assert!(r.fault.is_none(), "audit: {}", r.fault.unwrap());
+}
+
+fn read(dir: &Path, f: &str) -> Vec<u8> {
+    std::fs::read(dir.join(f)).unwrap()
+}
+
+/// Item 2: a second writer is refused before it touches anything, even with a batch of the
+/// first writer's past COMMIT; and there is no lock file whose deletion lets it in.
+#[test]
+fn a_refused_second_writer_cuts_nothing() {
+    let (_t, dir, mut l) = new_ledger();
+    l.append(&[doc("a", "s")], T0).unwrap();
+    // The first writer's unfinished batch, past COMMIT.
+    let mut log = read(&dir, "entries.log");
+    let unfinished = log[8..40].to_vec();
+    log.extend_from_slice(&unfinished);
+    std::fs::write(dir.join("entries.log"), &log).unwrap();
+    let _ = std::fs::remove_file(dir.join("lock"));
+    assert!(matches!(Ledger::open_writer(&dir), Err(Error::InUse(_))));
+    assert!(matches!(Ledger::reindex(&dir), Err(Error::InUse(_))));
+    assert_eq!(read(&dir, "entries.log"), log);
+    assert!(!dir.join("lock").exists());
+}
+
+/// Item 3: a COMMIT rolled back to an earlier state (restored from an older copy) makes the
+/// next writer commit the complete, signed batches past it, never delete them.
+#[test]
+fn a_rolled_back_commit_is_rolled_forward_not_cut() {
+    let (_t, dir, mut l) = new_ledger();
+    l.append(&[doc("a", "s")], T0).unwrap();
+    let old_commit = read(&dir, "COMMIT");
+    l.append(&[doc("b", "s"), doc("c", "s")], T0 + 1).unwrap();
+    l.append(&[doc("d", "s")], T0 + 2).unwrap();
+    let cp4 = l.latest_checkpoint().unwrap();
+    let log = read(&dir, "entries.log");
+    drop(l);
+    std::fs::write(dir.join("COMMIT"), &old_commit).unwrap();
+    let mut l = Ledger::open_writer(&dir).unwrap();
+    assert_eq!(l.rolled_forward_entries(), 3);
+    assert_eq!(l.size(), 4);
+    assert_eq!(read(&dir, "entries.log"), log, "nothing was cut");
+    assert_eq!(l.latest_checkpoint().unwrap(), cp4);
+    // The next batch extends the same tree: no second tree of any size is signed.
+    let r = l.append(&[doc("e", "s")], T0 + 3).unwrap();
+    assert_eq!(r.results[0].seq, 4);
+    drop(l);
+    clean(&dir);
+}
+
+/// Item 3: signed records past COMMIT that do not continue the log are no crash's doing:
+/// refused, nothing written.
+#[test]
+fn a_tail_that_is_no_crash_leftover_is_refused_untouched() {
+    let (_t, dir, mut l) = new_ledger();
+    l.append(&[doc("a", "s")], T0).unwrap();
+    let commit = read(&dir, "COMMIT");
+    l.append(&[doc("b", "s")], T0 + 1).unwrap();
+    let log = read(&dir, "entries.log");
+    drop(l);
+    // The same batch twice past the old COMMIT: the second copy does not continue the chain.
+    let start = String::from_utf8(commit.clone()).unwrap();
+    let start: usize = start.lines().nth(1).unwrap()[11..].parse().unwrap();
+    let mut doubled = log.clone();
+    doubled.extend_from_slice(&log[start..]);
+    std::fs::write(dir.join("entries.log"), &doubled).unwrap();
+    std::fs::write(dir.join("COMMIT"), &commit).unwrap();
+    match Ledger::open_writer(&dir) {
+        Err(Error::Damaged { reason, .. }) => {
+            assert!(reason.contains("not what a crash leaves"), "{reason}")
+        }
+        other => panic!("{:?}", other.map(|l| l.size())),
+    }
+    assert_eq!(read(&dir, "entries.log"), doubled);
+    assert_eq!(read(&dir, "COMMIT"), commit);
+}
+
+/// Item 3: the index ahead of COMMIT with nothing to roll forward is refused, not rebuilt
+/// behind the user's back; `reindex` is the explicit way.
+#[test]
+fn an_index_ahead_of_commit_is_refused_until_reindex() {
+    let (_t, dir, mut l) = new_ledger();
+    l.append(&[doc("a", "s")], T0).unwrap();
+    let (log, commit) = (read(&dir, "entries.log"), read(&dir, "COMMIT"));
+    l.append(&[doc("b", "s")], T0 + 1).unwrap();
+    drop(l);
+    std::fs::write(dir.join("entries.log"), &log).unwrap();
+    std::fs::write(dir.join("COMMIT"), &commit).unwrap();
+    assert!(Ledger::open_writer(&dir).is_err());
+    assert!(matches!(
+        Ledger::open(&dir),
+        Err(Error::IndexDisagrees { .. })
+    ));
+    assert_eq!(read(&dir, "entries.log"), log);
+    Ledger::reindex(&dir).unwrap();
+    clean(&dir);
+}
+
+/// Item 4: damage inside the committed log (a flipped byte, with or without its checksum
+/// recomputed) stops a writer before it signs anything on top.
+#[test]
+fn a_writer_refuses_to_sign_on_top_of_damage() {
+    for fix_crc in [false, true] {
+        let (_t, dir, mut l) = new_ledger();
+        let docs: Vec<_> = (0..20).map(|i| doc(&format!("d{i}"), "s")).collect();
+        l.append(&docs, T0).unwrap();
+        drop(l);
+        let mut log = read(&dir, "entries.log");
+        // A byte of entry 2's source, well inside the committed log.
+        let (mut at, mut n) = (8usize, 0);
+        while n < 3 {
+            let len = u32::from_be_bytes(log[at + 1..at + 5].try_into().unwrap()) as usize;
+            if log[at] == 1 {
+                n += 1;
+            }
+            if n < 3 {
+                at += 9 + len;
+            }
+        }
+        let len = u32::from_be_bytes(log[at + 1..at + 5].try_into().unwrap()) as usize;
+        log[at + 5 + 100] ^= 0x01;
+        if fix_crc {
+            let crc = crc32fast::hash(&log[at..at + 5 + len]);
+            log[at + 5 + len..at + 9 + len].copy_from_slice(&crc.to_be_bytes());
+        }
+        std::fs::write(dir.join("entries.log"), &log).unwrap();
+        match Ledger::open_writer(&dir) {
+            Err(Error::Damaged { .. }) => {}
+            other => panic!("fix_crc={fix_crc}: {:?}", other.map(|l| l.size())),
+        }
+        assert_eq!(read(&dir, "entries.log"), log);
+        // A reader answering from that entry refuses too; about other entries it answers.
+        let l = Ledger::open(&dir).unwrap();
+        assert!(l.lookup(&sha("d2")).is_err(), "fix_crc={fix_crc}");
+        assert!(l.prove(2, None).is_err());
+        assert_eq!(l.lookup(&sha("d7")).unwrap()[0].seq, 7);
+    }
+}
+
+fn sled_of(dir: &Path) -> sled::Db {
+    sled::open(dir.join("index")).unwrap()
+}
+
+fn content_key(content: &str) -> Vec<u8> {
+    let mut k = vec![b'h'];
+    k.extend_from_slice(&sha(content));
+    k
+}
+
+/// Item 5: one forged index key never makes prov say "known" about a document it never
+/// recorded, nor prove it; a writer rebuilds the index and records the document truly.
+#[test]
+fn a_forged_index_key_is_caught_by_readers_and_repaired_by_writers() {
+    let (_t, dir, mut l) = new_ledger();
+    l.append(&[doc("real", "s")], T0).unwrap();
+    l.flush_index().unwrap();
+    drop(l);
+    {
+        let db = sled_of(&dir);
+        db.insert(content_key("never"), &0u64.to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let l = Ledger::open(&dir).unwrap();
+    assert!(matches!(
+        l.lookup(&sha("never")),
+        Err(Error::IndexDisagrees { .. })
+    ));
+    drop(l);
+    let r = audit(&dir, None, &|_, _| {}).unwrap();
+    assert!(r.fault.unwrap().what.contains("content listings"));
+    let mut l = Ledger::open_writer(&dir).unwrap();
+    let r = l.append(&[doc("never", "s2")], T0 + 1).unwrap();
+    assert_eq!(r.results[0].status, Status::FirstSeen);
+    assert!(l.index_rebuilt());
+    drop(l);
+    clean(&dir);
+}
+
+/// Item 5: another ledger's index copied in is refused by readers and rebuilt by writers,
+/// and the next checkpoint's root is this ledger's.
+#[test]
+fn another_ledgers_index_is_never_used() {
+    let (_t, dir, mut l) = new_ledger();
+    l.append(&[doc("mine", "s")], T0).unwrap();
+    drop(l);
+    let (_t2, other, mut o) = new_ledger();
+    o.append(&[doc("theirs", "s"), doc("more", "s")], T0)
+        .unwrap();
+    o.append(&[doc("again", "s")], T0).unwrap();
+    o.flush_index().unwrap();
+    drop(o);
+    std::fs::remove_dir_all(dir.join("index")).unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(other.join("index"))
+        .arg(dir.join("index"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(Ledger::open(&dir).is_err());
+    let mut l = Ledger::open_writer(&dir).unwrap();
+    assert!(l.index_rebuilt());
+    l.append(&[doc("next", "s")], T0 + 1).unwrap();
+    drop(l);
+    clean(&dir);
+}
+
+/// Item 7: a short value in the index is damage, never a panic.
+#[test]
+fn short_index_values_never_panic() {
+    let (_t, dir, mut l) = new_ledger();
+    l.append(&[doc("a", "s"), doc("b", "s")], T0).unwrap();
+    l.flush_index().unwrap();
+    drop(l);
+    {
+        let db = sled_of(&dir);
+        let mut k = vec![b's'];
+        k.extend_from_slice(&1u64.to_be_bytes());
+        db.insert(k, &[1u8, 2, 3][..]).unwrap();
+        db.insert(content_key("a"), &[7u8][..]).unwrap();
+        db.flush().unwrap();
+    }
+    let r = audit(&dir, None, &|_, _| {}).unwrap();
+    assert!(r.fault.is_some());
+    assert!(matches!(
+        Ledger::open(&dir),
+        Err(Error::IndexDisagrees { .. })
+    ));
+    // A writer rebuilds the index on the first answer that disagrees, and decides again.
+    let mut l = Ledger::open_writer(&dir).unwrap();
+    let r = l.append(&[doc("a", "s")], T0 + 1).unwrap();
+    assert_eq!(r.results[0].status, Status::AlreadyRecorded);
+    assert!(l.index_rebuilt());
+    drop(l);
+    clean(&dir);
+}
+
+/// Item 6: a missing index is "not checked", and the audit does not create one.
+#[test]
+fn audit_never_creates_an_index() {
+    let (_t, dir, mut l) = new_ledger();
+    l.append(&[doc("a", "s")], T0).unwrap();
+    drop(l);
+    std::fs::remove_dir_all(dir.join("index")).unwrap();
+    let r = audit(&dir, None, &|_, _| {}).unwrap();
+    assert!(r.fault.is_none() && !r.index_checked);
+    assert!(r.index_not_checked.unwrap().contains("no index"));
+    assert!(!dir.join("index").exists());
+    std::fs::create_dir(dir.join("index")).unwrap();
+    let r = audit(&dir, None, &|_, _| {}).unwrap();
+    assert!(r.index_not_checked.unwrap().contains("empty"));
+    assert_eq!(std::fs::read_dir(dir.join("index")).unwrap().count(), 0);
+}
+
+/// Item 10: links inside the ledger folder are refused, never followed, and nothing is
+/// written through them.
+#[test]
+fn links_in_the_ledger_folder_are_refused() {
+    let (t, dir, mut l) = new_ledger();
+    l.append(&[doc("a", "s")], T0).unwrap();
+    drop(l);
+    let victim = t.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::remove_dir_all(dir.join("index")).unwrap();
+    std::os::unix::fs::symlink(&victim, dir.join("index")).unwrap();
+    let r = audit(&dir, None, &|_, _| {}).unwrap();
+    assert!(r.fault.unwrap().what.contains("symbolic link"));
+    assert!(Ledger::open(&dir).is_err());
+    assert!(Ledger::open_writer(&dir).is_err());
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 0);
+    std::fs::remove_file(dir.join("index")).unwrap();
+    for f in ["COMMIT", "entries.log", "ledger.json", "key.pem"] {
+        let real = t.path().join(f);
+        std::fs::rename(dir.join(f), &real).unwrap();
+        std::os::unix::fs::symlink(&real, dir.join(f)).unwrap();
+        let err = match f {
+            "key.pem" => Ledger::open_writer(&dir).err().unwrap(),
+            _ => Ledger::open_read_only(&dir).err().unwrap(),
+        };
+        assert!(err.to_string().contains("symbolic link"), "{f}: {err}");
+        std::fs::remove_file(dir.join(f)).unwrap();
+        std::fs::rename(&real, dir.join(f)).unwrap();
+    }
+    clean(&dir);
+}
+
+/// Item 12: a clock far behind the ledger's last entry is refused with both times; a small
+/// step back is clamped.
+#[test]
+fn a_clock_behind_the_ledger_is_refused() {
+    let (_t, dir, mut l) = new_ledger();
+    let far = 10_413_792_000_000; // 2300-01-01
+    l.append(&[doc("a", "s")], far).unwrap();
+    match l.append(&[doc("b", "s")], T0) {
+        Err(e @ Error::ClockBehind { .. }) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("2300-01-01") && msg.contains("2026-01-01"),
+                "{msg}"
+            );
+        }
+        other => panic!("{:?}", other.map(|r| r.results)),
+    }
+    let r = l.append(&[doc("c", "s")], far - 1000).unwrap();
+    assert_eq!(l.entry(r.results[0].seq).unwrap().time_ms, far);
+    assert_eq!(l.size(), 2);
+    drop(l);
+    clean(&dir);
+}
+
+/// Item 14: `init` builds in a temporary folder: a leftover from a killed `init` does not
+/// stand in the way, and modes do not depend on the umask.
+#[test]
+fn init_is_atomic_and_sets_its_modes() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("l");
+    std::fs::create_dir(
+        t.path()
+            .join(format!(".l.prov-init-{}", std::process::id())),
+    )
+    .unwrap();
+    let l = Ledger::init(&dir, "integrity.example/log").unwrap();
+    drop(l);
+    let mode = |p: PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(dir.clone()), 0o700);
+    assert_eq!(mode(dir.join("key.pem")), 0o600);
+    for f in ["entries.log", "COMMIT", "ledger.json"] {
+        assert_eq!(mode(dir.join(f)), 0o644, "{f}");
+    }
+    let left: Vec<_> = std::fs::read_dir(t.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("l")]);
+    clean(&dir);
+}

@@ -1,0 +1,253 @@
+//! An auditor can open a hostile ledger folder safely (issue 9, items 8-10): the read-only
+//! commands write nothing and work on a read-only copy; allocation is bounded by the real
+//! files, not by what COMMIT claims; nothing inside the folder is followed as a link or read
+//! unless it is a regular file.
+
+use prov_tests::{Run, Workspace};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn ledger_with_entries(w: &Workspace) -> String {
+    let vkey = w.init();
+    for i in 0..5 {
+        w.write(&format!("docs/{i}.txt"), format!("document {i}"));
+    }
+    w.run(&["add", "docs", "--source", "s"]).ok();
+    w.run(&["prove", "0", "-o", "p0.tlog-proof"]).ok();
+    vkey
+}
+
+/// Every file below `dir`, with its bytes and modification time.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(e.path());
+                continue;
+            }
+            out.push((
+                e.path().display().to_string(),
+                std::fs::read(e.path()).unwrap(),
+                meta.modified().unwrap(),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn read_only_commands(vkey: &str) -> Vec<Vec<String>> {
+    let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    vec![
+        v(&["audit", "--key", vkey]),
+        v(&["show", "3"]),
+        v(&["log"]),
+        v(&["export", "--format", "csv"]),
+        v(&["checkpoint"]),
+        v(&["key"]),
+        v(&["verify-proof", "p0.tlog-proof", "--key", vkey]),
+    ]
+}
+
+/// Item 8: audit, show, log, export, checkpoint, key and verify-proof write nothing to the
+/// ledger folder: no file created, changed or touched.
+#[test]
+fn read_only_commands_write_nothing() {
+    let w = Workspace::new();
+    let vkey = ledger_with_entries(&w);
+    let before = snapshot(&w.ledger());
+    for args in read_only_commands(&vkey) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        w.run(&args).ok();
+        let after = snapshot(&w.ledger());
+        let changed: Vec<_> = after
+            .iter()
+            .filter(|f| !before.contains(f))
+            .map(|f| &f.0)
+            .collect();
+        assert!(changed.is_empty(), "prov {args:?} wrote {changed:?}");
+        assert_eq!(after.len(), before.len(), "prov {args:?} removed files");
+    }
+}
+
+struct Mount(std::path::PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Item 8: the same commands work on a read-only copy (a read-only bind mount; needs root,
+/// as the project's machines and CI have), and `add` says why it cannot write.
+#[test]
+fn read_only_commands_work_on_a_read_only_copy() {
+    let w = Workspace::new();
+    let vkey = ledger_with_entries(&w);
+    let ro = w.path("ro");
+    std::fs::create_dir(&ro).unwrap();
+    let mounted = Command::new("mount")
+        .arg("--bind")
+        .arg(w.ledger())
+        .arg(&ro)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: a bind mount needs root");
+        return;
+    }
+    let _m = Mount(ro.clone());
+    let remounted = Command::new("mount")
+        .args(["-o", "remount,ro,bind"])
+        .arg(&ro)
+        .status()
+        .unwrap();
+    assert!(remounted.success());
+    assert!(
+        std::fs::write(ro.join("probe"), b"x").is_err(),
+        "not read-only"
+    );
+    for args in read_only_commands(&vkey) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = w.run_at(&ro, &args);
+        assert_eq!(r.code, 0, "prov {args:?} on a read-only copy: {}", r.stderr);
+    }
+    let r = w.run_at(&ro, &["audit", "--json"]).json();
+    assert_eq!(r["ok"], true);
+    w.write("new.txt", "new");
+    let r = w.run_at(&ro, &["add", "new.txt", "--source", "s"]);
+    r.fails(4, "Read-only file system");
+    assert!(!r.stderr.contains("damaged"), "{}", r.stderr);
+}
+
+/// Runs `prov ARGS` with its address space limited to 1 GiB: an allocation sized by a
+/// claimed count rather than the real file aborts it.
+fn run_bounded(w: &Workspace, args: &[&str]) -> Run {
+    let script = "ulimit -v 1048576; exec \"$0\" \"$@\"";
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(prov_tests::prov_bin())
+        .arg("--ledger")
+        .arg(w.ledger())
+        .args(args)
+        .current_dir(w.tmp.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// Item 9: a COMMIT that claims an enormous log is a located fault, found within a bounded
+/// address space, never an abort on a giant allocation.
+#[test]
+fn claimed_sizes_never_drive_allocation() {
+    let w = Workspace::new();
+    ledger_with_entries(&w);
+    for (log_length, size) in [
+        (150_000_000_000_000u64, 1_000_000_000_000u64),
+        (60_000_000_000, 400_000_000),
+    ] {
+        std::fs::write(
+            w.ledger().join("COMMIT"),
+            format!("prov-commit v1\nlog_length {log_length}\nsize {size}\n"),
+        )
+        .unwrap();
+        let r = run_bounded(&w, &["audit"]);
+        r.fails(1, "before its last commit (truncated)");
+        for args in [
+            &["show", "1"][..],
+            &["log"],
+            &["add", "docs", "--source", "x"],
+        ] {
+            let r = run_bounded(&w, args);
+            r.fails(4, "shorter than its last commit");
+        }
+    }
+}
+
+/// Item 10: a link where the ledger keeps its index is refused by the audit, which writes
+/// nothing through it.
+#[test]
+fn an_index_link_is_never_followed() {
+    let w = Workspace::new();
+    ledger_with_entries(&w);
+    let victim = w.path("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::remove_dir_all(w.ledger().join("index")).unwrap();
+    std::os::unix::fs::symlink(&victim, w.ledger().join("index")).unwrap();
+    w.run(&["audit"]).fails(1, "symbolic link");
+    w.run(&["check", "docs/1.txt"]).fails(4, "symbolic link");
+    w.run(&["add", "docs", "--source", "t"])
+        .fails(4, "symbolic link");
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 0);
+}
+
+/// Item 10: a FIFO or a device in place of a ledger file is refused at once (no command
+/// waits on it), and a link to one is not followed.
+#[test]
+fn fifos_and_devices_are_refused_not_read() {
+    let w = Workspace::new();
+    ledger_with_entries(&w);
+    for f in ["COMMIT", "entries.log", "ledger.json"] {
+        let path = w.ledger().join(f);
+        let real = w.path(&format!("{f}.real"));
+        std::fs::rename(&path, &real).unwrap();
+        let made = Command::new("mkfifo").arg(&path).status().unwrap();
+        assert!(made.success());
+        for args in [
+            &["audit"][..],
+            &["show", "1"],
+            &["log"],
+            &["check", "docs/1.txt"],
+        ] {
+            let r = run_watched(&w, args);
+            assert!(r.code == 1 || r.code == 4, "{f} {args:?}: {}", r.stderr);
+            assert!(r.stderr.contains("FIFO"), "{f} {args:?}: {}", r.stderr);
+        }
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let r = run_watched(&w, &["log"]);
+        assert!(r.stderr.contains("symbolic link"), "{f}: {}", r.stderr);
+        std::fs::remove_file(&path).unwrap();
+        std::fs::rename(&real, &path).unwrap();
+    }
+    w.run(&["audit"]).ok();
+}
+
+/// Runs `prov ARGS`; a watchdog kills it if it is still running after two minutes (a hang
+/// on a FIFO), which fails the test by its exit code, not by any timing.
+fn run_watched(w: &Workspace, args: &[&str]) -> Run {
+    let child = w
+        .cmd(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .is_err()
+        {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    });
+    let o = child.wait_with_output().unwrap();
+    let _ = tx.send(());
+    watchdog.join().unwrap();
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}

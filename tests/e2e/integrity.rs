@@ -1,0 +1,251 @@
+//! Integrity of the real binary (issue 9): what was committed is never cut whatever fails,
+//! an index answer the log contradicts is never printed, and `init` is all or nothing.
+
+use prov_tests::{Run, Workspace};
+use sha2::{Digest, Sha256};
+use std::process::{Command, Stdio};
+
+/// Runs `prov ARGS` with at most `fds` open file descriptors.
+fn run_with_fds(w: &Workspace, fds: u32, args: &[&str]) -> Run {
+    let script = format!("ulimit -n {fds}; exec \"$0\" \"$@\"");
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(prov_tests::prov_bin())
+        .arg("--ledger")
+        .arg(w.ledger())
+        .args(args)
+        .current_dir(w.tmp.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// Item 1: with too few file descriptors, `add --batch 1` fails somewhere along the commit
+/// path; whatever it reported stays, and the ledger always opens and audits clean after.
+#[test]
+fn running_out_of_file_descriptors_never_cuts_a_commit() {
+    let w = Workspace::new();
+    w.init();
+    for i in 0..6 {
+        w.write(&format!("docs/{i}.txt"), format!("doc {i}"));
+    }
+    let mut reported = std::collections::BTreeMap::new();
+    for fds in (6..40).step_by(3) {
+        let r = run_with_fds(
+            &w,
+            fds,
+            &[
+                "add",
+                "docs",
+                "--source",
+                &format!("fds-{fds}"),
+                "--batch",
+                "1",
+                "--json",
+            ],
+        );
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        for v in r.jsonl() {
+            reported.insert(
+                v["seq"].as_u64().unwrap(),
+                v["sha256"].as_str().unwrap().to_owned(),
+            );
+        }
+        let audit = w.run(&["audit", "--json"]);
+        assert_eq!(
+            audit.code, 0,
+            "after ulimit -n {fds}: {}; add said: {}",
+            audit.stderr, r.stderr
+        );
+        let exported: std::collections::BTreeMap<u64, String> = w
+            .run(&["export"])
+            .jsonl()
+            .into_iter()
+            .map(|v| {
+                (
+                    v["seq"].as_u64().unwrap(),
+                    v["sha256"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        for (seq, sha) in &reported {
+            assert_eq!(
+                exported.get(seq),
+                Some(sha),
+                "entry {seq} reported, then lost"
+            );
+        }
+    }
+    assert!(!reported.is_empty());
+}
+
+/// Item 5: a forged index key (`h || sha256(never.txt) -> 0`) never makes `check` say
+/// known, `prove` write a proof, or `verify-proof` print "verified"; `add` rebuilds the index
+/// from the log, says so, and records the document truly.
+#[test]
+fn a_forged_index_key_is_never_believed() {
+    let w = Workspace::new();
+    let vkey = w.init();
+    w.write("real.txt", "real");
+    w.write("never.txt", "never recorded");
+    w.run(&["add", "real.txt", "--source", "s"]).ok();
+    {
+        let db = sled::open(w.ledger().join("index")).unwrap();
+        let mut k = vec![b'h'];
+        k.extend_from_slice(&Sha256::digest(b"never recorded"));
+        db.insert(k, &0u64.to_be_bytes()).unwrap();
+        db.flush().unwrap();
+    }
+    w.run(&["check", "never.txt"]).fails(4, "prov reindex");
+    w.run(&["prove", "never.txt", "-o", "never.tlog-proof"])
+        .fails(4, "prov reindex");
+    assert!(!w.path("never.tlog-proof").exists());
+    let r = w.run(&["add", "never.txt", "--source", "s2", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.jsonl()[0]["status"], "first_seen");
+    assert!(r.stderr.contains("rebuilt"), "{}", r.stderr);
+    w.run(&["check", "never.txt"]).ok();
+    w.run(&["prove", "never.txt", "-o", "never.tlog-proof"])
+        .ok();
+    w.run(&[
+        "verify-proof",
+        "never.tlog-proof",
+        "--key",
+        &vkey,
+        "--document",
+        "never.txt",
+    ])
+    .ok();
+    w.run(&["audit"]).ok();
+}
+
+/// Item 14: `init` killed at any moment leaves either no ledger (and a new `init` works) or a
+/// complete one that audits clean; never a folder that neither `init` nor `add` accepts.
+#[test]
+fn init_killed_at_any_moment_is_all_or_nothing() {
+    let w = Workspace::new();
+    w.write("a.txt", "a");
+    let mut complete = 0;
+    for round in 0..30u64 {
+        let dir = w.path(&format!("l{round}"));
+        let mut child = w
+            .cmd_at(&dir, &["init", "--origin", "e2e.example/init"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill after a varying delay, from before exec to after completion.
+        std::thread::sleep(std::time::Duration::from_micros(round * round * 40));
+        let _ = child.kill();
+        let _ = child.wait();
+        if dir.join("ledger.json").exists() {
+            complete += 1;
+            w.run_at(&dir, &["audit"]).ok();
+        } else {
+            assert!(
+                !dir.exists() || std::fs::read_dir(&dir).unwrap().next().is_none(),
+                "round {round}: a half-made ledger folder"
+            );
+            w.run_at(&dir, &["init", "--origin", "e2e.example/init"])
+                .ok();
+        }
+        w.run_at(&dir, &["add", "a.txt", "--source", "s"]).ok();
+    }
+    eprintln!("{complete} of 30 inits completed before the kill");
+}
+
+/// Item 14: with umask 000 the ledger's folder and files still get their documented modes.
+#[test]
+fn init_sets_modes_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = Workspace::new();
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg("umask 000; exec \"$0\" --ledger \"$1\" init --origin e2e.example/umask")
+        .arg(prov_tests::prov_bin())
+        .arg(w.ledger())
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let mode = |p: std::path::PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(w.ledger()), 0o700);
+    assert_eq!(mode(w.ledger().join("key.pem")), 0o600);
+    assert_eq!(mode(w.ledger().join("entries.log")), 0o644);
+}
+
+/// The state letter of a process in /proc (`T` when stopped).
+fn proc_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?.1.chars().next()
+}
+
+/// The crash harness, aimed: `prov add --batch 1` is stopped at each system call of its
+/// commit path in turn (the third time it gets there, so two batches were reported), then
+/// killed with SIGKILL. After each: the ledger audits clean, everything reported is there,
+/// and re-running the same `add` records every file exactly once.
+#[test]
+fn kill_9_at_every_step_of_the_commit_loses_nothing_reported() {
+    for step in [
+        "LogWrite",
+        "LogSync",
+        "CommitWrite",
+        "CommitSync",
+        "CommitRename",
+        "DirSync",
+        "IndexApply",
+    ] {
+        let w = Workspace::new();
+        w.init();
+        for i in 0..5 {
+            w.write(&format!("docs/{i}.txt"), format!("doc {i}"));
+        }
+        let mut child = w
+            .cmd(&["add", "docs", "--source", "s", "--batch", "1", "--json"])
+            .env("PROV_TEST_STOP_AT", format!("{step}:3"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        while proc_state(pid) != Some('T') {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "{step}: prov ended instead of stopping"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        child.kill().unwrap();
+        let out = child.wait_with_output().unwrap();
+        let reported: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        assert_eq!(
+            reported.len(),
+            2,
+            "{step}: two batches were reported before the stop"
+        );
+        let audit = w.run(&["audit"]);
+        assert_eq!(audit.code, 0, "{step}: {}", audit.stderr);
+        let exported = w.run(&["export"]).jsonl();
+        for r in &reported {
+            assert!(
+                exported
+                    .iter()
+                    .any(|e| e["seq"] == r["seq"] && e["sha256"] == r["sha256"]),
+                "{step}: reported entry {} lost",
+                r["seq"]
+            );
+        }
+        w.run(&["add", "docs", "--source", "s"]).ok();
+        let exported = w.run(&["export"]).jsonl();
+        assert_eq!(exported.len(), 5, "{step}: each file exactly once");
+        w.run(&["audit"]).ok();
+    }
+}
