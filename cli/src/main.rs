@@ -194,7 +194,33 @@ fn main() -> ExitCode {
             return ExitCode::from(failure::USAGE);
         }
     };
-    match run(cli) {
+    // sled, the index store, panics on some I/O errors (an fsync that fails): say so in one
+    // line with what to do, as any other failure, rather than print a backtrace.
+    let panicked = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let seen = panicked.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let what = info
+            .payload()
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        if let Ok(mut p) = seen.lock() {
+            p.get_or_insert(format!("{what}{at}").replace('\n', " "));
+        }
+    }));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli)));
+    let result = result.unwrap_or_else(|_| {
+        let what = panicked.lock().ok().and_then(|p| p.clone()).unwrap_or_default();
+        Err(Failure::ledger(format!(
+            "internal failure ({what}): the command stopped; what was reported as recorded is kept; check the disk, then run `prov audit`"
+        )))
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure { code: 0, .. }) => ExitCode::SUCCESS,
         Err(f) => {
