@@ -201,7 +201,11 @@ impl NoteVerifier {
         })
     }
 
-    /// Parses a verifier key string `<name>+<hex key ID>+<base64(0x01 || key)>`.
+    /// Parses a verifier key string `<name>+<hex key ID>+<base64(0x01 || key)>`
+    /// (signed-note, "Verifier keys"): the ID must be 8 lower-case hex digits, the key
+    /// canonical base64, and the ID must equal
+    /// `SHA-256(name || 0x0A || 0x01 || key)[:4]`, so a changed name, ID or key is refused here
+    /// rather than later as a note no trusted key signed.
     ///
     /// # Errors
     /// [`Error::MalformedKey`] naming the part that is wrong.
@@ -214,11 +218,11 @@ impl NoteVerifier {
         if !check_key_name(name) {
             return Err(Error::MalformedKey("key name is empty or has spaces"));
         }
-        if id.len() != 8 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(Error::MalformedKey("key ID is not 8 hex digits"));
+        if id.len() != 8 || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(Error::MalformedKey("key ID is not 8 lower-case hex digits"));
         }
         let key_id = u32::from_str_radix(id, 16)
-            .map_err(|_| Error::MalformedKey("key ID is not 8 hex digits"))?;
+            .map_err(|_| Error::MalformedKey("key ID is not 8 lower-case hex digits"))?;
         let raw = STANDARD
             .decode(b64)
             .map_err(|_| Error::MalformedKey("key is not base64"))?;
@@ -230,6 +234,11 @@ impl NoteVerifier {
             .map_err(|_| Error::MalformedKey("Ed25519 key is not 32 bytes"))?;
         let key = VerifyingKey::from_bytes(&public)
             .map_err(|_| Error::MalformedKey("not a valid Ed25519 public key"))?;
+        if key_id != self::key_id(name, &key) {
+            return Err(Error::MalformedKey(
+                "key ID is not SHA-256(name || 0x0A || 0x01 || key)[:4]: the name, ID or key was altered; copy the whole line `prov key` prints",
+            ));
+        }
         Ok(Self {
             name: name.to_owned(),
             key_id,

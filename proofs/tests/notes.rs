@@ -281,3 +281,44 @@ fn malformed_tlog_proofs_are_rejected() {
     p.index = 2;
     assert!(p.verify(signer.verifier(), b"leaf").is_err());
 }
+
+/// signed-note, "Verifier keys": the key ID is `SHA-256(name || 0x0A || 0x01 || key)[:4]`,
+/// so a key string with a changed name, ID or key is malformed. Whatever mangle still parses
+/// must be a genuine, self-consistent key written in its one canonical form (none does).
+#[test]
+fn every_mangled_verifier_key_is_refused_as_malformed() {
+    let golden = golden_signer().verifier().to_vkey();
+    for vkey in [SPEC_VKEY, golden.as_str()] {
+        NoteVerifier::parse(vkey).unwrap();
+        let mangles = vkey_mangles(vkey);
+        assert!(mangles.len() > 3000, "{}", mangles.len());
+        let mut accepted = Vec::new();
+        for m in &mangles {
+            let Ok(text) = std::str::from_utf8(m) else {
+                continue;
+            };
+            match NoteVerifier::parse(text) {
+                Ok(v) => {
+                    assert_eq!(
+                        v.key_id,
+                        prov_proofs::key_id(&v.name, &v.key),
+                        "{text:?} parses with a key ID its name and key do not give"
+                    );
+                    assert_eq!(v.to_vkey(), text, "{text:?} is not in canonical form");
+                    accepted.push(text.to_owned());
+                }
+                Err(e) => assert!(matches!(e, Error::MalformedKey(_)), "{text:?}: {e}"),
+            }
+        }
+        assert!(
+            accepted.is_empty(),
+            "mangles of {vkey} accepted: {accepted:?}"
+        );
+    }
+    // The name changed: refused when the key is read, not later when a note fails to verify.
+    let renamed = SPEC_VKEY.replacen("example.com/foo", "example.com/fop", 1);
+    let err = NoteVerifier::parse(&renamed).unwrap_err();
+    assert!(err.to_string().contains("key ID"), "{err}");
+    // The spec's hex is lower case; an upper-case ID is not the key's canonical string.
+    assert!(NoteVerifier::parse(&SPEC_VKEY.replacen("530d903a", "530D903A", 1)).is_err());
+}
