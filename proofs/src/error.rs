@@ -60,6 +60,14 @@ pub enum Error {
         /// `name+keyid` of each trusted key.
         trusted: String,
     },
+    /// The same (name, key ID) pair trusted twice, so a signature by it is ambiguous.
+    #[error("key {name}+{key_id:08x} is trusted twice: give each trusted key once")]
+    DuplicateVerifier {
+        /// Key name.
+        name: String,
+        /// Key ID.
+        key_id: u32,
+    },
     /// A verifier key string that does not parse.
     #[error("malformed verifier key: {0}")]
     MalformedKey(&'static str),

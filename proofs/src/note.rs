@@ -106,21 +106,25 @@ impl Note {
         })
     }
 
-    /// Parses a note and verifies it against trusted keys, as signed-note requires:
-    /// signatures by unknown keys are ignored, a failing signature by a known key rejects
-    /// the note, and at least one known key must have signed.
+    /// Parses a note and verifies it against trusted keys, as signed-note ("Signatures")
+    /// requires: signatures by unknown keys are ignored, a failing signature by a known key
+    /// rejects the note, and at least one known key must have signed.
     ///
     /// # Errors
-    /// A parse error, [`Error::BadSignature`] or [`Error::NoTrustedSignature`].
+    /// [`Error::DuplicateVerifier`] when two verifiers share a name and key ID (a signature
+    /// by that pair would be ambiguous, as in Go's `sumdb/note`), a parse error,
+    /// [`Error::BadSignature`] or [`Error::NoTrustedSignature`].
     pub fn open(note: &[u8], verifiers: &[NoteVerifier]) -> Result<Note> {
+        check_distinct(verifiers)?;
         let parsed = Note::parse(note)?;
         let mut verified = 0;
         for sig in &parsed.signatures {
-            for v in verifiers {
-                if v.name == sig.name && v.key_id == sig.key_id {
-                    v.verify(parsed.text.as_bytes(), sig)?;
-                    verified += 1;
-                }
+            if let Some(v) = verifiers
+                .iter()
+                .find(|v| v.name == sig.name && v.key_id == sig.key_id)
+            {
+                v.verify(parsed.text.as_bytes(), sig)?;
+                verified += 1;
             }
         }
         if verified == 0 {
@@ -147,6 +151,23 @@ impl Note {
         }
         out
     }
+}
+
+/// Refuses a set of trusted keys in which a (name, key ID) pair appears twice: which key a
+/// signature by that pair names would be ambiguous.
+fn check_distinct(verifiers: &[NoteVerifier]) -> Result<()> {
+    for (i, v) in verifiers.iter().enumerate() {
+        if verifiers[..i]
+            .iter()
+            .any(|w| w.name == v.name && w.key_id == v.key_id)
+        {
+            return Err(Error::DuplicateVerifier {
+                name: v.name.clone(),
+                key_id: v.key_id,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn parse_signature_line(line: &str) -> Result<NoteSignature> {

@@ -322,3 +322,36 @@ fn every_mangled_verifier_key_is_refused_as_malformed() {
     // The spec's hex is lower case; an upper-case ID is not the key's canonical string.
     assert!(NoteVerifier::parse(&SPEC_VKEY.replacen("530d903a", "530D903A", 1)).is_err());
 }
+
+/// Go's `[enoch, peter, enoch]`: trusting the same (name, key ID) twice is ambiguous and
+/// refused, whichever key signed the note; so are two keys that share a name and ID.
+#[test]
+fn a_key_trusted_twice_is_refused() {
+    let enoch = golden_signer();
+    let peter = NoteSigner::new("example.com/peter", SigningKey::from_bytes(&[5; 32])).unwrap();
+    let note = peter.sign("hello\n").unwrap().to_text();
+    let (e, p) = (enoch.verifier().clone(), peter.verifier().clone());
+    Note::open(note.as_bytes(), &[e.clone(), p.clone()]).unwrap();
+    let err = Note::open(note.as_bytes(), &[e.clone(), p.clone(), e.clone()]).unwrap_err();
+    assert_eq!(
+        err,
+        Error::DuplicateVerifier {
+            name: e.name.clone(),
+            key_id: e.key_id
+        }
+    );
+    let by_enoch = enoch.sign("hello\n").unwrap().to_text();
+    assert!(matches!(
+        Note::open(by_enoch.as_bytes(), &[e.clone(), p.clone(), e.clone()]),
+        Err(Error::DuplicateVerifier { .. })
+    ));
+    // Another key under the same name and ID: a collision, just as ambiguous.
+    let colliding = NoteVerifier {
+        key: SigningKey::from_bytes(&[6; 32]).verifying_key(),
+        ..e.clone()
+    };
+    assert!(matches!(
+        Note::open(by_enoch.as_bytes(), &[colliding, e]),
+        Err(Error::DuplicateVerifier { .. })
+    ));
+}
