@@ -41,6 +41,12 @@ fn check_key_name(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+')
 }
 
+/// signed-note, "Format": no ASCII control characters (below U+0020) other than newline.
+/// U+007F (DEL) is not one of them.
+fn has_control_characters(text: &str) -> bool {
+    text.chars().any(|c| c < ' ' && c != '\n')
+}
+
 /// One signature line of a note.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NoteSignature {
@@ -74,15 +80,18 @@ impl Note {
     /// Parses a signed note without verifying anything.
     ///
     /// # Errors
-    /// [`Error::MalformedNote`] for anything outside the format: control characters, a
-    /// missing blank line, a malformed signature line, too many signatures or bytes.
+    /// [`Error::MalformedNote`] for anything outside the format: control characters (below
+    /// U+0020, other than newline), a missing blank line, a malformed signature line, too
+    /// many signatures or bytes.
     pub fn parse(note: &[u8]) -> Result<Note> {
         if note.len() > MAX_NOTE_BYTES {
             return Err(Error::MalformedNote("note is larger than 1 MiB"));
         }
         let note = std::str::from_utf8(note).map_err(|_| Error::MalformedNote("not UTF-8"))?;
-        if note.chars().any(|c| c.is_ascii_control() && c != '\n') {
-            return Err(Error::MalformedNote("contains control characters"));
+        if has_control_characters(note) {
+            return Err(Error::MalformedNote(
+                "contains control characters (below U+0020, other than newline)",
+            ));
         }
         let split = note
             .rfind("\n\n")
@@ -317,13 +326,13 @@ impl NoteSigner {
         &self.verifier
     }
 
-    /// Signs `text` (which must end in a newline and have no blank last line or control
-    /// characters) and returns the whole note.
+    /// Signs `text` (which must end in a newline and have no control characters below
+    /// U+0020 other than newline) and returns the whole note.
     ///
     /// # Errors
     /// [`Error::MalformedNote`] when the text is not a valid note text.
     pub fn sign(&self, text: &str) -> Result<Note> {
-        if !text.ends_with('\n') || text.chars().any(|c| c.is_ascii_control() && c != '\n') {
+        if !text.ends_with('\n') || has_control_characters(text) {
             return Err(Error::MalformedNote(
                 "text must end in a newline and have no control characters",
             ));

@@ -355,3 +355,22 @@ fn a_key_trusted_twice_is_refused() {
         Err(Error::DuplicateVerifier { .. })
     ));
 }
+
+/// signed-note forbids only the ASCII control characters below U+0020 (other than
+/// newline): U+007F (DEL) is allowed in a note, in signing and in parsing.
+#[test]
+fn del_is_allowed_and_c0_controls_are_not() {
+    let signer = golden_signer();
+    let v = signer.verifier().clone();
+    let text = "a\u{7f}b\n\u{7f}\n";
+    let note = signer.sign(text).unwrap().to_text();
+    assert_eq!(Note::parse(note.as_bytes()).unwrap().text, text);
+    assert_eq!(Note::open(note.as_bytes(), &[v]).unwrap().text, text);
+    for c in (0u8..0x20).filter(|&c| c != b'\n') {
+        let bad = format!("a{}b\n", c as char);
+        assert!(signer.sign(&bad).is_err(), "{c:#04x} signed");
+        let good = signer.sign("ab\n").unwrap().to_text();
+        let bad_note = good.replacen("ab", &bad[..3], 1);
+        assert!(Note::parse(bad_note.as_bytes()).is_err(), "{c:#04x} parsed");
+    }
+}
