@@ -3,7 +3,9 @@
 
 use crate::error::{Error, Result};
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::alphabet;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
@@ -15,6 +17,16 @@ const MAX_NOTE_BYTES: usize = 1 << 20;
 const ED25519: u8 = 0x01;
 /// The prefix of every signature line: em dash, space.
 const SIG_PREFIX: &str = "\u{2014} ";
+
+/// Standard padded base64 that, like Go's `base64.StdEncoding`, ignores non-zero bits in the
+/// last character's padding: used only to read the key ID of a signature line, whose key may
+/// be unknown and then must be ignored whatever its encoding (signed-note, "Signatures").
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+);
 
 /// `SHA-256(name || 0x0A || 0x01 || public key)[:4]` as a big-endian integer.
 pub fn key_id(name: &str, public_key: &VerifyingKey) -> u32 {
@@ -56,14 +68,44 @@ pub struct NoteSignature {
     pub key_id: u32,
     /// The signature bytes after the key ID.
     pub signature: Vec<u8>,
+    /// The base64 as read, kept only when it is not the canonical encoding (non-zero padding
+    /// bits), so that a parsed note re-encodes to its exact bytes.
+    noncanonical: Option<String>,
 }
 
 impl NoteSignature {
-    /// The signature line, without its newline.
-    pub fn to_line(&self) -> String {
+    /// A signature line for `name`, `key_id` and the signature bytes after the key ID.
+    pub fn new(name: &str, key_id: u32, signature: Vec<u8>) -> Self {
+        Self {
+            name: name.to_owned(),
+            key_id,
+            signature,
+            noncanonical: None,
+        }
+    }
+
+    /// `key ID || signature`, the bytes the line's base64 encodes.
+    fn raw(&self) -> Vec<u8> {
         let mut raw = self.key_id.to_be_bytes().to_vec();
         raw.extend_from_slice(&self.signature);
-        format!("{SIG_PREFIX}{} {}", self.name, STANDARD.encode(raw))
+        raw
+    }
+
+    /// Whether the line's base64 is the canonical encoding of its bytes (always, unless it
+    /// was parsed from a line with non-zero padding bits).
+    pub fn is_canonical(&self) -> bool {
+        self.noncanonical.is_none()
+    }
+
+    /// The signature line, without its newline: the base64 as read when parsed and unchanged
+    /// since, else the canonical encoding.
+    pub fn to_line(&self) -> String {
+        let raw = self.raw();
+        let b64 = match &self.noncanonical {
+            Some(text) if LENIENT.decode(text).is_ok_and(|d| d == raw) => text.clone(),
+            _ => STANDARD.encode(raw),
+        };
+        format!("{SIG_PREFIX}{} {b64}", self.name)
     }
 }
 
@@ -77,7 +119,11 @@ pub struct Note {
 }
 
 impl Note {
-    /// Parses a signed note without verifying anything.
+    /// Parses a signed note without verifying anything (signed-note, "Format").
+    ///
+    /// A signature line's base64 may carry non-zero padding bits, as Go's decoder allows: the
+    /// line may belong to a key the verifier does not know, which it must ignore. Such a line
+    /// re-encodes verbatim, and [`Note::open`] refuses it from a trusted key.
     ///
     /// # Errors
     /// [`Error::MalformedNote`] for anything outside the format: control characters (below
@@ -116,12 +162,14 @@ impl Note {
     }
 
     /// Parses a note and verifies it against trusted keys, as signed-note ("Signatures")
-    /// requires: signatures by unknown keys are ignored, a failing signature by a known key
-    /// rejects the note, and at least one known key must have signed.
+    /// requires: signatures by unknown keys are ignored whatever their bytes beyond the line
+    /// syntax, a failing signature by a known key rejects the note, and at least one known key
+    /// must have signed. A known key's signature must be canonical base64.
     ///
     /// # Errors
     /// [`Error::DuplicateVerifier`] when two verifiers share a name and key ID (a signature
     /// by that pair would be ambiguous, as in Go's `sumdb/note`), a parse error,
+    /// [`Error::MalformedNote`] for a known key's non-canonical base64,
     /// [`Error::BadSignature`] or [`Error::NoTrustedSignature`].
     pub fn open(note: &[u8], verifiers: &[NoteVerifier]) -> Result<Note> {
         check_distinct(verifiers)?;
@@ -132,6 +180,11 @@ impl Note {
                 .iter()
                 .find(|v| v.name == sig.name && v.key_id == sig.key_id)
             {
+                if !sig.is_canonical() {
+                    return Err(Error::MalformedNote(
+                        "a trusted key's signature is not canonical base64 (non-zero padding bits)",
+                    ));
+                }
                 v.verify(parsed.text.as_bytes(), sig)?;
                 verified += 1;
             }
@@ -189,17 +242,21 @@ fn parse_signature_line(line: &str) -> Result<NoteSignature> {
     if !check_key_name(name) {
         return Err(Error::MalformedNote("bad key name in a signature line"));
     }
-    let raw = STANDARD
+    let raw = LENIENT
         .decode(b64)
         .map_err(|_| Error::MalformedNote("signature is not base64"))?;
     if raw.len() < 5 {
         return Err(Error::MalformedNote("signature is too short"));
     }
-    Ok(NoteSignature {
-        name: name.to_owned(),
-        key_id: u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]),
-        signature: raw[4..].to_vec(),
-    })
+    let mut sig = NoteSignature::new(
+        name,
+        u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]),
+        raw[4..].to_vec(),
+    );
+    if STANDARD.encode(&raw) != b64 {
+        sig.noncanonical = Some(b64.to_owned());
+    }
+    Ok(sig)
 }
 
 /// A trusted Ed25519 public key with its name and key ID.
@@ -340,11 +397,11 @@ impl NoteSigner {
         let sig = self.key.sign(text.as_bytes());
         Ok(Note {
             text: text.to_owned(),
-            signatures: vec![NoteSignature {
-                name: self.name.clone(),
-                key_id: self.verifier.key_id,
-                signature: sig.to_bytes().to_vec(),
-            }],
+            signatures: vec![NoteSignature::new(
+                &self.name,
+                self.verifier.key_id,
+                sig.to_bytes().to_vec(),
+            )],
         })
     }
 }

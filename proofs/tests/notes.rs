@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use ed25519_dalek::SigningKey;
 use prov_proofs::{
-    Checkpoint, ConsistencyBundle, ConsistencyProof, Error, InclusionProof, Note, NoteSigner,
-    NoteVerifier, TlogProof, root_at, verifier_key_string,
+    Checkpoint, ConsistencyBundle, ConsistencyProof, Error, InclusionProof, Note, NoteSignature,
+    NoteSigner, NoteVerifier, TlogProof, root_at, verifier_key_string,
 };
 
 const SPEC_VKEY: &str = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
@@ -372,5 +372,71 @@ fn del_is_allowed_and_c0_controls_are_not() {
         let good = signer.sign("ab\n").unwrap().to_text();
         let bad_note = good.replacen("ab", &bad[..3], 1);
         assert!(Note::parse(bad_note.as_bytes()).is_err(), "{c:#04x} parsed");
+    }
+}
+
+/// Sets the padding bits of the last base64 character before `=`: the same bytes, in a
+/// non-canonical encoding that Go's decoder reads and strict decoders refuse.
+fn with_padding_bits(line: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = line.as_bytes();
+    let at = b.len() - 2;
+    assert_eq!(b[at + 1], b'=', "needs one padding character: {line}");
+    let v = ALPHABET.iter().position(|&c| c == b[at]).unwrap();
+    assert_eq!(v & 0b11, 0, "already non-canonical");
+    let mut out = b.to_vec();
+    out[at] = ALPHABET[v | 0b01];
+    String::from_utf8(out).unwrap()
+}
+
+/// The same note with every signature's encoding canonical.
+fn edited_canonical(note: &Note) -> Note {
+    Note {
+        text: note.text.clone(),
+        signatures: note
+            .signatures
+            .iter()
+            .map(|s| NoteSignature::new(&s.name, s.key_id, s.signature.clone()))
+            .collect(),
+    }
+}
+
+/// signed-note, "Signatures": an unknown key's line is ignored whatever its bytes beyond
+/// the line syntax (as Go does); only what prov verifies must be canonical base64.
+#[test]
+fn unknown_key_lines_are_ignored_whatever_their_base64_padding_bits() {
+    let signer = golden_signer();
+    let other = NoteSigner::new("example.com/other", SigningKey::from_bytes(&[7; 32])).unwrap();
+    let mut note = signer.sign("hello\n").unwrap();
+    note.signatures
+        .extend(other.sign("hello\n").unwrap().signatures);
+    let text = note.to_text();
+    let other_line = text.lines().last().unwrap();
+    let odd_line = with_padding_bits(other_line);
+    let odd = text.replacen(other_line, &odd_line, 1);
+    assert_ne!(odd, text);
+    // Ignored by a verifier that does not know the key, and kept byte for byte.
+    let opened = Note::open(odd.as_bytes(), &[signer.verifier().clone()]).unwrap();
+    assert_eq!(opened.to_text(), odd);
+    assert_eq!(Note::parse(odd.as_bytes()).unwrap().to_text(), odd);
+    assert!(!opened.signatures[1].is_canonical());
+    // A trusted key's signature must be canonical, even though it decodes to valid bytes.
+    let err = Note::open(odd.as_bytes(), &[other.verifier().clone()]).unwrap_err();
+    assert!(matches!(err, Error::MalformedNote(_)), "{err}");
+    let both = [signer.verifier().clone(), other.verifier().clone()];
+    assert!(Note::open(odd.as_bytes(), &both).is_err());
+    // Edited after parsing, a signature is written canonically again.
+    let mut edited = opened.clone();
+    edited.signatures[1].signature[0] ^= 1;
+    let reparsed = Note::parse(edited.to_text().as_bytes()).unwrap();
+    assert!(reparsed.signatures[1].is_canonical());
+    assert_eq!(reparsed, edited_canonical(&edited));
+    // The line syntax still holds for every line: not base64, or too short, rejects.
+    for bad in ["!!!!", "AAAA", ""] {
+        let broken = text.replacen(&other_line["\u{2014} example.com/other ".len()..], bad, 1);
+        assert!(
+            Note::open(broken.as_bytes(), &[signer.verifier().clone()]).is_err(),
+            "{bad:?} accepted"
+        );
     }
 }
