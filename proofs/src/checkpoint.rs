@@ -43,6 +43,26 @@ impl Checkpoint {
         out
     }
 
+    /// Checks what the text form cannot show: a non-empty origin and extension lines without
+    /// newlines (tlog-checkpoint, "Note text").
+    fn validate(&self) -> Result<()> {
+        if self.origin.is_empty() {
+            return Err(Error::MalformedCheckpoint("empty origin line"));
+        }
+        if self.origin.contains('\n') {
+            return Err(Error::MalformedCheckpoint("origin contains a newline"));
+        }
+        if self.extensions.iter().any(String::is_empty) {
+            return Err(Error::MalformedCheckpoint("empty extension line"));
+        }
+        if self.extensions.iter().any(|e| e.contains('\n')) {
+            return Err(Error::MalformedCheckpoint(
+                "extension line contains a newline",
+            ));
+        }
+        Ok(())
+    }
+
     /// Parses a checkpoint note text (no signatures).
     ///
     /// # Errors
@@ -69,23 +89,32 @@ impl Checkpoint {
             root,
             Error::MalformedCheckpoint("root hash is not base64 of 32 bytes"),
         )?;
-        let extensions: Vec<String> = lines.map(str::to_owned).collect();
-        if extensions.iter().any(String::is_empty) {
-            return Err(Error::MalformedCheckpoint("empty extension line"));
-        }
-        Ok(Checkpoint {
+        let checkpoint = Checkpoint {
             origin: origin.to_owned(),
             size,
             root,
-            extensions,
-        })
+            extensions: lines.map(str::to_owned).collect(),
+        };
+        checkpoint.validate()?;
+        Ok(checkpoint)
     }
 
-    /// Signs this checkpoint; the signer's name should be the origin.
+    /// Signs this checkpoint. Only a checkpoint that [`Checkpoint::open`] reads back
+    /// unchanged with the signer's verifier is signed: the signer's name must be the origin.
     ///
     /// # Errors
-    /// [`Error::MalformedNote`] when the origin or extensions make an invalid note text.
+    /// [`Error::WrongOrigin`] when the signer's name is not the origin,
+    /// [`Error::MalformedCheckpoint`] for an empty origin, an empty extension line or a
+    /// newline inside a line, [`Error::MalformedNote`] when the text is not a valid note text
+    /// (control characters).
     pub fn sign(&self, signer: &NoteSigner) -> Result<Note> {
+        self.validate()?;
+        if self.origin != signer.verifier().name {
+            return Err(Error::WrongOrigin {
+                got: self.origin.clone(),
+                want: signer.verifier().name.clone(),
+            });
+        }
         signer.sign(&self.to_text())
     }
 

@@ -17,7 +17,6 @@ const MAX_NOTE_BYTES: usize = 1 << 20;
 const ED25519: u8 = 0x01;
 /// The prefix of every signature line: em dash, space.
 const SIG_PREFIX: &str = "\u{2014} ";
-
 /// Standard padded base64 that, like Go's `base64.StdEncoding`, ignores non-zero bits in the
 /// last character's padding: used only to read the key ID of a signature line, whose key may
 /// be unknown and then must be ignored whatever its encoding (signed-note, "Signatures").
@@ -383,25 +382,37 @@ impl NoteSigner {
         &self.verifier
     }
 
-    /// Signs `text` (which must end in a newline and have no control characters below
-    /// U+0020 other than newline) and returns the whole note.
+    /// Signs `text` and returns the whole note. Only a text that [`Note::parse`] reads back
+    /// unchanged is signed (signed-note, "Format"): it ends in a newline, has no control
+    /// characters below U+0020 other than newline, and the note fits in 1 MiB.
     ///
     /// # Errors
     /// [`Error::MalformedNote`] when the text is not a valid note text.
     pub fn sign(&self, text: &str) -> Result<Note> {
-        if !text.ends_with('\n') || has_control_characters(text) {
+        if !text.ends_with('\n') {
             return Err(Error::MalformedNote(
-                "text must end in a newline and have no control characters",
+                "text to sign does not end in a newline",
+            ));
+        }
+        if has_control_characters(text) {
+            return Err(Error::MalformedNote(
+                "text to sign contains control characters (below U+0020, other than newline)",
             ));
         }
         let sig = self.key.sign(text.as_bytes());
-        Ok(Note {
+        let note = Note {
             text: text.to_owned(),
             signatures: vec![NoteSignature::new(
                 &self.name,
                 self.verifier.key_id,
                 sig.to_bytes().to_vec(),
             )],
-        })
+        };
+        if note.to_text().len() > MAX_NOTE_BYTES {
+            return Err(Error::MalformedNote(
+                "text to sign makes a note larger than 1 MiB",
+            ));
+        }
+        Ok(note)
     }
 }

@@ -220,12 +220,13 @@ fn checkpoint_open_checks_origin_signature_and_body() {
     };
     let note = cp.sign(&signer).unwrap().to_text();
     assert_eq!(Checkpoint::open(note.as_bytes(), &v).unwrap(), cp);
-    // Signed under the right key name but another origin.
+    // Signed under the right key name but another origin (which `Checkpoint::sign` refuses
+    // to write).
     let foreign = Checkpoint {
         origin: "example.com/elsewhere".into(),
         ..cp.clone()
     };
-    let note = foreign.sign(&signer).unwrap().to_text();
+    let note = signer.sign(&foreign.to_text()).unwrap().to_text();
     assert!(matches!(
         Checkpoint::open(note.as_bytes(), &v),
         Err(Error::WrongOrigin { .. })
@@ -439,4 +440,61 @@ fn unknown_key_lines_are_ignored_whatever_their_base64_padding_bits() {
             "{bad:?} accepted"
         );
     }
+}
+
+/// Whatever `sign` accepts, `open` accepts and reads back unchanged: signing refuses
+/// checkpoints and texts that would not parse.
+#[test]
+fn signing_refuses_what_would_not_open() {
+    let signer = golden_signer();
+    let cp = Checkpoint {
+        origin: "example.com/prov".into(),
+        size: 8,
+        root: root_at(&NaiveStore(reference_leaf_hashes()), 8).unwrap(),
+        extensions: vec![],
+    };
+    let bad = [
+        Checkpoint {
+            extensions: vec![String::new()],
+            ..cp.clone()
+        },
+        Checkpoint {
+            extensions: vec!["a\nb".into()],
+            ..cp.clone()
+        },
+        Checkpoint {
+            origin: "example.com/prov\n8".into(),
+            ..cp.clone()
+        },
+        Checkpoint {
+            origin: String::new(),
+            ..cp.clone()
+        },
+        Checkpoint {
+            extensions: vec!["tab\there".into()],
+            ..cp.clone()
+        },
+        Checkpoint {
+            origin: "example.com/elsewhere".into(),
+            ..cp.clone()
+        },
+    ];
+    for c in bad {
+        assert!(c.sign(&signer).is_err(), "signed: {c:?}");
+    }
+    let with_ext = Checkpoint {
+        extensions: vec!["ext one".into(), "\u{7f}".into()],
+        ..cp.clone()
+    };
+    let note = with_ext.sign(&signer).unwrap().to_text();
+    assert_eq!(
+        Checkpoint::open(note.as_bytes(), signer.verifier()).unwrap(),
+        with_ext
+    );
+    // A text whose note would pass the parser's 1 MiB limit.
+    let big = "a".repeat(1 << 20) + "\n";
+    assert!(signer.sign(&big).is_err());
+    let fits = "a".repeat((1 << 20) - 200) + "\n";
+    let note = signer.sign(&fits).unwrap().to_text();
+    Note::open(note.as_bytes(), &[signer.verifier().clone()]).unwrap();
 }
