@@ -168,15 +168,21 @@ impl Ledger {
     }
 
     /// A consistency proof from `old_size` to the checkpoint at `new_size` (default latest).
+    /// From old size 0 the proof is empty, as tlog-witness's body format requires.
     ///
     /// # Errors
     /// [`Error::NoSuchCheckpoint`], [`Error::Proof`] when `old_size > new_size`.
     pub fn consistency(&self, old_size: u64, new_size: Option<u64>) -> Result<ConsistencyBundle> {
         let new_size = new_size.unwrap_or(self.size());
         let checkpoint = self.checkpoint_at(new_size)?;
+        let proof = if old_size == 0 {
+            ConsistencyProof::default()
+        } else {
+            ConsistencyProof::generate(&self.index, old_size, new_size)?
+        };
         Ok(ConsistencyBundle {
             old_size,
-            proof: ConsistencyProof::generate(&self.index, old_size, new_size)?,
+            proof,
             checkpoint,
         })
     }

@@ -2,7 +2,7 @@
 //! commits to a tree head.
 
 use crate::error::{Error, Result};
-use crate::hash::Hash;
+use crate::hash::{Hash, empty_root};
 use crate::note::{Note, NoteSigner, NoteVerifier};
 use crate::tree::Tree;
 
@@ -44,7 +44,8 @@ impl Checkpoint {
     }
 
     /// Checks what the text form cannot show: a non-empty origin and extension lines without
-    /// newlines (tlog-checkpoint, "Note text").
+    /// newlines (tlog-checkpoint, "Note text"), and the empty tree's root at size 0
+    /// (tlog-witness: "A checkpoint of size zero MUST have the root hash of the empty tree").
     fn validate(&self) -> Result<()> {
         if self.origin.is_empty() {
             return Err(Error::MalformedCheckpoint("empty origin line"));
@@ -60,13 +61,19 @@ impl Checkpoint {
                 "extension line contains a newline",
             ));
         }
+        if self.size == 0 && self.root != empty_root() {
+            return Err(Error::MalformedCheckpoint(
+                "size is 0 but the root is not the empty tree's, SHA-256 of nothing (47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=)",
+            ));
+        }
         Ok(())
     }
 
     /// Parses a checkpoint note text (no signatures).
     ///
     /// # Errors
-    /// [`Error::MalformedCheckpoint`] naming the line that is wrong.
+    /// [`Error::MalformedCheckpoint`] naming the line that is wrong, or a size of 0 with a
+    /// root other than the empty tree's.
     pub fn from_text(text: &str) -> Result<Checkpoint> {
         let body = text
             .strip_suffix('\n')
@@ -104,9 +111,9 @@ impl Checkpoint {
     ///
     /// # Errors
     /// [`Error::WrongOrigin`] when the signer's name is not the origin,
-    /// [`Error::MalformedCheckpoint`] for an empty origin, an empty extension line or a
-    /// newline inside a line, [`Error::MalformedNote`] when the text is not a valid note text
-    /// (control characters).
+    /// [`Error::MalformedCheckpoint`] for an empty origin, an empty extension line, a newline
+    /// inside a line or a size-0 checkpoint without the empty root, [`Error::MalformedNote`]
+    /// when the text is not a valid note text (control characters).
     pub fn sign(&self, signer: &NoteSigner) -> Result<Note> {
         self.validate()?;
         if self.origin != signer.verifier().name {
@@ -190,6 +197,7 @@ mod tests {
             format!("o\n1\n{root}"),
             format!("o\n1\n{root}\n\n"),
             "o\n1\nAAAA\n".to_owned(),
+            format!("o\n0\n{root}\n"),
         ] {
             assert!(Checkpoint::from_text(&bad).is_err(), "{bad:?}");
         }

@@ -475,6 +475,10 @@ fn signing_refuses_what_would_not_open() {
             ..cp.clone()
         },
         Checkpoint {
+            size: 0,
+            ..cp.clone()
+        },
+        Checkpoint {
             origin: "example.com/elsewhere".into(),
             ..cp.clone()
         },
@@ -497,4 +501,62 @@ fn signing_refuses_what_would_not_open() {
     let fits = "a".repeat((1 << 20) - 200) + "\n";
     let note = signer.sign(&fits).unwrap().to_text();
     Note::open(note.as_bytes(), &[signer.verifier().clone()]).unwrap();
+}
+
+/// tlog-witness: a checkpoint of size 0 carries the empty tree's root; consistency from
+/// size 0 has no proof, so the witness body from `old 0` carries none.
+#[test]
+fn size_zero_checkpoints_carry_the_empty_root() {
+    let signer = golden_signer();
+    let v = signer.verifier().clone();
+    let store = NaiveStore(reference_leaf_hashes());
+    let wrong_root = root_at(&store, 8).unwrap();
+    let forged = signer
+        .sign(&format!(
+            "example.com/prov\n0\n{}\n",
+            wrong_root.to_base64()
+        ))
+        .unwrap()
+        .to_text();
+    assert!(matches!(
+        Checkpoint::open(forged.as_bytes(), &v),
+        Err(Error::MalformedCheckpoint(_))
+    ));
+    let cp0 = Checkpoint {
+        origin: "example.com/prov".into(),
+        size: 0,
+        root: prov_proofs::empty_root(),
+        extensions: vec![],
+    };
+    let cp8 = Checkpoint {
+        size: 8,
+        root: wrong_root,
+        ..cp0.clone()
+    };
+    let note8 = cp8.sign(&signer).unwrap().to_text();
+    // The witness body from `old 0`: an empty proof, and only the new signature to check.
+    let from_zero = ConsistencyBundle {
+        old_size: 0,
+        proof: ConsistencyProof::default(),
+        checkpoint: note8.clone(),
+    };
+    assert_eq!(from_zero.verify(&cp0, &v).unwrap(), cp8);
+    let with_proof = ConsistencyBundle {
+        proof: ConsistencyProof::generate(&store, 5, 8).unwrap(),
+        ..from_zero.clone()
+    };
+    assert_eq!(with_proof.verify(&cp0, &v), Err(Error::NonEmptyProof));
+    let cp0_forged = Checkpoint {
+        root: wrong_root,
+        ..cp0.clone()
+    };
+    assert!(matches!(
+        from_zero.verify(&cp0_forged, &v),
+        Err(Error::MalformedCheckpoint(_))
+    ));
+    // Generation refuses the proof that does not exist.
+    assert_eq!(
+        ConsistencyProof::generate(&store, 0, 8),
+        Err(Error::ConsistencyFromEmpty { new: 8 })
+    );
 }

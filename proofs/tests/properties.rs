@@ -115,7 +115,7 @@ proptest! {
 
     #[test]
     fn consistency_round_trip_and_corruptions(new in 1u64..3000, seed in any::<u64>(), bit in 0usize..256) {
-        let old = seed % (new + 1);
+        let old = 1 + seed % new;
         let leaves = numbered_leaf_hashes(new);
         let store = MemoryStore::with_leaves(&leaves);
         let t_old = Tree { size: old, root: root_at(&store, old).unwrap() };
@@ -135,16 +135,15 @@ proptest! {
         let mut long = hashes.clone();
         long.push(t_new.root);
         prop_assert!(t_old.verify_consistency(&t_new, &ConsistencyProof::from_hashes(long)).is_err());
-        // (From size 0 every tree is consistent: the RFC's empty proof commits to nothing.)
-        if old > 0 {
-            let forged_new = Tree { size: new, root: flip(&t_new.root, bit) };
-            prop_assert!(t_old.verify_consistency(&forged_new, &proof).is_err());
-        }
-        if old > 0 {
-            let forged_old = Tree { size: old, root: flip(&t_old.root, bit) };
-            prop_assert!(forged_old.verify_consistency(&t_new, &proof).is_err());
-        }
-        if old > 0 && old < new {
+        let forged_new = Tree { size: new, root: flip(&t_new.root, bit) };
+        prop_assert!(t_old.verify_consistency(&forged_new, &proof).is_err());
+        let forged_old = Tree { size: old, root: flip(&t_old.root, bit) };
+        prop_assert!(forged_old.verify_consistency(&t_new, &proof).is_err());
+        // From size 0 no proof exists, whatever is offered.
+        let t0 = Tree { size: 0, root: prov_proofs::empty_root() };
+        prop_assert!(t0.verify_consistency(&t_new, &ConsistencyProof::default()).is_err());
+        prop_assert!(t0.verify_consistency(&t_new, &proof).is_err());
+        if old < new {
             // Roots swapped between the two heads.
             let a = Tree { size: old, root: t_new.root };
             let b = Tree { size: new, root: t_old.root };
