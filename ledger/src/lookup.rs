@@ -396,7 +396,8 @@ impl Ledger {
     }
 
     /// A consistency proof from `old_size` to the checkpoint at `new_size` (default latest),
-    /// verified against the signed new root before it is returned.
+    /// verified against the signed new root before it is returned. From old size 0 the
+    /// proof is empty, as tlog-witness's body format requires.
     ///
     /// # Errors
     /// [`Error::NoSuchCheckpoint`], [`Error::Proof`] when `old_size > new_size`,
@@ -405,7 +406,11 @@ impl Ledger {
         let new_size = new_size.unwrap_or(self.size());
         let (index, _) = self.signed_tree()?;
         let (checkpoint, cp) = self.read_checkpoint(new_size)?;
-        let proof = ConsistencyProof::generate(index, old_size, new_size)?;
+        let proof = if old_size == 0 {
+            ConsistencyProof::default()
+        } else {
+            ConsistencyProof::generate(index, old_size, new_size)?
+        };
         if old_size > 0 && old_size < new_size {
             let old = Tree {
                 size: old_size,

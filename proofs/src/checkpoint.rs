@@ -2,7 +2,7 @@
 //! commits to a tree head.
 
 use crate::error::{Error, Result};
-use crate::hash::Hash;
+use crate::hash::{Hash, empty_root};
 use crate::note::{Note, NoteSigner, NoteVerifier};
 use crate::tree::Tree;
 
@@ -43,10 +43,37 @@ impl Checkpoint {
         out
     }
 
+    /// Checks what the text form cannot show: a non-empty origin and extension lines without
+    /// newlines (tlog-checkpoint, "Note text"), and the empty tree's root at size 0
+    /// (tlog-witness: "A checkpoint of size zero MUST have the root hash of the empty tree").
+    fn validate(&self) -> Result<()> {
+        if self.origin.is_empty() {
+            return Err(Error::MalformedCheckpoint("empty origin line"));
+        }
+        if self.origin.contains('\n') {
+            return Err(Error::MalformedCheckpoint("origin contains a newline"));
+        }
+        if self.extensions.iter().any(String::is_empty) {
+            return Err(Error::MalformedCheckpoint("empty extension line"));
+        }
+        if self.extensions.iter().any(|e| e.contains('\n')) {
+            return Err(Error::MalformedCheckpoint(
+                "extension line contains a newline",
+            ));
+        }
+        if self.size == 0 && self.root != empty_root() {
+            return Err(Error::MalformedCheckpoint(
+                "size is 0 but the root is not the empty tree's, SHA-256 of nothing (47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=)",
+            ));
+        }
+        Ok(())
+    }
+
     /// Parses a checkpoint note text (no signatures).
     ///
     /// # Errors
-    /// [`Error::MalformedCheckpoint`] naming the line that is wrong.
+    /// [`Error::MalformedCheckpoint`] naming the line that is wrong, or a size of 0 with a
+    /// root other than the empty tree's.
     pub fn from_text(text: &str) -> Result<Checkpoint> {
         let body = text
             .strip_suffix('\n')
@@ -69,23 +96,32 @@ impl Checkpoint {
             root,
             Error::MalformedCheckpoint("root hash is not base64 of 32 bytes"),
         )?;
-        let extensions: Vec<String> = lines.map(str::to_owned).collect();
-        if extensions.iter().any(String::is_empty) {
-            return Err(Error::MalformedCheckpoint("empty extension line"));
-        }
-        Ok(Checkpoint {
+        let checkpoint = Checkpoint {
             origin: origin.to_owned(),
             size,
             root,
-            extensions,
-        })
+            extensions: lines.map(str::to_owned).collect(),
+        };
+        checkpoint.validate()?;
+        Ok(checkpoint)
     }
 
-    /// Signs this checkpoint; the signer's name should be the origin.
+    /// Signs this checkpoint. Only a checkpoint that [`Checkpoint::open`] reads back
+    /// unchanged with the signer's verifier is signed: the signer's name must be the origin.
     ///
     /// # Errors
-    /// [`Error::MalformedNote`] when the origin or extensions make an invalid note text.
+    /// [`Error::WrongOrigin`] when the signer's name is not the origin,
+    /// [`Error::MalformedCheckpoint`] for an empty origin, an empty extension line, a newline
+    /// inside a line or a size-0 checkpoint without the empty root, [`Error::MalformedNote`]
+    /// when the text is not a valid note text (control characters).
     pub fn sign(&self, signer: &NoteSigner) -> Result<Note> {
+        self.validate()?;
+        if self.origin != signer.verifier().name {
+            return Err(Error::WrongOrigin {
+                got: self.origin.clone(),
+                want: signer.verifier().name.clone(),
+            });
+        }
         signer.sign(&self.to_text())
     }
 
@@ -161,6 +197,7 @@ mod tests {
             format!("o\n1\n{root}"),
             format!("o\n1\n{root}\n\n"),
             "o\n1\nAAAA\n".to_owned(),
+            format!("o\n0\n{root}\n"),
         ] {
             assert!(Checkpoint::from_text(&bad).is_err(), "{bad:?}");
         }

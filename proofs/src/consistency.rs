@@ -31,13 +31,18 @@ impl ConsistencyProof {
         &self.hashes
     }
 
-    /// Generates PROOF(old, D[0:new]); empty when `old` is 0 or equal to `new`.
+    /// Generates PROOF(old, D[0:new]) (RFC 9162 section 2.1.4.1, defined for
+    /// `0 < old < new`); empty when `old == new`.
     ///
     /// # Errors
-    /// [`Error::SizeOrder`] when `old > new`, or what the reader fails with.
+    /// [`Error::SizeOrder`] when `old > new`, [`Error::ConsistencyFromEmpty`] when
+    /// `old == 0 < new`, or what the reader fails with.
     pub fn generate<R: HashReader>(reader: &R, old: u64, new: u64) -> Result<Self, R::Error> {
         if old > new {
             return Err(Error::SizeOrder { old, new }.into());
+        }
+        if old == 0 && new > 0 {
+            return Err(Error::ConsistencyFromEmpty { new }.into());
         }
         let ranges = subproof_ranges(old, new);
         Ok(Self {
@@ -82,12 +87,14 @@ pub(crate) fn subproof_ranges(old: u64, new: u64) -> Vec<(u64, u64)> {
 impl Tree {
     /// Verifies that `new` extends this (old, trusted) tree, RFC 9162 section 2.1.4.2.
     ///
-    /// Edge cases as the RFC: equal sizes need an empty proof and equal roots; an old size of
-    /// 0 needs an empty proof; a smaller new size fails.
+    /// The RFC's algorithm covers `0 < first < second`. Equal sizes (0 included) need an
+    /// empty proof and equal roots; an old size of 0 below a larger new size is refused, since
+    /// no proof can show anything about it; a smaller new size fails. These are the verdicts
+    /// of transparency-dev/merkle's `sizes-are-equal-*` and `size1-is-zero-*` cases.
     ///
     /// # Errors
-    /// [`Error::SizeOrder`], [`Error::NonEmptyProof`], [`Error::ProofLength`] or
-    /// [`Error::RootMismatch`].
+    /// [`Error::SizeOrder`], [`Error::ConsistencyFromEmpty`], [`Error::NonEmptyProof`],
+    /// [`Error::ProofLength`] or [`Error::RootMismatch`].
     pub fn verify_consistency(&self, new: &Tree, proof: &ConsistencyProof) -> Result<()> {
         let (first, second) = (self.size, new.size);
         if first > second {
@@ -96,14 +103,17 @@ impl Tree {
                 new: second,
             });
         }
-        if first == 0 || first == second {
+        if first == second {
             if !proof.hashes.is_empty() {
                 return Err(Error::NonEmptyProof);
             }
-            if first == second && self.root != new.root {
+            if self.root != new.root {
                 return Err(Error::RootMismatch);
             }
             return Ok(());
+        }
+        if first == 0 {
+            return Err(Error::ConsistencyFromEmpty { new: second });
         }
         let want = subproof_ranges(first, second).len();
         if proof.hashes.len() != want {

@@ -5,7 +5,7 @@
 use crate::checkpoint::{Checkpoint, parse_decimal};
 use crate::consistency::ConsistencyProof;
 use crate::error::{Error, Result};
-use crate::hash::Hash;
+use crate::hash::{Hash, empty_root};
 use crate::note::NoteVerifier;
 
 /// tlog-witness: "The client MUST NOT send more than 63 consistency proof lines."
@@ -85,9 +85,16 @@ impl ConsistencyBundle {
     /// Verifies that the new checkpoint is signed by the log's key and extends `old` (a
     /// checkpoint the auditor already trusts, of the same origin and of `old_size` leaves).
     ///
+    /// From old size 0 there is nothing to prove (tlog-witness, `add-checkpoint`): the proof
+    /// must be empty and the old checkpoint must carry the empty tree's root, and then only
+    /// the new checkpoint's signature is checked. Otherwise the proof is checked with
+    /// [`Tree::verify_consistency`](crate::Tree::verify_consistency).
+    ///
     /// # Errors
-    /// [`Error::WrongOrigin`], [`Error::SizeOrder`] when `old_size` is not the old
-    /// checkpoint's size, checkpoint errors, then consistency errors.
+    /// [`Error::WrongOrigin`], [`Error::MalformedConsistencyText`] when `old_size` is not the
+    /// old checkpoint's size, [`Error::MalformedCheckpoint`] for an old checkpoint of size 0
+    /// with another root, [`Error::NonEmptyProof`] for a proof from size 0, checkpoint
+    /// errors, then consistency errors.
     pub fn verify(&self, old: &Checkpoint, verifier: &NoteVerifier) -> Result<Checkpoint> {
         if old.origin != verifier.name {
             return Err(Error::WrongOrigin {
@@ -99,6 +106,17 @@ impl ConsistencyBundle {
             return Err(Error::MalformedConsistencyText(
                 "the proof's 'old' size is not the old checkpoint's size",
             ));
+        }
+        if old.size == 0 {
+            if old.root != empty_root() {
+                return Err(Error::MalformedCheckpoint(
+                    "size is 0 but the root is not the empty tree's, SHA-256 of nothing",
+                ));
+            }
+            if !self.proof.hashes().is_empty() {
+                return Err(Error::NonEmptyProof);
+            }
+            return Checkpoint::open(self.checkpoint.as_bytes(), verifier);
         }
         let new = Checkpoint::open(self.checkpoint.as_bytes(), verifier)?;
         old.tree().verify_consistency(&new.tree(), &self.proof)?;

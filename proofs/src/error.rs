@@ -35,9 +35,19 @@ pub enum Error {
     /// A proof that computes a different root than the trusted one.
     #[error("proof does not lead to the trusted root hash")]
     RootMismatch,
-    /// A consistency proof that is not empty where the RFC requires it to be.
-    #[error("a consistency proof between equal sizes or from size 0 must be empty")]
+    /// A consistency proof that is not empty where it must be: between equal sizes, or in a
+    /// tlog-witness text from old size 0.
+    #[error("a consistency proof between equal tree sizes, or from size 0, must be empty")]
     NonEmptyProof,
+    /// A consistency proof asked or checked from the empty tree to a larger one: RFC 9162
+    /// defines none (`0 < first`), and the empty tree is a prefix of every tree.
+    #[error(
+        "no consistency proof exists from size 0 to size {new}: the empty tree is a prefix of every tree; check the size-{new} checkpoint's signature instead"
+    )]
+    ConsistencyFromEmpty {
+        /// The new size.
+        new: u64,
+    },
     /// A stored hash the reader could not supply.
     #[error("could not read stored node hashes: {0}")]
     Storage(String),
@@ -59,6 +69,14 @@ pub enum Error {
         found: String,
         /// `name+keyid` of each trusted key.
         trusted: String,
+    },
+    /// The same (name, key ID) pair trusted twice, so a signature by it is ambiguous.
+    #[error("key {name}+{key_id:08x} is trusted twice: give each trusted key once")]
+    DuplicateVerifier {
+        /// Key name.
+        name: String,
+        /// Key ID.
+        key_id: u32,
     },
     /// A verifier key string that does not parse.
     #[error("malformed verifier key: {0}")]

@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use ed25519_dalek::SigningKey;
 use prov_proofs::{
-    Checkpoint, ConsistencyBundle, ConsistencyProof, Error, InclusionProof, Note, NoteSigner,
-    NoteVerifier, TlogProof, root_at, verifier_key_string,
+    Checkpoint, ConsistencyBundle, ConsistencyProof, Error, InclusionProof, Note, NoteSignature,
+    NoteSigner, NoteVerifier, TlogProof, root_at, verifier_key_string,
 };
 
 const SPEC_VKEY: &str = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
@@ -220,12 +220,13 @@ fn checkpoint_open_checks_origin_signature_and_body() {
     };
     let note = cp.sign(&signer).unwrap().to_text();
     assert_eq!(Checkpoint::open(note.as_bytes(), &v).unwrap(), cp);
-    // Signed under the right key name but another origin.
+    // Signed under the right key name but another origin (which `Checkpoint::sign` refuses
+    // to write).
     let foreign = Checkpoint {
         origin: "example.com/elsewhere".into(),
         ..cp.clone()
     };
-    let note = foreign.sign(&signer).unwrap().to_text();
+    let note = signer.sign(&foreign.to_text()).unwrap().to_text();
     assert!(matches!(
         Checkpoint::open(note.as_bytes(), &v),
         Err(Error::WrongOrigin { .. })
@@ -280,4 +281,282 @@ fn malformed_tlog_proofs_are_rejected() {
     let mut p = TlogProof::parse(good.as_bytes()).unwrap();
     p.index = 2;
     assert!(p.verify(signer.verifier(), b"leaf").is_err());
+}
+
+/// signed-note, "Verifier keys": the key ID is `SHA-256(name || 0x0A || 0x01 || key)[:4]`,
+/// so a key string with a changed name, ID or key is malformed. Whatever mangle still parses
+/// must be a genuine, self-consistent key written in its one canonical form (none does).
+#[test]
+fn every_mangled_verifier_key_is_refused_as_malformed() {
+    let golden = golden_signer().verifier().to_vkey();
+    for vkey in [SPEC_VKEY, golden.as_str()] {
+        NoteVerifier::parse(vkey).unwrap();
+        let mangles = vkey_mangles(vkey);
+        assert!(mangles.len() > 3000, "{}", mangles.len());
+        let mut accepted = Vec::new();
+        for m in &mangles {
+            let Ok(text) = std::str::from_utf8(m) else {
+                continue;
+            };
+            match NoteVerifier::parse(text) {
+                Ok(v) => {
+                    assert_eq!(
+                        v.key_id,
+                        prov_proofs::key_id(&v.name, &v.key),
+                        "{text:?} parses with a key ID its name and key do not give"
+                    );
+                    assert_eq!(v.to_vkey(), text, "{text:?} is not in canonical form");
+                    accepted.push(text.to_owned());
+                }
+                Err(e) => assert!(matches!(e, Error::MalformedKey(_)), "{text:?}: {e}"),
+            }
+        }
+        assert!(
+            accepted.is_empty(),
+            "mangles of {vkey} accepted: {accepted:?}"
+        );
+    }
+    // The name changed: refused when the key is read, not later when a note fails to verify.
+    let renamed = SPEC_VKEY.replacen("example.com/foo", "example.com/fop", 1);
+    let err = NoteVerifier::parse(&renamed).unwrap_err();
+    assert!(err.to_string().contains("key ID"), "{err}");
+    // The spec's hex is lower case; an upper-case ID is not the key's canonical string.
+    assert!(NoteVerifier::parse(&SPEC_VKEY.replacen("530d903a", "530D903A", 1)).is_err());
+}
+
+/// Go's `[enoch, peter, enoch]`: trusting the same (name, key ID) twice is ambiguous and
+/// refused, whichever key signed the note; so are two keys that share a name and ID.
+#[test]
+fn a_key_trusted_twice_is_refused() {
+    let enoch = golden_signer();
+    let peter = NoteSigner::new("example.com/peter", SigningKey::from_bytes(&[5; 32])).unwrap();
+    let note = peter.sign("hello\n").unwrap().to_text();
+    let (e, p) = (enoch.verifier().clone(), peter.verifier().clone());
+    Note::open(note.as_bytes(), &[e.clone(), p.clone()]).unwrap();
+    let err = Note::open(note.as_bytes(), &[e.clone(), p.clone(), e.clone()]).unwrap_err();
+    assert_eq!(
+        err,
+        Error::DuplicateVerifier {
+            name: e.name.clone(),
+            key_id: e.key_id
+        }
+    );
+    let by_enoch = enoch.sign("hello\n").unwrap().to_text();
+    assert!(matches!(
+        Note::open(by_enoch.as_bytes(), &[e.clone(), p.clone(), e.clone()]),
+        Err(Error::DuplicateVerifier { .. })
+    ));
+    // Another key under the same name and ID: a collision, just as ambiguous.
+    let colliding = NoteVerifier {
+        key: SigningKey::from_bytes(&[6; 32]).verifying_key(),
+        ..e.clone()
+    };
+    assert!(matches!(
+        Note::open(by_enoch.as_bytes(), &[colliding, e]),
+        Err(Error::DuplicateVerifier { .. })
+    ));
+}
+
+/// signed-note forbids only the ASCII control characters below U+0020 (other than
+/// newline): U+007F (DEL) is allowed in a note, in signing and in parsing.
+#[test]
+fn del_is_allowed_and_c0_controls_are_not() {
+    let signer = golden_signer();
+    let v = signer.verifier().clone();
+    let text = "a\u{7f}b\n\u{7f}\n";
+    let note = signer.sign(text).unwrap().to_text();
+    assert_eq!(Note::parse(note.as_bytes()).unwrap().text, text);
+    assert_eq!(Note::open(note.as_bytes(), &[v]).unwrap().text, text);
+    for c in (0u8..0x20).filter(|&c| c != b'\n') {
+        let bad = format!("a{}b\n", c as char);
+        assert!(signer.sign(&bad).is_err(), "{c:#04x} signed");
+        let good = signer.sign("ab\n").unwrap().to_text();
+        let bad_note = good.replacen("ab", &bad[..3], 1);
+        assert!(Note::parse(bad_note.as_bytes()).is_err(), "{c:#04x} parsed");
+    }
+}
+
+/// Sets the padding bits of the last base64 character before `=`: the same bytes, in a
+/// non-canonical encoding that Go's decoder reads and strict decoders refuse.
+fn with_padding_bits(line: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = line.as_bytes();
+    let at = b.len() - 2;
+    assert_eq!(b[at + 1], b'=', "needs one padding character: {line}");
+    let v = ALPHABET.iter().position(|&c| c == b[at]).unwrap();
+    assert_eq!(v & 0b11, 0, "already non-canonical");
+    let mut out = b.to_vec();
+    out[at] = ALPHABET[v | 0b01];
+    String::from_utf8(out).unwrap()
+}
+
+/// The same note with every signature's encoding canonical.
+fn edited_canonical(note: &Note) -> Note {
+    Note {
+        text: note.text.clone(),
+        signatures: note
+            .signatures
+            .iter()
+            .map(|s| NoteSignature::new(&s.name, s.key_id, s.signature.clone()))
+            .collect(),
+    }
+}
+
+/// signed-note, "Signatures": an unknown key's line is ignored whatever its bytes beyond
+/// the line syntax (as Go does); only what prov verifies must be canonical base64.
+#[test]
+fn unknown_key_lines_are_ignored_whatever_their_base64_padding_bits() {
+    let signer = golden_signer();
+    let other = NoteSigner::new("example.com/other", SigningKey::from_bytes(&[7; 32])).unwrap();
+    let mut note = signer.sign("hello\n").unwrap();
+    note.signatures
+        .extend(other.sign("hello\n").unwrap().signatures);
+    let text = note.to_text();
+    let other_line = text.lines().last().unwrap();
+    let odd_line = with_padding_bits(other_line);
+    let odd = text.replacen(other_line, &odd_line, 1);
+    assert_ne!(odd, text);
+    // Ignored by a verifier that does not know the key, and kept byte for byte.
+    let opened = Note::open(odd.as_bytes(), &[signer.verifier().clone()]).unwrap();
+    assert_eq!(opened.to_text(), odd);
+    assert_eq!(Note::parse(odd.as_bytes()).unwrap().to_text(), odd);
+    assert!(!opened.signatures[1].is_canonical());
+    // A trusted key's signature must be canonical, even though it decodes to valid bytes.
+    let err = Note::open(odd.as_bytes(), &[other.verifier().clone()]).unwrap_err();
+    assert!(matches!(err, Error::MalformedNote(_)), "{err}");
+    let both = [signer.verifier().clone(), other.verifier().clone()];
+    assert!(Note::open(odd.as_bytes(), &both).is_err());
+    // Edited after parsing, a signature is written canonically again.
+    let mut edited = opened.clone();
+    edited.signatures[1].signature[0] ^= 1;
+    let reparsed = Note::parse(edited.to_text().as_bytes()).unwrap();
+    assert!(reparsed.signatures[1].is_canonical());
+    assert_eq!(reparsed, edited_canonical(&edited));
+    // The line syntax still holds for every line: not base64, or too short, rejects.
+    for bad in ["!!!!", "AAAA", ""] {
+        let broken = text.replacen(&other_line["\u{2014} example.com/other ".len()..], bad, 1);
+        assert!(
+            Note::open(broken.as_bytes(), &[signer.verifier().clone()]).is_err(),
+            "{bad:?} accepted"
+        );
+    }
+}
+
+/// Whatever `sign` accepts, `open` accepts and reads back unchanged: signing refuses
+/// checkpoints and texts that would not parse.
+#[test]
+fn signing_refuses_what_would_not_open() {
+    let signer = golden_signer();
+    let cp = Checkpoint {
+        origin: "example.com/prov".into(),
+        size: 8,
+        root: root_at(&NaiveStore(reference_leaf_hashes()), 8).unwrap(),
+        extensions: vec![],
+    };
+    let bad = [
+        Checkpoint {
+            extensions: vec![String::new()],
+            ..cp.clone()
+        },
+        Checkpoint {
+            extensions: vec!["a\nb".into()],
+            ..cp.clone()
+        },
+        Checkpoint {
+            origin: "example.com/prov\n8".into(),
+            ..cp.clone()
+        },
+        Checkpoint {
+            origin: String::new(),
+            ..cp.clone()
+        },
+        Checkpoint {
+            extensions: vec!["tab\there".into()],
+            ..cp.clone()
+        },
+        Checkpoint {
+            size: 0,
+            ..cp.clone()
+        },
+        Checkpoint {
+            origin: "example.com/elsewhere".into(),
+            ..cp.clone()
+        },
+    ];
+    for c in bad {
+        assert!(c.sign(&signer).is_err(), "signed: {c:?}");
+    }
+    let with_ext = Checkpoint {
+        extensions: vec!["ext one".into(), "\u{7f}".into()],
+        ..cp.clone()
+    };
+    let note = with_ext.sign(&signer).unwrap().to_text();
+    assert_eq!(
+        Checkpoint::open(note.as_bytes(), signer.verifier()).unwrap(),
+        with_ext
+    );
+    // A text whose note would pass the parser's 1 MiB limit.
+    let big = "a".repeat(1 << 20) + "\n";
+    assert!(signer.sign(&big).is_err());
+    let fits = "a".repeat((1 << 20) - 200) + "\n";
+    let note = signer.sign(&fits).unwrap().to_text();
+    Note::open(note.as_bytes(), &[signer.verifier().clone()]).unwrap();
+}
+
+/// tlog-witness: a checkpoint of size 0 carries the empty tree's root; consistency from
+/// size 0 has no proof, so the witness body from `old 0` carries none.
+#[test]
+fn size_zero_checkpoints_carry_the_empty_root() {
+    let signer = golden_signer();
+    let v = signer.verifier().clone();
+    let store = NaiveStore(reference_leaf_hashes());
+    let wrong_root = root_at(&store, 8).unwrap();
+    let forged = signer
+        .sign(&format!(
+            "example.com/prov\n0\n{}\n",
+            wrong_root.to_base64()
+        ))
+        .unwrap()
+        .to_text();
+    assert!(matches!(
+        Checkpoint::open(forged.as_bytes(), &v),
+        Err(Error::MalformedCheckpoint(_))
+    ));
+    let cp0 = Checkpoint {
+        origin: "example.com/prov".into(),
+        size: 0,
+        root: prov_proofs::empty_root(),
+        extensions: vec![],
+    };
+    let cp8 = Checkpoint {
+        size: 8,
+        root: wrong_root,
+        ..cp0.clone()
+    };
+    let note8 = cp8.sign(&signer).unwrap().to_text();
+    // The witness body from `old 0`: an empty proof, and only the new signature to check.
+    let from_zero = ConsistencyBundle {
+        old_size: 0,
+        proof: ConsistencyProof::default(),
+        checkpoint: note8.clone(),
+    };
+    assert_eq!(from_zero.verify(&cp0, &v).unwrap(), cp8);
+    let with_proof = ConsistencyBundle {
+        proof: ConsistencyProof::generate(&store, 5, 8).unwrap(),
+        ..from_zero.clone()
+    };
+    assert_eq!(with_proof.verify(&cp0, &v), Err(Error::NonEmptyProof));
+    let cp0_forged = Checkpoint {
+        root: wrong_root,
+        ..cp0.clone()
+    };
+    assert!(matches!(
+        from_zero.verify(&cp0_forged, &v),
+        Err(Error::MalformedCheckpoint(_))
+    ));
+    // Generation refuses the proof that does not exist.
+    assert_eq!(
+        ConsistencyProof::generate(&store, 0, 8),
+        Err(Error::ConsistencyFromEmpty { new: 8 })
+    );
 }

@@ -110,7 +110,13 @@ fn every_proof_up_to_64_leaves_matches_the_rfc_definitions() {
                     size: size as u64
                 })
             );
-            for old in 0..=size {
+            if size > 0 {
+                assert_eq!(
+                    ConsistencyProof::generate(&store, 0, size as u64),
+                    Err(Error::ConsistencyFromEmpty { new: size as u64 })
+                );
+            }
+            for old in (0..=size).filter(|&old| old > 0 || size == 0) {
                 let got = ConsistencyProof::generate(&store, old as u64, size as u64).unwrap();
                 assert_eq!(
                     got.hashes(),
@@ -146,14 +152,34 @@ fn rfc_edge_cases() {
         root: mth(&leaves[..5]),
     };
     let empty = ConsistencyProof::default();
-    // Size 0: no leaf is in it, and it is consistent with anything given an empty proof.
+    // Size 0: no leaf is in it, and no proof from it to a larger tree exists (RFC 9162
+    // 2.1.4.2 needs 0 < first): refused whatever the proof or the old root, never accepted
+    // with an empty proof (transparency-dev/merkle `size1-is-zero-*`).
     assert!(
         t0.verify_inclusion(0, &leaves[0], &InclusionProof::default())
             .is_err()
     );
-    t0.verify_consistency(&t8, &empty).unwrap();
     let some = ConsistencyProof::generate(&store, 5, 8).unwrap();
-    assert_eq!(t0.verify_consistency(&t8, &some), Err(Error::NonEmptyProof));
+    let from_empty = Err(Error::ConsistencyFromEmpty { new: 8 });
+    assert_eq!(t0.verify_consistency(&t8, &empty), from_empty);
+    assert_eq!(t0.verify_consistency(&t8, &some), from_empty);
+    let t0_forged = Tree {
+        size: 0,
+        root: leaves[0],
+    };
+    assert_eq!(t0_forged.verify_consistency(&t8, &empty), from_empty);
+    assert_eq!(
+        ConsistencyProof::generate(&store, 0, 8),
+        Err(Error::ConsistencyFromEmpty { new: 8 })
+    );
+    // Equal sizes zero: an empty proof and equal roots (`sizes-are-equal-zero-*`).
+    t0.verify_consistency(&t0, &empty).unwrap();
+    assert_eq!(ConsistencyProof::generate(&store, 0, 0), Ok(empty.clone()));
+    assert_eq!(
+        t0.verify_consistency(&t0_forged, &empty),
+        Err(Error::RootMismatch)
+    );
+    assert_eq!(t0.verify_consistency(&t0, &some), Err(Error::NonEmptyProof));
     // Equal sizes: empty proof and equal roots only.
     t8.verify_consistency(&t8, &empty).unwrap();
     assert_eq!(t8.verify_consistency(&t8, &some), Err(Error::NonEmptyProof));

@@ -98,11 +98,8 @@ fn consistency_vectors() -> Vec<ConsistencyVector> {
         for size1 in 0..=size2 {
             let root = |n: u64| b64(&mth(&leaves[..n as usize]));
             let proof: Vec<String> = ConsistencyProof::generate(&store, size1, size2)
-                .unwrap()
-                .hashes()
-                .iter()
-                .map(b64)
-                .collect();
+                .map(|p| p.hashes().iter().map(b64).collect())
+                .unwrap_or_default();
             let v = |name: &str, root1: String, root2: String, proof, want_err| ConsistencyVector {
                 name: format!("{name}_{size1}_{size2}"),
                 size1,
@@ -112,7 +109,31 @@ fn consistency_vectors() -> Vec<ConsistencyVector> {
                 proof,
                 want_err,
             };
+            if size1 == 0 && size2 > 0 {
+                // No proof exists from the empty tree (RFC 9162 2.1.4.2 needs 0 < first):
+                // refused with the empty proof and whatever the old root.
+                out.push(v("fail_from_empty", root(0), root(size2), vec![], true));
+                out.push(v(
+                    "fail_from_empty_wrong_root1",
+                    root(size2),
+                    root(size2),
+                    vec![],
+                    true,
+                ));
+                continue;
+            }
             out.push(v("ok", root(size1), root(size2), proof.clone(), false));
+            if size1 == size2 {
+                // Equal sizes (zero too) need equal roots.
+                let other = root(if size1 > 0 { size1 - 1 } else { 1 });
+                out.push(v(
+                    "fail_equal_sizes_roots_differ",
+                    root(size1),
+                    other,
+                    vec![],
+                    true,
+                ));
+            }
             if size1 > 0 && size1 < size2 {
                 let mut flipped = proof.clone();
                 flip_first(&mut flipped);

@@ -147,3 +147,44 @@ impl HashReader for MemoryStore {
             .collect()
     }
 }
+
+/// Every mangle of a verifier key string: each cut from the front or the back (every
+/// substring, in fact), each byte dropped, and each byte replaced by a few other values.
+pub fn vkey_mangles(vkey: &str) -> Vec<Vec<u8>> {
+    let b = vkey.as_bytes();
+    let mut out = Vec::new();
+    for i in 0..b.len() {
+        for j in i + 1..=b.len() {
+            if (i, j) != (0, b.len()) {
+                out.push(b[i..j].to_vec());
+            }
+        }
+        let mut dropped = b.to_vec();
+        dropped.remove(i);
+        out.push(dropped);
+        let c = b[i];
+        for r in [
+            c ^ 0x01,
+            c ^ 0x20,
+            c.wrapping_add(1),
+            c.wrapping_sub(1),
+            b'0',
+            b'a',
+            b'A',
+            b'+',
+            b'/',
+            b'=',
+            b' ',
+            b'\n',
+            0x7f,
+            0xff,
+        ] {
+            if r != c {
+                let mut m = b.to_vec();
+                m[i] = r;
+                out.push(m);
+            }
+        }
+    }
+    out
+}
