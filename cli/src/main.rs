@@ -10,13 +10,15 @@ mod check;
 mod consistency;
 mod demo;
 mod entries;
+mod escape;
 mod failure;
+mod manifest;
 mod output;
 mod proof;
 mod walk;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use failure::{Failure, Result};
+use failure::Result;
 use output::Out;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,7 +33,8 @@ Examples:
   prov check suspicious.pdf
   prov prove suspicious.pdf -o suspicious.tlog-proof
 
-Exit codes: 0 success, 1 negative answer, 2 usage, 3 bad input, 4 ledger unavailable.")]
+Exit codes: 0 success, 1 negative answer, 2 usage, 3 bad input, 4 ledger unavailable,
+5 environment (output cannot be written, unusable clock; what was reported stays recorded).")]
 pub struct Cli {
     #[command(flatten)]
     global: Global,
@@ -137,6 +140,18 @@ fn run(cli: Cli) -> Result<()> {
         json: g.json,
         quiet: g.quiet,
     };
+    let offline = matches!(
+        cli.command,
+        Command::VerifyProof(_)
+            | Command::VerifyConsistency(_)
+            | Command::Completions(_)
+            | Command::Demo
+    );
+    if !offline {
+        // A clock before 1970 is refused before the ledger is opened: the index store
+        // cannot even start with one.
+        output::now_ms()?;
+    }
     match cli.command {
         Command::Init(a) => admin::init(&g.ledger, a, out),
         Command::Add(a) => add::add(&g.ledger, a, out),
@@ -189,15 +204,15 @@ fn main() -> ExitCode {
                 .next()
                 .unwrap_or("invalid arguments")
                 .trim_start_matches("error: ");
-            eprintln!("prov: {first} (see `prov --help`)");
+            output::stderr_line(&format!("{first} (see `prov --help`)"));
             return ExitCode::from(failure::USAGE);
         }
     };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure { code: 0, .. }) => ExitCode::SUCCESS,
+        Err(f) if f.is_quiet_stop() => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("prov: {}", f.msg);
+            output::stderr_line(&f.msg);
             ExitCode::from(f.code)
         }
     }

@@ -103,6 +103,17 @@ pub enum Error {
     /// A tree size for which no checkpoint was issued.
     #[error("no checkpoint was issued at size {0}: use a size from `prov log` or the latest")]
     NoSuchCheckpoint(u64),
+    /// The system clock is behind the ledger's last recorded time by more than the tolerance:
+    /// recording now would make time run backwards along the chain.
+    #[error(
+        "the clock reads {clock_ms} ms since 1970, behind the ledger's last recorded time {ledger_ms}: correct the clock"
+    )]
+    ClockBehind {
+        /// What the clock said (ms since the Unix epoch).
+        clock_ms: u64,
+        /// The ledger's last recorded time (ms since the Unix epoch).
+        ledger_ms: u64,
+    },
     /// A proof or note error from the proofs crate.
     #[error(transparent)]
     Proof(#[from] prov_proofs::Error),

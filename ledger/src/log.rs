@@ -280,10 +280,18 @@ impl LogFile {
             .read(true)
             .write(write)
             .open(path)
-            .map_err(|e| Error::Damaged {
-                path: path.to_owned(),
-                offset: None,
-                reason: format!("cannot open the entry log: {e}"),
+            .map_err(|e| match e.kind() {
+                // Not damage: the log is there but this process may not write it.
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+                    if write =>
+                {
+                    Error::io("open for writing", path)(e)
+                }
+                _ => Error::Damaged {
+                    path: path.to_owned(),
+                    offset: None,
+                    reason: format!("cannot open the entry log: {e}"),
+                },
             })?;
         check_header(&mut file, path)?;
         Ok(LogFile {
