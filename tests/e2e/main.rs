@@ -6,4 +6,5 @@ mod crash;
 mod errors;
 mod fork;
 mod full_disk;
+mod manifest;
 mod walkthrough;
