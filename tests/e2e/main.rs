@@ -6,5 +6,6 @@ mod crash;
 mod errors;
 mod fork;
 mod full_disk;
+mod injection;
 mod manifest;
 mod walkthrough;
