@@ -6,8 +6,10 @@ use prov_tests::Workspace;
 use std::os::unix::ffi::OsStrExt;
 
 /// A name that forges a line, retitles the terminal and reverses the text after it.
-const EVIL: &[u8] = b"memo\nfirst seen        forged.pdf  (entry 99)\x1b]0;owned\x07\xe2\x80\xaefdp.exe";
-const EVIL_SHOWN: &str = "memo\\nfirst seen        forged.pdf  (entry 99)\\x1b]0;owned\\x07\\u{202e}fdp.exe";
+const EVIL: &[u8] =
+    b"memo\nfirst seen        forged.pdf  (entry 99)\x1b]0;owned\x07\xe2\x80\xaefdp.exe";
+const EVIL_SHOWN: &str =
+    "memo\\nfirst seen        forged.pdf  (entry 99)\\x1b]0;owned\\x07\\u{202e}fdp.exe";
 
 fn assert_clean(what: &str, text: &str) {
     assert!(
@@ -15,7 +17,9 @@ fn assert_clean(what: &str, text: &str) {
         "{what} printed a raw control: {text:?}"
     );
     assert!(
-        !text.lines().any(|l| l.starts_with("first seen        forged.pdf")),
+        !text
+            .lines()
+            .any(|l| l.starts_with("first seen        forged.pdf")),
         "{what} printed a forged line: {text:?}"
     );
 }
@@ -38,7 +42,10 @@ fn names_are_escaped_in_every_human_output_and_exact_in_json() {
     let add = w.run(&["add", "dump", "--source", "s"]);
     let out = add.ok();
     assert_clean("add", out);
-    assert!(out.contains(&format!("first seen        dump/{EVIL_SHOWN}  (entry 0)")), "{out}");
+    assert!(
+        out.contains(&format!("first seen        dump/{EVIL_SHOWN}  (entry 0)")),
+        "{out}"
+    );
 
     let log = w.run(&["log"]);
     assert_clean("log", log.ok());
@@ -47,11 +54,18 @@ fn names_are_escaped_in_every_human_output_and_exact_in_json() {
 
     let show = w.run(&["show", "0"]);
     assert_clean("show", show.ok());
-    assert!(show.stdout.contains(&format!("  name        {EVIL_SHOWN}\n")));
+    assert!(
+        show.stdout
+            .contains(&format!("  name        {EVIL_SHOWN}\n"))
+    );
 
     let check = w.run(&["check", "dump"]);
     assert_clean("check", check.ok());
-    assert!(check.stdout.starts_with(&format!("known    dump/{EVIL_SHOWN}  first seen")));
+    assert!(
+        check
+            .stdout
+            .starts_with(&format!("known    dump/{EVIL_SHOWN}  first seen"))
+    );
 
     // JSON keeps the exact text.
     let e = w.run(&["show", "0", "--json"]).json();
@@ -70,7 +84,12 @@ fn errors_and_notes_are_one_escaped_line() {
     std::os::unix::fs::symlink("/etc/hostname", w.path("dump").join("link\nline")).unwrap();
     let r = w.run(&["add", "dump", "--source", "t"]);
     r.ok();
-    assert!(r.stderr.contains("skipped dump/link\\nline: symlink not followed"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("skipped dump/link\\nline: symlink not followed"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
 }
 
@@ -82,7 +101,12 @@ fn sources_agents_and_origins_with_bidi_controls_or_separators_are_refused() {
     let before = w.ledger_state();
     for (args, needle) in [
         (
-            vec!["add", "a.txt", "--source", "https://evil.example/\u{202e}fdp.exe"],
+            vec![
+                "add",
+                "a.txt",
+                "--source",
+                "https://evil.example/\u{202e}fdp.exe",
+            ],
             "invalid source: contains U+202E",
         ),
         (
@@ -118,10 +142,18 @@ fn sources_are_escaped_where_they_are_printed() {
     w.write("a.txt", "alpha");
     w.run(&["add", "a.txt", "--source", "C:\\leaks\\n"]).ok();
     let r = w.run(&["add", "a.txt", "--source", "mirror"]);
-    assert!(r.ok().contains("from C:\\\\leaks\\\\n, entry 0"), "{}", r.stdout);
+    assert!(
+        r.ok().contains("from C:\\\\leaks\\\\n, entry 0"),
+        "{}",
+        r.stdout
+    );
     w.run(&["prove", "0", "-o", "p.tlog-proof"]).ok();
     let r = w.run(&["verify-proof", "p.tlog-proof", "--key", &vkey]);
-    assert!(r.ok().contains("  source    C:\\\\leaks\\\\n\n"), "{}", r.stdout);
+    assert!(
+        r.ok().contains("  source    C:\\\\leaks\\\\n\n"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -136,7 +168,10 @@ fn csv_cells_never_start_a_formula() {
     let csv = w.run(&["export", "--format", "csv"]);
     let text = csv.ok();
     assert!(text.contains(",'+1.txt,"), "{text}");
-    assert!(text.contains(",\"'=HYPERLINK(\"\"http---evil.example\"\").pdf\","), "{text}");
+    assert!(
+        text.contains(",\"'=HYPERLINK(\"\"http---evil.example\"\").pdf\","),
+        "{text}"
+    );
     assert!(text.contains(",plain.txt,"), "{text}");
     for line in text.lines().skip(1) {
         assert!(line.ends_with(",'@SUM(1+1),'-2+3"), "{line}");

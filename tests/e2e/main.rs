@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod crash;
+mod environment;
 mod errors;
 mod fork;
 mod full_disk;
