@@ -3,10 +3,12 @@
 
 mod bad_input;
 mod crash;
+mod documents;
 mod environment;
 mod errors;
 mod fork;
 mod full_disk;
 mod injection;
 mod manifest;
+mod messages;
 mod walkthrough;
