@@ -2,16 +2,13 @@
 
 use crate::escape;
 use crate::failure::{ENVIRONMENT, Failure, Result};
+use crate::fields::{check_document, parse_fields};
 use crate::manifest::Manifest;
 use crate::output::{Out, now_ms, rfc3339};
 use crate::walk::{Skip, walk};
 use clap::Args;
-use prov_ledger::{
-    Content, Entry, FileDigest, Kind, Ledger, NewDocument, Recorded, Related, Status,
-    check_recorded_text, hash_files,
-};
+use prov_ledger::{Content, FileDigest, Ledger, NewDocument, Recorded, Status, hash_files};
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -78,61 +75,11 @@ fn template(a: &AddArgs, name: Option<Vec<u8>>, d: FileDigest) -> NewDocument {
     }
 }
 
-fn parse_fields(a: &AddArgs) -> Result<(BTreeMap<String, String>, Vec<Related>)> {
-    let mut meta = BTreeMap::new();
-    for m in &a.meta {
-        let (k, v) = m
-            .split_once('=')
-            .ok_or_else(|| Failure::input(format!("--meta '{m}' has no '=': write KEY=VALUE")))?;
-        if meta.insert(k.to_owned(), v.to_owned()).is_some() {
-            return Err(Failure::input(format!("--meta key '{k}' is given twice")));
-        }
-    }
-    let mut related = Vec::new();
-    for r in &a.related {
-        let parsed = r.split_once('=').and_then(|(rel, seq)| {
-            Some(Related {
-                relation: rel.to_owned(),
-                seq: seq.parse().ok()?,
-            })
-        });
-        related.push(
-            parsed.ok_or_else(|| Failure::input(format!("--related '{r}' is not RELATION=SEQ")))?,
-        );
-    }
-    related.sort();
-    related.dedup();
-    Ok((meta, related))
-}
-
-/// Checks a document against every field rule the ledger applies when recording it, so
-/// that bad input is refused before anything is written.
-fn check_document(doc: &NewDocument) -> Result<(), prov_ledger::Error> {
-    check_recorded_text("source", &doc.source)?;
-    if let Some(agent) = &doc.agent {
-        check_recorded_text("agent", agent)?;
-    }
-    Entry {
-        seq: u64::MAX,
-        prev: Default::default(),
-        time_ms: 0,
-        kind: Kind::FirstSeen,
-        content: doc.content.clone(),
-        source: doc.source.clone(),
-        agent: doc.agent.clone(),
-        metadata: doc.metadata.clone(),
-        related: doc.related.clone(),
-        key_id: 0,
-        signature: [0; 64],
-    }
-    .validate()
-}
-
 /// A document's label in the output: its path, manifest name, or hash.
 type Label = Vec<u8>;
 
 pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
-    let (metadata, related) = parse_fields(&a)?;
+    let (metadata, related) = parse_fields(&a.meta, &a.related)?;
     if a.source.trim().is_empty() {
         return Err(Failure::input(
             "--source is empty: say where the documents came from (a URL, mailbox, person or drive)",

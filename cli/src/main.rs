@@ -12,6 +12,7 @@ mod demo;
 mod entries;
 mod escape;
 mod failure;
+mod fields;
 mod manifest;
 mod output;
 mod proof;
