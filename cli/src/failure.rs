@@ -158,3 +158,28 @@ impl From<std::io::Error> for Failure {
 }
 
 pub type Result<T, E = Failure> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clock_behind_the_ledger_is_the_environment_and_names_both_times() {
+        let f = Failure::from(prov_ledger::Error::ClockBehind {
+            clock_ms: 1_767_225_600_000,
+            ledger_ms: 1_767_312_000_000,
+        });
+        assert_eq!(f.code, ENVIRONMENT);
+        assert!(f.msg.contains("2026-01-01T00:00:00.000Z"), "{}", f.msg);
+        assert!(f.msg.contains("2026-01-02T00:00:00.000Z"), "{}", f.msg);
+        assert!(f.msg.contains("nothing was recorded"), "{}", f.msg);
+    }
+
+    #[test]
+    fn output_errors_are_the_environment_and_a_gone_reader_is_a_quiet_stop() {
+        let full = std::io::Error::from_raw_os_error(28);
+        assert_eq!(Failure::from(full).code, ENVIRONMENT);
+        let gone = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(Failure::from(gone).is_quiet_stop());
+    }
+}
