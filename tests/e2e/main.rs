@@ -11,4 +11,5 @@ mod full_disk;
 mod injection;
 mod manifest;
 mod messages;
+mod walk_races;
 mod walkthrough;
