@@ -181,6 +181,27 @@ impl Workspace {
         Run::from(child.wait_with_output().unwrap())
     }
 
+    /// Runs `prov ARGS` under the `maxrss` helper (its path from the test binary's
+    /// `CARGO_BIN_EXE_maxrss`); returns the run and the peak resident set of `prov` in KiB.
+    pub fn run_measured(&self, maxrss: &Path, args: &[&str]) -> (Run, u64) {
+        let out = self.path("maxrss.out");
+        let prov = self.cmd(args);
+        let mut c = Command::new(maxrss);
+        c.current_dir(self.tmp.path())
+            .env_remove("PROV_LEDGER")
+            .arg(&out)
+            .arg(prov.get_program())
+            .args(prov.get_args())
+            .stdin(Stdio::null());
+        let run = Run::from(c.output().unwrap());
+        let kib = std::fs::read_to_string(&out)
+            .expect("maxrss wrote nothing")
+            .trim()
+            .parse()
+            .unwrap();
+        (run, kib)
+    }
+
     /// `prov init` with a fixed origin; returns the verifier key.
     pub fn init(&self) -> String {
         self.run(&["init", "--origin", "e2e.example/ledger"])

@@ -1,14 +1,14 @@
 //! `prov add`: hash documents in parallel, record them in durable batches, report each.
 
-use crate::failure::{Failure, Result};
+use crate::escape;
+use crate::failure::{ENVIRONMENT, Failure, Result};
+use crate::fields::{check_document, parse_fields};
+use crate::manifest::Manifest;
 use crate::output::{Out, now_ms, rfc3339};
-use crate::walk::walk;
+use crate::walk::{Skip, walk};
 use clap::Args;
-use prov_ledger::{
-    Content, FileDigest, Ledger, NewDocument, Recorded, Related, Status, hash_files,
-};
+use prov_ledger::{Content, FileDigest, Ledger, NewDocument, Recorded, Status, hash_files};
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -32,7 +32,7 @@ pub struct AddArgs {
     /// Link to an earlier entry, RELATION=SEQ, for example altered_copy_of=12 (repeatable)
     #[arg(long = "related", value_name = "RELATION=SEQ")]
     related: Vec<String>,
-    /// File name to record for stdin or --sha256 documents
+    /// File name to record for stdin or --sha256 documents (files keep their own names)
     #[arg(long)]
     name: Option<String>,
     /// Follow symlinks inside folders
@@ -75,35 +75,11 @@ fn template(a: &AddArgs, name: Option<Vec<u8>>, d: FileDigest) -> NewDocument {
     }
 }
 
-fn parse_fields(a: &AddArgs) -> Result<(BTreeMap<String, String>, Vec<Related>)> {
-    let mut meta = BTreeMap::new();
-    for m in &a.meta {
-        let (k, v) = m
-            .split_once('=')
-            .ok_or_else(|| Failure::input(format!("--meta {m:?} has no '=': write KEY=VALUE")))?;
-        if meta.insert(k.to_owned(), v.to_owned()).is_some() {
-            return Err(Failure::input(format!("--meta key {k:?} is given twice")));
-        }
-    }
-    let mut related = Vec::new();
-    for r in &a.related {
-        let parsed = r.split_once('=').and_then(|(rel, seq)| {
-            Some(Related {
-                relation: rel.to_owned(),
-                seq: seq.parse().ok()?,
-            })
-        });
-        related.push(
-            parsed.ok_or_else(|| Failure::input(format!("--related {r:?} is not RELATION=SEQ")))?,
-        );
-    }
-    related.sort();
-    related.dedup();
-    Ok((meta, related))
-}
+/// A document's label in the output: its path, manifest name, or hash.
+type Label = Vec<u8>;
 
 pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
-    let (metadata, related) = parse_fields(&a)?;
+    let (metadata, related) = parse_fields(&a.meta, &a.related)?;
     if a.source.trim().is_empty() {
         return Err(Failure::input(
             "--source is empty: say where the documents came from (a URL, mailbox, person or drive)",
@@ -119,14 +95,40 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
     if stdin && a.paths.len() > 1 {
         return Err(Failure::usage("- (stdin) must be the only path"));
     }
-    let manifest = match &a.manifest {
-        Some(p) => read_manifest(p)?,
-        None => Vec::new(),
+    if a.name.is_some() && !stdin && a.sha256.is_none() {
+        return Err(Failure::usage(
+            "--name names a document read from stdin (-) or given by --sha256; files and manifest lines keep their own names",
+        ));
+    }
+    let with = |mut d: NewDocument| {
+        d.metadata = metadata.clone();
+        d.related = related.clone();
+        d
+    };
+    let fields = with(template(
+        &a,
+        a.name.clone().map(String::into_bytes),
+        FileDigest {
+            sha256: [0; 32],
+            size: 1,
+        },
+    ));
+    check_document(&fields).map_err(|e| Failure::input(e.to_string()))?;
+    let mut manifest = match &a.manifest {
+        Some(p) => {
+            let mut m = Manifest::open(p)?;
+            m.check_all(|line| {
+                check_document(&with(template(&a, line.name.clone(), line.digest)))
+                    .map_err(|e| e.to_string())
+            })?;
+            Some(m)
+        }
+        None => None,
     };
     let walked = if stdin || a.sha256.is_some() || a.manifest.is_some() {
         Default::default()
     } else {
-        walk(&a.paths, a.follow_symlinks)?
+        walk(&a.paths, a.follow_symlinks, Skip::ledger(ledger))?
     };
     for (p, why) in &walked.skipped {
         out.note(format!("skipped {}: {why}", p.display()));
@@ -151,23 +153,26 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
             l.recovered_bytes()
         ));
     }
-    let with = |mut d: NewDocument| {
-        d.metadata = metadata.clone();
-        d.related = related.clone();
-        d
-    };
     let mut tally = [0u64; 3];
-    if a.manifest.is_some() {
-        for chunk in manifest.chunks(a.batch as usize) {
-            let docs = chunk
-                .iter()
-                .map(|(label, name, d)| (label.clone(), with(template(&a, name.clone(), *d))))
-                .collect();
+    if let Some(m) = &mut manifest {
+        let mut docs = Vec::new();
+        for line in m.lines()? {
+            let line = line?;
+            let label = match &line.name {
+                Some(n) => n.clone(),
+                None => format!("sha256:{}", hex::encode(line.digest.sha256)).into_bytes(),
+            };
+            docs.push((label, with(template(&a, line.name, line.digest))));
+            if docs.len() as u64 == a.batch {
+                commit(&mut l, std::mem::take(&mut docs), &mut out, &mut tally)?;
+            }
+        }
+        if !docs.is_empty() {
             commit(&mut l, docs, &mut out, &mut tally)?;
         }
     } else if let Some(hex) = &a.sha256 {
         let sha256 = parse_sha256(hex)
-            .ok_or_else(|| Failure::input(format!("--sha256 {hex:?} is not 64 hex digits")))?;
+            .ok_or_else(|| Failure::input(format!("--sha256 '{hex}' is not 64 hex digits")))?;
         let d = FileDigest {
             sha256,
             size: a.size.unwrap_or_default(),
@@ -175,7 +180,7 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
         let doc = with(template(&a, a.name.clone().map(String::into_bytes), d));
         commit(
             &mut l,
-            vec![(format!("sha256:{hex}"), doc)],
+            vec![(format!("sha256:{hex}").into_bytes(), doc)],
             &mut out,
             &mut tally,
         )?;
@@ -188,14 +193,15 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
             ));
         }
         let doc = with(template(&a, a.name.clone().map(String::into_bytes), d));
-        commit(&mut l, vec![("-".into(), doc)], &mut out, &mut tally)?;
+        commit(&mut l, vec![(b"-".to_vec(), doc)], &mut out, &mut tally)?;
     } else {
         let total = walked.total_bytes();
         let bar = out.progress(
             total,
             "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
         );
-        let chunks: Vec<&[PathBuf]> = walked.files.chunks(a.batch as usize).collect();
+        let chunks: Vec<&[prov_ledger::WalkedFile]> =
+            walked.files.chunks(a.batch as usize).collect();
         let mut done_files = 0;
         // Batch k+1 is hashed (on all cores) while batch k is signed and committed.
         std::thread::scope(|scope| -> Result<()> {
@@ -213,7 +219,7 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
                     next = Some(scope.spawn(|| hash_files(c, &|n| bar.inc(n))));
                 }
                 let mut docs = Vec::with_capacity(chunk.len());
-                for (p, d) in chunk.iter().zip(digests) {
+                for (f, d) in chunk.iter().zip(digests) {
                     let d = d.map_err(|e| {
                         bar.abandon();
                         let done = tally.iter().sum::<u64>();
@@ -223,8 +229,9 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
                         }
                         f
                     })?;
-                    let name = p.file_name().map(|n| n.as_bytes().to_vec());
-                    docs.push((p.display().to_string(), with(template(&a, name, d))));
+                    let name = f.path.file_name().map(|n| n.as_bytes().to_vec());
+                    let label = f.path.as_os_str().as_bytes().to_vec();
+                    docs.push((label, with(template(&a, name, d))));
                 }
                 commit(&mut l, docs, &mut out, &mut tally)?;
                 done_files += chunk.len();
@@ -238,77 +245,51 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
     if l.index_rebuilt() && !rebuilt_at_open {
         out.note("the index gave an answer that the signed log contradicts; it has been rebuilt from the log");
     }
+    let done = tally.iter().sum::<u64>();
     out.human(format!(
         "{} document{}: {} first seen, {} seen again, {} already recorded; the ledger holds {} entries",
-        tally.iter().sum::<u64>(),
-        if tally.iter().sum::<u64>() == 1 { "" } else { "s" },
+        done,
+        if done == 1 { "" } else { "s" },
         tally[0],
         tally[1],
         tally[2],
         l.size()
-    ))?;
+    ))
+    .map_err(|f| recorded_anyway(f, done))?;
     Ok(())
 }
 
-/// Reads a manifest: `<sha256 hex> <size> <name>` per line; every line is checked before
-/// anything is recorded.
-/// One manifest line: a label for the output, the recorded name, the digest.
-type ManifestLine = (String, Option<Vec<u8>>, FileDigest);
-
-fn read_manifest(path: &Path) -> Result<Vec<ManifestLine>> {
-    let bytes = crate::proof::read_input_unbounded(path, "manifest")?;
-    let mut out = Vec::new();
-    for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
-        if line.is_empty() {
-            continue;
-        }
-        let bad = || {
-            Failure::input(format!(
-                "{} line {}: expected `<sha256 hex> <size> <name>`",
-                path.display(),
-                i + 1
-            ))
-        };
-        let mut parts = line.splitn(3, |b| *b == b' ');
-        let sha = parts
-            .next()
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(parse_sha256)
-            .ok_or_else(bad)?;
-        let size = parts
-            .next()
-            .and_then(|s| std::str::from_utf8(s).ok())
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(bad)?;
-        let name = parts.next().filter(|n| !n.is_empty()).map(<[u8]>::to_vec);
-        let label = match &name {
-            Some(n) => String::from_utf8_lossy(n).into_owned(),
-            None => format!("sha256:{}", hex::encode(sha)),
-        };
-        out.push((label, name, FileDigest { sha256: sha, size }));
+/// An output error after documents were recorded: say that they were (exit 5).
+fn recorded_anyway(f: Failure, recorded: u64) -> Failure {
+    if f.code != ENVIRONMENT {
+        return f;
     }
-    Ok(out)
+    Failure::environment(format!(
+        "{}; the {recorded} documents processed so far are recorded in the ledger (a re-run reports them as already recorded)",
+        f.msg
+    ))
 }
 
 /// Records a batch and reports each document. A reader that went away (`| head`) stops
 /// the printing, never the recording: the rest of the documents are still recorded.
 fn commit(
     l: &mut Ledger,
-    docs: Vec<(String, NewDocument)>,
+    docs: Vec<(Label, NewDocument)>,
     out: &mut Out,
     tally: &mut [u64; 3],
 ) -> Result<()> {
     let batch: Vec<NewDocument> = docs.iter().map(|(_, d)| d.clone()).collect();
-    let report = l.append(&batch, now_ms())?;
-    for ((path, doc), r) in docs.iter().zip(&report.results) {
-        match report_one(path, doc, r, out) {
-            Err(Failure { code: 0, .. }) => {
+    let report = l.append(&batch, now_ms()?)?;
+    let recorded = tally.iter().sum::<u64>() + docs.len() as u64;
+    for ((label, doc), r) in docs.iter().zip(&report.results) {
+        match report_one(label, doc, r, out) {
+            Err(f) if f.is_quiet_stop() => {
                 *out = Out {
                     json: false,
                     quiet: true,
                 }
             }
-            other => other?,
+            other => other.map_err(|f| recorded_anyway(f, recorded))?,
         }
         tally[match r.status {
             Status::FirstSeen => 0,
@@ -319,11 +300,11 @@ fn commit(
     Ok(())
 }
 
-fn report_one(path: &str, doc: &NewDocument, r: &Recorded, out: &Out) -> Result<()> {
+fn report_one(label: &[u8], doc: &NewDocument, r: &Recorded, out: &Out) -> Result<()> {
     let f = &r.first_seen;
     if out.json {
         return out.json(&json!({
-            "path": path,
+            "path": String::from_utf8_lossy(label),
             "status": r.status.as_str(),
             "seq": r.seq,
             "sha256": hex::encode(doc.content.sha256),
@@ -334,13 +315,14 @@ fn report_one(path: &str, doc: &NewDocument, r: &Recorded, out: &Out) -> Result<
     if out.quiet {
         return Ok(());
     }
+    let path = escape::bytes(label);
     match r.status {
         Status::FirstSeen => out.line(format!("first seen        {path}  (entry {})", r.seq)),
         Status::Sighting => out.line(format!(
             "seen again        {path}  (entry {}; first seen {} from {}, entry {})",
             r.seq,
             rfc3339(f.time_ms),
-            f.source,
+            escape::text(&f.source),
             f.seq
         )),
         Status::AlreadyRecorded => out.line(format!(

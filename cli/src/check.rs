@@ -1,9 +1,10 @@
 //! `prov check`: is each document known, since when, from where, and seen where else.
 
 use crate::add::parse_sha256;
+use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, rfc3339};
-use crate::walk::walk;
+use crate::walk::{Skip, walk};
 use clap::Args;
 use prov_ledger::{Entry, Ledger, hash_files};
 use serde_json::{Value, json};
@@ -29,13 +30,14 @@ fn seen(e: &Entry) -> Value {
 pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
     // Open first: a missing or busy ledger is said at once, not after hashing everything.
     let l = Ledger::open(ledger)?;
-    let mut items: Vec<(String, [u8; 32])> = Vec::new();
+    // Each document: its label for JSON (lossy), for people (escaped), and its hash.
+    let mut items: Vec<(String, String, [u8; 32])> = Vec::new();
     if let Some(hex) = &a.sha256 {
         let sha = parse_sha256(hex)
             .ok_or_else(|| Failure::input(format!("--sha256 {hex:?} is not 64 hex digits")))?;
-        items.push((format!("sha256:{hex}"), sha));
+        items.push((format!("sha256:{hex}"), format!("sha256:{hex}"), sha));
     } else {
-        let walked = walk(&a.paths, a.follow_symlinks)?;
+        let walked = walk(&a.paths, a.follow_symlinks, Skip::ledger(ledger))?;
         for (p, why) in &walked.skipped {
             out.note(format!("skipped {}: {why}", p.display()));
         }
@@ -44,20 +46,21 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
             total,
             "{spinner} hashing [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
         );
-        for (p, d) in walked
+        for (f, d) in walked
             .files
             .iter()
             .zip(hash_files(&walked.files, &|n| bar.inc(n)))
         {
             items.push((
-                p.display().to_string(),
+                f.path.display().to_string(),
+                escape::path(&f.path),
                 d.map_err(Failure::from_document)?.sha256,
             ));
         }
         bar.finish_and_clear();
     }
     let mut unknown = 0;
-    for (path, sha) in &items {
+    for (path, shown, sha) in &items {
         let entries = l.lookup(sha)?;
         let (first, sightings) = match entries.split_first() {
             Some((f, rest)) => (Some(f), rest),
@@ -77,19 +80,19 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
             continue;
         }
         match first {
-            None => out.human(format!("unknown  {path}  (sha256 {})", hex::encode(sha)))?,
+            None => out.human(format!("unknown  {shown}  (sha256 {})", hex::encode(sha)))?,
             Some(f) => {
                 out.human(format!(
-                    "known    {path}  first seen {} from {} (entry {})",
+                    "known    {shown}  first seen {} from {} (entry {})",
                     rfc3339(f.time_ms),
-                    f.source,
+                    escape::text(&f.source),
                     f.seq
                 ))?;
                 for s in sightings {
                     out.human(format!(
                         "         seen again {} from {} (entry {})",
                         rfc3339(s.time_ms),
-                        s.source,
+                        escape::text(&s.source),
                         s.seq
                     ))?;
                 }

@@ -90,14 +90,12 @@ pub fn consistency(ledger: &Path, a: ConsistencyArgs, out: Out) -> Result<()> {
         Some(path) => {
             std::fs::write(path, text)
                 .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
-            if !out.quiet {
-                eprintln!(
-                    "prov: wrote the consistency proof from size {} to {} to {}",
-                    old.size,
-                    l.size(),
-                    path.display()
-                );
-            }
+            out.note(format!(
+                "wrote the consistency proof from size {} to {} to {}",
+                old.size,
+                l.size(),
+                path.display()
+            ));
             Ok(())
         }
         None => out.raw(&text),
@@ -137,7 +135,9 @@ pub fn verify_consistency(a: VerifyConsistencyArgs, out: Out) -> Result<()> {
     }
     out.human(format!(
         "consistent: ledger {} grew from {} to {} entries without rewriting any of them",
-        new.origin, old.size, new.size
+        crate::escape::text(&new.origin),
+        old.size,
+        new.size
     ))?;
     out.human(format!("  new root  {}", new.root.to_base64()))
 }

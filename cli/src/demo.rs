@@ -44,12 +44,13 @@ fn write_leak(dir: &Path, accounts: bool) -> Result<()> {
 struct Runner<'a> {
     exe: &'a Path,
     dir: &'a Path,
+    out: Out,
 }
 
 impl Runner<'_> {
     /// Runs `prov ARGS` in the demo folder, shows it, and checks its exit code.
     fn run(&self, args: &[&str], want: i32, capture: bool) -> Result<String> {
-        println!("\n$ prov {}", args.join(" "));
+        self.say(&format!("\n$ prov {}", args.join(" ")))?;
         let mut cmd = Command::new(self.exe);
         cmd.args(["--ledger", "ledger"])
             .args(args)
@@ -72,36 +73,46 @@ impl Runner<'_> {
             )));
         }
         if want != 0 {
-            println!("(exit {code}, as expected)");
+            self.say(&format!("(exit {code}, as expected)"))?;
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
+
+    /// One line of narration. A reader that went away (`prov demo | head`) stops the demo
+    /// quietly: the error carries exit code 0.
+    fn say(&self, line: &str) -> Result<()> {
+        self.out.line(line)
+    }
 }
 
-pub fn demo(_out: Out) -> Result<()> {
+pub fn demo(out: Out) -> Result<()> {
     let tmp = tempfile::tempdir()
         .map_err(|e| Failure::input(format!("demo: cannot create a temporary folder: {e}")))?;
     let dir = tmp.path();
     let exe = std::env::current_exe()
         .map_err(|e| Failure::input(format!("demo: cannot find the prov binary: {e}")))?;
-    let r = Runner { exe: &exe, dir };
-    println!(
+    let r = Runner {
+        exe: &exe,
+        dir,
+        out,
+    };
+    r.say(&format!(
         "prov demo: a leak arrives, mirrors spread it, a forgery appears. Working in {}",
         dir.display()
-    );
+    ))?;
 
     write_leak(&dir.join("dump"), true)?;
 
-    println!("\n== 1. An archive creates a ledger and publishes its verifier key.");
+    r.say("\n== 1. An archive creates a ledger and publishes its verifier key.")?;
     let vkey = r.run(
         &["init", "--origin", "demo.prov.example/acme-leak"],
         0,
         true,
     )?;
     let vkey = vkey.trim().to_owned();
-    println!("{vkey}");
+    r.say(&vkey)?;
 
-    println!("\n== 2. The leak is ingested from where it was found.");
+    r.say("\n== 2. The leak is ingested from where it was found.")?;
     r.run(
         &[
             "add",
@@ -116,13 +127,11 @@ pub fn demo(_out: Out) -> Result<()> {
     )?;
     let saved = r.run(&["checkpoint"], 0, true)?;
     write(dir, "checkpoint-day1.txt", &saved)?;
-    print!("{saved}");
-    println!("(saved as checkpoint-day1.txt)");
+    r.out.raw(&saved)?;
+    r.say("(saved as checkpoint-day1.txt)")?;
 
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    println!(
-        "\n== 3. Later, a mirror re-publishes the same files, and someone posts an altered contract."
-    );
+    r.say("\n== 3. Later, a mirror re-publishes the same files, and someone posts an altered contract.")?;
     write_leak(&dir.join("mirror"), false)?;
     write(
         &dir.join("pastebin"),
@@ -145,16 +154,16 @@ pub fn demo(_out: Out) -> Result<()> {
         false,
     )?;
 
-    println!("\n== 4. Which contract circulated first, and from where?");
+    r.say("\n== 4. Which contract circulated first, and from where?")?;
     r.run(
         &["check", "dump/contract.txt", "pastebin/contract.txt"],
         0,
         false,
     )?;
 
-    println!(
-        "\n== 5. An offline proof for the authentic contract, checked with nothing but the key."
-    );
+    r.say(
+        "\n== 5. An offline proof for the authentic contract, checked with nothing but the key.",
+    )?;
     r.run(
         &["prove", "dump/contract.txt", "-o", "contract.tlog-proof"],
         0,
@@ -172,7 +181,7 @@ pub fn demo(_out: Out) -> Result<()> {
         0,
         false,
     )?;
-    println!("\nThe same proof does not cover the altered copy:");
+    r.say("\nThe same proof does not cover the altered copy:")?;
     r.run(
         &[
             "verify-proof",
@@ -186,7 +195,7 @@ pub fn demo(_out: Out) -> Result<()> {
         false,
     )?;
 
-    println!("\n== 6. The ledger only appended since day 1, and audits clean.");
+    r.say("\n== 6. The ledger only appended since day 1, and audits clean.")?;
     r.run(
         &["consistency", "checkpoint-day1.txt", "-o", "since-day1.txt"],
         0,
@@ -204,8 +213,8 @@ pub fn demo(_out: Out) -> Result<()> {
         false,
     )?;
     r.run(&["audit"], 0, false)?;
-    println!(
-        "\nDone. Everything above ran against a real ledger in a temporary folder, now removed."
-    );
+    r.say(
+        "\nDone. Everything above ran against a real ledger in a temporary folder, now removed.",
+    )?;
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! `prov show`, `prov log`, `prov export`: decoded entries for people and scripts.
 
 use crate::add::parse_sha256;
+use crate::escape;
 use crate::failure::{Failure, Result};
-use crate::output::{Out, entry_json, entry_text, name_text, rfc3339};
+use crate::output::{Out, entry_json, entry_text, name_json, rfc3339};
 use clap::{Args, ValueEnum};
 use prov_ledger::{Entry, Kind, Ledger};
 use std::path::Path;
@@ -51,7 +52,7 @@ pub fn show(ledger: &Path, a: ShowArgs, out: Out) -> Result<()> {
         e
     } else {
         return Err(Failure::input(format!(
-            "{:?} is neither a sequence number nor a SHA-256 (64 hex digits)",
+            "'{}' is neither a sequence number nor a SHA-256 (64 hex digits)",
             a.target
         )));
     };
@@ -73,7 +74,12 @@ fn log_line(e: &Entry) -> String {
         Kind::FirstSeen => "first".to_owned(),
         Kind::Sighting { first } => format!("again:{first}"),
     };
-    let name = e.content.name.as_deref().map(name_text).unwrap_or_default();
+    let name = e
+        .content
+        .name
+        .as_deref()
+        .map(escape::bytes)
+        .unwrap_or_default();
     format!(
         "{:>6}  {}  {:<9} {}  {:>10}  {}  {}",
         e.seq,
@@ -81,7 +87,7 @@ fn log_line(e: &Entry) -> String {
         kind,
         &hex::encode(e.content.sha256)[..16],
         e.content.size,
-        e.source,
+        escape::text(&e.source),
         name
     )
 }
@@ -104,6 +110,17 @@ pub fn log(ledger: &Path, a: LogArgs, out: Out) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A text cell that a spreadsheet will not run as a formula: a cell starting with `=`, `+`,
+/// `-`, `@`, tab or carriage return gets a leading `'` (as OWASP recommends for CSV
+/// injection). The recorded text is in `export --format jsonl`, exactly.
+fn csv_cell(s: String) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s
+    }
 }
 
 pub fn export(ledger: &Path, a: ExportArgs, out: Out) -> Result<()> {
@@ -146,10 +163,10 @@ pub fn export(ledger: &Path, a: ExportArgs, out: Out) -> Result<()> {
                     rfc3339(e.time_ms),
                     hex::encode(e.content.sha256),
                     e.content.size.to_string(),
-                    e.content.name.as_deref().map(name_text).unwrap_or_default(),
-                    e.content.media_type.clone().unwrap_or_default(),
-                    e.source.clone(),
-                    e.agent.clone().unwrap_or_default(),
+                    csv_cell(e.content.name.as_deref().map(name_json).unwrap_or_default()),
+                    csv_cell(e.content.media_type.clone().unwrap_or_default()),
+                    csv_cell(e.source.clone()),
+                    csv_cell(e.agent.clone().unwrap_or_default()),
                 ])
                 .map_err(csv_err)?;
             }
@@ -157,4 +174,17 @@ pub fn export(ledger: &Path, a: ExportArgs, out: Out) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        for bad in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(super::csv_cell(bad.into()), format!("'{bad}"));
+        }
+        for ok in ["https://a.example", "report.pdf", "", "a=b"] {
+            assert_eq!(super::csv_cell(ok.into()), ok);
+        }
+    }
 }

@@ -10,6 +10,9 @@ pub const USAGE: u8 = 2;
 pub const INPUT: u8 = 3;
 /// The ledger is unavailable: missing, in use, damaged.
 pub const LEDGER: u8 = 4;
+/// The environment: the output cannot be written, or the system clock is unusable. What was
+/// reported as recorded stays recorded.
+pub const ENVIRONMENT: u8 = 5;
 
 /// A failed command: its exit code and the one line that says what to do.
 #[derive(Debug)]
@@ -43,6 +46,17 @@ impl Failure {
             msg: msg.into(),
         }
     }
+    pub fn environment(msg: impl Into<String>) -> Self {
+        Self {
+            code: ENVIRONMENT,
+            msg: msg.into(),
+        }
+    }
+
+    /// Whether this is a reader that went away: the command ends quietly with success.
+    pub fn is_quiet_stop(&self) -> bool {
+        self.code == 0
+    }
 
     /// An error reading a document the user named (not the ledger's own files).
     pub fn from_document(e: prov_ledger::Error) -> Self {
@@ -69,6 +83,28 @@ impl fmt::Display for Failure {
 impl From<prov_ledger::Error> for Failure {
     fn from(e: prov_ledger::Error) -> Self {
         use prov_ledger::Error as E;
+        if let E::ClockBehind {
+            clock_ms,
+            ledger_ms,
+        } = e
+        {
+            return Failure::environment(format!(
+                "the system clock reads {}, earlier than the ledger's last recorded time {}: correct the clock and run the same command again (nothing was recorded)",
+                crate::output::rfc3339(clock_ms),
+                crate::output::rfc3339(ledger_ms)
+            ));
+        }
+        if let E::Io { op, path, source } = &e
+            && matches!(
+                source.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            )
+        {
+            return Failure::ledger(format!(
+                "cannot {op} {}: permission denied ({source}): check the owner and permissions of the ledger folder and its files",
+                path.display()
+            ));
+        }
         let code = match &e {
             E::NoSuchEntry { .. } => NEGATIVE,
             E::AlreadyExists(_)
@@ -105,7 +141,8 @@ impl From<prov_ledger::Error> for Failure {
 }
 
 /// Writing to stdout failed. A reader that went away (`prov log | head`) is not an error:
-/// code 0 ends the command quietly.
+/// code 0 ends the command quietly. Any other write error (a full disk, `> /dev/full`) is
+/// the environment's (exit 5).
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -114,8 +151,35 @@ impl From<std::io::Error> for Failure {
                 msg: String::new(),
             };
         }
-        Failure::input(format!("cannot write output: {e}"))
+        Failure::environment(format!(
+            "cannot write output: {e}: check where the output goes (a full disk?)"
+        ))
     }
 }
 
 pub type Result<T, E = Failure> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clock_behind_the_ledger_is_the_environment_and_names_both_times() {
+        let f = Failure::from(prov_ledger::Error::ClockBehind {
+            clock_ms: 1_767_225_600_000,
+            ledger_ms: 1_767_312_000_000,
+        });
+        assert_eq!(f.code, ENVIRONMENT);
+        assert!(f.msg.contains("2026-01-01T00:00:00.000Z"), "{}", f.msg);
+        assert!(f.msg.contains("2026-01-02T00:00:00.000Z"), "{}", f.msg);
+        assert!(f.msg.contains("nothing was recorded"), "{}", f.msg);
+    }
+
+    #[test]
+    fn output_errors_are_the_environment_and_a_gone_reader_is_a_quiet_stop() {
+        let full = std::io::Error::from_raw_os_error(28);
+        assert_eq!(Failure::from(full).code, ENVIRONMENT);
+        let gone = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(Failure::from(gone).is_quiet_stop());
+    }
+}

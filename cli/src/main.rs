@@ -11,13 +11,16 @@ mod consistency;
 mod crash_point;
 mod demo;
 mod entries;
+mod escape;
 mod failure;
+mod fields;
+mod manifest;
 mod output;
 mod proof;
 mod walk;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use failure::{Failure, Result};
+use failure::Result;
 use output::Out;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,7 +35,8 @@ Examples:
   prov check suspicious.pdf
   prov prove suspicious.pdf -o suspicious.tlog-proof
 
-Exit codes: 0 success, 1 negative answer, 2 usage, 3 bad input, 4 ledger unavailable.")]
+Exit codes: 0 success, 1 negative answer, 2 usage, 3 bad input, 4 ledger unavailable,
+5 environment (output cannot be written, unusable clock; what was reported stays recorded).")]
 pub struct Cli {
     #[command(flatten)]
     global: Global,
@@ -138,6 +142,18 @@ fn run(cli: Cli) -> Result<()> {
         json: g.json,
         quiet: g.quiet,
     };
+    let offline = matches!(
+        cli.command,
+        Command::VerifyProof(_)
+            | Command::VerifyConsistency(_)
+            | Command::Completions(_)
+            | Command::Demo
+    );
+    if !offline {
+        // A clock before 1970 is refused before the ledger is opened: the index store
+        // cannot even start with one.
+        output::now_ms()?;
+    }
     match cli.command {
         Command::Init(a) => admin::init(&g.ledger, a, out),
         Command::Add(a) => add::add(&g.ledger, a, out),
@@ -190,7 +206,7 @@ fn main() -> ExitCode {
                 .next()
                 .unwrap_or("invalid arguments")
                 .trim_start_matches("error: ");
-            eprintln!("prov: {first} (see `prov --help`)");
+            output::stderr_line(&format!("{first} (see `prov --help`)"));
             return ExitCode::from(failure::USAGE);
         }
     };
@@ -216,15 +232,15 @@ fn main() -> ExitCode {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli)));
     let result = result.unwrap_or_else(|_| {
         let what = panicked.lock().ok().and_then(|p| p.clone()).unwrap_or_default();
-        Err(Failure::ledger(format!(
+        Err(failure::Failure::ledger(format!(
             "internal failure ({what}): the command stopped; what was reported as recorded is kept; check the disk, then run `prov audit`"
         )))
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure { code: 0, .. }) => ExitCode::SUCCESS,
+        Err(f) if f.is_quiet_stop() => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("prov: {}", f.msg);
+            output::stderr_line(&f.msg);
             ExitCode::from(f.code)
         }
     }

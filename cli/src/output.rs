@@ -1,6 +1,7 @@
 //! Results on stdout (human lines or JSON), progress on stderr, time and entry rendering.
 
-use crate::failure::Result;
+use crate::escape;
+use crate::failure::{Failure, Result};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -44,10 +45,10 @@ impl Out {
         self.line(s)
     }
 
-    /// A note on stderr, unless -q.
+    /// A note on stderr, unless -q, escaped as one line.
     pub fn note(&self, s: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("prov: {}", s.as_ref());
+            stderr_line(s.as_ref());
         }
     }
 
@@ -64,6 +65,13 @@ impl Out {
     }
 }
 
+/// `prov: LINE` on stderr, escaped as one line. A stderr that cannot be written (closed,
+/// full) is ignored: there is nowhere left to say anything, and the exit code still tells.
+pub fn stderr_line(s: &str) {
+    let line = format!("prov: {}\n", escape::text(s));
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
 /// RFC 3339 UTC with milliseconds.
 pub fn rfc3339(ms: u64) -> String {
     // RFC 3339 ends at 9999-12-31T23:59:59.999Z; beyond it (only a signer could write such
@@ -75,16 +83,22 @@ pub fn rfc3339(ms: u64) -> String {
     }
 }
 
-/// The current time in ms since the Unix epoch.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+/// The current time in ms since the Unix epoch: the time `add` records.
+///
+/// # Errors
+/// A clock before 1970 (exit 5): no time it gives can be recorded.
+pub fn now_ms() -> Result<u64> {
+    match std::time::SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => Ok(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        Err(e) => Err(Failure::environment(format!(
+            "the system clock reads {} s before 1970-01-01: set the clock (NTP, `timedatectl`) and run the command again",
+            e.duration().as_secs()
+        ))),
+    }
 }
 
-/// A file name for people: UTF-8 as is, anything else lossily with its hex alongside in JSON.
-pub fn name_text(name: &[u8]) -> String {
+/// A file name for JSON: UTF-8 as is, anything else lossily with its hex alongside.
+pub fn name_json(name: &[u8]) -> String {
     String::from_utf8_lossy(name).into_owned()
 }
 
@@ -102,7 +116,7 @@ pub fn entry_json(e: &Entry) -> Value {
         "time_ms": e.time_ms,
         "sha256": hex::encode(e.content.sha256),
         "size": e.content.size,
-        "name": e.content.name.as_deref().map(name_text),
+        "name": e.content.name.as_deref().map(name_json),
         "media_type": e.content.media_type,
         "digests": e.content.digests.iter().map(|(k, v)| (k.clone(), Value::String(hex::encode(v)))).collect::<serde_json::Map<_, _>>(),
         "source": e.source,
@@ -134,25 +148,29 @@ pub fn entry_text(e: &Entry) -> String {
         rfc3339(e.time_ms),
         hex::encode(e.content.sha256),
         e.content.size,
-        e.source
+        escape::text(&e.source)
     );
     if let Some(n) = &e.content.name {
-        s += &format!("  name        {}\n", name_text(n));
+        s += &format!("  name        {}\n", escape::bytes(n));
     }
     if let Some(m) = &e.content.media_type {
-        s += &format!("  media type  {m}\n");
+        s += &format!("  media type  {}\n", escape::text(m));
     }
     if let Some(a) = &e.agent {
-        s += &format!("  agent       {a}\n");
+        s += &format!("  agent       {}\n", escape::text(a));
     }
     for (k, v) in &e.content.digests {
-        s += &format!("  {k:<11} {}\n", hex::encode(v));
+        s += &format!("  {:<11} {}\n", escape::text(k), hex::encode(v));
     }
     for (k, v) in &e.metadata {
-        s += &format!("  meta        {k}={v}\n");
+        s += &format!("  meta        {}={}\n", escape::text(k), escape::text(v));
     }
     for r in &e.related {
-        s += &format!("  related     {} entry {}\n", r.relation, r.seq);
+        s += &format!(
+            "  related     {} entry {}\n",
+            escape::text(&r.relation),
+            r.seq
+        );
     }
     s += &format!("  leaf hash   {}", e.leaf_hash().to_hex());
     s

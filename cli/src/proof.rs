@@ -2,6 +2,7 @@
 //! or one JSON object, verified with nothing but the ledger's verifier key.
 
 use crate::add::parse_sha256;
+use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, entry_json, rfc3339};
 use clap::Args;
@@ -36,30 +37,18 @@ pub struct VerifyProofArgs {
 
 /// Reads a whole input file (or stdin for `-`), refusing anything over 16 MiB.
 pub fn read_input(path: &Path, what: &str) -> Result<Vec<u8>> {
-    read_limited(path, what, 16 << 20)
-}
-
-/// Reads a whole input file (or stdin) of any size, for manifests.
-pub fn read_input_unbounded(path: &Path, what: &str) -> Result<Vec<u8>> {
-    read_limited(path, what, u64::MAX - 1)
-}
-
-fn read_limited(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>> {
     use std::io::Read;
+    const LIMIT: u64 = 16 << 20;
     let mut buf = Vec::new();
     let res = if path.as_os_str() == "-" {
         std::io::stdin()
             .lock()
-            .take(limit + 1)
+            .take(LIMIT + 1)
             .read_to_end(&mut buf)
     } else {
-        if path.is_dir() {
-            return Err(Failure::input(format!(
-                "{} is a folder, not a {what}",
-                path.display()
-            )));
-        }
-        std::fs::File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut buf))
+        open_input(path, what)?
+            .take(LIMIT + 1)
+            .read_to_end(&mut buf)
     };
     res.map_err(|e| {
         Failure::input(format!(
@@ -67,13 +56,45 @@ fn read_limited(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>> {
             path.display()
         ))
     })?;
-    if buf.len() as u64 > limit {
+    if buf.len() as u64 > LIMIT {
         return Err(Failure::input(format!(
             "{} is larger than 16 MiB: not a {what}",
             path.display()
         )));
     }
     Ok(buf)
+}
+
+/// Opens an input file (a proof, checkpoint, key or manifest) after checking what it is,
+/// without blocking: a regular file, or a pipe (`<(...)`, a FIFO), is read; a folder,
+/// device or socket is refused.
+pub fn open_input(path: &Path, what: &str) -> Result<std::fs::File> {
+    use std::os::unix::fs::FileTypeExt;
+    let cannot = |e: std::io::Error| {
+        Failure::input(format!(
+            "cannot read {what} {}: {e}: check the path",
+            path.display()
+        ))
+    };
+    let file = prov_ledger::open_document(path, true).map_err(cannot)?;
+    let t = file.metadata().map_err(cannot)?.file_type();
+    if t.is_dir() {
+        return Err(Failure::input(format!(
+            "{} is a folder, not a {what}",
+            path.display()
+        )));
+    }
+    if t.is_fifo() {
+        // A pipe is read as a pipe: wait for its writer, as `cat` would.
+        return std::fs::File::open(path).map_err(cannot);
+    }
+    if !t.is_file() {
+        return Err(Failure::input(format!(
+            "{} is a device or socket, not a {what}: give a file",
+            path.display()
+        )));
+    }
+    Ok(file)
 }
 
 /// Parses a verifier key given as the string itself or as a file holding it.
@@ -128,6 +149,7 @@ fn resolve(l: &Ledger, target: &str) -> Result<u64> {
                     "{target} is a folder: prove one document at a time"
                 )));
             }
+            // hash_file refuses a FIFO, socket or device without waiting on it.
             (
                 hash_file(p, &|_| {})
                     .map_err(Failure::from_document)?
@@ -145,7 +167,15 @@ fn resolve(l: &Ledger, target: &str) -> Result<u64> {
 pub fn prove(ledger: &Path, a: ProveArgs, out: Out) -> Result<()> {
     let l = Ledger::open(ledger)?;
     let seq = resolve(&l, &a.target)?;
-    let p = l.prove(seq, a.at)?;
+    let p = match l.prove(seq, a.at) {
+        Err(prov_ledger::Error::NoSuchEntry { seq, size }) if seq < l.size() => {
+            return Err(Failure::negative(format!(
+                "entry {seq} is not in the checkpoint of size {size} (the ledger has {} entries): prove it at a later size, or without --at",
+                l.size()
+            )));
+        }
+        p => p?,
+    };
     let text = if out.json {
         let decoded = prov_ledger::decoded_entry(&p)
             .map(|e| entry_json(&e))
@@ -158,9 +188,10 @@ pub fn prove(ledger: &Path, a: ProveArgs, out: Out) -> Result<()> {
         Some(path) => {
             std::fs::write(path, &text)
                 .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
-            if !out.quiet {
-                eprintln!("prov: wrote the proof of entry {seq} to {}", path.display());
-            }
+            out.note(format!(
+                "wrote the proof of entry {seq} to {}",
+                path.display()
+            ));
             Ok(())
         }
         None => out.raw(&text),
@@ -236,7 +267,9 @@ pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
     }
     out.human(format!(
         "verified: entry {} is in ledger {} at checkpoint size {}",
-        e.seq, cp.origin, cp.size
+        e.seq,
+        escape::text(&cp.origin),
+        cp.size
     ))?;
     out.human(format!(
         "  sha256    {}  ({} bytes){}",
@@ -248,7 +281,7 @@ pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
             ""
         }
     ))?;
-    out.human(format!("  source    {}", e.source))?;
+    out.human(format!("  source    {}", escape::text(&e.source)))?;
     match e.kind {
         Kind::FirstSeen => out.human(format!("  first seen by the ledger at {}", rfc3339(e.time_ms))),
         Kind::Sighting { first } => out.human(format!(

@@ -1,7 +1,13 @@
 //! Turning the paths on the command line into the documents to hash: files as named,
-//! folders recursively in name order, symlinks inside folders only with --follow-symlinks.
+//! folders recursively in name order, symlinks inside folders only with --follow-symlinks,
+//! the ledger's own folder never.
+//!
+//! Each file is opened as it is listed (never following a symlink inside a folder without
+//! --follow-symlinks, never blocking on a FIFO), and its identity (device, inode, size,
+//! change time) is kept: the hashing refuses a file that is not the one listed here.
 
 use crate::failure::{Failure, Result};
+use prov_ledger::{FileId, WalkedFile, open_document};
 use std::collections::HashSet;
 use std::io::ErrorKind;
 use std::os::unix::fs::MetadataExt;
@@ -11,10 +17,31 @@ use std::path::{Path, PathBuf};
 #[derive(Default)]
 pub struct Walked {
     /// Regular, non-empty files, in order.
-    pub files: Vec<PathBuf>,
+    pub files: Vec<WalkedFile>,
     /// Paths passed over inside folders, with why.
     pub skipped: Vec<(PathBuf, &'static str)>,
 }
+
+/// What a walk passes over: the ledger folder, by device and inode.
+#[derive(Clone, Copy, Default)]
+pub struct Skip {
+    ledger: Option<(u64, u64)>,
+}
+
+impl Skip {
+    /// Skips the ledger folder at `dir`, if there is one.
+    pub fn ledger(dir: &Path) -> Skip {
+        Skip {
+            ledger: std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino())),
+        }
+    }
+
+    fn is_ledger(&self, meta: &std::fs::Metadata) -> bool {
+        self.ledger == Some((meta.dev(), meta.ino()))
+    }
+}
+
+const LEDGER_SKIPPED: &str = "the ledger's own folder (its key and log are not documents)";
 
 fn describe(path: &Path, e: &std::io::Error) -> Failure {
     match e.kind() {
@@ -36,24 +63,40 @@ fn describe(path: &Path, e: &std::io::Error) -> Failure {
 impl Walked {
     /// The files' total size, for progress bars.
     pub fn total_bytes(&self) -> u64 {
-        self.files
-            .iter()
-            .filter_map(|p| std::fs::metadata(p).ok())
-            .map(|m| m.len())
-            .sum()
+        self.files.iter().map(|f| f.id.size).sum()
     }
+}
+
+/// Opens `path` as the walk lists it and keeps what it is. `None` when it is no longer a
+/// regular file (it changed between listing and opening).
+fn listed(path: PathBuf, follow: bool) -> Result<Option<WalkedFile>> {
+    let file = open_document(&path, follow).map_err(|e| describe(&path, &e))?;
+    let meta = file.metadata().map_err(|e| describe(&path, &e))?;
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    Ok(Some(WalkedFile {
+        path,
+        id: FileId::of(&meta),
+        follow,
+    }))
 }
 
 /// Walks the command-line paths. A path that is missing, unreadable, empty or not a file or
 /// folder is an error before anything is recorded; inside folders such paths are skipped.
-pub fn walk(paths: &[PathBuf], follow: bool) -> Result<Walked> {
+/// Symlinks named on the command line are followed.
+pub fn walk(paths: &[PathBuf], follow: bool, skip: Skip) -> Result<Walked> {
     let mut w = Walked::default();
     let mut seen_dirs = HashSet::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| describe(p, &e))?;
         if meta.is_dir() {
+            if skip.is_ledger(&meta) {
+                w.skipped.push((p.clone(), LEDGER_SKIPPED));
+                continue;
+            }
             seen_dirs.insert((meta.dev(), meta.ino()));
-            walk_dir(p, follow, &mut seen_dirs, &mut w)?;
+            walk_dir(p, follow, skip, &mut seen_dirs, &mut w)?;
         } else if meta.is_file() {
             if meta.len() == 0 {
                 return Err(Failure::input(format!(
@@ -61,8 +104,15 @@ pub fn walk(paths: &[PathBuf], follow: bool) -> Result<Walked> {
                     p.display()
                 )));
             }
-            std::fs::File::open(p).map_err(|e| describe(p, &e))?;
-            w.files.push(p.clone());
+            match listed(p.clone(), true)? {
+                Some(f) => w.files.push(f),
+                None => {
+                    return Err(Failure::input(format!(
+                        "{} changed while it was listed: give it again",
+                        p.display()
+                    )));
+                }
+            }
         } else {
             return Err(Failure::input(format!(
                 "{} is not a regular file or folder (a FIFO, socket or device): give files or folders",
@@ -76,6 +126,7 @@ pub fn walk(paths: &[PathBuf], follow: bool) -> Result<Walked> {
 fn walk_dir(
     dir: &Path,
     follow: bool,
+    skip: Skip,
     seen: &mut HashSet<(u64, u64)>,
     w: &mut Walked,
 ) -> Result<()> {
@@ -110,19 +161,25 @@ fn walk_dir(
             lmeta
         };
         if meta.is_dir() {
+            if skip.is_ledger(&meta) {
+                w.skipped.push((path, LEDGER_SKIPPED));
+                continue;
+            }
             if !seen.insert((meta.dev(), meta.ino())) {
                 w.skipped
                     .push((path, "folder already visited (symlink loop)"));
                 continue;
             }
-            walk_dir(&path, follow, seen, w)?;
+            walk_dir(&path, follow, skip, seen, w)?;
         } else if !meta.is_file() {
             w.skipped.push((path, "not a regular file"));
         } else if meta.len() == 0 {
             w.skipped.push((path, "empty file"));
         } else {
-            std::fs::File::open(&path).map_err(|e| describe(&path, &e))?;
-            w.files.push(path);
+            match listed(path.clone(), follow)? {
+                Some(f) => w.files.push(f),
+                None => w.skipped.push((path, "not a regular file")),
+            }
         }
     }
     Ok(())

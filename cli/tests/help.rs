@@ -61,3 +61,25 @@ fn usage_errors_are_one_line_with_exit_2() {
         assert!(err.starts_with("prov: ") && err.contains("--help"), "{err}");
     }
 }
+
+#[test]
+fn help_lists_every_exit_code() {
+    let out = Command::new(env!("CARGO_BIN_EXE_prov"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for code in [
+        "0 success",
+        "1 negative answer",
+        "2 usage",
+        "3 bad input",
+        "4 ledger unavailable",
+        "5 environment",
+    ] {
+        assert!(
+            text.contains(code),
+            "--help lacks exit code {code:?}:\n{text}"
+        );
+    }
+}

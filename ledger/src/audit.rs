@@ -392,7 +392,16 @@ fn scan(
             Ok(f) => f,
             Err(f) => {
                 pass.flush_signatures()?;
-                return Err(pass.fault(f.offset, Some(pass.frontier.size()), f.reason));
+                // Name a bad checkpoint record as such, by the type byte it carries.
+                let mut kind = [0u8];
+                let size = pass.frontier.size();
+                if std::os::unix::fs::FileExt::read_exact_at(&log.file, &mut kind, f.offset)
+                    .is_ok_and(|()| kind[0] == RECORD_CHECKPOINT)
+                {
+                    let what = format!("checkpoint at size {size}: {}", f.reason);
+                    return Err(pass.fault(f.offset, None, what));
+                }
+                return Err(pass.fault(f.offset, Some(size), f.reason));
             }
         };
         let step = if frame.kind == RECORD_CHECKPOINT {

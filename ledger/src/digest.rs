@@ -3,8 +3,9 @@
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use std::fs::File;
+use std::fs::{File, Metadata, OpenOptions};
 use std::io::Read;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 const BUF: usize = 256 * 1024;
@@ -43,23 +44,99 @@ pub fn hash_reader(mut r: impl Read, progress: &dyn Fn(u64)) -> std::io::Result<
     })
 }
 
-/// Hashes a regular file, refusing anything else, and refusing a file whose size or
-/// modification time changed while it was read.
+/// What a walk saw of a file: the identity the file opened for hashing must still have.
+///
+/// The inode's change time moves on every write and every metadata change (restoring the
+/// modification time with `utimensat` moves it too), so a file changed in place, or swapped
+/// for another file or a symlink, does not match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileId {
+    /// Device of the file system.
+    pub dev: u64,
+    /// Inode number.
+    pub ino: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Change time: seconds and nanoseconds.
+    pub ctime: (i64, i64),
+}
+
+impl FileId {
+    /// The identity in `meta` (from `stat`, `lstat` or `fstat`).
+    pub fn of(meta: &Metadata) -> FileId {
+        FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.len(),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+}
+
+/// A file to hash, as a walk found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalkedFile {
+    /// Its path.
+    pub path: PathBuf,
+    /// What the walk saw; the opened file must be this one, unchanged.
+    pub id: FileId,
+    /// Whether a symlink as the last component may be followed (the path was named on the
+    /// command line, or links are followed); otherwise the file is opened with `O_NOFOLLOW`.
+    pub follow: bool,
+}
+
+/// Opens a document for reading. It never blocks (a FIFO is opened non-blocking, then
+/// refused by the caller's type check) and, unless `follow`, never follows a symlink in the
+/// last component (`O_NOFOLLOW`: a symlink fails with `ELOOP`).
 ///
 /// # Errors
-/// [`Error::Io`], [`Error::Invalid`] (not a regular file) or [`Error::FileChanged`].
-pub fn hash_file(path: &Path, progress: &dyn Fn(u64)) -> Result<FileDigest> {
-    let file = File::open(path).map_err(Error::io("open", path))?;
-    let before = file.metadata().map_err(Error::io("inspect", path))?;
-    if !before.is_file() {
+/// The `open` error.
+pub fn open_document(path: &Path, follow: bool) -> std::io::Result<File> {
+    let mut flags = libc::O_NONBLOCK;
+    if !follow {
+        flags |= libc::O_NOFOLLOW;
+    }
+    OpenOptions::new().read(true).custom_flags(flags).open(path)
+}
+
+fn open_regular(path: &Path, follow: bool) -> Result<(File, Metadata)> {
+    let file = open_document(path, follow).map_err(|e| {
+        if !follow && e.raw_os_error() == Some(libc::ELOOP) {
+            Error::invalid(
+                "document",
+                format!(
+                    "{} is a symlink now (it was not when its folder was read): add it again, with --follow-symlinks to follow links",
+                    path.display()
+                ),
+            )
+        } else {
+            Error::io("open", path)(e)
+        }
+    })?;
+    let meta = file.metadata().map_err(Error::io("inspect", path))?;
+    if !meta.is_file() {
         return Err(Error::invalid(
             "document",
-            format!("{} is not a regular file", path.display()),
+            format!(
+                "{} is not a regular file (a FIFO, socket or device): give a file",
+                path.display()
+            ),
         ));
     }
-    let digest = hash_reader(&file, progress).map_err(Error::io("read", path))?;
-    let after = std::fs::metadata(path).map_err(Error::io("inspect", path))?;
-    let changed = after.len() != before.len()
+    Ok((file, meta))
+}
+
+/// Hashes the open file, refusing it when its size, change or modification time moved while
+/// it was read, or when fewer or more bytes were read than its size.
+fn hash_open(
+    file: &File,
+    before: &Metadata,
+    path: &Path,
+    progress: &dyn Fn(u64),
+) -> Result<FileDigest> {
+    let digest = hash_reader(file, progress).map_err(Error::io("read", path))?;
+    let after = file.metadata().map_err(Error::io("inspect", path))?;
+    let changed = FileId::of(&after) != FileId::of(before)
         || digest.size != before.len()
         || after.modified().ok() != before.modified().ok();
     if changed {
@@ -68,10 +145,49 @@ pub fn hash_file(path: &Path, progress: &dyn Fn(u64)) -> Result<FileDigest> {
     Ok(digest)
 }
 
-/// Hashes many files in parallel, one result per path, in order.
-pub fn hash_files(paths: &[PathBuf], progress: &(dyn Fn(u64) + Sync)) -> Vec<Result<FileDigest>> {
-    paths
+/// Hashes a file named by the user, following symlinks, refusing anything that is not a
+/// regular file (without blocking on a FIFO), and refusing a file that changed while it was
+/// read.
+///
+/// # Errors
+/// [`Error::Io`], [`Error::Invalid`] (not a regular file) or [`Error::FileChanged`].
+pub fn hash_file(path: &Path, progress: &dyn Fn(u64)) -> Result<FileDigest> {
+    let (file, before) = open_regular(path, true)?;
+    hash_open(&file, &before, path, progress)
+}
+
+/// Hashes a file a walk found, checking that the file opened is the one walked (device,
+/// inode, size, change time) and that it did not change while it was read. Unless the walk
+/// allowed it, a symlink in its place is not followed.
+///
+/// # Errors
+/// As [`hash_file`]; [`Error::Invalid`] when the path is now a symlink or another file,
+/// [`Error::FileChanged`] when the file changed since the walk.
+pub fn hash_walked(f: &WalkedFile, progress: &dyn Fn(u64)) -> Result<FileDigest> {
+    let (file, before) = open_regular(&f.path, f.follow)?;
+    let now = FileId::of(&before);
+    if (now.dev, now.ino) != (f.id.dev, f.id.ino) {
+        return Err(Error::invalid(
+            "document",
+            format!(
+                "{} was replaced by another file after it was listed: add it again",
+                f.path.display()
+            ),
+        ));
+    }
+    if now != f.id {
+        return Err(Error::FileChanged(f.path.clone()));
+    }
+    hash_open(&file, &before, &f.path, progress)
+}
+
+/// Hashes many walked files in parallel, one result per file, in order.
+pub fn hash_files(
+    files: &[WalkedFile],
+    progress: &(dyn Fn(u64) + Sync),
+) -> Vec<Result<FileDigest>> {
+    files
         .par_iter()
-        .map(|p| hash_file(p, &|n| progress(n)))
+        .map(|f| hash_walked(f, &|n| progress(n)))
         .collect()
 }

@@ -249,6 +249,41 @@ fn text(field: &'static str, s: &str, min: usize, max: usize) -> Result<()> {
     Ok(())
 }
 
+/// Whether `c` is a bidirectional control or a line or paragraph separator: characters that
+/// reorder or break the text a person reads (U+061C, U+200E, U+200F, U+202A..U+202E,
+/// U+2066..U+2069, U+2028, U+2029).
+pub fn is_display_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
+/// The rule for text a ledger records from now on (FORMAT.md section 6.1): a source, agent
+/// or origin holds no bidirectional controls and no line or paragraph separators, so that
+/// what a person reads is what was recorded. Entries written before this rule still decode.
+///
+/// # Errors
+/// [`Error::Invalid`] naming the field and the first such character.
+pub fn check_recorded_text(field: &'static str, s: &str) -> Result<()> {
+    match s.chars().find(|c| is_display_control(*c)) {
+        None => Ok(()),
+        Some(c) => Err(Error::invalid(
+            field,
+            format!(
+                "contains U+{:04X}, a bidirectional control or line separator that changes how the text reads: remove it",
+                c as u32
+            ),
+        )),
+    }
+}
+
 /// Checks the field rules of FORMAT.md section 6.2, the size limit included.
 pub(crate) fn validate(e: &Entry) -> Result<()> {
     validate_fields(e)?;

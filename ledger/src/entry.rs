@@ -86,10 +86,15 @@ impl Entry {
     /// entry), encoding the entry once.
     ///
     /// # Errors
-    /// [`Error::Invalid`] when a field breaks a rule of FORMAT.md section 6.
+    /// [`Error::Invalid`] when a field breaks a rule of FORMAT.md section 6, or a source or
+    /// agent holds a bidirectional control or line separator (a rule for new entries only).
     pub fn sign(&mut self, key: &SigningKey, key_id: u32) -> Result<Vec<u8>> {
         self.key_id = key_id;
         encoding::validate_fields(self)?;
+        encoding::check_recorded_text("source", &self.source)?;
+        if let Some(agent) = &self.agent {
+            encoding::check_recorded_text("agent", agent)?;
+        }
         let mut msg = self.signed_message();
         encoding::check_size(msg.len() - SIGNING_DOMAIN.len())?;
         self.signature = key.sign(&msg).to_bytes();

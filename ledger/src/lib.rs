@@ -25,8 +25,10 @@ mod recovery;
 
 pub use append::{AppendReport, CLOCK_TOLERANCE_MS, FirstSeen, NewDocument, Recorded, Status};
 pub use audit::{AuditReport, Fault, audit};
-pub use digest::{FileDigest, hash_file, hash_files, hash_reader};
-pub use encoding::MAX_ENTRY_BYTES;
+pub use digest::{
+    FileDigest, FileId, WalkedFile, hash_file, hash_files, hash_reader, hash_walked, open_document,
+};
+pub use encoding::{MAX_ENTRY_BYTES, check_recorded_text, is_display_control};
 pub use entry::{Content, ENTRY_VERSION, Entry, Kind, Related, SIGNING_DOMAIN};
 pub use error::{Error, Result};
 pub use fsys::{FaultHook, Injected, Step};

@@ -3,9 +3,15 @@
 
 mod bad_input;
 mod crash;
+mod documents;
+mod environment;
 mod errors;
 mod fork;
 mod full_disk;
 mod hostile;
+mod injection;
 mod integrity;
+mod manifest;
+mod messages;
+mod walk_races;
 mod walkthrough;
