@@ -48,6 +48,10 @@ pub struct AddArgs {
     /// Size in bytes of the --sha256 document
     #[arg(long, requires = "sha256")]
     size: Option<u64>,
+    /// When the system clock is behind the ledger's last entry (stamped by a clock that was
+    /// set ahead), record new entries at that entry's time instead of refusing
+    #[arg(long)]
+    clamp_time: bool,
     /// Documents per commit: each batch is fsync'd, signed into a checkpoint and reported
     /// before the next is read (smaller: less to redo after a crash; larger: faster)
     #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
@@ -135,6 +139,16 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
     }
     let mut l = Ledger::open_writer(ledger)?;
     crate::crash_point::install(&mut l);
+    l.allow_clock_behind(a.clamp_time);
+    let now = crate::output::now_ms()?;
+    const MONTH_MS: u64 = 30 * 24 * 3600 * 1000;
+    if l.size() > 0 && now > l.last_time_ms().saturating_add(MONTH_MS) {
+        out.note(format!(
+            "the clock reads {}, more than 30 days after the ledger's last entry ({}): if the clock is wrong, fix it before recording more, since later entries can never carry an earlier time",
+            rfc3339(now),
+            rfc3339(l.last_time_ms())
+        ));
+    }
     let rebuilt_at_open = l.index_rebuilt();
     if rebuilt_at_open {
         out.note(

@@ -61,6 +61,14 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
     let r = prov_ledger::audit(ledger, trusted.as_ref(), &|done, total| {
         bar.set_length(total);
         bar.set_position(done);
+    })
+    .map_err(|e| match e {
+        // The audit itself cannot run: telling the user to run it is no help.
+        prov_ledger::Error::Damaged { path, reason, .. } => Failure::ledger(format!(
+            "the audit cannot read {}: {reason}: restore it from a backup",
+            path.display()
+        )),
+        e => Failure::from(e),
     })?;
     bar.finish_and_clear();
     let times = r.time_range.map(|(a, b)| (rfc3339(a), rfc3339(b)));
@@ -76,6 +84,7 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
             "last_time": times.as_ref().map(|t| &t.1),
             "checkpoints": r.checkpoints,
             "uncommitted_bytes": r.uncommitted_bytes,
+            "pending_entries": r.pending_entries,
             "index_checked": r.index_checked,
             "index_not_checked": r.index_not_checked,
             "fault": r.fault.as_ref().map(|f| json!({
@@ -101,8 +110,10 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
             }
         ))?;
     }
-    if r.uncommitted_bytes > 0 {
-        out.note(format!("{} bytes after the last commit were never committed (an interrupted append); the next `prov add` commits them if they form a complete signed batch, and otherwise removes them", r.uncommitted_bytes));
+    if r.pending_entries > 0 {
+        out.note(format!("{} entries after the last commit form complete signed batches (an append interrupted just before its commit point); the next `prov add` or `prov reindex` commits them", r.pending_entries));
+    } else if r.uncommitted_bytes > 0 && r.fault.is_none() {
+        out.note(format!("{} bytes after the last commit are an unfinished append that was never reported; the next `prov add` removes them", r.uncommitted_bytes));
     }
     match r.fault {
         Some(f) => Err(Failure::negative(format!("audit failed: {f}"))),
@@ -113,6 +124,18 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
 pub fn reindex(ledger: &Path, out: Out) -> Result<()> {
     let l = Ledger::reindex(ledger)?;
     l.flush_index()?;
+    if l.rolled_forward_entries() > 0 {
+        out.note(format!(
+            "recovered: committed {} entries that an interrupted append had written and signed in full",
+            l.rolled_forward_entries()
+        ));
+    }
+    if l.recovered_bytes() > 0 {
+        out.note(format!(
+            "recovered: cut {} bytes an interrupted append left unfinished (no checkpoint; never reported)",
+            l.recovered_bytes()
+        ));
+    }
     let root = l.root()?;
     if out.json {
         return out.json(&json!({"entries": l.size(), "root": root.to_base64()}));

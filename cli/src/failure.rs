@@ -83,16 +83,25 @@ impl fmt::Display for Failure {
 impl From<prov_ledger::Error> for Failure {
     fn from(e: prov_ledger::Error) -> Self {
         use prov_ledger::Error as E;
-        if let E::ClockBehind {
-            clock_ms,
-            ledger_ms,
-        } = e
-        {
-            return Failure::environment(format!(
-                "the system clock reads {}, earlier than the ledger's last recorded time {}: correct the clock and run the same command again (nothing was recorded)",
-                crate::output::rfc3339(clock_ms),
-                crate::output::rfc3339(ledger_ms)
-            ));
+        // An append cut back before its commit point: the cause decides the message, and
+        // nothing of the batch was recorded.
+        if let E::NotRecorded { source } = e {
+            let inner = Failure::from(*source);
+            let advice = if inner.msg.contains("run the same command again") {
+                ""
+            } else {
+                "; check the disk, then run the same command again"
+            };
+            return Failure {
+                code: inner.code,
+                msg: format!(
+                    "{}; nothing of this batch was recorded (what was reported before is kept){advice}",
+                    inner.msg.trim_end_matches('.')
+                ),
+            };
+        }
+        if let E::ClockBehind { .. } = e {
+            return Failure::environment(e.to_string());
         }
         if let E::Io { op, path, source } = &e
             && matches!(

@@ -39,6 +39,17 @@ impl Skip {
     fn is_ledger(&self, meta: &std::fs::Metadata) -> bool {
         self.ledger == Some((meta.dev(), meta.ino()))
     }
+
+    /// Whether `path` lies inside the ledger folder (through any links on the way).
+    fn contains(&self, path: &Path) -> bool {
+        let Ok(real) = std::fs::canonicalize(path) else {
+            return false;
+        };
+        real.ancestors()
+            .skip(1)
+            .filter_map(|a| std::fs::metadata(a).ok())
+            .any(|m| self.is_ledger(&m))
+    }
 }
 
 const LEDGER_SKIPPED: &str = "the ledger's own folder (its key and log are not documents)";
@@ -90,6 +101,12 @@ pub fn walk(paths: &[PathBuf], follow: bool, skip: Skip) -> Result<Walked> {
     let mut seen_dirs = HashSet::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| describe(p, &e))?;
+        if !skip.is_ledger(&meta) && skip.contains(p) {
+            return Err(Failure::input(format!(
+                "{} is inside the ledger's own folder: its files (the key, the log, the index) are not documents; give other paths",
+                p.display()
+            )));
+        }
         if meta.is_dir() {
             if skip.is_ledger(&meta) {
                 w.skipped.push((p.clone(), LEDGER_SKIPPED));

@@ -104,8 +104,17 @@ struct Seen {
 
 impl Ledger {
     fn seen(&self, sha: &[u8; 32]) -> Result<Vec<Seen>> {
-        Ok(self
-            .lookup(sha)?
+        let found = self.lookup(sha)?;
+        if found.is_empty() && !self.index_fresh {
+            // The index says "never seen"; the log, read whole at open, must agree.
+            let p = crate::recovery::prefix(sha);
+            if self.seen_sorted.binary_search(&p).is_ok() || self.seen_since.contains(&p) {
+                return Err(Error::IndexDisagrees {
+                    reason: "it does not know content that the log records".into(),
+                });
+            }
+        }
+        Ok(found
             .into_iter()
             .map(|e| Seen {
                 seq: e.seq,
@@ -144,7 +153,7 @@ impl Ledger {
                 reason: "an earlier commit of this process ended in an unknown state".into(),
             });
         }
-        if now_ms.saturating_add(CLOCK_TOLERANCE_MS) < self.last_time {
+        if !self.clamp_any && now_ms.saturating_add(CLOCK_TOLERANCE_MS) < self.last_time {
             return Err(Error::ClockBehind {
                 clock_ms: now_ms,
                 ledger_ms: self.last_time,
@@ -160,6 +169,18 @@ impl Ledger {
             }
             other => other,
         }
+    }
+
+    /// Records entries at the ledger's last recorded time however far the clock is behind
+    /// it, instead of refusing: for a ledger whose last entry was stamped by a clock set
+    /// ahead, whose later entries can then only carry that time (time never decreases).
+    pub fn allow_clock_behind(&mut self, allow: bool) {
+        self.clamp_any = allow;
+    }
+
+    /// The time of the last entry (ms since the Unix epoch; 0 when empty).
+    pub fn last_time_ms(&self) -> u64 {
+        self.last_time
     }
 
     /// Brings the index up to the committed log.
@@ -195,6 +216,7 @@ impl Ledger {
         self.index = Some(index);
         self.index_rebuilt = true;
         self.index_stale = false;
+        self.index_fresh = true;
         Ok(())
     }
 
@@ -312,14 +334,23 @@ impl Ledger {
         };
         self.commit_batch(start, &buf, commit)?;
         self.commit = commit;
+        for (d, r) in docs.iter().zip(&results) {
+            if r.status == Status::FirstSeen {
+                self.seen_since
+                    .insert(crate::recovery::prefix(&d.content.sha256));
+            }
+        }
         let cp = Checkpoint::open(note.as_bytes(), &self.verifier)?;
         self.latest = Some((note.clone(), cp));
         self.frontier = frontier;
         self.last_leaf = prev;
         self.last_time = time_ms;
-        let synced = self.sync_dir();
+        if let Err(e) = self.sync_dir() {
+            // Committed, not known durable: say so first; the index catches up later.
+            self.index_stale = true;
+            return Err(e);
+        }
         self.apply_index(batch);
-        synced?;
         Ok(AppendReport {
             results,
             checkpoint: Some(note),
@@ -331,7 +362,9 @@ impl Ledger {
         let cut = |l: &mut Ledger, e: Error| {
             let _ = std::fs::remove_file(l.dir.join("COMMIT.tmp"));
             match l.log.truncate(start) {
-                Ok(()) => e,
+                Ok(()) => Error::NotRecorded {
+                    source: Box::new(e),
+                },
                 // Past COMMIT, so the next writer cuts it; say so rather than hide it.
                 Err(t) => Error::Io {
                     op: "cut back an uncommitted batch of",

@@ -62,8 +62,11 @@ pub struct AuditReport {
     pub time_range: Option<(u64, u64)>,
     /// Checkpoints whose signature and root were checked.
     pub checkpoints: u64,
-    /// Bytes after the committed end: a tail a crash left, never reported, cut on next write.
+    /// Bytes after the committed end: a tail a crash left.
     pub uncommitted_bytes: u64,
+    /// Of those, entries in complete signed batches that the next writer commits (a crash
+    /// between the log's fsync and the commit point); the rest is cut.
+    pub pending_entries: u64,
     /// Whether the sled index was checked against the log, both ways.
     pub index_checked: bool,
     /// Why the index was not checked (absent, in use, unreadable), when it was not.
@@ -372,6 +375,37 @@ pub fn audit(
     if let Err(f) = result {
         pass.report.fault = Some(f);
         return Ok(pass.report);
+    }
+    // What the next writer will do with the bytes past COMMIT: the same examination.
+    let mut state = crate::recovery::Verified {
+        frontier: pass.frontier.clone(),
+        last_leaf: pass.prev,
+        last_time: pass.last_time,
+        checkpoint: String::new(),
+        seen: Vec::new(),
+    };
+    match crate::recovery::examine_tail(&log, commit, len, verifier, &mut state) {
+        Ok(tail) => pass.report.pending_entries = tail.rolled_entries,
+        Err(Error::UnexpectedTail {
+            path,
+            offset,
+            what,
+            committed,
+        }) => {
+            pass.report.fault = Some(Fault {
+                file: path,
+                offset: Some(offset),
+                seq: None,
+                what: format!(
+                    "{what}, past the committed end {committed}: no crash leaves this; restore from a backup or, if those bytes are not this ledger's, cut the log to {committed} bytes"
+                ),
+            });
+            return Ok(pass.report);
+        }
+        Err(e) => {
+            pass.report.fault = Some(fault_of(e, log_path));
+            return Ok(pass.report);
+        }
     }
     crate::index_check::check_index(dir, &log, &mut pass);
     Ok(pass.report)

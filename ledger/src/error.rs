@@ -101,12 +101,14 @@ pub enum Error {
         size: u64,
     },
     /// A tree size for which no checkpoint was issued.
-    #[error("no checkpoint was issued at size {0}: use a size from `prov log` or the latest")]
+    #[error(
+        "no checkpoint was issued at size {0}: use the size of a checkpoint you saved (its second line), or the latest (`prov checkpoint`)"
+    )]
     NoSuchCheckpoint(u64),
     /// The system clock is behind the ledger's last recorded time: appending would either
     /// stamp entries with a time the clock never showed or make time run backwards.
     #[error(
-        "the system clock says {}, but the ledger's last entry was recorded at {}: fix the clock (or wait until it passes that time) and run the command again; nothing was recorded",
+        "the system clock says {}, but the ledger's last entry was recorded at {}; nothing was recorded: if the clock is wrong, fix it and run the command again; if that entry's time is the wrong one (stamped by a clock set ahead), `prov add --clamp-time` records new entries at that time instead",
         fmt_ms(*clock_ms), fmt_ms(*ledger_ms)
     )]
     ClockBehind {
@@ -136,6 +138,37 @@ pub enum Error {
         dir: PathBuf,
         /// The error.
         reason: String,
+    },
+    /// Records past `COMMIT` that no crash leaves (they do not continue the log, or damage
+    /// hides signed records): the ledger is refused and nothing is changed.
+    #[error("{} holds {what} at byte {offset}, past its committed end {committed}: no crash leaves this, and nothing was changed; keep a copy of the file, then restore the ledger from a backup, or, if those bytes are not this ledger's, cut the log to its committed length (truncate -s {committed} {}) and run `prov audit`", path.display(), path.display())]
+    UnexpectedTail {
+        /// The log.
+        path: PathBuf,
+        /// The committed length.
+        committed: u64,
+        /// Where the unexpected record starts.
+        offset: u64,
+        /// What was found.
+        what: String,
+    },
+    /// The index folder holds something other than regular files and folders (a link, a
+    /// FIFO, a device): refused, never followed.
+    #[error("{}: {reason} (refused, not followed): run `prov reindex` to replace the index with one rebuilt from the log", path.display())]
+    IndexRefused {
+        /// What was found.
+        path: PathBuf,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// An append failed before its commit point: the batch was cut back, nothing of it is
+    /// recorded, and everything reported before is kept.
+    #[error(
+        "{source}: nothing of this batch was recorded (what was reported before is kept); check the disk, then run the same command again"
+    )]
+    NotRecorded {
+        /// What failed.
+        source: Box<Error>,
     },
     /// The derived index gave an answer that the signed log contradicts.
     #[error(

@@ -107,25 +107,47 @@ pub fn exists(path: &Path) -> bool {
     path.symlink_metadata().is_ok()
 }
 
-/// Checks that `path` is a real directory (not a symlink to one).
+/// Checks that `dir` is a real directory holding only regular files and real directories,
+/// all the way down: sled opens the files of its folder by name, so a link or FIFO planted
+/// there would be followed or block. Reads names and types only.
 ///
 /// # Errors
-/// [`Error::Damaged`] when it is anything else.
-pub fn check_real_dir(path: &Path) -> Result<()> {
-    let meta = path
-        .symlink_metadata()
-        .map_err(Error::io("inspect", path))?;
-    if meta.file_type().is_dir() {
-        Ok(())
-    } else {
-        Err(Error::Damaged {
-            path: path.to_owned(),
-            offset: None,
-            reason: format!(
-                "it is {}, where the ledger keeps a directory (refused, not followed)",
-                kind_of(meta.file_type())
-            ),
-        })
+/// [`Error::IndexRefused`] naming the first thing that is neither.
+pub fn check_tree(dir: &Path) -> Result<()> {
+    let refuse = |path: &Path, what: &str| Error::IndexRefused {
+        path: path.to_owned(),
+        reason: format!("it is {what}, where the index keeps only regular files and folders"),
+    };
+    let meta = dir.symlink_metadata().map_err(Error::io("inspect", dir))?;
+    if !meta.file_type().is_dir() {
+        return Err(refuse(dir, kind_of(meta.file_type())));
+    }
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).map_err(Error::io("read", &d))? {
+            let e = e.map_err(Error::io("read", &d))?;
+            let ft = e.file_type().map_err(Error::io("inspect", e.path()))?;
+            if ft.is_dir() {
+                stack.push(e.path());
+            } else if !ft.is_file() {
+                return Err(refuse(&e.path(), kind_of(ft)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes whatever stands at `path` (a folder, file or link, never following a link).
+///
+/// # Errors
+/// [`Error::Io`].
+pub fn remove_any(path: &Path) -> Result<()> {
+    match path.symlink_metadata() {
+        Err(_) => Ok(()),
+        Ok(m) if m.file_type().is_dir() => {
+            std::fs::remove_dir_all(path).map_err(Error::io("remove", path))
+        }
+        Ok(_) => std::fs::remove_file(path).map_err(Error::io("remove", path)),
     }
 }
 

@@ -13,7 +13,7 @@ use crate::log::{Frame, HEADER_LEN, LogFile, RECORD_CHECKPOINT, RECORD_ENTRY};
 use prov_proofs::{Frontier, Hash, HashReader, NodeId};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as Entry_;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const META_LOG_END: &[u8] = b"mlog_end";
 const META_SIZE: &[u8] = b"msize";
@@ -51,8 +51,27 @@ fn be_u64(v: &[u8]) -> Option<u64> {
 
 /// The sled index of one ledger.
 pub struct Index {
-    db: sled::Db,
-    path: PathBuf,
+    /// `None` only while being dropped.
+    db: Option<sled::Db>,
+}
+
+/// Runs a sled call that may panic (sled 0.34 unwraps some I/O errors of its own, such as a
+/// failed fsync in its logger), turning a panic into an error.
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(Error::Index(sled::Error::Io(std::io::Error::other(
+            format!("sled failed while {what} (an I/O error it does not report)"),
+        ))))
+    })
+}
+
+impl Drop for Index {
+    /// sled flushes when dropped, and panics if that fails: keep such a panic inside.
+    fn drop(&mut self) {
+        if let Some(db) = self.db.take() {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(db)));
+        }
+    }
 }
 
 impl Index {
@@ -61,6 +80,10 @@ impl Index {
     /// # Errors
     /// [`Error::Index`] when sled cannot open it.
     pub fn open(path: &Path) -> Result<Index> {
+        guarded("opening", || Index::open_inner(path))
+    }
+
+    fn open_inner(path: &Path) -> Result<Index> {
         let config = sled::Config::new()
             .path(path)
             .cache_capacity(32 << 20)
@@ -82,10 +105,7 @@ impl Index {
                 other => break other?,
             }
         };
-        Ok(Index {
-            db,
-            path: path.to_owned(),
-        })
+        Ok(Index { db: Some(db) })
     }
 
     /// Opens the index, or starts it afresh when sled finds its own files corrupt or
@@ -108,9 +128,15 @@ impl Index {
         }
     }
 
+    fn db(&self) -> Result<&sled::Db> {
+        self.db
+            .as_ref()
+            .ok_or_else(|| Error::invalid("index", "used after it was closed"))
+    }
+
     fn meta(&self, key: &[u8]) -> Result<u64> {
         Ok(self
-            .db
+            .db()?
             .get(key)?
             .and_then(|v| be_u64(&v))
             .unwrap_or_default())
@@ -129,7 +155,7 @@ impl Index {
     /// The log offset of entry `seq`'s record (`None` also for a malformed value).
     pub fn offset_of(&self, seq: u64) -> Result<Option<u64>> {
         Ok(self
-            .db
+            .db()?
             .get(seq_key(seq))?
             .filter(|v| v.len() == 40)
             .and_then(|v| be_u64(v.get(..8)?)))
@@ -142,7 +168,7 @@ impl Index {
     /// sled errors.
     pub fn counts(&self) -> Result<IndexCounts> {
         let mut c = IndexCounts::default();
-        for kv in self.db.iter() {
+        for kv in self.db()?.iter() {
             let (k, v) = kv?;
             match (k.first(), k.len()) {
                 (Some(b's'), 9) if v.len() == 40 => c.entries += 1,
@@ -177,7 +203,7 @@ impl Index {
     /// # Errors
     /// [`Error::IndexDisagrees`] for a malformed value, sled errors.
     pub fn seqs_for(&self, sha: &[u8; 32]) -> Result<Vec<u64>> {
-        let Some(v) = self.db.get(sha_key(sha))? else {
+        let Some(v) = self.db()?.get(sha_key(sha))? else {
             return Ok(Vec::new());
         };
         if v.is_empty() || v.len() % 8 != 0 {
@@ -190,7 +216,7 @@ impl Index {
 
     /// Every issued checkpoint, by size ascending.
     pub fn checkpoints(&self) -> Result<Vec<(u64, String)>> {
-        self.db
+        self.db()?
             .scan_prefix(b"c")
             .map(|kv| {
                 let (k, v) = kv?;
@@ -205,7 +231,7 @@ impl Index {
     /// The checkpoint issued at `size`, if any.
     pub fn checkpoint(&self, size: u64) -> Result<Option<String>> {
         Ok(self
-            .db
+            .db()?
             .get(cp_key(size))?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
@@ -250,14 +276,15 @@ impl Index {
         }
         b.insert(META_LOG_END, &log_end.to_be_bytes());
         b.insert(META_SIZE, &size.to_be_bytes());
-        self.db.apply_batch(b)?;
-        Ok(())
+        guarded("applying a batch", || Ok(self.db()?.apply_batch(b)?))
     }
 
     /// Flushes sled to disk (a courtesy for the next open, not a durability promise).
     pub fn flush(&self) -> Result<()> {
-        self.db.flush()?;
-        Ok(())
+        guarded("flushing", || {
+            self.db()?.flush()?;
+            Ok(())
+        })
     }
 }
 
@@ -365,22 +392,20 @@ impl HashReader for Index {
     fn read_hashes(&self, ids: &[NodeId]) -> Result<Vec<Hash>> {
         ids.iter()
             .map(|id| {
-                let missing = || Error::Damaged {
-                    path: self.path.clone(),
-                    offset: None,
+                let missing = || Error::IndexDisagrees {
                     reason: format!(
-                        "index lacks Merkle node level {} index {}",
+                        "it lacks Merkle node level {} index {}, or holds it malformed",
                         id.level, id.index
                     ),
                 };
                 if id.level == 0 {
-                    let v = self.db.get(seq_key(id.index))?.ok_or_else(missing)?;
+                    let v = self.db()?.get(seq_key(id.index))?.ok_or_else(missing)?;
                     // A short value is damage, never a panic.
                     v.get(8..40)
                         .and_then(Hash::try_from_slice)
                         .ok_or_else(missing)
                 } else {
-                    let v = self.db.get(node_key(*id))?.ok_or_else(missing)?;
+                    let v = self.db()?.get(node_key(*id))?.ok_or_else(missing)?;
                     Hash::try_from_slice(&v).ok_or_else(missing)
                 }
             })

@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::fsys;
 use crate::index::Index;
 use crate::log::{HEADER_LEN, LogFile, RECORD_CHECKPOINT};
+use prov_proofs::HashReader;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -46,6 +47,14 @@ fn copy_index(from: &Path) -> std::io::Result<tempfile::TempDir> {
     Ok(tmp)
 }
 
+/// What an index error says, without a second "run `prov reindex`".
+fn reason_of(e: Error) -> String {
+    match e {
+        Error::IndexDisagrees { reason } => reason,
+        e => e.to_string(),
+    }
+}
+
 /// Merkle nodes above the leaves that a tree of `size` leaves stores.
 fn expected_nodes(size: u64) -> u64 {
     (1..64).map(|level| size >> level).sum()
@@ -61,12 +70,19 @@ pub(crate) fn check_index(dir: &Path, log: &LogFile, pass: &mut Pass) {
             "there is no index (the next `prov add` or `prov reindex` builds it)".into(),
         );
     }
-    if let Err(e) = fsys::check_real_dir(&index_dir) {
+    if let Err(e) = fsys::check_tree(&index_dir) {
+        let (file, what) = match e {
+            Error::IndexRefused { path, reason } => (
+                path,
+                format!("{reason} (refused, not followed): `prov reindex` replaces the index"),
+            ),
+            e => (index_dir, e.to_string()),
+        };
         pass.report.fault = Some(Fault {
-            file: index_dir,
+            file,
             offset: None,
             seq: None,
-            what: e.to_string(),
+            what,
         });
         return;
     }
@@ -76,18 +92,25 @@ pub(crate) fn check_index(dir: &Path, log: &LogFile, pass: &mut Pass) {
             "the index is empty (the next `prov add` or `prov reindex` builds it)".into(),
         );
     }
-    // sled allows one process per index: take the ledger's lock without waiting, so that a
-    // running writer is neither blocked nor disturbed.
-    let _lock = match fsys::lock_dir(dir) {
-        Ok(l) => l,
+    // sled allows one process per index: copy it under the ledger's lock, taken without
+    // waiting (a running writer is neither blocked nor disturbed) and held only for the copy,
+    // together with the COMMIT of that moment, which bounds what the copy may cover.
+    let copied = match fsys::lock_dir(dir) {
+        Ok(lock) => {
+            let now = crate::log::Commit::read(&dir.join("COMMIT"));
+            let copy = copy_index(&index_dir);
+            drop(lock);
+            (now, copy)
+        }
         Err(Error::InUse(_)) => {
             return not_checked(pass, "the ledger is in use by another prov process".into());
         }
         Err(e) => return not_checked(pass, format!("the ledger cannot be locked ({e})")),
     };
-    let copy = match copy_index(&index_dir) {
-        Ok(c) => c,
-        Err(e) => {
+    let (committed, copy) = match copied {
+        (Ok(now), Ok(copy)) => (now, copy),
+        (Err(e), _) => return not_checked(pass, format!("COMMIT cannot be read again ({e})")),
+        (_, Err(e)) => {
             return not_checked(
                 pass,
                 format!("the index cannot be copied to check it ({e})"),
@@ -110,15 +133,15 @@ pub(crate) fn check_index(dir: &Path, log: &LogFile, pass: &mut Pass) {
         what: format!("{what}: run `prov reindex` to rebuild the index"),
     };
     let result = (|| -> std::result::Result<(), Fault> {
-        let err = |e: Error| fault(None, e.to_string());
+        let err = |e: Error| fault(None, reason_of(e));
         let indexed = index.log_end().map_err(err)?;
         let size = index.size().map_err(err)?;
-        if indexed > pass.report.log_bytes || size > pass.report.entries {
+        if indexed > committed.log_length || size > committed.size {
             return Err(fault(
                 None,
                 format!(
                     "the index covers {indexed} log bytes and {size} entries, but only {} and {} are committed",
-                    pass.report.log_bytes, pass.report.entries
+                    committed.log_length, committed.size
                 ),
             ));
         }
@@ -126,6 +149,7 @@ pub(crate) fn check_index(dir: &Path, log: &LogFile, pass: &mut Pass) {
         // catches it up): check the part it has.
         let mut frames = log.frames(HEADER_LEN, indexed).map_err(err)?;
         let (mut seq, mut checkpoints) = (0u64, 0u64);
+        let mut tree = prov_proofs::Frontier::new();
         while let Some(frame) = frames.next_frame() {
             let frame = frame.map_err(|f| fault(None, f.reason))?;
             if frame.kind == RECORD_CHECKPOINT {
@@ -144,6 +168,22 @@ pub(crate) fn check_index(dir: &Path, log: &LogFile, pass: &mut Pass) {
                     Some(seq),
                     "the index points at the wrong log record".into(),
                 ));
+            }
+            // The leaf hash in the `s` value, and every node this leaf completes.
+            let leaf = prov_proofs::leaf_hash(&frame.payload);
+            for (id, want) in tree.append(leaf) {
+                let stored = index
+                    .read_hashes(&[id])
+                    .map_err(|e| fault(Some(seq), reason_of(e)))?;
+                if stored.first() != Some(&want) {
+                    return Err(fault(
+                        Some(seq),
+                        format!(
+                            "the index's hash for tree node level {} index {} is not the log's",
+                            id.level, id.index
+                        ),
+                    ));
+                }
             }
             let e =
                 Entry::from_bytes(&frame.payload).map_err(|e| fault(Some(seq), e.to_string()))?;

@@ -66,6 +66,15 @@ pub struct Ledger {
     pub(crate) index_stale: bool,
     /// Set when a commit ended in an unknown state: no further append in this process.
     pub(crate) poisoned: bool,
+    /// Writer only: the content prefixes first seen in the verified log, and those recorded
+    /// since ([`crate::recovery::Verified::seen`]).
+    pub(crate) seen_sorted: Vec<u64>,
+    pub(crate) seen_since: std::collections::HashSet<u64>,
+    /// Writer only: the index was rebuilt from the verified log in this process, so its
+    /// "never seen" needs no second opinion.
+    pub(crate) index_fresh: bool,
+    /// Clamp the time to the last entry's however far the clock is behind.
+    pub(crate) clamp_any: bool,
     recovered: u64,
     rolled_forward: u64,
     pub(crate) index_rebuilt: bool,
@@ -129,7 +138,7 @@ pub(crate) fn open_log(dir: &Path, write: bool) -> Result<(Commit, LogFile, u64)
 /// crash can leave them). Returns whether it was reset.
 fn open_index(index_dir: &Path) -> Result<(Index, bool)> {
     if fsys::exists(index_dir) {
-        fsys::check_real_dir(index_dir)?;
+        fsys::check_tree(index_dir)?;
     }
     Index::open_or_reset(index_dir)
 }
@@ -202,7 +211,8 @@ impl Ledger {
 
     /// Opens without the lock or the index, writing nothing: reads of the committed log
     /// (`entry`, `range`, checkpoints), which a writer never changes. Works on a read-only
-    /// copy and while a writer runs.
+    /// copy and while a writer runs. Walks the log's record headers once, to check that the
+    /// latest checkpoint follows exactly the entries `COMMIT` names and ends the log.
     ///
     /// # Errors
     /// [`Error::Missing`], [`Error::NotALedger`], [`Error::NewerFormat`],
@@ -210,14 +220,11 @@ impl Ledger {
     pub fn open_read_only(dir: &Path) -> Result<Ledger> {
         let (config, verifier) = read_config(dir)?;
         let (commit, log, _) = open_log(dir, false)?;
-        Ok(Ledger::assemble(
-            dir,
-            config,
-            verifier,
-            Mode::ReadOnly,
-            log,
-            commit,
-        ))
+        let mut l = Ledger::assemble(dir, config, verifier, Mode::ReadOnly, log, commit);
+        // COMMIT's size is believed only once the log agrees: its latest checkpoint, for that
+        // size, must follow exactly that many entries and end the committed log.
+        l.latest = Some(l.read_latest_checkpoint()?);
+        Ok(l)
     }
 
     /// Opens for lookups and proofs: the exclusive lock and the index. A lagging index is
@@ -232,7 +239,22 @@ impl Ledger {
         let (commit, log, _) = open_log(dir, false)?;
         let mut l = Ledger::assemble(dir, config, verifier, Mode::Indexed, log, commit);
         l.dir_handle = Some(dir_handle);
-        let (index, reset) = open_index(&dir.join("index"))?;
+        let index_dir = dir.join("index");
+        let (index, reset) = open_index(&index_dir).map_err(|e| match e {
+            Error::Index(sled::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
+                ) =>
+            {
+                Error::Io {
+                    op: "open the index (check, prove and consistency need to write it; show, log, export and audit work read-only) in",
+                    path: index_dir.clone(),
+                    source: e,
+                }
+            }
+            e => e,
+        })?;
         l.index_rebuilt = reset;
         let indexed = index.log_end()?;
         if indexed > commit.log_length || index.size()? > commit.size {
@@ -245,7 +267,16 @@ impl Ledger {
         }
         let mut frontier = Frontier::load(&index, index.size()?)?;
         if indexed < commit.log_length {
-            index.index_log(&l.log, indexed, commit.log_length, &mut frontier)?;
+            index
+                .index_log(&l.log, indexed, commit.log_length, &mut frontier)
+                .map_err(|e| match e {
+                    e @ (Error::Io { .. } | Error::Index(_)) => e,
+                    e => Error::IndexDisagrees {
+                        reason: format!(
+                            "it cannot be caught up with the log from where it ends ({e})"
+                        ),
+                    },
+                })?;
         }
         l.index = Some(index);
         let latest = l.read_latest_checkpoint()?;
@@ -301,8 +332,9 @@ impl Ledger {
         let tail = recovery::examine_tail(&log, commit, len, &verifier, &mut state)?;
         let commit = tail.commit.unwrap_or(commit);
         let index_dir = dir.join("index");
-        if fsys::exists(&index_dir) {
-            fsys::check_real_dir(&index_dir)?;
+        if rebuild {
+            // Whatever stands there is replaced; a link is removed, never followed.
+            fsys::remove_any(&index_dir)?;
         }
         // Read the index's extent before anything changes: one ahead of the (rolled
         // forward) commit cannot come of a crash.
@@ -318,7 +350,7 @@ impl Ledger {
                 path: index_dir,
                 offset: None,
                 reason: format!(
-                    "the index covers more than the {} committed entries, which no crash leaves (a COMMIT or log restored from an older copy?); nothing was changed: if you restored the log from a backup on purpose, run `prov reindex`",
+                    "the index covers more than the log's {} complete entries, which no crash leaves (a COMMIT and log restored from an older copy?); nothing was changed: if you restored them from a backup on purpose, run `prov reindex`",
                     commit.size
                 ),
             });
@@ -339,6 +371,7 @@ impl Ledger {
         let cp = Checkpoint::open(state.checkpoint.as_bytes(), &l.verifier)?;
         l.latest = Some((state.checkpoint, cp));
         l.frontier = state.frontier;
+        l.seen_sorted = state.seen;
         let index = if rebuild || ahead {
             drop(index);
             std::fs::remove_dir_all(&index_dir).map_err(Error::io("remove", &index_dir))?;
@@ -356,6 +389,7 @@ impl Ledger {
             }
         };
         l.index_rebuilt = reset;
+        l.index_fresh = reset || rebuild || ahead;
         l.index = Some(index);
         Ok(l)
     }
@@ -399,6 +433,10 @@ impl Ledger {
             io: Io::default(),
             index_stale: false,
             poisoned: false,
+            seen_sorted: Vec::new(),
+            seen_since: Default::default(),
+            index_fresh: false,
+            clamp_any: false,
             recovered: 0,
             rolled_forward: 0,
             index_rebuilt: false,

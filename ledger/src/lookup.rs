@@ -323,7 +323,13 @@ impl Ledger {
 
     /// The latest checkpoint, which must end the committed log.
     pub(crate) fn read_latest_checkpoint(&self) -> Result<(String, Checkpoint)> {
-        let (note, cp) = self.read_checkpoint(self.size())?;
+        let (note, cp) = self.read_checkpoint(self.size()).map_err(|e| match e {
+            Error::NoSuchCheckpoint(size) => self.damaged(
+                None,
+                format!("COMMIT names {size} entries, but no checkpoint follows the {size}th entry of the log"),
+            ),
+            e => e,
+        })?;
         let at = self.offset_after(self.size())?;
         if at + crate::log::FRAME_OVERHEAD + note.len() as u64 != self.commit.log_length {
             return Err(self.damaged(

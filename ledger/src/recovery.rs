@@ -30,6 +30,17 @@ pub(crate) struct Verified {
     pub last_time: u64,
     /// The last signed checkpoint note, for the committed size.
     pub checkpoint: String,
+    /// The first 8 bytes of the SHA-256 of every content first seen, sorted: what the writer
+    /// checks an index's "never seen" against, so that a key missing from the index cannot
+    /// make it record known content as first seen again.
+    pub seen: Vec<u64>,
+}
+
+/// The first 8 bytes of a SHA-256, as the key of [`Verified::seen`].
+pub(crate) fn prefix(sha: &[u8; 32]) -> u64 {
+    u64::from_be_bytes([
+        sha[0], sha[1], sha[2], sha[3], sha[4], sha[5], sha[6], sha[7],
+    ])
 }
 
 /// What the writer found past `COMMIT` and did about it.
@@ -41,6 +52,48 @@ pub(crate) struct Tail {
     pub rolled_entries: u64,
     /// Bytes of an unfinished batch to cut, past the (new) committed end.
     pub cut_bytes: u64,
+    /// Where the cut would start: the (new) committed end.
+    pub cut_from: u64,
+}
+
+/// Finds a checkpoint record signed by the ledger anywhere in `[from, to)`, without trusting
+/// the framing: it looks for the checkpoint's first line (the origin) wherever it stands,
+/// and checks the record around it (type, length, CRC) and its signature. Reads the range in
+/// windows, so memory stays bounded whatever its size.
+fn signed_checkpoint_in(
+    log: &LogFile,
+    from: u64,
+    to: u64,
+    verifier: &NoteVerifier,
+) -> Result<Option<u64>> {
+    use std::os::unix::fs::FileExt;
+    const WINDOW: u64 = 4 << 20;
+    let needle = format!("{}\n", verifier.name).into_bytes();
+    let mut at = from;
+    while at < to {
+        let end = (at + WINDOW + needle.len() as u64).min(to);
+        let mut buf = vec![0u8; (end - at) as usize];
+        log.file
+            .read_exact_at(&mut buf, at)
+            .map_err(Error::io("read", &log.path))?;
+        for (i, w) in buf.windows(needle.len()).enumerate() {
+            let Some(start) = (at + i as u64).checked_sub(5) else {
+                continue;
+            };
+            if w != needle.as_slice() || start < from {
+                continue;
+            }
+            let Ok(frame) = crate::log::read_frame_at(&log.file, &log.path, start, to) else {
+                continue;
+            };
+            if frame.kind == RECORD_CHECKPOINT && Checkpoint::open(&frame.payload, verifier).is_ok()
+            {
+                return Ok(Some(start));
+            }
+        }
+        at += WINDOW;
+    }
+    Ok(None)
 }
 
 fn fault_at(log: &LogFile, offset: u64, reason: impl Into<String>) -> Error {
@@ -81,6 +134,7 @@ pub(crate) fn verify_committed(
     let mut last_leaf = Hash::default();
     let mut last_time = 0;
     let mut last_cp: Option<(u64, Vec<u8>)> = None;
+    let mut seen = Vec::new();
     while let Some(frame) = frames.next_frame() {
         let frame = frame.map_err(|f| frame_fault(log, f))?;
         if frame.kind == RECORD_CHECKPOINT {
@@ -98,10 +152,17 @@ pub(crate) fn verify_committed(
                 format!("entry {seq} does not continue the chain at entry {want}"),
             ));
         }
+        // A first-seen entry (kind 0) has its SHA-256 right after the kind byte.
+        if frame.payload.get(49) == Some(&0)
+            && let Some(p) = frame.payload.get(50..58)
+        {
+            seen.push(u64::from_be_bytes(p.try_into().unwrap_or_default()));
+        }
         last_leaf = prov_proofs::leaf_hash(&frame.payload);
         last_time = time;
         frontier.append(last_leaf);
     }
+    seen.sort_unstable();
     let Some((end, note)) = last_cp else {
         return Err(fault_at(
             log,
@@ -145,6 +206,7 @@ pub(crate) fn verify_committed(
         last_leaf,
         last_time,
         checkpoint,
+        seen,
     })
 }
 
@@ -168,19 +230,31 @@ pub(crate) fn examine_tail(
     let mut frames = log.frames(commit.log_length, len)?;
     let mut work = state.clone();
     let mut committed = commit;
-    let refuse = |offset: u64, what: String| {
-        fault_at(
-            log,
-            offset,
-            format!(
-                "{what}, past the committed end {}: this is not what a crash leaves; nothing was changed (restore the ledger from a backup, or run `prov audit` for details)",
-                commit.log_length
-            ),
-        )
+    let refuse = |offset: u64, what: String| Error::UnexpectedTail {
+        path: log.path.clone(),
+        committed: commit.log_length,
+        offset,
+        what,
     };
     while let Some(frame) = frames.next_frame() {
-        // A frame that does not read is the torn end of an unfinished batch.
-        let Ok(frame) = frame else { break };
+        // A frame that does not read is the torn end of an unfinished batch, unless a
+        // signed checkpoint follows it somewhere: then reported records may lie beyond the
+        // damage, and nothing may be cut.
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(f) => {
+                if let Some(at) = signed_checkpoint_in(log, f.offset, len, verifier)? {
+                    return Err(refuse(
+                        f.offset,
+                        format!(
+                            "a record that does not read ({}), followed by a checkpoint signed by this ledger at byte {at}",
+                            f.reason
+                        ),
+                    ));
+                }
+                break;
+            }
+        };
         match frame.kind {
             RECORD_ENTRY => {
                 let e = Entry::from_bytes(&frame.payload).map_err(|e| {
@@ -208,6 +282,9 @@ pub(crate) fn examine_tail(
                         frame.offset,
                         format!("entry {} whose signature does not verify", e.seq),
                     ));
+                }
+                if e.kind == crate::entry::Kind::FirstSeen {
+                    work.seen.push(prefix(&e.content.sha256));
                 }
                 work.last_leaf = prov_proofs::leaf_hash(&frame.payload);
                 work.last_time = e.time_ms;
@@ -244,7 +321,9 @@ pub(crate) fn examine_tail(
     }
     if committed != commit {
         tail.commit = Some(committed);
+        state.seen.sort_unstable();
     }
+    tail.cut_from = committed.log_length;
     tail.cut_bytes = len - committed.log_length;
     Ok(tail)
 }

@@ -103,13 +103,55 @@ fn a_tail_that_is_no_crash_leftover_is_refused_untouched() {
     std::fs::write(dir.join("entries.log"), &doubled).unwrap();
     std::fs::write(dir.join("COMMIT"), &commit).unwrap();
     match Ledger::open_writer(&dir) {
-        Err(Error::Damaged { reason, .. }) => {
-            assert!(reason.contains("not what a crash leaves"), "{reason}")
+        Err(e @ Error::UnexpectedTail { .. }) => {
+            assert!(e.to_string().contains("no crash leaves this"), "{e}")
         }
         other => panic!("{:?}", other.map(|l| l.size())),
     }
+    assert!(matches!(
+        Ledger::reindex(&dir),
+        Err(Error::UnexpectedTail { .. })
+    ));
     assert_eq!(read(&dir, "entries.log"), doubled);
     assert_eq!(read(&dir, "COMMIT"), commit);
+    // The audit reports the same, rather than promising the next `add` sorts it out.
+    let r = audit(&dir, None, &|_, _| {}).unwrap();
+    assert!(
+        r.fault
+            .unwrap()
+            .what
+            .contains("does not continue the chain")
+    );
+}
+
+/// Item 3: a damaged record past a stale COMMIT, with signed batches after it, is no torn
+/// write: neither `add` nor `reindex` may cut the reported entries behind the damage.
+#[test]
+fn damage_past_a_stale_commit_never_cuts_the_signed_batches_behind_it() {
+    let (_t, dir, mut l) = new_ledger();
+    l.append(&[doc("a", "s")], T0).unwrap();
+    let commit = read(&dir, "COMMIT");
+    for (i, d) in ["b", "c", "d"].iter().enumerate() {
+        l.append(&[doc(d, "s")], T0 + 1 + i as u64).unwrap();
+    }
+    drop(l);
+    let start = String::from_utf8(commit.clone()).unwrap();
+    let start: usize = start.lines().nth(1).unwrap()[11..].parse().unwrap();
+    let mut log = read(&dir, "entries.log");
+    log[start + 60] ^= 0xff;
+    std::fs::write(dir.join("entries.log"), &log).unwrap();
+    std::fs::write(dir.join("COMMIT"), &commit).unwrap();
+    std::fs::remove_dir_all(dir.join("index")).unwrap();
+    for open in [Ledger::open_writer, Ledger::reindex] {
+        match open(&dir) {
+            Err(Error::UnexpectedTail { what, .. }) => {
+                assert!(what.contains("signed by this ledger"), "{what}")
+            }
+            other => panic!("{:?}", other.map(|l| l.size())),
+        }
+        assert_eq!(read(&dir, "entries.log"), log);
+    }
+    assert!(audit(&dir, None, &|_, _| {}).unwrap().fault.is_some());
 }
 
 /// Item 3: the index ahead of COMMIT with nothing to roll forward is refused, not rebuilt
@@ -371,5 +413,120 @@ fn init_is_atomic_and_sets_its_modes() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(left, vec![std::ffi::OsString::from("l")]);
+    clean(&dir);
+}
+
+/// Review finding: a content key deleted from the index must not make a writer record known
+/// content as first seen again (and so sign a later first-seen time that verifies offline).
+#[test]
+fn a_deleted_index_key_never_makes_known_content_first_seen_again() {
+    let (_t, dir, mut l) = new_ledger();
+    l.append(&[doc("a", "s1"), doc("b", "s1")], T0).unwrap();
+    l.flush_index().unwrap();
+    drop(l);
+    {
+        let db = sled_of(&dir);
+        db.remove(content_key("a")).unwrap();
+        db.flush().unwrap();
+    }
+    let mut l = Ledger::open_writer(&dir).unwrap();
+    let r = l.append(&[doc("a", "s2")], T0 + 1).unwrap();
+    assert_eq!(r.results[0].status, Status::Sighting);
+    assert_eq!(r.results[0].first_seen.seq, 0);
+    assert!(l.index_rebuilt());
+    drop(l);
+    clean(&dir);
+}
+
+/// Review finding: read commands must not believe COMMIT's entry count when the log says
+/// otherwise (fewer hides entries, more claims ones that are not there).
+#[test]
+fn read_only_opening_checks_commits_count_against_the_log() {
+    let (_t, dir, mut l) = new_ledger();
+    l.append(
+        &[doc("a", "s"), doc("b", "s"), doc("c", "s"), doc("d", "s")],
+        T0,
+    )
+    .unwrap();
+    drop(l);
+    let commit = String::from_utf8(read(&dir, "COMMIT")).unwrap();
+    for size in [2u64, 1000] {
+        let edited = commit.replace("size 4\n", &format!("size {size}\n"));
+        std::fs::write(dir.join("COMMIT"), edited).unwrap();
+        match Ledger::open_read_only(&dir) {
+            Err(Error::Damaged { .. }) => {}
+            other => panic!("size {size}: {:?}", other.map(|l| l.size())),
+        }
+    }
+    std::fs::write(dir.join("COMMIT"), commit).unwrap();
+    assert_eq!(Ledger::open_read_only(&dir).unwrap().size(), 4);
+}
+
+/// Review finding: a short `s` value alone (its entry's offset and leaf unreadable) makes
+/// the writer rebuild the index, not call the log damaged.
+#[test]
+fn a_short_seq_value_makes_the_writer_rebuild_not_refuse() {
+    let (_t, dir, mut l) = new_ledger();
+    l.append(&[doc("a", "s"), doc("b", "s")], T0).unwrap();
+    l.flush_index().unwrap();
+    drop(l);
+    {
+        let db = sled_of(&dir);
+        let mut k = vec![b's'];
+        k.extend_from_slice(&1u64.to_be_bytes());
+        db.insert(k, &[0u8, 0, 0][..]).unwrap();
+        db.flush().unwrap();
+    }
+    let mut l = Ledger::open_writer(&dir).unwrap();
+    let r = l.append(&[doc("b", "s")], T0 + 1).unwrap();
+    assert_eq!(r.results[0].status, Status::AlreadyRecorded);
+    assert!(l.index_rebuilt());
+    drop(l);
+    clean(&dir);
+}
+
+/// Review finding: the audit compares every stored tree hash (leaves in `s` values, nodes in
+/// `n` keys) with the log's, not only their number.
+#[test]
+fn audit_finds_a_wrong_hash_in_the_index() {
+    for key in ["node", "leaf"] {
+        let (_t, dir, mut l) = new_ledger();
+        let docs: Vec<_> = (0..6).map(|i| doc(&format!("d{i}"), "s")).collect();
+        l.append(&docs, T0).unwrap();
+        l.flush_index().unwrap();
+        drop(l);
+        {
+            let db = sled_of(&dir);
+            if key == "node" {
+                let mut k = vec![b'n', 1];
+                k.extend_from_slice(&1u64.to_be_bytes());
+                db.insert(k, &[0u8; 32][..]).unwrap();
+            } else {
+                let mut k = vec![b's'];
+                k.extend_from_slice(&3u64.to_be_bytes());
+                let mut v = db.get(&k).unwrap().unwrap().to_vec();
+                v[8..].fill(0);
+                db.insert(k, v).unwrap();
+            }
+            db.flush().unwrap();
+        }
+        let r = audit(&dir, None, &|_, _| {}).unwrap();
+        let f = r.fault.unwrap_or_else(|| panic!("{key}: audit passed"));
+        assert!(f.what.contains("is not the log's"), "{key}: {}", f.what);
+    }
+}
+
+/// Review finding: after an entry stamped by a clock set far ahead, `allow_clock_behind`
+/// (`add --clamp-time`) records at that entry's time instead of refusing.
+#[test]
+fn a_ledger_stamped_ahead_can_go_on_at_its_own_time() {
+    let (_t, dir, mut l) = new_ledger();
+    let far = 10_413_792_000_000; // 2300-01-01
+    l.append(&[doc("a", "s")], far).unwrap();
+    assert!(l.append(&[doc("b", "s")], T0).is_err());
+    l.allow_clock_behind(true);
+    let r = l.append(&[doc("b", "s")], T0).unwrap();
+    assert_eq!(l.entry(r.results[0].seq).unwrap().time_ms, far);
+    drop(l);
     clean(&dir);
 }

@@ -141,6 +141,19 @@ fn a_clock_behind_the_ledger_is_refused_with_exit_5() {
     let Some(r) = run_at_time(&w, "-1d", &["add", "b.txt", "--source", "s"]) else {
         return;
     };
-    r.fails(5, "earlier than the ledger's last recorded time");
+    r.fails(5, "but the ledger's last entry was recorded at");
+    assert!(r.stderr.contains("--clamp-time"), "{}", r.stderr);
     assert_eq!(w.ledger_state(), before);
+    // When the ledger's last time is the wrong one, --clamp-time goes on at that time.
+    let Some(r) = run_at_time(
+        &w,
+        "-1d",
+        &["add", "b.txt", "--source", "s", "--clamp-time", "--json"],
+    ) else {
+        return;
+    };
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let e = w.run(&["show", "1", "--json"]).json();
+    let a = w.run(&["show", "0", "--json"]).json();
+    assert_eq!(e["time"], a["time"]);
 }

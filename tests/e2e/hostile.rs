@@ -118,6 +118,9 @@ fn read_only_commands_work_on_a_read_only_copy() {
     }
     let r = w.run_at(&ro, &["audit", "--json"]).json();
     assert_eq!(r["ok"], true);
+    // check and prove need the index, which must be written to: they say so.
+    w.run_at(&ro, &["check", "docs/1.txt"])
+        .fails(4, "audit work read-only");
     w.write("new.txt", "new");
     let r = w.run_at(&ro, &["add", "new.txt", "--source", "s"]);
     r.fails(4, "Read-only file system");
@@ -250,4 +253,88 @@ fn run_watched(w: &Workspace, args: &[&str]) -> Run {
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
     }
+}
+
+/// Review finding: links and FIFOs *inside* `index/` are refused too (sled opens its files
+/// by name): no file is created or written through a link, no command waits on a FIFO, and
+/// `reindex` replaces the index.
+#[test]
+fn links_and_fifos_inside_the_index_are_refused() {
+    let w = Workspace::new();
+    ledger_with_entries(&w);
+    let victim = w.path("victim");
+    std::fs::create_dir(&victim).unwrap();
+    let index = w.ledger().join("index");
+    for (name, plant) in [("db", "link"), ("conf", "fifo"), ("db", "fifo")] {
+        let at = index.join(name);
+        std::fs::remove_file(&at).unwrap();
+        if plant == "link" {
+            std::os::unix::fs::symlink(victim.join("created_by_prov"), &at).unwrap();
+        } else {
+            assert!(Command::new("mkfifo").arg(&at).status().unwrap().success());
+        }
+        for args in [
+            &["check", "docs/1.txt"][..],
+            &["add", "docs", "--source", "t"],
+            &["prove", "1"],
+        ] {
+            let r = run_watched(&w, args);
+            assert_eq!(r.code, 4, "{name} {plant} {args:?}: {}", r.stderr);
+            assert!(r.stderr.contains("refused, not followed"), "{}", r.stderr);
+        }
+        let r = run_watched(&w, &["audit"]);
+        assert_eq!(r.code, 1, "{name} {plant}: {}", r.stderr);
+        assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 0);
+        w.run(&["reindex"]).ok();
+        w.run(&["check", "docs/1.txt"]).ok();
+    }
+}
+
+/// Review finding: paths inside the ledger folder named on the command line are refused,
+/// not recorded (the key's hash, the index's files).
+#[test]
+fn files_inside_the_ledger_folder_are_not_documents() {
+    let w = Workspace::new();
+    ledger_with_entries(&w);
+    for p in ["ledger/key.pem", "ledger/index", "ledger/entries.log"] {
+        w.run(&["add", p, "--source", "s"])
+            .fails(3, "inside the ledger's own folder");
+    }
+}
+
+/// Review finding: an audit running while `add`s commit never reports a fault in a healthy
+/// ledger (it compares the index with the COMMIT of the moment it copies it).
+#[test]
+fn audits_during_adds_never_report_a_false_fault() {
+    let w = Workspace::new();
+    ledger_with_entries(&w);
+    for i in 0..40 {
+        w.write(&format!("more/{i}.txt"), format!("more {i}"));
+    }
+    let dir = w.ledger();
+    let bin = prov_tests::prov_bin();
+    let auditor = std::thread::spawn(move || {
+        (0..8)
+            .map(|_| {
+                let o = Command::new(&bin)
+                    .arg("--ledger")
+                    .arg(&dir)
+                    .args(["audit", "--json"])
+                    .output()
+                    .unwrap();
+                (
+                    o.status.code(),
+                    String::from_utf8_lossy(&o.stdout).into_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    });
+    for i in 0..40 {
+        let r = w.run(&["add", &format!("more/{i}.txt"), "--source", "s"]);
+        assert!(r.code == 0 || r.stderr.contains("in use"), "{}", r.stderr);
+    }
+    for (code, out) in auditor.join().unwrap() {
+        assert_eq!(code, Some(0), "{out}");
+    }
+    w.run(&["audit"]).ok();
 }
