@@ -127,10 +127,10 @@ fn read_only_commands_work_on_a_read_only_copy() {
     assert!(!r.stderr.contains("damaged"), "{}", r.stderr);
 }
 
-/// Runs `prov ARGS` with its address space limited to 1 GiB: an allocation sized by a
+/// Runs `prov ARGS` with its address space limited to 256 MiB: an allocation sized by a
 /// claimed count rather than the real file aborts it.
 fn run_bounded(w: &Workspace, args: &[&str]) -> Run {
-    let script = "ulimit -v 1048576; exec \"$0\" \"$@\"";
+    let script = "ulimit -v 262144; exec \"$0\" \"$@\"";
     let o = Command::new("sh")
         .arg("-c")
         .arg(script)
