@@ -20,7 +20,7 @@ const META_SIZE: &[u8] = b"msize";
 /// Entries applied per sled batch when catching up or rebuilding.
 const CHUNK: usize = 20_000;
 
-fn seq_key(seq: u64) -> [u8; 9] {
+pub(crate) fn seq_key(seq: u64) -> [u8; 9] {
     let mut k = [b's'; 9];
     k[1..].copy_from_slice(&seq.to_be_bytes());
     k
@@ -32,7 +32,7 @@ fn sha_key(sha: &[u8; 32]) -> [u8; 33] {
     k
 }
 
-fn node_key(id: NodeId) -> [u8; 10] {
+pub(crate) fn node_key(id: NodeId) -> [u8; 10] {
     let mut k = [b'n'; 10];
     k[1] = id.level;
     k[2..].copy_from_slice(&id.index.to_be_bytes());
@@ -161,41 +161,18 @@ impl Index {
             .and_then(|v| be_u64(v.get(..8)?)))
     }
 
-    /// Counts every key by kind, for the audit's check that the index holds nothing the
-    /// log does not.
+    /// Every key with this prefix and its value, in key order.
     ///
     /// # Errors
-    /// sled errors.
-    pub fn counts(&self) -> Result<IndexCounts> {
-        let mut c = IndexCounts::default();
-        for kv in self.db()?.iter() {
+    /// When the index is closed; sled errors come with the items.
+    pub fn scan<'a>(
+        &'a self,
+        prefix: &[u8],
+    ) -> Result<impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + use<'a>> {
+        Ok(self.db()?.scan_prefix(prefix).map(|kv| {
             let (k, v) = kv?;
-            match (k.first(), k.len()) {
-                (Some(b's'), 9) if v.len() == 40 => c.entries += 1,
-                (Some(b'h'), 33) if v.len() % 8 == 0 && !v.is_empty() => {
-                    let seqs: Vec<u64> = v.chunks_exact(8).filter_map(be_u64).collect();
-                    if seqs.windows(2).any(|w| w[0] >= w[1]) {
-                        c.malformed.get_or_insert_with(|| {
-                            format!("content key {} lists entries out of order", hex_of(&k[1..]))
-                        });
-                    }
-                    c.listed += seqs.len() as u64;
-                }
-                (Some(b'n'), 10) if v.len() == 32 => c.nodes += 1,
-                (Some(b'c'), 9) => c.checkpoints += 1,
-                (Some(b'm'), _) if &k[..] == META_LOG_END || &k[..] == META_SIZE => {}
-                _ => {
-                    c.malformed.get_or_insert_with(|| {
-                        format!(
-                            "a key {} or its {}-byte value has no meaning in the index",
-                            hex_of(&k),
-                            v.len()
-                        )
-                    });
-                }
-            }
-        }
-        Ok(c)
+            Ok((k.to_vec(), v.to_vec()))
+        }))
     }
 
     /// The sequence numbers of every entry for this content, ascending.
@@ -286,25 +263,6 @@ impl Index {
             Ok(())
         })
     }
-}
-
-fn hex_of(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// How many keys of each kind the index holds ([`Index::counts`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct IndexCounts {
-    /// Well-formed `s` keys (seq -> offset, leaf).
-    pub entries: u64,
-    /// Entries listed under all `h` keys together.
-    pub listed: u64,
-    /// Well-formed `n` keys (Merkle nodes above the leaves).
-    pub nodes: u64,
-    /// `c` keys (checkpoints).
-    pub checkpoints: u64,
-    /// The first key that is malformed or out of order, described.
-    pub malformed: Option<String>,
 }
 
 /// Index writes collected for one atomic apply.

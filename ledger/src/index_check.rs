@@ -10,12 +10,10 @@
 //! as not checked, with the reason.
 
 use crate::audit::{Fault, Pass};
-use crate::entry::Entry;
 use crate::error::Error;
 use crate::fsys;
-use crate::index::Index;
+use crate::index::{Index, node_key, seq_key};
 use crate::log::{HEADER_LEN, LogFile, RECORD_CHECKPOINT};
-use prov_proofs::HashReader;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -53,11 +51,6 @@ fn reason_of(e: Error) -> String {
         Error::IndexDisagrees { reason } => reason,
         e => e.to_string(),
     }
-}
-
-/// Merkle nodes above the leaves that a tree of `size` leaves stores.
-fn expected_nodes(size: u64) -> u64 {
-    (1..64).map(|level| size >> level).sum()
 }
 
 pub(crate) fn check_index(dir: &Path, log: &LogFile, pass: &mut Pass) {
@@ -132,50 +125,96 @@ pub(crate) fn check_index(dir: &Path, log: &LogFile, pass: &mut Pass) {
         seq,
         what: format!("{what}: run `prov reindex` to rebuild the index"),
     };
-    let result = (|| -> std::result::Result<(), Fault> {
-        let err = |e: Error| fault(None, reason_of(e));
-        let indexed = index.log_end().map_err(err)?;
-        let size = index.size().map_err(err)?;
-        if indexed > committed.log_length || size > committed.size {
-            return Err(fault(
-                None,
-                format!(
-                    "the index covers {indexed} log bytes and {size} entries, but only {} and {} are committed",
-                    committed.log_length, committed.size
-                ),
-            ));
-        }
-        // Behind is allowed (a crash between the commit and the index update; the next open
-        // catches it up): check the part it has.
-        let mut frames = log.frames(HEADER_LEN, indexed).map_err(err)?;
-        let (mut seq, mut checkpoints) = (0u64, 0u64);
-        let mut tree = prov_proofs::Frontier::new();
-        while let Some(frame) = frames.next_frame() {
-            let frame = frame.map_err(|f| fault(None, f.reason))?;
-            if frame.kind == RECORD_CHECKPOINT {
-                checkpoints += 1;
-                let note = index.checkpoint(seq).map_err(err)?;
-                if note.as_deref().map(str::as_bytes) != Some(&frame.payload[..]) {
-                    return Err(fault(
-                        None,
-                        format!("the index's checkpoint at size {seq} differs from the log's"),
-                    ));
-                }
-                continue;
-            }
-            if index.offset_of(seq).map_err(err)? != Some(frame.offset) {
+    let result = compare(&index, log, committed, pass, &fault);
+    pass.report.index_checked = true;
+    if let Err(f) = result {
+        pass.report.fault = Some(f);
+    }
+}
+
+/// The first 8 bytes of the SHA-256 an encoded entry records (FORMAT.md section 6.1: it
+/// follows the kind byte, and a sighting's first-seen seq).
+fn content_prefix(payload: &[u8]) -> Option<u64> {
+    let at = match payload.get(49)? {
+        0 => 50,
+        _ => 58,
+    };
+    Some(u64::from_be_bytes(
+        payload.get(at..at + 8)?.try_into().ok()?,
+    ))
+}
+
+/// Compares the index with the log, both ways, reading the index's keys in order alongside
+/// the log (`s` and `n` keys), then its content lists against what the log recorded.
+fn compare(
+    index: &Index,
+    log: &LogFile,
+    committed: crate::log::Commit,
+    pass: &Pass,
+    fault: &dyn Fn(Option<u64>, String) -> Fault,
+) -> std::result::Result<(), Fault> {
+    let err = |e: Error| fault(None, reason_of(e));
+    let indexed = index.log_end().map_err(err)?;
+    let size = index.size().map_err(err)?;
+    if indexed > committed.log_length || size > committed.size {
+        return Err(fault(
+            None,
+            format!(
+                "the index covers {indexed} log bytes and {size} entries, but only {} and {} are committed",
+                committed.log_length, committed.size
+            ),
+        ));
+    }
+    // Behind is allowed (a crash between the commit and the index update; the next open
+    // catches it up): check the part it has.
+    let mut frames = log.frames(HEADER_LEN, indexed).map_err(err)?;
+    let (mut seq, mut checkpoints) = (0u64, 0u64);
+    let mut tree = prov_proofs::Frontier::new();
+    let mut contents: Vec<u64> = Vec::with_capacity(size.min(indexed / 100) as usize);
+    let mut seqs = index.scan(b"s").map_err(err)?;
+    let mut levels = (1u8..64)
+        .map(|level| index.scan(&[b'n', level]))
+        .collect::<Result<Vec<_>, Error>>()
+        .map_err(err)?;
+    while let Some(frame) = frames.next_frame() {
+        let frame = frame.map_err(|f| fault(None, f.reason))?;
+        if frame.kind == RECORD_CHECKPOINT {
+            checkpoints += 1;
+            let note = index.checkpoint(seq).map_err(err)?;
+            if note.as_deref().map(str::as_bytes) != Some(&frame.payload[..]) {
                 return Err(fault(
-                    Some(seq),
-                    "the index points at the wrong log record".into(),
+                    None,
+                    format!("the index's checkpoint at size {seq} differs from the log's"),
                 ));
             }
-            // The leaf hash in the `s` value, and every node this leaf completes.
-            let leaf = prov_proofs::leaf_hash(&frame.payload);
-            for (id, want) in tree.append(leaf) {
-                let stored = index
-                    .read_hashes(&[id])
-                    .map_err(|e| fault(Some(seq), reason_of(e)))?;
-                if stored.first() != Some(&want) {
+            continue;
+        }
+        // The `s` value: this entry's log offset and leaf hash.
+        let leaf = prov_proofs::leaf_hash(&frame.payload);
+        let mut want = frame.offset.to_be_bytes().to_vec();
+        want.extend_from_slice(&leaf.0);
+        match seqs.next() {
+            Some(Ok((k, v))) if k == seq_key(seq) && v == want => {}
+            Some(Err(e)) => return Err(err(e)),
+            Some(Ok((k, _))) if k == seq_key(seq) => {
+                return Err(fault(
+                    Some(seq),
+                    "the index's log offset or leaf hash for this entry is not the log's".into(),
+                ));
+            }
+            _ => {
+                return Err(fault(
+                    Some(seq),
+                    "the index has no record of this entry".into(),
+                ));
+            }
+        }
+        // Every tree node this leaf completes.
+        for (id, want) in tree.append(leaf).into_iter().filter(|(id, _)| id.level > 0) {
+            match levels[id.level as usize - 1].next() {
+                Some(Ok((k, v))) if k == node_key(id) && v == want.0 => {}
+                Some(Err(e)) => return Err(err(e)),
+                _ => {
                     return Err(fault(
                         Some(seq),
                         format!(
@@ -185,58 +224,77 @@ pub(crate) fn check_index(dir: &Path, log: &LogFile, pass: &mut Pass) {
                     ));
                 }
             }
-            let e =
-                Entry::from_bytes(&frame.payload).map_err(|e| fault(Some(seq), e.to_string()))?;
-            if !index
-                .seqs_for(&e.content.sha256)
-                .map_err(err)?
-                .contains(&seq)
-            {
-                return Err(fault(
-                    Some(seq),
-                    "the index cannot find this entry by its SHA-256".into(),
-                ));
-            }
-            seq += 1;
         }
-        if seq != size {
-            return Err(fault(
-                None,
-                format!("the index names {size} entries but covers {seq}"),
-            ));
-        }
-        // The other way: every entry was found where it belongs, so any further key, or any
-        // listing beyond one per entry, points at something the log does not hold.
-        let counts = index.counts().map_err(err)?;
-        if let Some(m) = counts.malformed {
-            return Err(fault(None, m));
-        }
-        let extra = [
-            ("seq keys", counts.entries, size),
-            ("content listings", counts.listed, size),
-            ("Merkle nodes", counts.nodes, expected_nodes(size)),
-            ("checkpoints", counts.checkpoints, checkpoints),
-        ];
-        for (what, found, want) in extra {
-            if found != want {
-                return Err(fault(
-                    None,
-                    format!("the index holds {found} {what} where the log implies {want}"),
-                ));
-            }
-        }
-        if size == pass.report.entries
-            && prov_proofs::root_at(&index, size).map_err(err)? != pass.report.root
-        {
-            return Err(fault(
-                None,
-                format!("the index's Merkle nodes give another root at size {size}"),
-            ));
-        }
-        Ok(())
-    })();
-    pass.report.index_checked = true;
-    if let Err(f) = result {
-        pass.report.fault = Some(f);
+        let prefix = content_prefix(&frame.payload)
+            .ok_or_else(|| fault(Some(seq), "entry does not decode".into()))?;
+        contents.push(prefix);
+        seq += 1;
     }
+    if seq != size {
+        return Err(fault(
+            None,
+            format!("the index names {size} entries but covers {seq}"),
+        ));
+    }
+    // Nothing more: no `s` key or node beyond those of the entries it covers.
+    if seqs.next().is_some() || levels.iter_mut().any(|l| l.next().is_some()) {
+        return Err(fault(
+            None,
+            format!("the index holds seq keys or Merkle nodes beyond its {size} entries"),
+        ));
+    }
+    // Every content list names only entries of that content, in order, and every entry is
+    // listed exactly once.
+    let mut listed = vec![false; size as usize];
+    for kv in index.scan(b"h").map_err(err)? {
+        let (k, v) = kv.map_err(err)?;
+        let sha_prefix = k
+            .get(1..9)
+            .and_then(|p| p.try_into().ok())
+            .map(u64::from_be_bytes);
+        if k.len() != 33 || v.is_empty() || v.len() % 8 != 0 {
+            return Err(fault(
+                None,
+                "a content key or its value is malformed".into(),
+            ));
+        }
+        let mut last = None;
+        for s in v.chunks_exact(8) {
+            let s = u64::from_be_bytes(s.try_into().unwrap_or_default());
+            let ok = s < size
+                && last.is_none_or(|l| l < s)
+                && !listed[s as usize]
+                && Some(contents[s as usize]) == sha_prefix;
+            if !ok {
+                return Err(fault(
+                    Some(s),
+                    "the index's content listings name an entry for other content, out of order or twice".into(),
+                ));
+            }
+            listed[s as usize] = true;
+            last = Some(s);
+        }
+    }
+    if let Some(s) = listed.iter().position(|l| !l) {
+        return Err(fault(
+            Some(s as u64),
+            "the index cannot find this entry by its SHA-256".into(),
+        ));
+    }
+    let cps = index.scan(b"c").map_err(err)?.count() as u64;
+    if cps != checkpoints {
+        return Err(fault(
+            None,
+            format!("the index holds {cps} checkpoints where the log has {checkpoints}"),
+        ));
+    }
+    if size == pass.report.entries
+        && prov_proofs::root_at(index, size).map_err(err)? != pass.report.root
+    {
+        return Err(fault(
+            None,
+            format!("the index's Merkle nodes give another root at size {size}"),
+        ));
+    }
+    Ok(())
 }

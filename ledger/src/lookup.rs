@@ -150,10 +150,23 @@ impl Ledger {
     /// or omits the first sighting; log errors as [`Ledger::entry`].
     pub fn lookup(&self, sha256: &[u8; 32]) -> Result<Vec<Entry>> {
         let Some(index) = &self.index else {
-            return self
-                .range(0, self.size())
-                .filter(|e| e.as_ref().map_or(true, |e| e.content.sha256 == *sha256))
-                .collect();
+            // Without the index: read the log through, and check (signature included) only
+            // the entries for this content.
+            let mut frames = self.log.frames(HEADER_LEN, self.commit.log_length)?;
+            let (mut seq, mut out) = (0u64, Vec::new());
+            while let Some(frame) = frames.next_frame() {
+                let frame = frame.map_err(|f| self.damaged(Some(f.offset), f.reason))?;
+                if frame.kind != RECORD_ENTRY {
+                    continue;
+                }
+                let e = Entry::from_bytes(&frame.payload)
+                    .map_err(|e| self.damaged(Some(frame.offset), e.to_string()))?;
+                if e.content.sha256 == *sha256 {
+                    out.push(self.checked_entry(seq, &frame)?);
+                }
+                seq += 1;
+            }
+            return Ok(out);
         };
         let seqs = index.seqs_for(sha256)?;
         let mut out: Vec<Entry> = Vec::with_capacity(seqs.len());
