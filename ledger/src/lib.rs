@@ -12,6 +12,7 @@ mod audit;
 mod digest;
 mod encoding;
 mod entry;
+mod entry_rules;
 mod error;
 mod fsys;
 mod index;
@@ -28,8 +29,8 @@ pub use audit::{AuditReport, Fault, audit};
 pub use digest::{
     FileDigest, FileId, WalkedFile, hash_file, hash_files, hash_reader, hash_walked, open_document,
 };
-pub use encoding::{MAX_ENTRY_BYTES, check_recorded_text, is_display_control};
 pub use entry::{Content, ENTRY_VERSION, Entry, Kind, Related, SIGNING_DOMAIN};
+pub use entry_rules::{MAX_ENTRY_BYTES, check_recorded_text, is_display_control};
 pub use error::{Error, Result};
 pub use fsys::{FaultHook, Injected, Step};
 pub use json_forms::{

@@ -74,7 +74,7 @@ fn consistency_text_cases() {
 fn entry_cases() {
     replay("entry", |data| {
         Entry::from_bytes(data)
-            .map(|e| assert_eq!(e.to_bytes(), data))
+            .map(|e| assert_eq!(e.to_bytes().unwrap(), data))
             .is_ok()
     });
 }

@@ -46,10 +46,14 @@ fn golden_entries() -> Vec<Entry> {
         signature: [0; 64],
     };
     let leaf = first.sign(&key, key_id).unwrap();
-    assert_eq!(leaf, first.to_bytes(), "sign returns the leaf data");
+    assert_eq!(
+        leaf,
+        first.to_bytes().unwrap(),
+        "sign returns the leaf data"
+    );
     let mut second = Entry {
         seq: 1,
-        prev: first.leaf_hash(),
+        prev: first.leaf_hash().unwrap(),
         time_ms: 1_767_312_000_000, // 2026-01-02T00:00:00.000Z
         kind: Kind::Sighting { first: 0 },
         content: Content {
@@ -75,7 +79,11 @@ fn golden_entries() -> Vec<Entry> {
         signature: [0; 64],
     };
     let leaf = second.sign(&key, key_id).unwrap();
-    assert_eq!(leaf, second.to_bytes(), "sign returns the leaf data");
+    assert_eq!(
+        leaf,
+        second.to_bytes().unwrap(),
+        "sign returns the leaf data"
+    );
     vec![first, second]
 }
 
@@ -86,9 +94,9 @@ fn vectors() -> Value {
         .map(|e| {
             json!({
                 "seq": e.seq,
-                "signed_message": hex::encode(e.signed_message()),
-                "leaf_data": hex::encode(e.to_bytes()),
-                "leaf_hash": e.leaf_hash().to_hex(),
+                "signed_message": hex::encode(e.signed_message().unwrap()),
+                "leaf_data": hex::encode(e.to_bytes().unwrap()),
+                "leaf_hash": e.leaf_hash().unwrap().to_hex(),
                 "signature": hex::encode(e.signature),
             })
         })
@@ -119,8 +127,8 @@ fn golden_entries_are_byte_exact() {
     let doc_flat: String = doc.split_whitespace().collect();
     let first = golden_entries().remove(0);
     for (what, want) in [
-        ("leaf data", hex::encode(first.to_bytes())),
-        ("leaf hash", first.leaf_hash().to_hex()),
+        ("leaf data", hex::encode(first.to_bytes().unwrap())),
+        ("leaf hash", first.leaf_hash().unwrap().to_hex()),
         ("signature", hex::encode(first.signature)),
     ] {
         assert!(
@@ -134,7 +142,7 @@ fn golden_entries_are_byte_exact() {
 fn golden_entries_decode_verify_and_reject_every_bit_flip() {
     let key = golden_key().verifying_key();
     for e in golden_entries() {
-        let bytes = e.to_bytes();
+        let bytes = e.to_bytes().unwrap();
         let decoded = Entry::from_bytes(&bytes).unwrap();
         assert_eq!(decoded, e);
         decoded.verify(&key).unwrap();
