@@ -9,6 +9,8 @@
 
 mod append;
 mod audit;
+mod audit_rules;
+mod audit_sigs;
 mod digest;
 mod encoding;
 mod entry;
@@ -22,6 +24,7 @@ mod keys;
 mod ledger;
 mod log;
 mod lookup;
+mod proof_check;
 mod recovery;
 
 pub use append::{AppendReport, CLOCK_TOLERANCE_MS, FirstSeen, NewDocument, Recorded, Status};
@@ -39,3 +42,4 @@ pub use json_forms::{
 };
 pub use ledger::{FORMAT_VERSION, Ledger};
 pub use log::{LOG_MAGIC, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
+pub use proof_check::{VerifiedEntry, verify_tlog_proof};
