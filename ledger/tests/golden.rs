@@ -121,21 +121,47 @@ fn golden_entries_are_byte_exact() {
         on_disk == text,
         "the entry encoding or signature changed: see tests/vectors/entries.json"
     );
-    // docs/FORMAT.md quotes the first entry's bytes, leaf hash and signature.
+    // docs/FORMAT.md quotes both entries' bytes, leaf hashes and signatures (sections 6.5
+    // and 6.6: a first-seen entry, and a sighting with digests, metadata and a related link).
     let doc =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/FORMAT.md")).unwrap();
     let doc_flat: String = doc.split_whitespace().collect();
-    let first = golden_entries().remove(0);
-    for (what, want) in [
-        ("leaf data", hex::encode(first.to_bytes().unwrap())),
-        ("leaf hash", first.leaf_hash().unwrap().to_hex()),
-        ("signature", hex::encode(first.signature)),
-    ] {
-        assert!(
-            doc_flat.contains(&want),
-            "docs/FORMAT.md lacks the golden entry's {what}: {want}"
-        );
+    for e in golden_entries() {
+        for (what, want) in [
+            ("leaf data", hex::encode(e.to_bytes().unwrap())),
+            ("leaf hash", e.leaf_hash().unwrap().to_hex()),
+            ("signature", hex::encode(e.signature)),
+        ] {
+            assert!(
+                doc_flat.contains(&want),
+                "docs/FORMAT.md lacks golden entry {}'s {what}: {want}",
+                e.seq
+            );
+        }
     }
+    // And the field table of the sighting: each row's bytes, in order, are the leaf data.
+    let sighting = golden_entries().remove(1);
+    let table = doc
+        .split("### 6.6")
+        .nth(1)
+        .unwrap()
+        .split("The whole leaf data")
+        .next()
+        .unwrap();
+    let mut rows = String::new();
+    for line in table.lines().filter(|l| l.starts_with("| `")) {
+        let cell = line.split(" | ").next().unwrap();
+        for part in cell.trim_start_matches("| ").split('`').skip(1).step_by(2) {
+            rows += part;
+        }
+        if let Some(n) = cell.split("` × ").nth(1) {
+            let n: usize = n.trim().parse().unwrap();
+            let byte = cell.split('`').rev().nth(1).unwrap().to_owned();
+            rows += &byte.repeat(n - 1);
+        }
+    }
+    let bytes = hex::encode(sighting.to_bytes().unwrap());
+    assert_eq!(rows, bytes[..bytes.len() - 128], "the table of section 6.6");
 }
 
 #[test]
