@@ -82,7 +82,7 @@ pub fn consistency(ledger: &Path, a: ConsistencyArgs, out: Out) -> Result<()> {
     }
     let b = l.consistency(old.size, None)?;
     let text = if out.json {
-        prov_ledger::consistency_to_json(&b, l.size()).to_string() + "\n"
+        prov_ledger::consistency_to_json(&b)?.to_string() + "\n"
     } else {
         b.to_text()
     };

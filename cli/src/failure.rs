@@ -118,6 +118,7 @@ impl From<prov_ledger::Error> for Failure {
             E::NoSuchEntry { .. } => NEGATIVE,
             E::AlreadyExists(_)
             | E::Invalid { .. }
+            | E::SizeMismatch { .. }
             | E::FileChanged(_)
             | E::Decode(_)
             | E::NoSuchCheckpoint(_)

@@ -124,7 +124,7 @@ pub fn entry_json(e: &Entry) -> Value {
         "metadata": e.metadata,
         "related": e.related.iter().map(|r| json!({"relation": r.relation, "seq": r.seq})).collect::<Vec<_>>(),
         "prev": e.prev.to_hex(),
-        "leaf_hash": e.leaf_hash().to_hex(),
+        "leaf_hash": e.leaf_hash().ok().map(|h| h.to_hex()),
         "key_id": format!("{:08x}", e.key_id),
         "signature": STANDARD.encode(e.signature),
     });
@@ -172,7 +172,11 @@ pub fn entry_text(e: &Entry) -> String {
             r.seq
         );
     }
-    s += &format!("  leaf hash   {}", e.leaf_hash().to_hex());
+    // Entries shown were decoded, so they always encode; say so if one ever does not.
+    let leaf = e
+        .leaf_hash()
+        .map_or_else(|err| format!("(none: {err})"), |h| h.to_hex());
+    s += &format!("  leaf hash   {leaf}");
     s
 }
 

@@ -6,7 +6,7 @@ use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, entry_json, rfc3339};
 use clap::Args;
-use prov_ledger::{Entry, Kind, Ledger, hash_file};
+use prov_ledger::{Kind, Ledger, hash_file};
 use prov_proofs::{NoteVerifier, TlogProof};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -136,6 +136,23 @@ pub fn proof_failure(context: &str, e: prov_proofs::Error) -> Failure {
     }
 }
 
+/// Sorts a refused inclusion proof: no entry or a malformed checkpoint or path is bad input
+/// (3); any rule that does not hold is a negative answer (1).
+fn refused(e: prov_ledger::Error, document: Option<&Path>) -> Failure {
+    use prov_ledger::Error as E;
+    match e {
+        E::ProofWithoutEntry => Failure::input(e.to_string()),
+        E::Proof(e) => proof_failure("the proof", e),
+        e @ (E::DocumentHash { .. } | E::DocumentSize { .. }) => Failure::negative(format!(
+            "{}: {e}",
+            document
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        )),
+        e => Failure::negative(e.to_string()),
+    }
+}
+
 fn resolve(l: &Ledger, target: &str) -> Result<u64> {
     if let Ok(seq) = target.parse::<u64>() {
         return Ok(seq);
@@ -180,7 +197,7 @@ pub fn prove(ledger: &Path, a: ProveArgs, out: Out) -> Result<()> {
         let decoded = prov_ledger::decoded_entry(&p)
             .map(|e| entry_json(&e))
             .unwrap_or(Value::Null);
-        prov_ledger::inclusion_to_json(&p, a.at.unwrap_or(l.size()), decoded).to_string() + "\n"
+        prov_ledger::inclusion_to_json(&p, decoded)?.to_string() + "\n"
     } else {
         p.to_text()
     };
@@ -207,29 +224,7 @@ pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
     } else {
         TlogProof::parse(&bytes).map_err(|e| Failure::malformed("the proof", e))?
     };
-    let entry_bytes = proof.extra.clone().ok_or_else(|| {
-        Failure::input("the proof carries no entry (no extra line): prove it with `prov prove`")
-    })?;
-    let cp = proof
-        .verify(&v, &entry_bytes)
-        .map_err(|e| proof_failure("the proof", e))?;
-    let e = Entry::from_bytes(&entry_bytes)
-        .map_err(|e| Failure::negative(format!("the proven entry does not decode: {e}")))?;
-    if e.seq != proof.index {
-        return Err(Failure::negative(format!(
-            "the proven entry says it is entry {}, but sits at index {}",
-            e.seq, proof.index
-        )));
-    }
-    if e.key_id != v.key_id {
-        return Err(Failure::negative(format!(
-            "the entry is signed by key ID {:08x}, not by the given key {:08x}",
-            e.key_id, v.key_id
-        )));
-    }
-    e.verify(&v.key)
-        .map_err(|_| Failure::negative("the entry's own signature does not verify"))?;
-    let document_matches = match &a.document {
+    let document = match &a.document {
         None => None,
         Some(p) => {
             if p.is_dir() {
@@ -238,18 +233,13 @@ pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
                     p.display()
                 )));
             }
-            let d = hash_file(p, &|_| {}).map_err(Failure::from_document)?;
-            if d.sha256 != e.content.sha256 {
-                return Err(Failure::negative(format!(
-                    "{} has SHA-256 {}, but the proven entry records {}: it is not the recorded document",
-                    p.display(),
-                    hex::encode(d.sha256),
-                    hex::encode(e.content.sha256)
-                )));
-            }
-            Some(true)
+            Some(hash_file(p, &|_| {}).map_err(Failure::from_document)?)
         }
     };
+    let proven = prov_ledger::verify_tlog_proof(&proof, &v, document.as_ref())
+        .map_err(|e| refused(e, a.document.as_deref()))?;
+    let (e, cp) = (proven.entry, proven.checkpoint);
+    let document_matches = proven.document_checked.then_some(true);
     if out.json {
         return out.json(&json!({
             "verified": true,

@@ -99,6 +99,7 @@ pub struct AppendReport {
 struct Seen {
     seq: u64,
     time_ms: u64,
+    size: u64,
     source: String,
 }
 
@@ -119,6 +120,7 @@ impl Ledger {
             .map(|e| Seen {
                 seq: e.seq,
                 time_ms: e.time_ms,
+                size: e.content.size,
                 source: e.source,
             })
             .collect())
@@ -137,8 +139,9 @@ impl Ledger {
     /// [`Ledger::index_rebuilt`]) and the batch decided again.
     ///
     /// # Errors
-    /// [`Error::Invalid`] for a document breaking a field rule, [`Error::ClockBehind`]
-    /// (nothing is written for either), I/O errors from the log (the batch is cut back),
+    /// [`Error::Invalid`] for a document breaking a field rule, [`Error::SizeMismatch`] for
+    /// known content given with another size, [`Error::ClockBehind`] (nothing of the batch
+    /// is written for any of these), I/O errors from the log (the batch is cut back),
     /// [`Error::CommitUncertain`] and [`Error::NotDurable`] as described above.
     pub fn append(&mut self, docs: &[NewDocument], now_ms: u64) -> Result<AppendReport> {
         if self.mode != Mode::Writer || self.signer.is_none() {
@@ -244,6 +247,17 @@ impl Ledger {
                     .cloned()
                     .unwrap_or_default(),
             );
+            // Size is part of content: a sighting records the first-seen size, never another.
+            if let Some(f) = seen.first()
+                && f.size != doc.content.size
+            {
+                return Err(Error::SizeMismatch {
+                    sha256: doc.content.sha256,
+                    first: f.seq,
+                    recorded: f.size,
+                    given: doc.content.size,
+                });
+            }
             let first = seen.first().map(|s| FirstSeen {
                 seq: s.seq,
                 time_ms: s.time_ms,
@@ -289,6 +303,7 @@ impl Ledger {
             let me = Seen {
                 seq,
                 time_ms,
+                size: doc.content.size,
                 source: doc.source.clone(),
             };
             pending

@@ -3,21 +3,13 @@
 //! precisely (file, byte offset, entry) rather than returned as an error, so an audit of a
 //! damaged ledger still reports what it found.
 
-use crate::entry::{Entry, Kind, SIGNING_DOMAIN};
+use crate::audit_rules::Pass;
 use crate::error::{Error, Result};
 use crate::ledger::read_config;
 use crate::log::{Commit, HEADER_LEN, LogFile, RECORD_CHECKPOINT};
-use ed25519_dalek::{Signature, VerifyingKey};
-use prov_proofs::{Checkpoint, Frontier, Hash, NoteVerifier};
-use rayon::prelude::*;
-use std::collections::HashMap;
+use prov_proofs::{Hash, NoteVerifier};
 use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// Signatures collected before they are verified, in parallel, and the pass moves on.
-const SIG_CHUNK: usize = 4096;
-/// Signatures per batch verification.
-const SUB_BATCH: usize = 64;
 
 /// The first thing found wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,194 +65,6 @@ pub struct AuditReport {
     pub index_not_checked: Option<String>,
     /// The first fault, if any. `None` means the ledger audits clean.
     pub fault: Option<Fault>,
-}
-
-struct PendingSig {
-    seq: u64,
-    offset: u64,
-    msg: Vec<u8>,
-    sig: [u8; 64],
-}
-
-pub(crate) struct Pass<'a> {
-    log_path: PathBuf,
-    key: VerifyingKey,
-    verifier: &'a NoteVerifier,
-    pub(crate) report: AuditReport,
-    frontier: Frontier,
-    prev: Hash,
-    last_time: u64,
-    pub(crate) first_of: HashMap<[u8; 32], u64>,
-    pending: Vec<PendingSig>,
-    last_checkpoint: Option<u64>,
-}
-
-impl Pass<'_> {
-    fn fault(&self, offset: u64, seq: Option<u64>, what: impl Into<String>) -> Fault {
-        Fault {
-            file: self.log_path.clone(),
-            offset: Some(offset),
-            seq,
-            what: what.into(),
-        }
-    }
-
-    /// Verifies the pending signatures: sub-batches of [`SUB_BATCH`] with Ed25519 batch
-    /// verification, spread over the cores; a sub-batch that fails is re-checked one by one
-    /// with `verify_strict` to name its first bad entry.
-    fn flush_signatures(&mut self) -> std::result::Result<(), Fault> {
-        let key = self.key;
-        let first_bad = |chunk: &[PendingSig]| -> Option<usize> {
-            let msgs: Vec<&[u8]> = chunk.iter().map(|p| p.msg.as_slice()).collect();
-            let sigs: Vec<Signature> = chunk
-                .iter()
-                .map(|p| Signature::from_bytes(&p.sig))
-                .collect();
-            let keys = vec![key; chunk.len()];
-            if ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok() {
-                return None;
-            }
-            chunk.iter().position(|p| {
-                key.verify_strict(&p.msg, &Signature::from_bytes(&p.sig))
-                    .is_err()
-            })
-        };
-        let bad = self
-            .pending
-            .par_chunks(SUB_BATCH)
-            .enumerate()
-            .filter_map(|(n, chunk)| first_bad(chunk).map(|i| n * SUB_BATCH + i))
-            .min();
-        let result = match bad {
-            Some(i) => {
-                let p = &self.pending[i];
-                Err(self.fault(p.offset, Some(p.seq), "signature does not verify"))
-            }
-            None => Ok(()),
-        };
-        self.pending.clear();
-        result
-    }
-
-    fn entry(&mut self, offset: u64, payload: Vec<u8>) -> std::result::Result<(), Fault> {
-        let want = self.frontier.size();
-        let e = Entry::from_bytes(&payload)
-            .map_err(|e| self.fault(offset, Some(want), e.to_string()))?;
-        let path = self.log_path.clone();
-        let at = |what: String| Fault {
-            file: path.clone(),
-            offset: Some(offset),
-            seq: Some(want),
-            what,
-        };
-        if e.seq != want {
-            return Err(at(format!(
-                "record holds entry {} where entry {want} belongs (removed, reordered or duplicated records)",
-                e.seq
-            )));
-        }
-        if e.prev != self.prev {
-            return Err(at(
-                "previous-entry hash does not match the entry before it (chain broken)".into(),
-            ));
-        }
-        if e.time_ms < self.last_time {
-            return Err(at(format!(
-                "recorded time {} is earlier than the previous entry's {}",
-                e.time_ms, self.last_time
-            )));
-        }
-        if e.key_id != self.verifier.key_id {
-            return Err(at(format!(
-                "signed by key ID {:08x}, the ledger's is {:08x}",
-                e.key_id, self.verifier.key_id
-            )));
-        }
-        match e.kind {
-            Kind::FirstSeen => {
-                if let Some(first) = self.first_of.insert(e.content.sha256, e.seq) {
-                    return Err(at(format!(
-                        "content first seen at entry {first} is recorded again as first seen"
-                    )));
-                }
-                self.report.first_seen += 1;
-            }
-            Kind::Sighting { first } => {
-                match self.first_of.get(&e.content.sha256) {
-                    Some(f) if *f == first => {}
-                    Some(f) => {
-                        return Err(at(format!(
-                            "sighting refers to entry {first}, but this content was first seen at entry {f}"
-                        )));
-                    }
-                    None => {
-                        return Err(at(format!(
-                            "sighting refers to entry {first}, which is not an earlier entry for this content"
-                        )));
-                    }
-                }
-                self.report.sightings += 1;
-            }
-        }
-        let mut msg = SIGNING_DOMAIN.to_vec();
-        msg.extend_from_slice(&payload[..payload.len() - 64]);
-        self.pending.push(PendingSig {
-            seq: e.seq,
-            offset,
-            msg,
-            sig: e.signature,
-        });
-        let leaf = prov_proofs::leaf_hash(&payload);
-        self.frontier.append(leaf);
-        self.prev = leaf;
-        self.last_time = e.time_ms;
-        let first = self.report.time_range.map_or(e.time_ms, |r| r.0);
-        self.report.time_range = Some((first, e.time_ms));
-        if self.pending.len() >= SIG_CHUNK {
-            self.flush_signatures()?;
-        }
-        Ok(())
-    }
-
-    fn checkpoint(&mut self, offset: u64, payload: &[u8]) -> std::result::Result<(), Fault> {
-        let size = self.frontier.size();
-        let cp = Checkpoint::open(payload, self.verifier).map_err(|e| {
-            self.fault(
-                offset,
-                None,
-                format!("checkpoint following {size} entries: {e}"),
-            )
-        })?;
-        if cp.size != size {
-            return Err(self.fault(
-                offset,
-                Some(cp.size.min(size)), // the first entry missing, or the first one too many
-                format!(
-                    "checkpoint claims size {} where the log holds {size} entries",
-                    cp.size
-                ),
-            ));
-        }
-        if cp.root != self.frontier.root() {
-            return Err(self.fault(
-                offset,
-                None,
-                format!(
-                    "checkpoint at size {size} has a root that differs from the recomputed one"
-                ),
-            ));
-        }
-        if self.last_checkpoint.is_some_and(|last| last >= size) {
-            return Err(self.fault(
-                offset,
-                None,
-                format!("checkpoint at size {size} does not follow a smaller one"),
-            ));
-        }
-        self.last_checkpoint = Some(size);
-        self.report.checkpoints += 1;
-        Ok(())
-    }
 }
 
 /// Audits the ledger in `dir`, writing nothing to it (it works on a read-only copy and
@@ -346,21 +150,10 @@ pub fn audit(
     let len = log.len()?;
     report.log_bytes = commit.log_length;
     report.uncommitted_bytes = len.saturating_sub(commit.log_length);
-    let mut pass = Pass {
-        log_path: log_path.clone(),
-        key: verifier.key,
-        verifier,
-        report,
-        frontier: Frontier::new(),
-        prev: Hash::default(),
-        last_time: 0,
-        // Sized once: growing it doubles the peak memory of a large audit. An entry takes
-        // at least ~150 log bytes, so the file's real length bounds what a doctored COMMIT
-        // can ask for.
-        first_of: HashMap::with_capacity(commit.size.min(commit.log_length.min(len) / 150) as usize),
-        pending: Vec::new(),
-        last_checkpoint: None,
-    };
+    // An entry takes at least ~150 log bytes, so the file's real length bounds what a
+    // doctored COMMIT can ask for.
+    let expected = commit.size.min(commit.log_length.min(len) / 150);
+    let mut pass = Pass::new(log_path.clone(), &log, verifier, report, expected);
     let result = scan(&mut pass, &log, len.min(commit.log_length), progress).and_then(|()| {
         if len < commit.log_length {
             return Err(pass.fault(len, Some(pass.frontier.size()), format!("the log ends {} bytes before its last commit (truncated)", commit.log_length - len)));

@@ -1,6 +1,7 @@
 //! The ledger entry (FORMAT.md section 6): what was seen, from where, when, signed.
 
 use crate::encoding;
+use crate::entry_rules;
 use crate::error::{Error, Result};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use prov_proofs::{Hash, leaf_hash};
@@ -76,10 +77,16 @@ pub struct Entry {
 
 impl Entry {
     /// The bytes that are signed: [`SIGNING_DOMAIN`] followed by the unsigned encoding.
-    pub fn signed_message(&self) -> Vec<u8> {
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when a field breaks a rule of FORMAT.md section 6: such an entry
+    /// has no encoding, so nothing could sign or verify it.
+    pub fn signed_message(&self) -> Result<Vec<u8>> {
+        entry_rules::validate_fields(self)?;
         let mut msg = SIGNING_DOMAIN.to_vec();
-        encoding::encode_unsigned(self, &mut msg);
-        msg
+        encoding::encode_unsigned(self, &mut msg)?;
+        entry_rules::check_size(msg.len() - SIGNING_DOMAIN.len())?;
+        Ok(msg)
     }
 
     /// Fills in `key_id` and `signature`, and returns the leaf data (the whole encoded
@@ -90,13 +97,11 @@ impl Entry {
     /// agent holds a bidirectional control or line separator (a rule for new entries only).
     pub fn sign(&mut self, key: &SigningKey, key_id: u32) -> Result<Vec<u8>> {
         self.key_id = key_id;
-        encoding::validate_fields(self)?;
-        encoding::check_recorded_text("source", &self.source)?;
+        entry_rules::check_recorded_text("source", &self.source)?;
         if let Some(agent) = &self.agent {
-            encoding::check_recorded_text("agent", agent)?;
+            entry_rules::check_recorded_text("agent", agent)?;
         }
-        let mut msg = self.signed_message();
-        encoding::check_size(msg.len() - SIGNING_DOMAIN.len())?;
+        let mut msg = self.signed_message()?;
         self.signature = key.sign(&msg).to_bytes();
         msg.drain(..SIGNING_DOMAIN.len());
         msg.extend_from_slice(&self.signature);
@@ -106,19 +111,25 @@ impl Entry {
     /// Verifies the signature with RFC 8032 strict verification.
     ///
     /// # Errors
-    /// [`Error::Decode`] when the signature does not verify.
+    /// [`Error::Decode`] when the signature does not verify, [`Error::Invalid`] when a field
+    /// breaks a rule (the entry has no encoding to verify).
     pub fn verify(&self, key: &VerifyingKey) -> Result<()> {
         let sig = Signature::from_bytes(&self.signature);
-        key.verify_strict(&self.signed_message(), &sig)
+        key.verify_strict(&self.signed_message()?, &sig)
             .map_err(|_| Error::Decode(format!("entry {}: signature does not verify", self.seq)))
     }
 
     /// The leaf data: the whole encoded entry, signature included.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(256);
-        encoding::encode_unsigned(self, &mut out);
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when a field breaks a rule of FORMAT.md section 6 (a length or
+    /// count over its limit, the whole entry over [`crate::MAX_ENTRY_BYTES`]): the encoder
+    /// never truncates, so every leaf data it returns decodes back to this entry.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut out = self.signed_message()?;
+        out.drain(..SIGNING_DOMAIN.len());
         out.extend_from_slice(&self.signature);
-        out
+        Ok(out)
     }
 
     /// Strictly decodes leaf data: exactly one encoding is accepted per entry.
@@ -130,8 +141,11 @@ impl Entry {
     }
 
     /// The Merkle leaf hash of this entry (FORMAT.md section 1).
-    pub fn leaf_hash(&self) -> Hash {
-        leaf_hash(&self.to_bytes())
+    ///
+    /// # Errors
+    /// As [`Entry::to_bytes`].
+    pub fn leaf_hash(&self) -> Result<Hash> {
+        Ok(leaf_hash(&self.to_bytes()?))
     }
 
     /// The sequence number of the first-seen entry for this content.
@@ -147,6 +161,6 @@ impl Entry {
     /// # Errors
     /// [`Error::Invalid`] naming the field.
     pub fn validate(&self) -> Result<()> {
-        encoding::validate(self)
+        entry_rules::validate(self)
     }
 }

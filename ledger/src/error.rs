@@ -86,6 +86,75 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// Known content given with a size other than the one it was first seen with: the same
+    /// SHA-256 with another size is not the same document, so no sighting records it.
+    #[error(
+        "SHA-256 {} was first recorded as {recorded} bytes (entry {first}), not {given}: a sighting must have the first-seen size; check the size given (--size or the manifest line); nothing of this batch was recorded",
+        hex(sha256)
+    )]
+    SizeMismatch {
+        /// The content's SHA-256.
+        sha256: [u8; 32],
+        /// Its first-seen entry.
+        first: u64,
+        /// The size that entry records.
+        recorded: u64,
+        /// The size given now.
+        given: u64,
+    },
+    /// An inclusion proof without the entry (no `extra` line): there is nothing to verify.
+    #[error(
+        "the proof carries no entry (no extra line): ask the archive for the proof `prov prove` writes"
+    )]
+    ProofWithoutEntry,
+    /// The entry a proof includes does not decode, though the ledger's checkpoint commits
+    /// to it.
+    #[error("the proven entry does not decode: {0}")]
+    ProvenEntryMalformed(String),
+    /// The entry a proof includes says it is another entry than the leaf it is proven at.
+    #[error("the proven entry says it is entry {seq}, but sits at index {index}")]
+    EntryNotAtIndex {
+        /// The entry's own seq.
+        seq: u64,
+        /// The leaf index the proof gives.
+        index: u64,
+    },
+    /// The entry a proof includes is signed under another key ID than the given key's.
+    #[error("the entry is signed by key ID {entry:08x}, not by the given key {key:08x}")]
+    EntryKeyId {
+        /// The entry's key ID.
+        entry: u32,
+        /// The given key's.
+        key: u32,
+    },
+    /// The entry a proof includes has a signature that does not verify strictly.
+    #[error("entry {seq}'s own signature does not verify")]
+    EntrySignature {
+        /// The entry.
+        seq: u64,
+    },
+    /// The given document's SHA-256 is not the one the proven entry records.
+    #[error(
+        "the document has SHA-256 {}, but the proven entry records {}: it is not the recorded document",
+        hex(document),
+        hex(entry)
+    )]
+    DocumentHash {
+        /// The document's SHA-256.
+        document: [u8; 32],
+        /// The entry's.
+        entry: [u8; 32],
+    },
+    /// The given document has the recorded SHA-256 but another size than the entry records.
+    #[error(
+        "the document is {document} bytes, but the proven entry records {entry}: it is not the recorded document"
+    )]
+    DocumentSize {
+        /// The document's size.
+        document: u64,
+        /// The entry's.
+        entry: u64,
+    },
     /// Entry bytes that do not decode under the strict rules of FORMAT.md section 6.
     #[error("malformed entry: {0}")]
     Decode(String),
@@ -198,6 +267,10 @@ impl Error {
             reason: reason.into(),
         }
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Formats ms since the Unix epoch as RFC 3339 UTC (clamped to RFC 3339's range).

@@ -9,7 +9,8 @@
 //! that cannot be copied or opened (in use by a writer, sled's files damaged), is reported
 //! as not checked, with the reason.
 
-use crate::audit::{Fault, Pass};
+use crate::audit::Fault;
+use crate::audit_rules::Pass;
 use crate::error::Error;
 use crate::fsys;
 use crate::index::{Index, node_key, seq_key};

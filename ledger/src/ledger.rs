@@ -173,7 +173,7 @@ impl Ledger {
                 "must not contain control characters",
             ));
         }
-        crate::encoding::check_recorded_text("origin", origin)?;
+        crate::entry_rules::check_recorded_text("origin", origin)?;
         // Everything is validated before anything is written.
         let key = keys::generate_key();
         let signer = NoteSigner::new(origin, key.clone()).map_err(|e| {

@@ -9,9 +9,12 @@
 
 mod append;
 mod audit;
+mod audit_rules;
+mod audit_sigs;
 mod digest;
 mod encoding;
 mod entry;
+mod entry_rules;
 mod error;
 mod fsys;
 mod index;
@@ -21,6 +24,7 @@ mod keys;
 mod ledger;
 mod log;
 mod lookup;
+mod proof_check;
 mod recovery;
 
 pub use append::{AppendReport, CLOCK_TOLERANCE_MS, FirstSeen, NewDocument, Recorded, Status};
@@ -28,8 +32,8 @@ pub use audit::{AuditReport, Fault, audit};
 pub use digest::{
     FileDigest, FileId, WalkedFile, hash_file, hash_files, hash_reader, hash_walked, open_document,
 };
-pub use encoding::{MAX_ENTRY_BYTES, check_recorded_text, is_display_control};
 pub use entry::{Content, ENTRY_VERSION, Entry, Kind, Related, SIGNING_DOMAIN};
+pub use entry_rules::{MAX_ENTRY_BYTES, check_recorded_text, is_display_control};
 pub use error::{Error, Result};
 pub use fsys::{FaultHook, Injected, Step};
 pub use json_forms::{
@@ -38,3 +42,4 @@ pub use json_forms::{
 };
 pub use ledger::{FORMAT_VERSION, Ledger};
 pub use log::{LOG_MAGIC, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
+pub use proof_check::{VerifiedEntry, verify_tlog_proof};

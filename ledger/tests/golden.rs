@@ -46,10 +46,14 @@ fn golden_entries() -> Vec<Entry> {
         signature: [0; 64],
     };
     let leaf = first.sign(&key, key_id).unwrap();
-    assert_eq!(leaf, first.to_bytes(), "sign returns the leaf data");
+    assert_eq!(
+        leaf,
+        first.to_bytes().unwrap(),
+        "sign returns the leaf data"
+    );
     let mut second = Entry {
         seq: 1,
-        prev: first.leaf_hash(),
+        prev: first.leaf_hash().unwrap(),
         time_ms: 1_767_312_000_000, // 2026-01-02T00:00:00.000Z
         kind: Kind::Sighting { first: 0 },
         content: Content {
@@ -75,7 +79,11 @@ fn golden_entries() -> Vec<Entry> {
         signature: [0; 64],
     };
     let leaf = second.sign(&key, key_id).unwrap();
-    assert_eq!(leaf, second.to_bytes(), "sign returns the leaf data");
+    assert_eq!(
+        leaf,
+        second.to_bytes().unwrap(),
+        "sign returns the leaf data"
+    );
     vec![first, second]
 }
 
@@ -86,9 +94,9 @@ fn vectors() -> Value {
         .map(|e| {
             json!({
                 "seq": e.seq,
-                "signed_message": hex::encode(e.signed_message()),
-                "leaf_data": hex::encode(e.to_bytes()),
-                "leaf_hash": e.leaf_hash().to_hex(),
+                "signed_message": hex::encode(e.signed_message().unwrap()),
+                "leaf_data": hex::encode(e.to_bytes().unwrap()),
+                "leaf_hash": e.leaf_hash().unwrap().to_hex(),
                 "signature": hex::encode(e.signature),
             })
         })
@@ -113,28 +121,54 @@ fn golden_entries_are_byte_exact() {
         on_disk == text,
         "the entry encoding or signature changed: see tests/vectors/entries.json"
     );
-    // docs/FORMAT.md quotes the first entry's bytes, leaf hash and signature.
+    // docs/FORMAT.md quotes both entries' bytes, leaf hashes and signatures (sections 6.5
+    // and 6.6: a first-seen entry, and a sighting with digests, metadata and a related link).
     let doc =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/FORMAT.md")).unwrap();
     let doc_flat: String = doc.split_whitespace().collect();
-    let first = golden_entries().remove(0);
-    for (what, want) in [
-        ("leaf data", hex::encode(first.to_bytes())),
-        ("leaf hash", first.leaf_hash().to_hex()),
-        ("signature", hex::encode(first.signature)),
-    ] {
-        assert!(
-            doc_flat.contains(&want),
-            "docs/FORMAT.md lacks the golden entry's {what}: {want}"
-        );
+    for e in golden_entries() {
+        for (what, want) in [
+            ("leaf data", hex::encode(e.to_bytes().unwrap())),
+            ("leaf hash", e.leaf_hash().unwrap().to_hex()),
+            ("signature", hex::encode(e.signature)),
+        ] {
+            assert!(
+                doc_flat.contains(&want),
+                "docs/FORMAT.md lacks golden entry {}'s {what}: {want}",
+                e.seq
+            );
+        }
     }
+    // And the field table of the sighting: each row's bytes, in order, are the leaf data.
+    let sighting = golden_entries().remove(1);
+    let table = doc
+        .split("### 6.6")
+        .nth(1)
+        .unwrap()
+        .split("The whole leaf data")
+        .next()
+        .unwrap();
+    let mut rows = String::new();
+    for line in table.lines().filter(|l| l.starts_with("| `")) {
+        let cell = line.split(" | ").next().unwrap();
+        for part in cell.trim_start_matches("| ").split('`').skip(1).step_by(2) {
+            rows += part;
+        }
+        if let Some(n) = cell.split("` × ").nth(1) {
+            let n: usize = n.trim().parse().unwrap();
+            let byte = cell.split('`').rev().nth(1).unwrap().to_owned();
+            rows += &byte.repeat(n - 1);
+        }
+    }
+    let bytes = hex::encode(sighting.to_bytes().unwrap());
+    assert_eq!(rows, bytes[..bytes.len() - 128], "the table of section 6.6");
 }
 
 #[test]
 fn golden_entries_decode_verify_and_reject_every_bit_flip() {
     let key = golden_key().verifying_key();
     for e in golden_entries() {
-        let bytes = e.to_bytes();
+        let bytes = e.to_bytes().unwrap();
         let decoded = Entry::from_bytes(&bytes).unwrap();
         assert_eq!(decoded, e);
         decoded.verify(&key).unwrap();

@@ -109,7 +109,10 @@ fn state_survives_reopen_and_clock_going_backwards_is_clamped() {
     assert_eq!(l.size(), 1);
     l.append(&[doc(b"b", "s")], T0 - 5_000).unwrap();
     assert_eq!(l.entry(1).unwrap().time_ms, T0, "time went backwards");
-    assert_eq!(l.entry(1).unwrap().prev, l.entry(0).unwrap().leaf_hash());
+    assert_eq!(
+        l.entry(1).unwrap().prev,
+        l.entry(0).unwrap().leaf_hash().unwrap()
+    );
     drop(l);
     let l = Ledger::open(&dir).map_err(|e| e.to_string()).unwrap();
     assert_eq!(l.size(), 2);

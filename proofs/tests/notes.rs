@@ -173,6 +173,15 @@ fn format_md_worked_examples_are_exact() {
         checkpoint: note.clone(),
     }
     .to_text();
+    // A checkpoint with an extension line, as a witness or another log may write one.
+    let with_ext = Checkpoint {
+        extensions: vec!["example.com/witness-time 1767225600".into()],
+        ..cp.clone()
+    };
+    let ext_note = with_ext.sign(&signer).unwrap().to_text();
+    if std::env::var_os("PROV_PRINT_EXAMPLES").is_some() {
+        println!("{ext_note}");
+    }
 
     let doc =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/FORMAT.md")).unwrap();
@@ -181,6 +190,7 @@ fn format_md_worked_examples_are_exact() {
         ("checkpoint", note.as_str()),
         ("tlog-proof", proof_text.as_str()),
         ("consistency text", consistency.as_str()),
+        ("checkpoint with an extension line", ext_note.as_str()),
     ]
     .iter()
     .filter(|(_, want)| !doc.contains(want))
@@ -206,6 +216,7 @@ fn format_md_worked_examples_are_exact() {
     };
     let bundle = ConsistencyBundle::parse(consistency.as_bytes()).unwrap();
     assert_eq!(bundle.verify(&old, &v).unwrap(), cp);
+    assert_eq!(Checkpoint::open(ext_note.as_bytes(), &v).unwrap(), with_ext);
 }
 
 #[test]

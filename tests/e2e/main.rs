@@ -2,10 +2,12 @@
 #![forbid(unsafe_code)]
 
 mod bad_input;
+mod conformance;
 mod crash;
 mod documents;
 mod environment;
 mod errors;
+mod forge;
 mod fork;
 mod full_disk;
 mod hostile;

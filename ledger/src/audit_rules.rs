@@ -1,0 +1,260 @@
+//! The audit's rules for each record, in the order of FORMAT.md section 8: an entry's place
+//! in the chain and its time, its key, what it says about its content (first seen, or a
+//! sighting of the first-seen entry with the same size, from a source not yet recorded for
+//! that content), and each checkpoint's size, root and order, from the opening empty-tree
+//! checkpoint `prov init` writes. Signatures are collected and checked by `audit_sigs.rs`.
+
+use crate::audit::{AuditReport, Fault};
+use crate::audit_sigs::{PendingSig, batchable_key, first_bad};
+use crate::entry::{Entry, Kind, SIGNING_DOMAIN};
+use crate::log::{LogFile, read_frame_at};
+use prov_proofs::{Checkpoint, Frontier, Hash, NoteVerifier};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// Signatures collected before they are verified, in parallel, and the pass moves on.
+const SIG_CHUNK: usize = 4096;
+
+/// What the audit knows of content seen more than once: its first-seen entry's seq and size,
+/// and the SHA-256 of each source recorded for it, with the entry that recorded it.
+struct Sighted {
+    first: u64,
+    size: u64,
+    sources: HashMap<[u8; 32], u64>,
+}
+
+type Checked = std::result::Result<(), Fault>;
+
+pub(crate) struct Pass<'a> {
+    log_path: PathBuf,
+    log: &'a LogFile,
+    verifier: &'a NoteVerifier,
+    batch_key: bool,
+    pub(crate) report: AuditReport,
+    pub(crate) frontier: Frontier,
+    pub(crate) prev: Hash,
+    pub(crate) last_time: u64,
+    /// Each content's first-seen record, by its log offset (read back at a sighting).
+    pub(crate) first_of: HashMap<[u8; 32], u64>,
+    sighted: HashMap<[u8; 32], Sighted>,
+    pending: Vec<PendingSig>,
+    pub(crate) last_checkpoint: Option<u64>,
+}
+
+fn source_id(source: &str) -> [u8; 32] {
+    Sha256::digest(source.as_bytes()).into()
+}
+
+impl<'a> Pass<'a> {
+    /// A pass over `log` at `log_path`, expecting about `entries` entries (the content map is
+    /// sized once: growing it doubles the peak memory of a large audit).
+    pub(crate) fn new(
+        log_path: PathBuf,
+        log: &'a LogFile,
+        verifier: &'a NoteVerifier,
+        report: AuditReport,
+        entries: u64,
+    ) -> Self {
+        Pass {
+            log_path,
+            log,
+            verifier,
+            batch_key: batchable_key(&verifier.key),
+            report,
+            frontier: Frontier::new(),
+            prev: Hash::default(),
+            last_time: 0,
+            first_of: HashMap::with_capacity(entries as usize),
+            sighted: HashMap::new(),
+            pending: Vec::new(),
+            last_checkpoint: None,
+        }
+    }
+
+    pub(crate) fn fault(&self, offset: u64, seq: Option<u64>, what: impl Into<String>) -> Fault {
+        Fault {
+            file: self.log_path.clone(),
+            offset: Some(offset),
+            seq,
+            what: what.into(),
+        }
+    }
+
+    /// Verifies the pending signatures (see `audit_sigs.rs`) and names the first bad one.
+    pub(crate) fn flush_signatures(&mut self) -> Checked {
+        let bad = first_bad(&self.pending, &self.verifier.key, self.batch_key);
+        let result = match bad {
+            Some(i) => {
+                let p = &self.pending[i];
+                Err(self.fault(p.offset, Some(p.seq), "signature does not verify"))
+            }
+            None => Ok(()),
+        };
+        self.pending.clear();
+        result
+    }
+
+    pub(crate) fn entry(&mut self, offset: u64, payload: Vec<u8>) -> Checked {
+        let want = self.frontier.size();
+        let path = self.log_path.clone();
+        let at = |what: String| Fault {
+            file: path.clone(),
+            offset: Some(offset),
+            seq: Some(want),
+            what,
+        };
+        if self.last_checkpoint.is_none() {
+            return Err(at(
+                "an entry comes before the opening checkpoint of the empty tree, which `prov init` writes first".into(),
+            ));
+        }
+        let e = Entry::from_bytes(&payload).map_err(|e| at(e.to_string()))?;
+        if e.seq != want {
+            return Err(at(format!(
+                "record holds entry {} where entry {want} belongs (removed, reordered or duplicated records)",
+                e.seq
+            )));
+        }
+        if e.prev != self.prev {
+            return Err(at(
+                "previous-entry hash does not match the entry before it (chain broken)".into(),
+            ));
+        }
+        if e.time_ms < self.last_time {
+            return Err(at(format!(
+                "recorded time {} is earlier than the previous entry's {}",
+                e.time_ms, self.last_time
+            )));
+        }
+        if e.key_id != self.verifier.key_id {
+            return Err(at(format!(
+                "signed by key ID {:08x}, the ledger's is {:08x}",
+                e.key_id, self.verifier.key_id
+            )));
+        }
+        self.content(offset, &e).map_err(at)?;
+        let mut msg = SIGNING_DOMAIN.to_vec();
+        msg.extend_from_slice(&payload[..payload.len() - 64]);
+        self.pending.push(PendingSig {
+            seq: e.seq,
+            offset,
+            msg,
+            sig: e.signature,
+        });
+        let leaf = prov_proofs::leaf_hash(&payload);
+        self.frontier.append(leaf);
+        self.prev = leaf;
+        self.last_time = e.time_ms;
+        let first = self.report.time_range.map_or(e.time_ms, |r| r.0);
+        self.report.time_range = Some((first, e.time_ms));
+        if self.pending.len() >= SIG_CHUNK {
+            self.flush_signatures()?;
+        }
+        Ok(())
+    }
+
+    /// The content rules: first seen once; a sighting names the first-seen entry, has its
+    /// size, and comes from a source not yet recorded for the content.
+    fn content(&mut self, offset: u64, e: &Entry) -> std::result::Result<(), String> {
+        let sha = e.content.sha256;
+        let first = match e.kind {
+            Kind::FirstSeen => {
+                if let Some(&at) = self.first_of.get(&sha) {
+                    let f = self.read_entry(at)?;
+                    return Err(format!(
+                        "content first seen at entry {} is recorded again as first seen",
+                        f.seq
+                    ));
+                }
+                self.first_of.insert(sha, offset);
+                self.report.first_seen += 1;
+                return Ok(());
+            }
+            Kind::Sighting { first } => first,
+        };
+        if !self.sighted.contains_key(&sha) {
+            let Some(&at) = self.first_of.get(&sha) else {
+                return Err(format!(
+                    "sighting refers to entry {first}, which is not an earlier entry for this content"
+                ));
+            };
+            let f = self.read_entry(at)?;
+            let sighted = Sighted {
+                first: f.seq,
+                size: f.content.size,
+                sources: HashMap::from([(source_id(&f.source), f.seq)]),
+            };
+            self.sighted.insert(sha, sighted);
+        }
+        let s = self.sighted.get_mut(&sha).ok_or("content lost")?;
+        if s.first != first {
+            return Err(format!(
+                "sighting refers to entry {first}, but this content was first seen at entry {}",
+                s.first
+            ));
+        }
+        if s.size != e.content.size {
+            return Err(format!(
+                "sighting records {} bytes, but this content was first seen at entry {} as {} bytes",
+                e.content.size, s.first, s.size
+            ));
+        }
+        if let Some(earlier) = s.sources.insert(source_id(&e.source), e.seq) {
+            return Err(format!(
+                "content and source already recorded together at entry {earlier} (a repeated pair adds no entry)"
+            ));
+        }
+        self.report.sightings += 1;
+        Ok(())
+    }
+
+    /// Reads back an entry this pass has already checked.
+    fn read_entry(&self, offset: u64) -> std::result::Result<Entry, String> {
+        let end = self.log.len().map_err(|e| e.to_string())?;
+        let frame = read_frame_at(&self.log.file, &self.log_path, offset, end)
+            .map_err(|e| e.to_string())?;
+        Entry::from_bytes(&frame.payload)
+            .map_err(|e| format!("re-reading entry at byte {offset}: {e}"))
+    }
+
+    pub(crate) fn checkpoint(&mut self, offset: u64, payload: &[u8]) -> Checked {
+        let size = self.frontier.size();
+        let cp = Checkpoint::open(payload, self.verifier).map_err(|e| {
+            self.fault(
+                offset,
+                None,
+                format!("checkpoint following {size} entries: {e}"),
+            )
+        })?;
+        if cp.size != size {
+            return Err(self.fault(
+                offset,
+                Some(cp.size.min(size)), // the first entry missing, or the first one too many
+                format!(
+                    "checkpoint claims size {} where the log holds {size} entries",
+                    cp.size
+                ),
+            ));
+        }
+        if cp.root != self.frontier.root() {
+            return Err(self.fault(
+                offset,
+                None,
+                format!(
+                    "checkpoint at size {size} has a root that differs from the recomputed one"
+                ),
+            ));
+        }
+        if self.last_checkpoint.is_some_and(|last| last >= size) {
+            return Err(self.fault(
+                offset,
+                None,
+                format!("checkpoint at size {size} does not follow a smaller one"),
+            ));
+        }
+        self.last_checkpoint = Some(size);
+        self.report.checkpoints += 1;
+        Ok(())
+    }
+}
