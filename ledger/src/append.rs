@@ -1,25 +1,13 @@
-//! Appending a batch: first-seen semantics, signing, the durable commit, a new checkpoint.
-//!
-//! The storage contract of [`Ledger::append`], step by step (see also `log.rs`):
-//! 1. Records are written after the committed end and fsync'd. A failure here, or in
-//!    writing `COMMIT.tmp`, leaves `COMMIT` as it was: the records are cut back (this
-//!    process holds the lock) and the error says nothing was recorded.
-//! 2. `COMMIT.tmp` is renamed over `COMMIT`: the commit point. If the rename reports an
-//!    error, `COMMIT` is read back: naming the old state, the batch is cut as in 1; naming
-//!    the new one, the batch is committed and carries on; unreadable, nothing is cut and
-//!    [`Error::CommitUncertain`] says so (the next writer rolls the complete batch forward).
-//! 3. The folder is fsync'd. If that fails, the batch stays committed, never cut, and
-//!    [`Error::NotDurable`] says exactly that.
-//! 4. The derived index is updated. If that fails the batch is still reported: the index is
-//!    caught up from the log, now or by the next open.
+//! Appending a batch: first-seen semantics, signing and a new checkpoint. The durable
+//! commit itself, with its storage contract, is in `durable.rs`.
 
+use crate::commit::Commit;
 use crate::entry::{Content, Entry, Kind, Related};
 use crate::error::{Error, Result};
-use crate::fsys::Step;
-use crate::index::{Index, IndexBatch};
+use crate::index::IndexBatch;
 use crate::ledger::{Ledger, Mode};
-use crate::log::{Commit, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
-use prov_proofs::{Checkpoint, Frontier};
+use crate::log::{RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
+use prov_proofs::Checkpoint;
 use std::collections::{BTreeMap, HashMap};
 
 /// How far the clock may be behind the ledger's last recorded time before an append is
@@ -186,43 +174,6 @@ impl Ledger {
         self.last_time
     }
 
-    /// Brings the index up to the committed log.
-    fn catch_up_index(&mut self) -> Result<()> {
-        let index = self
-            .index
-            .as_ref()
-            .ok_or_else(|| Error::invalid("ledger", "no index"))?;
-        let indexed = index.log_end()?;
-        let mut frontier = Frontier::load(index, index.size()?)?;
-        if indexed < self.commit.log_length {
-            index.index_log(&self.log, indexed, self.commit.log_length, &mut frontier)?;
-        }
-        self.index_stale = false;
-        Ok(())
-    }
-
-    /// Deletes the index and builds it afresh from the (verified) log.
-    fn rebuild_index(&mut self) -> Result<()> {
-        let path = self.dir.join("index");
-        drop(self.index.take());
-        std::fs::remove_dir_all(&path).map_err(Error::io("remove", &path))?;
-        let index = Index::open(&path)?;
-        let mut frontier = Frontier::new();
-        index.index_log(&self.log, 0, self.commit.log_length, &mut frontier)?;
-        if frontier.root() != self.frontier.root() {
-            return Err(Error::Damaged {
-                path: self.log.path.clone(),
-                offset: None,
-                reason: "the rebuilt index's tree differs from the verified log's".into(),
-            });
-        }
-        self.index = Some(index);
-        self.index_rebuilt = true;
-        self.index_stale = false;
-        self.index_fresh = true;
-        Ok(())
-    }
-
     fn append_once(&mut self, docs: &[NewDocument], now_ms: u64) -> Result<AppendReport> {
         let Some((key, signer)) = &self.signer else {
             return Err(Error::invalid("ledger", "opened read-only"));
@@ -370,81 +321,5 @@ impl Ledger {
             results,
             checkpoint: Some(note),
         })
-    }
-
-    /// Steps 1 and 2 of the storage contract: returns once `COMMIT` names the batch.
-    fn commit_batch(&mut self, start: u64, buf: &[u8], commit: Commit) -> Result<()> {
-        let cut = |l: &mut Ledger, e: Error| {
-            let _ = std::fs::remove_file(l.dir.join("COMMIT.tmp"));
-            match l.log.truncate(start) {
-                Ok(()) => Error::NotRecorded {
-                    source: Box::new(e),
-                },
-                // Past COMMIT, so the next writer cuts it; say so rather than hide it.
-                Err(t) => Error::Io {
-                    op: "cut back an uncommitted batch of",
-                    path: l.log.path.clone(),
-                    source: std::io::Error::other(format!("{e}; then {t}")),
-                },
-            }
-        };
-        if let Err(e) = self.log.write_at_and_sync(start, buf, &mut self.io) {
-            return Err(cut(self, e));
-        }
-        if let Err(e) = commit.write_tmp(&self.dir, &mut self.io) {
-            return Err(cut(self, e));
-        }
-        let Err(e) = Commit::rename_into_place(&self.dir, &mut self.io) else {
-            return Ok(());
-        };
-        // Did the rename take effect? COMMIT itself says.
-        match Commit::read(&self.dir.join("COMMIT")) {
-            Ok(c) if c == commit => Ok(()),
-            Ok(c) if c == self.commit => Err(cut(
-                self,
-                Error::Io {
-                    op: "replace",
-                    path: self.dir.join("COMMIT"),
-                    source: e,
-                },
-            )),
-            _ => {
-                self.poisoned = true;
-                Err(Error::CommitUncertain {
-                    dir: self.dir.clone(),
-                    reason: e.to_string(),
-                })
-            }
-        }
-    }
-
-    /// Step 3: makes the rename durable; one retry before saying it may not be.
-    fn sync_dir(&mut self) -> Result<()> {
-        let Some(handle) = &self.dir_handle else {
-            return Ok(());
-        };
-        let first = self.io.step(Step::DirSync, || handle.sync_all());
-        match first.or_else(|_| self.io.step(Step::DirSync, || handle.sync_all())) {
-            Ok(()) => Ok(()),
-            Err(e) => Err(Error::NotDurable {
-                size: self.commit.size,
-                dir: self.dir.clone(),
-                reason: e.to_string(),
-            }),
-        }
-    }
-
-    /// Step 4: the derived index; on failure it is caught up from the log, now or later.
-    fn apply_index(&mut self, batch: IndexBatch) {
-        let (end, size) = (self.commit.log_length, self.commit.size);
-        let Some(index) = &self.index else { return };
-        let applied = self.io.step(Step::IndexApply, || {
-            index
-                .apply(batch, end, size)
-                .map_err(|e| std::io::Error::other(e.to_string()))
-        });
-        if applied.is_err() && self.catch_up_index().is_err() {
-            self.index_stale = true;
-        }
     }
 }

@@ -4,9 +4,10 @@
 //! damaged ledger still reports what it found.
 
 use crate::audit_rules::Pass;
+use crate::commit::Commit;
 use crate::error::{Error, Result};
 use crate::ledger::read_config;
-use crate::log::{Commit, HEADER_LEN, LogFile, RECORD_CHECKPOINT};
+use crate::log::{HEADER_LEN, LogFile, RECORD_CHECKPOINT};
 use prov_proofs::{Hash, NoteVerifier};
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -91,7 +91,7 @@ pub(crate) fn check_index(dir: &Path, log: &LogFile, pass: &mut Pass) {
     // together with the COMMIT of that moment, which bounds what the copy may cover.
     let copied = match fsys::lock_dir(dir) {
         Ok(lock) => {
-            let now = crate::log::Commit::read(&dir.join("COMMIT"));
+            let now = crate::commit::Commit::read(&dir.join("COMMIT"));
             let copy = copy_index(&index_dir);
             drop(lock);
             (now, copy)
@@ -150,7 +150,7 @@ fn content_prefix(payload: &[u8]) -> Option<u64> {
 fn compare(
     index: &Index,
     log: &LogFile,
-    committed: crate::log::Commit,
+    committed: crate::commit::Commit,
     pass: &Pass,
     fault: &dyn Fn(Option<u64>, String) -> Fault,
 ) -> std::result::Result<(), Fault> {

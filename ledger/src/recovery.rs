@@ -13,9 +13,10 @@
 //!   reported. What follows the last complete batch is cut only if it holds no readable
 //!   checkpoint; anything else is damage, refused without touching a byte.
 
+use crate::commit::Commit;
 use crate::entry::{Entry, SIGNING_DOMAIN};
 use crate::error::{Error, Result};
-use crate::log::{Commit, FrameFault, HEADER_LEN, LogFile, RECORD_CHECKPOINT, RECORD_ENTRY};
+use crate::log::{FrameFault, HEADER_LEN, LogFile, RECORD_CHECKPOINT, RECORD_ENTRY};
 use ed25519_dalek::Signature;
 use prov_proofs::{Checkpoint, Frontier, Hash, NoteVerifier};
 

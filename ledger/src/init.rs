@@ -1,0 +1,129 @@
+//! Creating a ledger: all or nothing, with modes that do not depend on the umask.
+
+use crate::commit::Commit;
+use crate::error::{Error, Result};
+use crate::fsys::{self, Io};
+use crate::keys;
+use crate::ledger::{Config, FORMAT_VERSION, Ledger};
+use crate::log::{HEADER_LEN, LogFile, RECORD_CHECKPOINT};
+use ed25519_dalek::SigningKey;
+use prov_proofs::{Checkpoint, NoteSigner};
+use std::fs::File;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+impl Ledger {
+    /// Creates a new ledger in `dir` (which must be absent or empty) with a new key. The
+    /// ledger is built in a temporary folder beside `dir` and renamed into place, so an
+    /// `init` that is killed or fails leaves `dir` as it was. Modes are set explicitly,
+    /// whatever the umask: the folder 0700, `key.pem` 0600, the other files 0644.
+    ///
+    /// # Errors
+    /// [`Error::AlreadyExists`], [`Error::Invalid`] for a bad origin, or I/O errors.
+    pub fn init(dir: &Path, origin: &str) -> Result<Ledger> {
+        if dir.join("ledger.json").exists() {
+            return Err(Error::AlreadyExists(dir.to_owned()));
+        }
+        if dir.exists() {
+            let mut entries = std::fs::read_dir(dir).map_err(Error::io("read", dir))?;
+            if entries.next().is_some() {
+                return Err(Error::invalid(
+                    "ledger directory",
+                    format!(
+                        "{} is not empty: choose a new or empty directory",
+                        dir.display()
+                    ),
+                ));
+            }
+        }
+        if origin.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "origin",
+                "must not contain control characters",
+            ));
+        }
+        crate::entry_rules::check_recorded_text("origin", origin)?;
+        // Everything is validated before anything is written.
+        let key = keys::generate_key();
+        let signer = NoteSigner::new(origin, key.clone()).map_err(|e| {
+            Error::invalid(
+                "origin",
+                format!("{e}; use a name like archive.example.org/leaks"),
+            )
+        })?;
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "ledger".into());
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(Error::io("create", &parent))?;
+        let tmp = parent.join(format!(".{name}.prov-init-{}", std::process::id()));
+        if fsys::exists(&tmp) {
+            std::fs::remove_dir_all(&tmp).map_err(Error::io("remove", &tmp))?;
+        }
+        let built = build_ledger(&tmp, origin, &key, &signer).and_then(|()| {
+            // rename(2) replaces an empty directory, and refuses a non-empty one.
+            std::fs::rename(&tmp, dir).map_err(Error::io("create", dir))?;
+            File::open(&parent)
+                .and_then(|d| d.sync_all())
+                .map_err(Error::io("sync", &parent))
+        });
+        if let Err(e) = built {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+        Ledger::open_writer(dir)
+    }
+}
+
+/// Writes a new ledger's files into the empty folder `tmp`.
+fn build_ledger(tmp: &Path, origin: &str, key: &SigningKey, signer: &NoteSigner) -> Result<()> {
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(tmp)
+        .map_err(Error::io("create", tmp))?;
+    let mode = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(Error::io("set the mode of", path))
+    };
+    mode(tmp, 0o700)?;
+    let handle = File::open(tmp).map_err(Error::io("open", tmp))?;
+    keys::create_key_file(&tmp.join("key.pem"), key)?;
+    mode(&tmp.join("key.pem"), 0o600)?;
+    let log = LogFile::create(&tmp.join("entries.log"))?;
+    mode(&log.path, 0o644)?;
+    let empty = Checkpoint {
+        origin: origin.to_owned(),
+        size: 0,
+        root: prov_proofs::empty_root(),
+        extensions: vec![],
+    };
+    let mut buf = Vec::new();
+    crate::log::encode_frame(
+        RECORD_CHECKPOINT,
+        empty.sign(signer)?.to_text().as_bytes(),
+        &mut buf,
+    );
+    log.write_at_and_sync(HEADER_LEN, &buf, &mut Io::default())?;
+    Commit {
+        log_length: HEADER_LEN + buf.len() as u64,
+        size: 0,
+    }
+    .write(tmp, &handle)?;
+    mode(&tmp.join("COMMIT"), 0o644)?;
+    let config = Config {
+        format: FORMAT_VERSION,
+        origin: origin.to_owned(),
+        vkey: signer.verifier().to_vkey(),
+    };
+    let path = tmp.join("ledger.json");
+    let text = serde_json::to_string_pretty(&config).unwrap_or_default() + "\n";
+    std::fs::write(&path, text)
+        .and_then(|_| File::open(&path)?.sync_all())
+        .map_err(Error::io("write", &path))?;
+    mode(&path, 0o644)?;
+    handle.sync_all().map_err(Error::io("sync", tmp))
+}

@@ -1,0 +1,230 @@
+//! Checkpoints and proofs, read from the log and the index and verified against the signed
+//! checkpoint before they are returned.
+
+use crate::error::{Error, Result};
+use crate::ledger::Ledger;
+use crate::log::{HEADER_LEN, RECORD_CHECKPOINT};
+use prov_proofs::{
+    Checkpoint, ConsistencyBundle, ConsistencyProof, Hash, InclusionProof, TlogProof, Tree,
+};
+
+fn disagrees(reason: impl Into<String>) -> Error {
+    Error::IndexDisagrees {
+        reason: reason.into(),
+    }
+}
+
+impl Ledger {
+    /// Proves `leaf` is leaf `seq` of the latest signed tree, from the index's nodes.
+    pub(crate) fn check_included(&self, seq: u64, leaf: &Hash) -> Result<InclusionProof> {
+        let (index, tree) = self.signed_tree()?;
+        let proof = InclusionProof::generate(index, seq, tree.size)?;
+        tree.verify_inclusion(seq, leaf, &proof)
+            .map_err(|e| disagrees(format!("entry {seq} is not proven in the signed tree: {e}")))?;
+        Ok(proof)
+    }
+
+    fn signed_tree(&self) -> Result<(&crate::index::Index, Tree)> {
+        match (&self.index, &self.latest) {
+            (Some(index), Some((_, cp))) => Ok((
+                index,
+                Tree {
+                    size: cp.size,
+                    root: cp.root,
+                },
+            )),
+            _ => Err(Error::invalid(
+                "ledger",
+                "opened without its index; open it with Ledger::open for proofs",
+            )),
+        }
+    }
+
+    /// The offset of the record that follows entry `size - 1` (the header's end for 0).
+    fn offset_after(&self, size: u64) -> Result<u64> {
+        if size == 0 {
+            return Ok(HEADER_LEN);
+        }
+        match self.index {
+            Some(_) => {
+                let frame = self.frame_at(self.offset_of(size - 1)?)?;
+                self.checked_entry(size - 1, &frame)?;
+                Ok(frame.end())
+            }
+            None => self.walk_to(size),
+        }
+    }
+
+    /// The signed checkpoint issued at `size`, read from the log and verified: the record
+    /// right after entry `size - 1` must be it, signed by the ledger, naming that size.
+    fn read_checkpoint(&self, size: u64) -> Result<(String, Checkpoint)> {
+        if size > self.size() {
+            return Err(Error::NoSuchCheckpoint(size));
+        }
+        let at = self.offset_after(size)?;
+        if at >= self.commit.log_length {
+            return Err(self.damaged(Some(at), "the committed log does not end with a checkpoint"));
+        }
+        let frame = self.frame_at(at)?;
+        if frame.kind != RECORD_CHECKPOINT {
+            return Err(Error::NoSuchCheckpoint(size));
+        }
+        let cp = Checkpoint::open(&frame.payload, &self.verifier).map_err(|e| {
+            self.damaged(
+                Some(at),
+                format!("the checkpoint at size {size} does not verify: {e}"),
+            )
+        })?;
+        if cp.size != size {
+            return Err(self.damaged(
+                Some(at),
+                format!(
+                    "the checkpoint after entry {} names size {}",
+                    size - 1,
+                    cp.size
+                ),
+            ));
+        }
+        let note = String::from_utf8(frame.payload)
+            .map_err(|_| self.damaged(Some(at), "checkpoint is not UTF-8"))?;
+        Ok((note, cp))
+    }
+
+    /// The latest checkpoint, which must end the committed log.
+    pub(crate) fn read_latest_checkpoint(&self) -> Result<(String, Checkpoint)> {
+        let (note, cp) = self.read_checkpoint(self.size()).map_err(|e| match e {
+            Error::NoSuchCheckpoint(size) => self.damaged(
+                None,
+                format!("COMMIT names {size} entries, but no checkpoint follows the {size}th entry of the log"),
+            ),
+            e => e,
+        })?;
+        let at = self.offset_after(self.size())?;
+        if at + crate::log::FRAME_OVERHEAD + note.len() as u64 != self.commit.log_length {
+            return Err(self.damaged(
+                Some(at),
+                "the latest checkpoint does not end the committed log",
+            ));
+        }
+        Ok((note, cp))
+    }
+
+    /// Every issued checkpoint (size, signed note), oldest first, from the index.
+    ///
+    /// # Errors
+    /// Index errors.
+    pub fn checkpoints(&self) -> Result<Vec<(u64, String)>> {
+        match &self.index {
+            Some(index) => index.checkpoints(),
+            None => Err(Error::invalid("ledger", "opened without its index")),
+        }
+    }
+
+    /// The latest signed checkpoint note.
+    ///
+    /// # Errors
+    /// [`Error::Damaged`] when it cannot be read or does not verify.
+    pub fn latest_checkpoint(&self) -> Result<String> {
+        match &self.latest {
+            Some((note, _)) => Ok(note.clone()),
+            None => Ok(self.read_latest_checkpoint()?.0),
+        }
+    }
+
+    /// The signed checkpoint issued at `size`, read from the log and verified.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchCheckpoint`], [`Error::Damaged`].
+    pub fn checkpoint_at(&self, size: u64) -> Result<String> {
+        if size == self.size() {
+            return self.latest_checkpoint();
+        }
+        Ok(self.read_checkpoint(size)?.0)
+    }
+
+    /// A self-contained tlog-proof of entry `seq` at the checkpoint of `size` (default: the
+    /// latest), with the entry bytes in its `extra` line, verified before it is returned.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchEntry`], [`Error::NoSuchCheckpoint`], [`Error::IndexDisagrees`].
+    pub fn prove(&self, seq: u64, size: Option<u64>) -> Result<TlogProof> {
+        let size = size.unwrap_or(self.size());
+        let (index, _) = self.signed_tree()?;
+        let (checkpoint, cp) = self.read_checkpoint(size)?;
+        if seq >= size {
+            return Err(Error::NoSuchEntry { seq, size });
+        }
+        let bytes = self.entry_bytes(seq)?;
+        let proof = InclusionProof::generate(index, seq, size)?;
+        Tree {
+            size,
+            root: cp.root,
+        }
+        .verify_inclusion(seq, &prov_proofs::leaf_hash(&bytes), &proof)
+        .map_err(|e| disagrees(format!("the proof of entry {seq} does not verify: {e}")))?;
+        Ok(TlogProof {
+            extra: Some(bytes),
+            index: seq,
+            proof,
+            checkpoint,
+        })
+    }
+
+    /// A consistency proof from `old_size` to the checkpoint at `new_size` (default latest),
+    /// verified against the signed new root before it is returned. From old size 0 the
+    /// proof is empty, as tlog-witness's body format requires.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchCheckpoint`], [`Error::Proof`] when `old_size > new_size`,
+    /// [`Error::IndexDisagrees`].
+    pub fn consistency(&self, old_size: u64, new_size: Option<u64>) -> Result<ConsistencyBundle> {
+        let new_size = new_size.unwrap_or(self.size());
+        let (index, _) = self.signed_tree()?;
+        let (checkpoint, cp) = self.read_checkpoint(new_size)?;
+        let proof = if old_size == 0 {
+            ConsistencyProof::default()
+        } else {
+            ConsistencyProof::generate(index, old_size, new_size)?
+        };
+        if old_size > 0 && old_size < new_size {
+            let old = Tree {
+                size: old_size,
+                root: prov_proofs::root_at(index, old_size)?,
+            };
+            old.verify_consistency(
+                &Tree {
+                    size: new_size,
+                    root: cp.root,
+                },
+                &proof,
+            )
+            .map_err(|e| disagrees(format!("the consistency proof does not verify: {e}")))?;
+        }
+        Ok(ConsistencyBundle {
+            old_size,
+            proof,
+            checkpoint,
+        })
+    }
+
+    /// The root of the first `size` entries, from stored nodes (checked, with the index,
+    /// only through the proofs built on it).
+    ///
+    /// # Errors
+    /// Index errors.
+    pub fn root_at(&self, size: u64) -> Result<Hash> {
+        let (index, _) = self.signed_tree()?;
+        prov_proofs::root_at(index, size.min(self.size()))
+    }
+
+    /// Flushes the derived index so the next open is quick (durability never depends on it).
+    ///
+    /// # Errors
+    /// Index errors.
+    pub fn flush_index(&self) -> Result<()> {
+        match &self.index {
+            Some(index) => index.flush(),
+            None => Ok(()),
+        }
+    }
+}

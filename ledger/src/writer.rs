@@ -1,0 +1,129 @@
+//! Opening a ledger for writing: the key, the whole committed log verified against its last
+//! signed checkpoint, the tail past `COMMIT` rolled forward or cut (`recovery.rs`), and the
+//! derived index brought into agreement with the log.
+
+use crate::error::{Error, Result};
+use crate::fsys;
+use crate::index::Index;
+use crate::keys;
+use crate::ledger::{Ledger, Mode, open_index, open_log, read_config};
+use crate::recovery::{self, Verified};
+use prov_proofs::{Checkpoint, Frontier, NoteSigner};
+use std::path::Path;
+
+impl Ledger {
+    /// Opens for appending: loads the key, verifies the committed log against its last
+    /// signed checkpoint, handles the tail past `COMMIT` (see `recovery.rs`), and brings the
+    /// index into agreement with the log, rebuilding it if it disagrees.
+    ///
+    /// # Errors
+    /// As [`Ledger::open`], key errors, and [`Error::Damaged`] for damage the writer must
+    /// not build on (nothing is written then).
+    pub fn open_writer(dir: &Path) -> Result<Ledger> {
+        Self::open_writer_inner(dir, false)
+    }
+
+    /// Deletes the sled index and rebuilds it from the verified log alone.
+    ///
+    /// # Errors
+    /// As [`Ledger::open_writer`].
+    pub fn reindex(dir: &Path) -> Result<Ledger> {
+        Self::open_writer_inner(dir, true)
+    }
+
+    fn open_writer_inner(dir: &Path, rebuild: bool) -> Result<Ledger> {
+        let (config, verifier) = read_config(dir)?;
+        // The lock comes before anything is touched; nothing is cut by a process without it.
+        let dir_handle = fsys::lock_dir(dir)?;
+        let (commit, log, len) = open_log(dir, true)?;
+        let path = dir.join("key.pem");
+        let key = keys::load_key_file(&path)?;
+        let signer = NoteSigner::new(&config.origin, key.clone())?;
+        if signer.verifier() != &verifier {
+            return Err(Error::KeyMismatch {
+                path,
+                found: signer.verifier().key_id,
+                want: verifier.key_id,
+            });
+        }
+        let mut state: Verified = recovery::verify_committed(&log, commit, &verifier)?;
+        let tail = recovery::examine_tail(&log, commit, len, &verifier, &mut state)?;
+        let commit = tail.commit.unwrap_or(commit);
+        let index_dir = dir.join("index");
+        if rebuild {
+            // Whatever stands there is replaced; a link is removed, never followed.
+            fsys::remove_any(&index_dir)?;
+        }
+        // Read the index's extent before anything changes: one ahead of the (rolled
+        // forward) commit cannot come of a crash.
+        let (index, mut reset) = open_index(&index_dir)?;
+        let ahead = index.log_end()? > commit.log_length || index.size()? > commit.size;
+        // Ahead, and agreeing with the log as far as the log goes: this ledger's own index
+        // of a later state, so COMMIT and the log were rolled back. Ahead and disagreeing:
+        // not this log's index at all (a copy from elsewhere), rebuilt below.
+        let ours =
+            ahead && prov_proofs::root_at(&index, commit.size).ok() == Some(state.frontier.root());
+        if ours && !rebuild {
+            return Err(Error::Damaged {
+                path: index_dir,
+                offset: None,
+                reason: format!(
+                    "the index covers more than the log's {} complete entries, which no crash leaves (a COMMIT and log restored from an older copy?); nothing was changed: if you restored them from a backup on purpose, run `prov reindex`",
+                    commit.size
+                ),
+            });
+        }
+        if tail.commit.is_some() {
+            commit.write(dir, &dir_handle)?;
+        }
+        if tail.cut_bytes > 0 {
+            log.truncate(commit.log_length)?;
+        }
+        let mut l = Ledger::assemble(dir, config, verifier, Mode::Writer, log, commit);
+        l.dir_handle = Some(dir_handle);
+        l.signer = Some((key, signer));
+        l.recovered = tail.cut_bytes;
+        l.rolled_forward = tail.rolled_entries;
+        l.last_leaf = state.last_leaf;
+        l.last_time = state.last_time;
+        let cp = Checkpoint::open(state.checkpoint.as_bytes(), &l.verifier)?;
+        l.latest = Some((state.checkpoint, cp));
+        l.frontier = state.frontier;
+        l.seen_sorted = state.seen;
+        let index = if rebuild || ahead {
+            drop(index);
+            std::fs::remove_dir_all(&index_dir).map_err(Error::io("remove", &index_dir))?;
+            reset = !rebuild;
+            l.fill_index(Index::open(&index_dir)?)?
+        } else {
+            match l.fill_index(index) {
+                Ok(index) => index,
+                Err(e @ (Error::Io { .. } | Error::Index(sled::Error::Io(_)))) => return Err(e),
+                Err(_) => {
+                    reset = true;
+                    std::fs::remove_dir_all(&index_dir).map_err(Error::io("remove", &index_dir))?;
+                    l.fill_index(Index::open(&index_dir)?)?
+                }
+            }
+        };
+        l.index_rebuilt = reset;
+        l.index_fresh = reset || rebuild || ahead;
+        l.index = Some(index);
+        Ok(l)
+    }
+
+    /// Catches `index` up with the committed log and checks that its tree is the log's.
+    fn fill_index(&self, index: Index) -> Result<Index> {
+        let indexed = index.log_end()?;
+        let mut frontier = Frontier::load(&index, index.size()?)?;
+        if indexed < self.commit.log_length {
+            index.index_log(&self.log, indexed, self.commit.log_length, &mut frontier)?;
+        }
+        if frontier.size() != self.frontier.size() || frontier.root() != self.frontier.root() {
+            return Err(Error::IndexDisagrees {
+                reason: "its tree differs from the log's".into(),
+            });
+        }
+        Ok(index)
+    }
+}
