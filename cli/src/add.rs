@@ -157,8 +157,12 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
     }
     if l.rolled_forward_entries() > 0 {
         out.note(format!(
-            "recovered: committed {} entries that an interrupted append had written and signed in full",
-            l.rolled_forward_entries()
+            "recovered: committed {} entries that an interrupted append had written and signed in full{}",
+            l.rolled_forward_entries(),
+            match l.sealed_entries() {
+                0 => String::new(),
+                n => format!(" ({n} of them had lost their checkpoint; a new one was signed for them)"),
+            }
         ));
     }
     if l.recovered_bytes() > 0 {

@@ -111,7 +111,7 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
         ))?;
     }
     if r.pending_entries > 0 {
-        out.note(format!("{} entries after the last commit form complete signed batches (an append interrupted just before its commit point); the next `prov add` or `prov reindex` commits them", r.pending_entries));
+        out.note(format!("{} complete, signed entries lie after the last commit (an append interrupted before its commit point, or a COMMIT restored from an older copy); the next `prov add` or `prov reindex` commits them, never cuts them", r.pending_entries));
     } else if r.uncommitted_bytes > 0 && r.fault.is_none() {
         out.note(format!("{} bytes after the last commit are an unfinished append that was never reported; the next `prov add` removes them", r.uncommitted_bytes));
     }
@@ -126,8 +126,12 @@ pub fn reindex(ledger: &Path, out: Out) -> Result<()> {
     l.flush_index()?;
     if l.rolled_forward_entries() > 0 {
         out.note(format!(
-            "recovered: committed {} entries that an interrupted append had written and signed in full",
-            l.rolled_forward_entries()
+            "recovered: committed {} entries that an interrupted append had written and signed in full{}",
+            l.rolled_forward_entries(),
+            match l.sealed_entries() {
+                0 => String::new(),
+                n => format!(" ({n} of them had lost their checkpoint; a new one was signed for them)"),
+            }
         ));
     }
     if l.recovered_bytes() > 0 {

@@ -22,22 +22,44 @@ pub struct Walked {
     pub skipped: Vec<(PathBuf, &'static str)>,
 }
 
-/// What a walk passes over: the ledger folder, by device and inode.
-#[derive(Clone, Copy, Default)]
+/// What a walk passes over: the ledger folder and every file in it, by device and inode, so
+/// that neither a symlink nor a hard link brings the ledger's key or log in as a document.
+#[derive(Clone, Default)]
 pub struct Skip {
     ledger: Option<(u64, u64)>,
+    files: HashSet<(u64, u64)>,
 }
 
 impl Skip {
-    /// Skips the ledger folder at `dir`, if there is one.
+    /// Skips the ledger folder at `dir`, if there is one, and the files in it.
     pub fn ledger(dir: &Path) -> Skip {
+        let mut files = HashSet::new();
+        let mut stack = vec![dir.to_owned()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let Ok(m) = std::fs::symlink_metadata(e.path()) else {
+                    continue;
+                };
+                if m.is_dir() {
+                    stack.push(e.path());
+                } else if m.is_file() {
+                    files.insert((m.dev(), m.ino()));
+                }
+            }
+        }
         Skip {
             ledger: std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino())),
+            files,
         }
     }
 
     fn is_ledger(&self, meta: &std::fs::Metadata) -> bool {
         self.ledger == Some((meta.dev(), meta.ino()))
+    }
+
+    /// Whether this file is one of the ledger's own (reached through any link).
+    fn is_ledger_file(&self, meta: &std::fs::Metadata) -> bool {
+        self.files.contains(&(meta.dev(), meta.ino()))
     }
 
     /// Whether `path` lies inside the ledger folder (through any links on the way).
@@ -101,7 +123,7 @@ pub fn walk(paths: &[PathBuf], follow: bool, skip: Skip) -> Result<Walked> {
     let mut seen_dirs = HashSet::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| describe(p, &e))?;
-        if !skip.is_ledger(&meta) && skip.contains(p) {
+        if !skip.is_ledger(&meta) && (skip.contains(p) || skip.is_ledger_file(&meta)) {
             return Err(Failure::input(format!(
                 "{} is inside the ledger's own folder: its files (the key, the log, the index) are not documents; give other paths",
                 p.display()
@@ -113,7 +135,7 @@ pub fn walk(paths: &[PathBuf], follow: bool, skip: Skip) -> Result<Walked> {
                 continue;
             }
             seen_dirs.insert((meta.dev(), meta.ino()));
-            walk_dir(p, follow, skip, &mut seen_dirs, &mut w)?;
+            walk_dir(p, follow, &skip, &mut seen_dirs, &mut w)?;
         } else if meta.is_file() {
             if meta.len() == 0 {
                 return Err(Failure::input(format!(
@@ -143,7 +165,7 @@ pub fn walk(paths: &[PathBuf], follow: bool, skip: Skip) -> Result<Walked> {
 fn walk_dir(
     dir: &Path,
     follow: bool,
-    skip: Skip,
+    skip: &Skip,
     seen: &mut HashSet<(u64, u64)>,
     w: &mut Walked,
 ) -> Result<()> {
@@ -190,6 +212,8 @@ fn walk_dir(
             walk_dir(&path, follow, skip, seen, w)?;
         } else if !meta.is_file() {
             w.skipped.push((path, "not a regular file"));
+        } else if skip.is_ledger_file(&meta) {
+            w.skipped.push((path, LEDGER_SKIPPED));
         } else if meta.len() == 0 {
             w.skipped.push((path, "empty file"));
         } else {

@@ -94,12 +94,17 @@ struct Seen {
 impl Ledger {
     fn seen(&self, sha: &[u8; 32]) -> Result<Vec<Seen>> {
         let found = self.lookup(sha)?;
-        if found.is_empty() && !self.index_fresh {
-            // The index says "never seen"; the log, read whole at open, must agree.
-            let p = crate::recovery::prefix(sha);
-            if self.seen_sorted.binary_search(&p).is_ok() || self.seen_since.contains(&p) {
+        if !self.index_fresh {
+            // The log, read whole at open, says how many entries this content has: the
+            // index must list every one of them, not only consistent ones.
+            let in_log = crate::recovery::count_in(&self.contents, sha)
+                + self.contents_since.get(sha).copied().unwrap_or(0);
+            if found.len() as u64 != in_log {
                 return Err(Error::IndexDisagrees {
-                    reason: "it does not know content that the log records".into(),
+                    reason: format!(
+                        "it lists {} entries for content the log records {in_log} times",
+                        found.len()
+                    ),
                 });
             }
         }
@@ -301,9 +306,8 @@ impl Ledger {
         self.commit_batch(start, &buf, commit)?;
         self.commit = commit;
         for (d, r) in docs.iter().zip(&results) {
-            if r.status == Status::FirstSeen {
-                self.seen_since
-                    .insert(crate::recovery::prefix(&d.content.sha256));
+            if r.status != Status::AlreadyRecorded {
+                *self.contents_since.entry(d.content.sha256).or_default() += 1;
             }
         }
         let cp = Checkpoint::open(note.as_bytes(), &self.verifier)?;

@@ -176,10 +176,16 @@ pub fn audit(
         last_leaf: pass.prev,
         last_time: pass.last_time,
         checkpoint: String::new(),
-        seen: Vec::new(),
+        contents: Vec::new(),
     };
     match crate::recovery::examine_tail(&log, commit, len, verifier, &mut state) {
-        Ok(tail) => pass.report.pending_entries = tail.rolled_entries,
+        Ok(tail) => {
+            let unsealed = tail
+                .unsealed
+                .as_ref()
+                .map_or(0, |u| u.frontier.size() - state.frontier.size());
+            pass.report.pending_entries = tail.rolled_entries + unsealed;
+        }
         Err(Error::UnexpectedTail {
             path,
             offset,

@@ -210,7 +210,7 @@ pub enum Error {
     },
     /// Records past `COMMIT` that no crash leaves (they do not continue the log, or damage
     /// hides signed records): the ledger is refused and nothing is changed.
-    #[error("{} holds {what} at byte {offset}, past its committed end {committed}: no crash leaves this, and nothing was changed; keep a copy of the file, then restore the ledger from a backup, or, if those bytes are not this ledger's, cut the log to its committed length (truncate -s {committed} {}) and run `prov audit`", path.display(), path.display())]
+    #[error("{}, past its committed end ({committed} bytes), at byte {offset}: {what}; no crash of prov leaves this (a power cut during an append that was never reported can, and so can a COMMIT restored from an older copy); nothing was changed: keep a copy of the file, then restore the ledger from a backup or, if no entry past byte {committed} was ever reported, cut the log there (truncate -s {committed} {}) and run `prov audit`", path.display(), path.display())]
     UnexpectedTail {
         /// The log.
         path: PathBuf,

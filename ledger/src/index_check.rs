@@ -133,18 +133,6 @@ pub(crate) fn check_index(dir: &Path, log: &LogFile, pass: &mut Pass) {
     }
 }
 
-/// The first 8 bytes of the SHA-256 an encoded entry records (FORMAT.md section 6.1: it
-/// follows the kind byte, and a sighting's first-seen seq).
-fn content_prefix(payload: &[u8]) -> Option<u64> {
-    let at = match payload.get(49)? {
-        0 => 50,
-        _ => 58,
-    };
-    Some(u64::from_be_bytes(
-        payload.get(at..at + 8)?.try_into().ok()?,
-    ))
-}
-
 /// Compares the index with the log, both ways, reading the index's keys in order alongside
 /// the log (`s` and `n` keys), then its content lists against what the log recorded.
 fn compare(
@@ -171,7 +159,7 @@ fn compare(
     let mut frames = log.frames(HEADER_LEN, indexed).map_err(err)?;
     let (mut seq, mut checkpoints) = (0u64, 0u64);
     let mut tree = prov_proofs::Frontier::new();
-    let mut contents: Vec<u64> = Vec::with_capacity(size.min(indexed / 100) as usize);
+    let mut contents: Vec<[u8; 32]> = Vec::with_capacity(size.min(indexed / 100) as usize);
     let mut seqs = index.scan(b"s").map_err(err)?;
     let mut levels = (1u8..64)
         .map(|level| index.scan(&[b'n', level]))
@@ -226,9 +214,9 @@ fn compare(
                 }
             }
         }
-        let prefix = content_prefix(&frame.payload)
+        let content = crate::recovery::content_of(&frame.payload)
             .ok_or_else(|| fault(Some(seq), "entry does not decode".into()))?;
-        contents.push(prefix);
+        contents.push(content);
         seq += 1;
     }
     if seq != size {
@@ -249,10 +237,7 @@ fn compare(
     let mut listed = vec![false; size as usize];
     for kv in index.scan(b"h").map_err(err)? {
         let (k, v) = kv.map_err(err)?;
-        let sha_prefix = k
-            .get(1..9)
-            .and_then(|p| p.try_into().ok())
-            .map(u64::from_be_bytes);
+        let sha: Option<[u8; 32]> = k.get(1..33).and_then(|p| p.try_into().ok());
         if k.len() != 33 || v.is_empty() || v.len() % 8 != 0 {
             return Err(fault(
                 None,
@@ -265,7 +250,7 @@ fn compare(
             let ok = s < size
                 && last.is_none_or(|l| l < s)
                 && !listed[s as usize]
-                && Some(contents[s as usize]) == sha_prefix;
+                && Some(contents[s as usize]) == sha;
             if !ok {
                 return Err(fault(
                     Some(s),

@@ -64,10 +64,10 @@ pub struct Ledger {
     pub(crate) index_stale: bool,
     /// Set when a commit ended in an unknown state: no further append in this process.
     pub(crate) poisoned: bool,
-    /// Writer only: the content prefixes first seen in the verified log, and those recorded
-    /// since ([`crate::recovery::Verified::seen`]).
-    pub(crate) seen_sorted: Vec<u64>,
-    pub(crate) seen_since: std::collections::HashSet<u64>,
+    /// Writer only: the content of every entry in the verified log, sorted, and how many
+    /// entries of each content were recorded since ([`crate::recovery::Verified::contents`]).
+    pub(crate) contents: Vec<[u8; 32]>,
+    pub(crate) contents_since: std::collections::HashMap<[u8; 32], u64>,
     /// Writer only: the index was rebuilt from the verified log in this process, so its
     /// "never seen" needs no second opinion.
     pub(crate) index_fresh: bool,
@@ -75,6 +75,7 @@ pub struct Ledger {
     pub(crate) clamp_any: bool,
     pub(crate) recovered: u64,
     pub(crate) rolled_forward: u64,
+    pub(crate) sealed: u64,
     pub(crate) index_rebuilt: bool,
     /// The locked ledger folder (not in read-only mode); also used to fsync it.
     pub(crate) dir_handle: Option<File>,
@@ -251,12 +252,13 @@ impl Ledger {
             io: Io::default(),
             index_stale: false,
             poisoned: false,
-            seen_sorted: Vec::new(),
-            seen_since: Default::default(),
+            contents: Vec::new(),
+            contents_since: Default::default(),
             index_fresh: false,
             clamp_any: false,
             recovered: 0,
             rolled_forward: 0,
+            sealed: 0,
             index_rebuilt: false,
             dir_handle: None,
         }
@@ -270,9 +272,15 @@ impl Ledger {
     }
 
     /// Entries that opening for writing found complete and signed past `COMMIT` (a crash
-    /// before the commit point) and committed (0 if none).
+    /// before the commit point) and committed (0 if none), sealed ones included.
     pub fn rolled_forward_entries(&self) -> u64 {
-        self.rolled_forward
+        self.rolled_forward + self.sealed
+    }
+
+    /// Of those, entries whose checkpoint was torn or damaged: opening for writing signed a
+    /// new checkpoint for them rather than cut complete, signed records.
+    pub fn sealed_entries(&self) -> u64 {
+        self.sealed
     }
 
     /// The ledger directory.

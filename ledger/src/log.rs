@@ -254,14 +254,46 @@ impl LogFile {
     }
 
     /// A reader of the frames in `[offset, end)`.
-    pub fn frames(&self, offset: u64, end: u64) -> Result<FrameReader<File>> {
-        let mut f = self
+    pub fn frames(&self, offset: u64, end: u64) -> Result<FrameReader<AtReader>> {
+        Ok(FrameReader::new(self.reader_at(offset)?, offset, end))
+    }
+
+    /// A reader of the log from `offset` with a position of its own: a cloned handle
+    /// shares the file offset with every other, so readers interleaved on one log would move
+    /// each other's position; this one reads with `pread` instead.
+    pub fn reader_at(&self, offset: u64) -> Result<AtReader> {
+        let file = self
             .file
             .try_clone()
             .map_err(Error::io("read", &self.path))?;
-        f.seek(SeekFrom::Start(offset))
-            .map_err(Error::io("read", &self.path))?;
-        Ok(FrameReader::new(f, offset, end))
+        Ok(AtReader { file, pos: offset })
+    }
+}
+
+/// Reads a file from a position of its own (positioned reads), never moving the offset that
+/// its other handles share.
+pub struct AtReader {
+    file: File,
+    pos: u64,
+}
+
+impl Read for AtReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for AtReader {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let next = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            SeekFrom::End(_) => None,
+        };
+        self.pos = next.ok_or_else(|| std::io::Error::other("seek out of range"))?;
+        Ok(self.pos)
     }
 }
 
@@ -302,7 +334,7 @@ pub fn check_header(file: &mut File, path: &Path) -> Result<()> {
 /// checked ([`read_frame_at`]); a damaged length makes the walk land on garbage, which that
 /// check refuses, so a wrong answer cannot come of it.
 pub struct HeaderWalk {
-    r: BufReader<File>,
+    r: BufReader<AtReader>,
     offset: u64,
     end: u64,
     path: PathBuf,
@@ -314,11 +346,8 @@ impl HeaderWalk {
     /// # Errors
     /// [`Error::Io`] when the log cannot be read.
     pub fn new(log: &LogFile, from: u64, end: u64) -> Result<HeaderWalk> {
-        let mut f = log.file.try_clone().map_err(Error::io("read", &log.path))?;
-        f.seek(SeekFrom::Start(from))
-            .map_err(Error::io("read", &log.path))?;
         Ok(HeaderWalk {
-            r: BufReader::with_capacity(1 << 20, f),
+            r: BufReader::with_capacity(1 << 20, log.reader_at(from)?),
             offset: from,
             end,
             path: log.path.clone(),
@@ -343,6 +372,9 @@ impl HeaderWalk {
         self.r
             .read_exact(&mut head)
             .map_err(|e| damaged(format!("cannot read record: {e}")))?;
+        if head[0] != RECORD_ENTRY && head[0] != RECORD_CHECKPOINT {
+            return Err(damaged(format!("unknown record type {}", head[0])));
+        }
         let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]);
         let next = at + FRAME_OVERHEAD + len as u64;
         if len > MAX_PAYLOAD || next > self.end {

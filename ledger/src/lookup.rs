@@ -135,7 +135,29 @@ impl Ledger {
     /// verify, [`Error::IndexDisagrees`] when the index points elsewhere.
     pub fn entry(&self, seq: u64) -> Result<Entry> {
         let frame = self.frame_at(self.offset_of(seq)?)?;
-        self.checked_entry(seq, &frame)
+        let e = self.checked_entry(seq, &frame)?;
+        // It must sit in the chain: its `prev` is the entry before it's leaf hash, and the
+        // entry after it names its leaf hash in turn.
+        if seq > 0 {
+            let before = self.frame_at(self.offset_of(seq - 1)?)?;
+            if e.prev != prov_proofs::leaf_hash(&before.payload) {
+                return Err(self.damaged(
+                    Some(frame.offset),
+                    format!("entry {seq} does not follow entry {}", seq - 1),
+                ));
+            }
+        }
+        if seq + 1 < self.size() {
+            let after = self.frame_at(self.offset_of(seq + 1)?)?;
+            let prev = after.payload.get(9..41);
+            if prev != Some(&prov_proofs::leaf_hash(&frame.payload).0[..]) {
+                return Err(self.damaged(
+                    Some(after.offset),
+                    format!("entry {} does not follow entry {seq}", seq + 1),
+                ));
+            }
+        }
+        Ok(e)
     }
 
     /// Every entry for this content: the first-seen entry, then each sighting. With an
@@ -210,6 +232,19 @@ impl Ledger {
             Ok(f) => f,
             Err(e) => return Box::new(std::iter::once(Err(e))),
         };
+        // The chain is checked along the range: each entry's `prev` is the leaf hash of the
+        // one before (for the first, read here); a range from 0 to the end must give the
+        // root of the latest signed checkpoint.
+        let mut prev = match from {
+            0 => Ok(prov_proofs::Hash::default()),
+            _ => self
+                .offset_of(from - 1)
+                .and_then(|o| self.frame_at(o))
+                .map(|f| prov_proofs::leaf_hash(&f.payload)),
+        };
+        let whole = from == 0 && end == self.size();
+        let signed_root = self.latest.as_ref().map(|(_, cp)| cp.root);
+        let mut tree = prov_proofs::Frontier::new();
         let mut seq = from;
         let mut ready: std::vec::IntoIter<Result<Entry>> = Vec::new().into_iter();
         Box::new(std::iter::from_fn(move || {
@@ -245,8 +280,42 @@ impl Ledger {
                     _ => self.checked_entry(*s, f),
                 })
                 .collect();
-            let stop = checked.iter().position(|r| r.is_err());
             let mut checked = checked;
+            for ((s, f), r) in chunk.iter().zip(checked.iter_mut()) {
+                let Ok(e) = r else { break };
+                match &prev {
+                    Ok(p) if *p == e.prev => {}
+                    Ok(_) => {
+                        *r = Err(self.damaged(
+                            Some(f.offset),
+                            format!("entry {s} does not follow the entry before it"),
+                        ));
+                        break;
+                    }
+                    Err(_) => {
+                        *r = Err(self
+                            .damaged(Some(f.offset), "the entry before the range does not read"));
+                        break;
+                    }
+                }
+                let leaf = prov_proofs::leaf_hash(&f.payload);
+                prev = Ok(leaf);
+                if whole {
+                    tree.append(leaf);
+                }
+            }
+            let stop = checked.iter().position(|r| r.is_err());
+            if stop.is_none()
+                && whole
+                && seq == end
+                && tree.size() == end
+                && Some(tree.root()) != signed_root
+            {
+                checked.push(Err(self.damaged(
+                    None,
+                    "the entries' Merkle root is not the one signed in the latest checkpoint",
+                )));
+            }
             if let Some(i) = stop {
                 checked.truncate(i + 1);
                 seq = end;

@@ -31,21 +31,32 @@ pub(crate) struct Verified {
     pub last_time: u64,
     /// The last signed checkpoint note, for the committed size.
     pub checkpoint: String,
-    /// The first 8 bytes of the SHA-256 of every content first seen, sorted: what the writer
-    /// checks an index's "never seen" against, so that a key missing from the index cannot
-    /// make it record known content as first seen again.
-    pub seen: Vec<u64>,
+    /// The SHA-256 of every entry's content, sorted, once per entry: what the writer checks
+    /// every index answer's count against, so that an index that forgets an entry (a
+    /// deleted key, a shortened list) cannot make it sign a second first sighting or a
+    /// repeated (content, source) pair.
+    pub contents: Vec<[u8; 32]>,
 }
 
-/// The first 8 bytes of a SHA-256, as the key of [`Verified::seen`].
-pub(crate) fn prefix(sha: &[u8; 32]) -> u64 {
-    u64::from_be_bytes([
-        sha[0], sha[1], sha[2], sha[3], sha[4], sha[5], sha[6], sha[7],
-    ])
+/// The SHA-256 an encoded entry records (FORMAT.md section 6.1: right after the kind byte,
+/// and a sighting's first-seen seq).
+pub(crate) fn content_of(payload: &[u8]) -> Option<[u8; 32]> {
+    let at = match payload.get(49)? {
+        0 => 50,
+        _ => 58,
+    };
+    payload.get(at..at + 32)?.try_into().ok()
+}
+
+/// How many times `sha` occurs in the sorted `contents`.
+pub(crate) fn count_in(contents: &[[u8; 32]], sha: &[u8; 32]) -> u64 {
+    let from = contents.partition_point(|c| c < sha);
+    let to = contents.partition_point(|c| c <= sha);
+    (to - from) as u64
 }
 
 /// What the writer found past `COMMIT` and did about it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Tail {
     /// The commit after rolling complete batches forward (the old one if none).
     pub commit: Option<Commit>,
@@ -53,8 +64,13 @@ pub(crate) struct Tail {
     pub rolled_entries: u64,
     /// Bytes of an unfinished batch to cut, past the (new) committed end.
     pub cut_bytes: u64,
-    /// Where the cut would start: the (new) committed end.
+    /// Where the cut would start: the (new) committed end, or the end of the last complete
+    /// signed entry when `unsealed`.
     pub cut_from: u64,
+    /// Complete, signed entries continuing the chain past the last complete batch, whose
+    /// checkpoint is missing or damaged: they are never cut; the writer seals them with a
+    /// checkpoint of its own. The state after them.
+    pub unsealed: Option<Verified>,
 }
 
 /// Finds a checkpoint record signed by the ledger anywhere in `[from, to)`, without trusting
@@ -135,7 +151,7 @@ pub(crate) fn verify_committed(
     let mut last_leaf = Hash::default();
     let mut last_time = 0;
     let mut last_cp: Option<(u64, Vec<u8>)> = None;
-    let mut seen = Vec::new();
+    let mut contents = Vec::new();
     while let Some(frame) = frames.next_frame() {
         let frame = frame.map_err(|f| frame_fault(log, f))?;
         if frame.kind == RECORD_CHECKPOINT {
@@ -153,17 +169,15 @@ pub(crate) fn verify_committed(
                 format!("entry {seq} does not continue the chain at entry {want}"),
             ));
         }
-        // A first-seen entry (kind 0) has its SHA-256 right after the kind byte.
-        if frame.payload.get(49) == Some(&0)
-            && let Some(p) = frame.payload.get(50..58)
-        {
-            seen.push(u64::from_be_bytes(p.try_into().unwrap_or_default()));
-        }
+        contents.push(
+            content_of(&frame.payload)
+                .ok_or_else(|| fault_at(log, frame.offset, "entry record does not decode"))?,
+        );
         last_leaf = prov_proofs::leaf_hash(&frame.payload);
         last_time = time;
         frontier.append(last_leaf);
     }
-    seen.sort_unstable();
+    contents.sort_unstable();
     let Some((end, note)) = last_cp else {
         return Err(fault_at(
             log,
@@ -207,7 +221,7 @@ pub(crate) fn verify_committed(
         last_leaf,
         last_time,
         checkpoint,
-        seen,
+        contents,
     })
 }
 
@@ -231,6 +245,7 @@ pub(crate) fn examine_tail(
     let mut frames = log.frames(commit.log_length, len)?;
     let mut work = state.clone();
     let mut committed = commit;
+    let mut entries_end = commit.log_length;
     let refuse = |offset: u64, what: String| Error::UnexpectedTail {
         path: log.path.clone(),
         committed: commit.log_length,
@@ -248,7 +263,7 @@ pub(crate) fn examine_tail(
                     return Err(refuse(
                         f.offset,
                         format!(
-                            "a record that does not read ({}), followed by a checkpoint signed by this ledger at byte {at}",
+                            "a record that does not read ({}), and after it a checkpoint signed by this ledger (byte {at})",
                             f.reason
                         ),
                     ));
@@ -284,12 +299,11 @@ pub(crate) fn examine_tail(
                         format!("entry {} whose signature does not verify", e.seq),
                     ));
                 }
-                if e.kind == crate::entry::Kind::FirstSeen {
-                    work.seen.push(prefix(&e.content.sha256));
-                }
+                work.contents.push(e.content.sha256);
                 work.last_leaf = prov_proofs::leaf_hash(&frame.payload);
                 work.last_time = e.time_ms;
                 work.frontier.append(work.last_leaf);
+                entries_end = frames.offset();
             }
             _ => {
                 let cp = Checkpoint::open(&frame.payload, verifier).map_err(|e| {
@@ -322,9 +336,16 @@ pub(crate) fn examine_tail(
     }
     if committed != commit {
         tail.commit = Some(committed);
-        state.seen.sort_unstable();
+        state.contents.sort_unstable();
     }
     tail.cut_from = committed.log_length;
-    tail.cut_bytes = len - committed.log_length;
+    if work.frontier.size() > state.frontier.size() {
+        // Signed entries that lost their checkpoint (a torn write, or damage to it): keep
+        // them; only what follows the last of them is cut.
+        work.contents.sort_unstable();
+        tail.cut_from = entries_end;
+        tail.unsealed = Some(work);
+    }
+    tail.cut_bytes = len - tail.cut_from;
     Ok(tail)
 }

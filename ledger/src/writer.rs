@@ -2,11 +2,13 @@
 //! signed checkpoint, the tail past `COMMIT` rolled forward or cut (`recovery.rs`), and the
 //! derived index brought into agreement with the log.
 
+use crate::commit::Commit;
 use crate::error::{Error, Result};
 use crate::fsys;
 use crate::index::Index;
 use crate::keys;
 use crate::ledger::{Ledger, Mode, open_index, open_log, read_config};
+use crate::log::{RECORD_CHECKPOINT, encode_frame};
 use crate::recovery::{self, Verified};
 use prov_proofs::{Checkpoint, Frontier, NoteSigner};
 use std::path::Path;
@@ -48,7 +50,33 @@ impl Ledger {
         }
         let mut state: Verified = recovery::verify_committed(&log, commit, &verifier)?;
         let tail = recovery::examine_tail(&log, commit, len, &verifier, &mut state)?;
-        let commit = tail.commit.unwrap_or(commit);
+        let mut commit = tail.commit.unwrap_or(commit);
+        // Entries whose checkpoint was lost are sealed with a new one (planned here, written
+        // below once nothing can refuse the ledger any more).
+        let mut seal = None;
+        let mut sealed_entries = 0;
+        if let Some(sealed) = &tail.unsealed {
+            sealed_entries = sealed.frontier.size() - state.frontier.size();
+            let note = Checkpoint {
+                origin: config.origin.clone(),
+                size: sealed.frontier.size(),
+                root: sealed.frontier.root(),
+                extensions: vec![],
+            }
+            .sign(&signer)?
+            .to_text();
+            let mut frame = Vec::new();
+            encode_frame(RECORD_CHECKPOINT, note.as_bytes(), &mut frame);
+            commit = Commit {
+                log_length: tail.cut_from + frame.len() as u64,
+                size: sealed.frontier.size(),
+            };
+            state = Verified {
+                checkpoint: note,
+                ..sealed.clone()
+            };
+            seal = Some(frame);
+        }
         let index_dir = dir.join("index");
         if rebuild {
             // Whatever stands there is replaced; a link is removed, never followed.
@@ -73,23 +101,30 @@ impl Ledger {
                 ),
             });
         }
-        if tail.commit.is_some() {
+        if let Some(frame) = &seal {
+            log.truncate(tail.cut_from)?;
+            log.write_at_and_sync(tail.cut_from, frame, &mut crate::fsys::Io::default())?;
             commit.write(dir, &dir_handle)?;
-        }
-        if tail.cut_bytes > 0 {
-            log.truncate(commit.log_length)?;
+        } else {
+            if tail.commit.is_some() {
+                commit.write(dir, &dir_handle)?;
+            }
+            if tail.cut_bytes > 0 {
+                log.truncate(commit.log_length)?;
+            }
         }
         let mut l = Ledger::assemble(dir, config, verifier, Mode::Writer, log, commit);
         l.dir_handle = Some(dir_handle);
         l.signer = Some((key, signer));
         l.recovered = tail.cut_bytes;
         l.rolled_forward = tail.rolled_entries;
+        l.sealed = sealed_entries;
         l.last_leaf = state.last_leaf;
         l.last_time = state.last_time;
         let cp = Checkpoint::open(state.checkpoint.as_bytes(), &l.verifier)?;
         l.latest = Some((state.checkpoint, cp));
         l.frontier = state.frontier;
-        l.seen_sorted = state.seen;
+        l.contents = state.contents;
         let index = if rebuild || ahead {
             drop(index);
             std::fs::remove_dir_all(&index_dir).map_err(Error::io("remove", &index_dir))?;

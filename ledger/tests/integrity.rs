@@ -104,7 +104,10 @@ fn a_tail_that_is_no_crash_leftover_is_refused_untouched() {
     std::fs::write(dir.join("COMMIT"), &commit).unwrap();
     match Ledger::open_writer(&dir) {
         Err(e @ Error::UnexpectedTail { .. }) => {
-            assert!(e.to_string().contains("no crash leaves this"), "{e}")
+            assert!(
+                e.to_string().contains("no crash of prov leaves this"),
+                "{e}"
+            )
         }
         other => panic!("{:?}", other.map(|l| l.size())),
     }
@@ -527,6 +530,137 @@ fn a_ledger_stamped_ahead_can_go_on_at_its_own_time() {
     l.allow_clock_behind(true);
     let r = l.append(&[doc("b", "s")], T0).unwrap();
     assert_eq!(l.entry(r.results[0].seq).unwrap().time_ms, far);
+    drop(l);
+    clean(&dir);
+}
+
+/// Second review: a stale COMMIT and damage inside the checkpoint that ends the last batch
+/// (or the log cut inside it): the batch's complete, signed entries are never cut; the writer
+/// seals them with a new checkpoint, of the same tree the lost one signed.
+#[test]
+fn signed_entries_whose_checkpoint_was_lost_are_sealed_not_cut() {
+    for damage in ["zeros", "flip", "truncate"] {
+        let (_t, dir, mut l) = new_ledger();
+        l.append(&[doc("a", "s"), doc("b", "s")], T0).unwrap();
+        let commit = read(&dir, "COMMIT");
+        l.append(&[doc("c", "s"), doc("d", "s")], T0 + 1).unwrap();
+        let cp4 =
+            prov_proofs::Checkpoint::open(l.latest_checkpoint().unwrap().as_bytes(), l.verifier())
+                .unwrap();
+        let entries: Vec<_> = (0..4).map(|s| l.entry_bytes(s).unwrap()).collect();
+        drop(l);
+        let mut log = read(&dir, "entries.log");
+        let cp_at = log.len() - (9 + l_cp_len(&log));
+        match damage {
+            "zeros" => log[cp_at + 20..cp_at + 60].fill(0),
+            "flip" => log[cp_at + 30] ^= 1,
+            _ => log.truncate(cp_at + 40),
+        }
+        std::fs::write(dir.join("entries.log"), &log).unwrap();
+        std::fs::write(dir.join("COMMIT"), &commit).unwrap();
+        std::fs::remove_dir_all(dir.join("index")).unwrap();
+        let r = audit(&dir, None, &|_, _| {}).unwrap();
+        assert!(r.fault.is_none(), "{damage}");
+        assert_eq!(r.pending_entries, 2, "{damage}");
+        let mut l = Ledger::open_writer(&dir).unwrap();
+        assert_eq!((l.size(), l.sealed_entries()), (4, 2), "{damage}");
+        for (s, bytes) in entries.iter().enumerate() {
+            assert_eq!(&l.entry_bytes(s as u64).unwrap(), bytes, "{damage}");
+        }
+        let cp =
+            prov_proofs::Checkpoint::open(l.latest_checkpoint().unwrap().as_bytes(), l.verifier())
+                .unwrap();
+        assert_eq!(
+            (cp.size, cp.root),
+            (cp4.size, cp4.root),
+            "{damage}: the same tree"
+        );
+        l.append(&[doc("e", "s")], T0 + 2).unwrap();
+        drop(l);
+        clean(&dir);
+    }
+}
+
+/// The payload length of the last record of a log (the checkpoint that ends it).
+fn l_cp_len(log: &[u8]) -> usize {
+    let (mut at, mut last) = (8usize, 0usize);
+    while at < log.len() {
+        last = u32::from_be_bytes(log[at + 1..at + 5].try_into().unwrap()) as usize;
+        at += 9 + last;
+    }
+    last
+}
+
+fn raw_doc(sha: [u8; 32], source: &str) -> NewDocument {
+    NewDocument {
+        content: Content {
+            sha256: sha,
+            size: 5,
+            ..Default::default()
+        },
+        source: source.into(),
+        ..Default::default()
+    }
+}
+
+/// Second review: a content list shortened in the index (a sighting dropped) never makes the
+/// writer sign a repeated (content, source) pair; the audit finds the shortened list.
+#[test]
+fn a_shortened_content_list_never_makes_a_repeated_pair() {
+    let (_t, dir, mut l) = new_ledger();
+    l.append(&[doc("a", "s1")], T0).unwrap();
+    l.append(&[doc("a", "s2")], T0).unwrap();
+    l.flush_index().unwrap();
+    drop(l);
+    {
+        let db = sled_of(&dir);
+        db.insert(content_key("a"), &0u64.to_be_bytes()).unwrap();
+        db.flush().unwrap();
+    }
+    assert!(audit(&dir, None, &|_, _| {}).unwrap().fault.is_some());
+    let mut l = Ledger::open_writer(&dir).unwrap();
+    let r = l.append(&[doc("a", "s2")], T0 + 1).unwrap();
+    assert_eq!(r.results[0].status, Status::AlreadyRecorded);
+    assert!(l.index_rebuilt());
+    drop(l);
+    clean(&dir);
+}
+
+/// Second review: the audit compares content keys whole, not by a prefix: a listing moved
+/// to a key sharing the first 8 bytes is found.
+#[test]
+fn audit_compares_content_keys_whole() {
+    let (_t, dir, mut l) = new_ledger();
+    l.append(&[doc("a", "s1")], T0).unwrap();
+    l.flush_index().unwrap();
+    drop(l);
+    {
+        let db = sled_of(&dir);
+        let real = content_key("a");
+        let mut twin = real.clone();
+        twin[20] ^= 0xff;
+        let v = db.remove(&real).unwrap().unwrap();
+        db.insert(twin, v).unwrap();
+        db.flush().unwrap();
+    }
+    let f = audit(&dir, None, &|_, _| {}).unwrap().fault.unwrap();
+    assert!(f.what.contains("content listings"), "{}", f.what);
+}
+
+/// Second review: two contents sharing their first 8 bytes are nothing to rebuild over.
+#[test]
+fn contents_sharing_a_prefix_are_no_disagreement() {
+    let (_t, dir, mut l) = new_ledger();
+    let mut a = [0xaa; 32];
+    let mut b = [0xaa; 32];
+    a[31] = 1;
+    b[31] = 2;
+    l.append(&[raw_doc(a, "s")], T0).unwrap();
+    drop(l);
+    let mut l = Ledger::open_writer(&dir).unwrap();
+    let r = l.append(&[raw_doc(b, "s")], T0).unwrap();
+    assert_eq!(r.results[0].status, Status::FirstSeen);
+    assert!(!l.index_rebuilt());
     drop(l);
     clean(&dir);
 }

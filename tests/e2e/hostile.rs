@@ -300,6 +300,39 @@ fn files_inside_the_ledger_folder_are_not_documents() {
         w.run(&["add", p, "--source", "s"])
             .fails(3, "inside the ledger's own folder");
     }
+    // Nor through a symlink followed with -L, or a hard link.
+    std::fs::create_dir(w.path("d")).unwrap();
+    w.write("d/a.txt", "a document");
+    std::os::unix::fs::symlink(w.ledger().join("key.pem"), w.path("d/keylink")).unwrap();
+    std::fs::hard_link(w.ledger().join("entries.log"), w.path("d/log-hardlink")).unwrap();
+    let r = w.run(&["add", "-L", "d", "--source", "s", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let recorded = r.jsonl();
+    assert_eq!(recorded.len(), 1, "{}", r.stdout);
+    assert!(r.stderr.contains("the ledger's own folder"), "{}", r.stderr);
+    w.run(&["add", "d/log-hardlink", "--source", "s"])
+        .fails(3, "inside the ledger's own folder");
+}
+
+/// Second review: a zero-filled log is refused at its first record, not walked 9 bytes at a
+/// time.
+#[test]
+fn a_zero_filled_log_is_refused_at_once() {
+    let w = Workspace::new();
+    ledger_with_entries(&w);
+    let log = w.ledger().join("entries.log");
+    let f = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
+    f.set_len(1 << 30).unwrap();
+    std::fs::write(
+        w.ledger().join("COMMIT"),
+        format!("prov-commit v1\nlog_length {}\nsize 1000\n", 1u64 << 30),
+    )
+    .unwrap();
+    for args in [&["log"][..], &["show", "3"], &["checkpoint"]] {
+        let r = run_watched(&w, args);
+        assert_eq!(r.code, 4, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("unknown record type 0"), "{}", r.stderr);
+    }
 }
 
 /// Review finding: an audit running while `add`s commit never reports a fault in a healthy
