@@ -155,22 +155,7 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
             "the index disagreed with the signed log (after a crash, or tampered with) and has been rebuilt from it",
         );
     }
-    if l.rolled_forward_entries() > 0 {
-        out.note(format!(
-            "recovered: committed {} entries that an interrupted append had written and signed in full{}",
-            l.rolled_forward_entries(),
-            match l.sealed_entries() {
-                0 => String::new(),
-                n => format!(" ({n} of them had lost their checkpoint; a new one was signed for them)"),
-            }
-        ));
-    }
-    if l.recovered_bytes() > 0 {
-        out.note(format!(
-            "recovered: cut {} bytes an interrupted append left uncommitted (never reported)",
-            l.recovered_bytes()
-        ));
-    }
+    crate::admin::recovery_notes(&l, out);
     let mut tally = [0u64; 3];
     if let Some(m) = &mut manifest {
         let mut docs = Vec::new();

@@ -121,9 +121,8 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
     }
 }
 
-pub fn reindex(ledger: &Path, out: Out) -> Result<()> {
-    let l = Ledger::reindex(ledger)?;
-    l.flush_index()?;
+/// What opening for writing did to the bytes past `COMMIT`, as notes (add and reindex).
+pub fn recovery_notes(l: &Ledger, out: Out) {
     if l.rolled_forward_entries() > 0 {
         out.note(format!(
             "recovered: committed {} entries that an interrupted append had written and signed in full{}",
@@ -140,6 +139,12 @@ pub fn reindex(ledger: &Path, out: Out) -> Result<()> {
             l.recovered_bytes()
         ));
     }
+}
+
+pub fn reindex(ledger: &Path, out: Out) -> Result<()> {
+    let l = Ledger::reindex(ledger)?;
+    l.flush_index()?;
+    recovery_notes(&l, out);
     let root = l.root()?;
     if out.json {
         return out.json(&json!({"entries": l.size(), "root": root.to_base64()}));

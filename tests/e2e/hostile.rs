@@ -142,11 +142,7 @@ fn run_bounded(w: &Workspace, args: &[&str]) -> Run {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    Run::from(o)
 }
 
 /// Item 9: a COMMIT that claims an enormous log is a located fault, found within a bounded
@@ -248,11 +244,7 @@ fn run_watched(w: &Workspace, args: &[&str]) -> Run {
     let o = child.wait_with_output().unwrap();
     let _ = tx.send(());
     watchdog.join().unwrap();
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    Run::from(o)
 }
 
 /// Review finding: links and FIFOs *inside* `index/` are refused too (sled opens its files
