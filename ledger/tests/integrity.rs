@@ -219,8 +219,18 @@ fn a_writer_refuses_to_sign_on_top_of_damage() {
     }
 }
 
+/// The ledger's sled index, opened directly to tamper with it. sled may finish releasing a
+/// dropped handle's lock on another thread: retry while it says the lock is held.
 fn sled_of(dir: &Path) -> sled::Db {
-    sled::open(dir.join("index")).unwrap()
+    for _ in 0..200 {
+        match sled::open(dir.join("index")) {
+            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            other => return other.unwrap(),
+        }
+    }
+    panic!("the index stayed locked")
 }
 
 fn content_key(content: &str) -> Vec<u8> {
