@@ -161,6 +161,7 @@ impl Ledger {
         match self.append_once(docs, now_ms) {
             Err(Error::IndexDisagrees { .. }) => {
                 self.rebuild_index()?;
+                self.index_rebuilt = true;
                 self.append_once(docs, now_ms)
             }
             other => other,

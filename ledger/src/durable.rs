@@ -18,7 +18,6 @@ use crate::error::{Error, Result};
 use crate::fsys::Step;
 use crate::index::{Index, IndexBatch};
 use crate::ledger::Ledger;
-use prov_proofs::Frontier;
 
 impl Ledger {
     /// Brings the index up to the committed log.
@@ -27,24 +26,18 @@ impl Ledger {
             .index
             .as_ref()
             .ok_or_else(|| Error::invalid("ledger", "no index"))?;
-        let indexed = index.log_end()?;
-        let mut frontier = Frontier::load(index, index.size()?)?;
-        if indexed < self.commit.log_length {
-            index.index_log(&self.log, indexed, self.commit.log_length, &mut frontier)?;
-        }
+        index.catch_up(&self.log, self.commit.log_length)?;
         self.index_stale = false;
         Ok(())
     }
 
-    /// Deletes the index and builds it afresh from the (verified) log.
+    /// Builds the index afresh from the (verified) log, and checks that its tree is the
+    /// log's. The one way an index is rebuilt, at open and after a disagreeing answer.
     pub(crate) fn rebuild_index(&mut self) -> Result<()> {
-        let path = self.dir.join("index");
         drop(self.index.take());
-        std::fs::remove_dir_all(&path).map_err(Error::io("remove", &path))?;
-        let index = Index::open(&path)?;
-        let mut frontier = Frontier::new();
-        index.index_log(&self.log, 0, self.commit.log_length, &mut frontier)?;
-        if frontier.root() != self.frontier.root() {
+        let (index, frontier) =
+            Index::rebuild(&self.dir.join("index"), &self.log, self.commit.log_length)?;
+        if frontier.size() != self.frontier.size() || frontier.root() != self.frontier.root() {
             return Err(Error::Damaged {
                 path: self.log.path.clone(),
                 offset: None,
@@ -52,7 +45,6 @@ impl Ledger {
             });
         }
         self.index = Some(index);
-        self.index_rebuilt = true;
         self.index_stale = false;
         self.index_fresh = true;
         Ok(())

@@ -83,6 +83,28 @@ pub(crate) fn encode_unsigned(e: &Entry, out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
+/// The fixed-position fields of an encoded entry, read without decoding it: seq, prev, time
+/// (the layout [`encode_unsigned`] writes; for the writer's and the audit's fast passes).
+pub(crate) fn peek_head(payload: &[u8]) -> Option<(u64, Hash, u64)> {
+    if payload.first() != Some(&crate::entry::ENTRY_VERSION) || payload.len() < 49 {
+        return None;
+    }
+    let seq = u64::from_be_bytes(payload[1..9].try_into().ok()?);
+    let prev = Hash::try_from_slice(&payload[9..41])?;
+    let time = u64::from_be_bytes(payload[41..49].try_into().ok()?);
+    Some((seq, prev, time))
+}
+
+/// The SHA-256 an encoded entry records, read without decoding it: right after the kind
+/// byte, and a sighting's first-seen seq (the layout [`encode_unsigned`] writes).
+pub(crate) fn peek_content(payload: &[u8]) -> Option<[u8; 32]> {
+    let at = match payload.get(49)? {
+        0 => 50,
+        _ => 58,
+    };
+    payload.get(at..at + 32)?.try_into().ok()
+}
+
 struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,

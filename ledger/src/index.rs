@@ -213,6 +213,42 @@ impl Index {
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
+    /// Catches the index up with the log to its committed end `to` and returns its tree. A
+    /// catch-up that fails from where the index ends (not at a record of this log, or out
+    /// of sequence) is the index's fault: [`Error::IndexDisagrees`].
+    ///
+    /// # Errors
+    /// [`Error::IndexDisagrees`], I/O and sled errors.
+    pub fn catch_up(&self, log: &LogFile, to: u64) -> Result<Frontier> {
+        let indexed = self.log_end()?;
+        let mut frontier = Frontier::load(self, self.size()?)?;
+        if indexed < to {
+            self.index_log(log, indexed, to, &mut frontier)
+                .map_err(|e| match e {
+                    e @ (Error::Io { .. } | Error::Index(_)) => e,
+                    e => Error::IndexDisagrees {
+                        reason: format!(
+                            "it cannot be caught up with the log from where it ends ({e})"
+                        ),
+                    },
+                })?;
+        }
+        Ok(frontier)
+    }
+
+    /// Deletes whatever stands at `path` and builds the index afresh from the log up to
+    /// `to`; returns it with its tree.
+    ///
+    /// # Errors
+    /// I/O and sled errors, [`Error::Damaged`] when the log does not index.
+    pub fn rebuild(path: &Path, log: &LogFile, to: u64) -> Result<(Index, Frontier)> {
+        crate::fsys::remove_any(path)?;
+        let index = Index::open(path)?;
+        let mut frontier = Frontier::new();
+        index.index_log(log, 0, to, &mut frontier)?;
+        Ok((index, frontier))
+    }
+
     /// Indexes the log's frames in `[from, to)`, continuing `frontier` (which must be at
     /// the index's size), applying one atomic batch per chunk.
     ///

@@ -214,7 +214,7 @@ fn compare(
                 }
             }
         }
-        let content = crate::recovery::content_of(&frame.payload)
+        let content = crate::encoding::peek_content(&frame.payload)
             .ok_or_else(|| fault(Some(seq), "entry does not decode".into()))?;
         contents.push(content);
         seq += 1;

@@ -199,19 +199,7 @@ impl Ledger {
                 ),
             });
         }
-        let mut frontier = Frontier::load(&index, index.size()?)?;
-        if indexed < commit.log_length {
-            index
-                .index_log(&l.log, indexed, commit.log_length, &mut frontier)
-                .map_err(|e| match e {
-                    e @ (Error::Io { .. } | Error::Index(_)) => e,
-                    e => Error::IndexDisagrees {
-                        reason: format!(
-                            "it cannot be caught up with the log from where it ends ({e})"
-                        ),
-                    },
-                })?;
-        }
+        let frontier = index.catch_up(&l.log, commit.log_length)?;
         l.index = Some(index);
         let latest = l.read_latest_checkpoint()?;
         if frontier.size() != commit.size || frontier.root() != latest.1.root {

@@ -37,57 +37,49 @@ impl Ledger {
         )
     }
 
-    /// Walks the log's headers to the frame after `entries` entries (read-only mode).
-    pub(crate) fn walk_to(&self, entries: u64) -> Result<u64> {
+    /// The log offsets of entries `first..first + count` (fewer at the end of the ledger):
+    /// from the index, or from one walk over the log's record headers.
+    pub(crate) fn offsets(&self, first: u64, count: u64) -> Result<Vec<u64>> {
+        let end = first.saturating_add(count).min(self.size());
+        if let Some(index) = &self.index {
+            return (first..end)
+                .map(|seq| {
+                    index
+                        .offset_of(seq)?
+                        .ok_or_else(|| disagrees(format!("it has no record of entry {seq}")))
+                })
+                .collect();
+        }
         let mut walk = HeaderWalk::new(&self.log, HEADER_LEN, self.commit.log_length)?;
-        let mut seen = 0;
-        let mut at = HEADER_LEN;
-        while seen < entries {
+        let (mut n, mut out) = (0u64, Vec::new());
+        while n < end {
             let Some((offset, kind, _)) = walk.next_header()? else {
                 return Err(self.damaged(
                     Some(self.commit.log_length),
                     format!(
                         "the log holds fewer than the {} committed entries",
-                        self.commit.size
+                        self.size()
                     ),
                 ));
             };
-            at = offset;
             if kind == RECORD_ENTRY {
-                seen += 1;
+                if n >= first {
+                    out.push(offset);
+                }
+                n += 1;
             }
         }
-        if entries == 0 {
-            return Ok(HEADER_LEN);
-        }
-        Ok(self.frame_at(at)?.end())
+        Ok(out)
     }
 
-    /// The log offset of entry `seq`'s record: from the index, or by walking the log.
+    /// The log offset of entry `seq`'s record.
     pub(crate) fn offset_of(&self, seq: u64) -> Result<u64> {
-        if seq >= self.size() {
-            return Err(Error::NoSuchEntry {
+        match self.offsets(seq, 1)?.first() {
+            Some(o) if seq < self.size() => Ok(*o),
+            _ => Err(Error::NoSuchEntry {
                 seq,
                 size: self.size(),
-            });
-        }
-        match &self.index {
-            Some(index) => index
-                .offset_of(seq)?
-                .ok_or_else(|| disagrees(format!("it has no record of entry {seq}"))),
-            None => {
-                let mut walk = HeaderWalk::new(&self.log, HEADER_LEN, self.commit.log_length)?;
-                let mut n = 0;
-                while let Some((offset, kind, _)) = walk.next_header()? {
-                    if kind == RECORD_ENTRY {
-                        if n == seq {
-                            return Ok(offset);
-                        }
-                        n += 1;
-                    }
-                }
-                Err(self.damaged(None, format!("entry {seq} is not in the committed log")))
-            }
+            }),
         }
     }
 
@@ -134,12 +126,22 @@ impl Ledger {
     /// [`Error::NoSuchEntry`], [`Error::Damaged`] when its record does not read, decode or
     /// verify, [`Error::IndexDisagrees`] when the index points elsewhere.
     pub fn entry(&self, seq: u64) -> Result<Entry> {
-        let frame = self.frame_at(self.offset_of(seq)?)?;
+        if seq >= self.size() {
+            return Err(Error::NoSuchEntry {
+                seq,
+                size: self.size(),
+            });
+        }
+        // The entry and its neighbours, found together (one walk without the index).
+        let first = seq.saturating_sub(1);
+        let near = self.offsets(first, 3)?;
+        let at = |s: u64| near.get((s - first) as usize).copied();
+        let frame = self.frame_at(at(seq).ok_or_else(|| self.damaged(None, "entry not found"))?)?;
         let e = self.checked_entry(seq, &frame)?;
         // It must sit in the chain: its `prev` is the entry before it's leaf hash, and the
         // entry after it names its leaf hash in turn.
-        if seq > 0 {
-            let before = self.frame_at(self.offset_of(seq - 1)?)?;
+        if let Some(o) = (seq > 0).then(|| at(seq - 1)).flatten() {
+            let before = self.frame_at(o)?;
             if e.prev != prov_proofs::leaf_hash(&before.payload) {
                 return Err(self.damaged(
                     Some(frame.offset),
@@ -147,10 +149,10 @@ impl Ledger {
                 ));
             }
         }
-        if seq + 1 < self.size() {
-            let after = self.frame_at(self.offset_of(seq + 1)?)?;
-            let prev = after.payload.get(9..41);
-            if prev != Some(&prov_proofs::leaf_hash(&frame.payload).0[..]) {
+        if let Some(o) = at(seq + 1) {
+            let after = self.frame_at(o)?;
+            let prev = crate::encoding::peek_head(&after.payload).map(|(_, prev, _)| prev);
+            if prev != Some(prov_proofs::leaf_hash(&frame.payload)) {
                 return Err(self.damaged(
                     Some(after.offset),
                     format!("entry {} does not follow entry {seq}", seq + 1),
@@ -178,9 +180,9 @@ impl Ledger {
                 if frame.kind != RECORD_ENTRY {
                     continue;
                 }
-                let e = Entry::from_bytes(&frame.payload)
-                    .map_err(|e| self.damaged(Some(frame.offset), e.to_string()))?;
-                if e.content.sha256 == *sha256 {
+                let content = crate::encoding::peek_content(&frame.payload)
+                    .ok_or_else(|| self.damaged(Some(frame.offset), "entry does not decode"))?;
+                if content == *sha256 {
                     out.push(self.checked_entry(seq, &frame)?);
                 }
                 seq += 1;
@@ -225,23 +227,25 @@ impl Ledger {
         if from >= end {
             return Box::new(std::iter::empty());
         }
-        let frames = self
-            .offset_of(from)
-            .and_then(|o| self.log.frames(o, self.commit.log_length));
-        let mut frames = match frames {
-            Ok(f) => f,
-            Err(e) => return Box::new(std::iter::once(Err(e))),
-        };
         // The chain is checked along the range: each entry's `prev` is the leaf hash of the
         // one before (for the first, read here); a range from 0 to the end must give the
         // root of the latest signed checkpoint.
-        let mut prev = match from {
-            0 => Ok(prov_proofs::Hash::default()),
-            _ => self
-                .offset_of(from - 1)
-                .and_then(|o| self.frame_at(o))
-                .map(|f| prov_proofs::leaf_hash(&f.payload)),
+        let start = self.offsets(from.saturating_sub(1), if from == 0 { 1 } else { 2 });
+        let opened = start.and_then(|o| {
+            let prev = match from {
+                0 => prov_proofs::Hash::default(),
+                _ => prov_proofs::leaf_hash(&self.frame_at(o[0])?.payload),
+            };
+            let at = *o
+                .last()
+                .ok_or_else(|| self.damaged(None, "entry not found"))?;
+            Ok((self.log.frames(at, self.commit.log_length)?, prev))
+        });
+        let (mut frames, prev) = match opened {
+            Ok(f) => f,
+            Err(e) => return Box::new(std::iter::once(Err(e))),
         };
+        let mut prev: Result<prov_proofs::Hash> = Ok(prev);
         let whole = from == 0 && end == self.size();
         let signed_root = self.latest.as_ref().map(|(_, cp)| cp.root);
         let mut tree = prov_proofs::Frontier::new();

@@ -45,19 +45,15 @@ impl Ledger {
         if size == 0 {
             return Ok(HEADER_LEN);
         }
-        match self.index {
-            Some(_) => {
-                let frame = self.frame_at(self.offset_of(size - 1)?)?;
-                self.checked_entry(size - 1, &frame)?;
-                Ok(frame.end())
-            }
-            None => self.walk_to(size),
-        }
+        let frame = self.frame_at(self.offset_of(size - 1)?)?;
+        self.checked_entry(size - 1, &frame)?;
+        Ok(frame.end())
     }
 
     /// The signed checkpoint issued at `size`, read from the log and verified: the record
     /// right after entry `size - 1` must be it, signed by the ledger, naming that size.
-    fn read_checkpoint(&self, size: u64) -> Result<(String, Checkpoint)> {
+    /// Returns it with its offset.
+    fn read_checkpoint(&self, size: u64) -> Result<(String, Checkpoint, u64)> {
         if size > self.size() {
             return Err(Error::NoSuchCheckpoint(size));
         }
@@ -87,19 +83,18 @@ impl Ledger {
         }
         let note = String::from_utf8(frame.payload)
             .map_err(|_| self.damaged(Some(at), "checkpoint is not UTF-8"))?;
-        Ok((note, cp))
+        Ok((note, cp, at))
     }
 
     /// The latest checkpoint, which must end the committed log.
     pub(crate) fn read_latest_checkpoint(&self) -> Result<(String, Checkpoint)> {
-        let (note, cp) = self.read_checkpoint(self.size()).map_err(|e| match e {
+        let (note, cp, at) = self.read_checkpoint(self.size()).map_err(|e| match e {
             Error::NoSuchCheckpoint(size) => self.damaged(
                 None,
                 format!("COMMIT names {size} entries, but no checkpoint follows the {size}th entry of the log"),
             ),
             e => e,
         })?;
-        let at = self.offset_after(self.size())?;
         if at + crate::log::FRAME_OVERHEAD + note.len() as u64 != self.commit.log_length {
             return Err(self.damaged(
                 Some(at),
@@ -150,7 +145,7 @@ impl Ledger {
     pub fn prove(&self, seq: u64, size: Option<u64>) -> Result<TlogProof> {
         let size = size.unwrap_or(self.size());
         let (index, _) = self.signed_tree()?;
-        let (checkpoint, cp) = self.read_checkpoint(size)?;
+        let (checkpoint, cp, _) = self.read_checkpoint(size)?;
         if seq >= size {
             return Err(Error::NoSuchEntry { seq, size });
         }
@@ -180,7 +175,7 @@ impl Ledger {
     pub fn consistency(&self, old_size: u64, new_size: Option<u64>) -> Result<ConsistencyBundle> {
         let new_size = new_size.unwrap_or(self.size());
         let (index, _) = self.signed_tree()?;
-        let (checkpoint, cp) = self.read_checkpoint(new_size)?;
+        let (checkpoint, cp, _) = self.read_checkpoint(new_size)?;
         let proof = if old_size == 0 {
             ConsistencyProof::default()
         } else {

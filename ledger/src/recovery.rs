@@ -38,16 +38,6 @@ pub(crate) struct Verified {
     pub contents: Vec<[u8; 32]>,
 }
 
-/// The SHA-256 an encoded entry records (FORMAT.md section 6.1: right after the kind byte,
-/// and a sighting's first-seen seq).
-pub(crate) fn content_of(payload: &[u8]) -> Option<[u8; 32]> {
-    let at = match payload.get(49)? {
-        0 => 50,
-        _ => 58,
-    };
-    payload.get(at..at + 32)?.try_into().ok()
-}
-
 /// How many times `sha` occurs in the sorted `contents`.
 pub(crate) fn count_in(contents: &[[u8; 32]], sha: &[u8; 32]) -> u64 {
     let from = contents.partition_point(|c| c < sha);
@@ -125,17 +115,6 @@ fn frame_fault(log: &LogFile, f: FrameFault) -> Error {
     fault_at(log, f.offset, f.reason)
 }
 
-/// The fixed-position fields of an encoded entry: seq, prev, time (FORMAT.md section 6).
-fn head_fields(payload: &[u8]) -> Option<(u64, Hash, u64)> {
-    if payload.first() != Some(&crate::entry::ENTRY_VERSION) || payload.len() < 49 {
-        return None;
-    }
-    let seq = u64::from_be_bytes(payload[1..9].try_into().ok()?);
-    let prev = Hash::try_from_slice(&payload[9..41])?;
-    let time = u64::from_be_bytes(payload[41..49].try_into().ok()?);
-    Some((seq, prev, time))
-}
-
 /// Reads the committed log `[HEADER_LEN, commit.log_length)` and checks it as described in
 /// the module documentation. The caller has checked that the file is at least that long.
 ///
@@ -155,12 +134,12 @@ pub(crate) fn verify_committed(
     while let Some(frame) = frames.next_frame() {
         let frame = frame.map_err(|f| frame_fault(log, f))?;
         if frame.kind == RECORD_CHECKPOINT {
-            last_cp = Some((frame.end(), frame.payload));
+            last_cp = Some((frame.offset, frame.payload));
             continue;
         }
         last_cp = None;
         let want = frontier.size();
-        let (seq, prev, time) = head_fields(&frame.payload)
+        let (seq, prev, time) = crate::encoding::peek_head(&frame.payload)
             .ok_or_else(|| fault_at(log, frame.offset, "entry record does not decode"))?;
         if seq != want || prev != last_leaf || time < last_time {
             return Err(fault_at(
@@ -170,7 +149,7 @@ pub(crate) fn verify_committed(
             ));
         }
         contents.push(
-            content_of(&frame.payload)
+            crate::encoding::peek_content(&frame.payload)
                 .ok_or_else(|| fault_at(log, frame.offset, "entry record does not decode"))?,
         );
         last_leaf = prov_proofs::leaf_hash(&frame.payload);
@@ -178,7 +157,7 @@ pub(crate) fn verify_committed(
         frontier.append(last_leaf);
     }
     contents.sort_unstable();
-    let Some((end, note)) = last_cp else {
+    let Some((at, note)) = last_cp else {
         return Err(fault_at(
             log,
             commit.log_length,
@@ -188,14 +167,14 @@ pub(crate) fn verify_committed(
     let cp = Checkpoint::open(&note, verifier).map_err(|e| {
         fault_at(
             log,
-            end,
+            at,
             format!("the last checkpoint does not verify with the ledger's key: {e}"),
         )
     })?;
     if frontier.size() != commit.size || cp.size != commit.size {
         return Err(fault_at(
             log,
-            end,
+            at,
             format!(
                 "COMMIT names {} entries, the log holds {} and its last checkpoint {}",
                 commit.size,
@@ -207,7 +186,7 @@ pub(crate) fn verify_committed(
     if cp.root != frontier.root() {
         return Err(fault_at(
             log,
-            end,
+            at,
             format!(
                 "the entries' Merkle root differs from the one signed at size {}: a committed entry was changed",
                 cp.size
@@ -215,7 +194,7 @@ pub(crate) fn verify_committed(
         ));
     }
     let checkpoint =
-        String::from_utf8(note).map_err(|_| fault_at(log, end, "checkpoint is not UTF-8"))?;
+        String::from_utf8(note).map_err(|_| fault_at(log, at, "checkpoint is not UTF-8"))?;
     Ok(Verified {
         frontier,
         last_leaf,

@@ -10,7 +10,7 @@ use crate::keys;
 use crate::ledger::{Ledger, Mode, open_index, open_log, read_config};
 use crate::log::{RECORD_CHECKPOINT, encode_frame};
 use crate::recovery::{self, Verified};
-use prov_proofs::{Checkpoint, Frontier, NoteSigner};
+use prov_proofs::{Checkpoint, NoteSigner};
 use std::path::Path;
 
 impl Ledger {
@@ -125,35 +125,33 @@ impl Ledger {
         l.latest = Some((state.checkpoint, cp));
         l.frontier = state.frontier;
         l.contents = state.contents;
-        let index = if rebuild || ahead {
-            drop(index);
-            std::fs::remove_dir_all(&index_dir).map_err(Error::io("remove", &index_dir))?;
-            reset = !rebuild;
-            l.fill_index(Index::open(&index_dir)?)?
-        } else {
-            match l.fill_index(index) {
-                Ok(index) => index,
-                Err(e @ (Error::Io { .. } | Error::Index(sled::Error::Io(_)))) => return Err(e),
-                Err(_) => {
-                    reset = true;
-                    std::fs::remove_dir_all(&index_dir).map_err(Error::io("remove", &index_dir))?;
-                    l.fill_index(Index::open(&index_dir)?)?
-                }
+        // The index is kept if it agrees with the verified log; otherwise rebuilt.
+        let kept = match rebuild || ahead {
+            true => {
+                drop(index);
+                None
             }
+            false => match l.agreeing(index) {
+                Ok(index) => Some(index),
+                Err(e @ (Error::Io { .. } | Error::Index(sled::Error::Io(_)))) => return Err(e),
+                Err(_) => None,
+            },
         };
+        match kept {
+            Some(index) => l.index = Some(index),
+            None => {
+                l.rebuild_index()?;
+                reset |= !rebuild;
+            }
+        }
         l.index_rebuilt = reset;
-        l.index_fresh = reset || rebuild || ahead;
-        l.index = Some(index);
+        l.index_fresh = reset || rebuild;
         Ok(l)
     }
 
     /// Catches `index` up with the committed log and checks that its tree is the log's.
-    fn fill_index(&self, index: Index) -> Result<Index> {
-        let indexed = index.log_end()?;
-        let mut frontier = Frontier::load(&index, index.size()?)?;
-        if indexed < self.commit.log_length {
-            index.index_log(&self.log, indexed, self.commit.log_length, &mut frontier)?;
-        }
+    fn agreeing(&self, index: Index) -> Result<Index> {
+        let frontier = index.catch_up(&self.log, self.commit.log_length)?;
         if frontier.size() != self.frontier.size() || frontier.root() != self.frontier.root() {
             return Err(Error::IndexDisagrees {
                 reason: "its tree differs from the log's".into(),
