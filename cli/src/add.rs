@@ -58,6 +58,12 @@ pub struct AddArgs {
     batch: u64,
 }
 
+/// The value of a `--sha256` option: 64 hex digits, or one line that says so.
+pub fn sha256_arg(hex: &str) -> Result<[u8; 32]> {
+    parse_sha256(hex)
+        .ok_or_else(|| Failure::input(format!("--sha256 '{hex}' is not 64 hex digits")))
+}
+
 /// Parses a 64-digit hex SHA-256.
 pub fn parse_sha256(s: &str) -> Option<[u8; 32]> {
     let v = hex::decode(s).ok()?;
@@ -174,8 +180,7 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
             commit(&mut l, docs, &mut out, &mut tally)?;
         }
     } else if let Some(hex) = &a.sha256 {
-        let sha256 = parse_sha256(hex)
-            .ok_or_else(|| Failure::input(format!("--sha256 '{hex}' is not 64 hex digits")))?;
+        let sha256 = sha256_arg(hex)?;
         let d = FileDigest {
             sha256,
             size: a.size.unwrap_or_default(),

@@ -1,6 +1,5 @@
 //! `prov check`: is each document known, since when, from where, and seen where else.
 
-use crate::add::parse_sha256;
 use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, rfc3339};
@@ -33,8 +32,7 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
     // Each document: its label for JSON (lossy), for people (escaped), and its hash.
     let mut items: Vec<(String, String, [u8; 32])> = Vec::new();
     if let Some(hex) = &a.sha256 {
-        let sha = parse_sha256(hex)
-            .ok_or_else(|| Failure::input(format!("--sha256 {hex:?} is not 64 hex digits")))?;
+        let sha = crate::add::sha256_arg(hex)?;
         items.push((format!("sha256:{hex}"), format!("sha256:{hex}"), sha));
     } else {
         let walked = walk(&a.paths, a.follow_symlinks, Skip::ledger(ledger))?;

@@ -115,7 +115,7 @@ impl From<prov_ledger::Error> for Failure {
             ));
         }
         let code = match &e {
-            E::NoSuchEntry { .. } => NEGATIVE,
+            E::NoSuchEntry { .. } | E::NotInCheckpoint { .. } => NEGATIVE,
             E::AlreadyExists(_)
             | E::Invalid { .. }
             | E::SizeMismatch { .. }

@@ -211,10 +211,16 @@ fn main() -> ExitCode {
         }
     };
     // sled, the index store, panics on some I/O errors (an fsync that fails): say so in one
-    // line with what to do, as any other failure, rather than print a backtrace.
+    // line with what to do, as any other failure, rather than print a backtrace. A panic on
+    // another thread, which this process may never see unwind, still goes to the default
+    // hook, so that it is never silent.
     let panicked = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
     let seen = panicked.clone();
+    let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() != Some("main") {
+            default_hook(info);
+        }
         let at = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))

@@ -15,7 +15,7 @@ use std::path::Path;
 
 /// The longest line accepted: a 64-digit hash, a 20-digit size, a 4,096-byte name, the
 /// separators and CRLF.
-const MAX_LINE: usize = 64 + 1 + 20 + 1 + 4096 + 2;
+const MAX_LINE: usize = 64 + 1 + 20 + 1 + prov_ledger::MAX_NAME + 2;
 
 /// One manifest line.
 pub struct Line {
@@ -139,7 +139,8 @@ impl Iterator for Lines<'_> {
                     return Some(Err(at(
                         self.number,
                         format!(
-                            "the line is longer than {MAX_LINE} bytes: names are at most 4096 bytes"
+                            "the line is longer than {MAX_LINE} bytes: names are at most {} bytes",
+                            prov_ledger::MAX_NAME
                         ),
                     )));
                 }

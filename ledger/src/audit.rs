@@ -151,16 +151,18 @@ pub fn audit(
     let len = log.len()?;
     report.log_bytes = commit.log_length;
     report.uncommitted_bytes = len.saturating_sub(commit.log_length);
-    // An entry takes at least ~150 log bytes, so the file's real length bounds what a
-    // doctored COMMIT can ask for.
-    let expected = commit.size.min(commit.log_length.min(len) / 150);
+    // An entry takes at least ~150 log bytes, so the bytes the file really holds on disk
+    // (not its length, which a sparse file inflates) bound what a doctored COMMIT can ask for.
+    let expected = commit
+        .size
+        .min(commit.log_length.min(log.allocated()?) / 150);
     let mut pass = Pass::new(log_path.clone(), &log, verifier, report, expected);
     let result = scan(&mut pass, &log, len.min(commit.log_length), progress).and_then(|()| {
         if len < commit.log_length {
             return Err(pass.fault(len, Some(pass.frontier.size()), format!("the log ends {} bytes before its last commit (truncated)", commit.log_length - len)));
         }
         if pass.frontier.size() != commit.size || pass.last_checkpoint != Some(commit.size) {
-            return Err(pass.fault(commit.log_length, None, format!("the commit marker names {} entries; the log holds {} and its last checkpoint is for {:?}", commit.size, pass.frontier.size(), pass.last_checkpoint)));
+            return Err(pass.fault(commit.log_length, None, format!("the commit marker names {} entries; the log holds {} and its last checkpoint is for {}", commit.size, pass.frontier.size(), pass.last_checkpoint.map_or("no size (there is none)".into(), |s| format!("size {s}")))));
         }
         Ok(())
     });

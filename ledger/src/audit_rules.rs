@@ -6,7 +6,7 @@
 
 use crate::audit::{AuditReport, Fault};
 use crate::audit_sigs::{PendingSig, batchable_key, first_bad};
-use crate::entry::{Entry, Kind, SIGNING_DOMAIN};
+use crate::entry::{Entry, Kind};
 use crate::log::{LogFile, read_frame_at};
 use prov_proofs::{Checkpoint, Frontier, Hash, NoteVerifier};
 use sha2::{Digest, Sha256};
@@ -134,8 +134,8 @@ impl<'a> Pass<'a> {
             )));
         }
         self.content(offset, &e).map_err(at)?;
-        let mut msg = SIGNING_DOMAIN.to_vec();
-        msg.extend_from_slice(&payload[..payload.len() - 64]);
+        let msg = crate::entry::signed_message_of(&payload)
+            .ok_or_else(|| at("entry too short to hold a signature".into()))?;
         self.pending.push(PendingSig {
             seq: e.seq,
             offset,

@@ -76,7 +76,11 @@ impl Ledger {
             return Ok(());
         };
         // Did the rename take effect? COMMIT itself says.
-        match Commit::read(&self.dir.join("COMMIT")) {
+        let path = self.dir.join("COMMIT");
+        let read_back = self.io.step(Step::CommitReadBack, || {
+            Commit::read(&path).map_err(|e| std::io::Error::other(e.to_string()))
+        });
+        match read_back {
             Ok(c) if c == commit => Ok(()),
             Ok(c) if c == self.commit => Err(cut(
                 self,

@@ -3,7 +3,7 @@
 //! strict decoding (one accepted encoding per entry, trailing bytes rejected, limits enforced).
 
 use crate::entry::{Content, ENTRY_VERSION, Entry, Kind, Related};
-use crate::entry_rules::{MAX_ENTRY_BYTES, validate};
+use crate::entry_rules::{MAX_ENTRY_BYTES, validate_fields};
 use crate::error::{Error, Result};
 use prov_proofs::Hash;
 use std::collections::BTreeMap;
@@ -261,6 +261,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Entry> {
         key_id,
         signature,
     };
-    validate(&e).map_err(|err| Error::Decode(err.to_string()))?;
+    // The size limit was checked on `bytes` above, and a strict decode re-encodes to the
+    // same bytes: only the field rules are left, without encoding the entry again.
+    validate_fields(&e).map_err(|err| Error::Decode(err.to_string()))?;
     Ok(e)
 }

@@ -164,3 +164,23 @@ impl Entry {
         entry_rules::validate(self)
     }
 }
+
+/// The message an encoded entry's signature covers: [`SIGNING_DOMAIN`] and every byte of the
+/// leaf data but the 64-byte signature at its end. `None` when `leaf` is too short to hold one.
+pub(crate) fn signed_message_of(leaf: &[u8]) -> Option<Vec<u8>> {
+    let unsigned = leaf.get(..leaf.len().checked_sub(64)?)?;
+    let mut msg = Vec::with_capacity(SIGNING_DOMAIN.len() + unsigned.len());
+    msg.extend_from_slice(SIGNING_DOMAIN);
+    msg.extend_from_slice(unsigned);
+    Some(msg)
+}
+
+/// Verifies, with RFC 8032 strict verification, the signature at the end of encoded leaf
+/// data over the bytes before it, without decoding or re-encoding anything. For leaf data a
+/// strict decode accepted, this is [`Entry::verify`].
+pub(crate) fn verify_encoded(leaf: &[u8], key: &VerifyingKey) -> std::result::Result<(), ()> {
+    let msg = signed_message_of(leaf).ok_or(())?;
+    let sig: [u8; 64] = leaf[leaf.len() - 64..].try_into().map_err(|_| ())?;
+    key.verify_strict(&msg, &Signature::from_bytes(&sig))
+        .map_err(|_| ())
+}

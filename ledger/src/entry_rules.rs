@@ -8,7 +8,8 @@ use crate::error::{Error, Result};
 
 /// Largest encoded entry, signature included.
 pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
-pub(crate) const MAX_NAME: usize = 4096;
+/// Largest file name an entry records, in bytes.
+pub const MAX_NAME: usize = 4096;
 pub(crate) const MAX_MEDIA_TYPE: usize = 255;
 pub(crate) const MAX_DIGESTS: usize = 8;
 pub(crate) const MAX_DIGEST_NAME: usize = 32;
@@ -156,7 +157,7 @@ pub(crate) fn validate_fields(e: &Entry) -> Result<()> {
             return Err(Error::invalid(
                 "relation",
                 format!(
-                    "{:?} must be lower-case letters, digits and '_'",
+                    "'{}' must be lower-case letters, digits and '_'",
                     r.relation
                 ),
             ));

@@ -169,6 +169,18 @@ pub enum Error {
         /// The ledger's size.
         size: u64,
     },
+    /// An entry the ledger holds, but not the checkpoint a proof was asked at.
+    #[error(
+        "entry {seq} is not in the checkpoint of size {checkpoint} (the ledger has {ledger} entries): prove it at a later size, or without --at"
+    )]
+    NotInCheckpoint {
+        /// The entry asked for.
+        seq: u64,
+        /// The checkpoint's size.
+        checkpoint: u64,
+        /// The ledger's size.
+        ledger: u64,
+    },
     /// A tree size for which no checkpoint was issued.
     #[error(
         "no checkpoint was issued at size {0}: use the size of a checkpoint you saved (its second line), or the latest (`prov checkpoint`)"

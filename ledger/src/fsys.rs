@@ -183,6 +183,9 @@ pub enum Step {
     CommitSync,
     /// Renaming `COMMIT.tmp` over `COMMIT`: the commit point.
     CommitRename,
+    /// Reading `COMMIT` back after the rename reported an error, to learn whether it took
+    /// effect.
+    CommitReadBack,
     /// fsync of the ledger folder after the rename.
     DirSync,
     /// Applying the batch to the derived sled index.

@@ -38,7 +38,7 @@ pub use digest::{
     FileDigest, FileId, WalkedFile, hash_file, hash_files, hash_reader, hash_walked, open_document,
 };
 pub use entry::{Content, ENTRY_VERSION, Entry, Kind, Related, SIGNING_DOMAIN};
-pub use entry_rules::{MAX_ENTRY_BYTES, check_recorded_text, is_display_control};
+pub use entry_rules::{MAX_ENTRY_BYTES, MAX_NAME, check_recorded_text, is_display_control};
 pub use error::{Error, Result};
 pub use fsys::{FaultHook, Injected, Step};
 pub use json_forms::{

@@ -224,6 +224,20 @@ impl LogFile {
         })
     }
 
+    /// Bytes the file really occupies on disk (a sparse file claims a length it does
+    /// not hold): what presizing a structure by the log may rely on.
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn allocated(&self) -> Result<u64> {
+        use std::os::unix::fs::MetadataExt;
+        let m = self
+            .file
+            .metadata()
+            .map_err(Error::io("inspect", &self.path))?;
+        Ok(m.len().min(m.blocks().saturating_mul(512)))
+    }
+
     /// Current length in bytes.
     pub fn len(&self) -> Result<u64> {
         Ok(self

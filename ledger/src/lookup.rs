@@ -94,7 +94,9 @@ impl Ledger {
         if e.seq != seq {
             return Err(self.wrong_record(seq, frame.offset, &format!("entry {}", e.seq)));
         }
-        if e.key_id != self.verifier.key_id || e.verify(&self.verifier.key).is_err() {
+        if e.key_id != self.verifier.key_id
+            || crate::entry::verify_encoded(&frame.payload, &self.verifier.key).is_err()
+        {
             return Err(self.damaged(
                 Some(frame.offset),
                 format!("entry {seq}'s signature does not verify with the ledger's key"),

@@ -60,23 +60,38 @@ pub fn verify_tlog_proof(
     entry
         .verify(&verifier.key)
         .map_err(|_| Error::EntrySignature { seq: entry.seq })?;
-    if let Some(d) = document {
-        if d.sha256 != entry.content.sha256 {
-            return Err(Error::DocumentHash {
-                document: d.sha256,
-                entry: entry.content.sha256,
-            });
-        }
-        if d.size != entry.content.size {
-            return Err(Error::DocumentSize {
-                document: d.size,
-                entry: entry.content.size,
-            });
-        }
-    }
-    Ok(VerifiedEntry {
+    let mut verified = VerifiedEntry {
         entry,
         checkpoint,
-        document_checked: document.is_some(),
-    })
+        document_checked: false,
+    };
+    if let Some(d) = document {
+        verified.check_document(d)?;
+    }
+    Ok(verified)
+}
+
+impl VerifiedEntry {
+    /// Rule 8 alone, for a verifier that checks the proof before it spends time hashing a
+    /// document: the document's SHA-256, then its size, equal the proven entry's.
+    ///
+    /// # Errors
+    /// [`Error::DocumentHash`] or [`Error::DocumentSize`].
+    pub fn check_document(&mut self, d: &FileDigest) -> Result<()> {
+        let c = &self.entry.content;
+        if d.sha256 != c.sha256 {
+            return Err(Error::DocumentHash {
+                document: d.sha256,
+                entry: c.sha256,
+            });
+        }
+        if d.size != c.size {
+            return Err(Error::DocumentSize {
+                document: d.size,
+                entry: c.size,
+            });
+        }
+        self.document_checked = true;
+        Ok(())
+    }
 }

@@ -141,13 +141,24 @@ impl Ledger {
     /// latest), with the entry bytes in its `extra` line, verified before it is returned.
     ///
     /// # Errors
-    /// [`Error::NoSuchEntry`], [`Error::NoSuchCheckpoint`], [`Error::IndexDisagrees`].
+    /// [`Error::NoSuchEntry`], [`Error::NotInCheckpoint`], [`Error::NoSuchCheckpoint`],
+    /// [`Error::IndexDisagrees`].
     pub fn prove(&self, seq: u64, size: Option<u64>) -> Result<TlogProof> {
         let size = size.unwrap_or(self.size());
         let (index, _) = self.signed_tree()?;
+        if seq >= self.size() {
+            return Err(Error::NoSuchEntry {
+                seq,
+                size: self.size(),
+            });
+        }
         let (checkpoint, cp, _) = self.read_checkpoint(size)?;
         if seq >= size {
-            return Err(Error::NoSuchEntry { seq, size });
+            return Err(Error::NotInCheckpoint {
+                seq,
+                checkpoint: size,
+                ledger: self.size(),
+            });
         }
         let bytes = self.entry_bytes(seq)?;
         let proof = InclusionProof::generate(index, seq, size)?;

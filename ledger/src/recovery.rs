@@ -14,10 +14,9 @@
 //!   checkpoint; anything else is damage, refused without touching a byte.
 
 use crate::commit::Commit;
-use crate::entry::{Entry, SIGNING_DOMAIN};
+use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::log::{FrameFault, HEADER_LEN, LogFile, RECORD_CHECKPOINT, RECORD_ENTRY};
-use ed25519_dalek::Signature;
 use prov_proofs::{Checkpoint, Frontier, Hash, NoteVerifier};
 
 /// The state of a verified committed log.
@@ -265,13 +264,8 @@ pub(crate) fn examine_tail(
                         ),
                     ));
                 }
-                let mut msg = SIGNING_DOMAIN.to_vec();
-                msg.extend_from_slice(&frame.payload[..frame.payload.len() - 64]);
                 if e.key_id != verifier.key_id
-                    || verifier
-                        .key
-                        .verify_strict(&msg, &Signature::from_bytes(&e.signature))
-                        .is_err()
+                    || crate::entry::verify_encoded(&frame.payload, &verifier.key).is_err()
                 {
                     return Err(refuse(
                         frame.offset,

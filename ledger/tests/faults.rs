@@ -44,6 +44,8 @@ fn expected(step: Step, how: Injected) -> Outcome {
         (CommitRename, FailedButPersisted) => Outcome::Reported,
         (DirSync, _) => Outcome::CommittedWithError,
         (IndexApply, _) => Outcome::Reported,
+        // Reached only when the rename fails: see the test of an uncertain commit.
+        (CommitReadBack, _) => Outcome::Reported,
     }
 }
 
@@ -81,7 +83,8 @@ fn run_case(step: Step, how: Injected) {
             assert_eq!(*size, 7, "{case}");
             Outcome::CommittedWithError
         }
-        Err(_) => Outcome::NotRecorded,
+        Err(Error::NotRecorded { .. }) => Outcome::NotRecorded,
+        Err(e) => panic!("{case}: an error that says neither: {e}"),
     };
     assert_eq!(outcome, expected(step, how), "{case}: {:?}", r.err());
     l.set_fault_hook(None);
@@ -187,4 +190,43 @@ fn commit_names_the_old_state_or_the_whole_batch() {
             assert!(!dir.join("COMMIT.tmp").exists(), "{step:?} {how:?}");
         }
     }
+}
+
+/// The rename reports an error and COMMIT cannot be read back: the error says the state is
+/// unknown, nothing is cut, the same process appends nothing more, and the next writer
+/// commits the complete batch.
+#[test]
+fn a_commit_that_cannot_be_read_back_is_uncertain_and_rolled_forward() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("l");
+    let mut l = Ledger::init(&dir, "faults.example/log").unwrap();
+    let fail_both: prov_ledger::FaultHook = Box::new(|s| {
+        matches!(s, Step::CommitRename | Step::CommitReadBack)
+            .then_some(Injected::FailedNotPersisted)
+    });
+    l.set_fault_hook(Some(fail_both));
+    let batch = [doc("x"), doc("y")];
+    match l.append(&batch, T0) {
+        Err(e @ Error::CommitUncertain { .. }) => {
+            assert!(e.to_string().contains("nothing was cut"), "{e}")
+        }
+        other => panic!("{:?}", other.map(|r| r.results)),
+    }
+    l.set_fault_hook(None);
+    assert!(matches!(
+        l.append(&[doc("z")], T0),
+        Err(Error::CommitUncertain { .. })
+    ));
+    drop(l);
+    let mut l = Ledger::open_writer(&dir).unwrap();
+    assert_eq!((l.size(), l.rolled_forward_entries()), (2, 2));
+    let again = l.append(&batch, T0 + 1).unwrap();
+    assert!(
+        again
+            .results
+            .iter()
+            .all(|r| r.status == Status::AlreadyRecorded)
+    );
+    drop(l);
+    clean(&dir);
 }

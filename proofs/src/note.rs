@@ -334,14 +334,7 @@ impl NoteVerifier {
 
     /// The verifier key string.
     pub fn to_vkey(&self) -> String {
-        let mut material = vec![ED25519];
-        material.extend_from_slice(self.key.as_bytes());
-        format!(
-            "{}+{:08x}+{}",
-            self.name,
-            self.key_id,
-            STANDARD.encode(material)
-        )
+        verifier_key_string(&self.name, &self.key)
     }
 
     /// Verifies one signature over `text` with `verify_strict` (which, unlike `verify`,

@@ -57,10 +57,22 @@ proptest! {
         let Ok(signer) = NoteSigner::new(name, SigningKey::from_bytes(&[3; 32])) else {
             return Ok(());
         };
-        if let Ok(note) = cp.sign(&signer) {
-            let bytes = note.to_text();
-            prop_assert_eq!(Checkpoint::open(bytes.as_bytes(), signer.verifier()), Ok(cp));
-            prop_assert_eq!(Note::parse(bytes.as_bytes()).map(|n| n.to_text()), Ok(bytes));
+        match cp.sign(&signer) {
+            Ok(note) => {
+                let bytes = note.to_text();
+                prop_assert_eq!(Checkpoint::open(bytes.as_bytes(), signer.verifier()), Ok(cp));
+                prop_assert_eq!(Note::parse(bytes.as_bytes()).map(|n| n.to_text()), Ok(bytes));
+            }
+            // A checkpoint its own origin's signer accepts is refused under another name,
+            // as such and not by chance.
+            Err(e) if cp.origin != name
+                && NoteSigner::new(&cp.origin, SigningKey::from_bytes(&[3; 32]))
+                    .is_ok_and(|own| cp.sign(&own).is_ok()) =>
+            {
+                let wrong_origin = matches!(e, prov_proofs::Error::WrongOrigin { .. });
+                prop_assert!(wrong_origin, "{}", e);
+            }
+            Err(_) => {}
         }
     }
 

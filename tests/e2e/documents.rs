@@ -45,11 +45,7 @@ fn run_on_fifo(w: &Workspace, fifo: &std::path::Path, args: &[&str]) -> (Run, bo
         std::thread::yield_now();
     }
     let o = child.wait_with_output().unwrap();
-    let run = Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    };
+    let run = Run::from(o);
     (run, waited)
 }
 

@@ -73,7 +73,7 @@ fn faketime() -> Option<Command> {
         .status()
         .is_ok_and(|s| s.success());
     if !found {
-        eprintln!("skipped: faketime is not installed (apt-get install faketime)");
+        prov_tests::skip("faketime is not installed (apt-get install faketime)");
         return None;
     }
     Some(Command::new("faketime"))
@@ -88,12 +88,7 @@ fn run_at_time(w: &Workspace, spec: &str, args: &[&str]) -> Option<prov_tests::R
         .arg(prov.get_program())
         .args(prov.get_args())
         .stdin(Stdio::null());
-    let o = c.output().unwrap();
-    Some(prov_tests::Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    })
+    Some(prov_tests::Run::from(c.output().unwrap()))
 }
 
 #[test]

@@ -38,7 +38,7 @@ fn a_full_disk_loses_nothing_reported() {
         .status()
         .is_ok_and(|s| s.success());
     if !mounted {
-        eprintln!("SKIPPED a_full_disk_loses_nothing_reported: mounting a tmpfs needs root");
+        prov_tests::skip("mounting a tmpfs for a_full_disk_loses_nothing_reported needs root");
         return;
     }
     let _guard = Mount(mnt.clone());

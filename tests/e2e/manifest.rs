@@ -12,9 +12,17 @@ fn sha(i: u32) -> String {
 
 #[test]
 fn a_bad_line_anywhere_records_nothing_and_names_its_line() {
+    // A name the ledger's field rule refuses (4,100 bytes), and a line too long to be read
+    // as one (5,000 bytes): each is found before anything is recorded.
+    for name_len in [4100, 5000] {
+        bad_line_case(name_len);
+    }
+}
+
+fn bad_line_case(name_len: usize) {
     let w = Workspace::new();
     w.init();
-    let long = "n".repeat(5000);
+    let long = "n".repeat(name_len);
     w.write(
         "manifest.txt",
         format!(
@@ -38,6 +46,9 @@ fn a_bad_line_anywhere_records_nothing_and_names_its_line() {
     ]);
     r.fails(3, "manifest.txt:4: ");
     assert!(r.stderr.contains("4096 bytes"), "{}", r.stderr);
+    if name_len == 4100 {
+        assert!(r.stderr.contains("invalid name"), "{}", r.stderr);
+    }
     assert_eq!(
         w.ledger_state(),
         before,

@@ -43,9 +43,8 @@ fn add_with_a_change_between_walk_and_hash(w: &Workspace, between: impl FnOnce()
         .filter(|l| !l.contains("symlink not followed"))
         .collect();
     Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
         stderr,
+        ..Run::from(o)
     }
 }
 
