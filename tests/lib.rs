@@ -179,6 +179,21 @@ impl Workspace {
         Run::from(self.cmd(args).output().unwrap())
     }
 
+    /// Runs `prov ARGS` under a wrapper program (`strace ...`, `faketime ...`, a shell that
+    /// sets limits): the wrapper's own arguments are in `wrapper`, then the prov command.
+    pub fn run_wrapped(&self, wrapper: &mut Command, args: &[&str]) -> Run {
+        let prov = self.cmd(args);
+        let o = wrapper
+            .arg(prov.get_program())
+            .args(prov.get_args())
+            .current_dir(self.tmp.path())
+            .env_remove("PROV_LEDGER")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        Run::from(o)
+    }
+
     /// Runs `prov ARGS` with bytes on stdin.
     pub fn run_stdin(&self, args: &[&str], input: &[u8]) -> Run {
         use std::io::Write;

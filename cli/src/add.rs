@@ -2,7 +2,7 @@
 
 use crate::escape;
 use crate::failure::{ENVIRONMENT, Failure, Result};
-use crate::fields::{check_document, parse_fields};
+use crate::fields::parse_fields;
 use crate::manifest::Manifest;
 use crate::output::{Out, now_ms, rfc3339};
 use crate::walk::{Skip, walk};
@@ -123,12 +123,15 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
             size: 1,
         },
     ));
-    check_document(&fields).map_err(|e| Failure::input(e.to_string()))?;
+    fields
+        .validate()
+        .map_err(|e| Failure::input(e.to_string()))?;
     let mut manifest = match &a.manifest {
         Some(p) => {
             let mut m = Manifest::open(p)?;
             m.check_all(|line| {
-                check_document(&with(template(&a, line.name.clone(), line.digest)))
+                with(template(&a, line.name.clone(), line.digest))
+                    .validate()
                     .map_err(|e| e.to_string())
             })?;
             Some(m)

@@ -2,7 +2,7 @@
 //! the command line and checked against the ledger's own rules before anything is written.
 
 use crate::failure::{Failure, Result};
-use prov_ledger::{Entry, Kind, NewDocument, Related, check_recorded_text};
+use prov_ledger::Related;
 use std::collections::BTreeMap;
 
 /// Parses `--meta KEY=VALUE` and `--related RELATION=SEQ` arguments.
@@ -34,27 +34,4 @@ pub fn parse_fields(
     related.sort();
     related.dedup();
     Ok((meta, related))
-}
-
-/// Checks a document against every field rule the ledger applies when recording it, so
-/// that bad input is refused before anything is written.
-pub fn check_document(doc: &NewDocument) -> Result<(), prov_ledger::Error> {
-    check_recorded_text("source", &doc.source)?;
-    if let Some(agent) = &doc.agent {
-        check_recorded_text("agent", agent)?;
-    }
-    Entry {
-        seq: u64::MAX,
-        prev: Default::default(),
-        time_ms: 0,
-        kind: Kind::FirstSeen,
-        content: doc.content.clone(),
-        source: doc.source.clone(),
-        agent: doc.agent.clone(),
-        metadata: doc.metadata.clone(),
-        related: doc.related.clone(),
-        key_id: 0,
-        signature: [0; 64],
-    }
-    .validate()
 }

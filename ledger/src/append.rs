@@ -29,6 +29,31 @@ pub struct NewDocument {
     pub related: Vec<Related>,
 }
 
+impl NewDocument {
+    /// Checks the document against every rule the ledger applies when it records it (as
+    /// its first sighting; the entry's other fields are the ledger's own), so that a caller
+    /// refuses bad input before anything is written.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the field.
+    pub fn validate(&self) -> Result<()> {
+        Entry {
+            seq: u64::MAX,
+            prev: Default::default(),
+            time_ms: 0,
+            kind: Kind::FirstSeen,
+            content: self.content.clone(),
+            source: self.source.clone(),
+            agent: self.agent.clone(),
+            metadata: self.metadata.clone(),
+            related: self.related.clone(),
+            key_id: 0,
+            signature: [0; 64],
+        }
+        .check_signable()
+    }
+}
+
 /// What happened to one document of a batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {

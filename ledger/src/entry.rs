@@ -97,15 +97,32 @@ impl Entry {
     /// agent holds a bidirectional control or line separator (a rule for new entries only).
     pub fn sign(&mut self, key: &SigningKey, key_id: u32) -> Result<Vec<u8>> {
         self.key_id = key_id;
-        entry_rules::check_recorded_text("source", &self.source)?;
-        if let Some(agent) = &self.agent {
-            entry_rules::check_recorded_text("agent", agent)?;
-        }
+        self.check_new_text()?;
         let mut msg = self.signed_message()?;
         self.signature = key.sign(&msg).to_bytes();
         msg.drain(..SIGNING_DOMAIN.len());
         msg.extend_from_slice(&self.signature);
         Ok(msg)
+    }
+
+    /// The rule for new entries only (older ones were recorded before it): no bidirectional
+    /// control or line separator in the source or agent.
+    fn check_new_text(&self) -> Result<()> {
+        entry_rules::check_recorded_text("source", &self.source)?;
+        match &self.agent {
+            Some(agent) => entry_rules::check_recorded_text("agent", agent),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks every rule [`Entry::sign`] applies, without signing: for refusing bad input
+    /// before anything is written.
+    ///
+    /// # Errors
+    /// As [`Entry::sign`].
+    pub fn check_signable(&self) -> Result<()> {
+        self.check_new_text()?;
+        self.validate()
     }
 
     /// Verifies the signature with RFC 8032 strict verification.

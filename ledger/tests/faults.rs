@@ -5,24 +5,11 @@
 //! and re-running the batch records each document exactly once.
 #![forbid(unsafe_code)]
 
-use prov_ledger::{Content, Error, Injected, Ledger, NewDocument, Status, Step, audit};
-use sha2::{Digest, Sha256};
-use std::path::Path;
+mod common;
+
+use common::{T0, clean, doc};
+use prov_ledger::{Error, Injected, Ledger, Status, Step};
 use std::sync::{Arc, Mutex};
-
-const T0: u64 = 1_767_225_600_000;
-
-fn doc(content: &str) -> NewDocument {
-    NewDocument {
-        content: Content {
-            sha256: Sha256::digest(content.as_bytes()).into(),
-            size: content.len() as u64,
-            ..Default::default()
-        },
-        source: "s".into(),
-        ..Default::default()
-    }
-}
 
 /// What the failed append must have done to the batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,20 +48,15 @@ fn hook(step: Step, how: Injected, times: usize) -> prov_ledger::FaultHook {
     })
 }
 
-fn clean(dir: &Path) {
-    let r = audit(dir, None, &|_, _| {}).unwrap();
-    assert!(r.fault.is_none(), "audit: {}", r.fault.unwrap());
-}
-
 fn run_case(step: Step, how: Injected) {
     let case = format!("{step:?} {how:?}");
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("l");
     let mut l = Ledger::init(&dir, "faults.example/log").unwrap();
-    let first: Vec<_> = (0..3).map(|i| doc(&format!("reported {i}"))).collect();
+    let first: Vec<_> = (0..3).map(|i| doc(&format!("reported {i}"), "s")).collect();
     l.append(&first, T0).unwrap();
     let reported_log = std::fs::read(dir.join("entries.log")).unwrap();
-    let batch: Vec<_> = (0..4).map(|i| doc(&format!("batch {i}"))).collect();
+    let batch: Vec<_> = (0..4).map(|i| doc(&format!("batch {i}"), "s")).collect();
     l.set_fault_hook(Some(hook(step, how, usize::MAX)));
     let r = l.append(&batch, T0 + 1);
     let outcome = match &r {
@@ -147,7 +129,7 @@ fn a_folder_sync_that_fails_once_is_retried() {
     let dir = t.path().join("l");
     let mut l = Ledger::init(&dir, "faults.example/log").unwrap();
     l.set_fault_hook(Some(hook(Step::DirSync, Injected::FailedNotPersisted, 1)));
-    assert!(l.append(&[doc("x")], T0).is_ok());
+    assert!(l.append(&[doc("x", "s")], T0).is_ok());
     drop(l);
     clean(&dir);
 }
@@ -161,8 +143,8 @@ fn after_a_failed_index_update_the_same_process_records_nothing_twice() {
         let dir = t.path().join("l");
         let mut l = Ledger::init(&dir, "faults.example/log").unwrap();
         l.set_fault_hook(Some(hook(Step::IndexApply, how, 1)));
-        l.append(&[doc("x")], T0).unwrap();
-        let r = l.append(&[doc("x")], T0 + 1).unwrap();
+        l.append(&[doc("x", "s")], T0).unwrap();
+        let r = l.append(&[doc("x", "s")], T0 + 1).unwrap();
         assert_eq!(r.results[0].status, Status::AlreadyRecorded, "{how:?}");
         assert_eq!(l.size(), 1);
         drop(l);
@@ -181,7 +163,7 @@ fn commit_names_the_old_state_or_the_whole_batch() {
             let mut l = Ledger::init(&dir, "faults.example/log").unwrap();
             let before = std::fs::read_to_string(dir.join("COMMIT")).unwrap();
             l.set_fault_hook(Some(hook(step, how, 1)));
-            let r = l.append(&[doc("y")], T0);
+            let r = l.append(&[doc("y", "s")], T0);
             let after = std::fs::read_to_string(dir.join("COMMIT")).unwrap();
             match r {
                 Ok(_) => assert!(after.ends_with("size 1\n"), "{step:?} {how:?}: {after}"),
@@ -205,7 +187,7 @@ fn a_commit_that_cannot_be_read_back_is_uncertain_and_rolled_forward() {
             .then_some(Injected::FailedNotPersisted)
     });
     l.set_fault_hook(Some(fail_both));
-    let batch = [doc("x"), doc("y")];
+    let batch = [doc("x", "s"), doc("y", "s")];
     match l.append(&batch, T0) {
         Err(e @ Error::CommitUncertain { .. }) => {
             assert!(e.to_string().contains("nothing was cut"), "{e}")
@@ -214,7 +196,7 @@ fn a_commit_that_cannot_be_read_back_is_uncertain_and_rolled_forward() {
     }
     l.set_fault_hook(None);
     assert!(matches!(
-        l.append(&[doc("z")], T0),
+        l.append(&[doc("z", "s")], T0),
         Err(Error::CommitUncertain { .. })
     ));
     drop(l);

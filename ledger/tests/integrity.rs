@@ -4,38 +4,17 @@
 //! the code before the integrity work (da949ea).
 #![forbid(unsafe_code)]
 
-use prov_ledger::{Content, Error, Ledger, NewDocument, Status, audit};
-use sha2::{Digest, Sha256};
+mod common;
+
+use common::{T0, clean, doc, raw_doc, sha};
+use prov_ledger::{Error, Ledger, Status, audit};
 use std::path::{Path, PathBuf};
-
-const T0: u64 = 1_767_225_600_000;
-
-fn doc(content: &str, source: &str) -> NewDocument {
-    NewDocument {
-        content: Content {
-            sha256: Sha256::digest(content.as_bytes()).into(),
-            size: content.len() as u64,
-            ..Default::default()
-        },
-        source: source.into(),
-        ..Default::default()
-    }
-}
-
-fn sha(content: &str) -> [u8; 32] {
-    Sha256::digest(content.as_bytes()).into()
-}
 
 fn new_ledger() -> (tempfile::TempDir, PathBuf, Ledger) {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("l");
     let l = Ledger::init(&dir, "integrity.example/log").unwrap();
     (t, dir, l)
-}
-
-fn clean(dir: &Path) {
-    let r = audit(dir, None, &|_, _| {}).unwrap();
-    assert!(r.fault.is_none(), "audit: {}", r.fault.unwrap());
 }
 
 fn read(dir: &Path, f: &str) -> Vec<u8> {
@@ -219,6 +198,14 @@ fn a_writer_refuses_to_sign_on_top_of_damage() {
     }
 }
 
+/// Edits the ledger's sled index directly, as an attacker with the folder could, and
+/// flushes the edit.
+fn tamper(dir: &Path, edit: impl FnOnce(&sled::Db)) {
+    let db = sled_of(dir);
+    edit(&db);
+    db.flush().unwrap();
+}
+
 /// The ledger's sled index, opened directly to tamper with it. sled may finish releasing a
 /// dropped handle's lock on another thread: retry while it says the lock is held.
 fn sled_of(dir: &Path) -> sled::Db {
@@ -247,12 +234,10 @@ fn a_forged_index_key_is_caught_by_readers_and_repaired_by_writers() {
     l.append(&[doc("real", "s")], T0).unwrap();
     l.flush_index().unwrap();
     drop(l);
-    {
-        let db = sled_of(&dir);
+    tamper(&dir, |db| {
         db.insert(content_key("never"), &0u64.to_be_bytes())
             .unwrap();
-        db.flush().unwrap();
-    }
+    });
     let l = Ledger::open(&dir).unwrap();
     assert!(matches!(
         l.lookup(&sha("never")),
@@ -305,14 +290,12 @@ fn short_index_values_never_panic() {
     l.append(&[doc("a", "s"), doc("b", "s")], T0).unwrap();
     l.flush_index().unwrap();
     drop(l);
-    {
-        let db = sled_of(&dir);
+    tamper(&dir, |db| {
         let mut k = vec![b's'];
         k.extend_from_slice(&1u64.to_be_bytes());
         db.insert(k, &[1u8, 2, 3][..]).unwrap();
         db.insert(content_key("a"), &[7u8][..]).unwrap();
-        db.flush().unwrap();
-    }
+    });
     let r = audit(&dir, None, &|_, _| {}).unwrap();
     assert!(r.fault.is_some());
     assert!(matches!(
@@ -437,11 +420,9 @@ fn a_deleted_index_key_never_makes_known_content_first_seen_again() {
     l.append(&[doc("a", "s1"), doc("b", "s1")], T0).unwrap();
     l.flush_index().unwrap();
     drop(l);
-    {
-        let db = sled_of(&dir);
+    tamper(&dir, |db| {
         db.remove(content_key("a")).unwrap();
-        db.flush().unwrap();
-    }
+    });
     let mut l = Ledger::open_writer(&dir).unwrap();
     let r = l.append(&[doc("a", "s2")], T0 + 1).unwrap();
     assert_eq!(r.results[0].status, Status::Sighting);
@@ -483,13 +464,11 @@ fn a_short_seq_value_makes_the_writer_rebuild_not_refuse() {
     l.append(&[doc("a", "s"), doc("b", "s")], T0).unwrap();
     l.flush_index().unwrap();
     drop(l);
-    {
-        let db = sled_of(&dir);
+    tamper(&dir, |db| {
         let mut k = vec![b's'];
         k.extend_from_slice(&1u64.to_be_bytes());
         db.insert(k, &[0u8, 0, 0][..]).unwrap();
-        db.flush().unwrap();
-    }
+    });
     let mut l = Ledger::open_writer(&dir).unwrap();
     let r = l.append(&[doc("b", "s")], T0 + 1).unwrap();
     assert_eq!(r.results[0].status, Status::AlreadyRecorded);
@@ -508,8 +487,7 @@ fn audit_finds_a_wrong_hash_in_the_index() {
         l.append(&docs, T0).unwrap();
         l.flush_index().unwrap();
         drop(l);
-        {
-            let db = sled_of(&dir);
+        tamper(&dir, |db| {
             if key == "node" {
                 let mut k = vec![b'n', 1];
                 k.extend_from_slice(&1u64.to_be_bytes());
@@ -521,8 +499,7 @@ fn audit_finds_a_wrong_hash_in_the_index() {
                 v[8..].fill(0);
                 db.insert(k, v).unwrap();
             }
-            db.flush().unwrap();
-        }
+        });
         let r = audit(&dir, None, &|_, _| {}).unwrap();
         let f = r.fault.unwrap_or_else(|| panic!("{key}: audit passed"));
         assert!(f.what.contains("is not the log's"), "{key}: {}", f.what);
@@ -601,18 +578,6 @@ fn l_cp_len(log: &[u8]) -> usize {
     last
 }
 
-fn raw_doc(sha: [u8; 32], source: &str) -> NewDocument {
-    NewDocument {
-        content: Content {
-            sha256: sha,
-            size: 5,
-            ..Default::default()
-        },
-        source: source.into(),
-        ..Default::default()
-    }
-}
-
 /// Second review: a content list shortened in the index (a sighting dropped) never makes the
 /// writer sign a repeated (content, source) pair; the audit finds the shortened list.
 #[test]
@@ -622,11 +587,9 @@ fn a_shortened_content_list_never_makes_a_repeated_pair() {
     l.append(&[doc("a", "s2")], T0).unwrap();
     l.flush_index().unwrap();
     drop(l);
-    {
-        let db = sled_of(&dir);
+    tamper(&dir, |db| {
         db.insert(content_key("a"), &0u64.to_be_bytes()).unwrap();
-        db.flush().unwrap();
-    }
+    });
     assert!(audit(&dir, None, &|_, _| {}).unwrap().fault.is_some());
     let mut l = Ledger::open_writer(&dir).unwrap();
     let r = l.append(&[doc("a", "s2")], T0 + 1).unwrap();
@@ -644,15 +607,13 @@ fn audit_compares_content_keys_whole() {
     l.append(&[doc("a", "s1")], T0).unwrap();
     l.flush_index().unwrap();
     drop(l);
-    {
-        let db = sled_of(&dir);
+    tamper(&dir, |db| {
         let real = content_key("a");
         let mut twin = real.clone();
         twin[20] ^= 0xff;
         let v = db.remove(&real).unwrap().unwrap();
         db.insert(twin, v).unwrap();
-        db.flush().unwrap();
-    }
+    });
     let f = audit(&dir, None, &|_, _| {}).unwrap().fault.unwrap();
     assert!(f.what.contains("content listings"), "{}", f.what);
 }
@@ -665,10 +626,10 @@ fn contents_sharing_a_prefix_are_no_disagreement() {
     let mut b = [0xaa; 32];
     a[31] = 1;
     b[31] = 2;
-    l.append(&[raw_doc(a, "s")], T0).unwrap();
+    l.append(&[raw_doc(a, 5, "s")], T0).unwrap();
     drop(l);
     let mut l = Ledger::open_writer(&dir).unwrap();
-    let r = l.append(&[raw_doc(b, "s")], T0).unwrap();
+    let r = l.append(&[raw_doc(b, 5, "s")], T0).unwrap();
     assert_eq!(r.results[0].status, Status::FirstSeen);
     assert!(!l.index_rebuilt());
     drop(l);

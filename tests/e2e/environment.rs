@@ -81,14 +81,8 @@ fn faketime() -> Option<Command> {
 
 fn run_at_time(w: &Workspace, spec: &str, args: &[&str]) -> Option<prov_tests::Run> {
     let mut c = faketime()?;
-    let prov = w.cmd(args);
-    c.current_dir(w.tmp.path())
-        .env_remove("PROV_LEDGER")
-        .args(["-f", spec])
-        .arg(prov.get_program())
-        .args(prov.get_args())
-        .stdin(Stdio::null());
-    Some(prov_tests::Run::from(c.output().unwrap()))
+    c.args(["-f", spec]);
+    Some(w.run_wrapped(&mut c, args))
 }
 
 #[test]

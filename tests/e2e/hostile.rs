@@ -130,19 +130,9 @@ fn read_only_commands_work_on_a_read_only_copy() {
 /// Runs `prov ARGS` with its address space limited to 256 MiB: an allocation sized by a
 /// claimed count rather than the real file aborts it.
 fn run_bounded(w: &Workspace, args: &[&str]) -> Run {
-    let script = "ulimit -v 262144; exec \"$0\" \"$@\"";
-    let o = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .arg(prov_tests::prov_bin())
-        .arg("--ledger")
-        .arg(w.ledger())
-        .args(args)
-        .current_dir(w.tmp.path())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Run::from(o)
+    let mut sh = Command::new("sh");
+    sh.args(["-c", "ulimit -v 262144; exec \"$0\" \"$@\""]);
+    w.run_wrapped(&mut sh, args)
 }
 
 /// Item 9: a COMMIT that claims an enormous log is a located fault, found within a bounded

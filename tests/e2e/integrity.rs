@@ -9,28 +9,15 @@ use std::process::{Command, Stdio};
 /// (strace's fault injection: the real binary, the real files, failed at the system-call
 /// boundary). `None` when strace cannot run here.
 fn run_failing(w: &Workspace, calls: &str, when: &str, args: &[&str]) -> Option<Run> {
-    let o = Command::new("strace")
+    let installed = Command::new("strace").arg("-V").output().is_ok();
+    let mut strace = Command::new("strace");
+    strace
         .args(["-f", "-qq", "-o", "/dev/null", "-e"])
         .arg(format!("trace={calls}"))
         .arg("-e")
-        .arg(format!("inject={calls}:error=EIO:when={when}"))
-        .arg(prov_tests::prov_bin())
-        .arg("--ledger")
-        .arg(w.ledger())
-        .args(args)
-        .current_dir(w.tmp.path())
-        .stdin(Stdio::null())
-        .output()
-        .ok()?;
-    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-    if stderr.contains("strace:") {
-        return None;
-    }
-    Some(Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr,
-    })
+        .arg(format!("inject={calls}:error=EIO:when={when}"));
+    let r = installed.then(|| w.run_wrapped(&mut strace, args))?;
+    (!r.stderr.contains("strace:")).then_some(r)
 }
 
 /// Item 1: each fsync, fdatasync, write and rename of `prov add` fails in turn (once, and
