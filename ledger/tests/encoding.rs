@@ -5,6 +5,8 @@
 //! decode (a clamped length, a count of 255).
 #![forbid(unsafe_code)]
 
+mod common;
+
 use ed25519_dalek::SigningKey;
 use proptest::prelude::*;
 use prov_ledger::{Content, Entry, Error, Kind, MAX_ENTRY_BYTES, Related};
@@ -12,23 +14,12 @@ use prov_proofs::Hash;
 use std::collections::BTreeMap;
 
 fn base() -> Entry {
-    Entry {
-        seq: 5,
-        prev: Hash([7; 32]),
-        time_ms: 1_767_225_600_000,
-        kind: Kind::FirstSeen,
-        content: Content {
-            sha256: [1; 32],
-            size: 2,
-            ..Default::default()
-        },
-        source: "s".into(),
-        agent: None,
-        metadata: BTreeMap::new(),
-        related: vec![],
-        key_id: 0xad91_1d63,
-        signature: [9; 64],
-    }
+    let mut e = common::minimal_entry(5);
+    e.prev = Hash([7; 32]);
+    e.content.sha256 = [1; 32];
+    e.key_id = 0xad91_1d63;
+    e.signature = [9; 64];
+    e
 }
 
 /// `e` encodes and decodes back to itself, byte for byte.

@@ -198,6 +198,22 @@ fn a_writer_refuses_to_sign_on_top_of_damage() {
     }
 }
 
+/// Opens the ledger for writing and records one document; asserts whether the index had to
+/// be rebuilt to decide, then that the ledger audits clean. Returns what happened.
+fn record_again(
+    dir: &Path,
+    d: prov_ledger::NewDocument,
+    now: u64,
+    rebuilt: bool,
+) -> prov_ledger::Recorded {
+    let mut l = Ledger::open_writer(dir).unwrap();
+    let r = l.append(&[d], now).unwrap();
+    assert_eq!(l.index_rebuilt(), rebuilt, "index rebuilt");
+    drop(l);
+    clean(dir);
+    r.results[0].clone()
+}
+
 /// Edits the ledger's sled index directly, as an attacker with the folder could, and
 /// flushes the edit.
 fn tamper(dir: &Path, edit: impl FnOnce(&sled::Db)) {
@@ -246,12 +262,8 @@ fn a_forged_index_key_is_caught_by_readers_and_repaired_by_writers() {
     drop(l);
     let r = audit(&dir, None, &|_, _| {}).unwrap();
     assert!(r.fault.unwrap().what.contains("content listings"));
-    let mut l = Ledger::open_writer(&dir).unwrap();
-    let r = l.append(&[doc("never", "s2")], T0 + 1).unwrap();
-    assert_eq!(r.results[0].status, Status::FirstSeen);
-    assert!(l.index_rebuilt());
-    drop(l);
-    clean(&dir);
+    let r = record_again(&dir, doc("never", "s2"), T0 + 1, true);
+    assert_eq!(r.status, Status::FirstSeen);
 }
 
 /// Item 5: another ledger's index copied in is refused by readers and rebuilt by writers,
@@ -303,12 +315,8 @@ fn short_index_values_never_panic() {
         Err(Error::IndexDisagrees { .. })
     ));
     // A writer rebuilds the index on the first answer that disagrees, and decides again.
-    let mut l = Ledger::open_writer(&dir).unwrap();
-    let r = l.append(&[doc("a", "s")], T0 + 1).unwrap();
-    assert_eq!(r.results[0].status, Status::AlreadyRecorded);
-    assert!(l.index_rebuilt());
-    drop(l);
-    clean(&dir);
+    let r = record_again(&dir, doc("a", "s"), T0 + 1, true);
+    assert_eq!(r.status, Status::AlreadyRecorded);
 }
 
 /// Item 6: a missing index is "not checked", and the audit does not create one.
@@ -423,13 +431,9 @@ fn a_deleted_index_key_never_makes_known_content_first_seen_again() {
     tamper(&dir, |db| {
         db.remove(content_key("a")).unwrap();
     });
-    let mut l = Ledger::open_writer(&dir).unwrap();
-    let r = l.append(&[doc("a", "s2")], T0 + 1).unwrap();
-    assert_eq!(r.results[0].status, Status::Sighting);
-    assert_eq!(r.results[0].first_seen.seq, 0);
-    assert!(l.index_rebuilt());
-    drop(l);
-    clean(&dir);
+    let r = record_again(&dir, doc("a", "s2"), T0 + 1, true);
+    assert_eq!(r.status, Status::Sighting);
+    assert_eq!(r.first_seen.seq, 0);
 }
 
 /// Review finding: read commands must not believe COMMIT's entry count when the log says
@@ -469,12 +473,8 @@ fn a_short_seq_value_makes_the_writer_rebuild_not_refuse() {
         k.extend_from_slice(&1u64.to_be_bytes());
         db.insert(k, &[0u8, 0, 0][..]).unwrap();
     });
-    let mut l = Ledger::open_writer(&dir).unwrap();
-    let r = l.append(&[doc("b", "s")], T0 + 1).unwrap();
-    assert_eq!(r.results[0].status, Status::AlreadyRecorded);
-    assert!(l.index_rebuilt());
-    drop(l);
-    clean(&dir);
+    let r = record_again(&dir, doc("b", "s"), T0 + 1, true);
+    assert_eq!(r.status, Status::AlreadyRecorded);
 }
 
 /// Review finding: the audit compares every stored tree hash (leaves in `s` values, nodes in
@@ -591,12 +591,8 @@ fn a_shortened_content_list_never_makes_a_repeated_pair() {
         db.insert(content_key("a"), &0u64.to_be_bytes()).unwrap();
     });
     assert!(audit(&dir, None, &|_, _| {}).unwrap().fault.is_some());
-    let mut l = Ledger::open_writer(&dir).unwrap();
-    let r = l.append(&[doc("a", "s2")], T0 + 1).unwrap();
-    assert_eq!(r.results[0].status, Status::AlreadyRecorded);
-    assert!(l.index_rebuilt());
-    drop(l);
-    clean(&dir);
+    let r = record_again(&dir, doc("a", "s2"), T0 + 1, true);
+    assert_eq!(r.status, Status::AlreadyRecorded);
 }
 
 /// Second review: the audit compares content keys whole, not by a prefix: a listing moved
@@ -628,10 +624,6 @@ fn contents_sharing_a_prefix_are_no_disagreement() {
     b[31] = 2;
     l.append(&[raw_doc(a, 5, "s")], T0).unwrap();
     drop(l);
-    let mut l = Ledger::open_writer(&dir).unwrap();
-    let r = l.append(&[raw_doc(b, 5, "s")], T0).unwrap();
-    assert_eq!(r.results[0].status, Status::FirstSeen);
-    assert!(!l.index_rebuilt());
-    drop(l);
-    clean(&dir);
+    let r = record_again(&dir, raw_doc(b, 5, "s"), T0, false);
+    assert_eq!(r.status, Status::FirstSeen);
 }

@@ -3,10 +3,11 @@
 //! one-entry tree, whose root is the entry's leaf hash and whose audit path is empty.
 #![forbid(unsafe_code)]
 
+mod common;
+
 use ed25519_dalek::SigningKey;
-use prov_ledger::{Content, Entry, Error, FileDigest, Kind, verify_tlog_proof};
-use prov_proofs::{Checkpoint, Hash, InclusionProof, NoteSigner, TlogProof, leaf_hash};
-use std::collections::BTreeMap;
+use prov_ledger::{Entry, Error, FileDigest, verify_tlog_proof};
+use prov_proofs::{Checkpoint, InclusionProof, NoteSigner, TlogProof, leaf_hash};
 
 const ORIGIN: &str = "example.com/prov";
 
@@ -15,23 +16,7 @@ fn signer() -> NoteSigner {
 }
 
 fn entry(seq: u64) -> Entry {
-    Entry {
-        seq,
-        prev: Hash([0; 32]),
-        time_ms: 1_767_225_600_000,
-        kind: Kind::FirstSeen,
-        content: Content {
-            sha256: [6; 32],
-            size: 2,
-            ..Default::default()
-        },
-        source: "s".into(),
-        agent: None,
-        metadata: BTreeMap::new(),
-        related: vec![],
-        key_id: 0,
-        signature: [0; 64],
-    }
+    common::minimal_entry(seq)
 }
 
 /// The proof of `leaf` as the one leaf of a tree, at `index`, signed by `signer()`.

@@ -2,7 +2,8 @@
 //! the clean-audit check that follows every injected fault.
 #![allow(dead_code)]
 
-use prov_ledger::{Content, NewDocument, audit};
+use prov_ledger::{Content, Entry, Kind, NewDocument, audit};
+use prov_proofs::Hash;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -35,4 +36,25 @@ pub fn doc(content: &str, source: &str) -> NewDocument {
 pub fn clean(dir: &Path) {
     let r = audit(dir, None, &|_, _| {}).unwrap();
     assert!(r.fault.is_none(), "audit: {}", r.fault.unwrap());
+}
+
+/// The smallest valid entry at `seq`: first seen, a 2-byte document, source "s", unsigned.
+pub fn minimal_entry(seq: u64) -> Entry {
+    Entry {
+        seq,
+        prev: Hash([0; 32]),
+        time_ms: T0,
+        kind: Kind::FirstSeen,
+        content: Content {
+            sha256: [6; 32],
+            size: 2,
+            ..Default::default()
+        },
+        source: "s".into(),
+        agent: None,
+        metadata: Default::default(),
+        related: vec![],
+        key_id: 0,
+        signature: [0; 64],
+    }
 }
