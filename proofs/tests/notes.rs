@@ -99,6 +99,28 @@ fn sixteen_signatures_are_accepted() {
     assert_eq!(opened.signatures.len(), 16);
 }
 
+/// FORMAT.md section 2: a note carries at most 100 signature lines; the 101st is refused.
+#[test]
+fn a_hundred_signatures_are_the_limit() {
+    let signer = golden_signer();
+    let note = signer.sign("cosigned\n").unwrap();
+    let others: Vec<_> = (0..100u8)
+        .map(|i| {
+            let s = NoteSigner::new(&format!("w{i}.example"), SigningKey::from_bytes(&[i; 32]));
+            s.unwrap().sign("cosigned\n").unwrap().signatures
+        })
+        .collect();
+    let with = |n: usize| {
+        let mut n_note = note.clone();
+        for sigs in &others[..n] {
+            n_note.signatures.extend(sigs.iter().cloned());
+        }
+        Note::open(n_note.to_text().as_bytes(), &[signer.verifier().clone()])
+    };
+    assert_eq!(with(99).unwrap().signatures.len(), 100);
+    assert!(with(100).is_err(), "101 signature lines accepted");
+}
+
 #[test]
 fn malformed_notes_are_rejected() {
     let v = golden_signer().verifier().clone();
