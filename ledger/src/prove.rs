@@ -104,7 +104,8 @@ impl Ledger {
         Ok((note, cp))
     }
 
-    /// Every issued checkpoint (size, signed note), oldest first, from the index.
+    /// Every issued checkpoint (size, signed note), oldest first, as the index lists them:
+    /// not checked against the log (use [`Ledger::checkpoint_at`] for an answer to give).
     ///
     /// # Errors
     /// Index errors.
