@@ -95,6 +95,25 @@ pub enum Error {
     /// A tlog-proof file that does not follow c2sp.org/tlog-proof@v1.
     #[error("malformed tlog-proof: {0}")]
     MalformedTlogProof(&'static str),
+    /// A path that is not a canonical C2SP tlog-tiles tile or entry-bundle path.
+    #[error("malformed tile path: {0}")]
+    MalformedTilePath(&'static str),
+    /// A tile whose bytes are not its width in hashes.
+    #[error("tile {tile} is {got} bytes, not {want}")]
+    TileSize {
+        /// The tile's path.
+        tile: String,
+        /// Bytes found.
+        got: usize,
+        /// Bytes its width needs.
+        want: usize,
+    },
+    /// An entry too long for the 16-bit length prefix of a tlog-tiles entry bundle.
+    #[error("an entry of {0} bytes does not fit an entry bundle (at most 65,535 bytes)")]
+    EntryTooLarge(usize),
+    /// Bytes that are not a well-formed entry bundle.
+    #[error("malformed entry bundle: {0}")]
+    MalformedBundle(&'static str),
     /// A consistency-proof text that does not follow the tlog-witness body format.
     #[error("malformed consistency proof text: {0}")]
     MalformedConsistencyText(&'static str),
