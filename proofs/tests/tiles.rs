@@ -162,7 +162,7 @@ fn tiles_are_the_ones_and_the_bytes_tlog_tiles_computes() {
         let mut emitted = b.append(prov_proofs::leaf_hash(&data));
         // Checkpoints: often at first, then around tile boundaries and now and then.
         let size = b.size();
-        if size < 600 || size % 256 < 3 || size % 65_536 < 3 || size % 977 == 0 || size == N {
+        if size < 600 || size % 256 < 3 || size % 65_536 < 3 || size.is_multiple_of(977) || size == N {
             emitted.extend(b.partials_since(last_checkpoint));
             let mut ours: Vec<Tile> = emitted.iter().map(|(t, _)| *t).collect();
             let mut want = tlog_tiles::Tile::new_tiles(8, last_checkpoint, size);
@@ -193,7 +193,7 @@ fn proofs_from_tiles_are_the_proofs_from_every_node() {
     // Checkpoints at every size: every partial tile is there.
     let (every, _) = build(&leaves, |_| true);
     // Checkpoints now and then: older partial tiles come from the full tile's prefix.
-    let (some, b) = build(&leaves, |s| s % 300 == 0);
+    let (some, b) = build(&leaves, |s| s.is_multiple_of(300));
     assert_eq!(b.tree().root, root_at(&naive, 1100).unwrap());
     for size in 1..=1100u64 {
         let r = TileHashReader::new(size, &every);
@@ -210,7 +210,7 @@ fn proofs_from_tiles_are_the_proofs_from_every_node() {
                 ConsistencyProof::generate(&naive, old.max(1), size).unwrap()
             );
         }
-        if size % 300 == 0 || size < 1024 {
+        if size.is_multiple_of(300) || size < 1024 {
             let r = TileHashReader::new(size, &some);
             assert_eq!(root_at(&r, size).unwrap(), root_at(&naive, size).unwrap());
         }
