@@ -85,6 +85,8 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
             "checkpoints": r.checkpoints,
             "uncommitted_bytes": r.uncommitted_bytes,
             "pending_entries": r.pending_entries,
+            "tiles_checked": r.tiles_checked,
+            "tiles_not_checked": r.tiles_not_checked,
             "index_checked": r.index_checked,
             "index_not_checked": r.index_not_checked,
             "fault": r.fault.as_ref().map(|f| json!({
@@ -109,6 +111,15 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
                 (false, None) => "not checked".to_owned(),
             }
         ))?;
+    }
+    if r.fault.is_none() {
+        out.human(match &r.tiles_not_checked {
+            Some(why) => format!("  tiles     not checked: {why}"),
+            None => format!(
+                "  tiles     {} recomputed from the log and matched; offsets match",
+                r.tiles_checked
+            ),
+        })?;
     }
     if r.pending_entries > 0 {
         out.note(format!("{} complete, signed entries lie after the last commit (an append interrupted before its commit point, or a COMMIT restored from an older copy); the next `prov add` or `prov reindex` commits them, never cuts them", r.pending_entries));
@@ -150,7 +161,7 @@ pub fn reindex(ledger: &Path, out: Out) -> Result<()> {
         return out.json(&json!({"entries": l.size(), "root": root.to_base64()}));
     }
     out.human(format!(
-        "rebuilt the index from the log: {} entries, root {}",
+        "rebuilt the index, tiles and offsets from the log: {} entries, root {}",
         l.size(),
         root.to_base64()
     ))

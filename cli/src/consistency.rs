@@ -63,7 +63,7 @@ pub fn key(ledger: &Path, out: Out) -> Result<()> {
 }
 
 pub fn consistency(ledger: &Path, a: ConsistencyArgs, out: Out) -> Result<()> {
-    let l = Ledger::open(ledger)?;
+    let l = Ledger::open_read_only(ledger)?;
     let bytes = read_input(&a.old_checkpoint, "checkpoint")?;
     let old = Checkpoint::open(&bytes, l.verifier())
         .map_err(|e| proof_failure("the old checkpoint", e))?;

@@ -17,6 +17,7 @@ mod fields;
 mod manifest;
 mod output;
 mod proof;
+mod publish;
 mod walk;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -125,6 +126,12 @@ enum Command {
     /// Rebuild the derived index from the entry log
     #[command(after_help = "Example:\n  prov reindex")]
     Reindex,
+    /// Write the ledger as a static C2SP tlog-tiles tree (checkpoint, tiles, entry bundles)
+    /// that any web server serves and any tlog-tiles client verifies; incremental
+    #[command(
+        after_help = "Example:\n  prov publish /var/www/ledger\n  (then serve /var/www/ledger, e.g. python3 -m http.server -d /var/www/ledger)"
+    )]
+    Publish(publish::PublishArgs),
     /// Export every entry as JSON Lines or CSV
     #[command(after_help = "Example:\n  prov export --format csv > ledger.csv")]
     Export(entries::ExportArgs),
@@ -168,6 +175,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::VerifyConsistency(a) => consistency::verify_consistency(a, out),
         Command::Audit(a) => admin::audit(&g.ledger, a, out),
         Command::Reindex => admin::reindex(&g.ledger, out),
+        Command::Publish(a) => publish::publish(&g.ledger, a, out),
         Command::Export(a) => entries::export(&g.ledger, a, out),
         Command::Completions(a) => {
             // Generated in memory: clap_complete panics when its writer fails (a closed pipe).

@@ -21,6 +21,10 @@ pub struct ProveArgs {
     /// Prove against the checkpoint issued at this size [default: the latest]
     #[arg(long, value_name = "SIZE")]
     at: Option<u64>,
+    /// For a SHA-256 or a file: while another prov process (an `add`) holds the ledger, fail
+    /// at once (exit 4) instead of waiting for it (a sequence number never waits)
+    #[arg(long)]
+    no_wait: bool,
 }
 
 #[derive(Args)]
@@ -182,7 +186,11 @@ fn resolve(l: &Ledger, target: &str) -> Result<u64> {
 }
 
 pub fn prove(ledger: &Path, a: ProveArgs, out: Out) -> Result<()> {
-    let l = Ledger::open(ledger)?;
+    // A sequence number needs only the log and the tiles, read without the lock.
+    let l = match a.target.parse::<u64>() {
+        Ok(_) => Ledger::open_read_only(ledger)?,
+        Err(_) => crate::check::open_for_lookup(ledger, a.no_wait, &out)?,
+    };
     let seq = resolve(&l, &a.target)?;
     let p = l.prove(seq, a.at)?;
     let text = if out.json {

@@ -2,6 +2,7 @@
 //! commit itself, with its storage contract, is in `durable.rs`.
 
 use crate::commit::Commit;
+use crate::derived::Derived;
 use crate::entry::{Content, Entry, Kind, Related};
 use crate::error::{Error, Result};
 use crate::index::IndexBatch;
@@ -215,6 +216,10 @@ impl Ledger {
         let time_ms = now_ms.max(self.last_time);
         let key_id = self.verifier.key_id;
         let mut frontier = self.frontier.clone();
+        let mut derived = Derived {
+            first_seq: self.commit.size,
+            ..Derived::default()
+        };
         let mut prev = self.last_leaf;
         let start = self.commit.log_length;
         let mut buf = Vec::with_capacity(docs.len() * 300);
@@ -278,8 +283,9 @@ impl Ledger {
             };
             let bytes = entry.sign(key, key_id)?;
             let leaf = prov_proofs::leaf_hash(&bytes);
-            let nodes = frontier.append(leaf);
-            batch.add_entry(index, &entry, start + buf.len() as u64, &nodes)?;
+            derived.tiles.extend(frontier.append(leaf));
+            derived.offsets.push(start + buf.len() as u64);
+            batch.add_entry(index, &entry)?;
             encode_frame(RECORD_ENTRY, &bytes, &mut buf);
             prev = leaf;
             let me = Seen {
@@ -324,13 +330,16 @@ impl Ledger {
         .sign(signer)?
         .to_text();
         encode_frame(RECORD_CHECKPOINT, note.as_bytes(), &mut buf);
-        batch.add_checkpoint(frontier.size(), &note);
+        derived
+            .tiles
+            .extend(frontier.partials_since(self.commit.size));
         let commit = Commit {
             log_length: start + buf.len() as u64,
             size: frontier.size(),
         };
-        self.commit_batch(start, &buf, commit)?;
+        self.commit_batch(&derived, start, &buf, commit)?;
         self.commit = commit;
+        self.tiles.remove_partials(&derived.full_tiles());
         for (d, r) in docs.iter().zip(&results) {
             if r.status != Status::AlreadyRecorded {
                 *self.contents_since.entry(d.content.sha256).or_default() += 1;

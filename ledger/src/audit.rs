@@ -1,5 +1,6 @@
 //! The full audit: one streaming pass over the log that strictly checks every entry and
-//! checkpoint, then checks the derived index against it. The first fault is located
+//! checkpoint, and the tiles and offsets recomputed from it (`audit_tiles.rs`), then checks
+//! the content index against it. The first fault is located
 //! precisely (file, byte offset, entry) rather than returned as an error, so an audit of a
 //! damaged ledger still reports what it found.
 
@@ -60,6 +61,10 @@ pub struct AuditReport {
     /// Of those, entries in complete signed batches that the next writer commits (a crash
     /// between the log's fsync and the commit point); the rest is cut.
     pub pending_entries: u64,
+    /// Tiles recomputed from the log and compared with the tile files.
+    pub tiles_checked: u64,
+    /// Why the tiles and offsets were not checked, when they were not.
+    pub tiles_not_checked: Option<String>,
     /// Whether the sled index was checked against the log, both ways.
     pub index_checked: bool,
     /// Why the index was not checked (absent, in use, unreadable), when it was not.
@@ -157,6 +162,13 @@ pub fn audit(
         .size
         .min(commit.log_length.min(log.allocated()?) / 150);
     let mut pass = Pass::new(log_path.clone(), &log, verifier, report, expected);
+    if crate::fsys::exists(&dir.join("offsets")) || crate::fsys::exists(&dir.join("tile")) {
+        pass.derived = Some(crate::audit_tiles::TileCheck::new(dir));
+    } else {
+        pass.report.tiles_not_checked = Some(
+            "there are no tiles or offsets yet (a ledger written before them): the next `prov add` or `prov reindex` builds them".into(),
+        );
+    }
     let result = scan(&mut pass, &log, len.min(commit.log_length), progress).and_then(|()| {
         if len < commit.log_length {
             return Err(pass.fault(len, Some(pass.frontier.size()), format!("the log ends {} bytes before its last commit (truncated)", commit.log_length - len)));
@@ -175,6 +187,7 @@ pub fn audit(
     // What the next writer will do with the bytes past COMMIT: the same examination.
     let mut state = crate::recovery::Verified {
         frontier: pass.frontier.clone(),
+        last_offset: 0,
         last_leaf: pass.prev,
         last_time: pass.last_time,
         checkpoint: String::new(),
@@ -206,6 +219,14 @@ pub fn audit(
         }
         Err(e) => {
             pass.report.fault = Some(fault_of(e, log_path));
+            return Ok(pass.report);
+        }
+    }
+    if let Some(mut d) = pass.derived.take() {
+        d.finish(&pass.frontier);
+        pass.report.tiles_checked = d.tiles;
+        if let Some(f) = d.fault {
+            pass.report.fault = Some(f);
             return Ok(pass.report);
         }
     }

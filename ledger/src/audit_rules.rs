@@ -8,7 +8,7 @@ use crate::audit::{AuditReport, Fault};
 use crate::audit_sigs::{PendingSig, batchable_key, first_bad};
 use crate::entry::{Entry, Kind};
 use crate::log::{LogFile, read_frame_at};
-use prov_proofs::{Checkpoint, Frontier, Hash, NoteVerifier};
+use prov_proofs::{Checkpoint, Hash, NoteVerifier, TileBuilder};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -32,7 +32,9 @@ pub(crate) struct Pass<'a> {
     verifier: &'a NoteVerifier,
     batch_key: bool,
     pub(crate) report: AuditReport,
-    pub(crate) frontier: Frontier,
+    pub(crate) frontier: TileBuilder,
+    /// The check of the tiles and offsets, when the audit makes it.
+    pub(crate) derived: Option<crate::audit_tiles::TileCheck>,
     pub(crate) prev: Hash,
     pub(crate) last_time: u64,
     /// Each content's first-seen record, by its log offset (read back at a sighting).
@@ -62,7 +64,8 @@ impl<'a> Pass<'a> {
             verifier,
             batch_key: batchable_key(&verifier.key),
             report,
-            frontier: Frontier::new(),
+            frontier: TileBuilder::new(),
+            derived: None,
             prev: Hash::default(),
             last_time: 0,
             first_of: HashMap::with_capacity(entries as usize),
@@ -143,7 +146,11 @@ impl<'a> Pass<'a> {
             sig: e.signature,
         });
         let leaf = prov_proofs::leaf_hash(&payload);
-        self.frontier.append(leaf);
+        let full = self.frontier.append(leaf);
+        if let Some(d) = self.derived.as_mut() {
+            d.entry(e.seq, offset);
+            d.full(full);
+        }
         self.prev = leaf;
         self.last_time = e.time_ms;
         let first = self.report.time_range.map_or(e.time_ms, |r| r.0);
@@ -254,6 +261,9 @@ impl<'a> Pass<'a> {
             ));
         }
         self.last_checkpoint = Some(size);
+        if let Some(d) = self.derived.as_mut() {
+            d.checkpoint(size);
+        }
         self.report.checkpoints += 1;
         Ok(())
     }

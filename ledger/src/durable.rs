@@ -1,6 +1,9 @@
 //! The durable commit of a batch, and keeping the derived index in step with it.
 //!
 //! The storage contract of [`Ledger::append`], step by step (see also `log.rs`):
+//! 0. The batch's tiles and offsets are written and fsync'd (`derived.rs`): a committed size
+//!    always has its tiles. A failure here leaves `COMMIT` and the log as they were; what
+//!    was written lies past the committed size and is replaced by the next batch.
 //! 1. Records are written after the committed end and fsync'd. A failure here, or in
 //!    writing `COMMIT.tmp`, leaves `COMMIT` as it was: the records are cut back (this
 //!    process holds the lock) and the error says nothing was recorded.
@@ -14,6 +17,7 @@
 //!    caught up from the log, now or by the next open.
 
 use crate::commit::Commit;
+use crate::derived::Derived;
 use crate::error::{Error, Result};
 use crate::fsys::Step;
 use crate::index::{Index, IndexBatch};
@@ -31,27 +35,25 @@ impl Ledger {
         Ok(())
     }
 
-    /// Builds the index afresh from the (verified) log, and checks that its tree is the
-    /// log's. The one way an index is rebuilt, at open and after a disagreeing answer.
+    /// Builds the content index afresh from the (verified) log. The one way an index is
+    /// rebuilt, at open and after a disagreeing answer.
     pub(crate) fn rebuild_index(&mut self) -> Result<()> {
         drop(self.index.take());
-        let (index, frontier) =
-            Index::rebuild(&self.dir.join("index"), &self.log, self.commit.log_length)?;
-        if frontier.size() != self.frontier.size() || frontier.root() != self.frontier.root() {
-            return Err(Error::Damaged {
-                path: self.log.path.clone(),
-                offset: None,
-                reason: "the rebuilt index's tree differs from the verified log's".into(),
-            });
-        }
+        let index = Index::rebuild(&self.dir.join("index"), &self.log, self.commit.log_length)?;
         self.index = Some(index);
         self.index_stale = false;
         self.index_fresh = true;
         Ok(())
     }
 
-    /// Steps 1 and 2 of the storage contract: returns once `COMMIT` names the batch.
-    pub(crate) fn commit_batch(&mut self, start: u64, buf: &[u8], commit: Commit) -> Result<()> {
+    /// Steps 0 to 2 of the storage contract: returns once `COMMIT` names the batch.
+    pub(crate) fn commit_batch(
+        &mut self,
+        derived: &Derived,
+        start: u64,
+        buf: &[u8],
+        commit: Commit,
+    ) -> Result<()> {
         let cut = |l: &mut Ledger, e: Error| {
             let _ = std::fs::remove_file(l.dir.join("COMMIT.tmp"));
             match l.log.truncate(start) {
@@ -66,6 +68,15 @@ impl Ledger {
                 },
             }
         };
+        let offsets = self
+            .offsets
+            .as_ref()
+            .ok_or_else(|| Error::invalid("ledger", "opened without its offsets file"))?;
+        if let Err(e) = derived.write(&self.tiles, offsets, &mut self.io) {
+            return Err(Error::NotRecorded {
+                source: Box::new(e),
+            });
+        }
         if let Err(e) = self.log.write_at_and_sync(start, buf, &mut self.io) {
             return Err(cut(self, e));
         }

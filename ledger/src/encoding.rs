@@ -3,7 +3,7 @@
 //! strict decoding (one accepted encoding per entry, trailing bytes rejected, limits enforced).
 
 use crate::entry::{Content, ENTRY_VERSION, Entry, Kind, Related};
-use crate::entry_rules::{MAX_ENTRY_BYTES, validate_fields};
+use crate::entry_rules::{MAX_DECODED_ENTRY_BYTES, validate_fields};
 use crate::error::{Error, Result};
 use prov_proofs::Hash;
 use std::collections::BTreeMap;
@@ -157,9 +157,9 @@ impl<'a> Reader<'a> {
 
 /// Strictly decodes one entry; see FORMAT.md section 6.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Entry> {
-    if bytes.len() > MAX_ENTRY_BYTES {
+    if bytes.len() > MAX_DECODED_ENTRY_BYTES {
         return Err(Error::Decode(format!(
-            "{} bytes is over the 64 KiB limit",
+            "{} bytes is over the 65,536-byte limit",
             bytes.len()
         )));
     }

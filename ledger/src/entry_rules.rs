@@ -6,8 +6,12 @@ use crate::encoding::encode_unsigned;
 use crate::entry::{Entry, Kind};
 use crate::error::{Error, Result};
 
-/// Largest encoded entry, signature included.
-pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
+/// Largest encoded entry a writer signs, signature included: what the 16-bit length prefix
+/// of a C2SP tlog-tiles entry bundle can carry.
+pub const MAX_ENTRY_BYTES: usize = 65_535;
+/// Largest encoded entry a reader decodes: 65,536, the limit before entry bundles, so that
+/// ledgers written then stay readable (such an entry cannot be published in a bundle).
+pub(crate) const MAX_DECODED_ENTRY_BYTES: usize = 64 * 1024;
 /// Largest file name an entry records, in bytes.
 pub const MAX_NAME: usize = 4096;
 pub(crate) const MAX_MEDIA_TYPE: usize = 255;
@@ -178,7 +182,10 @@ pub(crate) fn validate_fields(e: &Entry) -> Result<()> {
 /// The whole entry (unsigned encoding plus the 64-byte signature) must fit the limit.
 pub(crate) fn check_size(unsigned_len: usize) -> Result<()> {
     if unsigned_len + 64 > MAX_ENTRY_BYTES {
-        return Err(Error::invalid("entry", "encodes to more than 64 KiB"));
+        return Err(Error::invalid(
+            "entry",
+            "encodes to more than 65,535 bytes (the most an entry bundle carries)",
+        ));
     }
     Ok(())
 }

@@ -259,6 +259,27 @@ pub enum Error {
         /// What disagreed.
         reason: String,
     },
+    /// A Merkle tile or the offsets file (derived from the log) disagrees with the signed
+    /// log, or is missing.
+    #[error(
+        "the ledger's tiles or offsets disagree with its signed log ({}: {reason}): run `prov reindex` to rebuild them from the log", .path.display()
+    )]
+    TilesDisagree {
+        /// The file.
+        path: PathBuf,
+        /// What disagreed.
+        reason: String,
+    },
+    /// `prov publish` into a folder that holds another tree.
+    #[error(
+        "{} holds {reason}: publish into an empty folder, or into the one this ledger published to before", .dir.display()
+    )]
+    PublishRefused {
+        /// The folder.
+        dir: PathBuf,
+        /// What it holds.
+        reason: String,
+    },
     /// A proof or note error from the proofs crate.
     #[error(transparent)]
     Proof(#[from] prov_proofs::Error),

@@ -170,9 +170,38 @@ pub fn lock_dir(dir: &Path) -> Result<File> {
     }
 }
 
+/// As [`lock_dir`], but while another process holds the lock, calls `waiting` once and
+/// blocks until the lock is free.
+///
+/// # Errors
+/// [`Error::Io`].
+pub fn lock_dir_waiting(dir: &Path, waiting: &mut dyn FnMut()) -> Result<File> {
+    match lock_dir(dir) {
+        Err(Error::InUse(_)) => {
+            waiting();
+            let f = OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_DIRECTORY)
+                .open(dir)
+                .map_err(Error::io("open", dir))?;
+            f.lock().map_err(Error::io("lock", dir))?;
+            Ok(f)
+        }
+        other => other,
+    }
+}
+
 /// A step of the commit path at which a test can inject a failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Step {
+    /// Writing a tile file (to its temporary name, with its fsync).
+    TileWrite,
+    /// fsync of a folder of tile files.
+    TileSync,
+    /// Writing the batch's offsets to `offsets`.
+    OffsetsWrite,
+    /// fsync of `offsets`.
+    OffsetsSync,
     /// Writing the batch's records after the committed end of `entries.log`.
     LogWrite,
     /// fsync of `entries.log`.

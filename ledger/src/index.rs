@@ -1,47 +1,31 @@
-//! The derived index in sled (FORMAT.md section 7.3): everything here can be rebuilt from the
-//! log alone, and sled's own flush is never relied on for durability.
+//! The content index in sled (FORMAT.md section 7.3): SHA-256 -> the entries of that
+//! content. Everything here can be rebuilt from the log alone, and sled's own flush is never
+//! relied on for durability. The Merkle tree and the entries' offsets are not here: they are
+//! in the tiles and `offsets` (`tiles.rs`, `offsets.rs`).
 //!
-//! One sled tree, keys by prefix: `m` meta; `s` seq -> log offset || leaf hash; `h` SHA-256
-//! -> the seqs of every entry for that content; `n` Merkle node (level >= 1, index) -> hash;
-//! `c` tree size -> signed checkpoint. Leaf hashes (level 0) live in the `s` values, and the
-//! content index is a point lookup, to keep each append to few sled writes. Each commit is
-//! one atomic sled batch, meta included, so the index is always some prefix of the log.
+//! One sled tree, keys by prefix: `m` meta (log end, size, index version); `h` SHA-256 ->
+//! the seqs of every entry for that content, ascending. Each commit is one atomic sled
+//! batch, meta included, so the index is always some prefix of the log.
 
 use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::log::{Frame, HEADER_LEN, LogFile, RECORD_CHECKPOINT, RECORD_ENTRY};
-use prov_proofs::{Frontier, Hash, HashReader, NodeId};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as Entry_;
 use std::path::Path;
 
 const META_LOG_END: &[u8] = b"mlog_end";
 const META_SIZE: &[u8] = b"msize";
+const META_VERSION: &[u8] = b"mversion";
+/// The index layout this code writes: 2 holds only the content index (1 also held offsets,
+/// Merkle nodes and checkpoints, and is rebuilt by a writer).
+const INDEX_VERSION: u64 = 2;
 /// Entries applied per sled batch when catching up or rebuilding.
 const CHUNK: usize = 20_000;
-
-pub(crate) fn seq_key(seq: u64) -> [u8; 9] {
-    let mut k = [b's'; 9];
-    k[1..].copy_from_slice(&seq.to_be_bytes());
-    k
-}
 
 fn sha_key(sha: &[u8; 32]) -> [u8; 33] {
     let mut k = [b'h'; 33];
     k[1..].copy_from_slice(sha);
-    k
-}
-
-pub(crate) fn node_key(id: NodeId) -> [u8; 10] {
-    let mut k = [b'n'; 10];
-    k[1] = id.level;
-    k[2..].copy_from_slice(&id.index.to_be_bytes());
-    k
-}
-
-fn cp_key(size: u64) -> [u8; 9] {
-    let mut k = [b'c'; 9];
-    k[1..].copy_from_slice(&size.to_be_bytes());
     k
 }
 
@@ -152,13 +136,9 @@ impl Index {
         self.meta(META_SIZE)
     }
 
-    /// The log offset of entry `seq`'s record (`None` also for a malformed value).
-    pub fn offset_of(&self, seq: u64) -> Result<Option<u64>> {
-        Ok(self
-            .db()?
-            .get(seq_key(seq))?
-            .filter(|v| v.len() == 40)
-            .and_then(|v| be_u64(v.get(..8)?)))
+    /// Whether it is in the layout this code writes (an older one is rebuilt by a writer).
+    pub fn is_current(&self) -> Result<bool> {
+        Ok(self.meta(META_VERSION)? == INDEX_VERSION)
     }
 
     /// Every key with this prefix and its value, in key order.
@@ -191,39 +171,17 @@ impl Index {
         Ok(v.chunks_exact(8).filter_map(be_u64).collect())
     }
 
-    /// Every issued checkpoint, by size ascending.
-    pub fn checkpoints(&self) -> Result<Vec<(u64, String)>> {
-        self.db()?
-            .scan_prefix(b"c")
-            .map(|kv| {
-                let (k, v) = kv?;
-                Ok((
-                    be_u64(&k[1..]).unwrap_or_default(),
-                    String::from_utf8_lossy(&v).into_owned(),
-                ))
-            })
-            .collect()
-    }
-
-    /// The checkpoint issued at `size`, if any.
-    pub fn checkpoint(&self, size: u64) -> Result<Option<String>> {
-        Ok(self
-            .db()?
-            .get(cp_key(size))?
-            .map(|v| String::from_utf8_lossy(&v).into_owned()))
-    }
-
-    /// Catches the index up with the log to its committed end `to` and returns its tree. A
+    /// Catches the index up with the log to its committed end `to`. A
     /// catch-up that fails from where the index ends (not at a record of this log, or out
     /// of sequence) is the index's fault: [`Error::IndexDisagrees`].
     ///
     /// # Errors
     /// [`Error::IndexDisagrees`], I/O and sled errors.
-    pub fn catch_up(&self, log: &LogFile, to: u64) -> Result<Frontier> {
+    pub fn catch_up(&self, log: &LogFile, to: u64) -> Result<()> {
         let indexed = self.log_end()?;
-        let mut frontier = Frontier::load(self, self.size()?)?;
+        let mut size = self.size()?;
         if indexed < to {
-            self.index_log(log, indexed, to, &mut frontier)
+            self.index_log(log, indexed, to, &mut size)
                 .map_err(|e| match e {
                     e @ (Error::Io { .. } | Error::Index(_)) => e,
                     e => Error::IndexDisagrees {
@@ -233,34 +191,28 @@ impl Index {
                     },
                 })?;
         }
-        Ok(frontier)
+        Ok(())
     }
 
     /// Deletes whatever stands at `path` and builds the index afresh from the log up to
-    /// `to`; returns it with its tree.
+    /// `to`.
     ///
     /// # Errors
     /// I/O and sled errors, [`Error::Damaged`] when the log does not index.
-    pub fn rebuild(path: &Path, log: &LogFile, to: u64) -> Result<(Index, Frontier)> {
+    pub fn rebuild(path: &Path, log: &LogFile, to: u64) -> Result<Index> {
         crate::fsys::remove_any(path)?;
         let index = Index::open(path)?;
-        let mut frontier = Frontier::new();
-        index.index_log(log, 0, to, &mut frontier)?;
-        Ok((index, frontier))
+        let mut size = 0;
+        index.index_log(log, 0, to, &mut size)?;
+        Ok(index)
     }
 
-    /// Indexes the log's frames in `[from, to)`, continuing `frontier` (which must be at
-    /// the index's size), applying one atomic batch per chunk.
+    /// Indexes the log's frames in `[from, to)`, continuing from `size` entries (the
+    /// index's size), applying one atomic batch per chunk.
     ///
     /// # Errors
     /// [`Error::Damaged`] when a record does not decode or is out of sequence.
-    pub fn index_log(
-        &self,
-        log: &LogFile,
-        from: u64,
-        to: u64,
-        frontier: &mut Frontier,
-    ) -> Result<()> {
+    pub fn index_log(&self, log: &LogFile, from: u64, to: u64, size: &mut u64) -> Result<()> {
         let mut frames = log.frames(from.max(HEADER_LEN), to)?;
         let mut batch = IndexBatch::default();
         let mut pending = 0;
@@ -270,25 +222,26 @@ impl Index {
                 offset: Some(f.offset),
                 reason: f.reason,
             })?;
-            batch.add_frame(self, &frame, frontier, &log.path)?;
+            batch.add_frame(self, &frame, size, &log.path)?;
             pending += 1;
             if pending >= CHUNK {
-                self.apply(std::mem::take(&mut batch), frame.end(), frontier.size())?;
+                self.apply(std::mem::take(&mut batch), frame.end(), *size)?;
                 pending = 0;
             }
         }
-        self.apply(batch, to.max(HEADER_LEN), frontier.size())
+        self.apply(batch, to.max(HEADER_LEN), *size)
     }
 
     /// Applies a batch atomically, together with the new log end and size.
     pub fn apply(&self, batch: IndexBatch, log_end: u64, size: u64) -> Result<()> {
-        let mut b = batch.batch;
+        let mut b = sled::Batch::default();
         for (sha, seqs) in batch.lists {
             let v: Vec<u8> = seqs.iter().flat_map(|s| s.to_be_bytes()).collect();
             b.insert(&sha_key(&sha)[..], v);
         }
         b.insert(META_LOG_END, &log_end.to_be_bytes());
         b.insert(META_SIZE, &size.to_be_bytes());
+        b.insert(META_VERSION, &INDEX_VERSION.to_be_bytes());
         guarded("applying a batch", || Ok(self.db()?.apply_batch(b)?))
     }
 
@@ -304,51 +257,30 @@ impl Index {
 /// Index writes collected for one atomic apply.
 #[derive(Default)]
 pub struct IndexBatch {
-    batch: sled::Batch,
     /// Full seq lists of the contents this batch touches.
     lists: HashMap<[u8; 32], Vec<u64>>,
 }
 
 impl IndexBatch {
-    /// Indexes one entry; `nodes` are the Merkle nodes its leaf completed, the leaf first.
+    /// Indexes one entry.
     ///
     /// # Errors
     /// Index errors reading the content's earlier entries.
-    pub fn add_entry(
-        &mut self,
-        index: &Index,
-        e: &Entry,
-        offset: u64,
-        nodes: &[(NodeId, Hash)],
-    ) -> Result<()> {
-        let mut s = [0u8; 40];
-        s[..8].copy_from_slice(&offset.to_be_bytes());
-        if let Some((_, leaf)) = nodes.first() {
-            s[8..].copy_from_slice(&leaf.0);
-        }
-        self.batch.insert(&seq_key(e.seq), &s[..]);
+    pub fn add_entry(&mut self, index: &Index, e: &Entry) -> Result<()> {
         let list = match self.lists.entry(e.content.sha256) {
             Entry_::Occupied(o) => o.into_mut(),
             Entry_::Vacant(v) => v.insert(index.seqs_for(&e.content.sha256)?),
         };
         list.push(e.seq);
-        for (id, h) in nodes.iter().filter(|(id, _)| id.level > 0) {
-            self.batch.insert(&node_key(*id), &h.0);
-        }
         Ok(())
     }
 
-    /// Records an issued checkpoint.
-    pub fn add_checkpoint(&mut self, size: u64, note: &str) {
-        self.batch.insert(&cp_key(size), note.as_bytes());
-    }
-
-    /// Indexes one log frame, continuing `frontier`.
+    /// Indexes one log frame, continuing from `size` entries.
     pub fn add_frame(
         &mut self,
         index: &Index,
         frame: &Frame,
-        frontier: &mut Frontier,
+        size: &mut u64,
         path: &Path,
     ) -> Result<()> {
         let damaged = |reason: String| Error::Damaged {
@@ -359,50 +291,18 @@ impl IndexBatch {
         match frame.kind {
             RECORD_ENTRY => {
                 let e = Entry::from_bytes(&frame.payload).map_err(|e| damaged(e.to_string()))?;
-                if e.seq != frontier.size() {
+                if e.seq != *size {
                     return Err(damaged(format!(
                         "entry {} where {} was expected",
-                        e.seq,
-                        frontier.size()
+                        e.seq, *size
                     )));
                 }
-                let nodes = frontier.append(prov_proofs::leaf_hash(&frame.payload));
-                self.add_entry(index, &e, frame.offset, &nodes)?;
+                self.add_entry(index, &e)?;
+                *size += 1;
             }
-            RECORD_CHECKPOINT => {
-                let note = std::str::from_utf8(&frame.payload)
-                    .map_err(|_| damaged("checkpoint is not UTF-8".into()))?;
-                self.add_checkpoint(frontier.size(), note);
-            }
+            RECORD_CHECKPOINT => {}
             k => return Err(damaged(format!("unknown record type {k}"))),
         }
         Ok(())
-    }
-}
-
-impl HashReader for Index {
-    type Error = Error;
-
-    fn read_hashes(&self, ids: &[NodeId]) -> Result<Vec<Hash>> {
-        ids.iter()
-            .map(|id| {
-                let missing = || Error::IndexDisagrees {
-                    reason: format!(
-                        "it lacks Merkle node level {} index {}, or holds it malformed",
-                        id.level, id.index
-                    ),
-                };
-                if id.level == 0 {
-                    let v = self.db()?.get(seq_key(id.index))?.ok_or_else(missing)?;
-                    // A short value is damage, never a panic.
-                    v.get(8..40)
-                        .and_then(Hash::try_from_slice)
-                        .ok_or_else(missing)
-                } else {
-                    let v = self.db()?.get(node_key(*id))?.ok_or_else(missing)?;
-                    Hash::try_from_slice(&v).ok_or_else(missing)
-                }
-            })
-            .collect()
     }
 }

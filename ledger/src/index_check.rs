@@ -1,7 +1,7 @@
-//! The audit's last step: the derived sled index must agree with the log, both ways. Every
-//! entry of the log is found through the index (by seq and by SHA-256), and the index holds
-//! nothing else: its key counts equal what the log implies, so no key can point at an entry
-//! that does not match it. Run after the log pass, with that pass's content map freed first.
+//! The audit's last step: the content index in sled must agree with the log, both ways.
+//! Every entry of the log is found through the index by its SHA-256, and the index holds
+//! nothing else: no key but its meta and content keys, and no content list naming an entry
+//! that does not record that content. Run after the log pass, with that pass's content map freed first.
 //!
 //! The audit never writes to the ledger folder: sled writes to any database it opens, so the
 //! audit opens a private copy of the index, made under the ledger's lock (taken without
@@ -13,7 +13,7 @@ use crate::audit::Fault;
 use crate::audit_rules::Pass;
 use crate::error::Error;
 use crate::fsys;
-use crate::index::{Index, node_key, seq_key};
+use crate::index::Index;
 use crate::log::{HEADER_LEN, LogFile, RECORD_CHECKPOINT};
 use std::collections::HashMap;
 use std::path::Path;
@@ -133,9 +133,8 @@ pub(crate) fn check_index(dir: &Path, log: &LogFile, pass: &mut Pass) {
     }
 }
 
-/// Compares the index with the log, both ways, reading the index's keys in order alongside
-/// the log (`s` and `n` keys), then its content lists against what the log recorded. Every
-/// stored hash is compared, so the root the nodes give is the log's without computing it.
+/// Compares the index with the log, both ways: the contents of the entries it covers, read
+/// from the log, against its content lists.
 fn compare(
     index: &Index,
     log: &LogFile,
@@ -157,82 +156,35 @@ fn compare(
     // Behind is allowed (a crash between the commit and the index update; the next open
     // catches it up): check the part it has.
     let mut frames = log.frames(HEADER_LEN, indexed).map_err(err)?;
-    let (mut seq, mut checkpoints) = (0u64, 0u64);
-    let mut tree = prov_proofs::Frontier::new();
     let held = log.allocated().map_err(err)?;
     let mut contents: Vec<[u8; 32]> =
         Vec::with_capacity(size.min(indexed.min(held) / 150) as usize);
-    let mut seqs = index.scan(b"s").map_err(err)?;
-    let mut levels = (1u8..64)
-        .map(|level| index.scan(&[b'n', level]))
-        .collect::<Result<Vec<_>, Error>>()
-        .map_err(err)?;
     while let Some(frame) = frames.next_frame() {
         let frame = frame.map_err(|f| fault(None, f.reason))?;
         if frame.kind == RECORD_CHECKPOINT {
-            checkpoints += 1;
-            let note = index.checkpoint(seq).map_err(err)?;
-            if note.as_deref().map(str::as_bytes) != Some(&frame.payload[..]) {
-                return Err(fault(
-                    None,
-                    format!("the index's checkpoint at size {seq} differs from the log's"),
-                ));
-            }
             continue;
         }
-        // The `s` value: this entry's log offset and leaf hash.
-        let leaf = prov_proofs::leaf_hash(&frame.payload);
-        let mut want = frame.offset.to_be_bytes().to_vec();
-        want.extend_from_slice(&leaf.0);
-        match seqs.next() {
-            Some(Ok((k, v))) if k == seq_key(seq) && v == want => {}
-            Some(Err(e)) => return Err(err(e)),
-            Some(Ok((k, _))) if k == seq_key(seq) => {
-                return Err(fault(
-                    Some(seq),
-                    "the index's log offset or leaf hash for this entry is not the log's".into(),
-                ));
-            }
-            _ => {
-                return Err(fault(
-                    Some(seq),
-                    "the index has no record of this entry".into(),
-                ));
-            }
-        }
-        // Every tree node this leaf completes.
-        for (id, want) in tree.append(leaf).into_iter().filter(|(id, _)| id.level > 0) {
-            match levels[id.level as usize - 1].next() {
-                Some(Ok((k, v))) if k == node_key(id) && v == want.0 => {}
-                Some(Err(e)) => return Err(err(e)),
-                _ => {
-                    return Err(fault(
-                        Some(seq),
-                        format!(
-                            "the index's hash for tree node level {} index {} is not the log's",
-                            id.level, id.index
-                        ),
-                    ));
-                }
-            }
-        }
+        let seq = contents.len() as u64;
         let content = crate::encoding::peek_content(&frame.payload)
             .ok_or_else(|| fault(Some(seq), "entry does not decode".into()))?;
         contents.push(content);
-        seq += 1;
     }
-    if seq != size {
+    if contents.len() as u64 != size {
         return Err(fault(
             None,
-            format!("the index names {size} entries but covers {seq}"),
+            format!(
+                "the index names {size} entries but covers {}",
+                contents.len()
+            ),
         ));
     }
-    // Nothing more: no `s` key or node beyond those of the entries it covers.
-    if seqs.next().is_some() || levels.iter_mut().any(|l| l.next().is_some()) {
-        return Err(fault(
-            None,
-            format!("the index holds seq keys or Merkle nodes beyond its {size} entries"),
-        ));
+    // Nothing but meta and content keys (an index of the older layout is rebuilt by a
+    // writer; until then its other keys are unused).
+    for kv in index.scan(b"").map_err(err)? {
+        let (k, _) = kv.map_err(err)?;
+        if !matches!(k.first(), Some(b'm' | b'h' | b's' | b'n' | b'c')) {
+            return Err(fault(None, "the index holds a key of no known kind".into()));
+        }
     }
     // Every content list names only entries of that content, in order, and every entry is
     // listed exactly once.
@@ -267,13 +219,6 @@ fn compare(
         return Err(fault(
             Some(s as u64),
             "the index cannot find this entry by its SHA-256".into(),
-        ));
-    }
-    let cps = index.scan(b"c").map_err(err)?.count() as u64;
-    if cps != checkpoints {
-        return Err(fault(
-            None,
-            format!("the index holds {cps} checkpoints where the log has {checkpoints}"),
         ));
     }
     Ok(())

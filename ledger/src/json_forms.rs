@@ -98,7 +98,7 @@ pub fn inclusion_from_json(bytes: &[u8]) -> Result<TlogProof> {
     let entry = field(&v, "entry")?
         .as_str()
         .and_then(|s| STANDARD.decode(s).ok())
-        .filter(|e| !e.is_empty() && e.len() <= crate::entry_rules::MAX_ENTRY_BYTES)
+        .filter(|e| !e.is_empty() && e.len() <= crate::entry_rules::MAX_DECODED_ENTRY_BYTES)
         .ok_or_else(|| Error::Decode("JSON entry is not base64 of an entry".into()))?;
     let index = field(&v, "leaf_index")?
         .as_u64()

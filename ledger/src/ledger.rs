@@ -1,14 +1,15 @@
 //! A ledger directory: opening it, recovering from a crash, and creating one.
 //!
 //! Layout (FORMAT.md section 7): `ledger.json` (format, origin, verifier key), `key.pem`
-//! (mode 0600), `entries.log` and `COMMIT` (the truth), `index/` (sled, derived). Three ways
-//! to open it:
-//! - [`Ledger::open_read_only`]: no lock, no index, nothing written; reads only the committed
-//!   log. For `show`, `log`, `export`, `checkpoint`, `key`; works on a read-only copy and
-//!   while a writer runs.
-//! - [`Ledger::open`]: the exclusive lock and the index, for lookups and proofs; every index
-//!   answer is checked against the signed log. Catches a lagging index up; refuses one that
-//!   disagrees with the log.
+//! (mode 0600), `entries.log` and `COMMIT` (the truth), `tile/` and `offsets` (the Merkle
+//! tree and where each entry starts, derived), `index/` (the content index in sled, derived).
+//! Three ways to open it:
+//! - [`Ledger::open_read_only`]: no lock, no index, nothing written; reads the committed log,
+//!   `offsets` and the tiles. For `show`, `log`, `export`, `checkpoint`, `key`, proofs by
+//!   seq, consistency and audit; works on a read-only copy and while a writer runs, and
+//!   sees the last committed state.
+//! - [`Ledger::open`]: the exclusive lock and the content index, for lookups by content;
+//!   every index answer is checked against the signed log. Catches a lagging index up.
 //! - [`Ledger::open_writer`]: as `open`, with the key; first verifies the whole committed log
 //!   against its last signed checkpoint, rolls complete batches past `COMMIT` forward, cuts
 //!   an unfinished one, and rebuilds an index that disagrees with the log.
@@ -18,8 +19,10 @@ use crate::error::{Error, Result};
 use crate::fsys::{self, Io};
 use crate::index::Index;
 use crate::log::LogFile;
+use crate::offsets::Offsets;
+use crate::tiles::TileFiles;
 use ed25519_dalek::SigningKey;
-use prov_proofs::{Checkpoint, Frontier, Hash, NoteSigner, NoteVerifier};
+use prov_proofs::{Checkpoint, Hash, NoteSigner, NoteVerifier, TileBuilder};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -53,8 +56,12 @@ pub struct Ledger {
     pub(crate) log: LogFile,
     pub(crate) index: Option<Index>,
     pub(crate) commit: Commit,
-    /// The committed tree (empty in read-only mode, which reads no index).
-    pub(crate) frontier: Frontier,
+    /// Writer only: the committed tree with its rightmost tiles (empty in other modes).
+    pub(crate) frontier: TileBuilder,
+    /// The tile files.
+    pub(crate) tiles: TileFiles,
+    /// `offsets`, when it exists (a ledger written before it has none until a writer runs).
+    pub(crate) offsets: Option<Offsets>,
     /// The latest signed checkpoint, verified (not loaded in read-only mode).
     pub(crate) latest: Option<(String, Checkpoint)>,
     pub(crate) last_leaf: Hash,
@@ -155,24 +162,44 @@ impl Ledger {
         let (config, verifier) = read_config(dir)?;
         let (commit, log, _) = open_log(dir, false)?;
         let mut l = Ledger::assemble(dir, config, verifier, Mode::ReadOnly, log, commit);
+        l.offsets = Offsets::open(dir, false)?;
         // COMMIT's size is believed only once the log agrees: its latest checkpoint, for that
         // size, must follow exactly that many entries and end the committed log.
         l.latest = Some(l.read_latest_checkpoint()?);
         Ok(l)
     }
 
-    /// Opens for lookups and proofs: the exclusive lock and the index. A lagging index is
-    /// caught up from the log; one that disagrees with the signed log is refused.
+    /// Opens for lookups by content: the exclusive lock and the content index. A lagging
+    /// index is caught up from the log. Fails at once with [`Error::InUse`] while a writer
+    /// runs; [`Ledger::open_waiting`] waits for it instead.
     ///
     /// # Errors
     /// As [`Ledger::open_read_only`], and [`Error::InUse`], [`Error::IndexDisagrees`],
     /// [`Error::Index`].
     pub fn open(dir: &Path) -> Result<Ledger> {
+        Self::open_indexed(dir, None)
+    }
+
+    /// As [`Ledger::open`], but while another process holds the lock, calls `waiting` once
+    /// and waits for the lock instead of failing (sled, which holds the content index,
+    /// admits one process at a time).
+    ///
+    /// # Errors
+    /// As [`Ledger::open`], but never [`Error::InUse`].
+    pub fn open_waiting(dir: &Path, waiting: &mut dyn FnMut()) -> Result<Ledger> {
+        Self::open_indexed(dir, Some(waiting))
+    }
+
+    fn open_indexed(dir: &Path, waiting: Option<&mut dyn FnMut()>) -> Result<Ledger> {
         let (config, verifier) = read_config(dir)?;
-        let dir_handle = fsys::lock_dir(dir)?;
+        let dir_handle = match waiting {
+            None => fsys::lock_dir(dir)?,
+            Some(w) => fsys::lock_dir_waiting(dir, w)?,
+        };
         let (commit, log, _) = open_log(dir, false)?;
         let mut l = Ledger::assemble(dir, config, verifier, Mode::Indexed, log, commit);
         l.dir_handle = Some(dir_handle);
+        l.offsets = Offsets::open(dir, false)?;
         let index_dir = dir.join("index");
         let (index, reset) = open_index(&index_dir).map_err(|e| match e {
             Error::Index(sled::Error::Io(e))
@@ -199,19 +226,9 @@ impl Ledger {
                 ),
             });
         }
-        let frontier = index.catch_up(&l.log, commit.log_length)?;
+        index.catch_up(&l.log, commit.log_length)?;
         l.index = Some(index);
         let latest = l.read_latest_checkpoint()?;
-        if frontier.size() != commit.size || frontier.root() != latest.1.root {
-            return Err(Error::IndexDisagrees {
-                reason: format!(
-                    "its tree of {} entries has another root than the checkpoint signed at size {}",
-                    frontier.size(),
-                    commit.size
-                ),
-            });
-        }
-        l.frontier = frontier;
         l.latest = Some(latest);
         Ok(l)
     }
@@ -233,7 +250,9 @@ impl Ledger {
             log,
             index: None,
             commit,
-            frontier: Frontier::new(),
+            frontier: TileBuilder::new(),
+            tiles: TileFiles::new(dir),
+            offsets: None,
             latest: None,
             last_leaf: Hash::default(),
             last_time: 0,

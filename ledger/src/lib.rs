@@ -11,7 +11,9 @@ mod append;
 mod audit;
 mod audit_rules;
 mod audit_sigs;
+mod audit_tiles;
 mod commit;
+mod derived;
 mod digest;
 mod durable;
 mod encoding;
@@ -27,9 +29,12 @@ mod keys;
 mod ledger;
 mod log;
 mod lookup;
+mod offsets;
 mod proof_check;
 mod prove;
+mod publish;
 mod recovery;
+mod tiles;
 mod writer;
 
 pub use append::{AppendReport, CLOCK_TOLERANCE_MS, FirstSeen, NewDocument, Recorded, Status};
@@ -48,3 +53,4 @@ pub use json_forms::{
 pub use ledger::{FORMAT_VERSION, Ledger};
 pub use log::{LOG_MAGIC, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
 pub use proof_check::{VerifiedEntry, verify_tlog_proof};
+pub use publish::PublishReport;

@@ -1,8 +1,8 @@
 //! Reading entries, by seq and by content (checkpoints and proofs are in `prove.rs`).
-//! Nothing here believes the derived index: every record read is checked (checksum,
-//! decoding, its seq, its signature), and every index answer against the entry it names and
-//! the signed tree. Without an index (read-only mode), records are found by walking the
-//! log's headers.
+//! Nothing here believes the derived files: every record read is checked (checksum,
+//! decoding, its seq, its signature), and every content-index answer against the entry it
+//! names and the signed tree. Records are found through `offsets`, or, for a ledger that has
+//! none yet, by walking the log's headers.
 
 use crate::entry::{Entry, Kind};
 use crate::error::{Error, Result};
@@ -37,18 +37,28 @@ impl Ledger {
         )
     }
 
+    /// The record of entry `seq` at `offset` (from [`Ledger::offsets`]): a record that does
+    /// not read there is the offsets file's fault when it gave the offset (the log is
+    /// checked whole by the writer and by `prov audit`).
+    pub(crate) fn frame_of(&self, seq: u64, offset: u64) -> Result<Frame> {
+        self.frame_at(offset).map_err(|e| match (&self.offsets, e) {
+            (Some(o), Error::Damaged { reason, .. }) => Error::TilesDisagree {
+                path: o.path().to_owned(),
+                reason: format!("it places entry {seq} at byte {offset}, where {reason}"),
+            },
+            (_, e) => e,
+        })
+    }
+
     /// The log offsets of entries `first..first + count` (fewer at the end of the ledger):
-    /// from the index, or from one walk over the log's record headers.
+    /// from `offsets`, or from one walk over the log's record headers when it does not
+    /// cover the committed entries (a ledger no writer of this version has opened yet).
     pub(crate) fn offsets(&self, first: u64, count: u64) -> Result<Vec<u64>> {
         let end = first.saturating_add(count).min(self.size());
-        if let Some(index) = &self.index {
-            return (first..end)
-                .map(|seq| {
-                    index
-                        .offset_of(seq)?
-                        .ok_or_else(|| disagrees(format!("it has no record of entry {seq}")))
-                })
-                .collect();
+        if let Some(offsets) = &self.offsets
+            && offsets.entries()? >= self.size()
+        {
+            return offsets.get(first, end.saturating_sub(first));
         }
         let mut walk = HeaderWalk::new(&self.log, HEADER_LEN, self.commit.log_length)?;
         let (mut n, mut out) = (0u64, Vec::new());
@@ -106,8 +116,13 @@ impl Ledger {
     }
 
     fn wrong_record(&self, seq: u64, offset: u64, found: &str) -> Error {
-        match self.index {
-            Some(_) => disagrees(format!("it places entry {seq} where the log has {found}")),
+        match &self.offsets {
+            Some(o) => Error::TilesDisagree {
+                path: o.path().to_owned(),
+                reason: format!(
+                    "it places entry {seq} at byte {offset}, where the log has {found}"
+                ),
+            },
             None => self.damaged(Some(offset), format!("{found} where entry {seq} belongs")),
         }
     }
@@ -117,7 +132,7 @@ impl Ledger {
     /// # Errors
     /// As [`Ledger::entry`].
     pub fn entry_bytes(&self, seq: u64) -> Result<Vec<u8>> {
-        let frame = self.frame_at(self.offset_of(seq)?)?;
+        let frame = self.frame_of(seq, self.offset_of(seq)?)?;
         self.checked_entry(seq, &frame)?;
         Ok(frame.payload)
     }
@@ -138,12 +153,13 @@ impl Ledger {
         let first = seq.saturating_sub(1);
         let near = self.offsets(first, 3)?;
         let at = |s: u64| near.get((s - first) as usize).copied();
-        let frame = self.frame_at(at(seq).ok_or_else(|| self.damaged(None, "entry not found"))?)?;
+        let at_seq = at(seq).ok_or_else(|| self.damaged(None, "entry not found"))?;
+        let frame = self.frame_of(seq, at_seq)?;
         let e = self.checked_entry(seq, &frame)?;
         // It must sit in the chain: its `prev` is the entry before it's leaf hash, and the
         // entry after it names its leaf hash in turn.
         if let Some(o) = (seq > 0).then(|| at(seq - 1)).flatten() {
-            let before = self.frame_at(o)?;
+            let before = self.frame_of(seq - 1, o)?;
             if e.prev != prov_proofs::leaf_hash(&before.payload) {
                 return Err(self.damaged(
                     Some(frame.offset),
@@ -152,7 +168,7 @@ impl Ledger {
             }
         }
         if let Some(o) = at(seq + 1) {
-            let after = self.frame_at(o)?;
+            let after = self.frame_of(seq + 1, o)?;
             let prev = crate::encoding::peek_head(&after.payload).map(|(_, prev, _)| prev);
             if prev != Some(prov_proofs::leaf_hash(&frame.payload)) {
                 return Err(self.damaged(
@@ -200,7 +216,7 @@ impl Ledger {
                     self.size()
                 )));
             }
-            let frame = self.frame_at(self.offset_of(seq)?)?;
+            let frame = self.frame_of(seq, self.offset_of(seq)?)?;
             let e = self.checked_entry(seq, &frame)?;
             let first = out.first().map(|f| f.seq);
             let fits = match (first, e.kind) {
@@ -236,7 +252,7 @@ impl Ledger {
         let opened = start.and_then(|o| {
             let prev = match from {
                 0 => prov_proofs::Hash::default(),
-                _ => prov_proofs::leaf_hash(&self.frame_at(o[0])?.payload),
+                _ => prov_proofs::leaf_hash(&self.frame_of(from - 1, o[0])?.payload),
             };
             let at = *o
                 .last()

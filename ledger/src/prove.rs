@@ -1,42 +1,48 @@
-//! Checkpoints and proofs, read from the log and the index and verified against the signed
+//! Checkpoints and proofs, read from the log and the tiles and verified against the signed
 //! checkpoint before they are returned.
 
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use crate::log::{HEADER_LEN, RECORD_CHECKPOINT};
 use prov_proofs::{
-    Checkpoint, ConsistencyBundle, ConsistencyProof, Hash, InclusionProof, TlogProof, Tree,
+    Checkpoint, ConsistencyBundle, ConsistencyProof, Hash, InclusionProof, TileHashReader,
+    TlogProof, Tree,
 };
 
-fn disagrees(reason: impl Into<String>) -> Error {
-    Error::IndexDisagrees {
-        reason: reason.into(),
-    }
-}
-
 impl Ledger {
-    /// Proves `leaf` is leaf `seq` of the latest signed tree, from the index's nodes.
+    fn tiles_disagree(&self, reason: impl Into<String>) -> Error {
+        Error::TilesDisagree {
+            path: self.dir.join("tile"),
+            reason: reason.into(),
+        }
+    }
+
+    /// Runs `f` on the node hashes of the tree of `size` leaves, read from the tiles.
+    fn with_tree<T>(
+        &self,
+        size: u64,
+        f: impl FnOnce(&TileHashReader<'_, crate::tiles::TilesAt<'_>>) -> Result<T>,
+    ) -> Result<T> {
+        let files = self.tiles.at(size);
+        f(&TileHashReader::new(size, &files))
+    }
+
+    /// Proves `leaf` is leaf `seq` of the latest signed tree, from the tiles.
     pub(crate) fn check_included(&self, seq: u64, leaf: &Hash) -> Result<InclusionProof> {
-        let (index, tree) = self.signed_tree()?;
-        let proof = InclusionProof::generate(index, seq, tree.size)?;
-        tree.verify_inclusion(seq, leaf, &proof)
-            .map_err(|e| disagrees(format!("entry {seq} is not proven in the signed tree: {e}")))?;
+        let tree = self.signed_tree()?;
+        let proof = self.with_tree(tree.size, |r| {
+            InclusionProof::generate(r, seq, tree.size)
+        })?;
+        tree.verify_inclusion(seq, leaf, &proof).map_err(|e| {
+            self.tiles_disagree(format!("entry {seq} is not proven in the signed tree: {e}"))
+        })?;
         Ok(proof)
     }
 
-    fn signed_tree(&self) -> Result<(&crate::index::Index, Tree)> {
-        match (&self.index, &self.latest) {
-            (Some(index), Some((_, cp))) => Ok((
-                index,
-                Tree {
-                    size: cp.size,
-                    root: cp.root,
-                },
-            )),
-            _ => Err(Error::invalid(
-                "ledger",
-                "opened without its index; open it with Ledger::open for proofs",
-            )),
+    fn signed_tree(&self) -> Result<Tree> {
+        match &self.latest {
+            Some((_, cp)) => Ok(cp.tree()),
+            None => Ok(self.read_latest_checkpoint()?.1.tree()),
         }
     }
 
@@ -45,7 +51,7 @@ impl Ledger {
         if size == 0 {
             return Ok(HEADER_LEN);
         }
-        let frame = self.frame_at(self.offset_of(size - 1)?)?;
+        let frame = self.frame_of(size - 1, self.offset_of(size - 1)?)?;
         self.checked_entry(size - 1, &frame)?;
         Ok(frame.end())
     }
@@ -104,16 +110,33 @@ impl Ledger {
         Ok((note, cp))
     }
 
-    /// Every issued checkpoint (size, signed note), oldest first, as the index lists them:
-    /// not checked against the log (use [`Ledger::checkpoint_at`] for an answer to give).
+    /// Every issued checkpoint (size, signed note), oldest first, read from the whole
+    /// committed log (one pass) with each signature verified.
     ///
     /// # Errors
-    /// Index errors.
+    /// [`Error::Damaged`] when a record does not read or a checkpoint does not verify.
     pub fn checkpoints(&self) -> Result<Vec<(u64, String)>> {
-        match &self.index {
-            Some(index) => index.checkpoints(),
-            None => Err(Error::invalid("ledger", "opened without its index")),
+        let mut frames = self.log.frames(HEADER_LEN, self.commit.log_length)?;
+        let (mut size, mut out) = (0u64, Vec::new());
+        while let Some(frame) = frames.next_frame() {
+            let frame = frame.map_err(|f| self.damaged(Some(f.offset), f.reason))?;
+            if frame.kind != RECORD_CHECKPOINT {
+                size += 1;
+                continue;
+            }
+            let cp = Checkpoint::open(&frame.payload, &self.verifier)
+                .map_err(|e| self.damaged(Some(frame.offset), e.to_string()))?;
+            if cp.size != size {
+                return Err(self.damaged(
+                    Some(frame.offset),
+                    format!("a checkpoint of size {} after {size} entries", cp.size),
+                ));
+            }
+            let note = String::from_utf8(frame.payload)
+                .map_err(|_| self.damaged(Some(frame.offset), "checkpoint is not UTF-8"))?;
+            out.push((size, note));
         }
+        Ok(out)
     }
 
     /// The latest signed checkpoint note.
@@ -146,7 +169,6 @@ impl Ledger {
     /// [`Error::IndexDisagrees`].
     pub fn prove(&self, seq: u64, size: Option<u64>) -> Result<TlogProof> {
         let size = size.unwrap_or(self.size());
-        let (index, _) = self.signed_tree()?;
         if seq >= self.size() {
             return Err(Error::NoSuchEntry {
                 seq,
@@ -162,13 +184,15 @@ impl Ledger {
             });
         }
         let bytes = self.entry_bytes(seq)?;
-        let proof = InclusionProof::generate(index, seq, size)?;
+        let proof = self.with_tree(size, |r| InclusionProof::generate(r, seq, size))?;
         Tree {
             size,
             root: cp.root,
         }
         .verify_inclusion(seq, &prov_proofs::leaf_hash(&bytes), &proof)
-        .map_err(|e| disagrees(format!("the proof of entry {seq} does not verify: {e}")))?;
+        .map_err(|e| {
+            self.tiles_disagree(format!("the proof of entry {seq} does not verify: {e}"))
+        })?;
         Ok(TlogProof {
             extra: Some(bytes),
             index: seq,
@@ -186,17 +210,27 @@ impl Ledger {
     /// [`Error::IndexDisagrees`].
     pub fn consistency(&self, old_size: u64, new_size: Option<u64>) -> Result<ConsistencyBundle> {
         let new_size = new_size.unwrap_or(self.size());
-        let (index, _) = self.signed_tree()?;
         let (checkpoint, cp, _) = self.read_checkpoint(new_size)?;
-        let proof = if old_size == 0 {
-            ConsistencyProof::default()
-        } else {
-            ConsistencyProof::generate(index, old_size, new_size)?
-        };
+        if old_size > new_size {
+            return Err(prov_proofs::Error::SizeOrder {
+                old: old_size,
+                new: new_size,
+            }
+            .into());
+        }
+        let (proof, old_root) = self.with_tree(new_size, |r| {
+            Ok(match old_size {
+                0 => (ConsistencyProof::default(), Hash::default()),
+                _ => (
+                    ConsistencyProof::generate(r, old_size, new_size)?,
+                    prov_proofs::root_at(r, old_size)?,
+                ),
+            })
+        })?;
         if old_size > 0 && old_size < new_size {
             let old = Tree {
                 size: old_size,
-                root: prov_proofs::root_at(index, old_size)?,
+                root: old_root,
             };
             old.verify_consistency(
                 &Tree {
@@ -205,7 +239,9 @@ impl Ledger {
                 },
                 &proof,
             )
-            .map_err(|e| disagrees(format!("the consistency proof does not verify: {e}")))?;
+            .map_err(|e| {
+                self.tiles_disagree(format!("the consistency proof does not verify: {e}"))
+            })?;
         }
         Ok(ConsistencyBundle {
             old_size,
@@ -214,14 +250,14 @@ impl Ledger {
         })
     }
 
-    /// The root of the first `size` entries, from stored nodes (checked, with the index,
-    /// only through the proofs built on it).
+    /// The root of the first `size` entries, from the tiles (checked only through the
+    /// proofs built on them).
     ///
     /// # Errors
-    /// Index errors.
+    /// [`Error::TilesDisagree`] for a missing or malformed tile.
     pub fn root_at(&self, size: u64) -> Result<Hash> {
-        let (index, _) = self.signed_tree()?;
-        prov_proofs::root_at(index, size.min(self.size()))
+        let size = size.min(self.size());
+        self.with_tree(size, |r| prov_proofs::root_at(r, size))
     }
 
     /// Flushes the derived index so the next open is quick (durability never depends on it).

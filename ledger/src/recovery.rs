@@ -17,13 +17,15 @@ use crate::commit::Commit;
 use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::log::{FrameFault, HEADER_LEN, LogFile, RECORD_CHECKPOINT, RECORD_ENTRY};
-use prov_proofs::{Checkpoint, Frontier, Hash, NoteVerifier};
+use prov_proofs::{Checkpoint, Hash, NoteVerifier, TileBuilder};
 
 /// The state of a verified committed log.
 #[derive(Clone, Debug)]
 pub(crate) struct Verified {
-    /// The tree of every committed entry.
-    pub frontier: Frontier,
+    /// The tree of every committed entry, with its rightmost tiles.
+    pub frontier: TileBuilder,
+    /// The log offset of the last entry's record (0 when empty).
+    pub last_offset: u64,
     /// Leaf hash of the last entry (zeros when empty).
     pub last_leaf: Hash,
     /// Recorded time of the last entry (0 when empty).
@@ -125,7 +127,8 @@ pub(crate) fn verify_committed(
     verifier: &NoteVerifier,
 ) -> Result<Verified> {
     let mut frames = log.frames(HEADER_LEN, commit.log_length)?;
-    let mut frontier = Frontier::new();
+    let mut frontier = TileBuilder::new();
+    let mut last_offset = 0;
     let mut last_leaf = Hash::default();
     let mut last_time = 0;
     let mut last_cp: Option<(u64, Vec<u8>)> = None;
@@ -153,6 +156,7 @@ pub(crate) fn verify_committed(
         );
         last_leaf = prov_proofs::leaf_hash(&frame.payload);
         last_time = time;
+        last_offset = frame.offset;
         frontier.append(last_leaf);
     }
     contents.sort_unstable();
@@ -196,6 +200,7 @@ pub(crate) fn verify_committed(
         String::from_utf8(note).map_err(|_| fault_at(log, at, "checkpoint is not UTF-8"))?;
     Ok(Verified {
         frontier,
+        last_offset,
         last_leaf,
         last_time,
         checkpoint,
@@ -275,6 +280,7 @@ pub(crate) fn examine_tail(
                 work.contents.push(e.content.sha256);
                 work.last_leaf = prov_proofs::leaf_hash(&frame.payload);
                 work.last_time = e.time_ms;
+                work.last_offset = frame.offset;
                 work.frontier.append(work.last_leaf);
                 entries_end = frames.offset();
             }

@@ -1,17 +1,26 @@
 //! Opening a ledger for writing: the key, the whole committed log verified against its last
 //! signed checkpoint, the tail past `COMMIT` rolled forward or cut (`recovery.rs`), and the
-//! derived index brought into agreement with the log.
+//! derived files (tiles, offsets, content index) brought into agreement with the log.
 
 use crate::commit::Commit;
+use crate::derived;
 use crate::error::{Error, Result};
 use crate::fsys;
 use crate::index::Index;
 use crate::keys;
 use crate::ledger::{Ledger, Mode, open_index, open_log, read_config};
 use crate::log::{RECORD_CHECKPOINT, encode_frame};
+use crate::offsets::Offsets;
 use crate::recovery::{self, Verified};
+use crate::tiles::TileFiles;
 use prov_proofs::{Checkpoint, NoteSigner};
 use std::path::Path;
+
+/// The payload of the (verified) record at `offset`.
+fn log_frame_payload(log: &crate::log::LogFile, offset: u64) -> Result<Vec<u8>> {
+    let end = log.len()?;
+    Ok(crate::log::read_frame_at(&log.file, &log.path, offset, end)?.payload)
+}
 
 impl Ledger {
     /// Opens for appending: loads the key, verifies the committed log against its last
@@ -25,7 +34,8 @@ impl Ledger {
         Self::open_writer_inner(dir, false)
     }
 
-    /// Deletes the sled index and rebuilds it from the verified log alone.
+    /// Deletes the derived files (content index, tiles, offsets) and rebuilds them from the
+    /// verified log alone.
     ///
     /// # Errors
     /// As [`Ledger::open_writer`].
@@ -78,43 +88,67 @@ impl Ledger {
             seal = Some(frame);
         }
         let index_dir = dir.join("index");
+        let tiles = TileFiles::new(dir);
         if rebuild {
             // Whatever stands there is replaced; a link is removed, never followed.
             fsys::remove_any(&index_dir)?;
+            fsys::remove_any(&dir.join("tile"))?;
+            fsys::remove_any(&dir.join("offsets"))?;
         }
+        let offsets = Offsets::open(dir, true)?
+            .ok_or_else(|| Error::invalid("ledger", "cannot create its offsets file"))?;
         // Read the index's extent before anything changes: one ahead of the (rolled
-        // forward) commit cannot come of a crash.
+        // forward) commit cannot come of a crash (the index is updated after COMMIT), only
+        // of COMMIT and the log restored from an older copy, or of another ledger's index.
         let (index, mut reset) = open_index(&index_dir)?;
         let ahead = index.log_end()? > commit.log_length || index.size()? > commit.size;
-        // Ahead, and agreeing with the log as far as the log goes: this ledger's own index
-        // of a later state, so COMMIT and the log were rolled back. Ahead and disagreeing:
-        // not this log's index at all (a copy from elsewhere), rebuilt below.
-        let ours =
-            ahead && prov_proofs::root_at(&index, commit.size).ok() == Some(state.frontier.root());
+        // Ahead and listing the last committed entry under its content: this ledger's own
+        // index of a later state, so COMMIT and the log were rolled back: refused. Ahead
+        // otherwise: not this log's index (a copy from elsewhere), rebuilt below.
+        let last_content = match commit.size {
+            0 => None,
+            _ => crate::encoding::peek_content(&log_frame_payload(&log, state.last_offset)?),
+        };
+        let ours = ahead
+            && last_content.is_some_and(|c| {
+                index
+                    .seqs_for(&c)
+                    .is_ok_and(|s| s.contains(&(commit.size - 1)))
+            });
         if ours && !rebuild {
             return Err(Error::Damaged {
                 path: index_dir,
                 offset: None,
                 reason: format!(
-                    "the index covers more than the log's {} complete entries, which no crash leaves (a COMMIT and log restored from an older copy?); nothing was changed: if you restored them from a backup on purpose, run `prov reindex`",
+                    "the index covers more than the log's {} complete entries, which no crash leaves (a COMMIT and log restored from an older copy, or another ledger's index?); nothing was changed: if you restored them from a backup on purpose, run `prov reindex`",
                     commit.size
                 ),
             });
         }
+        // The derived files of a size are written before the COMMIT that names it.
+        let mut io = crate::fsys::Io::default();
         if let Some(frame) = &seal {
             log.truncate(tail.cut_from)?;
-            log.write_at_and_sync(tail.cut_from, frame, &mut crate::fsys::Io::default())?;
+            log.write_at_and_sync(tail.cut_from, frame, &mut io)?;
+            derived::rebuild(&log, commit.log_length, &tiles, &offsets, &mut io)?;
             commit.write(dir, &dir_handle)?;
         } else {
             if tail.commit.is_some() {
+                derived::rebuild(&log, commit.log_length, &tiles, &offsets, &mut io)?;
                 commit.write(dir, &dir_handle)?;
             }
             if tail.cut_bytes > 0 {
                 log.truncate(commit.log_length)?;
             }
         }
+        if !derived::reach(&tiles, &offsets, &state)? {
+            derived::rebuild(&log, commit.log_length, &tiles, &offsets, &mut io)?;
+        } else if offsets.entries()? > commit.size {
+            offsets.truncate(commit.size)?;
+        }
         let mut l = Ledger::assemble(dir, config, verifier, Mode::Writer, log, commit);
         l.dir_handle = Some(dir_handle);
+        l.offsets = Some(offsets);
         l.signer = Some((key, signer));
         l.recovered = tail.cut_bytes;
         l.rolled_forward = tail.rolled_entries;
@@ -126,7 +160,7 @@ impl Ledger {
         l.frontier = state.frontier;
         l.contents = state.contents;
         // The index is kept if it agrees with the verified log; otherwise rebuilt.
-        let kept = match rebuild || ahead {
+        let kept = match rebuild || ahead || !index.is_current()? {
             true => {
                 drop(index);
                 None
@@ -149,14 +183,9 @@ impl Ledger {
         Ok(l)
     }
 
-    /// Catches `index` up with the committed log and checks that its tree is the log's.
+    /// Catches `index` up with the committed log.
     fn agreeing(&self, index: Index) -> Result<Index> {
-        let frontier = index.catch_up(&self.log, self.commit.log_length)?;
-        if frontier.size() != self.frontier.size() || frontier.root() != self.frontier.root() {
-            return Err(Error::IndexDisagrees {
-                reason: "its tree differs from the log's".into(),
-            });
-        }
+        index.catch_up(&self.log, self.commit.log_length)?;
         Ok(index)
     }
 }

@@ -303,15 +303,12 @@ fn short_index_values_never_panic() {
     l.flush_index().unwrap();
     drop(l);
     tamper(&dir, |db| {
-        let mut k = vec![b's'];
-        k.extend_from_slice(&1u64.to_be_bytes());
-        db.insert(k, &[1u8, 2, 3][..]).unwrap();
         db.insert(content_key("a"), &[7u8][..]).unwrap();
     });
     let r = audit(&dir, None, &|_, _| {}).unwrap();
     assert!(r.fault.is_some());
     assert!(matches!(
-        Ledger::open(&dir),
+        Ledger::open(&dir).unwrap().lookup(&sha("a")),
         Err(Error::IndexDisagrees { .. })
     ));
     // A writer rebuilds the index on the first answer that disagrees, and decides again.
@@ -460,49 +457,79 @@ fn read_only_opening_checks_commits_count_against_the_log() {
     assert_eq!(Ledger::open_read_only(&dir).unwrap().size(), 4);
 }
 
-/// Review finding: a short `s` value alone (its entry's offset and leaf unreadable) makes
-/// the writer rebuild the index, not call the log damaged.
+/// Issue 11: the tiles and `offsets` are derived like the index. Damaged or missing, a
+/// reader without the lock refuses to answer from them (saying to reindex), the audit names
+/// the file, and a writer rebuilds them from the log instead of refusing the ledger.
 #[test]
-fn a_short_seq_value_makes_the_writer_rebuild_not_refuse() {
-    let (_t, dir, mut l) = new_ledger();
-    l.append(&[doc("a", "s"), doc("b", "s")], T0).unwrap();
-    l.flush_index().unwrap();
-    drop(l);
-    tamper(&dir, |db| {
-        let mut k = vec![b's'];
-        k.extend_from_slice(&1u64.to_be_bytes());
-        db.insert(k, &[0u8, 0, 0][..]).unwrap();
-    });
-    let r = record_again(&dir, doc("b", "s"), T0 + 1, true);
-    assert_eq!(r.status, Status::AlreadyRecorded);
+fn damaged_tiles_or_offsets_are_refused_by_readers_and_rebuilt_by_writers() {
+    for damage in [
+        "offsets zeroed",
+        "offsets short",
+        "tile flipped",
+        "tile deleted",
+    ] {
+        let (_t, dir, mut l) = new_ledger();
+        let docs: Vec<_> = (0..5).map(|i| doc(&format!("d{i}"), "s")).collect();
+        l.append(&docs, T0).unwrap();
+        drop(l);
+        let tile = dir.join("tile/0/000.p/5");
+        match damage {
+            "offsets zeroed" => std::fs::write(dir.join("offsets"), [0u8; 40]).unwrap(),
+            "offsets short" => std::fs::write(dir.join("offsets"), [0u8; 3]).unwrap(),
+            "tile flipped" => {
+                let mut b = std::fs::read(&tile).unwrap();
+                b[100] ^= 1; // leaf 3, the sibling in the proof of entry 2
+                std::fs::write(&tile, b).unwrap();
+            }
+            _ => std::fs::remove_file(&tile).unwrap(),
+        }
+        let r = Ledger::open_read_only(&dir).and_then(|r| r.prove(2, None).map(|_| ()));
+        match (damage, r) {
+            // A short offsets file is not used: the reader walks the log instead.
+            ("offsets short", Ok(())) => {}
+            (_, Err(Error::TilesDisagree { .. })) => {}
+            (_, other) => panic!("{damage}: {other:?}"),
+        }
+        let f = audit(&dir, None, &|_, _| {}).unwrap().fault;
+        let f = f.unwrap_or_else(|| panic!("{damage}: the audit passed"));
+        let named = if damage.starts_with("offsets") {
+            "offsets"
+        } else {
+            "tile"
+        };
+        assert!(f.file.to_string_lossy().contains(named), "{damage}: {f}");
+        let r = record_again(&dir, doc("d1", "s"), T0 + 1, false);
+        assert_eq!(r.status, Status::AlreadyRecorded, "{damage}");
+        let r = Ledger::open_read_only(&dir).unwrap();
+        for seq in 0..5 {
+            r.prove(seq, None)
+                .unwrap_or_else(|e| panic!("{damage}: {e}"));
+        }
+    }
 }
 
-/// Review finding: the audit compares every stored tree hash (leaves in `s` values, nodes in
-/// `n` keys) with the log's, not only their number.
+/// Issue 11: the audit recomputes every tile from the log and names the first that differs,
+/// a full tile as well as a partial one.
 #[test]
-fn audit_finds_a_wrong_hash_in_the_index() {
-    for key in ["node", "leaf"] {
+fn audit_names_the_first_tile_that_differs() {
+    for (path, width) in [
+        ("tile/0/001", 256),
+        ("tile/0/002.p/88", 88),
+        ("tile/1/000.p/2", 2),
+    ] {
         let (_t, dir, mut l) = new_ledger();
-        let docs: Vec<_> = (0..6).map(|i| doc(&format!("d{i}"), "s")).collect();
+        let docs: Vec<_> = (0..600).map(|i| doc(&format!("d{i}"), "s")).collect();
         l.append(&docs, T0).unwrap();
-        l.flush_index().unwrap();
         drop(l);
-        tamper(&dir, |db| {
-            if key == "node" {
-                let mut k = vec![b'n', 1];
-                k.extend_from_slice(&1u64.to_be_bytes());
-                db.insert(k, &[0u8; 32][..]).unwrap();
-            } else {
-                let mut k = vec![b's'];
-                k.extend_from_slice(&3u64.to_be_bytes());
-                let mut v = db.get(&k).unwrap().unwrap().to_vec();
-                v[8..].fill(0);
-                db.insert(k, v).unwrap();
-            }
-        });
-        let r = audit(&dir, None, &|_, _| {}).unwrap();
-        let f = r.fault.unwrap_or_else(|| panic!("{key}: audit passed"));
-        assert!(f.what.contains("is not the log's"), "{key}: {}", f.what);
+        clean(&dir);
+        let file = dir.join(path);
+        let mut b = std::fs::read(&file).unwrap();
+        assert_eq!(b.len(), width * 32, "{path}");
+        b[width * 32 - 1] ^= 0x80;
+        std::fs::write(&file, b).unwrap();
+        let f = audit(&dir, None, &|_, _| {}).unwrap().fault.unwrap();
+        assert!(f.file.ends_with(path), "{path}: {f}");
+        assert!(f.what.contains("differs"), "{path}: {f}");
     }
 }
 

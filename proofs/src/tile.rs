@@ -248,6 +248,23 @@ impl TileBuilder {
         Self::default()
     }
 
+    /// The builder of a tree of `size` leaves, from its tiles. Nothing read is checked here:
+    /// compare [`TileBuilder::root`] with a signed root before building on it (every hash
+    /// read is one the root depends on).
+    ///
+    /// # Errors
+    /// Whatever the reader fails with.
+    pub fn load<R: TileReader>(tiles: &R, size: u64) -> Result<Self, R::Error> {
+        let frontier = Frontier::load(&TileHashReader::new(size, tiles), size)?;
+        let partial = partial_tiles(size);
+        let bytes = tiles.read_tiles(&partial)?;
+        let mut open = vec![Vec::new(); 8];
+        for (t, b) in partial.iter().zip(&bytes) {
+            open[usize::from(t.level)] = t.hashes(b)?;
+        }
+        Ok(TileBuilder { frontier, open })
+    }
+
     /// Leaves appended so far.
     pub fn size(&self) -> u64 {
         self.frontier.size()
@@ -256,6 +273,11 @@ impl TileBuilder {
     /// The tree head so far.
     pub fn tree(&self) -> Tree {
         self.frontier.tree()
+    }
+
+    /// The root so far (RFC 9162 section 2.1.1).
+    pub fn root(&self) -> Hash {
+        self.frontier.root()
     }
 
     /// Appends a leaf hash; returns the full tiles it completed with their bytes, lowest

@@ -162,7 +162,12 @@ fn tiles_are_the_ones_and_the_bytes_tlog_tiles_computes() {
         let mut emitted = b.append(prov_proofs::leaf_hash(&data));
         // Checkpoints: often at first, then around tile boundaries and now and then.
         let size = b.size();
-        if size < 600 || size % 256 < 3 || size % 65_536 < 3 || size.is_multiple_of(977) || size == N {
+        if size < 600
+            || size % 256 < 3
+            || size % 65_536 < 3
+            || size.is_multiple_of(977)
+            || size == N
+        {
             emitted.extend(b.partials_since(last_checkpoint));
             let mut ours: Vec<Tile> = emitted.iter().map(|(t, _)| *t).collect();
             let mut want = tlog_tiles::Tile::new_tiles(8, last_checkpoint, size);

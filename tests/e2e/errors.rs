@@ -173,6 +173,8 @@ fn ledger_unavailable_is_exit_4() {
 fn a_second_writer_is_refused_while_the_first_holds_the_ledger() {
     let w = Workspace::new();
     w.init();
+    w.write("a.txt", "a");
+    w.run(&["add", "a.txt", "--source", "s"]).ok();
     // `prov add -` holds the ledger while it waits for stdin.
     let mut first = w
         .cmd(&["add", "-", "--source", "slow"])
@@ -198,20 +200,46 @@ fn a_second_writer_is_refused_while_the_first_holds_the_ledger() {
     assert!(held, "the first prov never took the ledger's lock");
     let log = std::fs::read(w.ledger().join("entries.log")).unwrap();
     w.write("b.txt", "b");
-    w.run(&["check", "b.txt"])
+    w.run(&["check", "b.txt", "--no-wait"])
         .fails(4, "in use by another prov process");
+    w.run(&["prove", "./b.txt", "--no-wait"]).fails(4, "in use");
     w.run(&["add", "b.txt", "--source", "s"]).fails(4, "in use");
     assert_eq!(std::fs::read(w.ledger().join("entries.log")).unwrap(), log);
-    // Readers of the committed log do not wait for the writer.
+    // Readers of the committed log and tiles do not wait for the writer.
     w.run(&["key"]).ok();
     w.run(&["log"]).ok();
     w.run(&["checkpoint"]).ok();
     w.run(&["audit"]).ok();
+    w.run(&["show", "0"]).ok();
+    w.run(&["prove", "0"]).ok();
+    w.run(&["publish", "www"]).ok();
+    // A lookup by content waits for the writer, saying so, and answers once it is done.
+    let waiting = w
+        .cmd(&["check", "b.txt"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let blocked = (0..2000).any(|_| {
+        let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
+        let found = locks
+            .lines()
+            .any(|l| l.contains("-> FLOCK") && l.contains(&format!(":{ino} ")));
+        if !found {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        found
+    });
+    assert!(blocked, "the check never waited for the lock");
     {
         use std::io::Write;
         first.stdin.take().unwrap().write_all(b"streamed").unwrap();
     }
     assert!(first.wait().unwrap().success());
+    let checked = waiting.wait_with_output().unwrap();
+    assert_eq!(checked.status.code(), Some(1), "b.txt is not recorded");
+    let err = String::from_utf8_lossy(&checked.stderr);
+    assert!(err.contains("waiting for another prov process"), "{err}");
     w.run(&["add", "b.txt", "--source", "s"]).ok();
 }
 

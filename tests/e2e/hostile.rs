@@ -258,7 +258,7 @@ fn links_and_fifos_inside_the_index_are_refused() {
         for args in [
             &["check", "docs/1.txt"][..],
             &["add", "docs", "--source", "t"],
-            &["prove", "1"],
+            &["prove", "./docs/1.txt"],
         ] {
             let r = run_watched(&w, args);
             assert_eq!(r.code, 4, "{name} {plant} {args:?}: {}", r.stderr);

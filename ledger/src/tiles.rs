@@ -1,0 +1,198 @@
+//! The Merkle tree on disk as C2SP tlog-tiles (FORMAT.md section 7.4): `tile/<L>/<N>` and
+//! `tile/<L>/<N>.p/<W>` inside the ledger folder, in exactly the layout a static web server
+//! serves (`prov publish` copies them).
+//!
+//! Tiles are derived from `entries.log` and written, fsync'd and renamed into place before
+//! the `COMMIT` that names their tree size, so a committed checkpoint always has its tiles.
+//! A tile file is only ever replaced whole (write to a temporary name, fsync, rename), so a
+//! reader never sees half of one. Partial tiles of a tile that has become full are deleted
+//! after the commit; a reader that misses one reads the full tile's prefix, as the spec
+//! allows clients to. Nothing read from a tile is believed: every proof built from tiles is
+//! verified against the signed checkpoint before it is returned.
+
+use crate::error::{Error, Result};
+use crate::fsys::{Io, Step};
+use prov_proofs::{Tile, TileReader};
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+/// The `tile/` folder of a ledger.
+#[derive(Clone, Debug)]
+pub struct TileFiles {
+    root: PathBuf,
+}
+
+/// What a tile file turned out to be.
+fn tile_fault(path: &Path, reason: impl Into<String>) -> Error {
+    Error::TilesDisagree {
+        path: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+impl TileFiles {
+    /// The tiles of the ledger in `dir`.
+    pub fn new(dir: &Path) -> TileFiles {
+        TileFiles {
+            root: dir.to_owned(),
+        }
+    }
+
+    /// The file of a tile.
+    pub fn path(&self, tile: &Tile) -> PathBuf {
+        self.root.join(tile.path())
+    }
+
+    /// Reads one tile file whole, if it exists: never through a link, never more than a
+    /// full tile.
+    fn read_file(path: &Path, want: usize) -> Result<Option<Vec<u8>>> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(path);
+        let mut file = match file {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("open", path)(e)),
+            Ok(f) => f,
+        };
+        let meta = file.metadata().map_err(Error::io("inspect", path))?;
+        if !meta.file_type().is_file() {
+            return Err(tile_fault(path, "it is not a regular file"));
+        }
+        let mut bytes = Vec::with_capacity(want);
+        file.by_ref()
+            .take(want as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(Error::io("read", path))?;
+        Ok(Some(bytes))
+    }
+
+    /// Reads a tile as a tree of its width has it: the partial file, or else the full tile's
+    /// prefix (a partial tile is deleted once its full tile exists).
+    ///
+    /// # Errors
+    /// [`Error::TilesDisagree`] when neither exists or a file has the wrong length.
+    pub fn read(&self, tile: &Tile) -> Result<Vec<u8>> {
+        let want = tile.byte_len();
+        if !tile.is_full()
+            && let Some(bytes) = Self::read_file(&self.path(tile), want)?
+        {
+            return match bytes.len() == want {
+                true => Ok(bytes),
+                false => Err(tile_fault(
+                    &self.path(tile),
+                    format!("it holds {} bytes, not {want}", bytes.len()),
+                )),
+            };
+        }
+        let full = tile.full();
+        let path = self.path(&full);
+        match Self::read_file(&path, full.byte_len())? {
+            Some(mut bytes) if bytes.len() == full.byte_len() => {
+                bytes.truncate(want);
+                Ok(bytes)
+            }
+            Some(bytes) => Err(tile_fault(
+                &path,
+                format!("it holds {} bytes, not {}", bytes.len(), full.byte_len()),
+            )),
+            None => Err(tile_fault(
+                &self.path(tile),
+                "it is missing (a ledger written before tiles, or a deleted file)",
+            )),
+        }
+    }
+
+    /// Writes tiles durably: each to a temporary name, fsync'd, renamed into place, and
+    /// every folder touched fsync'd (steps [`Step::TileWrite`], [`Step::TileSync`]).
+    ///
+    /// # Errors
+    /// [`Error::Io`]; tiles already in place stay (they are past any committed size or
+    /// equal to what they replace).
+    pub fn write(&self, tiles: &[(Tile, Vec<u8>)], io: &mut Io) -> Result<()> {
+        let files: Vec<(String, &[u8])> = tiles.iter().map(|(t, b)| (t.path(), &b[..])).collect();
+        self.write_files(&files, io)
+    }
+
+    /// Writes files under the folder (paths relative to it) as [`TileFiles::write`] does.
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn write_files(&self, files: &[(String, &[u8])], io: &mut Io) -> Result<()> {
+        let mut dirs = BTreeSet::new();
+        for (rel, bytes) in files {
+            let path = self.root.join(rel);
+            let parent = path.parent().unwrap_or(&self.root).to_owned();
+            // Every folder created on the way needs its own entry made durable.
+            let mut created = parent.as_path();
+            while !created.exists() && created.starts_with(&self.root) {
+                dirs.insert(created.parent().unwrap_or(&self.root).to_owned());
+                created = created.parent().unwrap_or(&self.root);
+            }
+            std::fs::create_dir_all(&parent).map_err(Error::io("create", &parent))?;
+            let tmp = parent.join(format!(
+                ".{}.tmp",
+                path.file_name().and_then(|n| n.to_str()).unwrap_or("tile")
+            ));
+            let written = io.step(Step::TileWrite, || {
+                let mut f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .mode(0o644)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(&tmp)?;
+                std::io::Write::write_all(&mut f, bytes)?;
+                f.sync_data()
+            });
+            written.map_err(Error::io("write", &tmp))?;
+            std::fs::rename(&tmp, &path).map_err(Error::io("replace", &path))?;
+            dirs.insert(parent);
+        }
+        for d in dirs {
+            let synced = io.step(Step::TileSync, || std::fs::File::open(&d)?.sync_all());
+            synced.map_err(Error::io("sync", &d))?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the partial tiles of tiles now full (after the commit that made them full;
+    /// best effort: a partial tile left behind is only disk space).
+    pub fn remove_partials(&self, full: &[Tile]) {
+        for t in full.iter().filter(|t| t.is_full()) {
+            let mut dir = self.path(t).into_os_string();
+            dir.push(".p");
+            let _ = std::fs::remove_dir_all(PathBuf::from(dir));
+        }
+    }
+
+    /// The tiles of a tree of `size` leaves, for [`prov_proofs::TileHashReader`].
+    pub fn at(&self, size: u64) -> TilesAt<'_> {
+        TilesAt { files: self, size }
+    }
+}
+
+/// The tile files as a [`TileReader`] of one tree size.
+pub struct TilesAt<'a> {
+    files: &'a TileFiles,
+    size: u64,
+}
+
+impl TileReader for TilesAt<'_> {
+    type Error = Error;
+
+    fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Vec<u8>>> {
+        tiles
+            .iter()
+            .map(|t| match Tile::at(t.level, t.index, self.size) {
+                Some(have) if have == *t => self.files.read(t),
+                _ => Err(Error::invalid(
+                    "tile",
+                    format!("{} is not a tile of a tree of size {}", t.path(), self.size),
+                )),
+            })
+            .collect()
+    }
+}
