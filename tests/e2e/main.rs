@@ -15,5 +15,6 @@ mod injection;
 mod integrity;
 mod manifest;
 mod messages;
+mod publish;
 mod walk_races;
 mod walkthrough;
