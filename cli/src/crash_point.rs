@@ -1,6 +1,6 @@
 //! A crash point for the crash harness: with `PROV_TEST_STOP_AT=STEP:N` in the environment,
 //! `prov add` stops itself (SIGSTOP) the N-th time its commit path reaches STEP (one of
-//! `LogWrite`, `LogSync`, `CommitWrite`, `CommitSync`, `CommitRename`, `DirSync`,
+//! `TileWrite`, `TileSync`, `OffsetsWrite`, `OffsetsSync`, `LogWrite`, `LogSync`, `CommitWrite`, `CommitSync`, `CommitRename`, `DirSync`,
 //! `IndexApply`), before doing it, so that a test can SIGKILL it at exactly that point.
 //! Nothing else changes; without the variable this does nothing.
 

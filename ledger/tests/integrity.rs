@@ -481,6 +481,10 @@ fn damaged_tiles_or_offsets_are_refused_by_readers_and_rebuilt_by_writers() {
                 b[100] ^= 1; // leaf 3, the sibling in the proof of entry 2
                 std::fs::write(&tile, b).unwrap();
             }
+            "tile torn" => {
+                let f = std::fs::OpenOptions::new().write(true).open(&tile).unwrap();
+                f.set_len(50).unwrap();
+            }
             _ => std::fs::remove_file(&tile).unwrap(),
         }
         let r = Ledger::open_read_only(&dir).and_then(|r| r.prove(2, None).map(|_| ()));

@@ -180,6 +180,10 @@ fn proc_state(pid: u32) -> Option<char> {
 #[test]
 fn kill_9_at_every_step_of_the_commit_loses_nothing_reported() {
     for step in [
+        "TileWrite",
+        "TileSync",
+        "OffsetsWrite",
+        "OffsetsSync",
         "LogWrite",
         "LogSync",
         "CommitWrite",
@@ -230,6 +234,10 @@ fn kill_9_at_every_step_of_the_commit_loses_nothing_reported() {
                 "{step}: reported entry {} lost",
                 r["seq"]
             );
+            // A reader without the lock proves it from the tiles, before any writer ran.
+            let seq = r["seq"].as_u64().unwrap().to_string();
+            let proof = w.run(&["prove", &seq]);
+            assert_eq!(proof.code, 0, "{step}: prove {seq}: {}", proof.stderr);
         }
         w.run(&["add", "docs", "--source", "s"]).ok();
         let exported = w.run(&["export"]).jsonl();
