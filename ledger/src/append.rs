@@ -1,5 +1,7 @@
-//! Appending a batch: first-seen semantics, signing and a new checkpoint. The durable
-//! commit itself, with its storage contract, is in `durable.rs`.
+//! Appending a batch, in three steps each readable on its own: the dedupe decision
+//! ([`Ledger::decide`]: reads the content index, writes nothing), building and signing the
+//! entries and their checkpoint ([`Ledger::build`]: writes nothing), and the durable commit
+//! ([`Ledger::commit_built`], whose storage contract is in `durable.rs`).
 
 use crate::commit::Commit;
 use crate::derived::Derived;
@@ -9,7 +11,7 @@ use crate::index::IndexBatch;
 use crate::ledger::{Ledger, Mode};
 use crate::log::{RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
 use prov_proofs::Checkpoint;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// How far the clock may be behind the ledger's last recorded time before an append is
 /// refused (within it, the time is clamped so that it never decreases along the chain).
@@ -109,42 +111,7 @@ pub struct AppendReport {
     pub checkpoint: Option<String>,
 }
 
-#[derive(Clone)]
-struct Seen {
-    seq: u64,
-    time_ms: u64,
-    size: u64,
-    source: String,
-}
-
 impl Ledger {
-    fn seen(&self, sha: &[u8; 32]) -> Result<Vec<Seen>> {
-        let found = self.lookup(sha)?;
-        if !self.index_fresh {
-            // The log, read whole at open, says how many entries this content has: the
-            // index must list every one of them, not only consistent ones.
-            let in_log = crate::recovery::count_in(&self.contents, sha)
-                + self.contents_since.get(sha).copied().unwrap_or(0);
-            if found.len() as u64 != in_log {
-                return Err(Error::IndexDisagrees {
-                    reason: format!(
-                        "it lists {} entries for content the log records {in_log} times",
-                        found.len()
-                    ),
-                });
-            }
-        }
-        Ok(found
-            .into_iter()
-            .map(|e| Seen {
-                seq: e.seq,
-                time_ms: e.time_ms,
-                size: e.content.size,
-                source: e.source,
-            })
-            .collect())
-    }
-
     /// Records a batch of documents and returns only once it is durable.
     ///
     /// `now_ms` is the recorded time (ms since the Unix epoch). A clock up to
@@ -207,71 +174,62 @@ impl Ledger {
     }
 
     fn append_once(&mut self, docs: &[NewDocument], now_ms: u64) -> Result<AppendReport> {
-        let Some((key, signer)) = &self.signer else {
+        let time_ms = now_ms.max(self.last_time);
+        let results = self.decide(docs, time_ms)?;
+        let Some(batch) = self.build(docs, &results, time_ms)? else {
+            return Ok(AppendReport {
+                results,
+                checkpoint: None,
+            });
+        };
+        let note = batch.note.clone();
+        self.commit_built(docs, &results, batch)?;
+        Ok(AppendReport {
+            results,
+            checkpoint: Some(note),
+        })
+    }
+
+    /// Step two, building and signing: the new entries, chained and signed at `time_ms`,
+    /// their log records, tiles and offsets, index changes and the checkpoint of the new
+    /// size. Writes nothing. `None` when no document needs an entry.
+    fn build(
+        &self,
+        docs: &[NewDocument],
+        results: &[Recorded],
+        time_ms: u64,
+    ) -> Result<Option<Built>> {
+        let (Some((key, signer)), Some(index)) = (&self.signer, &self.index) else {
             return Err(Error::invalid("ledger", "opened read-only"));
         };
-        let Some(index) = &self.index else {
-            return Err(Error::invalid("ledger", "no index"));
-        };
-        let time_ms = now_ms.max(self.last_time);
         let key_id = self.verifier.key_id;
-        let mut frontier = self.frontier.clone();
-        let mut derived = Derived {
-            first_seq: self.commit.size,
-            ..Derived::default()
-        };
-        let mut prev = self.last_leaf;
         let start = self.commit.log_length;
-        let mut buf = Vec::with_capacity(docs.len() * 300);
-        let mut batch = IndexBatch::default();
-        let mut pending: HashMap<[u8; 32], Vec<Seen>> = HashMap::new();
-        let mut results = Vec::with_capacity(docs.len());
-        for doc in docs {
-            let mut seen = self.seen(&doc.content.sha256)?;
-            seen.extend(
-                pending
-                    .get(&doc.content.sha256)
-                    .cloned()
-                    .unwrap_or_default(),
-            );
-            // Size is part of content: a sighting records the first-seen size, never another.
-            if let Some(f) = seen.first()
-                && f.size != doc.content.size
-            {
-                return Err(Error::SizeMismatch {
-                    sha256: doc.content.sha256,
-                    first: f.seq,
-                    recorded: f.size,
-                    given: doc.content.size,
-                });
-            }
-            let first = seen.first().map(|s| FirstSeen {
-                seq: s.seq,
-                time_ms: s.time_ms,
-                source: s.source.clone(),
-            });
-            if let Some(same) = seen.iter().find(|s| s.source == doc.source) {
-                let f = &seen[0];
-                let first_seen = FirstSeen {
-                    seq: f.seq,
-                    time_ms: f.time_ms,
-                    source: f.source.clone(),
-                };
-                results.push(Recorded {
-                    status: Status::AlreadyRecorded,
-                    seq: same.seq,
-                    first_seen,
-                });
+        let mut b = Built {
+            frontier: self.frontier.clone(),
+            derived: Derived {
+                first_seq: self.commit.size,
+                ..Derived::default()
+            },
+            buf: Vec::with_capacity(docs.len() * 300),
+            index: IndexBatch::default(),
+            prev: self.last_leaf,
+            time_ms,
+            note: String::new(),
+            commit: self.commit,
+        };
+        for (doc, r) in docs.iter().zip(results) {
+            if r.status == Status::AlreadyRecorded {
                 continue;
             }
-            let seq = frontier.size();
             let mut entry = Entry {
-                seq,
-                prev,
+                seq: r.seq,
+                prev: b.prev,
                 time_ms,
-                kind: match &first {
-                    None => Kind::FirstSeen,
-                    Some(f) => Kind::Sighting { first: f.seq },
+                kind: match r.status {
+                    Status::Sighting => Kind::Sighting {
+                        first: r.first_seen.seq,
+                    },
+                    _ => Kind::FirstSeen,
                 },
                 content: doc.content.clone(),
                 source: doc.source.clone(),
@@ -283,82 +241,68 @@ impl Ledger {
             };
             let bytes = entry.sign(key, key_id)?;
             let leaf = prov_proofs::leaf_hash(&bytes);
-            derived.tiles.extend(frontier.append(leaf));
-            derived.offsets.push(start + buf.len() as u64);
-            batch.add_entry(index, &entry)?;
-            encode_frame(RECORD_ENTRY, &bytes, &mut buf);
-            prev = leaf;
-            let me = Seen {
-                seq,
-                time_ms,
-                size: doc.content.size,
-                source: doc.source.clone(),
-            };
-            pending
-                .entry(doc.content.sha256)
-                .or_default()
-                .push(me.clone());
-            let (status, first_seen) = match first {
-                None => (
-                    Status::FirstSeen,
-                    FirstSeen {
-                        seq,
-                        time_ms,
-                        source: me.source,
-                    },
-                ),
-                Some(f) => (Status::Sighting, f),
-            };
-            results.push(Recorded {
-                status,
-                seq,
-                first_seen,
-            });
+            b.derived.tiles.extend(b.frontier.append(leaf));
+            b.derived.offsets.push(start + b.buf.len() as u64);
+            b.index.add_entry(index, &entry)?;
+            encode_frame(RECORD_ENTRY, &bytes, &mut b.buf);
+            b.prev = leaf;
         }
-        if frontier.size() == self.commit.size {
-            return Ok(AppendReport {
-                results,
-                checkpoint: None,
-            });
+        if b.frontier.size() == self.commit.size {
+            return Ok(None);
         }
-        let note = Checkpoint {
+        b.note = Checkpoint {
             origin: self.config.origin.clone(),
-            size: frontier.size(),
-            root: frontier.root(),
+            size: b.frontier.size(),
+            root: b.frontier.root(),
             extensions: vec![],
         }
         .sign(signer)?
         .to_text();
-        encode_frame(RECORD_CHECKPOINT, note.as_bytes(), &mut buf);
-        derived
+        encode_frame(RECORD_CHECKPOINT, b.note.as_bytes(), &mut b.buf);
+        b.derived
             .tiles
-            .extend(frontier.partials_since(self.commit.size));
-        let commit = Commit {
-            log_length: start + buf.len() as u64,
-            size: frontier.size(),
+            .extend(b.frontier.partials_since(self.commit.size));
+        b.commit = Commit {
+            log_length: start + b.buf.len() as u64,
+            size: b.frontier.size(),
         };
-        self.commit_batch(&derived, start, &buf, commit)?;
-        self.commit = commit;
-        self.tiles.remove_partials(&derived.full_tiles());
-        for (d, r) in docs.iter().zip(&results) {
+        Ok(Some(b))
+    }
+
+    /// Step three, the durable commit (`durable.rs`), then the ledger's state moves on.
+    fn commit_built(&mut self, docs: &[NewDocument], results: &[Recorded], b: Built) -> Result<()> {
+        let start = self.commit.log_length;
+        self.commit_batch(&b.derived, start, &b.buf, b.commit)?;
+        self.commit = b.commit;
+        self.tiles.remove_partials(&b.derived.full_tiles());
+        for (d, r) in docs.iter().zip(results) {
             if r.status != Status::AlreadyRecorded {
                 *self.contents_since.entry(d.content.sha256).or_default() += 1;
             }
         }
-        let cp = Checkpoint::open(note.as_bytes(), &self.verifier)?;
-        self.latest = Some((note.clone(), cp));
-        self.frontier = frontier;
-        self.last_leaf = prev;
-        self.last_time = time_ms;
+        let cp = Checkpoint::open(b.note.as_bytes(), &self.verifier)?;
+        self.latest = Some((b.note, cp));
+        self.frontier = b.frontier;
+        self.last_leaf = b.prev;
+        self.last_time = b.time_ms;
         if let Err(e) = self.sync_dir() {
             // Committed, not known durable: say so first; the index catches up later.
             self.index_stale = true;
             return Err(e);
         }
-        self.apply_index(batch);
-        Ok(AppendReport {
-            results,
-            checkpoint: Some(note),
-        })
+        self.apply_index(b.index);
+        Ok(())
     }
+}
+
+/// A batch built and signed, not yet written.
+struct Built {
+    frontier: prov_proofs::TileBuilder,
+    derived: Derived,
+    buf: Vec<u8>,
+    index: IndexBatch,
+    prev: prov_proofs::Hash,
+    time_ms: u64,
+    note: String,
+    commit: Commit,
 }

@@ -13,6 +13,7 @@ mod audit_rules;
 mod audit_sigs;
 mod audit_tiles;
 mod commit;
+mod decide;
 mod derived;
 mod digest;
 mod durable;

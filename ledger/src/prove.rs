@@ -30,9 +30,7 @@ impl Ledger {
     /// Proves `leaf` is leaf `seq` of the latest signed tree, from the tiles.
     pub(crate) fn check_included(&self, seq: u64, leaf: &Hash) -> Result<InclusionProof> {
         let tree = self.signed_tree()?;
-        let proof = self.with_tree(tree.size, |r| {
-            InclusionProof::generate(r, seq, tree.size)
-        })?;
+        let proof = self.with_tree(tree.size, |r| InclusionProof::generate(r, seq, tree.size))?;
         tree.verify_inclusion(seq, leaf, &proof).map_err(|e| {
             self.tiles_disagree(format!("entry {seq} is not proven in the signed tree: {e}"))
         })?;
