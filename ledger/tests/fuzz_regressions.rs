@@ -5,7 +5,9 @@
 use prov_ledger::{
     Entry, consistency_from_json, consistency_to_json, inclusion_from_json, inclusion_to_json,
 };
-use prov_proofs::{Checkpoint, ConsistencyBundle, Note, TlogProof};
+use prov_proofs::{
+    Checkpoint, ConsistencyBundle, Note, Tile, TileKind, TlogProof, encode_bundle, parse_bundle,
+};
 use std::path::PathBuf;
 
 /// Runs `check` on every kept input of `target`; `check` asserts its property and returns
@@ -93,5 +95,34 @@ fn json_proof_cases() {
             assert_eq!(consistency_from_json(again.as_bytes()).unwrap(), b);
         });
         inclusion.is_ok() || consistency.is_ok()
+    });
+}
+
+#[test]
+fn tile_path_cases() {
+    replay("tile_path", |data| {
+        let Ok(text) = std::str::from_utf8(data) else {
+            return false;
+        };
+        let Ok((kind, t)) = Tile::parse_path(text) else {
+            return false;
+        };
+        let again = match kind {
+            TileKind::Hashes => t.path(),
+            TileKind::Entries => t.entries_path(),
+        };
+        assert_eq!(again, text);
+        true
+    });
+}
+
+#[test]
+fn bundle_cases() {
+    replay("bundle", |data| {
+        let Ok(entries) = parse_bundle(data) else {
+            return false;
+        };
+        assert_eq!(encode_bundle(entries).unwrap(), data);
+        true
     });
 }
