@@ -213,6 +213,10 @@ pub fn demo(out: Out) -> Result<()> {
         false,
     )?;
     r.run(&["audit"], 0, false)?;
+
+    r.say("\n== 7. The ledger published as a static C2SP tlog-tiles tree: any web server serves it, any tlog-tiles client verifies it.")?;
+    r.run(&["publish", "www"], 0, false)?;
+    r.say("(www/checkpoint, www/tile/0/..., www/tile/entries/...: serve www/ as the log's URL prefix)")?;
     r.say(
         "\nDone. Everything above ran against a real ledger in a temporary folder, now removed.",
     )?;
