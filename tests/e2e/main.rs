@@ -16,5 +16,6 @@ mod integrity;
 mod manifest;
 mod messages;
 mod publish;
+mod readers;
 mod walk_races;
 mod walkthrough;
