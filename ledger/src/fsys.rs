@@ -170,6 +170,24 @@ pub fn lock_dir(dir: &Path) -> Result<File> {
     }
 }
 
+/// As [`lock_dir`], but a lock held only for a moment does not refuse: tries again for up to
+/// `patience` before saying the ledger is in use. For writers: `prov audit` holds the lock for
+/// the moment it copies the index, and a writer starting then should not fail for it.
+///
+/// # Errors
+/// As [`lock_dir`].
+pub fn lock_dir_patient(dir: &Path, patience: std::time::Duration) -> Result<File> {
+    let start = std::time::Instant::now();
+    loop {
+        match lock_dir(dir) {
+            Err(Error::InUse(_)) if start.elapsed() < patience => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// As [`lock_dir`], but while another process holds the lock, calls `waiting` once and
 /// blocks until the lock is free.
 ///

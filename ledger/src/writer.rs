@@ -46,7 +46,7 @@ impl Ledger {
     fn open_writer_inner(dir: &Path, rebuild: bool) -> Result<Ledger> {
         let (config, verifier) = read_config(dir)?;
         // The lock comes before anything is touched; nothing is cut by a process without it.
-        let dir_handle = fsys::lock_dir(dir)?;
+        let dir_handle = fsys::lock_dir_patient(dir, std::time::Duration::from_secs(3))?;
         let (commit, log, len) = open_log(dir, true)?;
         let path = dir.join("key.pem");
         let key = keys::load_key_file(&path)?;
