@@ -304,3 +304,32 @@ fn a_closed_pipe_stops_the_printing_never_the_recording() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Review finding: `audit` holds the ledger's lock for the moment it copies the index; a
+/// writer starting in that moment waits for it instead of failing with "in use". The
+/// moment is played by `flock(1)` holding the folder's lock for a second.
+#[test]
+fn a_writer_waits_out_a_lock_held_for_a_moment() {
+    let w = Workspace::new();
+    w.init();
+    w.write("a.txt", "a");
+    let mut holder = std::process::Command::new("flock")
+        .arg(w.ledger())
+        .args(["sleep", "1"])
+        .spawn()
+        .unwrap();
+    let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(w.ledger()).unwrap());
+    let held = (0..2000).any(|_| {
+        let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
+        let found = locks
+            .lines()
+            .any(|l| l.contains("FLOCK") && l.contains(&format!(":{ino} ")));
+        if !found {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        found
+    });
+    assert!(held, "flock never took the ledger's lock");
+    w.run(&["add", "a.txt", "--source", "s"]).ok();
+    assert!(holder.wait().unwrap().success());
+}
