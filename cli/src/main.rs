@@ -14,10 +14,8 @@ mod entries;
 mod escape;
 mod failure;
 mod fields;
-mod manifest;
 mod output;
 mod proof;
-mod walk;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use failure::Result;
