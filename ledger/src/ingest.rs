@@ -1,14 +1,15 @@
 //! One ingest path for every front end (the `prov` command, a server): documents (files a
 //! walk listed, a stream, a hash alone, a manifest) recorded in durable batches, each result
-//! handed to the caller's [`Report`] once its batch is committed. Files of the next batch
-//! are hashed while the previous batch is signed and committed.
+//! handed to the caller's [`Report`] once its batch is committed. Files are hashed on the
+//! other core while the previous batch is signed and committed (see `ahead.rs`).
 //!
 //! Nothing here prints or exits: the caller shows progress and results, and decides what
 //! an error means to its user. What [`Ledger::append`] promises holds for each batch:
 //! everything reported is durable, and a batch that fails is not recorded at all.
 
+use crate::ahead::Ahead;
 use crate::append::{NewDocument, Recorded, Status};
-use crate::digest::{FileDigest, WalkedFile, hash_files, hash_reader};
+use crate::digest::{FileDigest, WalkedFile, hash_reader};
 use crate::entry::{Content, Related};
 use crate::error::{Error, Result, hex};
 use crate::ledger::Ledger;
@@ -183,7 +184,7 @@ pub fn system_time_ms() -> Result<u64> {
 impl Ledger {
     /// Records `documents` with `fields` in batches of `options.batch`, reporting each
     /// result to `report` once its batch is durable. Files are hashed (and refused if they
-    /// changed since the walk) while the previous batch is signed.
+    /// changed since the walk) on a second thread while the previous batch is signed.
     ///
     /// Re-running an ingest that stopped part-way is safe: what was recorded is reported as
     /// already recorded, and the rest is recorded.
@@ -280,38 +281,39 @@ impl Run<'_, '_> {
     }
 
     fn files(&mut self, files: &[WalkedFile], fields: &Fields) -> Result<ControlFlow<()>> {
-        let chunks: Vec<&[WalkedFile]> = files.chunks(self.options.batch).collect();
-        let progress = self.options.progress;
-        // Batch k+1 is hashed (on all cores) while batch k is signed and committed.
+        let ahead = Ahead::new(files, self.options.batch, self.options.progress);
         std::thread::scope(|scope| {
-            let mut next = chunks
-                .first()
-                .map(|c| scope.spawn(move || hash_files(c, progress)));
-            for (i, chunk) in chunks.iter().enumerate() {
-                let Some(hashing) = next.take() else { break };
-                let digests = hashing
-                    .join()
-                    .map_err(|_| Error::invalid("document", "hashing failed unexpectedly"))?;
-                if let Some(c) = chunks.get(i + 1) {
-                    next = Some(scope.spawn(move || hash_files(c, progress)));
-                }
-                let mut labels = Vec::with_capacity(chunk.len());
-                let mut docs = Vec::with_capacity(chunk.len());
-                for (f, d) in chunk.iter().zip(digests) {
-                    let d = d.map_err(|e| Error::NotHashed {
-                        source: Box::new(e),
-                        recorded: self.summary.documents(),
-                    })?;
-                    let name = f.path.file_name().map(|n| n.as_bytes().to_vec());
-                    labels.push(f.path.as_os_str().as_bytes().to_vec());
-                    docs.push(fields.document(name, d));
-                }
-                if self.commit(labels, docs)?.is_break() {
-                    return Ok(ControlFlow::Break(()));
-                }
-            }
-            Ok(ControlFlow::Continue(()))
+            // Without a second thread the caller hashes every batch itself.
+            let _ = std::thread::Builder::new()
+                .name("prov-hash".into())
+                .spawn_scoped(scope, || ahead.run_worker());
+            let flow = self.hashed_batches(&ahead, fields);
+            ahead.stop();
+            flow
         })
+    }
+
+    fn hashed_batches(&mut self, ahead: &Ahead<'_>, fields: &Fields) -> Result<ControlFlow<()>> {
+        for batch in ahead.batches() {
+            let Some(digests) = ahead.next_batch() else {
+                break;
+            };
+            let mut labels = Vec::with_capacity(batch.len());
+            let mut docs = Vec::with_capacity(batch.len());
+            for (f, d) in batch.iter().zip(digests) {
+                let d = d.map_err(|e| Error::NotHashed {
+                    source: Box::new(e),
+                    recorded: self.summary.documents(),
+                })?;
+                let name = f.path.file_name().map(|n| n.as_bytes().to_vec());
+                labels.push(f.path.as_os_str().as_bytes().to_vec());
+                docs.push(fields.document(name, d));
+            }
+            if self.commit(labels, docs)?.is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+        Ok(ControlFlow::Continue(()))
     }
 
     fn manifest(&mut self, m: &mut Manifest, fields: &Fields) -> Result<ControlFlow<()>> {
