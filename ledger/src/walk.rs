@@ -4,10 +4,13 @@
 //!
 //! Each file is opened as it is listed (never following a symlink inside a folder unless
 //! asked, never blocking on a FIFO), and its identity (device, inode, size, change time) is
-//! kept: the hashing refuses a file that is not the one listed here.
+//! kept: the hashing refuses a file that is not the one listed here. A folder's entries are
+//! looked at and opened in parallel, then taken in name order, so that the walk's result and
+//! its first error are the same as one thread's.
 
 use crate::digest::{FileId, WalkedFile, open_document};
 use crate::error::{Error, PathProblem, Result};
+use rayon::prelude::*;
 use std::collections::HashSet;
 use std::fs::Metadata;
 use std::io::ErrorKind;
@@ -192,6 +195,9 @@ fn look(path: &Path, follow: bool, skip: &Skip) -> Result<Found> {
     })
 }
 
+/// Folders with fewer entries than this are looked at on the calling thread.
+const PARALLEL_FROM: usize = 64;
+
 fn walk_dir(
     dir: &Path,
     follow: bool,
@@ -205,9 +211,16 @@ fn walk_dir(
         .map(|e| e.map(|e| e.path()))
         .collect::<std::io::Result<_>>()
         .map_err(|e| describe(dir, e))?;
-    entries.sort();
-    for path in entries {
-        match look(&path, follow, skip)? {
+    // Name order. Entries of one folder differ only in their last component, so comparing
+    // the bytes orders them as comparing paths does, without splitting each into components.
+    entries.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+    let found: Vec<Result<Found>> = if entries.len() < PARALLEL_FROM {
+        entries.iter().map(|p| look(p, follow, skip)).collect()
+    } else {
+        entries.par_iter().map(|p| look(p, follow, skip)).collect()
+    };
+    for (path, found) in entries.into_iter().zip(found) {
+        match found? {
             Found::File(f) => w.files.push(f),
             Found::Skipped(why) => w.skipped.push((path, why)),
             Found::Folder(meta) => {

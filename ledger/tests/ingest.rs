@@ -253,6 +253,49 @@ fn walk_errors_name_the_path_and_the_problem() {
 }
 
 #[test]
+fn a_large_folder_is_walked_in_name_order_with_its_subfolders_in_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("big");
+    let mut want = Vec::new();
+    // More entries than the walk looks at on one thread, written out of order.
+    for i in (0..150).rev() {
+        let path = root.join(format!("{i:03}"));
+        std::fs::create_dir_all(&root).unwrap();
+        match i % 30 {
+            7 => {
+                std::fs::create_dir(&path).unwrap();
+                std::fs::write(path.join("inner.txt"), "inner").unwrap();
+            }
+            11 => std::fs::write(&path, "").unwrap(),
+            13 => std::os::unix::fs::symlink("000", &path).unwrap(),
+            _ => std::fs::write(&path, format!("doc {i}")).unwrap(),
+        }
+    }
+    for i in 0..150 {
+        let path = root.join(format!("{i:03}"));
+        match i % 30 {
+            7 => want.push(path.join("inner.txt")),
+            11 | 13 => {}
+            _ => want.push(path),
+        }
+    }
+    let w = walk(std::slice::from_ref(&root), false, &Skip::default()).unwrap();
+    let got: Vec<PathBuf> = w.files.iter().map(|f| f.path.clone()).collect();
+    assert_eq!(got, want);
+    let skipped: Vec<(String, &str)> = w
+        .skipped
+        .iter()
+        .map(|(p, why)| (p.file_name().unwrap().to_string_lossy().into_owned(), *why))
+        .collect();
+    assert_eq!(skipped.len(), 10);
+    assert_eq!(skipped[0], ("011".into(), "empty file"));
+    assert_eq!(
+        skipped[1],
+        ("013".into(), "symlink not followed (use --follow-symlinks)")
+    );
+}
+
+#[test]
 fn a_stream_is_one_document_and_an_empty_one_is_refused() {
     let (_tmp, dir, mut l) = setup(0);
     let stream = |bytes: &'static [u8]| Documents::Stream {
