@@ -1,15 +1,19 @@
-//! `prov add`: hash documents in parallel, record them in durable batches, report each.
+//! `prov add`: the arguments made into the ledger's one ingest path
+//! ([`prov_ledger::Ledger::ingest`]: walk, hashing beside signing, durable batches), and each
+//! result shown as its batch is recorded.
 
 use crate::escape;
 use crate::failure::{ENVIRONMENT, Failure, Result};
 use crate::fields::parse_fields;
-use crate::manifest::Manifest;
 use crate::output::{Out, now_ms, rfc3339};
-use crate::walk::{Skip, walk};
 use clap::Args;
-use prov_ledger::{Content, FileDigest, Ledger, NewDocument, Recorded, Status, hash_files};
+use indicatif::ProgressBar;
+use prov_ledger::{
+    DEFAULT_BATCH, Documents, Fields, FileDigest, Ingested, Ledger, Manifest, Options, Report,
+    Skip, Status, parse_sha256, walk,
+};
 use serde_json::json;
-use std::os::unix::ffi::OsStrExt;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -54,7 +58,7 @@ pub struct AddArgs {
     clamp_time: bool,
     /// Documents per commit: each batch is fsync'd, signed into a checkpoint and reported
     /// before the next is read (smaller: less to redo after a crash; larger: faster)
-    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    #[arg(long, default_value_t = DEFAULT_BATCH as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     batch: u64,
 }
 
@@ -64,31 +68,7 @@ pub fn sha256_arg(hex: &str) -> Result<[u8; 32]> {
         .ok_or_else(|| Failure::input(format!("--sha256 '{hex}' is not 64 hex digits")))
 }
 
-/// Parses a 64-digit hex SHA-256.
-pub fn parse_sha256(s: &str) -> Option<[u8; 32]> {
-    let v = hex::decode(s).ok()?;
-    v.try_into().ok()
-}
-
-fn template(a: &AddArgs, name: Option<Vec<u8>>, d: FileDigest) -> NewDocument {
-    NewDocument {
-        content: Content {
-            sha256: d.sha256,
-            size: d.size,
-            name,
-            media_type: a.media_type.clone(),
-            ..Default::default()
-        },
-        source: a.source.clone(),
-        agent: a.agent.clone(),
-        ..Default::default()
-    }
-}
-
-/// A document's label in the output: its path, manifest name, or hash.
-type Label = Vec<u8>;
-
-pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
+pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
     let (metadata, related) = parse_fields(&a.meta, &a.related)?;
     if a.source.trim().is_empty() {
         return Err(Failure::input(
@@ -110,30 +90,26 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
             "--name names a document read from stdin (-) or given by --sha256; files and manifest lines keep their own names",
         ));
     }
-    let with = |mut d: NewDocument| {
-        d.metadata = metadata.clone();
-        d.related = related.clone();
-        d
+    let fields = Fields {
+        source: a.source.clone(),
+        agent: a.agent.clone(),
+        media_type: a.media_type.clone(),
+        metadata,
+        related,
     };
-    let fields = with(template(
-        &a,
-        a.name.clone().map(String::into_bytes),
-        FileDigest {
-            sha256: [0; 32],
-            size: 1,
-        },
-    ));
+    let name = a.name.clone().map(String::into_bytes);
     fields
-        .validate()
+        .validate(name.as_deref())
         .map_err(|e| Failure::input(e.to_string()))?;
     let mut manifest = match &a.manifest {
         Some(p) => {
-            let mut m = Manifest::open(p)?;
-            m.check_all(|line| {
-                with(template(&a, line.name.clone(), line.digest))
-                    .validate()
-                    .map_err(|e| e.to_string())
-            })?;
+            let mut m = if p.as_os_str() == "-" {
+                Manifest::from_reader(std::io::stdin().lock(), "stdin")?
+            } else {
+                let file = crate::proof::open_input(p, "manifest")?;
+                Manifest::from_file(file, p.display().to_string())?
+            };
+            m.check(&fields)?;
             Some(m)
         }
         None => None,
@@ -141,7 +117,7 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
     let walked = if stdin || a.sha256.is_some() || a.manifest.is_some() {
         Default::default()
     } else {
-        walk(&a.paths, a.follow_symlinks, Skip::ledger(ledger))?
+        walk(&a.paths, a.follow_symlinks, &Skip::ledger(ledger))?
     };
     for (p, why) in &walked.skipped {
         out.note(format!("skipped {}: {why}", p.display()));
@@ -149,7 +125,7 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
     let mut l = Ledger::open_writer(ledger)?;
     crate::crash_point::install(&mut l);
     l.allow_clock_behind(a.clamp_time);
-    let now = crate::output::now_ms()?;
+    let now = now_ms()?;
     const MONTH_MS: u64 = 30 * 24 * 3600 * 1000;
     if l.size() > 0 && now > l.last_time_ms().saturating_add(MONTH_MS) {
         out.note(format!(
@@ -165,105 +141,76 @@ pub fn add(ledger: &Path, a: AddArgs, mut out: Out) -> Result<()> {
         );
     }
     crate::admin::recovery_notes(&l, out);
-    let mut tally = [0u64; 3];
-    if let Some(m) = &mut manifest {
-        let mut docs = Vec::new();
-        for line in m.lines()? {
-            let line = line?;
-            let label = match &line.name {
-                Some(n) => n.clone(),
-                None => format!("sha256:{}", hex::encode(line.digest.sha256)).into_bytes(),
-            };
-            docs.push((label, with(template(&a, line.name, line.digest))));
-            if docs.len() as u64 == a.batch {
-                commit(&mut l, std::mem::take(&mut docs), &mut out, &mut tally)?;
-            }
-        }
-        if !docs.is_empty() {
-            commit(&mut l, docs, &mut out, &mut tally)?;
-        }
+    let documents = if let Some(m) = &mut manifest {
+        Documents::Manifest(m)
     } else if let Some(hex) = &a.sha256 {
         let sha256 = sha256_arg(hex)?;
-        let d = FileDigest {
-            sha256,
-            size: a.size.unwrap_or_default(),
-        };
-        let doc = with(template(&a, a.name.clone().map(String::into_bytes), d));
-        commit(
-            &mut l,
-            vec![(format!("sha256:{hex}").into_bytes(), doc)],
-            &mut out,
-            &mut tally,
-        )?;
-    } else if stdin {
-        let d = prov_ledger::hash_reader(std::io::stdin().lock(), &|_| {})
-            .map_err(|e| Failure::input(format!("cannot read stdin: {e}")))?;
-        if d.size == 0 {
-            return Err(Failure::input(
-                "stdin is empty: an empty document has no content to record",
-            ));
+        Documents::Digest {
+            digest: FileDigest {
+                sha256,
+                size: a.size.unwrap_or_default(),
+            },
+            label: format!("sha256:{hex}").into_bytes(),
+            name,
         }
-        let doc = with(template(&a, a.name.clone().map(String::into_bytes), d));
-        commit(&mut l, vec![(b"-".to_vec(), doc)], &mut out, &mut tally)?;
+    } else if stdin {
+        Documents::Stream {
+            reader: Box::new(std::io::stdin().lock()),
+            what: "stdin".into(),
+            label: b"-".to_vec(),
+            name,
+        }
     } else {
-        let total = walked.total_bytes();
-        let bar = out.progress(
-            total,
+        Documents::Files(&walked.files)
+    };
+    let bar = matches!(documents, Documents::Files(_)).then(|| {
+        out.progress(
+            walked.total_bytes(),
             "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
-        );
-        let chunks: Vec<&[prov_ledger::WalkedFile]> =
-            walked.files.chunks(a.batch as usize).collect();
-        let mut done_files = 0;
-        // Batch k+1 is hashed (on all cores) while batch k is signed and committed.
-        std::thread::scope(|scope| -> Result<()> {
-            let mut next = chunks
-                .first()
-                .map(|c| scope.spawn(|| hash_files(c, &|n| bar.inc(n))));
-            for (i, chunk) in chunks.iter().enumerate() {
-                let digests = match next.take() {
-                    Some(h) => h
-                        .join()
-                        .map_err(|_| Failure::input("hashing failed unexpectedly"))?,
-                    None => break,
-                };
-                if let Some(c) = chunks.get(i + 1) {
-                    next = Some(scope.spawn(|| hash_files(c, &|n| bar.inc(n))));
-                }
-                let mut docs = Vec::with_capacity(chunk.len());
-                for (f, d) in chunk.iter().zip(digests) {
-                    let d = d.map_err(|e| {
-                        bar.abandon();
-                        let done = tally.iter().sum::<u64>();
-                        let mut f = Failure::from_document(e);
-                        if done > 0 {
-                            f.msg += &format!(" ({done} documents before it are recorded; run the same command again to complete)");
-                        }
-                        f
-                    })?;
-                    let name = f.path.file_name().map(|n| n.as_bytes().to_vec());
-                    let label = f.path.as_os_str().as_bytes().to_vec();
-                    docs.push((label, with(template(&a, name, d))));
-                }
-                commit(&mut l, docs, &mut out, &mut tally)?;
-                done_files += chunk.len();
-                bar.set_message(format!("{done_files}/{} files", walked.files.len()));
+        )
+    });
+    let progress = |n| {
+        if let Some(bar) = &bar {
+            bar.inc(n);
+        }
+    };
+    let options = Options {
+        batch: usize::try_from(a.batch).unwrap_or(usize::MAX),
+        clock: &prov_ledger::system_time_ms,
+        progress: &progress,
+    };
+    let mut shown = Shown {
+        out,
+        bar: bar.as_ref(),
+        files: walked.files.len(),
+        failed: None,
+    };
+    let summary = l
+        .ingest(documents, &fields, &options, &mut shown)
+        .map_err(|e| {
+            if let (prov_ledger::Error::NotHashed { .. }, Some(bar)) = (&e, &bar) {
+                bar.abandon();
             }
-            Ok(())
+            Failure::from(e)
         })?;
+    if let Some(f) = shown.failed {
+        return Err(recorded_anyway(f, summary.documents()));
+    }
+    if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let _ = l.flush_index();
+    let out = shown.out;
     if l.index_rebuilt() && !rebuilt_at_open {
         out.note("the index gave an answer that the signed log contradicts; it has been rebuilt from the log");
     }
-    let done = tally.iter().sum::<u64>();
+    let done = summary.documents();
     out.human(format!(
         "{} document{}: {} first seen, {} seen again, {} already recorded; the ledger holds {} entries",
         done,
         if done == 1 { "" } else { "s" },
-        tally[0],
-        tally[1],
-        tally[2],
+        summary.first_seen,
+        summary.sightings,
+        summary.already_recorded,
         l.size()
     ))
     .map_err(|f| recorded_anyway(f, done))?;
@@ -281,37 +228,44 @@ fn recorded_anyway(f: Failure, recorded: u64) -> Failure {
     ))
 }
 
-/// Records a batch and reports each document. A reader that went away (`| head`) stops
-/// the printing, never the recording: the rest of the documents are still recorded.
-fn commit(
-    l: &mut Ledger,
-    docs: Vec<(Label, NewDocument)>,
-    out: &mut Out,
-    tally: &mut [u64; 3],
-) -> Result<()> {
-    let batch: Vec<NewDocument> = docs.iter().map(|(_, d)| d.clone()).collect();
-    let report = l.append(&batch, now_ms()?)?;
-    let recorded = tally.iter().sum::<u64>() + docs.len() as u64;
-    for ((label, doc), r) in docs.iter().zip(&report.results) {
-        match report_one(label, doc, r, out) {
-            Err(f) if f.is_quiet_stop() => {
-                *out = Out {
-                    json: false,
-                    quiet: true,
-                }
-            }
-            other => other.map_err(|f| recorded_anyway(f, recorded))?,
-        }
-        tally[match r.status {
-            Status::FirstSeen => 0,
-            Status::Sighting => 1,
-            Status::AlreadyRecorded => 2,
-        }] += 1;
-    }
-    Ok(())
+/// Shows each recorded document. A reader that went away (`| head`) stops the printing,
+/// never the recording: the rest of the documents are still recorded. Any other output
+/// error stops the ingest after the batch being shown (it is recorded).
+struct Shown<'a> {
+    out: Out,
+    bar: Option<&'a ProgressBar>,
+    /// How many files were walked, for the progress bar.
+    files: usize,
+    failed: Option<Failure>,
 }
 
-fn report_one(label: &[u8], doc: &NewDocument, r: &Recorded, out: &Out) -> Result<()> {
+impl Report for Shown<'_> {
+    fn recorded(&mut self, d: &Ingested<'_>) -> ControlFlow<()> {
+        match report_one(d, &self.out) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(f) if f.is_quiet_stop() => {
+                self.out = Out {
+                    json: false,
+                    quiet: true,
+                };
+                ControlFlow::Continue(())
+            }
+            Err(f) => {
+                self.failed = Some(f);
+                ControlFlow::Break(())
+            }
+        }
+    }
+
+    fn batch_done(&mut self, documents: u64) {
+        if let Some(bar) = self.bar {
+            bar.set_message(format!("{documents}/{} files", self.files));
+        }
+    }
+}
+
+fn report_one(d: &Ingested<'_>, out: &Out) -> Result<()> {
+    let (label, doc, r) = (d.label, d.document, d.recorded);
     let f = &r.first_seen;
     if out.json {
         return out.json(&json!({

@@ -3,9 +3,8 @@
 use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, rfc3339};
-use crate::walk::{Skip, walk};
 use clap::Args;
-use prov_ledger::{Entry, Ledger, hash_files};
+use prov_ledger::{Entry, Ledger, Skip, hash_files, walk};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -54,7 +53,7 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
         let sha = crate::add::sha256_arg(hex)?;
         items.push((format!("sha256:{hex}"), format!("sha256:{hex}"), sha));
     } else {
-        let walked = walk(&a.paths, a.follow_symlinks, Skip::ledger(ledger))?;
+        let walked = walk(&a.paths, a.follow_symlinks, &Skip::ledger(ledger))?;
         for (p, why) in &walked.skipped {
             out.note(format!("skipped {}: {why}", p.display()));
         }

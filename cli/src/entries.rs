@@ -1,10 +1,10 @@
 //! `prov show`, `prov log`, `prov export`: decoded entries for people and scripts.
 
-use crate::add::parse_sha256;
 use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, entry_json, entry_text, name_json, rfc3339};
 use clap::{Args, ValueEnum};
+use prov_ledger::parse_sha256;
 use prov_ledger::{Entry, Kind, Ledger};
 use std::path::Path;
 

@@ -100,7 +100,7 @@ impl From<prov_ledger::Error> for Failure {
                 ),
             };
         }
-        if let E::ClockBehind { .. } = e {
+        if let E::ClockBehind { .. } | E::ClockBeforeEpoch { .. } = e {
             return Failure::environment(e.to_string());
         }
         if let E::Io { op, path, source } = &e
@@ -122,7 +122,14 @@ impl From<prov_ledger::Error> for Failure {
             | E::FileChanged(_)
             | E::Decode(_)
             | E::NoSuchCheckpoint(_)
-            | E::Proof(_) => INPUT,
+            | E::Proof(_)
+            | E::Path { .. }
+            | E::NotHashed { .. }
+            | E::StreamUnreadable { .. }
+            | E::EmptyStream { .. }
+            | E::ManifestUnreadable { .. }
+            | E::ManifestLine { .. }
+            | E::ManifestChanged { .. } => INPUT,
             _ => LEDGER,
         };
         let disk_full = |io: &std::io::Error| {

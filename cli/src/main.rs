@@ -14,11 +14,9 @@ mod entries;
 mod escape;
 mod failure;
 mod fields;
-mod manifest;
 mod output;
 mod proof;
 mod publish;
-mod walk;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use failure::Result;

@@ -1,7 +1,7 @@
 //! Results on stdout (human lines or JSON), progress on stderr, time and entry rendering.
 
 use crate::escape;
-use crate::failure::{Failure, Result};
+use crate::failure::Result;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -88,13 +88,7 @@ pub fn rfc3339(ms: u64) -> String {
 /// # Errors
 /// A clock before 1970 (exit 5): no time it gives can be recorded.
 pub fn now_ms() -> Result<u64> {
-    match std::time::SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(d) => Ok(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-        Err(e) => Err(Failure::environment(format!(
-            "the system clock reads {} s before 1970-01-01: set the clock (NTP, `timedatectl`) and run the command again",
-            e.duration().as_secs()
-        ))),
-    }
+    Ok(prov_ledger::system_time_ms()?)
 }
 
 /// A file name for JSON: UTF-8 as is, anything else lossily with its hex alongside.

@@ -283,6 +283,162 @@ pub enum Error {
     /// A proof or note error from the proofs crate.
     #[error(transparent)]
     Proof(#[from] prov_proofs::Error),
+    /// A path given to a walk that cannot be recorded (missing, unreadable, empty, not a file
+    /// or folder, inside the ledger): nothing was recorded.
+    #[error("{}", problem.describe(path))]
+    Path {
+        /// The path, as given or as found inside a folder.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: PathProblem,
+    },
+    /// A document of an ingest could not be hashed (it became unreadable, or changed or was
+    /// replaced since the walk): its batch was not recorded, the batches before it were.
+    #[error("{source}{}{}", if matches!(**source, Error::Io { .. }) { ": check the path and its permissions" } else { "" }, recorded_before(*recorded))]
+    NotHashed {
+        /// Why it could not be hashed: [`Error::Io`], [`Error::Invalid`] or
+        /// [`Error::FileChanged`].
+        source: Box<Error>,
+        /// How many documents of the same ingest were recorded before it.
+        recorded: u64,
+    },
+    /// A document given as a stream (stdin, an upload) could not be read.
+    #[error("cannot read {what}: {source}")]
+    StreamUnreadable {
+        /// How the stream is named: `stdin`.
+        what: String,
+        /// The read error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A document given as a stream has no bytes.
+    #[error("{what} is empty: an empty document has no content to record")]
+    EmptyStream {
+        /// How the stream is named: `stdin`.
+        what: String,
+    },
+    /// A manifest that cannot be read (or spooled to a temporary file).
+    #[error("cannot read manifest {shown}: {source}: check the path")]
+    ManifestUnreadable {
+        /// How the manifest is named: its path, or `stdin`.
+        shown: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A manifest line that is malformed or describes a document the ledger refuses: nothing
+    /// was recorded.
+    #[error("{shown}:{line}: {problem}")]
+    ManifestLine {
+        /// How the manifest is named: its path, or `stdin`.
+        shown: String,
+        /// The line number, from 1.
+        line: u64,
+        /// What is wrong with it.
+        problem: LineProblem,
+    },
+    /// A manifest that changed between its check and its recording.
+    #[error(
+        "manifest {shown} changed while it was being read: write it completely, then add it again"
+    )]
+    ManifestChanged {
+        /// How the manifest is named: its path, or `stdin`.
+        shown: String,
+    },
+    /// The system clock reads a time before the Unix epoch: no time it gives can be recorded.
+    #[error(
+        "the system clock reads {seconds} s before 1970-01-01: set the clock (NTP, `timedatectl`) and run the command again"
+    )]
+    ClockBeforeEpoch {
+        /// How far before 1970-01-01 it reads, in seconds.
+        seconds: u64,
+    },
+}
+
+/// What is wrong with a path given to a walk (see [`Error::Path`]).
+#[derive(Debug)]
+pub enum PathProblem {
+    /// It does not exist.
+    Missing,
+    /// Reading it is not permitted.
+    PermissionDenied,
+    /// It is a symlink that leads back to itself.
+    SymlinkLoop,
+    /// Another error reading it.
+    Unreadable(std::io::Error),
+    /// A folder whose entries cannot be listed.
+    FolderUnreadable(std::io::Error),
+    /// It lies inside the ledger's own folder (or is one of its files).
+    InsideLedger,
+    /// A file with no bytes, named on the command line.
+    Empty,
+    /// It was a regular file when looked at, and no longer when opened.
+    ChangedWhileListed,
+    /// Neither a regular file nor a folder: a FIFO, socket or device.
+    NotFileOrFolder,
+}
+
+impl PathProblem {
+    /// The one-line message for `path`: what is wrong, and what to do.
+    fn describe(&self, path: &std::path::Path) -> String {
+        let p = path.display();
+        match self {
+            PathProblem::Missing => format!("{p} does not exist: check the path"),
+            PathProblem::PermissionDenied => {
+                format!("{p} is not readable (permission denied): check its permissions")
+            }
+            PathProblem::SymlinkLoop => format!("{p} is a symlink loop: point at the real file"),
+            PathProblem::Unreadable(e) => format!("cannot read {p}: {e}"),
+            PathProblem::FolderUnreadable(e) => {
+                format!(
+                    "cannot read folder {p}: {}: check its permissions",
+                    e.kind()
+                )
+            }
+            PathProblem::InsideLedger => format!(
+                "{p} is inside the ledger's own folder: its files (the key, the log, the index) are not documents; give other paths"
+            ),
+            PathProblem::Empty => format!("{p} is empty: an empty file has no content to record"),
+            PathProblem::ChangedWhileListed => {
+                format!("{p} changed while it was listed: give it again")
+            }
+            PathProblem::NotFileOrFolder => format!(
+                "{p} is not a regular file or folder (a FIFO, socket or device): give files or folders"
+            ),
+        }
+    }
+}
+
+/// What is wrong with a manifest line (see [`Error::ManifestLine`]).
+#[derive(Debug, thiserror::Error)]
+pub enum LineProblem {
+    /// Not `<sha256 hex> <size> <name>`.
+    #[error("expected `<sha256 hex> <size> <name>`")]
+    Malformed,
+    /// Longer than any valid line; it is not read whole.
+    #[error(
+        "the line is longer than {max_line} bytes: names are at most {} bytes",
+        crate::MAX_NAME
+    )]
+    TooLong {
+        /// The longest line accepted, in bytes.
+        max_line: usize,
+    },
+    /// The line could not be read.
+    #[error("cannot read: {0}")]
+    Unreadable(std::io::Error),
+    /// The document it describes breaks one of the ledger's field rules.
+    #[error("{0}")]
+    Refused(Box<Error>),
+}
+
+fn recorded_before(recorded: u64) -> String {
+    if recorded == 0 {
+        return String::new();
+    }
+    format!(
+        " ({recorded} documents before it are recorded; run the same command again to complete)"
+    )
 }
 
 impl Error {
@@ -302,7 +458,7 @@ impl Error {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

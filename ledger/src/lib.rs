@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod ahead;
 mod append;
 mod audit;
 mod audit_rules;
@@ -24,18 +25,21 @@ mod error;
 mod fsys;
 mod index;
 mod index_check;
+mod ingest;
 mod init;
 mod json_forms;
 mod keys;
 mod ledger;
 mod log;
 mod lookup;
+mod manifest;
 mod offsets;
 mod proof_check;
 mod prove;
 mod publish;
 mod recovery;
 mod tiles;
+mod walk;
 mod writer;
 
 pub use append::{AppendReport, CLOCK_TOLERANCE_MS, FirstSeen, NewDocument, Recorded, Status};
@@ -45,13 +49,18 @@ pub use digest::{
 };
 pub use entry::{Content, ENTRY_VERSION, Entry, Kind, Related, SIGNING_DOMAIN};
 pub use entry_rules::{MAX_ENTRY_BYTES, MAX_NAME, check_recorded_text, is_display_control};
-pub use error::{Error, Result};
+pub use error::{Error, LineProblem, PathProblem, Result};
 pub use fsys::{FaultHook, Injected, Step};
+pub use ingest::{
+    DEFAULT_BATCH, Documents, Fields, Ingested, Options, Report, Summary, system_time_ms,
+};
 pub use json_forms::{
     consistency_from_json, consistency_to_json, decoded_entry, inclusion_from_json,
     inclusion_to_json,
 };
 pub use ledger::{FORMAT_VERSION, Ledger};
 pub use log::{LOG_MAGIC, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
+pub use manifest::{Line, Lines, Manifest, parse_sha256};
 pub use proof_check::{VerifiedEntry, verify_tlog_proof};
 pub use publish::PublishReport;
+pub use walk::{Skip, Walked, walk};

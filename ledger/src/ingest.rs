@@ -1,0 +1,341 @@
+//! One ingest path for every front end (the `prov` command, a server): documents (files a
+//! walk listed, a stream, a hash alone, a manifest) recorded in durable batches, each result
+//! handed to the caller's [`Report`] once its batch is committed. Files are hashed on the
+//! other core while the previous batch is signed and committed (see `ahead.rs`).
+//!
+//! Nothing here prints or exits: the caller shows progress and results, and decides what
+//! an error means to its user. What [`Ledger::append`] promises holds for each batch:
+//! everything reported is durable, and a batch that fails is not recorded at all.
+
+use crate::ahead::Ahead;
+use crate::append::{NewDocument, Recorded, Status};
+use crate::digest::{FileDigest, WalkedFile, hash_reader};
+use crate::entry::{Content, Related};
+use crate::error::{Error, Result, hex};
+use crate::ledger::Ledger;
+use crate::manifest::Manifest;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::ops::ControlFlow;
+use std::os::unix::ffi::OsStrExt;
+
+/// Documents per batch unless the caller says otherwise: each batch is one fsync'd commit
+/// and one signed checkpoint.
+pub const DEFAULT_BATCH: usize = 4096;
+
+/// What the person recording says about every document of an ingest; each document's
+/// content (hash, size, name) comes from the document itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fields {
+    /// Where the documents came from (required).
+    pub source: String,
+    /// Who records them.
+    pub agent: Option<String>,
+    /// Their media type.
+    pub media_type: Option<String>,
+    /// Key/value metadata.
+    pub metadata: BTreeMap<String, String>,
+    /// Links to earlier entries.
+    pub related: Vec<Related>,
+}
+
+impl Fields {
+    /// The document with these fields and the given name and content.
+    pub fn document(&self, name: Option<Vec<u8>>, digest: FileDigest) -> NewDocument {
+        NewDocument {
+            content: Content {
+                sha256: digest.sha256,
+                size: digest.size,
+                name,
+                media_type: self.media_type.clone(),
+                ..Default::default()
+            },
+            source: self.source.clone(),
+            agent: self.agent.clone(),
+            metadata: self.metadata.clone(),
+            related: self.related.clone(),
+        }
+    }
+
+    /// Checks the fields, with `name`, against every rule the ledger applies when it
+    /// records a document, so that bad input is refused before anything is written.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the field.
+    pub fn validate(&self, name: Option<&[u8]>) -> Result<()> {
+        let placeholder = FileDigest {
+            sha256: [0; 32],
+            size: 1,
+        };
+        self.document(name.map(<[u8]>::to_vec), placeholder)
+            .validate()
+    }
+}
+
+/// The documents of one ingest.
+pub enum Documents<'a> {
+    /// Files a [`walk`](crate::walk) listed, recorded under their own names; each is refused
+    /// if it is not, or no longer, the file listed.
+    Files(&'a [WalkedFile]),
+    /// One document read to its end from a stream (stdin, an upload).
+    Stream {
+        /// The stream.
+        reader: Box<dyn Read + 'a>,
+        /// How errors name it: `stdin`.
+        what: String,
+        /// How its result is labelled: `-`.
+        label: Vec<u8>,
+        /// The name to record.
+        name: Option<Vec<u8>>,
+    },
+    /// One document by its hash alone.
+    Digest {
+        /// Its SHA-256 and size.
+        digest: FileDigest,
+        /// How its result is labelled: `sha256:<hex>`.
+        label: Vec<u8>,
+        /// The name to record.
+        name: Option<Vec<u8>>,
+    },
+    /// Documents by hash alone, from a manifest that [`Manifest::check`] passed; each result
+    /// is labelled with the line's name, or `sha256:<hex>` when it has none.
+    Manifest(&'a mut Manifest),
+}
+
+/// One recorded document, as its [`Report`] sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Ingested<'a> {
+    /// How the caller named it: its path, manifest name, or `sha256:<hex>`.
+    pub label: &'a [u8],
+    /// What was recorded.
+    pub document: &'a NewDocument,
+    /// What happened to it.
+    pub recorded: &'a Recorded,
+}
+
+/// What an ingest tells its caller as it goes.
+pub trait Report {
+    /// One document's result, in order, once its batch is durable. `Break` stops the
+    /// ingest: this batch is recorded, nothing after it is read or recorded.
+    fn recorded(&mut self, document: &Ingested<'_>) -> ControlFlow<()>;
+
+    /// A batch is recorded and every result in it reported: `documents` so far.
+    fn batch_done(&mut self, documents: u64) {
+        let _ = documents;
+    }
+}
+
+/// How an ingest runs.
+#[derive(Clone, Copy)]
+pub struct Options<'a> {
+    /// Documents per batch (at least 1): each batch is written, fsync'd and committed
+    /// before its results are reported. Smaller: less to redo after a crash; larger: faster.
+    pub batch: usize,
+    /// The time to record, asked before each batch: ms since the Unix epoch.
+    pub clock: &'a dyn Fn() -> Result<u64>,
+    /// Bytes hashed, called from the hashing threads (for a progress bar).
+    pub progress: &'a (dyn Fn(u64) + Sync),
+}
+
+impl Default for Options<'static> {
+    /// Batches of [`DEFAULT_BATCH`], the system clock, no progress.
+    fn default() -> Self {
+        Options {
+            batch: DEFAULT_BATCH,
+            clock: &system_time_ms,
+            progress: &|_| {},
+        }
+    }
+}
+
+/// What an ingest recorded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Documents never seen before.
+    pub first_seen: u64,
+    /// Documents seen before from other sources.
+    pub sightings: u64,
+    /// Documents already recorded from this source.
+    pub already_recorded: u64,
+    /// Whether the [`Report`] stopped the ingest (everything counted is recorded).
+    pub stopped: bool,
+}
+
+impl Summary {
+    /// Every document recorded (or found already recorded).
+    pub fn documents(&self) -> u64 {
+        self.first_seen + self.sightings + self.already_recorded
+    }
+}
+
+/// The system clock, in ms since the Unix epoch: the time an ingest records by default.
+///
+/// # Errors
+/// [`Error::ClockBeforeEpoch`]: no time such a clock gives can be recorded.
+pub fn system_time_ms() -> Result<u64> {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => Ok(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        Err(e) => Err(Error::ClockBeforeEpoch {
+            seconds: e.duration().as_secs(),
+        }),
+    }
+}
+
+impl Ledger {
+    /// Records `documents` with `fields` in batches of `options.batch`, reporting each
+    /// result to `report` once its batch is durable. Files are hashed (and refused if they
+    /// changed since the walk) on a second thread while the previous batch is signed.
+    ///
+    /// Re-running an ingest that stopped part-way is safe: what was recorded is reported as
+    /// already recorded, and the rest is recorded.
+    ///
+    /// # Errors
+    /// Those of [`Ledger::append`]; [`Error::NotHashed`] for a file that cannot be hashed
+    /// (its batch is not recorded, those before it are); [`Error::StreamUnreadable`] and
+    /// [`Error::EmptyStream`]; the manifest's errors; the clock's.
+    pub fn ingest(
+        &mut self,
+        documents: Documents<'_>,
+        fields: &Fields,
+        options: &Options<'_>,
+        report: &mut dyn Report,
+    ) -> Result<Summary> {
+        if options.batch == 0 {
+            return Err(Error::invalid("batch", "must be at least 1 document"));
+        }
+        let mut run = Run {
+            ledger: self,
+            options,
+            report,
+            summary: Summary::default(),
+        };
+        let flow = match documents {
+            Documents::Files(files) => run.files(files, fields)?,
+            Documents::Manifest(m) => run.manifest(m, fields)?,
+            Documents::Digest {
+                digest,
+                label,
+                name,
+            } => run.commit(vec![label], vec![fields.document(name, digest)])?,
+            Documents::Stream {
+                reader,
+                what,
+                label,
+                name,
+            } => {
+                let digest = hash_reader(reader, options.progress).map_err(|source| {
+                    Error::StreamUnreadable {
+                        what: what.clone(),
+                        source,
+                    }
+                })?;
+                if digest.size == 0 {
+                    return Err(Error::EmptyStream { what });
+                }
+                run.commit(vec![label], vec![fields.document(name, digest)])?
+            }
+        };
+        let mut summary = run.summary;
+        summary.stopped = flow.is_break();
+        if !summary.stopped {
+            // The index is derived and caught up from the log at the next open if need be.
+            let _ = self.flush_index();
+        }
+        Ok(summary)
+    }
+}
+
+/// One ingest in progress.
+struct Run<'r, 'o> {
+    ledger: &'r mut Ledger,
+    options: &'r Options<'o>,
+    report: &'r mut dyn Report,
+    summary: Summary,
+}
+
+impl Run<'_, '_> {
+    /// Records one batch and reports each of its documents.
+    fn commit(&mut self, labels: Vec<Vec<u8>>, docs: Vec<NewDocument>) -> Result<ControlFlow<()>> {
+        let now = (self.options.clock)()?;
+        let appended = self.ledger.append(&docs, now)?;
+        // The whole batch is recorded, whatever the reporter does with it.
+        for r in &appended.results {
+            match r.status {
+                Status::FirstSeen => self.summary.first_seen += 1,
+                Status::Sighting => self.summary.sightings += 1,
+                Status::AlreadyRecorded => self.summary.already_recorded += 1,
+            }
+        }
+        for ((label, document), recorded) in labels.iter().zip(&docs).zip(&appended.results) {
+            let one = Ingested {
+                label,
+                document,
+                recorded,
+            };
+            if self.report.recorded(&one).is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+        self.report.batch_done(self.summary.documents());
+        Ok(ControlFlow::Continue(()))
+    }
+
+    fn files(&mut self, files: &[WalkedFile], fields: &Fields) -> Result<ControlFlow<()>> {
+        let ahead = Ahead::new(files, self.options.batch, self.options.progress);
+        std::thread::scope(|scope| {
+            // Without a second thread the caller hashes every batch itself.
+            let _ = std::thread::Builder::new()
+                .name("prov-hash".into())
+                .spawn_scoped(scope, || ahead.run_worker());
+            let flow = self.hashed_batches(&ahead, fields);
+            ahead.stop();
+            flow
+        })
+    }
+
+    fn hashed_batches(&mut self, ahead: &Ahead<'_>, fields: &Fields) -> Result<ControlFlow<()>> {
+        for batch in ahead.batches() {
+            let Some(digests) = ahead.next_batch() else {
+                break;
+            };
+            let mut labels = Vec::with_capacity(batch.len());
+            let mut docs = Vec::with_capacity(batch.len());
+            for (f, d) in batch.iter().zip(digests) {
+                let d = d.map_err(|e| Error::NotHashed {
+                    source: Box::new(e),
+                    recorded: self.summary.documents(),
+                })?;
+                let name = f.path.file_name().map(|n| n.as_bytes().to_vec());
+                labels.push(f.path.as_os_str().as_bytes().to_vec());
+                docs.push(fields.document(name, d));
+            }
+            if self.commit(labels, docs)?.is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+
+    fn manifest(&mut self, m: &mut Manifest, fields: &Fields) -> Result<ControlFlow<()>> {
+        let batch = self.options.batch;
+        let (mut labels, mut docs) = (Vec::new(), Vec::new());
+        for line in m.lines()? {
+            let line = line?;
+            labels.push(match &line.name {
+                Some(n) => n.clone(),
+                None => format!("sha256:{}", hex(&line.digest.sha256)).into_bytes(),
+            });
+            docs.push(fields.document(line.name, line.digest));
+            if docs.len() == batch {
+                let flow = self.commit(std::mem::take(&mut labels), std::mem::take(&mut docs))?;
+                if flow.is_break() {
+                    return Ok(flow);
+                }
+            }
+        }
+        if docs.is_empty() {
+            return Ok(ControlFlow::Continue(()));
+        }
+        self.commit(labels, docs)
+    }
+}

@@ -1,0 +1,239 @@
+//! Turning the paths a person gives into the documents to hash: files as named, folders
+//! recursively in name order, symlinks inside folders only when asked, the ledger's own
+//! folder never.
+//!
+//! Each file is opened as it is listed (never following a symlink inside a folder unless
+//! asked, never blocking on a FIFO), and its identity (device, inode, size, change time) is
+//! kept: the hashing refuses a file that is not the one listed here. A folder's entries are
+//! looked at and opened in parallel, then taken in name order, so that the walk's result and
+//! its first error are the same as one thread's.
+
+use crate::digest::{FileId, WalkedFile, open_document};
+use crate::error::{Error, PathProblem, Result};
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::fs::Metadata;
+use std::io::ErrorKind;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// What a walk found.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// Regular, non-empty files, in order.
+    pub files: Vec<WalkedFile>,
+    /// Paths passed over inside folders, with why.
+    pub skipped: Vec<(PathBuf, &'static str)>,
+}
+
+impl Walked {
+    /// The files' total size, for progress bars.
+    pub fn total_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.id.size).sum()
+    }
+}
+
+/// What a walk passes over: the ledger folder and every file in it, by device and inode, so
+/// that neither a symlink nor a hard link brings the ledger's key or log in as a document.
+#[derive(Clone, Debug, Default)]
+pub struct Skip {
+    ledger: Option<(u64, u64)>,
+    files: HashSet<(u64, u64)>,
+}
+
+impl Skip {
+    /// Skips the ledger folder at `dir`, if there is one, and the files in it.
+    pub fn ledger(dir: &Path) -> Skip {
+        let mut files = HashSet::new();
+        let mut stack = vec![dir.to_owned()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let Ok(m) = std::fs::symlink_metadata(e.path()) else {
+                    continue;
+                };
+                if m.is_dir() {
+                    stack.push(e.path());
+                } else if m.is_file() {
+                    files.insert((m.dev(), m.ino()));
+                }
+            }
+        }
+        Skip {
+            ledger: std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino())),
+            files,
+        }
+    }
+
+    fn is_ledger(&self, meta: &Metadata) -> bool {
+        self.ledger == Some((meta.dev(), meta.ino()))
+    }
+
+    /// Whether this file is one of the ledger's own (reached through any link).
+    fn is_ledger_file(&self, meta: &Metadata) -> bool {
+        self.files.contains(&(meta.dev(), meta.ino()))
+    }
+
+    /// Whether `path` lies inside the ledger folder (through any links on the way).
+    fn contains(&self, path: &Path) -> bool {
+        let Ok(real) = std::fs::canonicalize(path) else {
+            return false;
+        };
+        real.ancestors()
+            .skip(1)
+            .filter_map(|a| std::fs::metadata(a).ok())
+            .any(|m| self.is_ledger(&m))
+    }
+}
+
+const LEDGER_SKIPPED: &str = "the ledger's own folder (its key and log are not documents)";
+
+fn path_error(path: &Path, problem: PathProblem) -> Error {
+    Error::Path {
+        path: path.to_owned(),
+        problem,
+    }
+}
+
+fn describe(path: &Path, e: std::io::Error) -> Error {
+    let problem = match e.kind() {
+        ErrorKind::NotFound => PathProblem::Missing,
+        ErrorKind::PermissionDenied => PathProblem::PermissionDenied,
+        _ if e.raw_os_error() == Some(libc::ELOOP) => PathProblem::SymlinkLoop,
+        _ => PathProblem::Unreadable(e),
+    };
+    path_error(path, problem)
+}
+
+/// Opens `path` as the walk lists it and keeps what it is. `None` when it is no longer a
+/// regular file (it changed between listing and opening).
+fn listed(path: &Path, follow: bool) -> Result<Option<WalkedFile>> {
+    let file = open_document(path, follow).map_err(|e| describe(path, e))?;
+    let meta = file.metadata().map_err(|e| describe(path, e))?;
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    Ok(Some(WalkedFile {
+        path: path.to_owned(),
+        id: FileId::of(&meta),
+        follow,
+    }))
+}
+
+/// Walks the given paths. A path that is missing, unreadable, empty or not a file or folder
+/// is an error before anything is recorded; inside folders such paths are skipped, with
+/// why. Symlinks named directly are followed; inside folders only with `follow`.
+///
+/// # Errors
+/// [`Error::Path`] naming the first path (in the order given, folders in name order) that
+/// cannot be recorded.
+pub fn walk(paths: &[PathBuf], follow: bool, skip: &Skip) -> Result<Walked> {
+    let mut w = Walked::default();
+    let mut seen_dirs = HashSet::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| describe(p, e))?;
+        if !skip.is_ledger(&meta) && (skip.contains(p) || skip.is_ledger_file(&meta)) {
+            return Err(path_error(p, PathProblem::InsideLedger));
+        }
+        if meta.is_dir() {
+            if skip.is_ledger(&meta) {
+                w.skipped.push((p.clone(), LEDGER_SKIPPED));
+                continue;
+            }
+            seen_dirs.insert((meta.dev(), meta.ino()));
+            walk_dir(p, follow, skip, &mut seen_dirs, &mut w)?;
+        } else if meta.is_file() {
+            if meta.len() == 0 {
+                return Err(path_error(p, PathProblem::Empty));
+            }
+            match listed(p, true)? {
+                Some(f) => w.files.push(f),
+                None => return Err(path_error(p, PathProblem::ChangedWhileListed)),
+            }
+        } else {
+            return Err(path_error(p, PathProblem::NotFileOrFolder));
+        }
+    }
+    Ok(w)
+}
+
+/// What one folder entry is, found without regard to the others.
+enum Found {
+    Folder(Metadata),
+    File(WalkedFile),
+    Skipped(&'static str),
+}
+
+/// Looks at one folder entry and, if it is a file to record, opens it as the walk lists it.
+fn look(path: &Path, follow: bool, skip: &Skip) -> Result<Found> {
+    let lmeta = std::fs::symlink_metadata(path).map_err(|e| describe(path, e))?;
+    let meta = if lmeta.file_type().is_symlink() {
+        if !follow {
+            return Ok(Found::Skipped(
+                "symlink not followed (use --follow-symlinks)",
+            ));
+        }
+        match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(_) => return Ok(Found::Skipped("broken symlink or symlink loop")),
+        }
+    } else {
+        lmeta
+    };
+    Ok(if meta.is_dir() {
+        Found::Folder(meta)
+    } else if !meta.is_file() {
+        Found::Skipped("not a regular file")
+    } else if skip.is_ledger_file(&meta) {
+        Found::Skipped(LEDGER_SKIPPED)
+    } else if meta.len() == 0 {
+        Found::Skipped("empty file")
+    } else {
+        match listed(path, follow)? {
+            Some(f) => Found::File(f),
+            None => Found::Skipped("not a regular file"),
+        }
+    })
+}
+
+/// Folders with fewer entries than this are looked at on the calling thread.
+const PARALLEL_FROM: usize = 64;
+
+fn walk_dir(
+    dir: &Path,
+    follow: bool,
+    skip: &Skip,
+    seen: &mut HashSet<(u64, u64)>,
+    w: &mut Walked,
+) -> Result<()> {
+    let rd =
+        std::fs::read_dir(dir).map_err(|e| path_error(dir, PathProblem::FolderUnreadable(e)))?;
+    let mut entries: Vec<_> = rd
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| describe(dir, e))?;
+    // Name order. Entries of one folder differ only in their last component, so comparing
+    // the bytes orders them as comparing paths does, without splitting each into components.
+    entries.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+    let found: Vec<Result<Found>> = if entries.len() < PARALLEL_FROM {
+        entries.iter().map(|p| look(p, follow, skip)).collect()
+    } else {
+        entries.par_iter().map(|p| look(p, follow, skip)).collect()
+    };
+    for (path, found) in entries.into_iter().zip(found) {
+        match found? {
+            Found::File(f) => w.files.push(f),
+            Found::Skipped(why) => w.skipped.push((path, why)),
+            Found::Folder(meta) => {
+                if skip.is_ledger(&meta) {
+                    w.skipped.push((path, LEDGER_SKIPPED));
+                } else if !seen.insert((meta.dev(), meta.ino())) {
+                    w.skipped
+                        .push((path, "folder already visited (symlink loop)"));
+                } else {
+                    walk_dir(&path, follow, skip, seen, w)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
