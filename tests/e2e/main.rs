@@ -16,5 +16,6 @@ mod integrity;
 mod manifest;
 mod messages;
 mod publish;
+mod review_tiles;
 mod walk_races;
 mod walkthrough;
