@@ -17,5 +17,6 @@ mod manifest;
 mod messages;
 mod publish;
 mod readers;
+mod review_tiles;
 mod walk_races;
 mod walkthrough;
