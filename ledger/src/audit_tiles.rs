@@ -6,6 +6,7 @@
 //! derived file, which `prov reindex` rebuilds.
 
 use crate::audit::Fault;
+use crate::error::Error;
 use crate::tiles::TileFiles;
 use prov_proofs::{HASH_SIZE, Tile, TileBuilder};
 use std::io::Read;
@@ -101,6 +102,9 @@ impl TileCheck {
             Ok(_) => {
                 let what = format!("tile {} differs from the one the log gives", tile.path());
                 return self.found(self.files.path(&tile), seq, what);
+            }
+            Err(Error::TilesDisagree { reason, .. }) => {
+                return self.found(self.files.path(&tile), seq, reason);
             }
             Err(e) => return self.found(self.files.path(&tile), seq, e.to_string()),
         }

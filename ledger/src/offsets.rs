@@ -26,8 +26,13 @@ impl Offsets {
     /// [`Error::Io`], [`Error::Damaged`] when it is not a regular file.
     pub fn open(dir: &Path, write: bool) -> Result<Option<Offsets>> {
         let path = dir.join("offsets");
-        if !write && !crate::fsys::exists(&path) {
-            return Ok(None);
+        let regular = path.symlink_metadata().map(|m| m.file_type().is_file());
+        match (write, regular) {
+            // Missing, or something else in its place (a link, FIFO, folder): a reader does
+            // without it (it walks the log); a writer replaces it (it is derived).
+            (false, Ok(false) | Err(_)) => return Ok(None),
+            (true, Ok(false)) => crate::fsys::remove_any(&path)?,
+            _ => {}
         }
         let file = if write {
             std::fs::OpenOptions::new()

@@ -254,8 +254,11 @@ impl Ledger {
     /// # Errors
     /// [`Error::TilesDisagree`] for a missing or malformed tile.
     pub fn root_at(&self, size: u64) -> Result<Hash> {
-        let size = size.min(self.size());
-        self.with_tree(size, |r| prov_proofs::root_at(r, size))
+        // Read through the latest tree's tiles, the ones a consistency proof to the latest
+        // checkpoint is built from: after [`Ledger::consistency`] from `size` verified, this
+        // is the root that proof proved.
+        let (size, latest) = (size.min(self.size()), self.size());
+        self.with_tree(latest, |r| prov_proofs::root_at(r, size))
     }
 
     /// Flushes the derived index so the next open is quick (durability never depends on it).

@@ -67,6 +67,15 @@ impl Out<'_> {
     }
 }
 
+/// Whether `dir` holds the partial tiles and bundle (or the full ones) of a tree of `size`.
+fn right_edge_present(dir: &Path, size: u64) -> bool {
+    let have = |rel: String| dir.join(rel).symlink_metadata().is_ok_and(|m| m.is_file());
+    prov_proofs::partial_tiles(size).iter().all(|t| {
+        (have(t.path()) || have(t.full().path()))
+            && (t.level > 0 || have(t.entries_path()) || have(t.full().entries_path()))
+    })
+}
+
 impl Ledger {
     /// The checkpoint already published in `dir`, checked: signed by this ledger, for a
     /// size it has, with the root it has there. `None` for a folder with none.
@@ -75,7 +84,16 @@ impl Ledger {
         if !crate::fsys::exists(&path) {
             return Ok(None);
         }
-        let note = crate::fsys::read_small(&path, crate::fsys::MAX_CONFIG_BYTES)?;
+        let note = crate::fsys::read_small(&path, crate::fsys::MAX_CONFIG_BYTES).map_err(|e| {
+            let why = match e {
+                Error::Damaged { reason, .. } => reason,
+                e => e.to_string(),
+            };
+            refused(
+                dir,
+                format!("a checkpoint file that cannot be read ({why})"),
+            )
+        })?;
         let cp = Checkpoint::open(&note, &self.verifier)
             .map_err(|e| refused(dir, format!("a checkpoint this ledger did not sign ({e})")))?;
         if cp.size > self.size() {
@@ -116,11 +134,25 @@ impl Ledger {
     /// [`Error::Proof`] for an entry too large for a bundle, I/O errors.
     pub fn publish(&self, dir: &Path) -> Result<PublishReport> {
         std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
+        // Never into the ledger, nor a folder holding it: a web server would serve the key.
+        let canon = |p: &Path| std::fs::canonicalize(p).map_err(Error::io("resolve", p));
+        let (target, ledger) = (canon(dir)?, canon(&self.dir)?);
+        if ledger.starts_with(&target) || target.starts_with(&ledger) {
+            return Err(refused(
+                dir,
+                "the ledger folder, or is inside it or holds it (serving it would serve key.pem)",
+            ));
+        }
         let (note, cp) = match &self.latest {
             Some((note, cp)) => (note.clone(), cp.clone()),
             None => self.read_latest_checkpoint()?,
         };
-        let previous = self.published_in(dir)?.map_or(0, |c| c.size);
+        let mut previous = self.published_in(dir)?.map_or(0, |c| c.size);
+        // The checkpoint there is believed only with the right edge of its tree: otherwise
+        // (tiles lost, or a checkpoint copied in) everything is published again.
+        if previous > 0 && !right_edge_present(dir, previous) {
+            previous = 0;
+        }
         let mut tree = match previous {
             0 => TileBuilder::new(),
             n => TileBuilder::load(&self.tiles.at(n), n)?,
@@ -130,7 +162,7 @@ impl Ledger {
         }
         let mut io = Io::default();
         let mut out = Out {
-            files: TileFiles::new(dir),
+            files: TileFiles::published(dir),
             pending: Vec::new(),
             io: &mut io,
         };
@@ -145,6 +177,7 @@ impl Ledger {
         let mut bundle: Vec<Vec<u8>> = (start..previous)
             .map(|s| self.entry_bytes(s))
             .collect::<Result<_>>()?;
+        let mut done: Vec<prov_proofs::Tile> = Vec::new();
         if previous < cp.size {
             let at = self.offset_of(previous)?;
             let mut frames = self.log.frames(at, self.commit.log_length)?;
@@ -161,6 +194,7 @@ impl Ledger {
                 let full = tree.append(prov_proofs::leaf_hash(&frame.payload));
                 bundle.push(frame.payload);
                 for (t, bytes) in full {
+                    done.push(t);
                     if t.level == 0 {
                         let b = encode_bundle(bundle.iter().map(Vec::as_slice))?;
                         out.add(t.entries_path(), b)?;
@@ -182,6 +216,14 @@ impl Ledger {
         // The checkpoint, last.
         out.files
             .write_files(&[("checkpoint".to_owned(), note.as_bytes())], out.io)?;
+        // Partial tiles and bundles of tiles now full may go (tlog-tiles): a client holding
+        // an older checkpoint reads the full one's prefix.
+        for t in &done {
+            out.files.remove_partials_of(&t.path());
+            if t.level == 0 {
+                out.files.remove_partials_of(&t.entries_path());
+            }
+        }
         report.checkpoint = note;
         Ok(report)
     }

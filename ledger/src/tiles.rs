@@ -22,6 +22,9 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug)]
 pub struct TileFiles {
     root: PathBuf,
+    /// What to do with a link or file where a folder belongs: replace it (the ledger's own
+    /// derived folders) or refuse (a published folder, which the user may have arranged).
+    replace: bool,
 }
 
 /// What a tile file turned out to be.
@@ -37,7 +40,44 @@ impl TileFiles {
     pub fn new(dir: &Path) -> TileFiles {
         TileFiles {
             root: dir.to_owned(),
+            replace: true,
         }
+    }
+
+    /// Files under a folder that is not the ledger's (`prov publish`): a link or file where
+    /// a folder belongs is refused, never followed nor replaced.
+    pub fn published(dir: &Path) -> TileFiles {
+        TileFiles {
+            root: dir.to_owned(),
+            replace: false,
+        }
+    }
+
+    /// Makes sure every folder of `rel` (a relative folder path) under the root is a real
+    /// folder, never a link: creates missing ones, and replaces or refuses what else stands
+    /// there. With `create` false, only says whether they all are real folders.
+    fn real_dirs(&self, rel: &Path, create: bool) -> Result<bool> {
+        let mut at = self.root.clone();
+        for part in rel.components() {
+            at.push(part);
+            match at.symlink_metadata() {
+                Ok(m) if m.file_type().is_dir() => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+                Err(e) => return Err(Error::io("inspect", &at)(e)),
+                Ok(_) if !create => return Ok(false),
+                Ok(_) if self.replace => crate::fsys::remove_any(&at)?,
+                Ok(_) => {
+                    return Err(Error::Io {
+                        op: "use (it is a link or file where a folder belongs: refused, not followed)",
+                        path: at,
+                        source: std::io::Error::other("not a folder"),
+                    });
+                }
+            }
+            std::fs::create_dir(&at).map_err(Error::io("create", &at))?;
+        }
+        Ok(true)
     }
 
     /// The file of a tile.
@@ -54,7 +94,7 @@ impl TileFiles {
             .open(path);
         let mut file = match file {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io("open", path)(e)),
+            Err(e) => return Err(tile_fault(path, format!("it cannot be opened ({e})"))),
             Ok(f) => f,
         };
         let meta = file.metadata().map_err(Error::io("inspect", path))?;
@@ -124,30 +164,48 @@ impl TileFiles {
         let mut dirs = BTreeSet::new();
         for (rel, bytes) in files {
             let path = self.root.join(rel);
-            let parent = path.parent().unwrap_or(&self.root).to_owned();
+            let rel_parent = Path::new(rel).parent().unwrap_or(Path::new(""));
+            let parent = self.root.join(rel_parent);
             // Every folder created on the way needs its own entry made durable.
             let mut created = parent.as_path();
             while !created.exists() && created.starts_with(&self.root) {
                 dirs.insert(created.parent().unwrap_or(&self.root).to_owned());
                 created = created.parent().unwrap_or(&self.root);
             }
-            std::fs::create_dir_all(&parent).map_err(Error::io("create", &parent))?;
+            self.real_dirs(rel_parent, true)?;
             let tmp = parent.join(format!(
                 ".{}.tmp",
                 path.file_name().and_then(|n| n.to_str()).unwrap_or("tile")
             ));
+            // A leftover (or planted) temporary is removed, never opened: no FIFO can block.
+            crate::fsys::remove_any(&tmp)?;
             let written = io.step(Step::TileWrite, || {
                 let mut f = std::fs::OpenOptions::new()
                     .write(true)
-                    .create(true)
-                    .truncate(true)
+                    .create_new(true)
                     .mode(0o644)
-                    .custom_flags(libc::O_NOFOLLOW)
+                    .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
                     .open(&tmp)?;
                 std::io::Write::write_all(&mut f, bytes)?;
                 f.sync_data()
             });
             written.map_err(Error::io("write", &tmp))?;
+            if path
+                .symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_dir())
+            {
+                match self.replace {
+                    true => crate::fsys::remove_any(&path)?,
+                    false => {
+                        let _ = std::fs::remove_file(&tmp);
+                        return Err(Error::Io {
+                            op: "replace (a folder stands where a file belongs)",
+                            path,
+                            source: std::io::Error::other("is a folder"),
+                        });
+                    }
+                }
+            }
             std::fs::rename(&tmp, &path).map_err(Error::io("replace", &path))?;
             dirs.insert(parent);
         }
@@ -162,9 +220,19 @@ impl TileFiles {
     /// best effort: a partial tile left behind is only disk space).
     pub fn remove_partials(&self, full: &[Tile]) {
         for t in full.iter().filter(|t| t.is_full()) {
-            let mut dir = self.path(t).into_os_string();
-            dir.push(".p");
-            let _ = std::fs::remove_dir_all(PathBuf::from(dir));
+            self.remove_partials_of(&t.path());
+        }
+    }
+
+    /// Deletes the `.p/` folder beside the full tile or bundle at `rel`, only through real
+    /// folders (a link on the way is never followed).
+    pub fn remove_partials_of(&self, rel: &str) {
+        let dir = format!("{rel}.p");
+        let Some(parent) = Path::new(&dir).parent() else {
+            return;
+        };
+        if self.real_dirs(parent, false).unwrap_or(false) {
+            let _ = crate::fsys::remove_any(&self.root.join(&dir));
         }
     }
 

@@ -92,8 +92,6 @@ impl Ledger {
         if rebuild {
             // Whatever stands there is replaced; a link is removed, never followed.
             fsys::remove_any(&index_dir)?;
-            fsys::remove_any(&dir.join("tile"))?;
-            fsys::remove_any(&dir.join("offsets"))?;
         }
         let offsets = Offsets::open(dir, true)?
             .ok_or_else(|| Error::invalid("ledger", "cannot create its offsets file"))?;
@@ -141,7 +139,9 @@ impl Ledger {
                 log.truncate(commit.log_length)?;
             }
         }
-        if !derived::reach(&tiles, &offsets, &state)? {
+        // `reindex` rewrites every tile and offset in place (each file replaced whole), so
+        // readers running meanwhile keep finding the committed ones.
+        if rebuild || !derived::reach(&tiles, &offsets, &state)? {
             derived::rebuild(&log, commit.log_length, &tiles, &offsets, &mut io)?;
         } else if offsets.entries()? > commit.size {
             offsets.truncate(commit.size)?;
