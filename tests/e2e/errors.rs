@@ -187,16 +187,7 @@ fn a_second_writer_is_refused_while_the_first_holds_the_ledger() {
     // The lock is on the ledger folder itself: no file that could be deleted to let a second
     // writer in.
     let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(w.ledger()).unwrap());
-    let held = (0..2000).any(|_| {
-        let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
-        let found = locks
-            .lines()
-            .any(|l| l.contains("FLOCK") && l.contains(&format!(":{ino} ")));
-        if !found {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        found
-    });
+    let held = lock_seen(ino, "FLOCK");
     assert!(held, "the first prov never took the ledger's lock");
     let log = std::fs::read(w.ledger().join("entries.log")).unwrap();
     w.write("b.txt", "b");
@@ -220,16 +211,7 @@ fn a_second_writer_is_refused_while_the_first_holds_the_ledger() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let blocked = (0..2000).any(|_| {
-        let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
-        let found = locks
-            .lines()
-            .any(|l| l.contains("-> FLOCK") && l.contains(&format!(":{ino} ")));
-        if !found {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        found
-    });
+    let blocked = lock_seen(ino, "-> FLOCK");
     assert!(blocked, "the check never waited for the lock");
     {
         use std::io::Write;
@@ -319,17 +301,24 @@ fn a_writer_waits_out_a_lock_held_for_a_moment() {
         .spawn()
         .unwrap();
     let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(w.ledger()).unwrap());
-    let held = (0..2000).any(|_| {
-        let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
-        let found = locks
-            .lines()
-            .any(|l| l.contains("FLOCK") && l.contains(&format!(":{ino} ")));
-        if !found {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        found
-    });
+    let held = lock_seen(ino, "FLOCK");
     assert!(held, "flock never took the ledger's lock");
     w.run(&["add", "a.txt", "--source", "s"]).ok();
     assert!(holder.wait().unwrap().success());
+}
+
+/// Whether `/proc/locks` comes to show a lock of `kind` ("FLOCK" held, "-> FLOCK" waited
+/// for) on the folder with inode `ino`; polls up to 2,000 times. Watching it, rather than
+/// competing for the lock, never makes the process under test the one refused.
+fn lock_seen(ino: u64, kind: &str) -> bool {
+    (0..2000).any(|_| {
+        let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
+        let found = locks
+            .lines()
+            .any(|l| l.contains(kind) && l.contains(&format!(":{ino} ")));
+        if !found {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        found
+    })
 }
