@@ -94,11 +94,7 @@ pub(crate) fn rebuild(
     let mut first = 0;
     let mut frames = log.frames(HEADER_LEN, end)?;
     while let Some(frame) = frames.next_frame() {
-        let frame = frame.map_err(|f| Error::Damaged {
-            path: log.path.clone(),
-            offset: Some(f.offset),
-            reason: f.reason,
-        })?;
+        let frame = frame.map_err(|f| f.damaged(&log.path))?;
         if frame.kind != RECORD_ENTRY {
             partial.extend(tree.partials());
             continue;

@@ -217,11 +217,7 @@ impl Index {
         let mut batch = IndexBatch::default();
         let mut pending = 0;
         while let Some(frame) = frames.next_frame() {
-            let frame = frame.map_err(|f| Error::Damaged {
-                path: log.path.clone(),
-                offset: Some(f.offset),
-                reason: f.reason,
-            })?;
+            let frame = frame.map_err(|f| f.damaged(&log.path))?;
             batch.add_frame(self, &frame, size, &log.path)?;
             pending += 1;
             if pending >= CHUNK {

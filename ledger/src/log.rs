@@ -75,6 +75,17 @@ pub struct FrameFault {
     pub reason: String,
 }
 
+impl FrameFault {
+    /// The damage it is, in the log at `path`.
+    pub fn damaged(self, path: &Path) -> Error {
+        Error::Damaged {
+            path: path.to_owned(),
+            offset: Some(self.offset),
+            reason: self.reason,
+        }
+    }
+}
+
 /// Reads frames in order from `offset` up to `end` (the committed end).
 pub struct FrameReader<R: Read> {
     r: BufReader<R>,

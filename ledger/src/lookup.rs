@@ -194,7 +194,7 @@ impl Ledger {
             let mut frames = self.log.frames(HEADER_LEN, self.commit.log_length)?;
             let (mut seq, mut out) = (0u64, Vec::new());
             while let Some(frame) = frames.next_frame() {
-                let frame = frame.map_err(|f| self.damaged(Some(f.offset), f.reason))?;
+                let frame = frame.map_err(|f| f.damaged(&self.log.path))?;
                 if frame.kind != RECORD_ENTRY {
                     continue;
                 }

@@ -185,7 +185,7 @@ impl Ledger {
             // signed one before the checkpoint is published.
             let mut last = previous;
             while let Some(frame) = frames.next_frame() {
-                let frame = frame.map_err(|f| self.damaged(Some(f.offset), f.reason))?;
+                let frame = frame.map_err(|f| f.damaged(&self.log.path))?;
                 if frame.kind == RECORD_CHECKPOINT {
                     self.publish_partials(&tree, last, &bundle, &mut out, &mut report)?;
                     last = tree.size();

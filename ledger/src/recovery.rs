@@ -16,7 +16,7 @@
 use crate::commit::Commit;
 use crate::entry::Entry;
 use crate::error::{Error, Result};
-use crate::log::{FrameFault, HEADER_LEN, LogFile, RECORD_CHECKPOINT, RECORD_ENTRY};
+use crate::log::{HEADER_LEN, LogFile, RECORD_CHECKPOINT, RECORD_ENTRY};
 use prov_proofs::{Checkpoint, Hash, NoteVerifier, TileBuilder};
 
 /// The state of a verified committed log.
@@ -112,10 +112,6 @@ fn fault_at(log: &LogFile, offset: u64, reason: impl Into<String>) -> Error {
     }
 }
 
-fn frame_fault(log: &LogFile, f: FrameFault) -> Error {
-    fault_at(log, f.offset, f.reason)
-}
-
 /// Reads the committed log `[HEADER_LEN, commit.log_length)` and checks it as described in
 /// the module documentation. The caller has checked that the file is at least that long.
 ///
@@ -134,7 +130,7 @@ pub(crate) fn verify_committed(
     let mut last_cp: Option<(u64, Vec<u8>)> = None;
     let mut contents = Vec::new();
     while let Some(frame) = frames.next_frame() {
-        let frame = frame.map_err(|f| frame_fault(log, f))?;
+        let frame = frame.map_err(|f| f.damaged(&log.path))?;
         if frame.kind == RECORD_CHECKPOINT {
             last_cp = Some((frame.offset, frame.payload));
             continue;
