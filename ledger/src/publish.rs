@@ -133,6 +133,9 @@ impl Ledger {
     /// [`Error::TilesDisagree`] when the ledger's tiles do not give the published root,
     /// [`Error::Proof`] for an entry too large for a bundle, I/O errors.
     pub fn publish(&self, dir: &Path) -> Result<PublishReport> {
+        if dir.symlink_metadata().is_ok() && !dir.is_dir() {
+            return Err(refused(dir, "a file, where the published folder belongs"));
+        }
         std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
         // Never into the ledger, nor a folder holding it: a web server would serve the key.
         let canon = |p: &Path| std::fs::canonicalize(p).map_err(Error::io("resolve", p));
@@ -147,17 +150,18 @@ impl Ledger {
             Some((note, cp)) => (note.clone(), cp.clone()),
             None => self.read_latest_checkpoint()?,
         };
-        let mut previous = self.published_in(dir)?.map_or(0, |c| c.size);
-        // The checkpoint there is believed only with the right edge of its tree: otherwise
-        // (tiles lost, or a checkpoint copied in) everything is published again.
-        if previous > 0 && !right_edge_present(dir, previous) {
-            previous = 0;
-        }
+        // The checkpoint there (verified by `published_in`) is believed only with the right
+        // edge of its tree: otherwise (tiles lost, or a checkpoint copied in) everything is
+        // published again.
+        let (previous, signed) = match self.published_in(dir)? {
+            Some(c) if right_edge_present(dir, c.size) => (c.size, c.root),
+            _ => (0, prov_proofs::empty_root()),
+        };
         let mut tree = match previous {
             0 => TileBuilder::new(),
             n => TileBuilder::load(&self.tiles.at(n), n)?,
         };
-        if tree.root() != self.root_at_checked(previous)? {
+        if tree.root() != signed {
             return Err(self.tiles_disagree_at(previous));
         }
         let mut io = Io::default();
@@ -177,6 +181,18 @@ impl Ledger {
         let mut bundle: Vec<Vec<u8>> = (start..previous)
             .map(|s| self.entry_bytes(s))
             .collect::<Result<_>>()?;
+        // They are the leaves of the tree just checked against the signed root.
+        let leaves: Vec<u8> = bundle
+            .iter()
+            .flat_map(|e| prov_proofs::leaf_hash(e).0)
+            .collect();
+        let edge = tree.partials().into_iter().find(|(t, _)| t.level == 0);
+        if edge.map_or(Vec::new(), |(_, b)| b) != leaves {
+            return Err(self.damaged(
+                None,
+                format!("entries {start} to {previous} are not the ones the tree signed at size {previous} holds"),
+            ));
+        }
         let mut done: Vec<prov_proofs::Tile> = Vec::new();
         if previous < cp.size {
             let at = self.offset_of(previous)?;

@@ -25,6 +25,9 @@ pub struct TileFiles {
     /// What to do with a link or file where a folder belongs: replace it (the ledger's own
     /// derived folders) or refuse (a published folder, which the user may have arranged).
     replace: bool,
+    /// Added to temporary names: nothing in the ledger (its writer holds the lock), the
+    /// process ID in a published folder (two publishes may run at once).
+    tmp_tag: String,
 }
 
 /// What a tile file turned out to be.
@@ -41,6 +44,7 @@ impl TileFiles {
         TileFiles {
             root: dir.to_owned(),
             replace: true,
+            tmp_tag: String::new(),
         }
     }
 
@@ -50,6 +54,7 @@ impl TileFiles {
         TileFiles {
             root: dir.to_owned(),
             replace: false,
+            tmp_tag: format!(".{}", std::process::id()),
         }
     }
 
@@ -174,8 +179,9 @@ impl TileFiles {
             }
             self.real_dirs(rel_parent, true)?;
             let tmp = parent.join(format!(
-                ".{}.tmp",
-                path.file_name().and_then(|n| n.to_str()).unwrap_or("tile")
+                ".{}{}.tmp",
+                path.file_name().and_then(|n| n.to_str()).unwrap_or("tile"),
+                self.tmp_tag
             ));
             // A leftover (or planted) temporary is removed, never opened: no FIFO can block.
             crate::fsys::remove_any(&tmp)?;

@@ -1,9 +1,8 @@
 //! Review of the move of the Merkle tree into C2SP tlog-tiles files (`tile/`, `offsets`) and
 //! of `prov publish`: regression tests for the problems found. Each test states what should
 //! happen; each one failed on the code under review (353c16c). The fixed findings run in the
-//! normal suite; the two still `#[ignore]`d are open (7: a copy of a pre-tiles ledger without
-//! `key.pem` cannot build its tiles; 9: some `publish` errors about DIR are worded as errors
-//! of the ledger). Run those with:
+//! normal suite; the one still `#[ignore]`d is open (7: a copy of a pre-tiles ledger without
+//! `key.pem` cannot build its tiles). Run it with:
 //!
 //! ```sh
 //! cargo build -p prov && cargo test -p prov-tests --test e2e review_tiles -- --ignored
@@ -361,7 +360,6 @@ fn review_a_derived_file_that_is_not_a_regular_file_is_named_with_the_fix() {
 
 /// Finding 9. Errors of `publish` about the published folder name the ledger instead.
 #[test]
-#[ignore = "review finding 9: publish errors about DIR blame the ledger"]
 fn review_publish_errors_name_the_published_folder() {
     let w = Workspace::new();
     w.init();
@@ -370,7 +368,7 @@ fn review_publish_errors_name_the_published_folder() {
     w.write("real-cp", "x");
     std::os::unix::fs::symlink(w.path("real-cp"), w.path("pub/checkpoint")).unwrap();
     let r = w.run(&["publish", "pub"]);
-    assert_ne!(r.code, 0);
+    assert_eq!(r.code, 3, "the folder given is bad input: {}", r.stderr);
     assert!(
         !r.stderr.contains("ledger damaged") && !r.stderr.contains("restore from a backup"),
         "a link in the published folder is reported as damage to the ledger: {}",
@@ -378,6 +376,7 @@ fn review_publish_errors_name_the_published_folder() {
     );
     w.write("afile", "x");
     let r = w.run(&["publish", "afile"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
         !r.stderr.contains("File exists"),
         "publish into a file: {}",
