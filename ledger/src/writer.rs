@@ -34,8 +34,9 @@ impl Ledger {
         Self::open_writer_inner(dir, false)
     }
 
-    /// Deletes the derived files (content index, tiles, offsets) and rebuilds them from the
-    /// verified log alone.
+    /// Rebuilds the derived files from the verified log alone: the content index afresh, the
+    /// tiles and offsets rewritten in place (each file replaced whole, so readers running
+    /// meanwhile keep answering).
     ///
     /// # Errors
     /// As [`Ledger::open_writer`].
