@@ -96,7 +96,10 @@ impl TileCheck {
     /// Compares one tile with its file, and any partial tile files of it with its prefix.
     fn compare(&mut self, tile: Tile, bytes: &[u8]) {
         self.tiles += 1;
-        let seq = Some(tile.index * 256u64.pow(u32::from(tile.level)) * 256);
+        // The first entry under the tile (none that a u64 can number, for a tile too far out).
+        let seq = 1u64
+            .checked_shl(8 * (u32::from(tile.level) + 1))
+            .and_then(|span| tile.index.checked_mul(span));
         match self.files.read(&tile) {
             Ok(b) if b == bytes => {}
             Ok(_) => {

@@ -362,23 +362,6 @@ fn checkpoints_and_their_mutations_get_the_same_verdicts() {
 
 // ---- Merkle proofs ------------------------------------------------------------------
 
-/// `tlog_tiles`'s storage: every hash Go's `tlog` stores, in its order.
-struct CfStore(Vec<tlog_tiles::Hash>);
-
-impl tlog_tiles::HashReader for CfStore {
-    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<tlog_tiles::Hash>, tlog_tiles::Error> {
-        indexes
-            .iter()
-            .map(|&i| {
-                self.0
-                    .get(i as usize)
-                    .copied()
-                    .ok_or(tlog_tiles::Error::IndexesNotInTree)
-            })
-            .collect()
-    }
-}
-
 fn cf(h: &Hash) -> tlog_tiles::Hash {
     tlog_tiles::Hash(h.0)
 }

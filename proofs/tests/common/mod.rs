@@ -188,3 +188,20 @@ pub fn vkey_mangles(vkey: &str) -> Vec<Vec<u8>> {
     }
     out
 }
+
+/// `tlog_tiles`'s storage: every hash Go's `tlog` stores, in its order.
+pub struct CfStore(pub Vec<tlog_tiles::Hash>);
+
+impl tlog_tiles::HashReader for CfStore {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<tlog_tiles::Hash>, tlog_tiles::Error> {
+        indexes
+            .iter()
+            .map(|&i| {
+                self.0
+                    .get(i as usize)
+                    .copied()
+                    .ok_or(tlog_tiles::Error::IndexesNotInTree)
+            })
+            .collect()
+    }
+}
