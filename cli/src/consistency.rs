@@ -74,13 +74,9 @@ pub fn consistency(ledger: &Path, a: ConsistencyArgs, out: Out) -> Result<()> {
             l.size()
         )));
     }
-    // The proof is built and verified against the latest signed root first: a damaged tile
-    // fails there ("run `prov reindex`"), so the root compared below is the ledger's own.
     let b = l.consistency(old.size, None)?;
-    let ours = match old.size == l.size() {
-        true => l.root()?,
-        false => l.root_at(old.size)?,
-    };
+    // Proven against the latest signed root: a damaged tile is named, never called a fork.
+    let ours = l.root_at(old.size)?;
     if ours != old.root {
         return Err(Failure::negative(format!(
             "this ledger's first {} entries differ from what the old checkpoint committed to: its history was rewritten or forked",

@@ -38,9 +38,13 @@ impl Ledger {
     }
 
     fn signed_tree(&self) -> Result<Tree> {
+        Ok(self.signed_tree_checkpoint()?.tree())
+    }
+
+    fn signed_tree_checkpoint(&self) -> Result<Checkpoint> {
         match &self.latest {
-            Some((_, cp)) => Ok(cp.tree()),
-            None => Ok(self.read_latest_checkpoint()?.1.tree()),
+            Some((_, cp)) => Ok(cp.clone()),
+            None => Ok(self.read_latest_checkpoint()?.1),
         }
     }
 
@@ -205,42 +209,11 @@ impl Ledger {
     ///
     /// # Errors
     /// [`Error::NoSuchCheckpoint`], [`Error::Proof`] when `old_size > new_size`,
-    /// [`Error::IndexDisagrees`].
+    /// [`Error::TilesDisagree`].
     pub fn consistency(&self, old_size: u64, new_size: Option<u64>) -> Result<ConsistencyBundle> {
         let new_size = new_size.unwrap_or(self.size());
         let (checkpoint, cp, _) = self.read_checkpoint(new_size)?;
-        if old_size > new_size {
-            return Err(prov_proofs::Error::SizeOrder {
-                old: old_size,
-                new: new_size,
-            }
-            .into());
-        }
-        let (proof, old_root) = self.with_tree(new_size, |r| {
-            Ok(match old_size {
-                0 => (ConsistencyProof::default(), Hash::default()),
-                _ => (
-                    ConsistencyProof::generate(r, old_size, new_size)?,
-                    prov_proofs::root_at(r, old_size)?,
-                ),
-            })
-        })?;
-        if old_size > 0 && old_size < new_size {
-            let old = Tree {
-                size: old_size,
-                root: old_root,
-            };
-            old.verify_consistency(
-                &Tree {
-                    size: new_size,
-                    root: cp.root,
-                },
-                &proof,
-            )
-            .map_err(|e| {
-                self.tiles_disagree(format!("the consistency proof does not verify: {e}"))
-            })?;
-        }
+        let (proof, _) = self.proven_prefix(old_size, &cp)?;
         Ok(ConsistencyBundle {
             old_size,
             proof,
@@ -248,17 +221,47 @@ impl Ledger {
         })
     }
 
-    /// The root of the first `size` entries, from the tiles (checked only through the
-    /// proofs built on them).
+    /// The consistency proof from `old_size` to the signed tree `new`, and the root of the
+    /// first `old_size` entries it proves: both read from the tiles, and verified against the
+    /// signed root before they are returned.
+    fn proven_prefix(&self, old_size: u64, new: &Checkpoint) -> Result<(ConsistencyProof, Hash)> {
+        if old_size > new.size {
+            return Err(prov_proofs::Error::SizeOrder {
+                old: old_size,
+                new: new.size,
+            }
+            .into());
+        }
+        if old_size == 0 {
+            return Ok((ConsistencyProof::default(), prov_proofs::empty_root()));
+        }
+        if old_size == new.size {
+            return Ok((ConsistencyProof::default(), new.root));
+        }
+        let (proof, old_root) = self.with_tree(new.size, |r| {
+            Ok((
+                ConsistencyProof::generate(r, old_size, new.size)?,
+                prov_proofs::root_at(r, old_size)?,
+            ))
+        })?;
+        let old = Tree {
+            size: old_size,
+            root: old_root,
+        };
+        old.verify_consistency(&new.tree(), &proof).map_err(|e| {
+            self.tiles_disagree(format!("the consistency proof does not verify: {e}"))
+        })?;
+        Ok((proof, old_root))
+    }
+
+    /// The root of the first `size` entries (at most the ledger's size), proven: read from
+    /// the tiles and verified, by a consistency proof, against the latest signed checkpoint.
     ///
     /// # Errors
-    /// [`Error::TilesDisagree`] for a missing or malformed tile.
+    /// [`Error::TilesDisagree`] when the tiles do not give a root the signed one proves.
     pub fn root_at(&self, size: u64) -> Result<Hash> {
-        // Read through the latest tree's tiles, the ones a consistency proof to the latest
-        // checkpoint is built from: after [`Ledger::consistency`] from `size` verified, this
-        // is the root that proof proved.
-        let (size, latest) = (size.min(self.size()), self.size());
-        self.with_tree(latest, |r| prov_proofs::root_at(r, size))
+        let latest = self.signed_tree_checkpoint()?;
+        Ok(self.proven_prefix(size.min(latest.size), &latest)?.1)
     }
 
     /// Flushes the derived index so the next open is quick (durability never depends on it).
