@@ -154,14 +154,13 @@ pub fn recovery_notes(l: &Ledger, out: Out) {
 
 pub fn reindex(ledger: &Path, out: Out) -> Result<()> {
     let l = Ledger::reindex(ledger)?;
-    l.flush_index()?;
     recovery_notes(&l, out);
     let root = l.root()?;
     if out.json {
         return out.json(&json!({"entries": l.size(), "root": root.to_base64()}));
     }
     out.human(format!(
-        "rebuilt the index, tiles and offsets from the log: {} entries, root {}",
+        "rebuilt the content index, tiles and offsets from the log: {} entries, root {}",
         l.size(),
         root.to_base64()
     ))

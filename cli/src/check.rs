@@ -19,25 +19,10 @@ pub struct CheckArgs {
     /// Follow symlinks inside folders
     #[arg(long, short = 'L')]
     follow_symlinks: bool,
-    /// While another prov process (an `add`) holds the ledger, fail at once (exit 4)
-    /// instead of waiting for it
-    #[arg(long)]
+    /// Accepted for scripts of earlier versions, where lookups waited for a running `add`;
+    /// they no longer wait
+    #[arg(long, hide = true)]
     no_wait: bool,
-}
-
-/// Opens the ledger for lookups by content. The content index admits one process at a
-/// time, so while a writer runs this waits for it, saying so on stderr, or with `no_wait`
-/// fails at once (exit 4).
-pub fn open_for_lookup(ledger: &Path, no_wait: bool, out: &Out) -> Result<Ledger> {
-    if no_wait {
-        return Ok(Ledger::open(ledger)?);
-    }
-    Ok(Ledger::open_waiting(ledger, &mut || {
-        out.note(format!(
-            "waiting for another prov process to finish with {} (lookups by content need its index; --no-wait fails at once)",
-            ledger.display()
-        ))
-    })?)
 }
 
 fn seen(e: &Entry) -> Value {
@@ -46,7 +31,8 @@ fn seen(e: &Entry) -> Value {
 
 pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
     // Open first: a missing ledger is said at once, not after hashing everything.
-    let l = open_for_lookup(ledger, a.no_wait, &out)?;
+    let _ = a.no_wait;
+    let l = Ledger::open(ledger)?;
     // Each document: its label for JSON (lossy), for people (escaped), and its hash.
     let mut items: Vec<(String, String, [u8; 32])> = Vec::new();
     if let Some(hex) = &a.sha256 {

@@ -137,7 +137,6 @@ impl From<prov_ledger::Error> for Failure {
         };
         let full = match &e {
             E::Io { source, .. } => disk_full(source),
-            E::Index(sled::Error::Io(io)) => disk_full(io),
             _ => false,
         };
         if full {

@@ -216,8 +216,8 @@ fn main() -> ExitCode {
             return ExitCode::from(failure::USAGE);
         }
     };
-    // sled, the index store, panics on some I/O errors (an fsync that fails): say so in one
-    // line with what to do, as any other failure, rather than print a backtrace. A panic on
+    // A panic is a bug, never an answer: say so in one line with what to do, as any other
+    // failure, rather than print a backtrace. A panic on
     // another thread, which this process may never see unwind, still goes to the default
     // hook, so that it is never silent.
     let panicked = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));

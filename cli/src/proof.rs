@@ -21,9 +21,9 @@ pub struct ProveArgs {
     /// Prove against the checkpoint issued at this size [default: the latest]
     #[arg(long, value_name = "SIZE")]
     at: Option<u64>,
-    /// For a SHA-256 or a file: while another prov process (an `add`) holds the ledger, fail
-    /// at once (exit 4) instead of waiting for it (a sequence number never waits)
-    #[arg(long)]
+    /// Accepted for scripts of earlier versions, where lookups waited for a running `add`;
+    /// they no longer wait
+    #[arg(long, hide = true)]
     no_wait: bool,
 }
 
@@ -186,10 +186,12 @@ fn resolve(l: &Ledger, target: &str) -> Result<u64> {
 }
 
 pub fn prove(ledger: &Path, a: ProveArgs, out: Out) -> Result<()> {
-    // A sequence number needs only the log and the tiles, read without the lock.
+    // Nothing here takes the lock: a sequence number needs the log and the tiles, a
+    // document the content index too.
+    let _ = a.no_wait;
     let l = match a.target.parse::<u64>() {
         Ok(_) => Ledger::open_read_only(ledger)?,
-        Err(_) => crate::check::open_for_lookup(ledger, a.no_wait, &out)?,
+        Err(_) => Ledger::open(ledger)?,
     };
     let seq = resolve(&l, &a.target)?;
     let p = l.prove(seq, a.at)?;

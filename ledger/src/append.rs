@@ -199,7 +199,7 @@ impl Ledger {
         results: &[Recorded],
         time_ms: u64,
     ) -> Result<Option<Built>> {
-        let (Some((key, signer)), Some(index)) = (&self.signer, &self.index) else {
+        let Some((key, signer)) = &self.signer else {
             return Err(Error::invalid("ledger", "opened read-only"));
         };
         let key_id = self.verifier.key_id;
@@ -243,7 +243,7 @@ impl Ledger {
             let leaf = prov_proofs::leaf_hash(&bytes);
             b.derived.tiles.extend(b.frontier.append(leaf));
             b.derived.offsets.push(start + b.buf.len() as u64);
-            b.index.add_entry(index, &entry)?;
+            b.index.add_entry(&entry);
             encode_frame(RECORD_ENTRY, &bytes, &mut b.buf);
             b.prev = leaf;
         }
@@ -290,7 +290,7 @@ impl Ledger {
             self.index_stale = true;
             return Err(e);
         }
-        self.apply_index(b.index);
+        self.apply_index(b.index, b.derived.first_seq);
         Ok(())
     }
 }

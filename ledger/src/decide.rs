@@ -17,20 +17,22 @@ pub(crate) struct Seen {
 
 impl Ledger {
     fn seen(&self, sha: &[u8; 32]) -> Result<Vec<Seen>> {
+        // The log, read whole at open, says how many entries this content has: none means
+        // new content, with no lookup; otherwise the index must list every one of them, not
+        // only consistent ones.
+        let in_log = crate::recovery::count_in(&self.contents, sha)
+            + self.contents_since.get(sha).copied().unwrap_or(0);
+        if in_log == 0 {
+            return Ok(Vec::new());
+        }
         let found = self.lookup(sha)?;
-        if !self.index_fresh {
-            // The log, read whole at open, says how many entries this content has: the
-            // index must list every one of them, not only consistent ones.
-            let in_log = crate::recovery::count_in(&self.contents, sha)
-                + self.contents_since.get(sha).copied().unwrap_or(0);
-            if found.len() as u64 != in_log {
-                return Err(Error::IndexDisagrees {
-                    reason: format!(
-                        "it lists {} entries for content the log records {in_log} times",
-                        found.len()
-                    ),
-                });
-            }
+        if found.len() as u64 != in_log {
+            return Err(Error::IndexDisagrees {
+                reason: format!(
+                    "it lists {} entries for content the log records {in_log} times",
+                    found.len()
+                ),
+            });
         }
         Ok(found
             .into_iter()

@@ -13,8 +13,9 @@
 //!    [`Error::CommitUncertain`] says so (the next writer rolls the complete batch forward).
 //! 3. The folder is fsync'd. If that fails, the batch stays committed, never cut, and
 //!    [`Error::NotDurable`] says exactly that.
-//! 4. The derived index is updated. If that fails the batch is still reported: the index is
-//!    caught up from the log, now or by the next open.
+//! 4. The batch's run of the content index is written (`index.rs`). If that fails the batch
+//!    is still reported: the index is caught up from the log, now or by the next writer, and
+//!    lookups meanwhile read the entries past its reach from the log.
 
 use crate::commit::Commit;
 use crate::derived::Derived;
@@ -26,11 +27,19 @@ use crate::ledger::Ledger;
 impl Ledger {
     /// Brings the index up to the committed log.
     pub(crate) fn catch_up_index(&mut self) -> Result<()> {
-        let index = self
-            .index
-            .as_ref()
-            .ok_or_else(|| Error::invalid("ledger", "no index"))?;
-        index.catch_up(&self.log, self.commit.log_length)?;
+        let reach = match &self.index {
+            Some(index) => index.reach(),
+            None => return Err(Error::invalid("ledger", "no index")),
+        };
+        if reach < self.commit.size {
+            let offset = match reach {
+                0 => crate::log::HEADER_LEN,
+                _ => self.offset_of(reach)?,
+            };
+            if let Some(index) = &mut self.index {
+                index.catch_up(&self.log, offset, self.commit.log_length, self.commit.size)?;
+            }
+        }
         self.index_stale = false;
         Ok(())
     }
@@ -39,10 +48,14 @@ impl Ledger {
     /// rebuilt, at open and after a disagreeing answer.
     pub(crate) fn rebuild_index(&mut self) -> Result<()> {
         drop(self.index.take());
-        let index = Index::rebuild(&self.dir.join("index"), &self.log, self.commit.log_length)?;
+        let index = Index::rebuild(
+            &self.dir,
+            &self.log,
+            self.commit.log_length,
+            self.commit.size,
+        )?;
         self.index = Some(index);
         self.index_stale = false;
-        self.index_fresh = true;
         Ok(())
     }
 
@@ -127,13 +140,13 @@ impl Ledger {
         }
     }
 
-    /// Step 4: the derived index; on failure it is caught up from the log, now or later.
-    pub(crate) fn apply_index(&mut self, batch: IndexBatch) {
-        let (end, size) = (self.commit.log_length, self.commit.size);
-        let Some(index) = &self.index else { return };
+    /// Step 4: the batch's run of the content index, whose first entry is `first`; on
+    /// failure the index is caught up from the log, now or by the next writer.
+    pub(crate) fn apply_index(&mut self, batch: IndexBatch, first: u64) {
+        let Some(index) = &mut self.index else { return };
         let applied = self.io.step(Step::IndexApply, || {
             index
-                .apply(batch, end, size)
+                .apply(batch, first)
                 .map_err(|e| std::io::Error::other(e.to_string()))
         });
         if applied.is_err() && self.catch_up_index().is_err() {

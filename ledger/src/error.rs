@@ -49,9 +49,6 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
-    /// The derived index (sled) failed.
-    #[error("ledger index failed: {0}: run `prov reindex` to rebuild it from the log")]
-    Index(#[from] sled::Error),
     /// The signing key file is readable by others.
     #[error("key file {} is readable by others (mode {mode:o}): run `chmod 600 {}`", path.display(), path.display())]
     KeyPermissions {
@@ -233,8 +230,8 @@ pub enum Error {
         /// What was found.
         what: String,
     },
-    /// The index folder holds something other than regular files and folders (a link, a
-    /// FIFO, a device): refused, never followed.
+    /// The content index's folder is something other than a real folder (a link, a file):
+    /// refused, never followed.
     #[error("{}: {reason} (refused, not followed): run `prov reindex` to replace the index with one rebuilt from the log", path.display())]
     IndexRefused {
         /// What was found.

@@ -19,7 +19,7 @@ pub const MAX_COMMIT_BYTES: u64 = 4 << 10;
 /// Largest `key.pem` accepted.
 pub const MAX_KEY_BYTES: u64 = 16 << 10;
 
-fn kind_of(ft: std::fs::FileType) -> &'static str {
+pub(crate) fn kind_of(ft: std::fs::FileType) -> &'static str {
     if ft.is_symlink() {
         "a symbolic link"
     } else if ft.is_dir() {
@@ -107,36 +107,6 @@ pub fn exists(path: &Path) -> bool {
     path.symlink_metadata().is_ok()
 }
 
-/// Checks that `dir` is a real directory holding only regular files and real directories,
-/// all the way down: sled opens the files of its folder by name, so a link or FIFO planted
-/// there would be followed or block. Reads names and types only.
-///
-/// # Errors
-/// [`Error::IndexRefused`] naming the first thing that is neither.
-pub fn check_tree(dir: &Path) -> Result<()> {
-    let refuse = |path: &Path, what: &str| Error::IndexRefused {
-        path: path.to_owned(),
-        reason: format!("it is {what}, where the index keeps only regular files and folders"),
-    };
-    let meta = dir.symlink_metadata().map_err(Error::io("inspect", dir))?;
-    if !meta.file_type().is_dir() {
-        return Err(refuse(dir, kind_of(meta.file_type())));
-    }
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).map_err(Error::io("read", &d))? {
-            let e = e.map_err(Error::io("read", &d))?;
-            let ft = e.file_type().map_err(Error::io("inspect", e.path()))?;
-            if ft.is_dir() {
-                stack.push(e.path());
-            } else if !ft.is_file() {
-                return Err(refuse(&e.path(), kind_of(ft)));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Removes whatever stands at `path` (a folder, file or link, never following a link).
 ///
 /// # Errors
@@ -185,27 +155,6 @@ pub fn lock_dir_patient(dir: &Path, patience: std::time::Duration) -> Result<Fil
             }
             other => return other,
         }
-    }
-}
-
-/// As [`lock_dir`], but while another process holds the lock, calls `waiting` once and
-/// blocks until the lock is free.
-///
-/// # Errors
-/// [`Error::Io`].
-pub fn lock_dir_waiting(dir: &Path, waiting: &mut dyn FnMut()) -> Result<File> {
-    match lock_dir(dir) {
-        Err(Error::InUse(_)) => {
-            waiting();
-            let f = OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_DIRECTORY)
-                .open(dir)
-                .map_err(Error::io("open", dir))?;
-            f.lock().map_err(Error::io("lock", dir))?;
-            Ok(f)
-        }
-        other => other,
     }
 }
 

@@ -1,304 +1,314 @@
-//! The content index in sled (FORMAT.md section 7.3): SHA-256 -> the entries of that
-//! content. Everything here can be rebuilt from the log alone, and sled's own flush is never
-//! relied on for durability. The Merkle tree and the entries' offsets are not here: they are
-//! in the tiles and `offsets` (`tiles.rs`, `offsets.rs`).
+//! The content index (FORMAT.md section 7.3): SHA-256 -> the entries of that content, kept
+//! in the folder `content/` as sorted runs (`content_run.rs`), each covering a range of
+//! seqs. Derived from the log alone; lookups are a few positioned reads per run, take no
+//! lock and open nothing but files, so any number of readers use it while a writer runs.
 //!
-//! One sled tree, keys by prefix: `m` meta (log end, size, index version); `h` SHA-256 ->
-//! the seqs of every entry for that content, ascending. Each commit is one atomic sled
-//! batch, meta included, so the index is always some prefix of the log.
+//! The runs in use are a chain from entry 0: the run starting at 0 that reaches furthest,
+//! then the one starting where it ends, and so on; where the chain ends is the index's
+//! reach. Anything else in the folder (the inputs of a merge not yet deleted, a temporary)
+//! is ignored and cleared by the next writer. A writer adds one run per batch after its
+//! `COMMIT`, then merges the two newest runs while the older is no more than twice the
+//! newer, so each run is more than twice the next: a ledger of n entries has at most
+//! log2(n) + 1 runs, and each record is rewritten O(log n) times. A merged run is in place before its inputs go, so a reader that
+//! finds a run gone lists the folder again.
 
+use crate::content_run::{self, Record, Run};
 use crate::entry::Entry;
 use crate::error::{Error, Result};
-use crate::log::{Frame, HEADER_LEN, LogFile, RECORD_CHECKPOINT, RECORD_ENTRY};
-use std::collections::HashMap;
-use std::collections::hash_map::Entry as Entry_;
-use std::path::Path;
+use crate::log::{HEADER_LEN, LogFile, RECORD_CHECKPOINT, RECORD_ENTRY};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::path::{Path, PathBuf};
 
-const META_LOG_END: &[u8] = b"mlog_end";
-const META_SIZE: &[u8] = b"msize";
-const META_VERSION: &[u8] = b"mversion";
-/// The index layout this code writes: 2 holds only the content index (1 also held offsets,
-/// Merkle nodes and checkpoints, and is rebuilt by a writer).
-const INDEX_VERSION: u64 = 2;
-/// Entries applied per sled batch when catching up or rebuilding.
-const CHUNK: usize = 20_000;
+/// The folder of the runs, inside the ledger folder.
+pub const CONTENT_DIR: &str = "content";
+/// Entries indexed per run when catching up or rebuilding (40 MB of records in memory).
+const CHUNK: usize = 1 << 20;
+/// Times a reader lists the folder again when a run it chose was merged away meanwhile.
+const RETRIES: u32 = 20;
 
-fn sha_key(sha: &[u8; 32]) -> [u8; 33] {
-    let mut k = [b'h'; 33];
-    k[1..].copy_from_slice(sha);
-    k
-}
-
-fn be_u64(v: &[u8]) -> Option<u64> {
-    Some(u64::from_be_bytes(v.try_into().ok()?))
-}
-
-/// The sled index of one ledger.
+/// The content index of one ledger.
 pub struct Index {
-    /// `None` only while being dropped.
-    db: Option<sled::Db>,
+    dir: PathBuf,
+    /// The chain of runs from entry 0, in seq order.
+    runs: Vec<Run>,
 }
 
-/// Runs a sled call that may panic (sled 0.34 unwraps some I/O errors of its own, such as a
-/// failed fsync in its logger), turning a panic into an error.
-fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
-        Err(Error::Index(sled::Error::Io(std::io::Error::other(
-            format!("sled failed while {what} (an I/O error it does not report)"),
-        ))))
-    })
-}
-
-impl Drop for Index {
-    /// sled flushes when dropped, and panics if that fails: keep such a panic inside.
-    fn drop(&mut self) {
-        if let Some(db) = self.db.take() {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(db)));
+/// The runs named in `dir`, as (first, end, path), sorted by first, longest first.
+fn listed(dir: &Path) -> Result<Vec<(u64, u64, PathBuf)>> {
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(Error::io("read", dir)(e)),
+    };
+    for e in entries {
+        let e = e.map_err(Error::io("read", dir))?;
+        if let Some((first, end)) = e.file_name().to_str().and_then(content_run::parse_name) {
+            out.push((first, end, e.path()));
         }
     }
+    out.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    Ok(out)
+}
+
+/// The chain from entry 0 through `listed` runs.
+fn chain(listed: &[(u64, u64, PathBuf)]) -> Vec<&(u64, u64, PathBuf)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    // Sorted longest first for each start: the first run starting at `at` reaches furthest.
+    while let Some(r) = listed.iter().find(|r| r.0 == at) {
+        out.push(r);
+        at = r.1;
+    }
+    out
 }
 
 impl Index {
-    /// Opens (or creates) the index at `path`.
+    /// Opens the index of the ledger folder `ledger` for reading: the chain of runs. A
+    /// missing folder is an empty index (reach 0). Writes nothing.
     ///
     /// # Errors
-    /// [`Error::Index`] when sled cannot open it.
-    pub fn open(path: &Path) -> Result<Index> {
-        guarded("opening", || Index::open_inner(path))
-    }
-
-    fn open_inner(path: &Path) -> Result<Index> {
-        let config = sled::Config::new()
-            .path(path)
-            .cache_capacity(32 << 20)
-            // The log is the truth; sled's background flush buys nothing but competing I/O.
-            .flush_every_ms(None);
-        // The caller holds the ledger's exclusive lock, so sled's own lock can only be held
-        // by this process's previous handle, whose drop sled may finish on another thread:
-        // wait for it briefly rather than fail.
+    /// [`Error::Io`]; [`Error::IndexRefused`] when `content` is not a real folder;
+    /// [`Error::IndexDisagrees`] for a run of the wrong length or kind.
+    pub fn open(ledger: &Path) -> Result<Index> {
+        let dir = ledger.join(CONTENT_DIR);
+        match dir.symlink_metadata() {
+            Ok(m) if !m.file_type().is_dir() => {
+                return Err(Error::IndexRefused {
+                    reason: format!(
+                        "it is {}, not a folder",
+                        crate::fsys::kind_of(m.file_type())
+                    ),
+                    path: dir,
+                });
+            }
+            _ => {}
+        }
         let mut tries = 0;
-        let db = loop {
-            match config.open() {
-                // sled 0.34 reports its lock as ErrorKind::Other with this text (config.rs).
-                Err(sled::Error::Io(e))
-                    if e.to_string().contains("could not acquire lock") && tries < 100 =>
-                {
-                    tries += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(10));
+        'again: loop {
+            let listed = listed(&dir)?;
+            let mut runs = Vec::new();
+            for (first, end, path) in chain(&listed) {
+                match Run::open(path.clone(), *first, *end) {
+                    Ok(r) => runs.push(r),
+                    Err(Error::Io { source, .. })
+                        if source.kind() == std::io::ErrorKind::NotFound && tries < RETRIES =>
+                    {
+                        tries += 1;
+                        continue 'again;
+                    }
+                    Err(e) => return Err(e),
                 }
-                other => break other?,
             }
-        };
-        Ok(Index { db: Some(db) })
-    }
-
-    /// Opens the index, or starts it afresh when sled finds its own files corrupt or
-    /// unreadable (a crash can leave them so); only I/O errors stay errors. The index is
-    /// derived: the caller catches a fresh one up from the log. Returns whether it was reset.
-    ///
-    /// # Errors
-    /// sled's I/O errors (permissions, a full disk).
-    pub fn open_or_reset(path: &Path) -> Result<(Index, bool)> {
-        match Index::open(path) {
-            Err(Error::Index(
-                sled::Error::Corruption { .. }
-                | sled::Error::ReportableBug(_)
-                | sled::Error::Unsupported(_),
-            )) => {
-                std::fs::remove_dir_all(path).map_err(Error::io("remove", path))?;
-                Ok((Index::open(path)?, true))
-            }
-            other => Ok((other?, false)),
+            return Ok(Index { dir, runs });
         }
     }
 
-    fn db(&self) -> Result<&sled::Db> {
-        self.db
-            .as_ref()
-            .ok_or_else(|| Error::invalid("index", "used after it was closed"))
+    /// Entries indexed: every seq below this is in exactly one run of the chain.
+    pub fn reach(&self) -> u64 {
+        self.runs.last().map_or(0, |r| r.end)
     }
 
-    fn meta(&self, key: &[u8]) -> Result<u64> {
-        Ok(self
-            .db()?
-            .get(key)?
-            .and_then(|v| be_u64(&v))
-            .unwrap_or_default())
+    /// The runs of the chain, in seq order.
+    pub(crate) fn runs(&self) -> &[Run] {
+        &self.runs
     }
 
-    /// The log offset indexed through (0 for an empty index).
-    pub fn log_end(&self) -> Result<u64> {
-        self.meta(META_LOG_END)
-    }
-
-    /// Entries indexed.
-    pub fn size(&self) -> Result<u64> {
-        self.meta(META_SIZE)
-    }
-
-    /// Whether it is in the layout this code writes (an older one is rebuilt by a writer).
-    pub fn is_current(&self) -> Result<bool> {
-        Ok(self.meta(META_VERSION)? == INDEX_VERSION)
-    }
-
-    /// Every key with this prefix and its value, in key order.
+    /// The seqs of every indexed entry for this content, ascending.
     ///
     /// # Errors
-    /// When the index is closed; sled errors come with the items.
-    pub fn scan<'a>(
-        &'a self,
-        prefix: &[u8],
-    ) -> Result<impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + use<'a>> {
-        Ok(self.db()?.scan_prefix(prefix).map(|kv| {
-            let (k, v) = kv?;
-            Ok((k.to_vec(), v.to_vec()))
-        }))
-    }
-
-    /// The sequence numbers of every entry for this content, ascending.
-    ///
-    /// # Errors
-    /// [`Error::IndexDisagrees`] for a malformed value, sled errors.
+    /// [`Error::Io`], [`Error::IndexDisagrees`] for a malformed run.
     pub fn seqs_for(&self, sha: &[u8; 32]) -> Result<Vec<u64>> {
-        let Some(v) = self.db()?.get(sha_key(sha))? else {
-            return Ok(Vec::new());
-        };
-        if v.is_empty() || v.len() % 8 != 0 {
+        let mut out = Vec::new();
+        for run in &self.runs {
+            out.extend(run.seqs_for(sha)?);
+        }
+        Ok(out)
+    }
+
+    /// Whether the chain's records name exactly the contents `sorted` (every entry's
+    /// SHA-256, sorted, as the writer's verified pass over the log gives them), as many times
+    /// each: a record whose hash was changed, added or dropped shows here. Which entry a
+    /// record names is checked where the record is used ([`crate::Ledger::lookup`]).
+    ///
+    /// # Errors
+    /// [`Error::Io`] reading a run.
+    pub fn holds_exactly(&self, sorted: &[[u8; 32]]) -> Result<bool> {
+        if self.reach() != sorted.len() as u64 {
+            return Ok(false);
+        }
+        let mut runs: Vec<_> = self.runs.iter().map(Run::records).collect();
+        let mut heap = BinaryHeap::new();
+        for (i, r) in runs.iter_mut().enumerate() {
+            if let Some(rec) = r.next() {
+                heap.push(Reverse((rec?, i)));
+            }
+        }
+        for want in sorted {
+            let Some(Reverse(((sha, _), i))) = heap.pop() else {
+                return Ok(false);
+            };
+            if sha != *want {
+                return Ok(false);
+            }
+            if let Some(rec) = runs[i].next() {
+                heap.push(Reverse((rec?, i)));
+            }
+        }
+        Ok(heap.is_empty())
+    }
+
+    /// Indexes the log's entries from the index's reach to `size` (the committed size),
+    /// reading from `offset`, the log offset of entry `reach` (any offset at or before it
+    /// that starts a record, `HEADER_LEN` for the start), up to `log_end`.
+    ///
+    /// # Errors
+    /// [`Error::Damaged`] when a record does not decode or is out of sequence; I/O.
+    pub fn catch_up(&mut self, log: &LogFile, offset: u64, log_end: u64, size: u64) -> Result<()> {
+        let reach = self.reach();
+        if reach >= size {
+            return Ok(());
+        }
+        let mut frames = log.frames(offset.max(HEADER_LEN), log_end)?;
+        let mut seq = 0u64;
+        let mut first = reach;
+        let mut batch = IndexBatch::default();
+        while let Some(frame) = frames.next_frame() {
+            let frame = frame.map_err(|f| f.damaged(&log.path))?;
+            let damaged = |reason: String| Error::Damaged {
+                path: log.path.clone(),
+                offset: Some(frame.offset),
+                reason,
+            };
+            match frame.kind {
+                RECORD_CHECKPOINT => continue,
+                RECORD_ENTRY => {}
+                k => return Err(damaged(format!("unknown record type {k}"))),
+            }
+            let e = Entry::from_bytes(&frame.payload).map_err(|e| damaged(e.to_string()))?;
+            if seq == 0 && e.seq > reach || seq > 0 && e.seq != seq {
+                return Err(damaged(format!("entry {} out of sequence", e.seq)));
+            }
+            seq = e.seq + 1;
+            if e.seq < reach {
+                continue;
+            }
+            batch.add_entry(&e);
+            if batch.records.len() >= CHUNK || seq == size {
+                self.apply(std::mem::take(&mut batch), first)?;
+                first = seq;
+            }
+            if seq == size {
+                return Ok(());
+            }
+        }
+        Err(Error::Damaged {
+            path: log.path.clone(),
+            offset: None,
+            reason: format!("the log ends before entry {size}"),
+        })
+    }
+
+    /// Deletes the index of `ledger` and builds it afresh from the log up to `size` entries
+    /// (`log_end` bytes).
+    ///
+    /// # Errors
+    /// As [`Index::catch_up`].
+    pub fn rebuild(ledger: &Path, log: &LogFile, log_end: u64, size: u64) -> Result<Index> {
+        let dir = ledger.join(CONTENT_DIR);
+        crate::fsys::remove_any(&dir)?;
+        let mut index = Index { dir, runs: vec![] };
+        index.catch_up(log, HEADER_LEN, log_end, size)?;
+        Ok(index)
+    }
+
+    /// Adds the run of a batch whose first entry is `first` (the index's reach), then merges
+    /// the newest runs while the older is no more than twice the newer.
+    ///
+    /// # Errors
+    /// [`Error::Io`]; [`Error::IndexDisagrees`] when `first` is not the reach. What was
+    /// written stays valid: an error leaves the index behind, never wrong.
+    pub fn apply(&mut self, mut batch: IndexBatch, first: u64) -> Result<()> {
+        if batch.records.is_empty() {
+            return Ok(());
+        }
+        if first != self.reach() {
             return Err(Error::IndexDisagrees {
-                reason: format!("a content key holds a {}-byte value", v.len()),
+                reason: format!(
+                    "a batch from entry {first} where it reaches {}",
+                    self.reach()
+                ),
             });
         }
-        Ok(v.chunks_exact(8).filter_map(be_u64).collect())
-    }
-
-    /// Catches the index up with the log to its committed end `to`. A
-    /// catch-up that fails from where the index ends (not at a record of this log, or out
-    /// of sequence) is the index's fault: [`Error::IndexDisagrees`].
-    ///
-    /// # Errors
-    /// [`Error::IndexDisagrees`], I/O and sled errors.
-    pub fn catch_up(&self, log: &LogFile, to: u64) -> Result<()> {
-        let indexed = self.log_end()?;
-        let mut size = self.size()?;
-        if indexed < to {
-            self.index_log(log, indexed, to, &mut size)
-                .map_err(|e| match e {
-                    e @ (Error::Io { .. } | Error::Index(_)) => e,
-                    e => Error::IndexDisagrees {
-                        reason: format!(
-                            "it cannot be caught up with the log from where it ends ({e})"
-                        ),
-                    },
-                })?;
+        self.make_dir()?;
+        batch.records.sort_unstable();
+        let end = first + batch.records.len() as u64;
+        content_run::write(&self.dir, first, end, batch.records.into_iter().map(Ok))?;
+        self.runs.push(Run::open(
+            self.dir.join(content_run::name(first, end)),
+            first,
+            end,
+        )?);
+        while let [.., older, newer] = &self.runs[..] {
+            if older.count() > 2 * newer.count() {
+                break;
+            }
+            let (first, end) = (older.first, newer.end);
+            content_run::write(&self.dir, first, end, content_run::merged(older, newer))?;
+            let merged = Run::open(self.dir.join(content_run::name(first, end)), first, end)?;
+            let inputs = self.runs.split_off(self.runs.len() - 2);
+            self.runs.push(merged);
+            for r in inputs {
+                let _ = std::fs::remove_file(&r.path);
+            }
         }
         Ok(())
     }
 
-    /// Deletes whatever stands at `path` and builds the index afresh from the log up to
-    /// `to`.
-    ///
-    /// # Errors
-    /// I/O and sled errors, [`Error::Damaged`] when the log does not index.
-    pub fn rebuild(path: &Path, log: &LogFile, to: u64) -> Result<Index> {
-        crate::fsys::remove_any(path)?;
-        let index = Index::open(path)?;
-        let mut size = 0;
-        index.index_log(log, 0, to, &mut size)?;
-        Ok(index)
+    fn make_dir(&self) -> Result<()> {
+        match self.dir.symlink_metadata() {
+            Ok(m) if m.file_type().is_dir() => Ok(()),
+            Ok(m) => Err(Error::IndexRefused {
+                path: self.dir.clone(),
+                reason: format!(
+                    "it is {}, not a folder",
+                    crate::fsys::kind_of(m.file_type())
+                ),
+            }),
+            Err(_) => std::fs::create_dir(&self.dir).map_err(Error::io("create", &self.dir)),
+        }
     }
 
-    /// Indexes the log's frames in `[from, to)`, continuing from `size` entries (the
-    /// index's size), applying one atomic batch per chunk.
-    ///
-    /// # Errors
-    /// [`Error::Damaged`] when a record does not decode or is out of sequence.
-    pub fn index_log(&self, log: &LogFile, from: u64, to: u64, size: &mut u64) -> Result<()> {
-        let mut frames = log.frames(from.max(HEADER_LEN), to)?;
-        let mut batch = IndexBatch::default();
-        let mut pending = 0;
-        while let Some(frame) = frames.next_frame() {
-            let frame = frame.map_err(|f| f.damaged(&log.path))?;
-            batch.add_frame(self, &frame, size, &log.path)?;
-            pending += 1;
-            if pending >= CHUNK {
-                self.apply(std::mem::take(&mut batch), frame.end(), *size)?;
-                pending = 0;
+    /// Writer only: removes every file of the folder outside the chain (merge inputs whose
+    /// deletion a crash stopped, temporaries, runs past `size`), and the chain's runs past
+    /// `size` (a run is written after its `COMMIT`, so one past it means the log was rolled
+    /// back). Best effort: what is left only takes space.
+    pub fn clear_leftovers(&mut self, size: u64) {
+        while self.runs.last().is_some_and(|r| r.end > size) {
+            self.runs.pop();
+        }
+        let keep: Vec<PathBuf> = self.runs.iter().map(|r| r.path.clone()).collect();
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            if !keep.contains(&e.path()) {
+                let _ = crate::fsys::remove_any(&e.path());
             }
         }
-        self.apply(batch, to.max(HEADER_LEN), *size)
-    }
-
-    /// Applies a batch atomically, together with the new log end and size.
-    pub fn apply(&self, batch: IndexBatch, log_end: u64, size: u64) -> Result<()> {
-        let mut b = sled::Batch::default();
-        for (sha, seqs) in batch.lists {
-            let v: Vec<u8> = seqs.iter().flat_map(|s| s.to_be_bytes()).collect();
-            b.insert(&sha_key(&sha)[..], v);
-        }
-        b.insert(META_LOG_END, &log_end.to_be_bytes());
-        b.insert(META_SIZE, &size.to_be_bytes());
-        b.insert(META_VERSION, &INDEX_VERSION.to_be_bytes());
-        guarded("applying a batch", || Ok(self.db()?.apply_batch(b)?))
-    }
-
-    /// Flushes sled to disk (a courtesy for the next open, not a durability promise).
-    pub fn flush(&self) -> Result<()> {
-        guarded("flushing", || {
-            self.db()?.flush()?;
-            Ok(())
-        })
     }
 }
 
-/// Index writes collected for one atomic apply.
+/// The records of one batch, added to the index after its commit.
 #[derive(Default)]
 pub struct IndexBatch {
-    /// Full seq lists of the contents this batch touches.
-    lists: HashMap<[u8; 32], Vec<u64>>,
+    records: Vec<Record>,
 }
 
 impl IndexBatch {
     /// Indexes one entry.
-    ///
-    /// # Errors
-    /// Index errors reading the content's earlier entries.
-    pub fn add_entry(&mut self, index: &Index, e: &Entry) -> Result<()> {
-        let list = match self.lists.entry(e.content.sha256) {
-            Entry_::Occupied(o) => o.into_mut(),
-            Entry_::Vacant(v) => v.insert(index.seqs_for(&e.content.sha256)?),
-        };
-        list.push(e.seq);
-        Ok(())
-    }
-
-    /// Indexes one log frame, continuing from `size` entries.
-    pub fn add_frame(
-        &mut self,
-        index: &Index,
-        frame: &Frame,
-        size: &mut u64,
-        path: &Path,
-    ) -> Result<()> {
-        let damaged = |reason: String| Error::Damaged {
-            path: path.to_owned(),
-            offset: Some(frame.offset),
-            reason,
-        };
-        match frame.kind {
-            RECORD_ENTRY => {
-                let e = Entry::from_bytes(&frame.payload).map_err(|e| damaged(e.to_string()))?;
-                if e.seq != *size {
-                    return Err(damaged(format!(
-                        "entry {} where {} was expected",
-                        e.seq, *size
-                    )));
-                }
-                self.add_entry(index, &e)?;
-                *size += 1;
-            }
-            RECORD_CHECKPOINT => {}
-            k => return Err(damaged(format!("unknown record type {k}"))),
-        }
-        Ok(())
+    pub fn add_entry(&mut self, e: &Entry) {
+        self.records.push((e.content.sha256, e.seq));
     }
 }

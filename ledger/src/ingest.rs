@@ -237,10 +237,6 @@ impl Ledger {
         };
         let mut summary = run.summary;
         summary.stopped = flow.is_break();
-        if !summary.stopped {
-            // The index is derived and caught up from the log at the next open if need be.
-            let _ = self.flush_index();
-        }
         Ok(summary)
     }
 }

@@ -75,9 +75,6 @@ pub struct Ledger {
     /// entries of each content were recorded since ([`crate::recovery::Verified::contents`]).
     pub(crate) contents: Vec<[u8; 32]>,
     pub(crate) contents_since: std::collections::HashMap<[u8; 32], u64>,
-    /// Writer only: the index was rebuilt from the verified log in this process, so its
-    /// "never seen" needs no second opinion.
-    pub(crate) index_fresh: bool,
     /// Clamp the time to the last entry's however far the clock is behind.
     pub(crate) clamp_any: bool,
     pub(crate) recovered: u64,
@@ -140,15 +137,6 @@ pub(crate) fn open_log(dir: &Path, write: bool) -> Result<(Commit, LogFile, u64)
     Ok((commit, log, len))
 }
 
-/// Opens the sled index, starting it afresh when sled finds its own files corrupt (as a
-/// crash can leave them). Returns whether it was reset.
-pub(crate) fn open_index(index_dir: &Path) -> Result<(Index, bool)> {
-    if fsys::exists(index_dir) {
-        fsys::check_tree(index_dir)?;
-    }
-    Index::open_or_reset(index_dir)
-}
-
 impl Ledger {
     /// Opens without the lock or the index, writing nothing: reads of the committed log
     /// (`entry`, `range`, checkpoints), which a writer never changes. Works on a read-only
@@ -169,67 +157,30 @@ impl Ledger {
         Ok(l)
     }
 
-    /// Opens for lookups by content: the exclusive lock and the content index. A lagging
-    /// index is caught up from the log. Fails at once with [`Error::InUse`] while a writer
-    /// runs; [`Ledger::open_waiting`] waits for it instead.
+    /// Opens for lookups by content: [`Ledger::open_read_only`] and the content index
+    /// (`content/`), with no lock, so it runs while a writer appends and sees the last
+    /// committed state. Entries the index does not reach yet are found in the log.
     ///
     /// # Errors
-    /// As [`Ledger::open_read_only`], and [`Error::InUse`], [`Error::IndexDisagrees`],
-    /// [`Error::Index`].
+    /// As [`Ledger::open_read_only`], and [`Error::IndexRefused`] or
+    /// [`Error::IndexDisagrees`] for a damaged index (`prov reindex` rebuilds it).
     pub fn open(dir: &Path) -> Result<Ledger> {
-        Self::open_indexed(dir, None)
-    }
-
-    /// As [`Ledger::open`], but while another process holds the lock, calls `waiting` once
-    /// and waits for the lock instead of failing (sled, which holds the content index,
-    /// admits one process at a time).
-    ///
-    /// # Errors
-    /// As [`Ledger::open`], but never [`Error::InUse`].
-    pub fn open_waiting(dir: &Path, waiting: &mut dyn FnMut()) -> Result<Ledger> {
-        Self::open_indexed(dir, Some(waiting))
-    }
-
-    fn open_indexed(dir: &Path, waiting: Option<&mut dyn FnMut()>) -> Result<Ledger> {
-        let (config, verifier) = read_config(dir)?;
-        let dir_handle = match waiting {
-            None => fsys::lock_dir(dir)?,
-            Some(w) => fsys::lock_dir_waiting(dir, w)?,
-        };
-        let (commit, log, _) = open_log(dir, false)?;
-        let mut l = Ledger::assemble(dir, config, verifier, Mode::Indexed, log, commit);
-        l.dir_handle = Some(dir_handle);
-        l.offsets = Offsets::open(dir, false)?;
-        let index_dir = dir.join("index");
-        let (index, reset) = open_index(&index_dir).map_err(|e| match e {
-            Error::Index(sled::Error::Io(e))
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
-                ) =>
-            {
-                Error::Io {
-                    op: "open the index (check, prove and consistency need to write it; show, log, export and audit work read-only) in",
-                    path: index_dir.clone(),
-                    source: e,
-                }
-            }
-            e => e,
-        })?;
-        l.index_rebuilt = reset;
-        let indexed = index.log_end()?;
-        if indexed > commit.log_length || index.size()? > commit.size {
+        let mut l = Ledger::open_read_only(dir)?;
+        let index = Index::open(dir)?;
+        // A writer adds a run after the COMMIT naming its entries, so an index reaching past
+        // COMMIT as it stands now is not this log's (another ledger's, or a log rolled back).
+        let now = Commit::read(&dir.join("COMMIT"))?;
+        if index.reach() > now.size.max(l.commit.size) {
             return Err(Error::IndexDisagrees {
                 reason: format!(
-                    "it covers {indexed} log bytes, the log only {} committed",
-                    commit.log_length
+                    "it covers {} entries, the log only {} committed",
+                    index.reach(),
+                    now.size
                 ),
             });
         }
-        index.catch_up(&l.log, commit.log_length)?;
         l.index = Some(index);
-        let latest = l.read_latest_checkpoint()?;
-        l.latest = Some(latest);
+        l.mode = Mode::Indexed;
         Ok(l)
     }
 
@@ -261,7 +212,6 @@ impl Ledger {
             poisoned: false,
             contents: Vec::new(),
             contents_since: Default::default(),
-            index_fresh: false,
             clamp_any: false,
             recovered: 0,
             rolled_forward: 0,

@@ -14,6 +14,7 @@ mod audit_rules;
 mod audit_sigs;
 mod audit_tiles;
 mod commit;
+mod content_run;
 mod decide;
 mod derived;
 mod digest;

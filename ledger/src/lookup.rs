@@ -207,15 +207,30 @@ impl Ledger {
             }
             return Ok(out);
         };
-        let seqs = index.seqs_for(sha256)?;
+        // Runs are added after their COMMIT: what lies past the size read at open is not
+        // this reader's, and entries past the index's reach are found in the log.
+        let size = self.size();
+        let mut seqs: Vec<u64> = index.seqs_for(sha256)?;
+        seqs.retain(|s| *s < size);
+        let reach = index.reach().min(size);
+        if reach < size {
+            let mut frames = self
+                .log
+                .frames(self.offset_of(reach)?, self.commit.log_length)?;
+            let mut seq = reach;
+            while let Some(frame) = frames.next_frame() {
+                let frame = frame.map_err(|f| f.damaged(&self.log.path))?;
+                if frame.kind != RECORD_ENTRY {
+                    continue;
+                }
+                if crate::encoding::peek_content(&frame.payload) == Some(*sha256) {
+                    seqs.push(seq);
+                }
+                seq += 1;
+            }
+        }
         let mut out: Vec<Entry> = Vec::with_capacity(seqs.len());
         for seq in seqs {
-            if seq >= self.size() {
-                return Err(disagrees(format!(
-                    "it lists entry {seq} of a ledger of {} entries",
-                    self.size()
-                )));
-            }
             let frame = self.frame_of(seq, self.offset_of(seq)?)?;
             let e = self.checked_entry(seq, &frame)?;
             let first = out.first().map(|f| f.seq);

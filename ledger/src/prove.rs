@@ -263,15 +263,4 @@ impl Ledger {
         let latest = self.signed_tree_checkpoint()?;
         Ok(self.proven_prefix(size.min(latest.size), &latest)?.1)
     }
-
-    /// Flushes the derived index so the next open is quick (durability never depends on it).
-    ///
-    /// # Errors
-    /// Index errors.
-    pub fn flush_index(&self) -> Result<()> {
-        match &self.index {
-            Some(index) => index.flush(),
-            None => Ok(()),
-        }
-    }
 }

@@ -6,9 +6,9 @@ use crate::commit::Commit;
 use crate::derived;
 use crate::error::{Error, Result};
 use crate::fsys;
-use crate::index::Index;
+use crate::index::{CONTENT_DIR, Index};
 use crate::keys;
-use crate::ledger::{Ledger, Mode, open_index, open_log, read_config};
+use crate::ledger::{Ledger, Mode, open_log, read_config};
 use crate::log::{RECORD_CHECKPOINT, encode_frame};
 use crate::offsets::Offsets;
 use crate::recovery::{self, Verified};
@@ -88,7 +88,7 @@ impl Ledger {
             };
             seal = Some(frame);
         }
-        let index_dir = dir.join("index");
+        let index_dir = dir.join(CONTENT_DIR);
         let tiles = TileFiles::new(dir);
         if rebuild {
             // Whatever stands there is replaced; a link is removed, never followed.
@@ -97,10 +97,15 @@ impl Ledger {
         let offsets = Offsets::open(dir, true)?
             .ok_or_else(|| Error::invalid("ledger", "cannot create its offsets file"))?;
         // Read the index's extent before anything changes: one ahead of the (rolled
-        // forward) commit cannot come of a crash (the index is updated after COMMIT), only
+        // forward) commit cannot come of a crash (a run is written after its COMMIT), only
         // of COMMIT and the log restored from an older copy, or of another ledger's index.
-        let (index, mut reset) = open_index(&index_dir)?;
-        let ahead = index.log_end()? > commit.log_length || index.size()? > commit.size;
+        // One that cannot be read (damaged, not a folder) is rebuilt.
+        let (index, mut reset) = match Index::open(dir) {
+            Ok(index) => (Some(index), false),
+            Err(e @ Error::Io { .. }) => return Err(e),
+            Err(_) => (None, true),
+        };
+        let ahead = index.as_ref().is_some_and(|i| i.reach() > commit.size);
         // Ahead and listing the last committed entry under its content: this ledger's own
         // index of a later state, so COMMIT and the log were rolled back: refused. Ahead
         // otherwise: not this log's index (a copy from elsewhere), rebuilt below.
@@ -111,8 +116,8 @@ impl Ledger {
         let ours = ahead
             && last_content.is_some_and(|c| {
                 index
-                    .seqs_for(&c)
-                    .is_ok_and(|s| s.contains(&(commit.size - 1)))
+                    .as_ref()
+                    .is_some_and(|i| i.seqs_for(&c).is_ok_and(|s| s.contains(&(commit.size - 1))))
             });
         if ours && !rebuild {
             return Err(Error::Damaged {
@@ -161,32 +166,36 @@ impl Ledger {
         l.frontier = state.frontier;
         l.contents = state.contents;
         // The index is kept if it agrees with the verified log; otherwise rebuilt.
-        let kept = match rebuild || ahead || !index.is_current()? {
-            true => {
-                drop(index);
-                None
+        let mut kept = match index {
+            Some(mut index) if !rebuild && !ahead => {
+                index.clear_leftovers(commit.size);
+                Some(index)
             }
-            false => match l.agreeing(index) {
-                Ok(index) => Some(index),
-                Err(e @ (Error::Io { .. } | Error::Index(sled::Error::Io(_)))) => return Err(e),
-                Err(_) => None,
-            },
+            _ => None,
         };
-        match kept {
-            Some(index) => l.index = Some(index),
-            None => {
-                l.rebuild_index()?;
-                reset |= !rebuild;
+        if kept.is_some() {
+            l.index = kept.take();
+            // Caught up, it must name exactly the contents of the verified log.
+            let agrees = l.catch_up_index().and_then(|()| match &l.index {
+                Some(index) => index.holds_exactly(&l.contents),
+                None => Ok(false),
+            });
+            match agrees {
+                Ok(true) => {}
+                Err(e @ Error::Io { .. }) => return Err(e),
+                Ok(false) | Err(_) => {
+                    l.rebuild_index()?;
+                    reset = true;
+                }
             }
+        } else {
+            l.rebuild_index()?;
+            reset |= !rebuild;
         }
+        // The sled index of ledgers written before the content index (FORMAT.md 7.3) is no
+        // longer read: its space is given back.
+        let _ = fsys::remove_any(&dir.join("index"));
         l.index_rebuilt = reset;
-        l.index_fresh = reset || rebuild;
         Ok(l)
-    }
-
-    /// Catches `index` up with the committed log.
-    fn agreeing(&self, index: Index) -> Result<Index> {
-        index.catch_up(&self.log, self.commit.log_length)?;
-        Ok(index)
     }
 }

@@ -1,4 +1,4 @@
-//! The ledger on the real sled store and real files: first-seen semantics, persistence,
+//! The ledger on its real files (log, tiles, content index): first-seen semantics, persistence,
 //! proofs, reindex, locking, crash recovery, and the audit finding every kind of tamper.
 #![forbid(unsafe_code)]
 
@@ -227,7 +227,7 @@ fn reindex_restores_identical_lookups_proofs_and_checkpoints() {
     };
     let before = snapshot(&l);
     drop(l);
-    std::fs::remove_dir_all(dir.join("index")).unwrap();
+    std::fs::remove_dir_all(dir.join("content")).unwrap();
     let l = Ledger::reindex(&dir).unwrap();
     assert_eq!(snapshot(&l), before);
     drop(l);
@@ -235,14 +235,13 @@ fn reindex_restores_identical_lookups_proofs_and_checkpoints() {
 }
 
 #[test]
-fn a_second_process_handle_is_refused_while_the_first_holds_the_ledger() {
+fn a_second_writer_is_refused_while_the_first_holds_the_ledger() {
     let (_t, dir, l) = new_ledger();
     assert!(matches!(Ledger::open_writer(&dir), Err(Error::InUse(_))));
-    assert!(matches!(Ledger::open(&dir), Err(Error::InUse(_))));
-    // An audit runs alongside: it reads the committed log and leaves the index to the holder.
+    // Readers take no lock: lookups and the audit (which checks the index) run alongside.
+    assert_eq!(Ledger::open(&dir).unwrap().size(), 0);
     let r = audit(&dir, None, &|_, _| {}).unwrap();
-    assert!(r.fault.is_none() && !r.index_checked);
-    assert!(r.index_not_checked.unwrap().contains("in use"));
+    assert!(r.fault.is_none(), "{:?}", r.fault);
     // So do the read-only commands.
     assert_eq!(Ledger::open_read_only(&dir).unwrap().size(), 0);
     drop(l);
@@ -363,29 +362,34 @@ fn a_corrupt_index_is_rebuilt_from_the_log() {
         .collect();
     l.append(&docs, T0).unwrap();
     let root = l.root().unwrap();
-    l.flush_index().unwrap();
     drop(l);
-    // Scribble over sled's checksummed configuration, as a crash while sled creates it can.
-    let conf = dir.join("index").join("conf");
-    let mut bytes = std::fs::read(&conf).unwrap();
-    bytes[0] ^= 0xff;
-    std::fs::write(&conf, bytes).unwrap();
-    // The audit reports the index as not checked, and leaves it exactly as it was.
-    let scribbled = std::fs::read(&conf).unwrap();
+    // Scribble over the run's records, as a disk that lost a write can.
+    let run = dir.join("content").join("0-300");
+    let mut bytes = std::fs::read(&run).unwrap();
+    bytes[4000..4400].fill(0);
+    std::fs::write(&run, bytes).unwrap();
+    // The audit names the run, and leaves it exactly as it was.
+    let scribbled = std::fs::read(&run).unwrap();
     let r = audit(&dir, None, &|_, _| {}).unwrap();
-    assert!(r.fault.is_none(), "{}", r.fault.unwrap());
-    assert!(!r.index_checked);
-    let why = r.index_not_checked.unwrap();
-    assert!(
-        why.contains("cannot be opened") && why.contains("reindex"),
-        "{why}"
-    );
-    assert_eq!(std::fs::read(&conf).unwrap(), scribbled);
-    // Opening rebuilds the derived index from the log.
+    let fault = r.fault.unwrap();
+    assert_eq!(fault.file, run);
+    assert!(fault.what.contains("reindex"), "{}", fault.what);
+    assert_eq!(std::fs::read(&run).unwrap(), scribbled);
+    // A lookup that meets the damage says so rather than answer.
     let l = Ledger::open(&dir).unwrap();
-    assert!(l.index_rebuilt());
+    let damaged: Vec<_> = (0..300u64)
+        .filter(|i| l.lookup(&Sha256::digest(format!("{i}")).into()).is_err())
+        .collect();
+    assert!(!damaged.is_empty());
+    drop(l);
+    // A writer rebuilds an index that disagrees with the log once an answer shows it;
+    // `reindex` at once.
+    drop(Ledger::reindex(&dir).unwrap());
+    let l = Ledger::open(&dir).unwrap();
     assert_eq!(l.root().unwrap(), root);
     assert_eq!(l.lookup(&Sha256::digest(b"42").into()).unwrap()[0].seq, 42);
+    drop(l);
+    assert!(audit(&dir, None, &|_, _| {}).unwrap().fault.is_none());
 }
 
 /// The recovery RELIABILITY.md prescribes: restore `entries.log` and `COMMIT` from a backup,

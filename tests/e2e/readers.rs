@@ -23,9 +23,10 @@
 //! a whole batch is written and fsync'd past `COMMIT` (its records, tiles, offsets and
 //! `COMMIT.tmp`), the one step before its commit point, still holding the ledger's lock. Then
 //! every reader must answer for exactly the committed size (the batch written past `COMMIT`
-//! is invisible), the background readers must keep finishing reads, and `check --no-wait` must
-//! fail at once with exit 4 ("in use"). Then `add` goes on, and the final ledger audits clean
-//! with every file.
+//! is invisible), the background readers must keep finishing reads, and lookups by content
+//! (`check`, `prove FILE`, which read the content index without the lock) must know exactly
+//! the committed documents. Then `add` goes on, and the final ledger audits clean with every
+//! file.
 
 use prov_tests::{Run, Workspace};
 use serde_json::Value;
@@ -518,7 +519,7 @@ impl Drop for Writer {
 }
 
 /// While `add` is stopped a batch past `COMMIT`: every reader answers for exactly the
-/// committed size, none waits, and a lookup by content with `--no-wait` fails at once.
+/// committed size and none waits, lookups by content included.
 fn while_stopped(env: &Env, counts: &Counts) {
     let w = env.w;
     let ledger = w.ledger();
@@ -595,11 +596,30 @@ fn while_stopped(env: &Env, counts: &Counts) {
     ]);
     env.verify_consistency(&old, Path::new(&p("consistency.txt")), size);
 
-    // A lookup by content needs the index the writer holds: with --no-wait, exit 4 at once.
+    // Lookups by content read the content index without the lock, and answer for the
+    // committed size: every committed document is known at its committed entry, the
+    // stopped batch's documents and others are unknown.
     w.write("outside.txt", "not recorded");
-    fail(&["check", "outside.txt", "--no-wait"]).fails(4, "in use by another prov process");
-    fail(&["check", "docs/00/00000.txt", "--no-wait"]).fails(4, "in use");
-    fail(&["prove", "./outside.txt", "--no-wait"]).fails(4, "in use");
+    fail(&["check", "outside.txt"]).fails(1, "unknown");
+    let r = fail(&["check", "docs", "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines = r.jsonl();
+    let known: Vec<u64> = lines
+        .iter()
+        .filter(|l| l["known"] == true)
+        .map(|l| l["first_seen"]["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(known.len() as u64, size, "known documents while stopped");
+    assert!(known.iter().all(|s| *s < size), "a lookup saw past COMMIT");
+    let first = lines.iter().find(|l| l["known"] == true).unwrap();
+    let file = first["path"].as_str().unwrap();
+    read(&[
+        "prove",
+        &format!("./{file}"),
+        "-o",
+        &p("by-file.tlog-proof"),
+    ]);
+    fail(&["prove", "./outside.txt"]).fails(1, "not in this ledger");
 }
 
 #[test]

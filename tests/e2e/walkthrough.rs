@@ -245,7 +245,7 @@ fn archivist_and_auditor_walkthrough() {
     );
     assert!(a["fault"].is_null());
     assert!(w.run(&["audit"]).ok().contains("audit passed: 6 entries"));
-    std::fs::remove_dir_all(w.ledger().join("index")).unwrap();
+    std::fs::remove_dir_all(w.ledger().join("content")).unwrap();
     assert_eq!(w.run(&["reindex", "--json"]).json()["entries"], 6);
     assert_eq!(
         w.run(&["check", "dump/a.eml", "--json"]).json()["sightings"][0]["seq"],
