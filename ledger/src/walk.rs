@@ -33,8 +33,11 @@ impl Walked {
     }
 }
 
-/// What a walk passes over: the ledger folder and every file in it, by device and inode, so
-/// that neither a symlink nor a hard link brings the ledger's key or log in as a document.
+/// What a walk passes over: the ledger folder and its own files (key, log, `COMMIT`,
+/// `offsets`...), by device and inode, so that neither a symlink nor a hard link brings the
+/// ledger's key or log in as a document. The files of its subfolders (tiles, the content
+/// index: public, derived, thousands of them) are passed over by path, not by inode, so that a
+/// lookup does not stat every tile.
 #[derive(Clone, Debug, Default)]
 pub struct Skip {
     ledger: Option<(u64, u64)>,
@@ -45,17 +48,11 @@ impl Skip {
     /// Skips the ledger folder at `dir`, if there is one, and the files in it.
     pub fn ledger(dir: &Path) -> Skip {
         let mut files = HashSet::new();
-        let mut stack = vec![dir.to_owned()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                let Ok(m) = std::fs::symlink_metadata(e.path()) else {
-                    continue;
-                };
-                if m.is_dir() {
-                    stack.push(e.path());
-                } else if m.is_file() {
-                    files.insert((m.dev(), m.ino()));
-                }
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if let Ok(m) = std::fs::symlink_metadata(e.path())
+                && m.is_file()
+            {
+                files.insert((m.dev(), m.ino()));
             }
         }
         Skip {
