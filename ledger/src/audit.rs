@@ -65,7 +65,7 @@ pub struct AuditReport {
     pub tiles_checked: u64,
     /// Why the tiles and offsets were not checked, when they were not.
     pub tiles_not_checked: Option<String>,
-    /// Whether the sled index was checked against the log, both ways.
+    /// Whether the content index was checked against the log, both ways.
     pub index_checked: bool,
     /// Why the index was not checked (absent, in use, unreadable), when it was not.
     pub index_not_checked: Option<String>,

@@ -141,8 +141,8 @@ pub fn lock_dir(dir: &Path) -> Result<File> {
 }
 
 /// As [`lock_dir`], but a lock held only for a moment does not refuse: tries again for up to
-/// `patience` before saying the ledger is in use. For writers: `prov audit` holds the lock for
-/// the moment it copies the index, and a writer starting then should not fail for it.
+/// `patience` before saying the ledger is in use. For writers: one starting while another
+/// finishes should not fail for it.
 ///
 /// # Errors
 /// As [`lock_dir`].
@@ -184,7 +184,7 @@ pub enum Step {
     CommitReadBack,
     /// fsync of the ledger folder after the rename.
     DirSync,
-    /// Applying the batch to the derived sled index.
+    /// Writing the batch's run of the content index (after the commit point).
     IndexApply,
 }
 

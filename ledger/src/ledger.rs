@@ -2,15 +2,16 @@
 //!
 //! Layout (FORMAT.md section 7): `ledger.json` (format, origin, verifier key), `key.pem`
 //! (mode 0600), `entries.log` and `COMMIT` (the truth), `tile/` and `offsets` (the Merkle
-//! tree and where each entry starts, derived), `index/` (the content index in sled, derived).
+//! tree and where each entry starts, derived), `content/` (the content index, derived).
 //! Three ways to open it:
 //! - [`Ledger::open_read_only`]: no lock, no index, nothing written; reads the committed log,
 //!   `offsets` and the tiles. For `show`, `log`, `export`, `checkpoint`, `key`, proofs by
 //!   seq, consistency and audit; works on a read-only copy and while a writer runs, and
 //!   sees the last committed state.
-//! - [`Ledger::open`]: the exclusive lock and the content index, for lookups by content;
-//!   every index answer is checked against the signed log. Catches a lagging index up.
-//! - [`Ledger::open_writer`]: as `open`, with the key; first verifies the whole committed log
+//! - [`Ledger::open`]: as `open_read_only`, with the content index, for lookups by content;
+//!   no lock either. Every index answer is checked against the signed log, and entries past
+//!   the index's reach are read from the log.
+//! - [`Ledger::open_writer`]: the exclusive lock and the key; first verifies the whole committed log
 //!   against its last signed checkpoint, rolls complete batches past `COMMIT` forward, cuts
 //!   an unfinished one, and rebuilds an index that disagrees with the log.
 

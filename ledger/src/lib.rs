@@ -1,5 +1,5 @@
 //! The `prov` ledger: signed, hash-chained entries recording when the ledger first saw each
-//! document and from where, kept in a crash-safe append-only log, indexed in sled, and
+//! document and from where, kept in a crash-safe append-only log, indexed by content, and
 //! committed to by an RFC 6962 Merkle tree whose heads are C2SP signed checkpoints.
 //!
 //! The byte-exact formats are specified in `docs/FORMAT.md`; the proof math and note formats

@@ -1,4 +1,4 @@
-//! End-to-end tests: the real `prov` binary on real files, real keys, a real sled store.
+//! End-to-end tests: the real `prov` binary on real files, real keys, the real ledger files.
 #![forbid(unsafe_code)]
 
 mod bad_input;
