@@ -49,7 +49,7 @@ const STOP_AT_BATCH: u64 = 140;
 const READERS: usize = 3;
 /// The reads a reader makes in turn (each thread starts at its own place in the turn, so that
 /// different commands run at the same time).
-const OPS: u64 = 7;
+const OPS: u64 = 8;
 
 /// `/proc/PID/stat`'s state letter: `R`, `S`, `D` running, `T` stopped, `Z` exited but not
 /// yet reaped (the test reaps the writer only after every read it counts).
@@ -308,6 +308,8 @@ struct Reader<'a> {
     /// A checkpoint this reader saved earlier (`consistency OLD`).
     old: PathBuf,
     rng: u64,
+    /// Documents `check` found known, with their first-seen entry.
+    known: BTreeMap<u64, u64>,
 }
 
 impl<'a> Reader<'a> {
@@ -322,6 +324,7 @@ impl<'a> Reader<'a> {
             env,
             id,
             old: dir.join("old-checkpoint.txt"),
+            known: BTreeMap::new(),
             dir,
             counts,
             last: 0,
@@ -465,6 +468,30 @@ impl<'a> Reader<'a> {
                 );
                 let at = self.env.seen.lock().unwrap().checkpoint("publish", note);
                 self.answered("publish", at, before, commit(&ledger).1);
+            }
+            7 => {
+                // A lookup by content (the content index, read while the writer adds runs
+                // and merges them): known only at a committed entry, and once known,
+                // always at the same one.
+                let i = self.below(FILES);
+                let file = format!("docs/{:02}/{i:05}.txt", i % 20);
+                let r = self
+                    .env
+                    .spawn(&self.dir, self.counts, &["check", &file, "--json"]);
+                let after = commit(&ledger).1;
+                let j = r.json();
+                match j["first_seen"]["seq"].as_u64() {
+                    Some(seq) => {
+                        assert_eq!(r.code, 0, "{}", r.stderr);
+                        assert!(seq < after, "check saw entry {seq} past COMMIT's {after}");
+                        let was = *self.known.entry(i).or_insert(seq);
+                        assert_eq!(was, seq, "{file} moved from entry {was} to {seq}");
+                    }
+                    None => {
+                        assert_eq!(r.code, 1, "{}", r.stderr);
+                        assert!(!self.known.contains_key(&i), "{file} known, then unknown");
+                    }
+                }
             }
             // Nothing recorded yet to prove, show or list.
             _ => self.checkpoint(false),
