@@ -110,7 +110,7 @@ def log_records(ledger):
 
 def ledger_storage(ledger, entries):
     parts = {}
-    for name in ("entries.log", "tile", "offsets", "index"):
+    for name in ("entries.log", "tile", "offsets", "content"):
         parts[name] = tree_size(os.path.join(ledger, name))
     total = tree_size(ledger)
     other = tuple(t - sum(p[i] for p in parts.values()) for i, t in enumerate(total))
@@ -247,9 +247,11 @@ def main():
             sys.exit(f"bench: prov checkpoint during the add exited {p.returncode}: {p.stderr.decode(errors='replace').strip()}")
         first_size = json.loads(p.stdout)["size"]
     t_first = time.perf_counter() - t0
-    readers = [("prove 0", pcmd(ledger, "prove", "0")), ("checkpoint", pcmd(ledger, "checkpoint")), ("key", pcmd(ledger, "key"))]
+    # The first file walked is in the first batch, committed before the readers start.
+    readers = [("prove 0", pcmd(ledger, "prove", "0")), ("checkpoint", pcmd(ledger, "checkpoint")), ("key", pcmd(ledger, "key")),
+               ("check FILE", pcmd(ledger, "check", some_file))]
     during = {name: [] for name, _ in readers}
-    all_while_running, nowait = True, None
+    all_while_running = True
     for rnd in range(READER_ROUNDS):
         for name, cmd in readers:
             w = timed(cmd)
@@ -259,11 +261,6 @@ def main():
             during[name].append(w)
         if not all_while_running:
             break
-        if nowait is None:
-            t = time.perf_counter()
-            p = subprocess.run(pcmd(ledger, "check", "--no-wait", some_file), cwd=WORK, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            nowait = {"exit": p.returncode, "ms": ms(time.perf_counter() - t), "add_still_running": add.poll() is None,
-                      "stderr": p.stderr.decode(errors="replace").strip()}
     t_last_reader = time.perf_counter() - t0
     p = subprocess.run(pcmd(ledger, "--json", "checkpoint"), capture_output=True)
     size_after_readers = json.loads(p.stdout)["size"] if p.returncode == 0 else None
@@ -283,7 +280,6 @@ def main():
         "rounds": complete_rounds,
         "during": {k: summary(v) for k, v in during.items() if v},
         "idle_after": {k: summary(v) for k, v in idle.items()},
-        "check_no_wait": nowait,
     }
     if complete_rounds == 0:
         row(6, "6. readers during a running add", f"the add ended ({t_add:.1f} s) before a round of readers finished", "answers while the add runs", False)
@@ -292,13 +288,9 @@ def main():
         lat_idle = ", ".join(f"{ms(med(v)):.1f}" for v in idle.values())
         row(6, f"6. readers during an add of {N_FILES:,} files", f"{lat} ms (idle: {lat_idle}); median of {complete_rounds}, add ran {t_add - t_last_reader:.1f} s more",
             "answer while the add still runs", all_while_running)
-    if nowait is None:
-        row(6, "   prov check --no-wait during the add", "not run: the add ended first", "exit 4 at once", False)
-    else:
-        row(6, "   prov check --no-wait during the add", f"exit {nowait['exit']} in {nowait['ms']:.1f} ms", "exit 4 at once", nowait["exit"] == 4 and nowait["add_still_running"])
     shutil.rmtree(ledger)
     save()
-    log(f"readers during add: first commit after {t_first:.1f} s, {complete_rounds} rounds, add {t_add:.1f} s, no-wait {nowait and nowait['exit']}")
+    log(f"readers during add: first commit after {t_first:.1f} s, {complete_rounds} rounds, add {t_add:.1f} s")
 
     # One large file, against openssl on the same (cached) file.
     if "large" not in SKIP:
@@ -361,7 +353,7 @@ def main():
         **{k: summary(v) for k, v in lk["1x"].items()}, "spawn_true": summary(lk["spawn"]["true"]),
         "prove_to_key": t_prove / t_key, "check_to_key": t_check / t_key,
         "peak_mib": rss_l, "proof_bytes": len(proof), "proof_bytes_without_entry": overhead,
-        "index_bytes_after_lookups": tree_size(os.path.join(million, "index"))[0],
+        "index_bytes_after_lookups": tree_size(os.path.join(million, "content"))[0],
     }
     row(1, f"1. prov prove SEQ, {N_LEDGER:,} entries", f"{ms(t_prove):.1f} ms = {t_prove / t_key:.2f} x prov key ({ms(t_key):.1f} ms); median of {ROUNDS}", "<= 3 x prov key", t_prove <= 3 * t_key)
     row(1, f"   prov check FILE, {N_LEDGER:,} entries", f"{ms(t_check):.1f} ms = {t_check / t_key:.2f} x prov key; median of {ROUNDS}", "<= 3 x prov key", t_check <= 3 * t_key)
@@ -387,7 +379,7 @@ def main():
     aps = N_LEDGER / t_audit
     r = aps / lim["verify_strict_per_s"]
     figures["audit"] = {"entries": N_LEDGER, "seconds": t_audit, "entries_per_s": aps, "cpu_s": cpu_audit, "verify_strict_per_s": lim["verify_strict_per_s"], "ratio": r, "peak_mib": rss_audit}
-    row(5, f"5. audit {N_LEDGER:,} entries", f"{aps:,.0f} entries/s ({t_audit:.1f} s, {cpu_audit / t_audit:.1f} cores); ratio {r:.2f}", f">= 1.5 x strict verify ({lim['verify_strict_per_s']:,}/s)", r >= 1.5)
+    row(5, f"5. audit {N_LEDGER:,} entries", f"{aps:,.0f} entries/s ({t_audit:.1f} s, {cpu_audit / t_audit:.1f} cores); ratio {r:.2f}", f">= 2.5 x strict verify ({lim['verify_strict_per_s']:,}/s)", r >= 2.5)
     row(5, "   peak memory of that audit", f"{rss_audit:.0f} MiB", "<= 256 MiB", rss_audit <= 256)
     save()
     log(f"audit: {aps:,.0f} entries/s, {rss_audit:.0f} MiB")

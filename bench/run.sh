@@ -11,7 +11,7 @@
 #      log's entry payloads), and of the tree `prov publish DIR` writes;
 #   4. ingest of 100,000 1 KiB files against single-core Ed25519 signing;
 #   5. audit of the 1,000,000 entries against single-core strict verification, peak memory;
-#   6. readers (`prove 0`, `checkpoint`, `key`) and `check --no-wait` while an add of the
+#   6. readers (`prove 0`, `checkpoint`, `key`, `check FILE`) while an add of the
 #      100,000 files runs;
 #   7. one 2 GiB file against `openssl dgst -sha256` (stage `large`);
 #   8. git with one SSH-signed commit per document (stage `git`).
