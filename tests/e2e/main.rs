@@ -17,6 +17,7 @@ mod manifest;
 mod messages;
 mod publish;
 mod readers;
+mod review_content;
 mod review_tiles;
 mod walk_races;
 mod walkthrough;
