@@ -215,3 +215,40 @@ fn links_into_the_ledgers_subfolders_are_not_documents() {
         r.stdout
     );
 }
+
+/// Finding 6 (low; docs). Two records of the one run given each other's seq (hashes intact,
+/// order still valid): readers refuse every lookup of those contents ("it lists entry 1 for
+/// content that entry does not record"), as they should; but the next `add` of other
+/// documents keeps the index, because the writer's check at open (`Index::holds_exactly`)
+/// compares only the hashes, and the readers go on refusing after it. RELIABILITY.md section 3
+/// says of "a content-index record forged": the writer "rebuilds the index at open (its records
+/// must name exactly the log's contents)". Either the writer checks which entry each record
+/// names (the seqs, as the audit does), or the docs say that only a record naming other content
+/// is rebuilt at open. This test asks for the former: after an `add`, `check` answers.
+#[test]
+fn a_record_naming_the_wrong_entry_is_rebuilt_by_the_next_add() {
+    let w = Workspace::new();
+    w.init();
+    for (name, text) in [("a", "A"), ("b", "B"), ("c", "C")] {
+        w.write(&format!("docs/{name}.txt"), text);
+    }
+    w.run(&["add", "docs", "--source", "s"]).ok();
+    let run = w.ledger().join("content").join("0-3");
+    let mut bytes = std::fs::read(&run).unwrap();
+    // Swap the seqs of the first two records (bytes 32..40 and 72..80).
+    let (s0, s1) = (bytes[32..40].to_vec(), bytes[72..80].to_vec());
+    bytes[32..40].copy_from_slice(&s1);
+    bytes[72..80].copy_from_slice(&s0);
+    std::fs::write(&run, bytes).unwrap();
+    let r = w.run(&["check", "docs"]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    w.run(&["audit"]).fails(1, "content");
+    w.write("other.txt", "another document");
+    w.run(&["add", "other.txt", "--source", "t"]).ok();
+    let r = w.run(&["check", "docs"]);
+    assert_eq!(
+        r.code, 0,
+        "the index the writer kept still refuses lookups: {}",
+        r.stderr
+    );
+}
