@@ -252,3 +252,54 @@ fn a_record_naming_the_wrong_entry_is_rebuilt_by_the_next_add() {
         r.stderr
     );
 }
+
+/// Finding 7 (low-medium; performance). Until its next `add`, a ledger of an older prov (sled
+/// `index/`, no `content/`), or a read-only copy of one, has no content index, and every
+/// lookup reads the whole committed log: `check` of a folder of M documents reads the log M
+/// times (measured: 300 documents on a 2.6 MB log read 797 MB; with the index, 10 MB). On an
+/// archive's ledger of millions of entries, a `check` of a folder before the migration takes
+/// hours. README says only that "lookups by content read the log". What should happen: one
+/// pass over the log answers all the documents of one `check` (or the docs say the cost).
+/// Measured with `strace` (bytes returned by read and pread64), not the clock.
+#[test]
+fn a_check_without_content_index_reads_the_log_once() {
+    if Command::new("strace").arg("-V").output().is_err() {
+        prov_tests::skip("strace is not installed");
+        return;
+    }
+    let w = Workspace::new();
+    w.init();
+    add_many(&w, 2000);
+    // As a ledger of b482b66 is before its next add: no content/.
+    std::fs::remove_dir_all(w.ledger().join("content")).unwrap();
+    for i in 0..50 {
+        w.write(&format!("q/{i}.txt"), format!("not recorded {i}"));
+    }
+    let trace = w.path("trace.txt");
+    let mut strace = Command::new("strace");
+    strace
+        .args(["-f", "-e", "trace=read,pread64", "-o"])
+        .arg(&trace);
+    let r = w.run_wrapped(&mut strace, &["check", "q"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let read: u64 = std::fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            l.rsplit_once("= ")?
+                .1
+                .split_whitespace()
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum();
+    let log = std::fs::metadata(w.ledger().join("entries.log"))
+        .unwrap()
+        .len();
+    assert!(
+        read < 5 * log,
+        "check of 50 documents read {read} bytes, {}x the {log}-byte log",
+        read / log
+    );
+}
