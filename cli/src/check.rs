@@ -62,8 +62,10 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
         bar.finish_and_clear();
     }
     let mut unknown = 0;
-    for (path, shown, sha) in &items {
-        let entries = l.lookup(sha)?;
+    let shas: Vec<[u8; 32]> = items.iter().map(|i| i.2).collect();
+    let answers = l.lookup_many(&shas)?;
+    for ((path, shown, sha), entries) in items.iter().zip(answers) {
+        let entries = entries?;
         let (first, sightings) = match entries.split_first() {
             Some((f, rest)) => (Some(f), rest),
             None => (None, &[][..]),

@@ -80,6 +80,10 @@ impl Run {
     pub fn open(path: PathBuf, first: u64, end: u64) -> Result<Run> {
         let file = crate::fsys::open_regular(&path, false).map_err(|e| match e {
             e @ Error::Io { .. } => e,
+            // A derived file: the fix is `reindex`, never a backup.
+            Error::Damaged { path, reason, .. } => Error::IndexDisagrees {
+                reason: format!("{}: {reason}", path.display()),
+            },
             e => Error::IndexDisagrees {
                 reason: e.to_string(),
             },

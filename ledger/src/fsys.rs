@@ -30,6 +30,8 @@ pub(crate) fn kind_of(ft: std::fs::FileType) -> &'static str {
         "a socket"
     } else if ft.is_block_device() || ft.is_char_device() {
         "a device"
+    } else if ft.is_file() {
+        "a regular file"
     } else {
         "not a regular file"
     }

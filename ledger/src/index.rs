@@ -52,6 +52,12 @@ fn listed(dir: &Path) -> Result<Vec<(u64, u64, PathBuf)>> {
     Ok(out)
 }
 
+/// The most runs a writer's chain has for `reach` entries: each run more than twice the next
+/// gives at most log2(reach) + 1, and a crash between a run and its merge one more.
+fn max_runs(reach: u64) -> u64 {
+    u64::from(64 - reach.leading_zeros()) + 2
+}
+
 /// The chain from entry 0 through `listed` runs.
 fn chain(listed: &[(u64, u64, PathBuf)]) -> Vec<&(u64, u64, PathBuf)> {
     let mut out = Vec::new();
@@ -88,8 +94,19 @@ impl Index {
         let mut tries = 0;
         'again: loop {
             let listed = listed(&dir)?;
+            let chain = chain(&listed);
+            let reach = chain.last().map_or(0, |r| r.1);
+            if chain.len() as u64 > max_runs(reach) {
+                return Err(Error::IndexDisagrees {
+                    reason: format!(
+                        "{} holds a chain of {} runs for {reach} entries, more than a writer makes",
+                        dir.display(),
+                        chain.len()
+                    ),
+                });
+            }
             let mut runs = Vec::new();
-            for (first, end, path) in chain(&listed) {
+            for (first, end, path) in chain {
                 match Run::open(path.clone(), *first, *end) {
                     Ok(r) => runs.push(r),
                     Err(Error::Io { source, .. })
@@ -127,14 +144,13 @@ impl Index {
         Ok(out)
     }
 
-    /// Whether the chain's records name exactly the contents `sorted` (every entry's
-    /// SHA-256, sorted, as the writer's verified pass over the log gives them), as many times
-    /// each: a record whose hash was changed, added or dropped shows here. Which entry a
-    /// record names is checked where the record is used ([`crate::Ledger::lookup`]).
+    /// Whether the chain's records are exactly `sorted` (every entry's SHA-256 and seq,
+    /// sorted, as the writer's verified pass over the log gives them): a record changed,
+    /// added, dropped or naming another entry shows here.
     ///
     /// # Errors
     /// [`Error::Io`] reading a run.
-    pub fn holds_exactly(&self, sorted: &[[u8; 32]]) -> Result<bool> {
+    pub fn holds_exactly(&self, sorted: &[Record]) -> Result<bool> {
         if self.reach() != sorted.len() as u64 {
             return Ok(false);
         }
@@ -146,10 +162,10 @@ impl Index {
             }
         }
         for want in sorted {
-            let Some(Reverse(((sha, _), i))) = heap.pop() else {
+            let Some(Reverse((rec, i))) = heap.pop() else {
                 return Ok(false);
             };
-            if sha != *want {
+            if rec != *want {
                 return Ok(false);
             }
             if let Some(rec) = runs[i].next() {

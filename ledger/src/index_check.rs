@@ -8,7 +8,8 @@
 //! An index behind the log is allowed (a crash between a `COMMIT` and the batch's run; the
 //! next writer catches it up, and lookups read the entries past it from the log): the part
 //! it has is checked. Runs a writer added after the audit read `COMMIT` are checked up to
-//! the audited size.
+//! the audited size; an index reaching past `COMMIT` as it stands once the runs are listed is
+//! a fault.
 
 use crate::audit::Fault;
 use crate::audit_rules::Pass;
@@ -61,6 +62,22 @@ pub(crate) fn check_index(dir: &Path, log: &LogFile, pass: &mut Pass) {
         }
     };
     let size = pass.frontier.size();
+    // Runs are written after their COMMIT: an index reaching past COMMIT as it stands after
+    // the runs were listed comes of no crash (a log rolled back, another ledger's index).
+    let now = crate::commit::Commit::read(&dir.join("COMMIT")).map_or(size, |c| c.size);
+    if index.reach() > now.max(size) {
+        pass.report.index_checked = true;
+        pass.report.fault = Some(fault(
+            index_dir,
+            None,
+            format!(
+                "it covers {} entries, but only {} are committed (a log restored from an older copy, or another ledger's index)",
+                index.reach(),
+                now.max(size)
+            ),
+        ));
+        return;
+    }
     let result = compare(&index, log, pass.report.log_bytes, size, &fault);
     pass.report.index_checked = true;
     if let Err(f) = result {

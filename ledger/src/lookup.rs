@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use crate::log::{Frame, HEADER_LEN, HeaderWalk, RECORD_CHECKPOINT, RECORD_ENTRY, read_frame_at};
 use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
 
 /// Entries decoded and verified together when streaming a range.
 const RANGE_CHUNK: usize = 1024;
@@ -188,11 +189,27 @@ impl Ledger {
     /// [`Error::IndexDisagrees`] when the index names an entry that is not for this content,
     /// or omits the first sighting; log errors as [`Ledger::entry`].
     pub fn lookup(&self, sha256: &[u8; 32]) -> Result<Vec<Entry>> {
-        let Some(index) = &self.index else {
-            // Without the index: read the log through, and check (signature included) only
-            // the entries for this content.
-            let mut frames = self.log.frames(HEADER_LEN, self.commit.log_length)?;
-            let (mut seq, mut out) = (0u64, Vec::new());
+        self.lookup_many(&[*sha256])?.remove(0)
+    }
+
+    /// [`Ledger::lookup`] of several contents, one answer each, reading the log past the
+    /// index's reach (all of it without an index) once for all of them.
+    ///
+    /// # Errors
+    /// Log errors reading past the index's reach; each content's own errors in its answer.
+    pub fn lookup_many(&self, shas: &[[u8; 32]]) -> Result<Vec<Result<Vec<Entry>>>> {
+        let size = self.size();
+        let reach = self.index.as_ref().map_or(0, |i| i.reach().min(size));
+        let mut past: HashMap<[u8; 32], Vec<u64>> = HashMap::new();
+        if reach < size {
+            // One pass over the entries the index does not reach, for every content asked.
+            let wanted: HashSet<&[u8; 32]> = shas.iter().collect();
+            let start = match reach {
+                0 => HEADER_LEN,
+                _ => self.offset_of(reach)?,
+            };
+            let mut frames = self.log.frames(start, self.commit.log_length)?;
+            let mut seq = reach;
             while let Some(frame) = frames.next_frame() {
                 let frame = frame.map_err(|f| f.damaged(&self.log.path))?;
                 if frame.kind != RECORD_ENTRY {
@@ -200,35 +217,32 @@ impl Ledger {
                 }
                 let content = crate::encoding::peek_content(&frame.payload)
                     .ok_or_else(|| self.damaged(Some(frame.offset), "entry does not decode"))?;
-                if content == *sha256 {
-                    out.push(self.checked_entry(seq, &frame)?);
-                }
-                seq += 1;
-            }
-            return Ok(out);
-        };
-        // Runs are added after their COMMIT: what lies past the size read at open is not
-        // this reader's, and entries past the index's reach are found in the log.
-        let size = self.size();
-        let mut seqs: Vec<u64> = index.seqs_for(sha256)?;
-        seqs.retain(|s| *s < size);
-        let reach = index.reach().min(size);
-        if reach < size {
-            let mut frames = self
-                .log
-                .frames(self.offset_of(reach)?, self.commit.log_length)?;
-            let mut seq = reach;
-            while let Some(frame) = frames.next_frame() {
-                let frame = frame.map_err(|f| f.damaged(&self.log.path))?;
-                if frame.kind != RECORD_ENTRY {
-                    continue;
-                }
-                if crate::encoding::peek_content(&frame.payload) == Some(*sha256) {
-                    seqs.push(seq);
+                if wanted.contains(&content) {
+                    past.entry(content).or_default().push(seq);
                 }
                 seq += 1;
             }
         }
+        Ok(shas
+            .iter()
+            .map(|sha| {
+                // Runs are added after their COMMIT: what lies past the size read at open is
+                // not this reader's.
+                let mut seqs = match &self.index {
+                    Some(index) => index.seqs_for(sha)?,
+                    None => Vec::new(),
+                };
+                seqs.retain(|s| *s < reach);
+                seqs.extend(past.get(sha).into_iter().flatten());
+                self.entries_for(sha, seqs)
+            })
+            .collect())
+    }
+
+    /// The entries `seqs` names for content `sha256`, each checked: it records that content,
+    /// the first as first seen and the rest as its sightings in order, and is proven included
+    /// in the latest signed checkpoint.
+    fn entries_for(&self, sha256: &[u8; 32], seqs: Vec<u64>) -> Result<Vec<Entry>> {
         let mut out: Vec<Entry> = Vec::with_capacity(seqs.len());
         for seq in seqs {
             let frame = self.frame_of(seq, self.offset_of(seq)?)?;

@@ -32,17 +32,17 @@ pub(crate) struct Verified {
     pub last_time: u64,
     /// The last signed checkpoint note, for the committed size.
     pub checkpoint: String,
-    /// The SHA-256 of every entry's content, sorted, once per entry: what the writer checks
-    /// every index answer's count against, so that an index that forgets an entry (a
-    /// deleted key, a shortened list) cannot make it sign a second first sighting or a
-    /// repeated (content, source) pair.
-    pub contents: Vec<[u8; 32]>,
+    /// Every entry's content SHA-256 with its seq, sorted: what the writer checks the
+    /// content index against at open and every index answer's count against, so that an
+    /// index that forgets or misnames an entry cannot make it sign a second first sighting or
+    /// a repeated (content, source) pair.
+    pub contents: Vec<([u8; 32], u64)>,
 }
 
 /// How many times `sha` occurs in the sorted `contents`.
-pub(crate) fn count_in(contents: &[[u8; 32]], sha: &[u8; 32]) -> u64 {
-    let from = contents.partition_point(|c| c < sha);
-    let to = contents.partition_point(|c| c <= sha);
+pub(crate) fn count_in(contents: &[([u8; 32], u64)], sha: &[u8; 32]) -> u64 {
+    let from = contents.partition_point(|c| c.0 < *sha);
+    let to = contents.partition_point(|c| c.0 <= *sha);
     (to - from) as u64
 }
 
@@ -146,10 +146,11 @@ pub(crate) fn verify_committed(
                 format!("entry {seq} does not continue the chain at entry {want}"),
             ));
         }
-        contents.push(
+        contents.push((
             crate::encoding::peek_content(&frame.payload)
                 .ok_or_else(|| fault_at(log, frame.offset, "entry record does not decode"))?,
-        );
+            seq,
+        ));
         last_leaf = prov_proofs::leaf_hash(&frame.payload);
         last_time = time;
         last_offset = frame.offset;
@@ -273,7 +274,7 @@ pub(crate) fn examine_tail(
                         format!("entry {} whose signature does not verify", e.seq),
                     ));
                 }
-                work.contents.push(e.content.sha256);
+                work.contents.push((e.content.sha256, e.seq));
                 work.last_leaf = prov_proofs::leaf_hash(&frame.payload);
                 work.last_time = e.time_ms;
                 work.last_offset = frame.offset;
