@@ -8,7 +8,10 @@ use std::io::Read;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+/// The largest read: big files are hashed in chunks of this size, in constant memory.
 const BUF: usize = 256 * 1024;
+/// The smallest read buffer, for files that say they are tiny.
+const MIN_BUF: usize = 4 * 1024;
 
 /// A document's SHA-256 and size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,9 +26,30 @@ pub struct FileDigest {
 ///
 /// # Errors
 /// The reader's error.
-pub fn hash_reader(mut r: impl Read, progress: &dyn Fn(u64)) -> std::io::Result<FileDigest> {
+pub fn hash_reader(r: impl Read, progress: &dyn Fn(u64)) -> std::io::Result<FileDigest> {
+    hash_with_buffer(r, BUF, progress)
+}
+
+/// The read buffer for a file of `size` bytes: the whole file and the byte past it (so
+/// that the read which sees its end needs no second buffer), within `MIN_BUF..=BUF`.
+///
+/// Zeroing a 256 KiB buffer per file cost more than hashing a 1 KiB file; a buffer sized to
+/// the file costs almost nothing. A file that grows while it is read is still read to its
+/// end, in chunks of this size (and then refused as changed).
+fn buffer_for(size: u64) -> usize {
+    usize::try_from(size.saturating_add(1))
+        .unwrap_or(BUF)
+        .clamp(MIN_BUF, BUF)
+}
+
+/// [`hash_reader`] reading into a buffer of `buf_len` bytes.
+fn hash_with_buffer(
+    mut r: impl Read,
+    buf_len: usize,
+    progress: &dyn Fn(u64),
+) -> std::io::Result<FileDigest> {
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; BUF];
+    let mut buf = vec![0u8; buf_len];
     let mut size = 0u64;
     loop {
         let n = match r.read(&mut buf) {
@@ -134,7 +158,8 @@ fn hash_open(
     path: &Path,
     progress: &dyn Fn(u64),
 ) -> Result<FileDigest> {
-    let digest = hash_reader(file, progress).map_err(Error::io("read", path))?;
+    let digest = hash_with_buffer(file, buffer_for(before.len()), progress)
+        .map_err(Error::io("read", path))?;
     let after = file.metadata().map_err(Error::io("inspect", path))?;
     let changed = FileId::of(&after) != FileId::of(before)
         || digest.size != before.len()

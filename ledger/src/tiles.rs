@@ -11,12 +11,12 @@
 //! verified against the signed checkpoint before it is returned.
 
 use crate::error::{Error, Result};
-use crate::fsys::{Io, Step};
 use prov_proofs::{Tile, TileReader};
-use std::collections::BTreeSet;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+
+mod write;
 
 /// The `tile/` folder of a ledger.
 #[derive(Clone, Debug)]
@@ -148,78 +148,6 @@ impl TileFiles {
                 "it is missing (a ledger written before tiles, or a deleted file)",
             )),
         }
-    }
-
-    /// Writes tiles durably: each to a temporary name, fsync'd, renamed into place, and
-    /// every folder touched fsync'd (steps [`Step::TileWrite`], [`Step::TileSync`]).
-    ///
-    /// # Errors
-    /// [`Error::Io`]; tiles already in place stay (they are past any committed size or
-    /// equal to what they replace).
-    pub fn write(&self, tiles: &[(Tile, Vec<u8>)], io: &mut Io) -> Result<()> {
-        let files: Vec<(String, &[u8])> = tiles.iter().map(|(t, b)| (t.path(), &b[..])).collect();
-        self.write_files(&files, io)
-    }
-
-    /// Writes files under the folder (paths relative to it) as [`TileFiles::write`] does.
-    ///
-    /// # Errors
-    /// [`Error::Io`].
-    pub fn write_files(&self, files: &[(String, &[u8])], io: &mut Io) -> Result<()> {
-        let mut dirs = BTreeSet::new();
-        for (rel, bytes) in files {
-            let path = self.root.join(rel);
-            let rel_parent = Path::new(rel).parent().unwrap_or(Path::new(""));
-            let parent = self.root.join(rel_parent);
-            // Every folder created on the way needs its own entry made durable.
-            let mut created = parent.as_path();
-            while !created.exists() && created.starts_with(&self.root) {
-                dirs.insert(created.parent().unwrap_or(&self.root).to_owned());
-                created = created.parent().unwrap_or(&self.root);
-            }
-            self.real_dirs(rel_parent, true)?;
-            let tmp = parent.join(format!(
-                ".{}{}.tmp",
-                path.file_name().and_then(|n| n.to_str()).unwrap_or("tile"),
-                self.tmp_tag
-            ));
-            // A leftover (or planted) temporary is removed, never opened: no FIFO can block.
-            crate::fsys::remove_any(&tmp)?;
-            let written = io.step(Step::TileWrite, || {
-                let mut f = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o644)
-                    .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-                    .open(&tmp)?;
-                std::io::Write::write_all(&mut f, bytes)?;
-                f.sync_data()
-            });
-            written.map_err(Error::io("write", &tmp))?;
-            if path
-                .symlink_metadata()
-                .is_ok_and(|m| m.file_type().is_dir())
-            {
-                match self.replace {
-                    true => crate::fsys::remove_any(&path)?,
-                    false => {
-                        let _ = std::fs::remove_file(&tmp);
-                        return Err(Error::Io {
-                            op: "replace (a folder stands where a file belongs)",
-                            path,
-                            source: std::io::Error::other("is a folder"),
-                        });
-                    }
-                }
-            }
-            std::fs::rename(&tmp, &path).map_err(Error::io("replace", &path))?;
-            dirs.insert(parent);
-        }
-        for d in dirs {
-            let synced = io.step(Step::TileSync, || std::fs::File::open(&d)?.sync_all());
-            synced.map_err(Error::io("sync", &d))?;
-        }
-        Ok(())
     }
 
     /// Deletes the partial tiles of tiles now full (after the commit that made them full;

@@ -12,7 +12,7 @@ use crate::digest::{FileId, WalkedFile, open_document};
 use crate::error::{Error, PathProblem, Result};
 use rayon::prelude::*;
 use std::collections::HashSet;
-use std::fs::Metadata;
+use std::fs::{DirEntry, Metadata};
 use std::io::ErrorKind;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -161,7 +161,13 @@ enum Found {
 }
 
 /// Looks at one folder entry and, if it is a file to record, opens it as the walk lists it.
-fn look(path: &Path, follow: bool, skip: &Skip) -> Result<Found> {
+/// An entry the folder says is a regular file is opened at once (see [`look_file`]).
+fn look(entry: &DirEntry, path: &Path, follow: bool, skip: &Skip) -> Result<Found> {
+    if entry.file_type().is_ok_and(|t| t.is_file())
+        && let Some(found) = look_file(path, follow, skip)
+    {
+        return Ok(found);
+    }
     let lmeta = std::fs::symlink_metadata(path).map_err(|e| describe(path, e))?;
     let meta = if lmeta.file_type().is_symlink() {
         if !follow {
@@ -192,6 +198,31 @@ fn look(path: &Path, follow: bool, skip: &Skip) -> Result<Found> {
     })
 }
 
+/// An entry the folder listed as a regular file, opened and inspected without the `lstat`
+/// that [`look`] starts with: the file type the folder gives costs no system call, and the
+/// `fstat` of the opened file says everything that `lstat` would (a quarter of the walk's
+/// system calls). `None` when it cannot be opened or is not a regular file once opened (it
+/// changed since it was listed): then [`look`] looks at it as at any entry, so errors and
+/// skips are the same as without this.
+fn look_file(path: &Path, follow: bool, skip: &Skip) -> Option<Found> {
+    let file = open_document(path, follow).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    Some(if skip.is_ledger_file(&meta) {
+        Found::Skipped(LEDGER_SKIPPED)
+    } else if meta.len() == 0 {
+        Found::Skipped("empty file")
+    } else {
+        Found::File(WalkedFile {
+            path: path.to_owned(),
+            id: FileId::of(&meta),
+            follow,
+        })
+    })
+}
+
 /// Folders with fewer entries than this are looked at on the calling thread.
 const PARALLEL_FROM: usize = 64;
 
@@ -204,19 +235,20 @@ fn walk_dir(
 ) -> Result<()> {
     let rd =
         std::fs::read_dir(dir).map_err(|e| path_error(dir, PathProblem::FolderUnreadable(e)))?;
-    let mut entries: Vec<_> = rd
-        .map(|e| e.map(|e| e.path()))
+    let mut entries: Vec<(PathBuf, DirEntry)> = rd
+        .map(|e| e.map(|e| (e.path(), e)))
         .collect::<std::io::Result<_>>()
         .map_err(|e| describe(dir, e))?;
     // Name order. Entries of one folder differ only in their last component, so comparing
     // the bytes orders them as comparing paths does, without splitting each into components.
-    entries.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+    entries.sort_unstable_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
+    let one = |(p, e): &(PathBuf, DirEntry)| look(e, p, follow, skip);
     let found: Vec<Result<Found>> = if entries.len() < PARALLEL_FROM {
-        entries.iter().map(|p| look(p, follow, skip)).collect()
+        entries.iter().map(one).collect()
     } else {
-        entries.par_iter().map(|p| look(p, follow, skip)).collect()
+        entries.par_iter().map(one).collect()
     };
-    for (path, found) in entries.into_iter().zip(found) {
+    for ((path, _), found) in entries.into_iter().zip(found) {
         match found? {
             Found::File(f) => w.files.push(f),
             Found::Skipped(why) => w.skipped.push((path, why)),
