@@ -35,9 +35,9 @@ impl Walked {
 
 /// What a walk passes over: the ledger folder and its own files (key, log, `COMMIT`,
 /// `offsets`...), by device and inode, so that neither a symlink nor a hard link brings the
-/// ledger's key or log in as a document. The files of its subfolders (tiles, the content
-/// index: public, derived, thousands of them) are passed over by path, not by inode, so that a
-/// lookup does not stat every tile.
+/// ledger's key or log in as a document. What lies in its subfolders (tiles, the content
+/// index: public, derived, thousands of files) is passed over by path: a followed link that
+/// resolves inside the ledger folder is skipped, so that a lookup does not stat every tile.
 #[derive(Clone, Debug, Default)]
 pub struct Skip {
     ledger: Option<(u64, u64)>,
@@ -176,6 +176,8 @@ fn look(entry: &DirEntry, path: &Path, follow: bool, skip: &Skip) -> Result<Foun
             ));
         }
         match std::fs::metadata(path) {
+            // A link into the ledger folder (its tiles, its content index): its own.
+            Ok(_) if skip.contains(path) => return Ok(Found::Skipped(LEDGER_SKIPPED)),
             Ok(m) => m,
             Err(_) => return Ok(Found::Skipped("broken symlink or symlink loop")),
         }
