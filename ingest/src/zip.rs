@@ -68,8 +68,9 @@ pub(crate) fn seek<R: Read + Seek>(
     parent: Option<u64>,
     depth: u32,
 ) -> (Completeness, Option<String>) {
+    let declared = declared(reader);
     match ZipArchive::new(&mut *reader) {
-        Ok(mut archive) => (central(w, &mut archive, parent, depth), None),
+        Ok(mut archive) => (central(w, &mut archive, declared, parent, depth), None),
         Err(e) => {
             let note = format!(
                 "central directory unreadable ({e}): members read from their local headers"
@@ -111,19 +112,73 @@ fn overlaps<R: Read + Seek>(archive: &mut ZipArchive<R>) -> HashMap<usize, usize
     overlapped
 }
 
+/// The entry count in the end of central directory record (APPNOTE 4.3.16), or in the zip64
+/// one (4.3.14) when the former says 0xFFFF.
+fn declared<R: Read + Seek>(r: &mut R) -> Option<u64> {
+    let len = r.seek(SeekFrom::End(0)).ok()?;
+    let start = len.saturating_sub(22 + 65535);
+    r.seek(SeekFrom::Start(start)).ok()?;
+    let mut tail = Vec::new();
+    r.take(len - start).read_to_end(&mut tail).ok()?;
+    let at = (0..=tail.len().checked_sub(22)?)
+        .rev()
+        .find(|&i| tail[i..].starts_with(b"PK\x05\x06"))?;
+    let count = u16::from_le_bytes([tail[at + 10], tail[at + 11]]);
+    if count != 0xFFFF {
+        return Some(u64::from(count));
+    }
+    let locator = tail.get(at.checked_sub(20)?..at)?;
+    if !locator.starts_with(b"PK\x06\x07") {
+        return Some(u64::from(count));
+    }
+    let offset = u64::from_le_bytes(locator[8..16].try_into().ok()?);
+    r.seek(SeekFrom::Start(offset)).ok()?;
+    let mut record = [0u8; 40];
+    r.read_exact(&mut record).ok()?;
+    if !record.starts_with(b"PK\x06\x06") {
+        return None;
+    }
+    Some(u64::from_le_bytes(record[32..40].try_into().ok()?))
+}
+
 fn central<R: Read + Seek>(
     w: &mut Walker,
     archive: &mut ZipArchive<R>,
+    declared: Option<u64>,
     parent: Option<u64>,
     depth: u32,
 ) -> Completeness {
+    let listed = archive.len() as u64;
     let mut c = Completeness {
-        declared: Some(archive.len() as u64),
+        declared: Some(declared.unwrap_or(listed).max(listed)),
         ..Completeness::default()
     };
+    if let Some(missing) = declared
+        .and_then(|d| d.checked_sub(listed))
+        .filter(|&m| m > 0)
+    {
+        let why = if archive.has_duplicate_names() {
+            format!(
+                "{missing} entries not read: their names repeat other entries' names, and \
+                 the zip library keeps one entry per name"
+            )
+        } else {
+            format!("{missing} entries declared by the end record are not in the directory")
+        };
+        c.not_recorded.push((Vec::new(), why));
+    }
     let overlapped = overlaps(archive);
     for i in 0..archive.len() {
         if let Some(why) = w.shared.halted() {
+            // The directory names what was not reached: list it.
+            let rest: Vec<Vec<u8>> = archive
+                .file_names_raw()
+                .skip(i)
+                .map(<[u8]>::to_vec)
+                .collect();
+            for name in rest {
+                c.record(&name, Outcome::Skipped(why.clone()));
+            }
             c.stopped = Some(why);
             break;
         }

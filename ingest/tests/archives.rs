@@ -47,7 +47,10 @@ with tarfile.open("outer.tar.gz", "w:gz") as t:
     let zip = by_path(&found, b"x/inner.zip");
     assert_eq!(zip.kind, Kind::Zip);
     assert_eq!(zip.parent, Some(tar.index));
-    assert_eq!(zip.sha256, sha(&fs::read(dir.path().join("inner.zip")).unwrap()));
+    assert_eq!(
+        zip.sha256,
+        sha(&fs::read(dir.path().join("inner.zip")).unwrap())
+    );
     let c = zip.completeness.as_ref().unwrap();
     assert_eq!((c.declared, c.found), (Some(3), 3));
     assert!(c.not_recorded.is_empty());
@@ -146,7 +149,10 @@ with zipfile.ZipFile("evil.zip", "w") as z:
     let link = by_path(&found, b"link");
     assert_eq!(link.kind, Kind::Link);
     let target = link.link.as_ref().unwrap();
-    assert_eq!((target.hard, &target.target[..]), (false, &b"/etc/shadow"[..]));
+    assert_eq!(
+        (target.hard, &target.target[..]),
+        (false, &b"/etc/shadow"[..])
+    );
     assert_eq!(link.size, 0, "a link is never followed");
     assert!(by_path(&found, b"hard").link.as_ref().unwrap().hard);
     // Python writes the GNU name as UTF-8 of the str it was given; the raw bytes are kept.
@@ -162,7 +168,11 @@ with zipfile.ZipFile("evil.zip", "w") as z:
     assert_eq!(zl.kind, Kind::Link);
     assert_eq!(zl.link.as_ref().unwrap().target, b"../../../../etc/passwd");
     let after: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
-    assert_eq!(before.len(), after.len(), "nothing written beside the archive");
+    assert_eq!(
+        before.len(),
+        after.len(),
+        "nothing written beside the archive"
+    );
     assert_eq!(fs::read_dir(&work).unwrap().count(), 2, "nor in its folder");
 }
 

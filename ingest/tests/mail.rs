@@ -141,8 +141,14 @@ fn email_over_buffer_limit() {
     };
     let (found, summary) = walk_all(&dir.path().join("box.mbox"), &limits);
     let first = &found[0];
-    assert_eq!(first.sha256, sha(&fs::read(dir.path().join("parts/mbox1")).unwrap()));
-    assert!(first.note.as_deref().unwrap().contains("max_buffered"), "{first:?}");
+    assert_eq!(
+        first.sha256,
+        sha(&fs::read(dir.path().join("parts/mbox1")).unwrap())
+    );
+    assert!(
+        first.note.as_deref().unwrap().contains("max_buffered"),
+        "{first:?}"
+    );
     assert!(first.completeness.as_ref().unwrap().stopped.is_some());
     assert_eq!(summary.completeness.unwrap().found, 3);
     assert!(found.iter().all(|f| f.path != b"contract.txt"));
