@@ -2,6 +2,7 @@
 //! [`Summary`] of the top file.
 
 use crate::sniff::Kind;
+use crate::walk::Outcome;
 
 /// One member of a container, as `walk` found it.
 ///
@@ -118,4 +119,17 @@ pub struct Summary {
     pub bytes: u64,
     /// Whether the visitor stopped the walk early.
     pub stopped_by_visitor: bool,
+}
+
+impl Completeness {
+    /// Counts one entry reached, and lists it if it was not recorded whole.
+    pub(crate) fn record(&mut self, path: &[u8], outcome: Outcome) {
+        self.found += 1;
+        match outcome {
+            Outcome::Whole => {}
+            Outcome::Partial(why) | Outcome::Skipped(why) => {
+                self.not_recorded.push((path.to_vec(), why))
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@
 use crate::limits::{Limits, bytes};
 use sha2::{Digest, Sha256};
 use std::cell::{Cell, RefCell};
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::rc::Rc;
 
 /// State shared by every meter of one walk.
@@ -217,5 +217,11 @@ impl<R: Read> Read for Source<R> {
                 self.shared.source_error.borrow_mut().get_or_insert(copy);
             }
         })
+    }
+}
+
+impl<R: Seek> Seek for Source<R> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
     }
 }

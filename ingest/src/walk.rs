@@ -14,7 +14,7 @@ use crate::meter::{Meter, Packed, Shared, Source};
 use crate::sniff::{Kind, SNIFF_LEN, sniff};
 use crate::{Error, email, gzip, mbox, tar, zip};
 use std::fs::File;
-use std::io::{self, BufReader, Cursor, Read, Seek};
+use std::io::{BufReader, Cursor, Read, Seek};
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::rc::Rc;
@@ -130,19 +130,6 @@ pub(crate) enum Outcome {
     Whole,
     Partial(String),
     Skipped(String),
-}
-
-impl Completeness {
-    /// Counts one entry reached, and lists it if it was not recorded whole.
-    pub(crate) fn record(&mut self, path: &[u8], outcome: Outcome) {
-        self.found += 1;
-        match outcome {
-            Outcome::Whole => {}
-            Outcome::Partial(why) | Outcome::Skipped(why) => {
-                self.not_recorded.push((path.to_vec(), why))
-            }
-        }
-    }
 }
 
 /// The state of one walk.
@@ -347,10 +334,4 @@ struct Got {
     hashed: Hashed,
     note: Option<String>,
     completeness: Option<Completeness>,
-}
-
-impl<R: Seek> Seek for Source<R> {
-    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
-        self.inner.seek(pos)
-    }
 }

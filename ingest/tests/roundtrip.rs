@@ -148,3 +148,55 @@ proptest! {
         prop_assert_eq!(got, expected);
     }
 }
+
+/// The magic numbers and headers the walk opens containers by.
+const MAGICS: &[&[u8]] = &[
+    b"PK\x03\x04",
+    b"PK\x05\x06",
+    b"\x1f\x8b\x08",
+    b"From a@b Mon Jan  1 00:00:00 2024\nFrom: a\nSubject: s\n",
+    b"From: a@b\nSubject: s\nContent-Type: multipart/mixed; boundary=x\n\n--x\n",
+    b"",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Garbage after a magic number, and real archives cut or with a byte changed: the walk
+    /// never panics, never fails (the input is a reader that does not fail), and keeps its
+    /// visiting order.
+    #[test]
+    fn damaged_input_never_panics(
+        node in tree(),
+        magic in 0..MAGICS.len(),
+        garbage in vec(any::<u8>(), 0..2000),
+        cut in any::<prop::sample::Index>(),
+        flip in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+    ) {
+        let limits = Limits {
+            max_total_bytes: 1 << 24,
+            max_buffered: 1 << 22,
+            max_members: 10_000,
+            ..Limits::default()
+        };
+        let mut junk = MAGICS[magic].to_vec();
+        junk.extend_from_slice(&garbage);
+        let mut damaged = bytes(&node);
+        if !damaged.is_empty() {
+            let at = flip.index(damaged.len());
+            damaged[at] ^= byte;
+            damaged.truncate(cut.index(damaged.len()) + 1);
+        }
+        for input in [junk, damaged] {
+            let mut found = Vec::new();
+            let summary = walk_reader(&mut &input[..], &limits, &mut |f| {
+                found.push(f);
+                ControlFlow::Continue(())
+            });
+            let summary = summary.unwrap();
+            prop_assert_eq!(summary.sha256, sha(&input));
+            check_order(&found);
+        }
+    }
+}
