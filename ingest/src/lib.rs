@@ -1,0 +1,51 @@
+//! `prov-ingest`: find the members of a file recursively and hash each one while streaming.
+//!
+//! A leak arrives as archives of mailboxes. [`walk`] reads a file once, tells what it is from
+//! its bytes ([`sniff`]), and if it is a container (zip, tar, gzip, email, mbox) finds its
+//! members, their members, and so on, calling the visitor with a [`Found`] for each: its raw
+//! path inside its container, its SHA-256 and size (of its bytes after decompression or
+//! transfer decoding, never re-encoded), what it is, and a note when it could not be read
+//! whole. Each container also reports its [`Completeness`]: how many members it declares, how
+//! many were found, and which were not recorded and why.
+//!
+//! Hostile archives are expected: nothing is written to disk, member paths are never resolved
+//! against a file system, links are recorded and never followed, and every cost is bounded by
+//! [`Limits`] (depth, total bytes, expansion ratio, member count, bytes held in memory), each
+//! limit reached being reported on the member concerned.
+//!
+//! This crate knows nothing of the ledger: recording what it finds is the caller's job.
+//!
+//! ```no_run
+//! use std::ops::ControlFlow;
+//! let mut seen = Vec::new();
+//! let summary = prov_ingest::walk(
+//!     std::path::Path::new("leak.tar.gz"),
+//!     &prov_ingest::Limits::default(),
+//!     &mut |found| {
+//!         seen.push((found.index, found.parent, found.path, found.sha256));
+//!         ControlFlow::Continue(())
+//!     },
+//! )?;
+//! println!("{} members", summary.members);
+//! # Ok::<(), prov_ingest::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod email;
+mod error;
+mod found;
+mod gzip;
+mod limits;
+mod mbox;
+mod meter;
+mod sniff;
+mod tar;
+mod walk;
+mod zip;
+
+pub use error::Error;
+pub use found::{Completeness, Found, Hashed, Link, Mtime, Summary};
+pub use limits::Limits;
+pub use sniff::{Kind, SNIFF_LEN, sniff};
+pub use walk::{Visit, walk, walk_reader};

@@ -1,0 +1,227 @@
+//! The reader every member's bytes go through: it hashes them (SHA-256), counts them, and
+//! enforces the byte limits, while the member's own parser (if it is a container) reads the
+//! same bytes. One read, two uses: that is the tee.
+
+use crate::limits::{Limits, bytes};
+use sha2::{Digest, Sha256};
+use std::cell::{Cell, RefCell};
+use std::io::{self, Read, Seek};
+use std::rc::Rc;
+
+/// State shared by every meter of one walk.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub limits: Limits,
+    /// Cap on `total` (see `Limits::total_cap`).
+    pub total_cap: u64,
+    /// Bytes hashed so far, at every depth.
+    pub total: Cell<u64>,
+    /// Bytes held in memory now (buffered zips and emails).
+    pub buffered: Cell<u64>,
+    /// Why the whole walk is ending, once it is (total limit, the visitor stopped it).
+    pub halt: RefCell<Option<String>>,
+    /// An I/O error from the top file itself (not its content): the walk fails with it.
+    pub source_error: RefCell<Option<io::Error>>,
+}
+
+impl Shared {
+    pub fn new(limits: Limits, top_size: Option<u64>) -> Rc<Shared> {
+        Rc::new(Shared {
+            total_cap: limits.total_cap(top_size),
+            limits,
+            total: Cell::new(0),
+            buffered: Cell::new(0),
+            halt: RefCell::new(None),
+            source_error: RefCell::new(None),
+        })
+    }
+
+    pub fn halted(&self) -> Option<String> {
+        self.halt.borrow().clone()
+    }
+
+    pub fn set_halt(&self, reason: String) {
+        self.halt.borrow_mut().get_or_insert(reason);
+    }
+
+    /// Takes `n` bytes of the in-memory budget, if there are that many left.
+    pub fn reserve(&self, n: u64) -> bool {
+        let now = self.buffered.get();
+        if now.saturating_add(n) > self.limits.max_buffered {
+            return false;
+        }
+        self.buffered.set(now + n);
+        true
+    }
+
+    pub fn release(&self, n: u64) {
+        self.buffered.set(self.buffered.get().saturating_sub(n));
+    }
+}
+
+/// How much compressed input a member was read from, for the ratio limit.
+#[derive(Clone, Debug)]
+pub(crate) enum Packed {
+    /// Not compressed (tar members, email parts): no ratio limit.
+    No,
+    /// Its compressed size is known (a zip entry's).
+    Fixed(u64),
+    /// Counted as it is consumed (a gzip stream's input).
+    Live(Rc<Cell<u64>>),
+}
+
+/// Hashes, counts and limits the bytes of one member.
+pub(crate) struct Meter<'a> {
+    inner: &'a mut dyn Read,
+    shared: Rc<Shared>,
+    packed: Packed,
+    hasher: Sha256,
+    pub size: u64,
+    /// Why reading stopped before the end (a limit), if it did.
+    pub cut: Option<String>,
+    /// The read error that ended the member early, if any.
+    pub error: Option<String>,
+}
+
+impl<'a> Meter<'a> {
+    pub fn new(inner: &'a mut dyn Read, shared: Rc<Shared>, packed: Packed) -> Meter<'a> {
+        Meter {
+            inner,
+            shared,
+            packed,
+            hasher: Sha256::new(),
+            size: 0,
+            cut: None,
+            error: None,
+        }
+    }
+
+    /// Reads up to `n` first bytes (fewer only at the end or on an error).
+    pub fn head(&mut self, n: usize) -> Vec<u8> {
+        let mut head = Vec::with_capacity(n);
+        let _ = self.by_ref().take(n as u64).read_to_end(&mut head);
+        head
+    }
+
+    /// Reads the rest to the end, hashing it.
+    pub fn drain(reader: &mut dyn Read) {
+        let _ = io::copy(reader, &mut io::sink());
+    }
+
+    /// Why the bytes read are not the whole member, if they are not.
+    pub fn incomplete(&self) -> Option<String> {
+        self.cut.clone().or_else(|| self.error.clone())
+    }
+
+    pub fn finish(self) -> [u8; 32] {
+        self.hasher.finalize().into()
+    }
+
+    fn stop(&mut self, reason: String) -> io::Error {
+        self.cut.get_or_insert(reason.clone());
+        io::Error::other(reason)
+    }
+}
+
+impl Read for Meter<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(reason) = self.cut.clone() {
+            return Err(io::Error::other(reason));
+        }
+        if let Some(reason) = self.shared.halted() {
+            return Err(self.stop(reason));
+        }
+        let n = loop {
+            match self.inner.read(buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.error.get_or_insert_with(|| format!("read error: {e}"));
+                    return Err(e);
+                }
+            }
+        };
+        let size = self.size + n as u64;
+        let limits = &self.shared.limits;
+        let ratio_cap = match &self.packed {
+            Packed::No => u64::MAX,
+            Packed::Fixed(p) => limits.ratio_cap(*p),
+            Packed::Live(p) => limits.ratio_cap(p.get()),
+        };
+        let total = self.shared.total.get() + n as u64;
+        let (keep, reason) = if size > ratio_cap {
+            let packed = match &self.packed {
+                Packed::Fixed(p) => *p,
+                Packed::Live(p) => p.get(),
+                Packed::No => 0,
+            };
+            let reason = format!(
+                "expansion ratio limit: more than {} from {} compressed (max_ratio {}); \
+                 read stopped at {}",
+                bytes(ratio_cap),
+                bytes(packed),
+                limits.max_ratio,
+                bytes(ratio_cap)
+            );
+            ((ratio_cap - self.size) as usize, Some(reason))
+        } else if total > self.shared.total_cap {
+            let reason = format!(
+                "total size limit: the walk hashed {} (max_total_bytes, or max_ratio times \
+                 the top file); nothing more is read",
+                bytes(self.shared.total_cap)
+            );
+            self.shared.set_halt(reason.clone());
+            (
+                (self.shared.total_cap - self.shared.total.get()) as usize,
+                Some(reason),
+            )
+        } else {
+            (n, None)
+        };
+        self.hasher.update(&buf[..keep]);
+        self.size += keep as u64;
+        self.shared.total.set(self.shared.total.get() + keep as u64);
+        match reason {
+            Some(reason) => Err(self.stop(reason)),
+            None => Ok(n),
+        }
+    }
+}
+
+/// Counts the bytes read through it (a gzip stream's compressed input, for `Packed::Live`).
+pub(crate) struct Counted<'a> {
+    pub inner: &'a mut dyn Read,
+    pub count: Rc<Cell<u64>>,
+}
+
+impl Read for Counted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// The top file's reader: an I/O error here is about the file, not its content, and fails
+/// the walk.
+pub(crate) struct Source<R> {
+    pub inner: R,
+    pub shared: Rc<Shared>,
+}
+
+impl<R: Read> Read for Source<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            if e.kind() != io::ErrorKind::Interrupted {
+                let copy = io::Error::new(e.kind(), e.to_string());
+                self.shared.source_error.borrow_mut().get_or_insert(copy);
+            }
+        })
+    }
+}
+
+impl<R: Seek> Seek for Source<R> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}

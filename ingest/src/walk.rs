@@ -1,0 +1,337 @@
+//! The walk: every member read once, hashed while its own parser reads it, visited depth
+//! first with each container before its members.
+//!
+//! A container's SHA-256 is known only once all its bytes were read, and its members are found
+//! while reading them. So that a caller can record a container before what it contains (a
+//! ledger entry may only link to earlier entries), the [`Found`]s of a container's members are
+//! held (metadata only, never content) until the container is finished, then the container is
+//! visited, then its members. Members of the top file that are not containers are visited as
+//! soon as they are read.
+
+use crate::found::{Completeness, Found, Hashed, Link, Mtime, Summary};
+use crate::limits::Limits;
+use crate::meter::{Meter, Packed, Shared, Source};
+use crate::sniff::{Kind, SNIFF_LEN, sniff};
+use crate::{Error, email, gzip, mbox, tar, zip};
+use std::fs::File;
+use std::io::{BufReader, Cursor, Read, Seek};
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::rc::Rc;
+
+/// The visitor: called once per member, in order; `ControlFlow::Break` ends the walk.
+pub type Visit<'v> = dyn FnMut(Found) -> ControlFlow<()> + 'v;
+
+/// Walks the file at `path`: finds its members recursively, hashes each, and calls `visit`
+/// for each (see the module documentation for the order). A top-level zip is read with random
+/// access from the file; anything else is streamed. Returns the top file's [`Summary`].
+///
+/// Fails only when the file cannot be opened or read: damaged or hostile content is never an
+/// error, it is a note on the member concerned.
+pub fn walk(path: &Path, limits: &Limits, visit: &mut Visit<'_>) -> Result<Summary, Error> {
+    limits.check()?;
+    let open_err = |source| Error::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(open_err)?;
+    let size = file.metadata().map_err(open_err)?.len();
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    (&mut file)
+        .take(SNIFF_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(open_err)?;
+    file.rewind().map_err(open_err)?;
+    let shared = Shared::new(limits.clone(), Some(size));
+    let mut walker = Walker::new(shared.clone(), visit);
+    let mut source = Source {
+        inner: BufReader::with_capacity(1 << 18, file),
+        shared: shared.clone(),
+    };
+    let top = if sniff(&head) == Kind::Zip {
+        // Random access from the file: hash it first, then read members through the
+        // central directory, so a big zip is never held in memory.
+        let mut top = walker.inspect(0, &mut source, Packed::No, Leaf::Opaque);
+        top.kind = Kind::Zip;
+        if shared.source_error.borrow().is_none() && source.rewind().is_ok() {
+            let (completeness, note) = zip::seek(&mut walker, &mut source, None, 1);
+            top.completeness = Some(completeness);
+            top.note = note;
+        }
+        top
+    } else {
+        walker.inspect(0, &mut source, Packed::No, Leaf::No)
+    };
+    walker.finish(top, path.display().to_string())
+}
+
+/// Walks what `reader` gives, like [`walk`]; a top-level zip is held in memory (up to
+/// `Limits::max_buffered`), and the expansion ratio of the whole walk is not bounded since
+/// the input's size is not known (each member's still is).
+pub fn walk_reader(
+    reader: &mut dyn Read,
+    limits: &Limits,
+    visit: &mut Visit<'_>,
+) -> Result<Summary, Error> {
+    limits.check()?;
+    let shared = Shared::new(limits.clone(), None);
+    let mut walker = Walker::new(shared.clone(), visit);
+    let mut source = Source {
+        inner: reader,
+        shared,
+    };
+    let top = walker.inspect(0, &mut source, Packed::No, Leaf::No);
+    walker.finish(top, "input".into())
+}
+
+/// What the parsers tell the walker about one member besides its bytes.
+pub(crate) struct Entry {
+    pub parent: Option<u64>,
+    pub path: Vec<u8>,
+    pub locator: Option<String>,
+    /// This member's depth: 1 for members of the top file.
+    pub depth: u32,
+    pub mtime: Option<Mtime>,
+    pub media_type: Option<String>,
+    pub packed: Packed,
+    pub leaf: Leaf,
+}
+
+impl Entry {
+    pub fn new(parent: Option<u64>, depth: u32, path: Vec<u8>) -> Entry {
+        Entry {
+            parent,
+            path,
+            locator: None,
+            depth,
+            mtime: None,
+            media_type: None,
+            packed: Packed::No,
+            leaf: Leaf::No,
+        }
+    }
+}
+
+/// Whether a member is looked into.
+pub(crate) enum Leaf {
+    /// Sniff it, and open it if it is a container.
+    No,
+    /// Its bytes are stored ones (compressed or encrypted) that could not be decoded: hash
+    /// them as they are, with this note.
+    Stored(String),
+    /// A link: no content, never followed.
+    Link(Link),
+    /// Hash it, do not look inside (used for the top zip's first pass).
+    Opaque,
+}
+
+/// What became of a member, for its container's [`Completeness`].
+pub(crate) enum Outcome {
+    Whole,
+    Partial(String),
+    Skipped(String),
+}
+
+/// The state of one walk.
+pub(crate) struct Walker<'w, 'v> {
+    pub shared: Rc<Shared>,
+    visit: &'w mut Visit<'v>,
+    next_index: u64,
+    /// Members found, held in visiting order until their outermost open container is
+    /// finished; `None` marks a container still being read.
+    pending: Vec<Option<Found>>,
+    open: usize,
+    stopped_by_visitor: bool,
+}
+
+impl<'w, 'v> Walker<'w, 'v> {
+    fn new(shared: Rc<Shared>, visit: &'w mut Visit<'v>) -> Self {
+        Walker {
+            shared,
+            visit,
+            next_index: 0,
+            pending: Vec::new(),
+            open: 0,
+            stopped_by_visitor: false,
+        }
+    }
+
+    /// Reads one member from `reader` (its bytes, and its members if it is a container) and
+    /// queues it for visiting.
+    pub fn member(&mut self, entry: Entry, reader: &mut dyn Read) -> Outcome {
+        if let Some(why) = self.shared.halted() {
+            return Outcome::Skipped(why);
+        }
+        if self.next_index >= self.shared.limits.max_members {
+            return Outcome::Skipped(format!(
+                "member limit: the walk already visited {} members (max_members)",
+                self.shared.limits.max_members
+            ));
+        }
+        let index = self.next_index;
+        self.next_index += 1;
+        let slot = self.pending.len();
+        self.pending.push(None);
+        self.open += 1;
+        let link = match &entry.leaf {
+            Leaf::Link(link) => Some(link.clone()),
+            _ => None,
+        };
+        let own = Some(index);
+        let got = self.inspect_as(own, entry.depth, reader, entry.packed, entry.leaf);
+        let outcome = match (&got.hashed, &got.note) {
+            (Hashed::Prefix, Some(why)) => Outcome::Partial(why.clone()),
+            _ => Outcome::Whole,
+        };
+        self.pending[slot] = Some(Found {
+            index,
+            parent: entry.parent,
+            path: entry.path,
+            locator: entry.locator,
+            kind: got.kind,
+            sha256: got.sha256,
+            size: got.size,
+            hashed: got.hashed,
+            mtime: entry.mtime,
+            media_type: entry.media_type,
+            link,
+            note: got.note,
+            completeness: got.completeness,
+        });
+        self.open -= 1;
+        if self.open == 0 {
+            self.flush();
+        }
+        outcome
+    }
+
+    fn flush(&mut self) {
+        for found in self.pending.drain(..).flatten() {
+            if self.stopped_by_visitor {
+                break;
+            }
+            if (self.visit)(found).is_break() {
+                self.stopped_by_visitor = true;
+                self.shared.set_halt("the walk was stopped".into());
+            }
+        }
+    }
+
+    fn inspect(&mut self, depth: u32, reader: &mut dyn Read, packed: Packed, leaf: Leaf) -> Got {
+        self.inspect_as(None, depth, reader, packed, leaf)
+    }
+
+    /// Hashes one member's bytes and, when it is a container within the depth limit, walks
+    /// its members from the same bytes.
+    fn inspect_as(
+        &mut self,
+        own: Option<u64>,
+        depth: u32,
+        reader: &mut dyn Read,
+        packed: Packed,
+        leaf: Leaf,
+    ) -> Got {
+        let mut meter = Meter::new(reader, self.shared.clone(), packed);
+        let mut notes = Vec::new();
+        let mut completeness = None;
+        let (kind, stored) = match leaf {
+            Leaf::Link(_) => (Kind::Link, false),
+            Leaf::Opaque => (Kind::Opaque, false),
+            Leaf::Stored(why) => {
+                notes.push(why);
+                (Kind::Opaque, true)
+            }
+            Leaf::No => {
+                let head = meter.head(SNIFF_LEN);
+                let kind = sniff(&head);
+                let mut input = Cursor::new(head).chain(&mut meter);
+                let max_depth = self.shared.limits.max_depth;
+                if kind.is_container() && depth >= max_depth {
+                    notes.push(format!(
+                        "depth limit: a {} at depth {depth} (max_depth {max_depth}); its \
+                         members were not looked for",
+                        kind.name()
+                    ));
+                } else if kind.is_container() {
+                    let (c, note) = self.container(kind, &mut input, own, depth + 1);
+                    completeness = Some(c);
+                    notes.extend(note);
+                } else if kind == Kind::SevenZip {
+                    notes.push("7z archives are not opened yet: recorded as one document".into());
+                } else if kind == Kind::Rar {
+                    notes.push("RAR archives are not opened: recorded as one document".into());
+                }
+                Meter::drain(&mut input);
+                (kind, false)
+            }
+        };
+        Meter::drain(&mut meter);
+        let incomplete = meter.incomplete();
+        let size = meter.size;
+        let sha256 = meter.finish();
+        let hashed = match (&incomplete, stored) {
+            (Some(_), _) => Hashed::Prefix,
+            (None, true) => Hashed::Stored,
+            (None, false) => Hashed::Content,
+        };
+        if let Some(why) = incomplete {
+            notes.insert(0, format!("not read to the end: {why}"));
+        }
+        if let (Some(c), Some(why)) = (&mut completeness, self.shared.halted()) {
+            c.stopped.get_or_insert(why);
+        }
+        Got {
+            kind,
+            sha256,
+            size,
+            hashed,
+            note: (!notes.is_empty()).then(|| notes.join("; ")),
+            completeness,
+        }
+    }
+
+    fn container(
+        &mut self,
+        kind: Kind,
+        input: &mut dyn Read,
+        own: Option<u64>,
+        depth: u32,
+    ) -> (Completeness, Option<String>) {
+        match kind {
+            Kind::Zip => zip::stream(self, input, own, depth),
+            Kind::Tar => tar::walk(self, input, own, depth),
+            Kind::Gzip => gzip::walk(self, input, own, depth),
+            Kind::Email => email::walk(self, input, own, depth),
+            Kind::Mbox => mbox::walk(self, input, own, depth),
+            _ => (Completeness::default(), None),
+        }
+    }
+
+    fn finish(mut self, top: Got, what: String) -> Result<Summary, Error> {
+        self.flush();
+        if let Some(source) = self.shared.source_error.borrow_mut().take() {
+            return Err(Error::Read { what, source });
+        }
+        Ok(Summary {
+            kind: top.kind,
+            sha256: top.sha256,
+            size: top.size,
+            hashed: top.hashed,
+            note: top.note,
+            completeness: top.completeness,
+            members: self.next_index,
+            bytes: self.shared.total.get(),
+            stopped_by_visitor: self.stopped_by_visitor,
+        })
+    }
+}
+
+/// One member's bytes, as `inspect` read them.
+struct Got {
+    kind: Kind,
+    sha256: [u8; 32],
+    size: u64,
+    hashed: Hashed,
+    note: Option<String>,
+    completeness: Option<Completeness>,
+}

@@ -1,0 +1,330 @@
+//! Zip archives (PKWARE APPNOTE.TXT 6.3): members are read through the central directory
+//! (4.3.12), with random access. A zip nested in a stream is held in memory for that, up to
+//! `Limits::max_buffered`.
+//!
+//! Hostile archives: an entry whose bytes overlap another entry's (the "overlapping entries"
+//! zip bomb; APPNOTE gives each entry its own local header and data, 4.3.6) is not extracted;
+//! an encrypted entry (traditional PKWARE encryption 6.1, or WinZip AES) or one compressed
+//! with a method not supported here is hashed as stored, with a note; an archive whose central
+//! directory cannot be read (cut short) is read from its local headers (4.3.7) up to the cut.
+
+use crate::found::{Completeness, Link, Mtime};
+use crate::limits::bytes;
+use crate::meter::Packed;
+use crate::walk::{Entry, Leaf, Outcome, Walker};
+use std::collections::HashMap;
+use std::io::{self, Cursor, Read, Seek, SeekFrom};
+use zip::result::ZipError;
+use zip::{ExtraField, ZipArchive};
+
+/// A symlink's target is at most this long (PATH_MAX on Linux).
+const MAX_LINK: u64 = 4096;
+
+/// A zip found inside a stream: held in memory (within `max_buffered`), then read by
+/// [`seek`].
+pub(crate) fn stream(
+    w: &mut Walker,
+    input: &mut dyn Read,
+    parent: Option<u64>,
+    depth: u32,
+) -> (Completeness, Option<String>) {
+    let shared = w.shared.clone();
+    let room = shared
+        .limits
+        .max_buffered
+        .saturating_sub(shared.buffered.get());
+    let mut buf = Vec::new();
+    let cut = input
+        .take(room.saturating_add(1))
+        .read_to_end(&mut buf)
+        .err();
+    if buf.len() as u64 > room {
+        let why = format!(
+            "a zip inside a stream is read in memory, and this one is larger than the {} \
+             left of max_buffered ({}): its members were not looked for",
+            bytes(room),
+            bytes(shared.limits.max_buffered)
+        );
+        let c = Completeness {
+            stopped: Some(why.clone()),
+            ..Completeness::default()
+        };
+        return (c, Some(why));
+    }
+    let held = buf.len() as u64;
+    shared.reserve(held);
+    let (mut c, note) = seek(w, &mut Cursor::new(&buf[..]), parent, depth);
+    shared.release(held);
+    if let Some(e) = cut {
+        c.stopped.get_or_insert(format!("read error: {e}"));
+    }
+    (c, note)
+}
+
+/// Reads a zip's members with random access.
+pub(crate) fn seek<R: Read + Seek>(
+    w: &mut Walker,
+    reader: &mut R,
+    parent: Option<u64>,
+    depth: u32,
+) -> (Completeness, Option<String>) {
+    let declared = declared(reader);
+    match ZipArchive::new(&mut *reader) {
+        Ok(mut archive) => (central(w, &mut archive, declared, parent, depth), None),
+        Err(e) => {
+            let note = format!(
+                "central directory unreadable ({e}): members read from their local headers"
+            );
+            let mut c = Completeness::default();
+            if reader.seek(SeekFrom::Start(0)).is_ok() {
+                local(w, reader, parent, depth, &mut c);
+            }
+            (c, Some(note))
+        }
+    }
+}
+
+/// Byte ranges (local header to end of data) of entries that overlap an earlier one, mapped to
+/// the entry they overlap.
+fn overlaps<R: Read + Seek>(archive: &mut ZipArchive<R>) -> HashMap<usize, usize> {
+    let mut ranges = Vec::new();
+    for i in 0..archive.len() {
+        if let Ok(f) = archive.by_index_raw(i) {
+            let start = f.header_start();
+            let data = f.data_start().unwrap_or(start);
+            ranges.push((start, data.saturating_add(f.compressed_size()), i));
+        }
+    }
+    ranges.sort_unstable();
+    let mut overlapped = HashMap::new();
+    let mut reach: Option<(u64, usize)> = None;
+    for (start, end, i) in ranges {
+        match reach {
+            Some((far, owner)) if start < far => {
+                overlapped.insert(i, owner);
+            }
+            _ => {}
+        }
+        if reach.is_none_or(|(far, _)| end > far) {
+            reach = Some((end, i));
+        }
+    }
+    overlapped
+}
+
+/// The entry count in the end of central directory record (APPNOTE 4.3.16), or in the zip64
+/// one (4.3.14) when the former says 0xFFFF.
+fn declared<R: Read + Seek>(r: &mut R) -> Option<u64> {
+    let len = r.seek(SeekFrom::End(0)).ok()?;
+    let start = len.saturating_sub(22 + 65535);
+    r.seek(SeekFrom::Start(start)).ok()?;
+    let mut tail = Vec::new();
+    r.take(len - start).read_to_end(&mut tail).ok()?;
+    let at = (0..=tail.len().checked_sub(22)?)
+        .rev()
+        .find(|&i| tail[i..].starts_with(b"PK\x05\x06"))?;
+    let count = u16::from_le_bytes([tail[at + 10], tail[at + 11]]);
+    if count != 0xFFFF {
+        return Some(u64::from(count));
+    }
+    let locator = tail.get(at.checked_sub(20)?..at)?;
+    if !locator.starts_with(b"PK\x06\x07") {
+        return Some(u64::from(count));
+    }
+    let offset = u64::from_le_bytes(locator[8..16].try_into().ok()?);
+    r.seek(SeekFrom::Start(offset)).ok()?;
+    let mut record = [0u8; 40];
+    r.read_exact(&mut record).ok()?;
+    if !record.starts_with(b"PK\x06\x06") {
+        return None;
+    }
+    Some(u64::from_le_bytes(record[32..40].try_into().ok()?))
+}
+
+fn central<R: Read + Seek>(
+    w: &mut Walker,
+    archive: &mut ZipArchive<R>,
+    declared: Option<u64>,
+    parent: Option<u64>,
+    depth: u32,
+) -> Completeness {
+    let listed = archive.len() as u64;
+    let mut c = Completeness {
+        declared: Some(declared.unwrap_or(listed).max(listed)),
+        ..Completeness::default()
+    };
+    if let Some(missing) = declared
+        .and_then(|d| d.checked_sub(listed))
+        .filter(|&m| m > 0)
+    {
+        let why = if archive.has_duplicate_names() {
+            format!(
+                "{missing} entries not read: their names repeat other entries' names, and \
+                 the zip library keeps one entry per name"
+            )
+        } else {
+            format!("{missing} entries declared by the end record are not in the directory")
+        };
+        c.not_recorded.push((Vec::new(), why));
+    }
+    let overlapped = overlaps(archive);
+    for i in 0..archive.len() {
+        if let Some(why) = w.shared.halted() {
+            // The directory names what was not reached: list it.
+            let rest: Vec<Vec<u8>> = archive
+                .file_names_raw()
+                .skip(i)
+                .map(<[u8]>::to_vec)
+                .collect();
+            for name in rest {
+                c.record(&name, Outcome::Skipped(why.clone()));
+            }
+            c.stopped = Some(why);
+            break;
+        }
+        let opened = archive.by_index_raw(i).map(|f| {
+            let mut entry = Entry::new(parent, depth, f.name_raw().to_vec());
+            entry.mtime = mtime(&f);
+            entry.packed = Packed::Fixed(f.compressed_size());
+            (entry, f.is_dir(), f.encrypted(), f.is_symlink())
+        });
+        let (mut entry, encrypted, symlink) = match opened {
+            Ok((_, true, _, _)) => {
+                c.found += 1;
+                c.directories += 1;
+                continue;
+            }
+            Ok((entry, false, encrypted, symlink)) => (entry, encrypted, symlink),
+            Err(e) => {
+                let name = archive.name_for_index(i).and_then(Result::ok);
+                let name = name.map(|n| n.as_bytes().to_vec()).unwrap_or_default();
+                c.record(&name, Outcome::Skipped(format!("unreadable entry: {e}")));
+                continue;
+            }
+        };
+        let path = entry.path.clone();
+        if let Some(other) = overlapped.get(&i) {
+            let why = format!(
+                "overlapping entries: its bytes overlap those of entry {other} (a zip bomb \
+                 pattern; APPNOTE gives each entry its own bytes): not extracted"
+            );
+            c.record(&path, Outcome::Skipped(why));
+            continue;
+        }
+        let outcome = if encrypted {
+            entry.leaf = Leaf::Stored(
+                "encrypted (traditional PKWARE or AES): the stored bytes are hashed, not \
+                 decrypted"
+                    .into(),
+            );
+            match archive.by_index_raw(i) {
+                Ok(mut f) => w.member(entry, &mut f),
+                Err(e) => Outcome::Skipped(format!("unreadable entry: {e}")),
+            }
+        } else if symlink {
+            match archive.by_index(i) {
+                Ok(f) => link(w, entry, f),
+                Err(e) => Outcome::Skipped(format!("unreadable entry: {e}")),
+            }
+        } else {
+            let failed = match archive.by_index(i) {
+                Ok(mut f) => Ok(w.member(entry, &mut f)),
+                Err(e) => Err((e, entry)),
+            };
+            match failed {
+                Ok(outcome) => outcome,
+                Err((
+                    e @ (ZipError::UnsupportedArchive(_)
+                    | ZipError::CompressionMethodNotSupported(_)),
+                    mut entry,
+                )) => {
+                    entry.leaf = Leaf::Stored(format!(
+                        "{e}: the stored (compressed) bytes are hashed, not decoded"
+                    ));
+                    match archive.by_index_raw(i) {
+                        Ok(mut f) => w.member(entry, &mut f),
+                        Err(e) => Outcome::Skipped(format!("unreadable entry: {e}")),
+                    }
+                }
+                Err((e, _)) => Outcome::Skipped(format!("unreadable entry: {e}")),
+            }
+        };
+        c.record(&path, outcome);
+    }
+    c
+}
+
+/// A zip whose central directory is missing or damaged: entries in order from their local
+/// headers, until the data ends or stops making sense.
+fn local<R: Read>(
+    w: &mut Walker,
+    reader: &mut R,
+    parent: Option<u64>,
+    depth: u32,
+    c: &mut Completeness,
+) {
+    loop {
+        if let Some(why) = w.shared.halted() {
+            c.stopped = Some(why);
+            return;
+        }
+        match zip::read::read_zipfile_from_stream(reader) {
+            Ok(Some(mut f)) => {
+                let mut entry = Entry::new(parent, depth, f.name_raw().to_vec());
+                if f.is_dir() {
+                    c.found += 1;
+                    c.directories += 1;
+                    continue;
+                }
+                entry.mtime = mtime(&f);
+                entry.packed = Packed::Fixed(f.compressed_size());
+                let path = entry.path.clone();
+                let outcome = if f.encrypted() {
+                    Outcome::Skipped("encrypted, and no central directory to read it".into())
+                } else {
+                    w.member(entry, &mut f)
+                };
+                c.record(&path, outcome);
+            }
+            Ok(None) => return,
+            Err(e) => {
+                c.stopped = Some(format!("local headers end in damage: {e}"));
+                return;
+            }
+        }
+    }
+}
+
+fn link<R: Read>(w: &mut Walker, mut entry: Entry, f: zip::read::ZipFile<'_, R>) -> Outcome {
+    let mut target = Vec::new();
+    if let Err(e) = f.take(MAX_LINK).read_to_end(&mut target) {
+        return Outcome::Skipped(format!("unreadable symlink target: {e}"));
+    }
+    entry.leaf = Leaf::Link(Link {
+        hard: false,
+        target,
+    });
+    w.member(entry, &mut io::empty())
+}
+
+/// The extended timestamp (0x5455, Unix seconds) if present, else the MS-DOS date and time
+/// (APPNOTE 4.4.6), which has no time zone.
+fn mtime<R: Read>(f: &zip::read::ZipFile<'_, R>) -> Option<Mtime> {
+    for field in f.extra_data_fields() {
+        if let ExtraField::ExtendedTimestamp(ts) = field
+            && let Some(t) = ts.mod_time()
+        {
+            return Some(Mtime::Unix(i64::from(t)));
+        }
+    }
+    let t = f.last_modified()?;
+    Some(Mtime::Local(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )))
+}

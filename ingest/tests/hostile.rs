@@ -1,0 +1,283 @@
+//! Hostile and damaged archives: encryption, cuts, bombs, overlapping entries, depth.
+
+mod common;
+
+use common::*;
+use prov_ingest::{Hashed, Kind, Limits, walk_reader};
+use std::fs;
+use std::ops::ControlFlow;
+
+fn note(f: &prov_ingest::Found) -> &str {
+    f.note.as_deref().unwrap_or("")
+}
+
+#[test]
+fn encrypted_zip_member_is_opaque_with_note() {
+    if !have("zip") {
+        eprintln!("zip not installed: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("secret.txt"), b"secret words\n".repeat(100)).unwrap();
+    fs::write(dir.path().join("open.txt"), b"open words\n").unwrap();
+    run(
+        dir.path(),
+        "zip",
+        &["-q", "-P", "pw", "enc.zip", "secret.txt"],
+    );
+    run(dir.path(), "zip", &["-q", "enc.zip", "open.txt"]);
+    let (found, summary) = walk_all(&dir.path().join("enc.zip"), &Limits::default());
+    let secret = by_path(&found, b"secret.txt");
+    assert_eq!((secret.kind, secret.hashed), (Kind::Opaque, Hashed::Stored));
+    assert!(note(secret).contains("encrypted"), "{secret:?}");
+    assert_ne!(secret.sha256, sha(&b"secret words\n".repeat(100)));
+    assert_eq!(by_path(&found, b"open.txt").sha256, sha(b"open words\n"));
+    let c = summary.completeness.unwrap();
+    assert_eq!((c.declared, c.found), (Some(2), 2));
+}
+
+/// Writes `cut.tar.gz` and `cut.zip`: five 100 KB members, cut in the fourth.
+const MAKE_CUT: &str = r#"
+import tarfile, zipfile, io, random
+random.seed(1)
+data = [random.randbytes(100000) for _ in range(5)]
+with tarfile.open("whole.tar.gz", "w:gz") as t:
+    for i, d in enumerate(data):
+        info = tarfile.TarInfo(f"m{i}"); info.size = len(d); t.addfile(info, io.BytesIO(d))
+with zipfile.ZipFile("whole.zip", "w") as z:
+    for i, d in enumerate(data):
+        z.writestr(f"m{i}", d)
+for name in ["whole.tar.gz", "whole.zip"]:
+    raw = open(name, "rb").read()
+    open(name.replace("whole", "cut"), "wb").write(raw[:350000])
+    for i, d in enumerate(data):
+        open(f"m{i}", "wb").write(d)
+"#;
+
+#[test]
+fn truncated_archives_keep_members_before_the_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    python(dir.path(), MAKE_CUT);
+    let member = |i: usize| sha(&fs::read(dir.path().join(format!("m{i}"))).unwrap());
+
+    let (found, summary) = walk_all(&dir.path().join("cut.tar.gz"), &Limits::default());
+    assert_eq!(
+        summary.hashed,
+        Hashed::Content,
+        "the cut file is read whole"
+    );
+    let tar = &found[0];
+    assert_eq!(tar.hashed, Hashed::Prefix);
+    assert!(note(tar).contains("not read to the end"), "{tar:?}");
+    for i in 0..3 {
+        let m = by_path(&found, format!("m{i}").as_bytes());
+        assert_eq!((m.hashed, m.sha256), (Hashed::Content, member(i)));
+    }
+    let m3 = by_path(&found, b"m3");
+    assert_eq!(m3.hashed, Hashed::Prefix);
+    assert_ne!(m3.sha256, member(3));
+    let c = tar.completeness.as_ref().unwrap();
+    assert_eq!(c.found, 4);
+    assert_eq!(c.not_recorded.len(), 1);
+    assert_eq!(c.not_recorded[0].0, b"m3");
+    assert!(c.stopped.is_some());
+
+    let (found, summary) = walk_all(&dir.path().join("cut.zip"), &Limits::default());
+    assert!(note_of(&summary).contains("central directory unreadable"));
+    for i in 0..3 {
+        assert_eq!(
+            by_path(&found, format!("m{i}").as_bytes()).sha256,
+            member(i)
+        );
+    }
+    let c = summary.completeness.unwrap();
+    assert_eq!(c.declared, None);
+    assert!(c.stopped.is_some() || !c.not_recorded.is_empty(), "{c:?}");
+}
+
+fn note_of(s: &prov_ingest::Summary) -> &str {
+    s.note.as_deref().unwrap_or("")
+}
+
+/// The classic bomb: a tiny zip of zips of 20 MB of zeros. With the default limits the walk
+/// may hash only 8 MiB (the ratio floor, since 200 times a 4 KB file is less): it ends there,
+/// and every member not reached is listed with the reason.
+#[test]
+fn zip_bomb_hits_total_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    python(dir.path(), &bomb_script(false));
+    let (found, summary) = walk_all(&dir.path().join("bomb.zip"), &Limits::default());
+    assert!(summary.size < 8192, "a tiny top file: {}", summary.size);
+    assert_eq!(summary.bytes, 8 << 20);
+    let zero = found.iter().find(|f| f.path == b"zeros0").unwrap();
+    assert_eq!(zero.hashed, Hashed::Prefix);
+    assert!(note(zero).contains("total size limit"), "{zero:?}");
+    let c = summary.completeness.unwrap();
+    assert!(c.stopped.as_deref().unwrap().contains("total size limit"));
+    assert_eq!(c.not_recorded.len(), 8, "{c:?}");
+    assert!(c.not_recorded[7].1.contains("total size limit"));
+}
+
+fn bomb_script(pad: bool) -> String {
+    format!(
+        r#"
+import zipfile, io, random
+zeros = bytes(20 * 1024 * 1024)
+inner = io.BytesIO()
+with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
+    for i in range(4):
+        z.writestr(f"zeros{{i}}", zeros)
+with zipfile.ZipFile("bomb.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    if {pad}:
+        z.writestr("pad.bin", random.randbytes(1 << 20))
+    for i in range(8):
+        z.writestr(f"layer{{i}}.zip", inner.getvalue())
+"#,
+        pad = if pad { "True" } else { "False" }
+    )
+}
+
+/// The same bomb beside 1 MiB of random data, so that the walk may hash 200 MiB: each 20 MB
+/// of zeros (from about 20 KB, a ratio near 1000) is cut at 8 MiB by the ratio limit, and the
+/// total limit ends the walk later.
+#[test]
+fn zip_bomb_hits_ratio_then_total_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    python(dir.path(), &bomb_script(true));
+    let (found, summary) = walk_all(&dir.path().join("bomb.zip"), &Limits::default());
+    let zero = found.iter().find(|f| f.path == b"zeros0").unwrap();
+    assert_eq!((zero.hashed, zero.size), (Hashed::Prefix, 8 << 20));
+    assert!(note(zero).contains("expansion ratio limit"), "{zero:?}");
+    assert!(summary.bytes <= 200 * summary.size);
+    let c = summary.completeness.unwrap();
+    assert!(c.stopped.as_deref().unwrap().contains("total size limit"));
+}
+
+/// Many central directory entries sharing one local file's bytes (the overlapping-entry zip
+/// bomb): the first is read, the others are not extracted.
+#[test]
+fn overlapping_entries_are_not_extracted() {
+    let dir = tempfile::tempdir().unwrap();
+    python(
+        dir.path(),
+        r#"
+import zipfile, struct
+with zipfile.ZipFile("one.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("a", b"x" * 100000)
+raw = open("one.zip", "rb").read()
+cd = raw.index(b"PK\x01\x02")
+eocd = raw.index(b"PK\x05\x06")
+record = raw[cd:eocd]
+for n, name in [(26, "overlap.zip"), (30, "duplicates.zip")]:
+    central = b"".join(record[:46] + bytes([0x61 + i % 26]) + record[47:] for i in range(n))
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, n, n, len(central), cd, 0)
+    open(name, "wb").write(raw[:cd] + central + end)
+"#,
+    );
+    let (found, summary) = walk_all(&dir.path().join("overlap.zip"), &Limits::default());
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].sha256, sha(&b"x".repeat(100000)));
+    let c = summary.completeness.unwrap();
+    assert_eq!(
+        (c.declared, c.found, c.not_recorded.len()),
+        (Some(26), 26, 25)
+    );
+    assert!(c.not_recorded[0].1.contains("overlapping entries"));
+    // Four names used twice: the zip library keeps one entry per name, and the four others
+    // are reported, not silently lost.
+    let (_, summary) = walk_all(&dir.path().join("duplicates.zip"), &Limits::default());
+    let c = summary.completeness.unwrap();
+    assert_eq!((c.declared, c.found), (Some(30), 26));
+    assert!(
+        c.not_recorded
+            .iter()
+            .any(|(_, why)| why.contains("4 entries")),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn depth_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    python(
+        dir.path(),
+        r#"
+import zipfile, io
+data = b"deep\n"; name = "leaf.txt"
+for level in range(10):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(name, data)
+    data, name = buf.getvalue(), f"z{level}.zip"
+open("deep.zip", "wb").write(data)
+"#,
+    );
+    let (found, _) = walk_all(&dir.path().join("deep.zip"), &Limits::default());
+    assert_eq!(found.len(), 8);
+    let last = found.last().unwrap();
+    assert_eq!(last.kind, Kind::Zip);
+    assert!(note(last).contains("depth limit"), "{last:?}");
+    assert!(last.completeness.is_none());
+    let (found, _) = walk_all(
+        &dir.path().join("deep.zip"),
+        &Limits {
+            max_depth: 10,
+            ..Limits::default()
+        },
+    );
+    assert_eq!(found.last().unwrap().sha256, sha(b"deep\n"));
+}
+
+#[test]
+fn member_limit_visitor_stop_and_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    python(
+        dir.path(),
+        r#"
+import tarfile, io
+with tarfile.open("five.tar.gz", "w:gz") as t:
+    for i in range(5):
+        d = f"member {i}\n".encode(); info = tarfile.TarInfo(f"m{i}"); info.size = len(d)
+        t.addfile(info, io.BytesIO(d))
+open("fake.7z", "wb").write(b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(100))
+open("fake.rar", "wb").write(b"Rar!\x1a\x07\x01\x00" + bytes(100))
+"#,
+    );
+    let path = dir.path().join("five.tar.gz");
+    let limits = Limits {
+        max_members: 3,
+        ..Limits::default()
+    };
+    let (found, _) = walk_all(&path, &limits);
+    assert_eq!(found.len(), 3);
+    let c = found[0].completeness.as_ref().unwrap();
+    assert_eq!(c.found, 5);
+    assert_eq!(c.not_recorded.len(), 3);
+    assert!(c.not_recorded[0].1.contains("max_members"));
+
+    let mut seen = 0;
+    let summary = prov_ingest::walk(&path, &Limits::default(), &mut |_| {
+        seen += 1;
+        ControlFlow::Break(())
+    })
+    .unwrap();
+    assert_eq!(seen, 1);
+    assert!(summary.stopped_by_visitor);
+
+    let bytes = fs::read(&path).unwrap();
+    let mut from_reader = Vec::new();
+    let summary = walk_reader(&mut &bytes[..], &Limits::default(), &mut |f| {
+        from_reader.push(f);
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!(summary.sha256, sha(&bytes));
+    assert_eq!(from_reader, walk_all(&path, &Limits::default()).0);
+
+    for (name, kind) in [("fake.7z", Kind::SevenZip), ("fake.rar", Kind::Rar)] {
+        let (found, summary) = walk_all(&dir.path().join(name), &Limits::default());
+        assert!(found.is_empty());
+        assert_eq!(summary.kind, kind);
+        assert!(note_of(&summary).contains("not opened"), "{summary:?}");
+    }
+}
