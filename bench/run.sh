@@ -6,7 +6,7 @@
 #   1. `prov prove SEQ` and `prov check FILE` on a 1,000,000-entry ledger against `prov key`
 #      on the same ledger (interleaved, medians), with the proof's size;
 #   2. the same on a 10,000,000-entry ledger built from a manifest (--batch 100000), timed
-#      interleaved with the 1,000,000 one (stage `10m`: it takes tens of minutes);
+#      interleaved with the 1,000,000 one (stage `10m`: about 4 minutes);
 #   3. disk per entry of the 1,000,000-entry ledger folder against the encoded entry (the
 #      log's entry payloads), and of the tree `prov publish DIR` writes;
 #   4. ingest of 100,000 1 KiB files against single-core Ed25519 signing;
@@ -15,7 +15,7 @@
 #      100,000 files runs;
 #   7. one 2 GiB file against `openssl dgst -sha256` (stage `large`);
 #   8. git with one SSH-signed commit per document (stage `git`).
-# About 45 minutes on the project's 2-core machine; needs ~8 GB free under $PROV_BENCH_DIR
+# About 12 minutes on the project's 2-core machine; needs ~8 GB free under $PROV_BENCH_DIR
 # (default /tmp/prov-bench).
 #
 #   bench/run.sh                          # everything
