@@ -163,7 +163,9 @@ pub fn lock_dir_patient(dir: &Path, patience: std::time::Duration) -> Result<Fil
 /// A step of the commit path at which a test can inject a failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Step {
-    /// Writing a tile file (to its temporary name, with its fsync).
+    /// Writing a tile file to its temporary name and starting its fsync (the fsyncs of a
+    /// batch's tiles run together and are awaited before any is renamed into place; a failed
+    /// fsync is an error of the write, reached through the real system call only).
     TileWrite,
     /// fsync of a folder of tile files.
     TileSync,

@@ -70,6 +70,14 @@ impl Skip {
         self.files.contains(&(meta.dev(), meta.ino()))
     }
 
+    /// Whether an open file lies inside the ledger folder, by the path the kernel gives for
+    /// it (Linux `/proc/self/fd`); false where that cannot be read.
+    fn holds_open(&self, file: &std::fs::File) -> bool {
+        use std::os::fd::AsRawFd;
+        std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
+            .is_ok_and(|real| self.contains(&real))
+    }
+
     /// Whether `path` lies inside the ledger folder (through any links on the way).
     fn contains(&self, path: &Path) -> bool {
         let Ok(real) = std::fs::canonicalize(path) else {
@@ -102,14 +110,19 @@ fn describe(path: &Path, e: std::io::Error) -> Error {
 }
 
 /// Opens `path` as the walk lists it and keeps what it is. `None` when it is no longer a
-/// regular file (it changed between listing and opening).
-fn listed(path: &Path, follow: bool) -> Result<Option<WalkedFile>> {
+/// regular file (it changed between listing and opening), or when, opened through a link,
+/// the file opened lies inside the ledger folder (its tiles, its content index): where it
+/// lies is read from the open file itself, so a link swapped in meanwhile changes nothing.
+fn listed(path: &Path, follow: bool, skip: &Skip) -> Result<Found> {
     let file = open_document(path, follow).map_err(|e| describe(path, e))?;
     let meta = file.metadata().map_err(|e| describe(path, e))?;
     if !meta.is_file() {
-        return Ok(None);
+        return Ok(Found::Skipped("not a regular file"));
     }
-    Ok(Some(WalkedFile {
+    if follow && skip.holds_open(&file) {
+        return Ok(Found::Skipped(LEDGER_SKIPPED));
+    }
+    Ok(Found::File(WalkedFile {
         path: path.to_owned(),
         id: FileId::of(&meta),
         follow,
@@ -142,9 +155,12 @@ pub fn walk(paths: &[PathBuf], follow: bool, skip: &Skip) -> Result<Walked> {
             if meta.len() == 0 {
                 return Err(path_error(p, PathProblem::Empty));
             }
-            match listed(p, true)? {
-                Some(f) => w.files.push(f),
-                None => return Err(path_error(p, PathProblem::ChangedWhileListed)),
+            match listed(p, true, skip)? {
+                Found::File(f) => w.files.push(f),
+                Found::Skipped(LEDGER_SKIPPED) => {
+                    return Err(path_error(p, PathProblem::InsideLedger));
+                }
+                _ => return Err(path_error(p, PathProblem::ChangedWhileListed)),
             }
         } else {
             return Err(path_error(p, PathProblem::NotFileOrFolder));
@@ -193,10 +209,7 @@ fn look(entry: &DirEntry, path: &Path, follow: bool, skip: &Skip) -> Result<Foun
     } else if meta.len() == 0 {
         Found::Skipped("empty file")
     } else {
-        match listed(path, follow)? {
-            Some(f) => Found::File(f),
-            None => Found::Skipped("not a regular file"),
-        }
+        listed(path, follow, skip)?
     })
 }
 
@@ -207,7 +220,9 @@ fn look(entry: &DirEntry, path: &Path, follow: bool, skip: &Skip) -> Result<Foun
 /// changed since it was listed): then [`look`] looks at it as at any entry, so errors and
 /// skips are the same as without this.
 fn look_file(path: &Path, follow: bool, skip: &Skip) -> Option<Found> {
-    let file = open_document(path, follow).ok()?;
+    // Listed as a regular file: opened as one, never through a link swapped in since (a
+    // link goes the slow way, where where it leads is checked).
+    let file = open_document(path, false).ok()?;
     let meta = file.metadata().ok()?;
     if !meta.is_file() {
         return None;

@@ -1,11 +1,6 @@
 //! Review of the ingest speed-ups (5338767 digest buffer, 5e8c235/78f7519 concurrent tile
 //! fsyncs, b70dc3c walk without lstat, 8632935 links into the ledger folder): regression
-//! tests for the problems found, and the attacks that held. The failing ones are
-//! `#[ignore]`d until fixed; run them with:
-//!
-//! ```sh
-//! cargo test -p prov-ledger --test review_ingest -- --include-ignored
-//! ```
+//! tests for the problems found (fixed), and the attacks that held.
 
 mod common;
 
@@ -60,7 +55,6 @@ fn some_tile(dir: &Path) -> (PathBuf, (u64, u64)) {
 /// The race is reproduced by a thread that keeps renaming a regular file and a symlink to a
 /// tile over the same name while the walk runs; bounded by a number of walks, not by time.
 #[test]
-#[ignore = "finding: the walk's fast path follows a link swapped in after listing into the ledger folder"]
 fn a_file_swapped_for_a_link_into_the_ledger_is_never_listed_as_a_document() {
     let t = tempfile::tempdir().unwrap();
     let ledger = t.path().join("l");
@@ -137,7 +131,6 @@ fn a_file_swapped_for_a_link_into_the_ledger_is_never_listed_as_a_document() {
 /// removed by the next write of the same tile; a partial tile's name (`000.p/5`) may never
 /// be written again, and in a published folder the name carries the process ID.
 #[test]
-#[ignore = "finding: the temporary of the tile whose write failed is not removed"]
 fn a_failed_tile_write_leaves_no_temporary() {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("l");
@@ -160,7 +153,6 @@ fn a_failed_tile_write_leaves_no_temporary() {
 /// fail with EFBIG past 4 KiB, and a full tile is 8 KiB. Runs in a child process (the limit
 /// is per process) re-running this test binary.
 #[test]
-#[ignore = "finding: the temporary of the tile whose write failed is not removed"]
 fn a_tile_write_cut_by_a_real_error_leaves_no_temporary() {
     if let Some(dir) = std::env::var_os("REVIEW_INGEST_FSIZE_CHILD") {
         let dir = PathBuf::from(dir);
@@ -296,7 +288,12 @@ fn hard_and_symbolic_links_to_the_ledger_are_never_documents() {
     std::os::unix::fs::symlink(ledger.join("tile"), walked.join("sym-tiles")).unwrap();
     std::fs::write(walked.join("real"), "a real document\n").unwrap();
     for follow in [false, true] {
-        let w = walk(std::slice::from_ref(&walked), follow, &Skip::ledger(&ledger)).unwrap();
+        let w = walk(
+            std::slice::from_ref(&walked),
+            follow,
+            &Skip::ledger(&ledger),
+        )
+        .unwrap();
         let names: Vec<_> = w.files.iter().map(|f| f.path.clone()).collect();
         assert_eq!(names, vec![walked.join("real")], "follow {follow}");
     }

@@ -100,7 +100,17 @@ impl TileFiles {
             });
             match started {
                 Ok(handle) => pending.push((tmp, path, parent, handle)),
-                Err(e) => return Err(abandon(pending, e)),
+                Err(e) => {
+                    // Its own temporary too, however far its write got (never one a
+                    // refused folder stands in for: only a file is removed).
+                    if tmp
+                        .symlink_metadata()
+                        .is_ok_and(|m| m.file_type().is_file())
+                    {
+                        let _ = std::fs::remove_file(&tmp);
+                    }
+                    return Err(abandon(pending, e));
+                }
             }
         }
         let mut pending = pending.into_iter();
