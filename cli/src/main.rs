@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod add;
+mod add_report;
 mod admin;
 mod check;
 mod consistency;
