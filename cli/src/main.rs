@@ -92,6 +92,11 @@ enum Command {
     /// Print the latest signed checkpoint (the C2SP note text)
     #[command(after_help = "Example:\n  prov checkpoint > checkpoint-$(date +%F).txt")]
     Checkpoint(consistency::CheckpointArgs),
+    /// List every checkpoint the ledger issued: size, last entry's time, root
+    #[command(
+        after_help = "Examples:\n  prov checkpoints\n  prov checkpoints --json | tail -1\n  prov prove memo.pdf --at 4096   (a size from the list)"
+    )]
+    Checkpoints(consistency::CheckpointsArgs),
     /// Print the ledger's verifier key (one line)
     #[command(after_help = "Example:\n  prov key > ledger.vkey")]
     Key,
@@ -167,6 +172,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Show(a) => entries::show(&g.ledger, a, out),
         Command::Log(a) => entries::log(&g.ledger, a, out),
         Command::Checkpoint(a) => consistency::checkpoint(&g.ledger, a, out),
+        Command::Checkpoints(a) => consistency::checkpoints(&g.ledger, a, out),
         Command::Key => consistency::key(&g.ledger, out),
         Command::Prove(a) => proof::prove(&g.ledger, a, out),
         Command::VerifyProof(a) => proof::verify_proof(a, out),
