@@ -18,6 +18,7 @@ mod fields;
 mod output;
 mod proof;
 mod publish;
+mod usage;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use failure::Result;
@@ -212,14 +213,8 @@ fn main() -> ExitCode {
                     },
                 );
             }
-            // One line: clap's first line, and where to look.
-            let text = e.render().to_string();
-            let first = text
-                .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            output::stderr_line(&format!("{first} (see `prov --help`)"));
+            // One line: what is wrong, the arguments it names, the usage, where to look.
+            output::stderr_line(&usage::one_line(&e));
             return ExitCode::from(failure::USAGE);
         }
     };
