@@ -18,6 +18,7 @@ mod fields;
 mod output;
 mod proof;
 mod publish;
+mod topics;
 mod usage;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -29,7 +30,7 @@ use std::process::ExitCode;
 /// prov: a signed provenance ledger. It records when it first saw each document and from
 /// where, in a signed, hash-chained, Merkle-committed log that auditors verify offline.
 #[derive(Parser)]
-#[command(name = "prov", version, about, long_about = None, after_help = "\
+#[command(name = "prov", version, about, long_about = None, disable_help_subcommand = true, after_help = "\
 Examples:
   prov init --origin archive.example.org/leaks-2026
   prov add ./dump --source https://leak.example/dump-1
@@ -37,7 +38,8 @@ Examples:
   prov prove suspicious.pdf -o suspicious.tlog-proof
 
 Exit codes: 0 success, 1 negative answer, 2 usage, 3 bad input, 4 ledger unavailable,
-5 environment (output cannot be written, unusable clock; what was reported stays recorded).")]
+5 environment (output cannot be written, unusable clock; what was reported stays recorded).
+More: `prov help COMMAND`, `prov help formats`, `prov help exit-codes`, `prov man`.")]
 pub struct Cli {
     #[command(flatten)]
     global: Global,
@@ -82,9 +84,9 @@ enum Command {
         after_help = "Example:\n  prov check contract.pdf invoices/\n\nExit 0 when every document is known, 1 when any is not."
     )]
     Check(check::CheckArgs),
-    /// Show one entry by sequence number, or every entry for a SHA-256
+    /// Show one entry by sequence number, or every entry for a SHA-256 (or its first digits)
     #[command(
-        after_help = "Examples:\n  prov show 42\n  prov show 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+        after_help = "Examples:\n  prov show 42\n  prov show 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\n  prov show 5891b5b522d5df08   (the start that `prov log` prints)"
     )]
     Show(entries::ShowArgs),
     /// List entries in order
@@ -140,9 +142,21 @@ enum Command {
     /// Export every entry as JSON Lines or CSV
     #[command(after_help = "Example:\n  prov export --format csv > ledger.csv")]
     Export(entries::ExportArgs),
-    /// Print shell completions
-    #[command(after_help = "Example:\n  prov completions bash > /etc/bash_completion.d/prov")]
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    #[command(
+        after_help = "Examples:\n  prov completions bash > /etc/bash_completion.d/prov\n  prov completions zsh > /usr/local/share/zsh/site-functions/_prov\n  prov completions fish > ~/.config/fish/completions/prov.fish"
+    )]
     Completions(admin::CompletionsArgs),
+    /// Print help for a command, or a topic: formats, exit-codes
+    #[command(
+        after_help = "Examples:\n  prov help add\n  prov help formats\n  prov help exit-codes"
+    )]
+    Help(topics::HelpArgs),
+    /// Print the manual page (roff), generated from the same definitions as --help
+    #[command(
+        after_help = "Examples:\n  prov man | man -l -\n  prov man --dir /usr/local/share/man/man1   (prov.1 and prov-COMMAND.1)"
+    )]
+    Man(topics::ManArgs),
     /// Run a self-contained scenario in a temporary ledger, printing each step
     #[command(after_help = "Example:\n  prov demo")]
     Demo,
@@ -159,6 +173,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::VerifyProof(_)
             | Command::VerifyConsistency(_)
             | Command::Completions(_)
+            | Command::Help(_)
+            | Command::Man(_)
             | Command::Demo
     );
     if !offline {
@@ -189,6 +205,8 @@ fn run(cli: Cli) -> Result<()> {
             clap_complete::generate(a.shell, &mut Cli::command(), "prov", &mut script);
             out.raw(&String::from_utf8_lossy(&script))
         }
+        Command::Help(a) => topics::help(a, out),
+        Command::Man(a) => topics::man(a, out),
         Command::Demo => demo::demo(out),
     }
 }
