@@ -48,7 +48,12 @@ impl Report for Shown<'_> {
         if d.recorded.status == Status::AlreadyRecorded {
             self.first_already.get_or_insert(d.recorded.seq);
         }
-        match report_one(d, &self.out, self.verbose) {
+        // The bar is cleared while a line prints, and drawn again under it.
+        let shown = match self.bar {
+            Some(bar) => bar.suspend(|| report_one(d, &self.out, self.verbose)),
+            None => report_one(d, &self.out, self.verbose),
+        };
+        match shown {
             Ok(()) => ControlFlow::Continue(()),
             Err(f) if f.is_quiet_stop() => {
                 self.out = Out {
