@@ -60,12 +60,13 @@ pub fn checkpoint(ledger: &Path, a: CheckpointArgs, out: Out) -> Result<()> {
 /// time of its own), and its root.
 pub fn checkpoints(ledger: &Path, _a: CheckpointsArgs, out: Out) -> Result<()> {
     let l = Ledger::open_read_only(ledger)?;
-    let all = l.checkpoints()?;
     out.human(format!(
         "{:>10}  {:<24}  root",
         "size", "last entry recorded"
     ))?;
-    for (size, note) in &all {
+    let mut listed = 0u64;
+    // One checkpoint at a time: memory does not grow with how many were issued.
+    l.for_each_checkpoint(|size, note| {
         let cp = Checkpoint::open(note.as_bytes(), l.verifier()).map_err(|e| {
             Failure::ledger(format!(
                 "the stored checkpoint of size {size} does not verify: {e}: run `prov audit`"
@@ -75,21 +76,22 @@ pub fn checkpoints(ledger: &Path, _a: CheckpointsArgs, out: Out) -> Result<()> {
             0 => None,
             n => Some(rfc3339(l.entry(n - 1)?.time_ms)),
         };
+        listed += 1;
         if out.json {
             out.json(&json!({
                 "size": size,
                 "root": cp.root.to_base64(),
                 "last_entry_time": time,
                 "origin": cp.origin,
-            }))?;
+            }))
         } else {
             let time = time.unwrap_or_else(|| "-".to_owned());
-            out.line(format!("{size:>10}  {time:<24}  {}", cp.root.to_base64()))?;
+            out.line(format!("{size:>10}  {time:<24}  {}", cp.root.to_base64()))
         }
-    }
+    })?;
     out.human(format!(
         "{}; `prov checkpoint --size N` prints one, `prov prove --at N` proves against it",
-        count(all.len() as u64, "checkpoint", "checkpoints")
+        count(listed, "checkpoint", "checkpoints")
     ))
 }
 
