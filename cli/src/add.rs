@@ -1,19 +1,16 @@
 //! `prov add`: the arguments made into the ledger's one ingest path
 //! ([`prov_ledger::Ledger::ingest`]: walk, hashing beside signing, durable batches), and each
-//! result shown as its batch is recorded.
+//! result shown as its batch is recorded (by [`crate::add_report`]).
 
-use crate::escape;
-use crate::failure::{ENVIRONMENT, Failure, Result};
+use crate::add_report::{Shown, files_bar, manifest_bar, recorded_anyway, summary_line};
+use crate::failure::{Failure, Result};
 use crate::fields::parse_fields;
-use crate::output::{Out, now_ms, rfc3339};
+use crate::output::{Out, count, now_ms, rfc3339};
 use clap::Args;
-use indicatif::ProgressBar;
 use prov_ledger::{
-    DEFAULT_BATCH, Documents, Fields, FileDigest, Ingested, Ledger, Manifest, Options, Report,
-    Skip, Status, parse_sha256, walk,
+    DEFAULT_BATCH, Documents, Fields, FileDigest, Ledger, Manifest, Options, Skip, parse_sha256,
+    walk,
 };
-use serde_json::json;
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -60,6 +57,10 @@ pub struct AddArgs {
     /// before the next is read (smaller: less to redo after a crash; larger: faster)
     #[arg(long, default_value_t = DEFAULT_BATCH as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     batch: u64,
+    /// Also print a line for each document already recorded from this source (a re-run
+    /// otherwise prints only the summary)
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 /// The value of a `--sha256` option: 64 hex digits, or one line that says so.
@@ -163,12 +164,11 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
     } else {
         Documents::Files(&walked.files)
     };
-    let bar = matches!(documents, Documents::Files(_)).then(|| {
-        out.progress(
-            walked.total_bytes(),
-            "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
-        )
-    });
+    let bar = match &documents {
+        Documents::Files(files) => Some(files_bar(out, files.len(), walked.total_bytes())),
+        Documents::Manifest(_) => Some(manifest_bar(out)),
+        _ => None,
+    };
     let progress = |n| {
         if let Some(bar) = &bar {
             bar.inc(n);
@@ -181,8 +181,10 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
     };
     let mut shown = Shown {
         out,
+        verbose: a.verbose,
         bar: bar.as_ref(),
         files: walked.files.len(),
+        first_already: None,
         failed: None,
     };
     let summary = l
@@ -203,96 +205,42 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
     if l.index_rebuilt() && !rebuilt_at_open {
         out.note("the index gave an answer that the signed log contradicts; it has been rebuilt from the log");
     }
+    if let Some(seq) = shown.first_already {
+        unrecorded_fields_note(&l, seq, &fields, summary.already_recorded, out);
+    }
     let done = summary.documents();
-    out.human(format!(
-        "{} document{}: {} first seen, {} seen again, {} already recorded; the ledger holds {} entries",
-        done,
-        if done == 1 { "" } else { "s" },
-        summary.first_seen,
-        summary.sightings,
-        summary.already_recorded,
-        l.size()
-    ))
-    .map_err(|f| recorded_anyway(f, done))?;
+    out.human(summary_line(&summary, l.size()))
+        .map_err(|f| recorded_anyway(f, done))?;
     Ok(())
 }
 
-/// An output error after documents were recorded: say that they were (exit 5).
-fn recorded_anyway(f: Failure, recorded: u64) -> Failure {
-    if f.code != ENVIRONMENT {
-        return f;
+/// Documents already recorded from this source keep the entry they have: the ledger records
+/// each (content, source) pair once. When the fields given now (metadata, agent, media type,
+/// relations) differ from that entry's, say that they were not recorded. The first such
+/// entry stands for all: a re-run with the same fields says nothing.
+fn unrecorded_fields_note(l: &Ledger, seq: u64, fields: &Fields, already: u64, out: Out) {
+    let Ok(e) = l.entry(seq) else { return };
+    let mut differ = Vec::new();
+    if !fields.metadata.is_empty() && e.metadata != fields.metadata {
+        differ.push("--meta");
     }
-    Failure::environment(format!(
-        "{}; the {recorded} documents processed so far are recorded in the ledger (a re-run reports them as already recorded)",
-        f.msg
-    ))
-}
-
-/// Shows each recorded document. A reader that went away (`| head`) stops the printing,
-/// never the recording: the rest of the documents are still recorded. Any other output
-/// error stops the ingest after the batch being shown (it is recorded).
-struct Shown<'a> {
-    out: Out,
-    bar: Option<&'a ProgressBar>,
-    /// How many files were walked, for the progress bar.
-    files: usize,
-    failed: Option<Failure>,
-}
-
-impl Report for Shown<'_> {
-    fn recorded(&mut self, d: &Ingested<'_>) -> ControlFlow<()> {
-        match report_one(d, &self.out) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(f) if f.is_quiet_stop() => {
-                self.out = Out {
-                    json: false,
-                    quiet: true,
-                };
-                ControlFlow::Continue(())
-            }
-            Err(f) => {
-                self.failed = Some(f);
-                ControlFlow::Break(())
-            }
-        }
+    if fields.agent.is_some() && e.agent != fields.agent {
+        differ.push("--agent");
     }
-
-    fn batch_done(&mut self, documents: u64) {
-        if let Some(bar) = self.bar {
-            bar.set_message(format!("{documents}/{} files", self.files));
-        }
+    if fields.media_type.is_some() && e.content.media_type != fields.media_type {
+        differ.push("--media-type");
     }
-}
-
-fn report_one(d: &Ingested<'_>, out: &Out) -> Result<()> {
-    let (label, doc, r) = (d.label, d.document, d.recorded);
-    let f = &r.first_seen;
-    if out.json {
-        return out.json(&json!({
-            "path": String::from_utf8_lossy(label),
-            "status": r.status.as_str(),
-            "seq": r.seq,
-            "sha256": hex::encode(doc.content.sha256),
-            "size": doc.content.size,
-            "first_seen": {"seq": f.seq, "time": rfc3339(f.time_ms), "source": f.source},
-        }));
+    if !fields.related.is_empty() && e.related != fields.related {
+        differ.push("--related");
     }
-    if out.quiet {
-        return Ok(());
+    if differ.is_empty() {
+        return;
     }
-    let path = escape::bytes(label);
-    match r.status {
-        Status::FirstSeen => out.line(format!("first seen        {path}  (entry {})", r.seq)),
-        Status::Sighting => out.line(format!(
-            "seen again        {path}  (entry {}; first seen {} from {}, entry {})",
-            r.seq,
-            rfc3339(f.time_ms),
-            escape::text(&f.source),
-            f.seq
-        )),
-        Status::AlreadyRecorded => out.line(format!(
-            "already recorded  {path}  (entry {}, from this source)",
-            r.seq
-        )),
-    }
+    out.note(format!(
+        "the {} given now {} not recorded for the {} already recorded from this source (entry {seq}{}): the ledger records each content and source once, with the fields of its first recording; `prov show {seq}` shows them",
+        differ.join(", "),
+        if differ.len() == 1 { "was" } else { "were" },
+        count(already, "document", "documents"),
+        if already > 1 { " and others" } else { "" },
+    ));
 }

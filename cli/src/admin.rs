@@ -1,7 +1,7 @@
 //! `prov init`, `prov audit`, `prov reindex`, and the completions arguments.
 
 use crate::failure::{Failure, Result};
-use crate::output::{Out, rfc3339};
+use crate::output::{Out, count, rfc3339};
 use crate::proof::parse_key;
 use clap::Args;
 use clap_complete::Shell;
@@ -95,16 +95,19 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
         }))?;
     } else if r.fault.is_none() {
         out.human(format!(
-            "audit passed: {} entries ({} first seen, {} sightings), {} checkpoints verified",
-            r.entries, r.first_seen, r.sightings, r.checkpoints
+            "audit passed: {} ({} first seen, {}), {} verified",
+            count(r.entries, "entry", "entries"),
+            r.first_seen,
+            count(r.sightings, "sighting", "sightings"),
+            count(r.checkpoints, "checkpoint", "checkpoints")
         ))?;
         out.human(format!("  root      {}", r.root.to_base64()))?;
         if let Some((a, b)) = &times {
             out.human(format!("  recorded  {a} .. {b}"))?;
         }
         out.human(format!(
-            "  log       {} bytes; index {}",
-            r.log_bytes,
+            "  log       {}; index {}",
+            count(r.log_bytes, "byte", "bytes"),
             match (&r.index_checked, &r.index_not_checked) {
                 (true, _) => "agrees (both ways)".to_owned(),
                 (false, Some(why)) => format!("not checked: {why}"),
@@ -122,9 +125,9 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
         })?;
     }
     if r.pending_entries > 0 {
-        out.note(format!("{} complete, signed entries lie after the last commit (an append interrupted before its commit point, or a COMMIT restored from an older copy); the next `prov add` or `prov reindex` commits them, never cuts them", r.pending_entries));
+        out.note(format!("{} after the last commit (an append interrupted before its commit point, or a COMMIT restored from an older copy); the next `prov add` or `prov reindex` commits {}, never cuts {}", count(r.pending_entries, "complete, signed entry lies", "complete, signed entries lie"), if r.pending_entries == 1 { "it" } else { "them" }, if r.pending_entries == 1 { "it" } else { "them" }));
     } else if r.uncommitted_bytes > 0 && r.fault.is_none() {
-        out.note(format!("{} bytes after the last commit are an unfinished append that was never reported; the next `prov add` removes them", r.uncommitted_bytes));
+        out.note(format!("{} after the last commit {} an unfinished append that was never reported; the next `prov add` removes {}", count(r.uncommitted_bytes, "byte", "bytes"), if r.uncommitted_bytes == 1 { "is" } else { "are" }, if r.uncommitted_bytes == 1 { "it" } else { "them" }));
     }
     match r.fault {
         Some(f) => Err(Failure::negative(format!("audit failed: {f}"))),
@@ -136,18 +139,20 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
 pub fn recovery_notes(l: &Ledger, out: Out) {
     if l.rolled_forward_entries() > 0 {
         out.note(format!(
-            "recovered: committed {} entries that an interrupted append had written and signed in full{}",
-            l.rolled_forward_entries(),
+            "recovered: committed {} that an interrupted append had written and signed in full{}",
+            count(l.rolled_forward_entries(), "entry", "entries"),
             match l.sealed_entries() {
                 0 => String::new(),
-                n => format!(" ({n} of them had lost their checkpoint; a new one was signed for them)"),
+                n => format!(
+                    " ({n} of them had lost their checkpoint; a new one was signed for them)"
+                ),
             }
         ));
     }
     if l.recovered_bytes() > 0 {
         out.note(format!(
-            "recovered: cut {} bytes an interrupted append left unfinished (no checkpoint; never reported)",
-            l.recovered_bytes()
+            "recovered: cut {} an interrupted append left unfinished (no checkpoint; never reported)",
+            count(l.recovered_bytes(), "byte", "bytes")
         ));
     }
 }
@@ -160,8 +165,8 @@ pub fn reindex(ledger: &Path, out: Out) -> Result<()> {
         return out.json(&json!({"entries": l.size(), "root": root.to_base64()}));
     }
     out.human(format!(
-        "rebuilt the content index, tiles and offsets from the log: {} entries, root {}",
-        l.size(),
+        "rebuilt the content index, tiles and offsets from the log: {}, root {}",
+        count(l.size(), "entry", "entries"),
         root.to_base64()
     ))
 }

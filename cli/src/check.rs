@@ -2,7 +2,7 @@
 
 use crate::escape;
 use crate::failure::{Failure, Result};
-use crate::output::{Out, rfc3339};
+use crate::output::{Out, count, rfc3339};
 use clap::Args;
 use prov_ledger::{Entry, Ledger, Skip, hash_files, walk};
 use serde_json::{Value, json};
@@ -61,7 +61,7 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
         }
         bar.finish_and_clear();
     }
-    let mut unknown = 0;
+    let mut unknown = 0u64;
     let shas: Vec<[u8; 32]> = items.iter().map(|i| i.2).collect();
     let answers = l.lookup_many(&shas)?;
     for ((path, shown, sha), entries) in items.iter().zip(answers) {
@@ -84,7 +84,8 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
             continue;
         }
         match first {
-            None => out.human(format!("unknown  {shown}  (sha256 {})", hex::encode(sha)))?,
+            // Printed even with -q: the unknown documents are the answer a script wants.
+            None => out.line(format!("unknown  {shown}  (sha256 {})", hex::encode(sha)))?,
             Some(f) => {
                 out.human(format!(
                     "known    {shown}  first seen {} from {} (entry {})",
@@ -105,8 +106,9 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
     }
     if unknown > 0 {
         return Err(Failure::negative(format!(
-            "{unknown} of {} documents are unknown to this ledger",
-            items.len()
+            "{unknown} of {} {} unknown to this ledger",
+            count(items.len() as u64, "document", "documents"),
+            if unknown == 1 { "is" } else { "are" }
         )));
     }
     Ok(())

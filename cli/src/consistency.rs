@@ -1,8 +1,9 @@
-//! `prov checkpoint`, `prov key`, `prov consistency`, `prov verify-consistency`: what an
-//! auditor saves, and the proof that the ledger only appended since.
+//! `prov checkpoint`, `prov checkpoints`, `prov key`, `prov consistency`,
+//! `prov verify-consistency`: what an auditor saves, and the proof that the ledger only
+//! appended since.
 
 use crate::failure::{Failure, Result};
-use crate::output::Out;
+use crate::output::{Out, count, rfc3339};
 use crate::proof::{parse_key, proof_failure, read_input};
 use clap::Args;
 use prov_ledger::Ledger;
@@ -16,6 +17,9 @@ pub struct CheckpointArgs {
     #[arg(long)]
     size: Option<u64>,
 }
+
+#[derive(Args)]
+pub struct CheckpointsArgs {}
 
 #[derive(Args)]
 pub struct ConsistencyArgs {
@@ -51,6 +55,46 @@ pub fn checkpoint(ledger: &Path, a: CheckpointArgs, out: Out) -> Result<()> {
     out.raw(&note)
 }
 
+/// Every checkpoint the ledger issued, oldest first: its size (what `prove --at` and
+/// `checkpoint --size` take), the recorded time of its last entry (a checkpoint carries no
+/// time of its own), and its root.
+pub fn checkpoints(ledger: &Path, _a: CheckpointsArgs, out: Out) -> Result<()> {
+    let l = Ledger::open_read_only(ledger)?;
+    out.human(format!(
+        "{:>10}  {:<24}  root",
+        "size", "last entry recorded"
+    ))?;
+    let mut listed = 0u64;
+    // One checkpoint at a time: memory does not grow with how many were issued.
+    l.for_each_checkpoint(|size, note| {
+        let cp = Checkpoint::open(note.as_bytes(), l.verifier()).map_err(|e| {
+            Failure::ledger(format!(
+                "the stored checkpoint of size {size} does not verify: {e}: run `prov audit`"
+            ))
+        })?;
+        let time = match size {
+            0 => None,
+            n => Some(rfc3339(l.entry(n - 1)?.time_ms)),
+        };
+        listed += 1;
+        if out.json {
+            out.json(&json!({
+                "size": size,
+                "root": cp.root.to_base64(),
+                "last_entry_time": time,
+                "origin": cp.origin,
+            }))
+        } else {
+            let time = time.unwrap_or_else(|| "-".to_owned());
+            out.line(format!("{size:>10}  {time:<24}  {}", cp.root.to_base64()))
+        }
+    })?;
+    out.human(format!(
+        "{}; `prov checkpoint --size N` prints one, `prov prove --at N` proves against it",
+        count(listed, "checkpoint", "checkpoints")
+    ))
+}
+
 pub fn key(ledger: &Path, out: Out) -> Result<()> {
     let l = Ledger::open_read_only(ledger)?;
     let v = l.verifier();
@@ -65,12 +109,14 @@ pub fn key(ledger: &Path, out: Out) -> Result<()> {
 pub fn consistency(ledger: &Path, a: ConsistencyArgs, out: Out) -> Result<()> {
     let l = Ledger::open_read_only(ledger)?;
     let bytes = read_input(&a.old_checkpoint, "checkpoint")?;
-    let old = Checkpoint::open(&bytes, l.verifier())
-        .map_err(|e| proof_failure("the old checkpoint", e))?;
+    let old = Checkpoint::open(&bytes, l.verifier()).map_err(|e| {
+        not_a_checkpoint(&a.old_checkpoint, &bytes)
+            .unwrap_or(proof_failure("the old checkpoint", e))
+    })?;
     if old.size > l.size() {
         return Err(Failure::negative(format!(
-            "the old checkpoint has {} entries but this ledger only {}: it is from another ledger, or this one lost entries",
-            old.size,
+            "the old checkpoint has {} but this ledger only {}: it is from another ledger, or this one lost entries",
+            count(old.size, "entry", "entries"),
             l.size()
         )));
     }
@@ -79,8 +125,8 @@ pub fn consistency(ledger: &Path, a: ConsistencyArgs, out: Out) -> Result<()> {
     let ours = l.root_at(old.size)?;
     if ours != old.root {
         return Err(Failure::negative(format!(
-            "this ledger's first {} entries differ from what the old checkpoint committed to: its history was rewritten or forked",
-            old.size
+            "this ledger's first {} differ from what the old checkpoint committed to: its history was rewritten or forked",
+            count(old.size, "entry", "entries")
         )));
     }
     let text = if out.json {
@@ -106,16 +152,34 @@ pub fn consistency(ledger: &Path, a: ConsistencyArgs, out: Out) -> Result<()> {
 
 pub fn verify_consistency(a: VerifyConsistencyArgs, out: Out) -> Result<()> {
     let v = parse_key(&a.key)?;
-    let old = Checkpoint::open(&read_input(&a.old_checkpoint, "checkpoint")?, &v)
-        .map_err(|e| proof_failure("the old checkpoint", e))?;
+    let old_bytes = read_input(&a.old_checkpoint, "checkpoint")?;
     let bytes = read_input(&a.proof, "consistency proof")?;
-    let bundle = if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+    let old = Checkpoint::open(&old_bytes, &v).map_err(|e| {
+        if kind_of(&old_bytes) == Some(CONSISTENCY) && kind_of(&bytes) == Some(CHECKPOINT) {
+            return Failure::input(format!(
+                "the two files are swapped: {} is a consistency proof and {} a checkpoint: give the old checkpoint first, then the proof",
+                a.old_checkpoint.display(),
+                a.proof.display()
+            ));
+        }
+        not_a_checkpoint(&a.old_checkpoint, &old_bytes)
+            .unwrap_or(proof_failure("the old checkpoint", e))
+    })?;
+    let parsed = if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
         prov_ledger::consistency_from_json(&bytes)
-            .map_err(|e| Failure::input(format!("JSON consistency proof is malformed: {e}")))?
+            .map_err(|e| format!("JSON consistency proof is malformed: {e}"))
     } else {
         ConsistencyBundle::parse(&bytes)
-            .map_err(|e| Failure::malformed("the consistency proof", e))?
+            .map_err(|e| format!("the consistency proof is malformed: {e}"))
     };
+    let bundle = parsed.map_err(|msg| match kind_of(&bytes) {
+        Some(kind) if kind != CONSISTENCY => Failure::input(format!(
+            "{} is {kind}, not a consistency proof: give the proof that `prov consistency {}` writes",
+            a.proof.display(),
+            a.old_checkpoint.display()
+        )),
+        _ => Failure::input(msg),
+    })?;
     if bundle.old_size != old.size {
         return Err(Failure::negative(format!(
             "the proof starts from size {}, but the old checkpoint has size {}: it proves nothing about that checkpoint",
@@ -136,10 +200,51 @@ pub fn verify_consistency(a: VerifyConsistencyArgs, out: Out) -> Result<()> {
         }));
     }
     out.human(format!(
-        "consistent: ledger {} grew from {} to {} entries without rewriting any of them",
+        "consistent: ledger {} grew from {} to {} without rewriting any of them",
         crate::escape::text(&new.origin),
         old.size,
-        new.size
+        count(new.size, "entry", "entries")
     ))?;
     out.human(format!("  new root  {}", new.root.to_base64()))
+}
+
+const CHECKPOINT: &str = "a checkpoint";
+const CONSISTENCY: &str = "a consistency proof";
+
+/// What kind of file `prov` wrote this is, by its first line (text) or its keys (JSON):
+/// used only to explain a file given in the wrong place.
+fn kind_of(bytes: &[u8]) -> Option<&'static str> {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    let text = &bytes[start..];
+    if text.starts_with(b"{") {
+        let v: serde_json::Value = serde_json::from_slice(text).ok()?;
+        return [
+            ("old_size", CONSISTENCY),
+            ("leaf_index", "an inclusion proof"),
+            ("root", CHECKPOINT),
+        ]
+        .into_iter()
+        .find(|(key, _)| v.get(key).is_some())
+        .map(|(_, kind)| kind);
+    }
+    if text.starts_with(b"old ") {
+        Some(CONSISTENCY)
+    } else if text.starts_with(b"c2sp.org/tlog-proof@v1") {
+        Some("an inclusion proof (.tlog-proof)")
+    } else if prov_proofs::Note::parse(text).is_ok() {
+        Some(CHECKPOINT)
+    } else {
+        None
+    }
+}
+
+/// A file given as a checkpoint that is another kind: said so, with what to give instead.
+fn not_a_checkpoint(path: &Path, bytes: &[u8]) -> Option<Failure> {
+    match kind_of(bytes)? {
+        CHECKPOINT => None,
+        kind => Some(Failure::input(format!(
+            "{} is {kind}, not a checkpoint: give the checkpoint you saved (from `prov checkpoint`) first",
+            path.display()
+        ))),
+    }
 }

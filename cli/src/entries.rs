@@ -2,7 +2,7 @@
 
 use crate::escape;
 use crate::failure::{Failure, Result};
-use crate::output::{Out, entry_json, entry_text, name_json, rfc3339};
+use crate::output::{Out, count, entry_json, entry_text, name_json, rfc3339};
 use clap::{Args, ValueEnum};
 use prov_ledger::parse_sha256;
 use prov_ledger::{Entry, Kind, Ledger};
@@ -10,7 +10,8 @@ use std::path::Path;
 
 #[derive(Args)]
 pub struct ShowArgs {
-    /// A sequence number, or a SHA-256 (64 hex digits)
+    /// A sequence number, or a SHA-256: all 64 hex digits, or its first digits as `prov log`
+    /// prints them (at least 4; a prefix reads the whole log)
     target: String,
 }
 
@@ -37,23 +38,39 @@ pub struct ExportArgs {
     format: Format,
 }
 
+/// The fewest hex digits `show` takes as the start of a SHA-256.
+const MIN_PREFIX: usize = 4;
+
 pub fn show(ledger: &Path, a: ShowArgs, out: Out) -> Result<()> {
     let l = Ledger::open_read_only(ledger)?;
-    let entries = if let Ok(seq) = a.target.parse::<u64>() {
-        vec![l.entry(seq)?]
-    } else if let Some(sha) = parse_sha256(&a.target) {
+    let target = a.target.to_ascii_lowercase();
+    let entries = if let Ok(seq) = target.parse::<u64>() {
+        // Digits alone are a sequence number; a long run of them past the end of the
+        // ledger may be the start of a hash that `log` printed.
+        if seq < l.size() || target.len() < 8 {
+            vec![l.entry(seq)?]
+        } else {
+            match by_prefix(&l, &target)? {
+                Some(e) => e,
+                None => vec![l.entry(seq)?],
+            }
+        }
+    } else if let Some(sha) = parse_sha256(&target) {
         let e = l.lookup(&sha)?;
         if e.is_empty() {
-            return Err(Failure::negative(format!(
-                "no entry has SHA-256 {}",
-                a.target
-            )));
+            return Err(Failure::negative(format!("no entry has SHA-256 {target}")));
         }
         e
+    } else if (MIN_PREFIX..64).contains(&target.len())
+        && target.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        by_prefix(&l, &target)?.ok_or_else(|| {
+            Failure::negative(format!("no entry has a SHA-256 that starts with {target}"))
+        })?
     } else {
         return Err(Failure::input(format!(
-            "'{}' is neither a sequence number nor a SHA-256 (64 hex digits)",
-            a.target
+            "'{}' is neither a sequence number nor a SHA-256: give an entry's number, or its SHA-256 or at least its first {MIN_PREFIX} hex digits (`prov log` prints 16)",
+            escape::text(&a.target)
         )));
     };
     for (i, e) in entries.iter().enumerate() {
@@ -67,6 +84,34 @@ pub fn show(ledger: &Path, a: ShowArgs, out: Out) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Every entry for the one content whose SHA-256 starts with `prefix` (lowercase hex), or
+/// `None` when no content's does. One pass over the log, checked as `log` checks it; it
+/// counts first-seen entries (one per content) and keeps only the entries of the first
+/// content found, so memory does not grow with the ledger or with how many match.
+fn by_prefix(l: &Ledger, prefix: &str) -> Result<Option<Vec<Entry>>> {
+    let (mut found, mut contents, mut entries) = (None, 0u64, Vec::new());
+    for e in l.range(0, u64::MAX) {
+        let e = e?;
+        if found == Some(e.content.sha256) {
+            entries.push(e);
+        } else if matches!(e.kind, Kind::FirstSeen)
+            && hex::encode(e.content.sha256).starts_with(prefix)
+        {
+            contents += 1;
+            if found.is_none() {
+                found = Some(e.content.sha256);
+                entries.push(e);
+            }
+        }
+    }
+    if contents > 1 {
+        return Err(Failure::input(format!(
+            "{contents} documents have a SHA-256 that starts with {prefix}: give more of its digits"
+        )));
+    }
+    Ok(found.map(|_| entries))
 }
 
 fn log_line(e: &Entry) -> String {
@@ -96,9 +141,9 @@ pub fn log(ledger: &Path, a: LogArgs, out: Out) -> Result<()> {
     let l = Ledger::open_read_only(ledger)?;
     if a.from > l.size() {
         return Err(Failure::input(format!(
-            "--from {} is past the end: the ledger has {} entries",
+            "--from {} is past the end: the ledger has {}",
             a.from,
-            l.size()
+            count(l.size(), "entry", "entries")
         )));
     }
     for e in l.range(a.from, a.limit.unwrap_or(u64::MAX)) {

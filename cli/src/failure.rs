@@ -14,6 +14,29 @@ pub const LEDGER: u8 = 4;
 /// reported as recorded stays recorded.
 pub const ENVIRONMENT: u8 = 5;
 
+/// Every exit code and what it means: `prov help exit-codes` prints this table, and the
+/// README's table says the same (a test compares them).
+pub const EXIT_CODES: [(u8, &str); 6] = [
+    (0, "success"),
+    (
+        NEGATIVE,
+        "a negative answer: unknown document, a proof or audit that does not hold",
+    ),
+    (USAGE, "usage error"),
+    (
+        INPUT,
+        "bad input: a missing or unreadable path, a malformed proof, checkpoint or key",
+    ),
+    (
+        LEDGER,
+        "ledger unavailable: missing, in use by another process, damaged",
+    ),
+    (
+        ENVIRONMENT,
+        "environment: the output cannot be written, or the system clock is unusable (what was reported as recorded stays recorded)",
+    ),
+];
+
 /// A failed command: its exit code and the one line that says what to do.
 #[derive(Debug)]
 pub struct Failure {

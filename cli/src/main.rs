@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod add;
+mod add_report;
 mod admin;
 mod check;
 mod consistency;
@@ -17,6 +18,8 @@ mod fields;
 mod output;
 mod proof;
 mod publish;
+mod topics;
+mod usage;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use failure::Result;
@@ -27,7 +30,7 @@ use std::process::ExitCode;
 /// prov: a signed provenance ledger. It records when it first saw each document and from
 /// where, in a signed, hash-chained, Merkle-committed log that auditors verify offline.
 #[derive(Parser)]
-#[command(name = "prov", version, about, long_about = None, after_help = "\
+#[command(name = "prov", version, about, long_about = None, disable_help_subcommand = true, after_help = "\
 Examples:
   prov init --origin archive.example.org/leaks-2026
   prov add ./dump --source https://leak.example/dump-1
@@ -35,7 +38,8 @@ Examples:
   prov prove suspicious.pdf -o suspicious.tlog-proof
 
 Exit codes: 0 success, 1 negative answer, 2 usage, 3 bad input, 4 ledger unavailable,
-5 environment (output cannot be written, unusable clock; what was reported stays recorded).")]
+5 environment (output cannot be written, unusable clock; what was reported stays recorded).
+More: `prov help COMMAND`, `prov help formats`, `prov help exit-codes`, `prov man`.")]
 pub struct Cli {
     #[command(flatten)]
     global: Global,
@@ -80,9 +84,9 @@ enum Command {
         after_help = "Example:\n  prov check contract.pdf invoices/\n\nExit 0 when every document is known, 1 when any is not."
     )]
     Check(check::CheckArgs),
-    /// Show one entry by sequence number, or every entry for a SHA-256
+    /// Show one entry by sequence number, or every entry for a SHA-256 (or its first digits)
     #[command(
-        after_help = "Examples:\n  prov show 42\n  prov show 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+        after_help = "Examples:\n  prov show 42\n  prov show 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\n  prov show 5891b5b522d5df08   (the start that `prov log` prints)"
     )]
     Show(entries::ShowArgs),
     /// List entries in order
@@ -91,6 +95,11 @@ enum Command {
     /// Print the latest signed checkpoint (the C2SP note text)
     #[command(after_help = "Example:\n  prov checkpoint > checkpoint-$(date +%F).txt")]
     Checkpoint(consistency::CheckpointArgs),
+    /// List every checkpoint the ledger issued: size, last entry's time, root
+    #[command(
+        after_help = "Examples:\n  prov checkpoints\n  prov checkpoints --json | tail -1\n  prov prove memo.pdf --at 4096   (a size from the list)"
+    )]
+    Checkpoints(consistency::CheckpointsArgs),
     /// Print the ledger's verifier key (one line)
     #[command(after_help = "Example:\n  prov key > ledger.vkey")]
     Key,
@@ -133,9 +142,21 @@ enum Command {
     /// Export every entry as JSON Lines or CSV
     #[command(after_help = "Example:\n  prov export --format csv > ledger.csv")]
     Export(entries::ExportArgs),
-    /// Print shell completions
-    #[command(after_help = "Example:\n  prov completions bash > /etc/bash_completion.d/prov")]
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    #[command(
+        after_help = "Examples:\n  prov completions bash > /etc/bash_completion.d/prov\n  prov completions zsh > /usr/local/share/zsh/site-functions/_prov\n  prov completions fish > ~/.config/fish/completions/prov.fish"
+    )]
     Completions(admin::CompletionsArgs),
+    /// Print help for a command, or a topic: formats, exit-codes
+    #[command(
+        after_help = "Examples:\n  prov help add\n  prov help formats\n  prov help exit-codes"
+    )]
+    Help(topics::HelpArgs),
+    /// Print the manual page (roff), generated from the same definitions as --help
+    #[command(
+        after_help = "Examples:\n  prov man | man -l -\n  prov man --dir /usr/local/share/man/man1   (prov.1 and prov-COMMAND.1)"
+    )]
+    Man(topics::ManArgs),
     /// Run a self-contained scenario in a temporary ledger, printing each step
     #[command(after_help = "Example:\n  prov demo")]
     Demo,
@@ -152,6 +173,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::VerifyProof(_)
             | Command::VerifyConsistency(_)
             | Command::Completions(_)
+            | Command::Help(_)
+            | Command::Man(_)
             | Command::Demo
     );
     if !offline {
@@ -166,6 +189,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Show(a) => entries::show(&g.ledger, a, out),
         Command::Log(a) => entries::log(&g.ledger, a, out),
         Command::Checkpoint(a) => consistency::checkpoint(&g.ledger, a, out),
+        Command::Checkpoints(a) => consistency::checkpoints(&g.ledger, a, out),
         Command::Key => consistency::key(&g.ledger, out),
         Command::Prove(a) => proof::prove(&g.ledger, a, out),
         Command::VerifyProof(a) => proof::verify_proof(a, out),
@@ -181,6 +205,8 @@ fn run(cli: Cli) -> Result<()> {
             clap_complete::generate(a.shell, &mut Cli::command(), "prov", &mut script);
             out.raw(&String::from_utf8_lossy(&script))
         }
+        Command::Help(a) => topics::help(a, out),
+        Command::Man(a) => topics::man(a, out),
         Command::Demo => demo::demo(out),
     }
 }
@@ -205,14 +231,8 @@ fn main() -> ExitCode {
                     },
                 );
             }
-            // One line: clap's first line, and where to look.
-            let text = e.render().to_string();
-            let first = text
-                .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            output::stderr_line(&format!("{first} (see `prov --help`)"));
+            // One line: what is wrong, the arguments it names, the usage, where to look.
+            output::stderr_line(&usage::one_line(&e));
             return ExitCode::from(failure::USAGE);
         }
     };

@@ -72,6 +72,11 @@ pub fn stderr_line(s: &str) {
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
+/// A count with its noun: `1 entry`, `2 entries`, `0 entries`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// RFC 3339 UTC with milliseconds.
 pub fn rfc3339(ms: u64) -> String {
     // RFC 3339 ends at 9999-12-31T23:59:59.999Z; beyond it (only a signer could write such
@@ -137,11 +142,11 @@ pub fn entry_text(e: &Entry) -> String {
         Kind::Sighting { first } => format!("sighting of entry {first}"),
     };
     let mut s = format!(
-        "entry {}\n  kind        {kind}\n  recorded    {}\n  sha256      {}\n  size        {} bytes\n  source      {}\n",
+        "entry {}\n  kind        {kind}\n  recorded    {}\n  sha256      {}\n  size        {}\n  source      {}\n",
         e.seq,
         rfc3339(e.time_ms),
         hex::encode(e.content.sha256),
-        e.content.size,
+        count(e.content.size, "byte", "bytes"),
         escape::text(&e.source)
     );
     if let Some(n) = &e.content.name {
@@ -176,6 +181,13 @@ pub fn entry_text(e: &Entry) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_say_one_thing_in_the_singular() {
+        assert_eq!(super::count(1, "entry", "entries"), "1 entry");
+        assert_eq!(super::count(0, "entry", "entries"), "0 entries");
+        assert_eq!(super::count(2, "byte", "bytes"), "2 bytes");
+    }
+
     #[test]
     fn times_format_as_rfc3339_and_never_overflow() {
         assert_eq!(

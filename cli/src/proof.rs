@@ -3,7 +3,7 @@
 
 use crate::escape;
 use crate::failure::{Failure, Result};
-use crate::output::{Out, entry_json, rfc3339};
+use crate::output::{Out, count, entry_json, rfc3339};
 use clap::Args;
 use prov_ledger::parse_sha256;
 use prov_ledger::{Kind, Ledger, hash_file};
@@ -18,7 +18,8 @@ pub struct ProveArgs {
     /// Write the proof here instead of stdout
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Prove against the checkpoint issued at this size [default: the latest]
+    /// Prove against the checkpoint issued at this size (`prov checkpoints` lists them)
+    /// [default: the latest]
     #[arg(long, value_name = "SIZE")]
     at: Option<u64>,
     /// Accepted for scripts of earlier versions, where lookups waited for a running `add`;
@@ -265,9 +266,9 @@ pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
         cp.size
     ))?;
     out.human(format!(
-        "  sha256    {}  ({} bytes){}",
+        "  sha256    {}  ({}){}",
         hex::encode(e.content.sha256),
-        e.content.size,
+        count(e.content.size, "byte", "bytes"),
         if document_matches.is_some() {
             "  = the given document"
         } else {

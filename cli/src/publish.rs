@@ -1,7 +1,7 @@
 //! `prov publish DIR`: the ledger as a static C2SP tlog-tiles tree for any web server.
 
 use crate::failure::{Failure, Result};
-use crate::output::Out;
+use crate::output::{Out, count};
 use clap::Args;
 use prov_ledger::Ledger;
 use serde_json::json;
@@ -40,11 +40,14 @@ pub fn publish(ledger: &Path, a: PublishArgs, out: Out) -> Result<()> {
         }));
     }
     out.human(format!(
-        "published {} entries to {} ({} new tiles, {} new entry bundles; {} were published before)",
-        r.size,
+        "published {} to {} ({}, {}; {} published before)",
+        count(r.size, "entry", "entries"),
         a.dir.display(),
-        r.tiles,
-        r.bundles,
-        r.previous
+        count(r.tiles, "new tile", "new tiles"),
+        count(r.bundles, "new entry bundle", "new entry bundles"),
+        match r.previous {
+            1 => "1 was".to_owned(),
+            n => format!("{n} were"),
+        }
     ))
 }

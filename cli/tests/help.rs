@@ -4,13 +4,14 @@
 
 use std::process::Command;
 
-const COMMANDS: [&str; 16] = [
+const COMMANDS: [&str; 20] = [
     "init",
     "add",
     "check",
     "show",
     "log",
     "checkpoint",
+    "checkpoints",
     "key",
     "prove",
     "verify-proof",
@@ -18,8 +19,11 @@ const COMMANDS: [&str; 16] = [
     "verify-consistency",
     "audit",
     "reindex",
+    "publish",
     "export",
     "completions",
+    "help",
+    "man",
     "demo",
 ];
 

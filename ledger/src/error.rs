@@ -86,8 +86,8 @@ pub enum Error {
     /// Known content given with a size other than the one it was first seen with: the same
     /// SHA-256 with another size is not the same document, so no sighting records it.
     #[error(
-        "SHA-256 {} was first recorded as {recorded} bytes (entry {first}), not {given}: a sighting must have the first-seen size; check the size given (--size or the manifest line); nothing of this batch was recorded",
-        hex(sha256)
+        "SHA-256 {} was first recorded as {} (entry {first}), not {given}: a sighting must have the first-seen size; check the size given (--size or the manifest line); nothing of this batch was recorded",
+        hex(sha256), count(*recorded, "byte", "bytes")
     )]
     SizeMismatch {
         /// The content's SHA-256.
@@ -144,7 +144,7 @@ pub enum Error {
     },
     /// The given document has the recorded SHA-256 but another size than the entry records.
     #[error(
-        "the document is {document} bytes, but the proven entry records {entry}: it is not the recorded document"
+        "the document is {}, but the proven entry records {entry}: it is not the recorded document", count(*document, "byte", "bytes")
     )]
     DocumentSize {
         /// The document's size.
@@ -159,7 +159,7 @@ pub enum Error {
     #[error("{} changed while it was being hashed: add it again once it is no longer being written", .0.display())]
     FileChanged(PathBuf),
     /// A sequence number beyond the ledger.
-    #[error("no entry {seq}: the ledger has {size} entries")]
+    #[error("no entry {seq}: the ledger has {}", count(*size, "entry", "entries"))]
     NoSuchEntry {
         /// The sequence number asked for.
         seq: u64,
@@ -168,7 +168,7 @@ pub enum Error {
     },
     /// An entry the ledger holds, but not the checkpoint a proof was asked at.
     #[error(
-        "entry {seq} is not in the checkpoint of size {checkpoint} (the ledger has {ledger} entries): prove it at a later size, or without --at"
+        "entry {seq} is not in the checkpoint of size {checkpoint} (the ledger has {}): prove it at a later size, or without --at", count(*ledger, "entry", "entries")
     )]
     NotInCheckpoint {
         /// The entry asked for.
@@ -434,8 +434,15 @@ fn recorded_before(recorded: u64) -> String {
         return String::new();
     }
     format!(
-        " ({recorded} documents before it are recorded; run the same command again to complete)"
+        " ({} before it {} recorded; run the same command again to complete)",
+        count(recorded, "document", "documents"),
+        if recorded == 1 { "is" } else { "are" }
     )
+}
+
+/// A count with its noun: `1 entry`, `2 entries`.
+pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 impl Error {

@@ -118,8 +118,25 @@ impl Ledger {
     /// # Errors
     /// [`Error::Damaged`] when a record does not read or a checkpoint does not verify.
     pub fn checkpoints(&self) -> Result<Vec<(u64, String)>> {
+        let mut out = Vec::new();
+        self.for_each_checkpoint(|size, note| {
+            out.push((size, note));
+            Ok::<_, Error>(())
+        })?;
+        Ok(out)
+    }
+
+    /// [`Ledger::checkpoints`] one at a time, in constant memory: `f` gets each checkpoint's
+    /// size and signed note, oldest first, and its error ends the pass.
+    ///
+    /// # Errors
+    /// [`Error::Damaged`] as [`Ledger::checkpoints`]; `f`'s own.
+    pub fn for_each_checkpoint<E: From<Error>>(
+        &self,
+        mut f: impl FnMut(u64, String) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
         let mut frames = self.log.frames(HEADER_LEN, self.commit.log_length)?;
-        let (mut size, mut out) = (0u64, Vec::new());
+        let mut size = 0u64;
         while let Some(frame) = frames.next_frame() {
             let frame = frame.map_err(|f| f.damaged(&self.log.path))?;
             if frame.kind != RECORD_CHECKPOINT {
@@ -129,16 +146,18 @@ impl Ledger {
             let cp = Checkpoint::open(&frame.payload, &self.verifier)
                 .map_err(|e| self.damaged(Some(frame.offset), e.to_string()))?;
             if cp.size != size {
-                return Err(self.damaged(
-                    Some(frame.offset),
-                    format!("a checkpoint of size {} after {size} entries", cp.size),
-                ));
+                return Err(self
+                    .damaged(
+                        Some(frame.offset),
+                        format!("a checkpoint of size {} after {size} entries", cp.size),
+                    )
+                    .into());
             }
             let note = String::from_utf8(frame.payload)
                 .map_err(|_| self.damaged(Some(frame.offset), "checkpoint is not UTF-8"))?;
-            out.push((size, note));
+            f(size, note)?;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The latest signed checkpoint note.

@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 
 mod bad_input;
+mod cli_edges;
+mod cli_pages;
 mod conformance;
 mod crash;
 mod documents;

@@ -1,0 +1,152 @@
+//! What `prov add` tells as it goes: a progress bar on stderr (files recorded, bytes
+//! hashed), a line per document that the ledger learned something from (first seen, seen
+//! again; with `-v`, already recorded too), and a summary that says what was added and, when
+//! nothing was, why.
+
+use crate::escape;
+use crate::failure::{ENVIRONMENT, Failure, Result};
+use crate::output::{Out, count, rfc3339};
+use indicatif::ProgressBar;
+use prov_ledger::{Ingested, Report, Status, Summary};
+use serde_json::json;
+use std::ops::ControlFlow;
+
+/// The progress bar of an ingest of `files` walked files of `bytes` bytes.
+pub fn files_bar(out: Out, files: usize, bytes: u64) -> ProgressBar {
+    let bar = out.progress(
+        bytes,
+        "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} hashed, {bytes_per_sec}, ETA {eta}",
+    );
+    bar.set_message(format!("0/{files} files recorded"));
+    bar
+}
+
+/// The progress of a manifest's ingest, whose length is not known before it is read.
+pub fn manifest_bar(out: Out) -> ProgressBar {
+    let bar = out.progress(0, "{spinner} {msg}");
+    bar.set_message("0 documents recorded");
+    bar
+}
+
+/// Shows each recorded document. A reader that went away (`| head`) stops the printing,
+/// never the recording: the rest of the documents are still recorded. Any other output
+/// error stops the ingest after the batch being shown (it is recorded).
+pub struct Shown<'a> {
+    pub out: Out,
+    /// Also a line for each document already recorded from this source.
+    pub verbose: bool,
+    pub bar: Option<&'a ProgressBar>,
+    /// How many files were walked (none for a manifest), for the progress bar.
+    pub files: usize,
+    /// The first document found already recorded: its entry, for the summary.
+    pub first_already: Option<u64>,
+    pub failed: Option<Failure>,
+}
+
+impl Report for Shown<'_> {
+    fn recorded(&mut self, d: &Ingested<'_>) -> ControlFlow<()> {
+        if d.recorded.status == Status::AlreadyRecorded {
+            self.first_already.get_or_insert(d.recorded.seq);
+        }
+        // The bar is cleared while a line prints, and drawn again under it.
+        let shown = match self.bar {
+            Some(bar) => bar.suspend(|| report_one(d, &self.out, self.verbose)),
+            None => report_one(d, &self.out, self.verbose),
+        };
+        match shown {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(f) if f.is_quiet_stop() => {
+                self.out = Out {
+                    json: false,
+                    quiet: true,
+                };
+                ControlFlow::Continue(())
+            }
+            Err(f) => {
+                self.failed = Some(f);
+                ControlFlow::Break(())
+            }
+        }
+    }
+
+    fn batch_done(&mut self, documents: u64) {
+        if let Some(bar) = self.bar {
+            bar.set_message(match self.files {
+                0 => format!("{} recorded", count(documents, "document", "documents")),
+                n => format!("{documents}/{n} files recorded"),
+            });
+        }
+    }
+}
+
+fn report_one(d: &Ingested<'_>, out: &Out, verbose: bool) -> Result<()> {
+    let (label, doc, r) = (d.label, d.document, d.recorded);
+    let f = &r.first_seen;
+    if out.json {
+        return out.json(&json!({
+            "path": String::from_utf8_lossy(label),
+            "status": r.status.as_str(),
+            "seq": r.seq,
+            "sha256": hex::encode(doc.content.sha256),
+            "size": doc.content.size,
+            "first_seen": {"seq": f.seq, "time": rfc3339(f.time_ms), "source": f.source},
+        }));
+    }
+    if out.quiet {
+        return Ok(());
+    }
+    let path = escape::bytes(label);
+    match r.status {
+        Status::FirstSeen => out.line(format!("first seen        {path}  (entry {})", r.seq)),
+        Status::Sighting => out.line(format!(
+            "seen again        {path}  (entry {}; first seen {} from {}, entry {})",
+            r.seq,
+            rfc3339(f.time_ms),
+            escape::text(&f.source),
+            f.seq
+        )),
+        Status::AlreadyRecorded if verbose => out.line(format!(
+            "already recorded  {path}  (entry {}, from this source)",
+            r.seq
+        )),
+        Status::AlreadyRecorded => Ok(()),
+    }
+}
+
+/// The summary line: what was added, and the ledger's size. When nothing was added, it says
+/// so first, and why.
+pub fn summary_line(s: &Summary, ledger_size: u64) -> String {
+    let done = s.documents();
+    let holds = count(ledger_size, "entry", "entries");
+    if s.first_seen + s.sightings == 0 && s.already_recorded > 0 {
+        return format!(
+            "nothing added: {} already recorded from this source (the ledger records each content and source once; `-v` lists them); the ledger holds {holds}",
+            if done == 1 {
+                "the document was".to_owned()
+            } else {
+                format!("all {done} documents were")
+            }
+        );
+    }
+    format!(
+        "{}: {} first seen, {} seen again, {} already recorded; the ledger holds {holds}",
+        count(done, "document", "documents"),
+        s.first_seen,
+        s.sightings,
+        s.already_recorded,
+    )
+}
+
+/// An output error after documents were recorded: say that they were (exit 5).
+pub fn recorded_anyway(f: Failure, recorded: u64) -> Failure {
+    if f.code != ENVIRONMENT {
+        return f;
+    }
+    Failure::environment(format!(
+        "{}; the {} processed so far {} recorded in the ledger (a re-run reports {} as already recorded)",
+        f.msg,
+        count(recorded, "document", "documents"),
+        if recorded == 1 { "is" } else { "are" },
+        if recorded == 1 { "it" } else { "them" },
+    ))
+}

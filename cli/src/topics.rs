@@ -1,0 +1,165 @@
+//! The reference pages: `prov help [COMMAND|TOPIC]` (a command's help, or a short page on
+//! the formats `prov` reads and writes, or its exit codes) and `prov man` (manual pages
+//! generated from the same clap definitions as `--help`, so they cannot drift apart).
+
+use crate::Cli;
+use crate::failure::{EXIT_CODES, Failure, Result};
+use crate::output::{Out, count};
+use clap::{Args, CommandFactory};
+use clap_mangen::roff::{Roff, bold, roman};
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct HelpArgs {
+    /// A command (add, check, ...) or a topic: formats, exit-codes
+    topic: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ManArgs {
+    /// Write prov.1 and a page per command (prov-add.1, ...) into this folder instead of
+    /// printing prov.1
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+}
+
+/// The topics `prov help` knows besides the commands.
+const TOPICS: [&str; 2] = ["formats", "exit-codes"];
+
+const FORMATS: &str = "\
+Formats prov reads and writes (byte for byte: docs/FORMAT.md)
+
+verifier key       one line from `prov key`: <origin>+<key id, 8 hex>+<base64 key>
+                   (a C2SP signed-note verifier key, Ed25519)
+checkpoint         `prov checkpoint`: a C2SP signed note: the origin, the size, the base64
+                   Merkle root (RFC 6962), a blank line, then signature lines `— <origin> <base64>`
+inclusion proof    `prov prove`: a C2SP tlog-proof (`c2sp.org/tlog-proof@v1`; `extra` = the
+                   entry, `index`, the audit path, a blank line, the checkpoint); --json: one object
+consistency proof  `prov consistency`: `old <size>`, the base64 proof lines, a blank line, the
+                   new checkpoint (the C2SP tlog-witness body); --json: one object
+manifest           `prov add --manifest FILE`: one `<sha256 hex> <size> <name>` per line, LF or
+                   CRLF; the name may be empty
+export             `prov export`: JSON Lines, one entry each; --format csv: seq, kind,
+                   first_seen_seq, time, sha256, size, name, media_type, source, agent
+--json             one JSON object, or JSON Lines (one object a line) for streams: add, check,
+                   log, export, checkpoints, and show when it finds several entries
+times              RFC 3339, UTC, milliseconds: 2026-01-01T00:00:00.000Z
+human output       recorded text escaped to one line: \\\\ \\n \\r \\t, \\xNN for other controls and
+                   bytes that are not UTF-8, \\u{202e} for bidirectional controls; --json is exact
+ledger folder      ledger.json, key.pem, entries.log, COMMIT (the signed log and its commit
+                   point); tile/, offsets, content/ (derived: `prov reindex` rebuilds them)
+";
+
+/// The exit-codes page, made from the table the binary exits by.
+fn exit_codes() -> String {
+    let mut s = String::from("Exit codes of prov\n\n");
+    for (code, meaning) in EXIT_CODES {
+        s += &format!("  {code}  {meaning}\n");
+    }
+    s += "\nAn error is one line on stderr (`prov: ...`) that names what is wrong and what to do.\n\
+A failed command writes nothing to the ledger, but for exit 5 when the output fails after a\n\
+batch was recorded: the error then says how many documents are recorded.\n";
+    s
+}
+
+pub fn help(a: HelpArgs, out: Out) -> Result<()> {
+    let page = match a.topic.as_deref() {
+        None => rendered_help(&["prov", "--help"]),
+        Some("formats") => FORMATS.to_owned(),
+        Some("exit-codes") => exit_codes(),
+        Some(name) if Cli::command().find_subcommand(name).is_some() => {
+            rendered_help(&["prov", name, "--help"])
+        }
+        Some(other) => {
+            let commands: Vec<String> = Cli::command()
+                .get_subcommands()
+                .map(|c| c.get_name().to_owned())
+                .collect();
+            return Err(Failure::usage(format!(
+                "no help on '{other}': give a command ({}) or a topic ({})",
+                commands.join(", "),
+                TOPICS.join(", ")
+            )));
+        }
+    };
+    out.raw(&page)
+}
+
+/// What `prov ARGS` prints for `--help`, rendered the way the parser renders it.
+fn rendered_help(args: &[&str]) -> String {
+    match Cli::command().try_get_matches_from(args) {
+        Err(e) => e.render().to_string(),
+        Ok(_) => String::new(),
+    }
+}
+
+pub fn man(a: ManArgs, out: Out) -> Result<()> {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let Some(dir) = &a.dir else {
+        let page = page(&cmd, true)?;
+        return out.raw(&String::from_utf8_lossy(&page));
+    };
+    let cannot = |e: std::io::Error| {
+        Failure::environment(format!(
+            "cannot write the manual pages into {}: {e}: check that it is a folder you can write to",
+            dir.display()
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(cannot)?;
+    let mut written = 0u64;
+    for (c, main) in std::iter::once((&cmd, true)).chain(cmd.get_subcommands().map(|c| (c, false)))
+    {
+        let name = c.get_display_name().unwrap_or(c.get_name());
+        std::fs::write(dir.join(format!("{name}.1")), page(c, main)?).map_err(cannot)?;
+        written += 1;
+    }
+    out.human(format!(
+        "wrote {} into {}: prov.1 and prov-COMMAND.1",
+        count(written, "page", "pages"),
+        dir.display()
+    ))
+}
+
+/// One manual page: clap_mangen's sections, then the command's examples kept as lines (its
+/// `--help` epilogue), and on the main page the exit status.
+fn page(cmd: &clap::Command, main: bool) -> std::io::Result<Vec<u8>> {
+    let man = clap_mangen::Man::new(cmd.clone());
+    let mut w = Vec::new();
+    man.render_title(&mut w)?;
+    man.render_name_section(&mut w)?;
+    man.render_synopsis_section(&mut w)?;
+    man.render_description_section(&mut w)?;
+    if cmd.get_arguments().any(|a| !a.is_hide_set()) {
+        man.render_options_section(&mut w)?;
+    }
+    if cmd.has_subcommands() {
+        man.render_subcommands_section(&mut w)?;
+    }
+    let mut roff = Roff::new();
+    if let Some(text) = cmd.get_after_help() {
+        roff.control("SH", ["EXAMPLES"]).control("nf", []);
+        for line in text.to_string().lines() {
+            if !matches!(line, "Example:" | "Examples:") {
+                roff.text([roman(line)]);
+            }
+        }
+        roff.control("fi", []);
+    }
+    if main {
+        roff.control("SH", ["EXIT STATUS"]);
+        for (code, meaning) in EXIT_CODES {
+            roff.control("TP", [])
+                .text([bold(code.to_string())])
+                .text([roman(meaning)]);
+        }
+        roff.control("SH", ["SEE ALSO"]).text([roman(
+            "prov help formats (the files prov reads and writes, in short); docs/FORMAT.md in the source (byte for byte); README.md.",
+        )]);
+    }
+    roff.to_writer(&mut w)?;
+    if cmd.get_version().is_some() {
+        man.render_version_section(&mut w)?;
+    }
+    Ok(w)
+}
