@@ -8,7 +8,6 @@
 //! memory, within `Limits::max_buffered`.
 
 use crate::found::Completeness;
-use crate::limits::bytes;
 use crate::walk::{Entry, Walker};
 use mail_parser::decoders::base64::base64_decode;
 use mail_parser::decoders::quoted_printable::quoted_printable_decode;
@@ -22,37 +21,13 @@ pub(crate) fn walk(
     parent: Option<u64>,
     depth: u32,
 ) -> (Completeness, Option<String>) {
-    let shared = w.shared.clone();
-    let room = shared
-        .limits
-        .max_buffered
-        .saturating_sub(shared.buffered.get());
-    let mut raw = Vec::new();
-    let cut = input
-        .take(room.saturating_add(1))
-        .read_to_end(&mut raw)
-        .err();
-    if raw.len() as u64 > room {
-        let why = format!(
-            "an email is parsed in memory, and this one is larger than the {} left of \
-             max_buffered ({}): its parts were not looked for",
-            bytes(room),
-            bytes(shared.limits.max_buffered)
-        );
-        let c = Completeness {
-            stopped: Some(why.clone()),
-            ..Completeness::default()
-        };
-        return (c, Some(why));
-    }
-    let held = raw.len() as u64;
-    shared.reserve(held);
-    let (mut c, note) = parts(w, &raw, parent, depth);
-    shared.release(held);
-    if let Some(e) = cut {
-        c.stopped.get_or_insert(format!("read error: {e}"));
-    }
-    (c, note)
+    crate::meter::in_memory(
+        w,
+        input,
+        "an email is parsed in memory",
+        "its parts",
+        |w, raw| parts(w, raw, parent, depth),
+    )
 }
 
 fn parts(

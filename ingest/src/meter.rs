@@ -225,3 +225,46 @@ impl<R: Seek> Seek for Source<R> {
         self.inner.seek(pos)
     }
 }
+
+/// Reads a member that must be parsed in memory (`what`: "an email is parsed in memory",
+/// "a zip inside a stream is read in memory") within what is left of `max_buffered`, then
+/// hands its bytes to `parse`, holding them against that limit meanwhile. One larger is not
+/// parsed: `inner` names what was then not looked for ("its parts").
+pub(crate) fn in_memory(
+    w: &mut crate::walk::Walker,
+    input: &mut dyn Read,
+    what: &str,
+    inner: &str,
+    parse: impl FnOnce(&mut crate::walk::Walker, &[u8]) -> (crate::found::Completeness, Option<String>),
+) -> (crate::found::Completeness, Option<String>) {
+    let shared = w.shared.clone();
+    let room = shared
+        .limits
+        .max_buffered
+        .saturating_sub(shared.buffered.get());
+    let mut raw = Vec::new();
+    let cut = input
+        .take(room.saturating_add(1))
+        .read_to_end(&mut raw)
+        .err();
+    if raw.len() as u64 > room {
+        let why = format!(
+            "{what}, and this one is larger than the {} left of max_buffered ({}): {inner} were not looked for",
+            bytes(room),
+            bytes(shared.limits.max_buffered)
+        );
+        let c = crate::found::Completeness {
+            stopped: Some(why.clone()),
+            ..crate::found::Completeness::default()
+        };
+        return (c, Some(why));
+    }
+    let held = raw.len() as u64;
+    shared.reserve(held);
+    let (mut c, note) = parse(w, &raw);
+    shared.release(held);
+    if let Some(e) = cut {
+        c.stopped.get_or_insert(format!("read error: {e}"));
+    }
+    (c, note)
+}

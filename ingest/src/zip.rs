@@ -9,7 +9,6 @@
 //! directory cannot be read (cut short) is read from its local headers (4.3.7) up to the cut.
 
 use crate::found::{Completeness, Link, Mtime};
-use crate::limits::bytes;
 use crate::meter::Packed;
 use crate::walk::{Entry, Leaf, Outcome, Walker};
 use std::collections::HashMap;
@@ -28,37 +27,13 @@ pub(crate) fn stream(
     parent: Option<u64>,
     depth: u32,
 ) -> (Completeness, Option<String>) {
-    let shared = w.shared.clone();
-    let room = shared
-        .limits
-        .max_buffered
-        .saturating_sub(shared.buffered.get());
-    let mut buf = Vec::new();
-    let cut = input
-        .take(room.saturating_add(1))
-        .read_to_end(&mut buf)
-        .err();
-    if buf.len() as u64 > room {
-        let why = format!(
-            "a zip inside a stream is read in memory, and this one is larger than the {} \
-             left of max_buffered ({}): its members were not looked for",
-            bytes(room),
-            bytes(shared.limits.max_buffered)
-        );
-        let c = Completeness {
-            stopped: Some(why.clone()),
-            ..Completeness::default()
-        };
-        return (c, Some(why));
-    }
-    let held = buf.len() as u64;
-    shared.reserve(held);
-    let (mut c, note) = seek(w, &mut Cursor::new(&buf[..]), parent, depth);
-    shared.release(held);
-    if let Some(e) = cut {
-        c.stopped.get_or_insert(format!("read error: {e}"));
-    }
-    (c, note)
+    crate::meter::in_memory(
+        w,
+        input,
+        "a zip inside a stream is read in memory",
+        "its members",
+        |w, buf| seek(w, &mut Cursor::new(buf), parent, depth),
+    )
 }
 
 /// Reads a zip's members with random access.
