@@ -19,6 +19,7 @@ mod manifest;
 mod messages;
 mod publish;
 mod readers;
+mod review_cli;
 mod review_content;
 mod review_tiles;
 mod walk_races;
