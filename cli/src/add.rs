@@ -5,7 +5,7 @@
 use crate::add_report::{Shown, files_bar, manifest_bar, recorded_anyway, summary_line};
 use crate::failure::{Failure, Result};
 use crate::fields::parse_fields;
-use crate::output::{Out, count, now_ms, rfc3339};
+use crate::output::{Out, now_ms, rfc3339};
 use clap::Args;
 use prov_ledger::{
     DEFAULT_BATCH, Documents, Fields, FileDigest, Ledger, Manifest, Options, Skip, parse_sha256,
@@ -184,7 +184,7 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         verbose: a.verbose,
         bar: bar.as_ref(),
         files: walked.files.len(),
-        first_already: None,
+        already: Vec::new(),
         failed: None,
     };
     let summary = l
@@ -205,9 +205,7 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
     if l.index_rebuilt() && !rebuilt_at_open {
         out.note("the index gave an answer that the signed log contradicts; it has been rebuilt from the log");
     }
-    if let Some(seq) = shown.first_already {
-        unrecorded_fields_note(&l, seq, &fields, summary.already_recorded, out);
-    }
+    unrecorded_fields_note(&l, &shown.already, &fields, a.name.is_some(), out);
     let done = summary.documents();
     out.human(summary_line(&summary, l.size()))
         .map_err(|f| recorded_anyway(f, done))?;
@@ -216,31 +214,42 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
 
 /// Documents already recorded from this source keep the entry they have: the ledger records
 /// each (content, source) pair once. When the fields given now (metadata, agent, media type,
-/// relations) differ from that entry's, say that they were not recorded. The first such
-/// entry stands for all: a re-run with the same fields says nothing.
-fn unrecorded_fields_note(l: &Ledger, seq: u64, fields: &Fields, already: u64, out: Out) {
-    let Ok(e) = l.entry(seq) else { return };
-    let mut differ = Vec::new();
-    if !fields.metadata.is_empty() && e.metadata != fields.metadata {
-        differ.push("--meta");
+/// relations, a stream's `--name`) differ from an entry's, say that they were not recorded,
+/// naming the first entry that keeps other ones; a re-run with the same fields says nothing.
+/// Looks at the first [`crate::add_report::ALREADY_KEPT`] such documents.
+fn unrecorded_fields_note(
+    l: &Ledger,
+    already: &[(u64, Option<Vec<u8>>)],
+    fields: &Fields,
+    named: bool,
+    out: Out,
+) {
+    for (seq, name) in already {
+        let Ok(e) = l.entry(*seq) else { continue };
+        let mut differ = Vec::new();
+        if named && e.content.name != *name {
+            differ.push("--name");
+        }
+        if !fields.metadata.is_empty() && e.metadata != fields.metadata {
+            differ.push("--meta");
+        }
+        if fields.agent.is_some() && e.agent != fields.agent {
+            differ.push("--agent");
+        }
+        if fields.media_type.is_some() && e.content.media_type != fields.media_type {
+            differ.push("--media-type");
+        }
+        if !fields.related.is_empty() && e.related != fields.related {
+            differ.push("--related");
+        }
+        if differ.is_empty() {
+            continue;
+        }
+        return out.note(format!(
+            "the {} given now {} not recorded for a document already recorded from this source (entry {seq}{}): the ledger records each content and source once, with the fields of its first recording; `prov show {seq}` shows them",
+            differ.join(", "),
+            if differ.len() == 1 { "was" } else { "were" },
+            if already.len() > 1 { ", and maybe others" } else { "" },
+        ));
     }
-    if fields.agent.is_some() && e.agent != fields.agent {
-        differ.push("--agent");
-    }
-    if fields.media_type.is_some() && e.content.media_type != fields.media_type {
-        differ.push("--media-type");
-    }
-    if !fields.related.is_empty() && e.related != fields.related {
-        differ.push("--related");
-    }
-    if differ.is_empty() {
-        return;
-    }
-    out.note(format!(
-        "the {} given now {} not recorded for the {} already recorded from this source (entry {seq}{}): the ledger records each content and source once, with the fields of its first recording; `prov show {seq}` shows them",
-        differ.join(", "),
-        if differ.len() == 1 { "was" } else { "were" },
-        count(already, "document", "documents"),
-        if already > 1 { " and others" } else { "" },
-    ));
 }

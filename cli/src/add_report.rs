@@ -28,6 +28,10 @@ pub fn manifest_bar(out: Out) -> ProgressBar {
     bar
 }
 
+/// Documents already recorded whose fields the note on unrecorded fields compares (each
+/// comparison reads an entry).
+pub const ALREADY_KEPT: usize = 10_000;
+
 /// Shows each recorded document. A reader that went away (`| head`) stops the printing,
 /// never the recording: the rest of the documents are still recorded. Any other output
 /// error stops the ingest after the batch being shown (it is recorded).
@@ -38,15 +42,17 @@ pub struct Shown<'a> {
     pub bar: Option<&'a ProgressBar>,
     /// How many files were walked (none for a manifest), for the progress bar.
     pub files: usize,
-    /// The first document found already recorded: its entry, for the summary.
-    pub first_already: Option<u64>,
+    /// Documents found already recorded: each one's entry and the name given now (the first
+    /// `ALREADY_KEPT`), for the note on fields not recorded.
+    pub already: Vec<(u64, Option<Vec<u8>>)>,
     pub failed: Option<Failure>,
 }
 
 impl Report for Shown<'_> {
     fn recorded(&mut self, d: &Ingested<'_>) -> ControlFlow<()> {
-        if d.recorded.status == Status::AlreadyRecorded {
-            self.first_already.get_or_insert(d.recorded.seq);
+        if d.recorded.status == Status::AlreadyRecorded && self.already.len() < ALREADY_KEPT {
+            self.already
+                .push((d.recorded.seq, d.document.content.name.clone()));
         }
         // The bar is cleared while a line prints, and drawn again under it.
         let shown = match self.bar {

@@ -108,7 +108,7 @@ pub fn key(ledger: &Path, out: Out) -> Result<()> {
 
 pub fn consistency(ledger: &Path, a: ConsistencyArgs, out: Out) -> Result<()> {
     let l = Ledger::open_read_only(ledger)?;
-    let bytes = read_input(&a.old_checkpoint, "checkpoint")?;
+    let bytes = note_of(read_input(&a.old_checkpoint, "checkpoint")?);
     let old = Checkpoint::open(&bytes, l.verifier()).map_err(|e| {
         not_a_checkpoint(&a.old_checkpoint, &bytes)
             .unwrap_or(proof_failure("the old checkpoint", e))
@@ -152,7 +152,7 @@ pub fn consistency(ledger: &Path, a: ConsistencyArgs, out: Out) -> Result<()> {
 
 pub fn verify_consistency(a: VerifyConsistencyArgs, out: Out) -> Result<()> {
     let v = parse_key(&a.key)?;
-    let old_bytes = read_input(&a.old_checkpoint, "checkpoint")?;
+    let old_bytes = note_of(read_input(&a.old_checkpoint, "checkpoint")?);
     let bytes = read_input(&a.proof, "consistency proof")?;
     let old = Checkpoint::open(&old_bytes, &v).map_err(|e| {
         if kind_of(&old_bytes) == Some(CONSISTENCY) && kind_of(&bytes) == Some(CHECKPOINT) {
@@ -246,5 +246,18 @@ fn not_a_checkpoint(path: &Path, bytes: &[u8]) -> Option<Failure> {
             "{} is {kind}, not a checkpoint: give the checkpoint you saved (from `prov checkpoint`) first",
             path.display()
         ))),
+    }
+}
+
+/// A saved checkpoint as the signed note: the file itself, or the `checkpoint` field of what
+/// `prov checkpoint --json` printed.
+fn note_of(bytes: Vec<u8>) -> Vec<u8> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return bytes;
+    }
+    let v: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+    match v.as_ref().and_then(|v| v["checkpoint"].as_str()) {
+        Some(note) => note.as_bytes().to_vec(),
+        None => bytes,
     }
 }

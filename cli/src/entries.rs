@@ -44,10 +44,11 @@ const MIN_PREFIX: usize = 4;
 pub fn show(ledger: &Path, a: ShowArgs, out: Out) -> Result<()> {
     let l = Ledger::open_read_only(ledger)?;
     let target = a.target.to_ascii_lowercase();
-    let entries = if let Ok(seq) = target.parse::<u64>() {
-        // Digits alone are a sequence number; a long run of them past the end of the
-        // ledger may be the start of a hash that `log` printed.
-        if seq < l.size() || target.len() < 8 {
+    let digits = !target.is_empty() && target.bytes().all(|b| b.is_ascii_digit());
+    let entries = if let Some(seq) = digits.then(|| target.parse::<u64>().ok()).flatten() {
+        // Digits alone are a sequence number; past the end of the ledger they may be the
+        // start of a hash that `log` printed (about one hash in seven starts with 4 digits).
+        if seq < l.size() || target.len() < MIN_PREFIX {
             vec![l.entry(seq)?]
         } else {
             match by_prefix(&l, &target)? {
@@ -56,7 +57,8 @@ pub fn show(ledger: &Path, a: ShowArgs, out: Out) -> Result<()> {
             }
         }
     } else if let Some(sha) = parse_sha256(&target) {
-        let e = l.lookup(&sha)?;
+        // A whole hash is looked up in the content index.
+        let e = Ledger::open(ledger)?.lookup(&sha)?;
         if e.is_empty() {
             return Err(Failure::negative(format!("no entry has SHA-256 {target}")));
         }
@@ -70,7 +72,8 @@ pub fn show(ledger: &Path, a: ShowArgs, out: Out) -> Result<()> {
     } else {
         return Err(Failure::input(format!(
             "'{}' is neither a sequence number nor a SHA-256: give an entry's number, or its SHA-256 or at least its first {MIN_PREFIX} hex digits (`prov log` prints 16)",
-            escape::text(&a.target)
+            // Escaped once, where the error line is printed.
+            a.target
         )));
     };
     for (i, e) in entries.iter().enumerate() {

@@ -106,12 +106,28 @@ pub fn man(a: ManArgs, out: Out) -> Result<()> {
             dir.display()
         ))
     };
+    // Something other than a folder where the folder is asked for is the user's to fix.
+    if let Ok(m) = dir.symlink_metadata()
+        && !m.is_dir()
+        && !(m.file_type().is_symlink() && dir.is_dir())
+    {
+        return Err(Failure::input(format!(
+            "{} is not a folder: give a folder for the manual pages (made if missing)",
+            dir.display()
+        )));
+    }
     std::fs::create_dir_all(dir).map_err(cannot)?;
     let mut written = 0u64;
     for (c, main) in std::iter::once((&cmd, true)).chain(cmd.get_subcommands().map(|c| (c, false)))
     {
         let name = c.get_display_name().unwrap_or(c.get_name());
-        std::fs::write(dir.join(format!("{name}.1")), page(c, main)?).map_err(cannot)?;
+        // Each page replaces whatever stood at its name (a link is replaced, never written
+        // through): written beside it, then renamed over it.
+        let path = dir.join(format!("{name}.1"));
+        let tmp = dir.join(format!(".{name}.1.tmp"));
+        let _ = std::fs::remove_file(&tmp);
+        std::fs::write(&tmp, page(c, main)?).map_err(cannot)?;
+        std::fs::rename(&tmp, &path).map_err(cannot)?;
         written += 1;
     }
     out.human(format!(
