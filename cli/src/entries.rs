@@ -38,6 +38,13 @@ pub struct ExportArgs {
     format: Format,
 }
 
+impl ExportArgs {
+    /// Whether the export is CSV, which `--json` cannot be.
+    pub fn is_csv(&self) -> bool {
+        matches!(self.format, Format::Csv)
+    }
+}
+
 /// The fewest hex digits `show` takes as the start of a SHA-256.
 const MIN_PREFIX: usize = 4;
 
