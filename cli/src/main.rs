@@ -7,6 +7,7 @@
 mod add;
 mod add_report;
 mod admin;
+mod bundle;
 mod check;
 mod consistency;
 mod crash_point;
@@ -140,8 +141,10 @@ enum Command {
         after_help = "Example:\n  prov publish /var/www/ledger\n  (then serve /var/www/ledger, e.g. python3 -m http.server -d /var/www/ledger)"
     )]
     Publish(publish::PublishArgs),
-    /// Export every entry as JSON Lines or CSV
-    #[command(after_help = "Example:\n  prov export --format csv > ledger.csv")]
+    /// Export every entry as JSON Lines or CSV, or write an audit bundle for an auditor
+    #[command(
+        after_help = "Examples:\n  prov export --format csv > ledger.csv\n  prov export --audit-bundle for-auditor/   (then: prov --ledger for-auditor audit --key KEY)"
+    )]
     Export(entries::ExportArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     #[command(

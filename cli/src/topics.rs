@@ -47,6 +47,8 @@ export             `prov export`: JSON Lines, one entry each; --format csv: seq,
                    over, and `path_hex` for a path that is not UTF-8; an error is one object
                    on stderr: `error`, `exit`, `hint` (null when there is nothing to do);
                    completions, help, man, demo and export --format csv refuse --json
+audit bundle       `prov export --audit-bundle DIR`: entries.log, COMMIT, ledger.json,
+                   ledger.vkey, checkpoint (never key.pem); `prov --ledger DIR audit` reads it
 times              RFC 3339, UTC, milliseconds: 2026-01-01T00:00:00.000Z
 human output       recorded text escaped to one line: \\\\ \\n \\r \\t, \\xNN for other controls and
                    bytes that are not UTF-8, \\u{202e} for bidirectional controls; --json is exact
