@@ -95,6 +95,33 @@ impl Run {
             .collect()
     }
 
+    /// The JSON Lines records of documents, leaving out the `skipped` records of files a
+    /// walk passed over.
+    pub fn documents(&self) -> Vec<serde_json::Value> {
+        self.jsonl()
+            .into_iter()
+            .filter(|v| v.get("skipped").is_none())
+            .collect()
+    }
+
+    /// Asserts a `--json` failure with this exit code: stderr is one JSON object whose
+    /// `exit` is the code and whose `error` contains `needle`.
+    pub fn fails_json(&self, code: i32, needle: &str) -> serde_json::Value {
+        assert_eq!(self.code, code, "exit code; stderr: {}", self.stderr);
+        assert_eq!(
+            self.stderr.lines().count(),
+            1,
+            "not one line: {}",
+            self.stderr
+        );
+        let v: serde_json::Value = serde_json::from_str(self.stderr.trim())
+            .unwrap_or_else(|e| panic!("stderr is not one JSON object ({e}): {}", self.stderr));
+        assert_eq!(v["exit"], code, "{v}");
+        let error = v["error"].as_str().unwrap_or_default();
+        assert!(error.contains(needle), "error lacks {needle:?}: {v}");
+        v
+    }
+
     /// Asserts a failure with this exit code and a single stderr line containing `needle`.
     pub fn fails(&self, code: i32, needle: &str) {
         assert_eq!(self.code, code, "exit code; stderr: {}", self.stderr);

@@ -120,9 +120,7 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
     } else {
         walk(&a.paths, a.follow_symlinks, &Skip::ledger(ledger))?
     };
-    for (p, why) in &walked.skipped {
-        out.note(format!("skipped {}: {why}", p.display()));
-    }
+    crate::output::skipped(&out, &walked.skipped)?;
     let mut l = Ledger::open_writer(ledger)?;
     crate::crash_point::install(&mut l);
     l.allow_clock_behind(a.clamp_time);

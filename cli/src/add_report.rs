@@ -89,14 +89,15 @@ fn report_one(d: &Ingested<'_>, out: &Out, verbose: bool) -> Result<()> {
     let (label, doc, r) = (d.label, d.document, d.recorded);
     let f = &r.first_seen;
     if out.json {
-        return out.json(&json!({
-            "path": String::from_utf8_lossy(label),
+        let mut v = json!({
             "status": r.status.as_str(),
             "seq": r.seq,
             "sha256": hex::encode(doc.content.sha256),
             "size": doc.content.size,
             "first_seen": {"seq": f.seq, "time": rfc3339(f.time_ms), "source": f.source},
-        }));
+        });
+        crate::output::set_path(&mut v, label);
+        return out.json(&v);
     }
     if out.quiet {
         return Ok(());

@@ -6,6 +6,7 @@ use crate::output::{Out, count, rfc3339};
 use clap::Args;
 use prov_ledger::{Entry, Ledger, Skip, hash_files, walk};
 use serde_json::{Value, json};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -33,16 +34,19 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
     // Open first: a missing ledger is said at once, not after hashing everything.
     let _ = a.no_wait;
     let l = Ledger::open(ledger)?;
-    // Each document: its label for JSON (lossy), for people (escaped), and its hash.
-    let mut items: Vec<(String, String, [u8; 32])> = Vec::new();
+    // Each document: its label for JSON (the path's bytes), for people (escaped), and its
+    // hash.
+    let mut items: Vec<(Vec<u8>, String, [u8; 32])> = Vec::new();
     if let Some(hex) = &a.sha256 {
         let sha = crate::add::sha256_arg(hex)?;
-        items.push((format!("sha256:{hex}"), format!("sha256:{hex}"), sha));
+        items.push((
+            format!("sha256:{hex}").into_bytes(),
+            format!("sha256:{hex}"),
+            sha,
+        ));
     } else {
         let walked = walk(&a.paths, a.follow_symlinks, &Skip::ledger(ledger))?;
-        for (p, why) in &walked.skipped {
-            out.note(format!("skipped {}: {why}", p.display()));
-        }
+        crate::output::skipped(&out, &walked.skipped)?;
         let total = walked.total_bytes();
         let bar = out.progress(
             total,
@@ -54,7 +58,7 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
             .zip(hash_files(&walked.files, &|n| bar.inc(n)))
         {
             items.push((
-                f.path.display().to_string(),
+                f.path.as_os_str().as_bytes().to_vec(),
                 escape::path(&f.path),
                 d.map_err(Failure::from_document)?.sha256,
             ));
@@ -74,13 +78,14 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
             unknown += 1;
         }
         if out.json {
-            out.json(&json!({
-                "path": path,
+            let mut v = json!({
                 "sha256": hex::encode(sha),
                 "known": first.is_some(),
                 "first_seen": first.map(seen),
                 "sightings": sightings.iter().map(seen).collect::<Vec<_>>(),
-            }))?;
+            });
+            crate::output::set_path(&mut v, path);
+            out.json(&v)?;
             continue;
         }
         match first {

@@ -34,8 +34,24 @@ pub enum Format {
 #[derive(Args)]
 pub struct ExportArgs {
     /// Output format
-    #[arg(long, value_enum, default_value = "jsonl")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "jsonl",
+        conflicts_with = "audit_bundle"
+    )]
     format: Format,
+    /// Write what an auditor needs into this new or empty folder instead: entries.log,
+    /// COMMIT, ledger.json, ledger.vkey and the latest checkpoint (never key.pem)
+    #[arg(long, value_name = "DIR")]
+    audit_bundle: Option<std::path::PathBuf>,
+}
+
+impl ExportArgs {
+    /// Whether the export is CSV, which `--json` cannot be.
+    pub fn is_csv(&self) -> bool {
+        matches!(self.format, Format::Csv)
+    }
 }
 
 /// The fewest hex digits `show` takes as the start of a SHA-256.
@@ -173,6 +189,9 @@ fn csv_cell(s: String) -> String {
 
 pub fn export(ledger: &Path, a: ExportArgs, out: Out) -> Result<()> {
     let l = Ledger::open_read_only(ledger)?;
+    if let Some(dir) = &a.audit_bundle {
+        return crate::bundle::audit_bundle(&l, dir, out);
+    }
     match a.format {
         Format::Jsonl => {
             for e in l.range(0, u64::MAX) {

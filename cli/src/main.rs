@@ -7,6 +7,7 @@
 mod add;
 mod add_report;
 mod admin;
+mod bundle;
 mod check;
 mod consistency;
 mod crash_point;
@@ -18,6 +19,7 @@ mod fields;
 mod output;
 mod proof;
 mod publish;
+mod said;
 mod topics;
 mod usage;
 
@@ -139,8 +141,10 @@ enum Command {
         after_help = "Example:\n  prov publish /var/www/ledger\n  (then serve /var/www/ledger, e.g. python3 -m http.server -d /var/www/ledger)"
     )]
     Publish(publish::PublishArgs),
-    /// Export every entry as JSON Lines or CSV
-    #[command(after_help = "Example:\n  prov export --format csv > ledger.csv")]
+    /// Export every entry as JSON Lines or CSV, or write an audit bundle for an auditor
+    #[command(
+        after_help = "Examples:\n  prov export --format csv > ledger.csv\n  prov export --audit-bundle for-auditor/   (then: prov --ledger for-auditor audit --key KEY)"
+    )]
     Export(entries::ExportArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     #[command(
@@ -177,6 +181,9 @@ fn run(cli: Cli) -> Result<()> {
             | Command::Man(_)
             | Command::Demo
     );
+    if g.json {
+        refuse_json(&cli.command)?;
+    }
     if !offline {
         // A clock before 1970 is refused before the ledger is opened: the index store
         // cannot even start with one.
@@ -211,6 +218,22 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// The commands whose output is for people or for another program's own format refuse
+/// `--json` rather than ignore it: a script that asked for JSON must not get text.
+fn refuse_json(command: &Command) -> Result<()> {
+    let (name, what) = match command {
+        Command::Completions(_) => ("completions", "a shell script"),
+        Command::Help(_) => ("help", "a help page"),
+        Command::Man(_) => ("man", "manual pages (roff)"),
+        Command::Demo => ("demo", "a walkthrough for people"),
+        Command::Export(a) if a.is_csv() => ("export --format csv", "CSV"),
+        _ => return Ok(()),
+    };
+    Err(failure::Failure::usage(format!(
+        "`prov {name}` writes {what}, not JSON: leave out --json"
+    )))
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -232,7 +255,9 @@ fn main() -> ExitCode {
                 );
             }
             // One line: what is wrong, the arguments it names, the usage, where to look.
-            output::stderr_line(&usage::one_line(&e));
+            let (line, hint) = usage::with_hint(&e);
+            let json = said::wants_json(std::env::args_os());
+            said::error(&line, failure::USAGE, Some(&hint), json);
             return ExitCode::from(failure::USAGE);
         }
     };
@@ -261,6 +286,7 @@ fn main() -> ExitCode {
             p.get_or_insert(format!("{what}{at}").replace('\n', " "));
         }
     }));
+    let json = cli.global.json;
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli)));
     let result = result.unwrap_or_else(|_| {
         let what = panicked.lock().ok().and_then(|p| p.clone()).unwrap_or_default();
@@ -272,7 +298,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) if f.is_quiet_stop() => ExitCode::SUCCESS,
         Err(f) => {
-            output::stderr_line(&f.msg);
+            said::error(&f.msg, f.code, said::hint_of(&f.msg), json);
             ExitCode::from(f.code)
         }
     }

@@ -101,6 +101,32 @@ pub fn name_json(name: &[u8]) -> String {
     String::from_utf8_lossy(name).into_owned()
 }
 
+/// A path for JSON: its text (lossy where it is not UTF-8) in `path`, and, when it is not
+/// UTF-8, its exact bytes in hex in `path_hex` (as `name_hex` beside an entry's `name`).
+pub fn set_path(v: &mut Value, path: &[u8]) {
+    v["path"] = Value::String(String::from_utf8_lossy(path).into_owned());
+    if std::str::from_utf8(path).is_err() {
+        v["path_hex"] = Value::String(hex::encode(path));
+    }
+}
+
+/// What a walk passed over, said where its documents are: with `--json`, a record in the
+/// stream on stdout (`{"path": ..., "skipped": WHY}`, and `path_hex` when the path is not
+/// UTF-8); otherwise a note on stderr.
+pub fn skipped(out: &Out, skipped: &[(std::path::PathBuf, &str)]) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    for (p, why) in skipped {
+        if out.json {
+            let mut v = json!({"skipped": why});
+            set_path(&mut v, p.as_os_str().as_bytes());
+            out.json(&v)?;
+        } else {
+            out.note(format!("skipped {}: {why}", p.display()));
+        }
+    }
+    Ok(())
+}
+
 /// An entry as JSON, every field decoded.
 pub fn entry_json(e: &Entry) -> Value {
     let (kind, first) = match e.kind {

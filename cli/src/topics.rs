@@ -42,7 +42,13 @@ manifest           `prov add --manifest FILE`: one `<sha256 hex> <size> <name>` 
 export             `prov export`: JSON Lines, one entry each; --format csv: seq, kind,
                    first_seen_seq, time, sha256, size, name, media_type, source, agent
 --json             one JSON object, or JSON Lines (one object a line) for streams: add, check,
-                   log, export, checkpoints, and show when it finds several entries
+                   log, export, checkpoints, and show when it finds several entries; add and
+                   check add a record with `path` and `skipped` (why) for what a walk passed
+                   over, and `path_hex` for a path that is not UTF-8; an error is one object
+                   on stderr: `error`, `exit`, `hint` (null when there is nothing to do);
+                   completions, help, man, demo and export --format csv refuse --json
+audit bundle       `prov export --audit-bundle DIR`: entries.log, COMMIT, ledger.json,
+                   ledger.vkey, checkpoint (never key.pem); `prov --ledger DIR audit` reads it
 times              RFC 3339, UTC, milliseconds: 2026-01-01T00:00:00.000Z
 human output       recorded text escaped to one line: \\\\ \\n \\r \\t, \\xNN for other controls and
                    bytes that are not UTF-8, \\u{202e} for bidirectional controls; --json is exact
@@ -56,7 +62,8 @@ fn exit_codes() -> String {
     for (code, meaning) in EXIT_CODES {
         s += &format!("  {code}  {meaning}\n");
     }
-    s += "\nAn error is one line on stderr (`prov: ...`) that names what is wrong and what to do.\n\
+    s += "\nAn error is one line on stderr (`prov: ...`) that names what is wrong and what to do;\n\
+with --json, one JSON object: {\"error\": ..., \"exit\": CODE, \"hint\": WHAT TO DO or null}.\n\
 A failed command writes nothing to the ledger, but for exit 5 when the output fails after a\n\
 batch was recorded: the error then says how many documents are recorded.\n";
     s

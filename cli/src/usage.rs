@@ -4,13 +4,15 @@
 //! clap renders an error over several lines (the message, the arguments it lists, a tip, the
 //! usage); `prov` keeps every error to one line on stderr, so those parts are joined.
 
-/// The one line for a clap error (without the `prov: ` prefix).
-pub fn one_line(e: &clap::Error) -> String {
+/// The one line for a clap error (without the `prov: ` prefix), and its part that says what
+/// to do: the usage and the help page (the `hint` of a `--json` error).
+pub fn with_hint(e: &clap::Error) -> (String, String) {
     join(&e.render().to_string())
 }
 
-/// Joins clap's rendered error: `MESSAGE: ITEM, ITEM; TIP (usage: USAGE; see `prov CMD --help`)`.
-fn join(rendered: &str) -> String {
+/// Joins clap's rendered error: `MESSAGE: ITEM, ITEM; TIP (usage: USAGE; see `prov CMD --help`)`,
+/// and returns it with what it says in brackets to do: `usage: USAGE; see ...`.
+fn join(rendered: &str) -> (String, String) {
     let mut lines = rendered.lines();
     let first = lines
         .next()
@@ -42,10 +44,11 @@ fn join(rendered: &str) -> String {
         Some(c) => format!("see `prov {c} --help`"),
         None => "see `prov --help`".to_owned(),
     };
-    match usage {
-        Some(u) => format!("{s} (usage: {u}; {help})"),
-        None => format!("{s} ({help})"),
-    }
+    let hint = match usage {
+        Some(u) => format!("usage: {u}; {help}"),
+        None => help,
+    };
+    (format!("{s} ({hint})"), hint)
 }
 
 /// The subcommand a usage line is for: `prov add --source <SOURCE> ...` gives `add`.
@@ -66,7 +69,7 @@ mod tests {
     fn missing_arguments_are_named_with_the_usage() {
         let rendered = "error: the following required arguments were not provided:\n  --source <SOURCE>\n  --size <SIZE>\n\nUsage: prov add --source <SOURCE> --sha256 <HEX> --size <SIZE>\n\nFor more information, try '--help'.\n";
         assert_eq!(
-            join(rendered),
+            join(rendered).0,
             "the following required arguments were not provided: --source <SOURCE>, --size <SIZE> (usage: prov add --source <SOURCE> --sha256 <HEX> --size <SIZE>; see `prov add --help`)"
         );
     }
@@ -75,9 +78,13 @@ mod tests {
     fn tips_are_kept_and_a_top_level_error_points_at_prov_help() {
         let rendered = "error: unrecognized subcommand 'ad'\n\n  tip: a similar subcommand exists: 'add'\n\nUsage: prov [OPTIONS] <COMMAND>\n\nFor more information, try '--help'.\n";
         assert_eq!(
-            join(rendered),
+            join(rendered).1,
+            "usage: prov [OPTIONS] <COMMAND>; see `prov --help`"
+        );
+        assert_eq!(
+            join(rendered).0,
             "unrecognized subcommand 'ad'; a similar subcommand exists: 'add' (usage: prov [OPTIONS] <COMMAND>; see `prov --help`)"
         );
-        assert_eq!(join("error: bad\n"), "bad (see `prov --help`)");
+        assert_eq!(join("error: bad\n").0, "bad (see `prov --help`)");
     }
 }

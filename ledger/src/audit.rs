@@ -166,7 +166,7 @@ pub fn audit(
         pass.derived = Some(crate::audit_tiles::TileCheck::new(dir));
     } else {
         pass.report.tiles_not_checked = Some(
-            "there are no tiles or offsets yet (a ledger written before them): the next `prov add` or `prov reindex` builds them".into(),
+            "there are no tiles or offsets (an audit bundle, which leaves them out, or a ledger written before them: there the next `prov add` or `prov reindex` builds them)".into(),
         );
     }
     let result = scan(&mut pass, &log, len.min(commit.log_length), progress).and_then(|()| {

@@ -18,7 +18,7 @@ pub struct Commit {
 }
 
 impl Commit {
-    fn to_text(self) -> String {
+    pub(crate) fn to_text(self) -> String {
         format!(
             "prov-commit v1\nlog_length {}\nsize {}\n",
             self.log_length, self.size

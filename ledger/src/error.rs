@@ -277,6 +277,16 @@ pub enum Error {
         /// What it holds.
         reason: String,
     },
+    /// `prov export --audit-bundle` into a folder it must not write into.
+    #[error(
+        "{} {reason}: give a new or empty folder outside the ledger for the audit bundle", .dir.display()
+    )]
+    BundleRefused {
+        /// The folder.
+        dir: PathBuf,
+        /// Why: the ledger folder itself, inside it, not empty, not a folder.
+        reason: String,
+    },
     /// A proof or note error from the proofs crate.
     #[error(transparent)]
     Proof(#[from] prov_proofs::Error),

@@ -35,7 +35,9 @@ pub(crate) fn check_index(dir: &Path, log: &LogFile, pass: &mut Pass) {
             true => {
                 "the ledger has the index of an older prov (sled, `index/`): the next `prov add` or `prov reindex` replaces it"
             }
-            false => "there is no content index (the next `prov add` or `prov reindex` builds it)",
+            false => {
+                "there is no content index (an audit bundle leaves it out; in a ledger the next `prov add` or `prov reindex` builds it)"
+            }
         };
         pass.report.index_not_checked = Some(why.into());
         return;

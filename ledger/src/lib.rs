@@ -13,6 +13,7 @@ mod audit;
 mod audit_rules;
 mod audit_sigs;
 mod audit_tiles;
+mod bundle;
 mod commit;
 mod content_run;
 mod decide;
@@ -45,6 +46,7 @@ mod writer;
 
 pub use append::{AppendReport, CLOCK_TOLERANCE_MS, FirstSeen, NewDocument, Recorded, Status};
 pub use audit::{AuditReport, Fault, audit};
+pub use bundle::{AuditBundle, BUNDLE_FILES};
 pub use digest::{
     FileDigest, FileId, WalkedFile, hash_file, hash_files, hash_reader, hash_walked, open_document,
 };

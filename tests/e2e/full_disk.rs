@@ -61,7 +61,7 @@ fn a_full_disk_loses_nothing_reported() {
         "50",
     ]);
     assert_ne!(r.code, 0, "1 MiB held 4000 entries and their index?");
-    r.fails(4, "the disk is full");
+    r.fails_json(4, "the disk is full");
     let reported = by_seq(&r);
     assert!(
         !reported.is_empty(),

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod cli_edges;
+mod cli_json;
 mod cli_pages;
 mod conformance;
 mod crash;

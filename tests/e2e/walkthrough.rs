@@ -278,14 +278,14 @@ fn folders_skip_symlinks_unless_asked() {
     std::os::unix::fs::symlink(w.path("outside/secret.txt"), w.path("dump/link.txt")).unwrap();
     std::os::unix::fs::symlink(w.path("dump"), w.path("dump/loop")).unwrap();
     let r = w.run(&["add", "dump", "--source", "s", "--json"]);
-    assert_eq!(r.jsonl().len(), 1, "{}", r.stdout);
-    assert!(r.stderr.contains("symlink not followed"), "{}", r.stderr);
+    assert_eq!(r.documents().len(), 1, "{}", r.stdout);
+    assert!(r.stdout.contains("symlink not followed"), "{}", r.stdout);
     let r = w.run(&["add", "dump", "-L", "--source", "t", "--json"]);
     let paths: Vec<String> = r
-        .jsonl()
+        .documents()
         .iter()
         .map(|l| l["path"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(paths, ["dump/link.txt", "dump/real.txt"], "{}", r.stderr);
-    assert!(r.stderr.contains("already visited"), "{}", r.stderr);
+    assert!(r.stdout.contains("already visited"), "{}", r.stdout);
 }
