@@ -65,18 +65,42 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
         }
         bar.finish_and_clear();
     }
-    let mut unknown = 0u64;
     let shas: Vec<[u8; 32]> = items.iter().map(|i| i.2).collect();
     let answers = l.lookup_many(&shas)?;
+    // Counted before anything prints: a reader that goes away (`| head -1`) stops the
+    // printing, never the answer the exit code gives.
+    let unknown = answers
+        .iter()
+        .filter(|a| a.as_ref().is_ok_and(|e| e.is_empty()))
+        .count() as u64;
+    let printed = show_answers(&items, answers, out);
+    match printed {
+        Err(f) if f.is_quiet_stop() && unknown == 0 => return Err(f),
+        Err(f) if !f.is_quiet_stop() => return Err(f),
+        _ => {}
+    }
+    if unknown > 0 {
+        return Err(Failure::negative(format!(
+            "{unknown} of {} {} unknown to this ledger",
+            count(items.len() as u64, "document", "documents"),
+            if unknown == 1 { "is" } else { "are" }
+        )));
+    }
+    Ok(())
+}
+
+/// Prints each document's answer, in order; an answer that is an error ends it.
+fn show_answers(
+    items: &[(Vec<u8>, String, [u8; 32])],
+    answers: Vec<prov_ledger::Result<Vec<Entry>>>,
+    out: Out,
+) -> Result<()> {
     for ((path, shown, sha), entries) in items.iter().zip(answers) {
         let entries = entries?;
         let (first, sightings) = match entries.split_first() {
             Some((f, rest)) => (Some(f), rest),
             None => (None, &[][..]),
         };
-        if first.is_none() {
-            unknown += 1;
-        }
         if out.json {
             let mut v = json!({
                 "sha256": hex::encode(sha),
@@ -108,13 +132,6 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
                 }
             }
         }
-    }
-    if unknown > 0 {
-        return Err(Failure::negative(format!(
-            "{unknown} of {} {} unknown to this ledger",
-            count(items.len() as u64, "document", "documents"),
-            if unknown == 1 { "is" } else { "are" }
-        )));
     }
     Ok(())
 }

@@ -255,7 +255,8 @@ fn main() -> ExitCode {
                 );
             }
             // One line: what is wrong, the arguments it names, the usage, where to look.
-            let (line, hint) = usage::with_hint(&e);
+            let args: Vec<_> = std::env::args_os().collect();
+            let (line, hint) = usage::with_hint(&e, Cli::command(), &args);
             let json = said::wants_json(std::env::args_os());
             said::error(&line, failure::USAGE, Some(&hint), json);
             return ExitCode::from(failure::USAGE);

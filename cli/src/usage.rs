@@ -5,9 +5,33 @@
 //! usage); `prov` keeps every error to one line on stderr, so those parts are joined.
 
 /// The one line for a clap error (without the `prov: ` prefix), and its part that says what
-/// to do: the usage and the help page (the `hint` of a `--json` error).
-pub fn with_hint(e: &clap::Error) -> (String, String) {
-    join(&e.render().to_string())
+/// to do: the usage and the help page (the `hint` of a `--json` error). `cmd` and `args` find
+/// the subcommand's usage where clap's message carries none (a wrong option value).
+pub fn with_hint(
+    e: &clap::Error,
+    cmd: clap::Command,
+    args: &[std::ffi::OsString],
+) -> (String, String) {
+    let mut rendered = e.render().to_string();
+    if !rendered.contains("\nUsage: ")
+        && let Some(usage) = usage_of(cmd, args)
+    {
+        rendered = format!("{}\n\n{usage}\n", rendered.trim_end());
+    }
+    join(&rendered)
+}
+
+/// The usage clap renders for the first subcommand named in `args`.
+fn usage_of(mut cmd: clap::Command, args: &[std::ffi::OsString]) -> Option<String> {
+    cmd.build();
+    let name = args
+        .iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .find(|a| cmd.find_subcommand(a).is_some())?
+        .to_owned();
+    let usage = cmd.find_subcommand_mut(&name)?.render_usage().to_string();
+    Some(usage)
 }
 
 /// Joins clap's rendered error: `MESSAGE: ITEM, ITEM; TIP (usage: USAGE; see `prov CMD --help`)`,
@@ -23,7 +47,8 @@ fn join(rendered: &str) -> (String, String) {
     for line in lines {
         let trimmed = line.trim();
         if let Some(u) = line.strip_prefix("Usage: ") {
-            usage = Some(u.trim());
+            // `--ledger` has a default ($PROV_LEDGER, else ./.prov): never required.
+            usage = Some(u.trim().replace(" --ledger <LEDGER>", ""));
         } else if let Some(tip) = trimmed.strip_prefix("tip: ") {
             tips.push(tip);
         } else if line.starts_with("  ") && usage.is_none() && !trimmed.is_empty() {
@@ -39,7 +64,7 @@ fn join(rendered: &str) -> (String, String) {
         s += "; ";
         s += tip;
     }
-    let command = usage.and_then(subcommand);
+    let command = usage.as_deref().and_then(subcommand);
     let help = match command {
         Some(c) => format!("see `prov {c} --help`"),
         None => "see `prov --help`".to_owned(),

@@ -96,7 +96,6 @@ fn a_rerun_with_another_name_says_the_name_was_not_recorded() {
 /// not"), and `check -q` now prints the unknown files. A reader that goes away (`| head -1`)
 /// turns the negative answer into exit 0: under `set -o pipefail`, "all known".
 #[test]
-#[ignore = "finding 4: open until check.rs's JSON changes land"]
 fn check_quiet_keeps_exit_1_when_its_reader_goes_away() {
     let w = Workspace::new();
     w.init();
@@ -122,7 +121,6 @@ fn check_quiet_keeps_exit_1_when_its_reader_goes_away() {
 /// line". A missing or invalid option value gives no usage line and points at `prov --help`
 /// instead of the command's page.
 #[test]
-#[ignore = "finding 5: open until the JSON usage errors land"]
 fn a_wrong_option_value_gives_the_commands_usage_line() {
     let w = Workspace::new();
     w.init();
@@ -151,7 +149,6 @@ fn a_wrong_option_value_gives_the_commands_usage_line() {
 /// With `PROV_LEDGER` set (as the README's quick start does), the usage line of a usage error
 /// lists `--ledger <LEDGER>` among the required arguments; it is never required.
 #[test]
-#[ignore = "finding 6: open until the JSON usage errors land"]
 fn the_usage_line_does_not_list_ledger_as_required_when_prov_ledger_is_set() {
     let w = Workspace::new();
     w.init();
@@ -200,7 +197,6 @@ fn the_swapped_advice_for_a_json_checkpoint_leads_somewhere() {
 /// replaces bytes that are not UTF-8 with U+FFFD, so two files whose names differ only there
 /// get the same path (the entry JSON has `name_hex` for this; these objects have nothing).
 #[test]
-#[ignore = "finding 8: path_hex lands with the --json work"]
 fn add_and_check_json_tell_apart_names_that_are_not_utf8() {
     use std::os::unix::ffi::OsStrExt;
     let w = Workspace::new();
