@@ -189,6 +189,7 @@ impl Workspace {
         let mut c = Command::new(prov_bin());
         c.current_dir(self.tmp.path())
             .env_remove("PROV_LEDGER")
+            .env_remove("PROV_KEY_FILE")
             .arg("--ledger")
             .arg(ledger)
             .args(args);

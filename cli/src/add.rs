@@ -24,6 +24,9 @@ pub struct AddArgs {
     /// Who records them
     #[arg(long)]
     agent: Option<String>,
+    /// The signing key, when it is kept outside the ledger folder (see `prov init --key-file`)
+    #[arg(long, env = "PROV_KEY_FILE", value_name = "PATH")]
+    key_file: Option<PathBuf>,
     /// Metadata KEY=VALUE, for example a date the document claims (repeatable)
     #[arg(long = "meta", value_name = "KEY=VALUE")]
     meta: Vec<String>,
@@ -121,7 +124,7 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         walk(&a.paths, a.follow_symlinks, &Skip::ledger(ledger))?
     };
     crate::output::skipped(&out, &walked.skipped)?;
-    let mut l = Ledger::open_writer(ledger)?;
+    let mut l = Ledger::open_writer_with_key(ledger, a.key_file.as_deref())?;
     crate::crash_point::install(&mut l);
     l.allow_clock_behind(a.clamp_time);
     let now = now_ms()?;

@@ -16,6 +16,18 @@ pub struct InitArgs {
     /// archive.example.org/leaks-2026 [default: prov.local/<random>]
     #[arg(long)]
     origin: Option<String>,
+    /// Keep the new signing key in this file (created, mode 0600) instead of the ledger
+    /// folder's key.pem; every `add` and `reindex` then needs it (--key-file or
+    /// $PROV_KEY_FILE)
+    #[arg(long, env = "PROV_KEY_FILE", value_name = "PATH")]
+    key_file: Option<std::path::PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ReindexArgs {
+    /// The signing key, when it is kept outside the ledger folder (see `prov init --key-file`)
+    #[arg(long, env = "PROV_KEY_FILE", value_name = "PATH")]
+    key_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Args)]
@@ -38,12 +50,18 @@ pub fn init(ledger: &Path, a: InitArgs, out: Out) -> Result<()> {
             std::collections::hash_map::RandomState::new().hash_one(ledger)
         )
     });
-    let l = Ledger::init(ledger, &origin)?;
+    let l = Ledger::init_with_key(ledger, &origin, a.key_file.as_deref())?;
     let vkey = l.verifier().to_vkey();
     if out.json {
         return out.json(
             &json!({"ledger": ledger.display().to_string(), "origin": origin, "vkey": vkey}),
         );
+    }
+    if let Some(k) = &a.key_file {
+        out.note(format!(
+            "the signing key is in {}, not in the ledger folder: `add` and `reindex` need --key-file or PROV_KEY_FILE; back it up apart from the ledger",
+            k.display()
+        ));
     }
     out.note(format!(
         "created ledger {} with origin {origin}; publish its verifier key:",
@@ -157,8 +175,8 @@ pub fn recovery_notes(l: &Ledger, out: Out) {
     }
 }
 
-pub fn reindex(ledger: &Path, out: Out) -> Result<()> {
-    let l = Ledger::reindex(ledger)?;
+pub fn reindex(ledger: &Path, a: ReindexArgs, out: Out) -> Result<()> {
+    let l = Ledger::reindex_with_key(ledger, a.key_file.as_deref())?;
     recovery_notes(&l, out);
     let root = l.root()?;
     if out.json {

@@ -73,7 +73,7 @@ pub struct Global {
 enum Command {
     /// Create a new ledger and its signing key; print the verifier key
     #[command(
-        after_help = "Example:\n  prov --ledger /srv/ledger init --origin archive.example.org/leaks-2026"
+        after_help = "Examples:\n  prov --ledger /srv/ledger init --origin archive.example.org/leaks-2026\n  prov --ledger /srv/ledger init --key-file /secure/acme.key   (the key kept apart)"
     )]
     Init(admin::InitArgs),
     /// Record documents (files, folders, or - for stdin) with their source
@@ -132,9 +132,11 @@ enum Command {
         after_help = "Example:\n  prov audit --key \"$(cat ledger.vkey)\"\n\nExit 0 when clean, 1 with the first fault located."
     )]
     Audit(admin::AuditArgs),
-    /// Rebuild the derived index from the entry log
-    #[command(after_help = "Example:\n  prov reindex")]
-    Reindex,
+    /// Rebuild the derived files (tiles, offsets, content index) from the entry log
+    #[command(
+        after_help = "Examples:\n  prov reindex\n  prov reindex --key-file /secure/prov.key   (a key kept outside the ledger)"
+    )]
+    Reindex(admin::ReindexArgs),
     /// Write the ledger as a static C2SP tlog-tiles tree (checkpoint, tiles, entry bundles)
     /// that any web server serves and any tlog-tiles client verifies; incremental
     #[command(
@@ -203,7 +205,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Consistency(a) => consistency::consistency(&g.ledger, a, out),
         Command::VerifyConsistency(a) => consistency::verify_consistency(a, out),
         Command::Audit(a) => admin::audit(&g.ledger, a, out),
-        Command::Reindex => admin::reindex(&g.ledger, out),
+        Command::Reindex(a) => admin::reindex(&g.ledger, a, out),
         Command::Publish(a) => publish::publish(&g.ledger, a, out),
         Command::Export(a) => entries::export(&g.ledger, a, out),
         Command::Completions(a) => {

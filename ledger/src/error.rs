@@ -49,6 +49,12 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The ledger folder holds no signing key and none was named.
+    #[error("no signing key: {} has no key.pem: pass --key-file PATH, or set PROV_KEY_FILE, to where this ledger's key is kept", dir.display())]
+    KeyMissing {
+        /// The ledger folder.
+        dir: PathBuf,
+    },
     /// The signing key file is readable by others.
     #[error("key file {} is readable by others (mode {mode:o}): run `chmod 600 {}`", path.display(), path.display())]
     KeyPermissions {

@@ -21,6 +21,17 @@ impl Ledger {
     /// # Errors
     /// [`Error::AlreadyExists`], [`Error::Invalid`] for a bad origin, or I/O errors.
     pub fn init(dir: &Path, origin: &str) -> Result<Ledger> {
+        Self::init_with_key(dir, origin, None)
+    }
+
+    /// [`Ledger::init`], with the new signing key written to `key_file` (created, mode 0600;
+    /// an existing file is never replaced) instead of the folder's `key.pem`: a key kept
+    /// apart from the ledger it signs. Every writer then needs that path
+    /// ([`Ledger::open_writer_with_key`]).
+    ///
+    /// # Errors
+    /// As [`Ledger::init`]; [`Error::Io`] when `key_file` exists or cannot be created.
+    pub fn init_with_key(dir: &Path, origin: &str, key_file: Option<&Path>) -> Result<Ledger> {
         if dir.join("ledger.json").exists() {
             return Err(Error::AlreadyExists(dir.to_owned()));
         }
@@ -64,7 +75,27 @@ impl Ledger {
         if fsys::exists(&tmp) {
             std::fs::remove_dir_all(&tmp).map_err(Error::io("remove", &tmp))?;
         }
-        let built = build_ledger(&tmp, origin, &key, &signer).and_then(|()| {
+        if let Some(k) = key_file {
+            if fsys::exists(k) {
+                return Err(Error::invalid(
+                    "key file",
+                    format!(
+                        "{} already exists: prov never replaces a key; choose a new path",
+                        k.display()
+                    ),
+                ));
+            }
+            keys::create_key_file(k, &key)?;
+            // The key's name made durable too: a ledger whose key is lost can sign nothing.
+            let folder = match k.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+                _ => PathBuf::from("."),
+            };
+            File::open(&folder)
+                .and_then(|d| d.sync_all())
+                .map_err(Error::io("sync", &folder))?;
+        }
+        let built = build_ledger(&tmp, origin, &key, &signer, key_file.is_none()).and_then(|()| {
             // rename(2) replaces an empty directory, and refuses a non-empty one.
             std::fs::rename(&tmp, dir).map_err(Error::io("create", dir))?;
             File::open(&parent)
@@ -73,14 +104,23 @@ impl Ledger {
         });
         if let Err(e) = built {
             let _ = std::fs::remove_dir_all(&tmp);
+            if let Some(k) = key_file {
+                let _ = std::fs::remove_file(k);
+            }
             return Err(e);
         }
-        Ledger::open_writer(dir)
+        Ledger::open_writer_with_key(dir, key_file)
     }
 }
 
 /// Writes a new ledger's files into the empty folder `tmp`.
-fn build_ledger(tmp: &Path, origin: &str, key: &SigningKey, signer: &NoteSigner) -> Result<()> {
+fn build_ledger(
+    tmp: &Path,
+    origin: &str,
+    key: &SigningKey,
+    signer: &NoteSigner,
+    key_in_folder: bool,
+) -> Result<()> {
     std::fs::DirBuilder::new()
         .mode(0o700)
         .create(tmp)
@@ -91,8 +131,10 @@ fn build_ledger(tmp: &Path, origin: &str, key: &SigningKey, signer: &NoteSigner)
     };
     mode(tmp, 0o700)?;
     let handle = File::open(tmp).map_err(Error::io("open", tmp))?;
-    keys::create_key_file(&tmp.join("key.pem"), key)?;
-    mode(&tmp.join("key.pem"), 0o600)?;
+    if key_in_folder {
+        keys::create_key_file(&tmp.join("key.pem"), key)?;
+        mode(&tmp.join("key.pem"), 0o600)?;
+    }
     let log = LogFile::create(&tmp.join("entries.log"))?;
     mode(&log.path, 0o644)?;
     let empty = Checkpoint {

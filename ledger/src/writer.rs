@@ -31,7 +31,16 @@ impl Ledger {
     /// As [`Ledger::open`], key errors, and [`Error::Damaged`] for damage the writer must
     /// not build on (nothing is written then).
     pub fn open_writer(dir: &Path) -> Result<Ledger> {
-        Self::open_writer_inner(dir, false)
+        Self::open_writer_inner(dir, false, None)
+    }
+
+    /// [`Ledger::open_writer`] with the signing key read from `key_file` when given (a key
+    /// kept outside the ledger folder), else from the folder's `key.pem`.
+    ///
+    /// # Errors
+    /// As [`Ledger::open_writer`]; [`Error::KeyMissing`] when there is no key to read.
+    pub fn open_writer_with_key(dir: &Path, key_file: Option<&Path>) -> Result<Ledger> {
+        Self::open_writer_inner(dir, false, key_file)
     }
 
     /// Rebuilds the derived files from the verified log alone: the content index afresh, the
@@ -41,15 +50,31 @@ impl Ledger {
     /// # Errors
     /// As [`Ledger::open_writer`].
     pub fn reindex(dir: &Path) -> Result<Ledger> {
-        Self::open_writer_inner(dir, true)
+        Self::open_writer_inner(dir, true, None)
     }
 
-    fn open_writer_inner(dir: &Path, rebuild: bool) -> Result<Ledger> {
+    /// [`Ledger::reindex`] with the signing key read from `key_file` when given.
+    ///
+    /// # Errors
+    /// As [`Ledger::reindex`]; [`Error::KeyMissing`].
+    pub fn reindex_with_key(dir: &Path, key_file: Option<&Path>) -> Result<Ledger> {
+        Self::open_writer_inner(dir, true, key_file)
+    }
+
+    fn open_writer_inner(dir: &Path, rebuild: bool, key_file: Option<&Path>) -> Result<Ledger> {
         let (config, verifier) = read_config(dir)?;
         // The lock comes before anything is touched; nothing is cut by a process without it.
         let dir_handle = fsys::lock_dir_patient(dir, std::time::Duration::from_secs(3))?;
         let (commit, log, len) = open_log(dir, true)?;
-        let path = dir.join("key.pem");
+        let path = match key_file {
+            Some(p) => p.to_owned(),
+            None if !fsys::exists(&dir.join("key.pem")) => {
+                return Err(Error::KeyMissing {
+                    dir: dir.to_owned(),
+                });
+            }
+            None => dir.join("key.pem"),
+        };
         let key = keys::load_key_file(&path)?;
         let signer = NoteSigner::new(&config.origin, key.clone())?;
         if signer.verifier() != &verifier {

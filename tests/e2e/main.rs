@@ -16,6 +16,7 @@ mod full_disk;
 mod hostile;
 mod injection;
 mod integrity;
+mod key_file;
 mod manifest;
 mod messages;
 mod publish;
