@@ -55,7 +55,9 @@ impl Runner<'_> {
         cmd.args(["--ledger", "ledger"])
             .args(args)
             .current_dir(self.dir)
-            .env_remove("PROV_LEDGER");
+            // The demo's own ledger and key, whatever the user's environment names.
+            .env_remove("PROV_LEDGER")
+            .env_remove("PROV_KEY_FILE");
         cmd.stdout(if capture {
             Stdio::piped()
         } else {

@@ -89,3 +89,25 @@ fn another_ledgers_key_is_refused_and_no_key_is_ever_replaced() {
     w.run(&["add", "a.txt", "--source", "s", "--key-file", k])
         .fails(4, "chmod 600");
 }
+
+/// `prov demo` makes its own ledger and key whatever the user's environment names: a
+/// `PROV_KEY_FILE` exported for a real ledger neither breaks it nor is touched by it.
+#[test]
+fn the_demo_ignores_the_users_key_file() {
+    let w = Workspace::new();
+    let key = w.write("real.key", "the user's own key, not the demo's");
+    let out = w
+        .cmd(&["demo"])
+        .env("PROV_KEY_FILE", &key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&key).unwrap(),
+        "the user's own key, not the demo's"
+    );
+}
