@@ -21,7 +21,10 @@ fuzz_target!(|data: &[u8]| {
     let mut seen = 0u64;
     let walked = walk_reader(&mut &data[..], &limits, &mut |f| {
         assert!(last.is_none_or(|l| l < f.index), "indexes ascend");
-        assert!(f.parent.is_none_or(|p| p < f.index), "a container before its members");
+        assert!(
+            f.parent.is_none_or(|p| p < f.index),
+            "a container before its members"
+        );
         assert!(f.hashed != Hashed::Content || f.size <= limits.max_total_bytes);
         last = Some(f.index);
         seen += 1;
