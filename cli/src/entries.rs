@@ -67,7 +67,7 @@ pub fn show(ledger: &Path, a: ShowArgs, out: Out) -> Result<()> {
         if seq < l.size() || target.len() < MIN_PREFIX {
             vec![l.entry(seq)?]
         } else {
-            match by_prefix(&l, &target)? {
+            match by_prefix(ledger, &target)? {
                 Some(e) => e,
                 None => vec![l.entry(seq)?],
             }
@@ -82,7 +82,7 @@ pub fn show(ledger: &Path, a: ShowArgs, out: Out) -> Result<()> {
     } else if (MIN_PREFIX..64).contains(&target.len())
         && target.bytes().all(|b| b.is_ascii_hexdigit())
     {
-        by_prefix(&l, &target)?.ok_or_else(|| {
+        by_prefix(ledger, &target)?.ok_or_else(|| {
             Failure::negative(format!("no entry has a SHA-256 that starts with {target}"))
         })?
     } else {
@@ -105,32 +105,35 @@ pub fn show(ledger: &Path, a: ShowArgs, out: Out) -> Result<()> {
     Ok(())
 }
 
+/// Most contents counted when a start of a hash is ambiguous.
+const PREFIX_CANDIDATES: usize = 1000;
+
 /// Every entry for the one content whose SHA-256 starts with `prefix` (lowercase hex), or
-/// `None` when no content's does. One pass over the log, checked as `log` checks it; it
-/// counts first-seen entries (one per content) and keeps only the entries of the first
-/// content found, so memory does not grow with the ledger or with how many match.
-fn by_prefix(l: &Ledger, prefix: &str) -> Result<Option<Vec<Entry>>> {
-    let (mut found, mut contents, mut entries) = (None, 0u64, Vec::new());
-    for e in l.range(0, u64::MAX) {
-        let e = e?;
-        if found == Some(e.content.sha256) {
-            entries.push(e);
-        } else if matches!(e.kind, Kind::FirstSeen)
-            && hex::encode(e.content.sha256).starts_with(prefix)
-        {
-            contents += 1;
-            if found.is_none() {
-                found = Some(e.content.sha256);
-                entries.push(e);
-            }
+/// `None` when no content's does. The content index names the candidates (a few reads);
+/// the one found is looked up and checked as any lookup by content is.
+fn by_prefix(ledger: &Path, prefix: &str) -> Result<Option<Vec<Entry>>> {
+    let l = Ledger::open(ledger)?;
+    let candidates = l.contents_with_prefix(prefix, PREFIX_CANDIDATES + 1)?;
+    // Each candidate is believed only with its checked entries.
+    let mut found = Vec::new();
+    for entries in l.lookup_many(&candidates)? {
+        let entries = entries?;
+        if !entries.is_empty() {
+            found.push(entries);
         }
     }
-    if contents > 1 {
-        return Err(Failure::input(format!(
-            "{contents} documents have a SHA-256 that starts with {prefix}: give more of its digits"
-        )));
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.pop()),
+        n => Err(Failure::input(format!(
+            "{} documents have a SHA-256 that starts with {prefix}: give more of its digits",
+            if n > PREFIX_CANDIDATES {
+                format!("more than {PREFIX_CANDIDATES}")
+            } else {
+                n.to_string()
+            }
+        ))),
     }
-    Ok(found.map(|_| entries))
 }
 
 fn log_line(e: &Entry) -> String {

@@ -4,16 +4,17 @@
 //! else: the file is exactly `40 * (end - first)` bytes. Runs are written whole to a
 //! temporary name, fsync'd and renamed into place, and never change afterwards.
 //!
-//! A lookup finds the records of one SHA-256 with a few positioned reads: SHA-256 is
-//! uniform, so a record's place in the file is close to its first eight bytes' share of
-//! 2^64 (interpolation search), and the search falls back to halving where that guess does
-//! not narrow it.
+//! A lookup finds the records of one SHA-256, or of a start of one, with a few positioned
+//! reads (`content_run/search.rs`).
 
 use crate::error::{Error, Result};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+
+mod search;
+pub(crate) use search::hex_starts_with;
 
 /// Bytes per record: the SHA-256, then the seq.
 pub(crate) const RECORD: usize = 40;
@@ -54,12 +55,6 @@ fn decode(bytes: &[u8]) -> Record {
 fn encode(r: &Record, out: &mut [u8]) {
     out[..32].copy_from_slice(&r.0);
     out[32..RECORD].copy_from_slice(&r.1.to_be_bytes());
-}
-
-fn prefix(sha: &[u8; 32]) -> u64 {
-    u64::from_be_bytes([
-        sha[0], sha[1], sha[2], sha[3], sha[4], sha[5], sha[6], sha[7],
-    ])
 }
 
 /// An open run.
@@ -124,70 +119,6 @@ impl Run {
     fn disagrees(&self, what: &str) -> Error {
         Error::IndexDisagrees {
             reason: format!("{} {what}", self.path.display()),
-        }
-    }
-
-    /// The seqs this run records for `sha`, ascending.
-    ///
-    /// # Errors
-    /// [`Error::Io`], [`Error::IndexDisagrees`] for records out of order or a seq outside
-    /// the run's range.
-    pub fn seqs_for(&self, sha: &[u8; 32]) -> Result<Vec<u64>> {
-        let target = (*sha, 0u64);
-        let key = prefix(sha) as u128;
-        // The first record not below `target` lies in [lo, hi].
-        let (mut lo, mut hi) = (0u64, self.count());
-        let (mut key_lo, mut key_hi) = (0u128, 1u128 << 64);
-        let mut guesses = 0;
-        let mut out = Vec::new();
-        loop {
-            let start = if hi - lo <= WINDOW {
-                lo
-            } else if guesses < GUESSES {
-                guesses += 1;
-                let span = (key_hi - key_lo).max(1);
-                let at = lo as u128 + (key.saturating_sub(key_lo) * (hi - lo) as u128) / span;
-                (at as u64)
-                    .saturating_sub(WINDOW / 2)
-                    .clamp(lo, hi - WINDOW)
-            } else {
-                lo + (hi - lo - WINDOW) / 2
-            };
-            let n = WINDOW.min(self.count() - start);
-            let block = self.read(start, n)?;
-            let mut recs: Vec<Record> = block.chunks_exact(RECORD).map(decode).collect();
-            if recs.windows(2).any(|w| w[0] > w[1]) {
-                return Err(self.disagrees("holds records out of order"));
-            }
-            let below = recs.partition_point(|r| *r < target) as u64;
-            if below == 0 && start > lo {
-                (hi, key_hi) = (start, prefix(&recs[0].0) as u128 + 1);
-                continue;
-            }
-            if below == n && start + n < hi {
-                (lo, key_lo) = (start + n, prefix(&recs[n as usize - 1].0) as u128);
-                continue;
-            }
-            // The first match, if any, is here: collect it and any that follow.
-            let mut at = start + below;
-            let mut recs = recs.split_off(below as usize);
-            loop {
-                for r in &recs {
-                    if r.0 != *sha {
-                        return Ok(out);
-                    }
-                    if r.1 < self.first || r.1 >= self.end {
-                        return Err(self.disagrees("lists an entry outside its range"));
-                    }
-                    out.push(r.1);
-                }
-                at += recs.len() as u64;
-                if at >= self.count() {
-                    return Ok(out);
-                }
-                let n = WINDOW.min(self.count() - at);
-                recs = self.read(at, n)?.chunks_exact(RECORD).map(decode).collect();
-            }
         }
     }
 

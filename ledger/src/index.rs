@@ -144,6 +144,28 @@ impl Index {
         Ok(out)
     }
 
+    /// The distinct contents of entries below `below` whose SHA-256 starts with `prefix`
+    /// (lowercase hex digits), sorted, at most `cap` of them: candidates, each to be looked
+    /// up and checked like any other answer.
+    ///
+    /// # Errors
+    /// As [`Index::seqs_for`].
+    pub fn contents_with_prefix(
+        &self,
+        prefix: &str,
+        below: u64,
+        cap: usize,
+    ) -> Result<Vec<[u8; 32]>> {
+        let mut out = Vec::new();
+        for run in &self.runs {
+            out.extend(run.contents_with_prefix(prefix, below, cap)?);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out.truncate(cap);
+        Ok(out)
+    }
+
     /// Whether the chain's records are exactly `sorted` (every entry's SHA-256 and seq,
     /// sorted, as the writer's verified pass over the log gives them): a record changed,
     /// added, dropped or naming another entry shows here.

@@ -14,6 +14,7 @@ mod audit_rules;
 mod audit_sigs;
 mod audit_tiles;
 mod bundle;
+mod by_content;
 mod commit;
 mod content_run;
 mod decide;

@@ -11,6 +11,10 @@ use proptest::prelude::*;
 use prov_ledger::{Ledger, Status};
 use std::collections::HashMap;
 
+fn hex(sha: &[u8; 32]) -> String {
+    sha.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn run_count(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir.join("content"))
         .unwrap()
@@ -69,6 +73,13 @@ proptest! {
                 .collect();
             let want = model.get(&name).cloned().unwrap_or_default();
             prop_assert_eq!(&got, &want, "{}", name);
+            // The start of its hash, as `prov log` prints it, names it exactly when recorded.
+            let sha = common::sha(&name);
+            let start = hex(&sha)[..5].to_owned();
+            let found = reader.contents_with_prefix(&start, 10).unwrap();
+            prop_assert_eq!(found.contains(&sha), !want.is_empty(), "{} by {}", name, start);
+            let all_match = found.iter().all(|f| hex(f).starts_with(&start));
+            prop_assert!(all_match);
         }
         // Runs merge while the older is no more than twice the newer: sizes more than double
         // going back, so at most log2(size) + 1 of them.
@@ -147,6 +158,8 @@ fn an_index_behind_the_log_is_read_past_and_caught_up() {
     };
     assert_eq!(seqs("b"), [10]);
     assert_eq!(seqs("a1"), [1, 11]);
+    let b = common::sha("b");
+    assert_eq!(reader.contents_with_prefix(&hex(&b)[..6], 5).unwrap(), [b]);
     drop(reader);
     clean(&dir);
     let mut l = Ledger::open_writer(&dir).unwrap();
