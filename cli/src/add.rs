@@ -121,7 +121,8 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
     let walked = if stdin || a.sha256.is_some() || a.manifest.is_some() {
         Default::default()
     } else {
-        walk(&a.paths, a.follow_symlinks, &Skip::ledger(ledger))?
+        let skip = Skip::ledger(ledger).with_key_file(a.key_file.as_deref());
+        walk(&a.paths, a.follow_symlinks, &skip)?
     };
     crate::output::skipped(&out, &walked.skipped)?;
     let mut l = Ledger::open_writer_with_key(ledger, a.key_file.as_deref())?;

@@ -103,6 +103,26 @@ impl fmt::Display for Failure {
     }
 }
 
+/// A failure of a command that writes into a folder the user named (`publish DIR`,
+/// `export --audit-bundle DIR`): a refusal of that folder is bad input (3); an I/O error on
+/// the way to it or under it is the output's (5), with `then` said after the fix; anything
+/// else is the ledger's.
+pub fn output_dir_failure(e: prov_ledger::Error, dir: &std::path::Path, then: &str) -> Failure {
+    use prov_ledger::Error as E;
+    match e {
+        e @ (E::PublishRefused { .. } | E::BundleRefused { .. }) => Failure::input(e.to_string()),
+        // Under the folder, or the folder itself or one on the way to it.
+        E::Io { op, path, source } if path.starts_with(dir) || dir.starts_with(&path) => {
+            Failure::environment(format!(
+                "cannot {op} {}: {source}: check that {} is a folder you can write to{then} (the ledger is unchanged)",
+                crate::escape::path(&path),
+                crate::escape::path(dir)
+            ))
+        }
+        e => Failure::from(e),
+    }
+}
+
 impl From<prov_ledger::Error> for Failure {
     fn from(e: prov_ledger::Error) -> Self {
         use prov_ledger::Error as E;

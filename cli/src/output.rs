@@ -104,9 +104,14 @@ pub fn name_json(name: &[u8]) -> String {
 /// A path for JSON: its text (lossy where it is not UTF-8) in `path`, and, when it is not
 /// UTF-8, its exact bytes in hex in `path_hex` (as `name_hex` beside an entry's `name`).
 pub fn set_path(v: &mut Value, path: &[u8]) {
-    v["path"] = Value::String(String::from_utf8_lossy(path).into_owned());
+    set_path_as(v, "path", path);
+}
+
+/// [`set_path`] under another key (`dir`, with `dir_hex`).
+pub fn set_path_as(v: &mut Value, key: &str, path: &[u8]) {
+    v[key] = Value::String(String::from_utf8_lossy(path).into_owned());
     if std::str::from_utf8(path).is_err() {
-        v["path_hex"] = Value::String(hex::encode(path));
+        v[format!("{key}_hex")] = Value::String(hex::encode(path));
     }
 }
 

@@ -1,10 +1,11 @@
 //! `prov publish DIR`: the ledger as a static C2SP tlog-tiles tree for any web server.
 
-use crate::failure::{Failure, Result};
+use crate::failure::Result;
 use crate::output::{Out, count};
 use clap::Args;
 use prov_ledger::Ledger;
 use serde_json::json;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -17,32 +18,24 @@ pub struct PublishArgs {
 pub fn publish(ledger: &Path, a: PublishArgs, out: Out) -> Result<()> {
     // Reads only the committed log and tiles: runs while an `add` is in progress.
     let l = Ledger::open_read_only(ledger)?;
-    let r = l.publish(&a.dir).map_err(|e| match e {
-        // The folder given is the user's input; writing into it is the output.
-        e @ prov_ledger::Error::PublishRefused { .. } => Failure::input(e.to_string()),
-        prov_ledger::Error::Io { op, path, source } if path.starts_with(&a.dir) => {
-            Failure::environment(format!(
-                "cannot {op} {}: {source}: check that {} is a folder you can write to (the ledger is unchanged)",
-                path.display(),
-                a.dir.display()
-            ))
-        }
-        e => Failure::from(e),
-    })?;
+    let r = l
+        .publish(&a.dir)
+        .map_err(|e| crate::failure::output_dir_failure(e, &a.dir, ""))?;
     if out.json {
-        return out.json(&json!({
-            "dir": a.dir.display().to_string(),
+        let mut v = json!({
             "size": r.size,
             "previous": r.previous,
             "tiles": r.tiles,
             "bundles": r.bundles,
             "checkpoint": r.checkpoint,
-        }));
+        });
+        crate::output::set_path_as(&mut v, "dir", a.dir.as_os_str().as_bytes());
+        return out.json(&v);
     }
     out.human(format!(
         "published {} to {} ({}, {}; {} published before)",
         count(r.size, "entry", "entries"),
-        a.dir.display(),
+        crate::escape::path(&a.dir),
         count(r.tiles, "new tile", "new tiles"),
         count(r.bundles, "new entry bundle", "new entry bundles"),
         match r.previous {

@@ -76,6 +76,18 @@ impl Ledger {
             std::fs::remove_dir_all(&tmp).map_err(Error::io("remove", &tmp))?;
         }
         if let Some(k) = key_file {
+            let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+            let folder = k.parent().map(real);
+            if k.starts_with(dir) || folder.is_some_and(|f| f.starts_with(real(dir))) {
+                return Err(Error::invalid(
+                    "key file",
+                    format!(
+                        "{} is inside the ledger folder {}: leave out --key-file to keep the key there as key.pem, or choose a path outside it",
+                        k.display(),
+                        dir.display()
+                    ),
+                ));
+            }
             if fsys::exists(k) {
                 return Err(Error::invalid(
                     "key file",

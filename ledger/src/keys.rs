@@ -42,7 +42,14 @@ pub fn create_key_file(path: &Path, key: &SigningKey) -> Result<()> {
 /// # Errors
 /// [`Error::KeyPermissions`], [`Error::KeyInvalid`], [`Error::Damaged`] or [`Error::Io`].
 pub fn load_key_file(path: &Path) -> Result<SigningKey> {
-    let file = crate::fsys::open_regular(path, false)?;
+    // A link or FIFO where the key should be is a key that cannot be used, not ledger damage.
+    let file = crate::fsys::open_regular(path, false).map_err(|e| match e {
+        Error::Damaged { reason, .. } => Error::KeyInvalid {
+            path: path.to_owned(),
+            reason: format!("{reason}: give the key file's real path"),
+        },
+        e => e,
+    })?;
     let meta = file.metadata().map_err(Error::io("read", path))?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {

@@ -61,6 +61,15 @@ impl Skip {
         }
     }
 
+    /// Skips `key_file` too, by device and inode: a signing key kept outside the ledger
+    /// folder (`prov init --key-file`) is never a document, whatever path reaches it.
+    pub fn with_key_file(mut self, key_file: Option<&Path>) -> Skip {
+        if let Some(m) = key_file.and_then(|k| std::fs::metadata(k).ok()) {
+            self.files.insert((m.dev(), m.ino()));
+        }
+        self
+    }
+
     fn is_ledger(&self, meta: &Metadata) -> bool {
         self.ledger == Some((meta.dev(), meta.ino()))
     }

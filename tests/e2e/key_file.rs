@@ -111,3 +111,20 @@ fn the_demo_ignores_the_users_key_file() {
         "the user's own key, not the demo's"
     );
 }
+
+/// The key kept apart is never recorded as a document, even when its folder is added (its
+/// SHA-256 would be in the signed log for good).
+#[test]
+fn the_key_kept_apart_is_never_a_document() {
+    let w = Workspace::new();
+    std::fs::create_dir(w.path("secure")).unwrap();
+    let key = w.path("secure/acme.key");
+    let k = key.to_str().unwrap();
+    w.run(&["init", "--key-file", k]).ok();
+    w.write("secure/notes.txt", "notes beside the key");
+    let r = w.run(&["add", "secure", "--source", "s", "--key-file", k, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(w.run(&["checkpoint", "--json"]).json()["size"], 1);
+    w.run(&["check", "secure/acme.key"]).fails(1, "unknown");
+    w.run(&["check", "secure/notes.txt"]).ok();
+}
