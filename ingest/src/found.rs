@@ -83,8 +83,9 @@ pub struct Link {
 /// `not_recorded` too, since their hash is not theirs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Completeness {
-    /// How many entries the container says it has (a zip's central directory count); `None`
-    /// for formats that do not say (tar, gzip, email, mbox).
+    /// How many entries the container says it has: a zip's central directory count, and 1
+    /// for a gzip stream (one member by its format); `None` for formats that do not say (tar,
+    /// email, mbox).
     pub declared: Option<u64>,
     /// How many entries were reached.
     pub found: u64,

@@ -9,9 +9,10 @@
 //! many were found, and which were not recorded and why.
 //!
 //! Hostile archives are expected: nothing is written to disk, member paths are never resolved
-//! against a file system, links are recorded and never followed, and every cost is bounded by
+//! against a file system, links are recorded and never followed, and the work is bounded by
 //! [`Limits`] (depth, total bytes, expansion ratio, member count, bytes held in memory), each
-//! limit reached being reported on the member concerned.
+//! limit reached being reported on the member concerned. Not yet bounded: the list of entries
+//! not recorded, and a zip's central directory (README, "Not done yet").
 //!
 //! This crate knows nothing of the ledger: recording what it finds is the caller's job.
 //!

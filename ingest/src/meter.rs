@@ -141,42 +141,44 @@ impl Read for Meter<'_> {
                 }
             }
         };
-        let size = self.size + n as u64;
         let limits = &self.shared.limits;
         let ratio_cap = match &self.packed {
             Packed::No => u64::MAX,
             Packed::Fixed(p) => limits.ratio_cap(*p),
             Packed::Live(p) => limits.ratio_cap(p.get()),
         };
-        let total = self.shared.total.get() + n as u64;
-        let (keep, reason) = if size > ratio_cap {
-            let packed = match &self.packed {
-                Packed::Fixed(p) => *p,
-                Packed::Live(p) => p.get(),
-                Packed::No => 0,
-            };
-            let reason = format!(
-                "expansion ratio limit: more than {} from {} compressed (max_ratio {}); \
-                 read stopped at {}",
-                bytes(ratio_cap),
-                bytes(packed),
-                limits.max_ratio,
-                bytes(ratio_cap)
-            );
-            ((ratio_cap - self.size) as usize, Some(reason))
-        } else if total > self.shared.total_cap {
+        // What each limit leaves room for; the read keeps the least of them, so neither is
+        // ever passed (and no subtraction can underflow on the next read).
+        let ratio_room = ratio_cap.saturating_sub(self.size);
+        let total_room = self
+            .shared
+            .total_cap
+            .saturating_sub(self.shared.total.get());
+        let keep = (n as u64).min(ratio_room).min(total_room) as usize;
+        let reason = if keep == n {
+            None
+        } else if total_room <= ratio_room {
             let reason = format!(
                 "total size limit: the walk hashed {} (max_total_bytes, or max_ratio times \
                  the top file); nothing more is read",
                 bytes(self.shared.total_cap)
             );
             self.shared.set_halt(reason.clone());
-            (
-                (self.shared.total_cap - self.shared.total.get()) as usize,
-                Some(reason),
-            )
+            Some(reason)
         } else {
-            (n, None)
+            let packed = match &self.packed {
+                Packed::Fixed(p) => *p,
+                Packed::Live(p) => p.get(),
+                Packed::No => 0,
+            };
+            Some(format!(
+                "expansion ratio limit: more than {} from {} compressed (max_ratio {}); \
+                 read stopped at {}",
+                bytes(ratio_cap),
+                bytes(packed),
+                limits.max_ratio,
+                bytes(ratio_cap)
+            ))
         };
         self.hasher.update(&buf[..keep]);
         self.size += keep as u64;

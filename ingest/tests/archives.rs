@@ -82,8 +82,7 @@ with tarfile.open("outer.tar.gz", "w:gz") as t:
 #[test]
 fn same_bytes_as_unzip_and_tar() {
     if !have("zip") || !have("unzip") {
-        eprintln!("zip/unzip not installed: skipped");
-        return;
+        return skip("zip or unzip is not installed");
     }
     let dir = tempfile::tempdir().unwrap();
     python(
