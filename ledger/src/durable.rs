@@ -73,12 +73,17 @@ impl Ledger {
                 Ok(()) => Error::NotRecorded {
                     source: Box::new(e),
                 },
-                // Past COMMIT, so the next writer cuts it; say so rather than hide it.
-                Err(t) => Error::Io {
-                    op: "cut back an uncommitted batch of",
-                    path: l.log.path.clone(),
-                    source: std::io::Error::other(format!("{e}; then {t}")),
-                },
+                // Past COMMIT, so the next writer cuts it; say so rather than hide it. This
+                // process appends no more: a shorter batch written over the start of those
+                // bytes would leave a tail no crash leaves.
+                Err(t) => {
+                    l.poisoned = true;
+                    Error::Io {
+                        op: "cut back an uncommitted batch of",
+                        path: l.log.path.clone(),
+                        source: std::io::Error::other(format!("{e}; then {t}")),
+                    }
+                }
             }
         };
         let offsets = self

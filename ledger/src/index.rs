@@ -318,8 +318,9 @@ impl Index {
         }
     }
 
-    /// Writer only: removes every file of the folder outside the chain (merge inputs whose
-    /// deletion a crash stopped, temporaries, runs past `size`), and the chain's runs past
+    /// Writer only: removes every run and run temporary of the folder outside the chain (merge
+    /// inputs whose deletion a crash stopped, temporaries, runs past `size`; other names are
+    /// left alone), and the chain's runs past
     /// `size` (a run is written after its `COMMIT`, so one past it means the log was rolled
     /// back). Best effort: what is left only takes space.
     pub fn clear_leftovers(&mut self, size: u64) {
@@ -331,7 +332,16 @@ impl Index {
             return;
         };
         for e in entries.flatten() {
-            if !keep.contains(&e.path()) {
+            // Only what a writer makes (runs and their temporaries); anything else is ignored
+            // (FORMAT.md 7.3) and left as it is.
+            let name = e.file_name();
+            let name = name.to_str().unwrap_or_default();
+            let ours = content_run::parse_name(name).is_some()
+                || name
+                    .strip_prefix('.')
+                    .and_then(|n| n.strip_suffix(".tmp"))
+                    .is_some_and(|n| content_run::parse_name(n).is_some());
+            if ours && !keep.contains(&e.path()) {
                 let _ = crate::fsys::remove_any(&e.path());
             }
         }

@@ -113,6 +113,17 @@ fn compare(
             .ok_or_else(|| fault(log.path.clone(), Some(seq), "entry does not decode".into()))?;
         contents.push(content);
     }
+    if (contents.len() as u64) < reach {
+        // The log changed under the audit (cut by another process since its first pass).
+        return Err(Fault {
+            file: log.path.clone(),
+            offset: None,
+            seq: Some(contents.len() as u64),
+            what: format!(
+                "the log ends before entry {reach}, which the audit's first pass read: it was cut while the audit ran; run `prov audit` again"
+            ),
+        });
+    }
     let mut listed = vec![false; reach as usize];
     for run in index.runs() {
         let mut last = None;

@@ -136,15 +136,23 @@ impl Ledger {
         if dir.symlink_metadata().is_ok() && !dir.is_dir() {
             return Err(refused(dir, "a file, where the published folder belongs"));
         }
-        std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
         // Never into the ledger, nor a folder holding it: a web server would serve the key.
+        // Checked on the nearest folder that exists before any is made, and again once made.
         let canon = |p: &Path| std::fs::canonicalize(p).map_err(Error::io("resolve", p));
-        let (target, ledger) = (canon(dir)?, canon(&self.dir)?);
+        let ledger = canon(&self.dir)?;
+        let inside =
+            "the ledger folder, or is inside it or holds it (serving it would serve key.pem)";
+        let nearest = dir
+            .ancestors()
+            .find(|a| a.symlink_metadata().is_ok())
+            .unwrap_or(Path::new("."));
+        if canon(nearest)?.starts_with(&ledger) {
+            return Err(refused(dir, inside));
+        }
+        std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
+        let target = canon(dir)?;
         if ledger.starts_with(&target) || target.starts_with(&ledger) {
-            return Err(refused(
-                dir,
-                "the ledger folder, or is inside it or holds it (serving it would serve key.pem)",
-            ));
+            return Err(refused(dir, inside));
         }
         let (note, cp) = match &self.latest {
             Some((note, cp)) => (note.clone(), cp.clone()),

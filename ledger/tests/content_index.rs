@@ -117,6 +117,8 @@ fn leftovers_of_an_interrupted_merge_are_ignored_then_cleared() {
     assert_eq!(names(&dir), ["0-10", "10-12"]);
     std::fs::write(dir.join("content/10-11"), input).unwrap();
     std::fs::write(dir.join("content/.12-13.tmp"), [7u8; 17]).unwrap();
+    // A name no writer makes is ignored, and left alone.
+    std::fs::write(dir.join("content/NOTES"), "the archivist's").unwrap();
     let reader = Ledger::open(&dir).unwrap();
     for (c, seq) in [("a3", 3), ("b", 10), ("c", 11)] {
         let found = reader.lookup(&common::sha(c)).unwrap();
@@ -131,7 +133,7 @@ fn leftovers_of_an_interrupted_merge_are_ignored_then_cleared() {
     let l = Ledger::open_writer(&dir).unwrap();
     assert!(!l.index_rebuilt());
     drop(l);
-    assert_eq!(names(&dir), ["0-10", "10-12"]);
+    assert_eq!(names(&dir), ["0-10", "10-12", "NOTES"]);
     clean(&dir);
 }
 

@@ -295,6 +295,14 @@ fn review_publish_refuses_the_ledger_folder_and_its_parents() {
         "publish into a folder holding the ledger (and its key.pem) was accepted"
     );
     assert!(!w.path("checkpoint").exists());
+    // A folder not yet there inside the ledger is refused before any folder is made.
+    let inner = w.ledger().join("a/b/c");
+    w.run(&["publish", inner.to_str().unwrap()])
+        .fails(3, "inside it");
+    assert!(
+        !w.ledger().join("a").exists(),
+        "publish made folders in the ledger"
+    );
 }
 
 /// Finding 7. A ledger written before tiles (here: one whose `tile/` and `offsets` are gone,
