@@ -277,7 +277,10 @@ impl Ledger {
         self.tiles.remove_partials(&b.derived.full_tiles());
         for (d, r) in docs.iter().zip(results) {
             if r.status != Status::AlreadyRecorded {
-                *self.contents_since.entry(d.content.sha256).or_default() += 1;
+                self.contents_since
+                    .entry(d.content.sha256)
+                    .or_default()
+                    .push(r.seq);
             }
         }
         let cp = Checkpoint::open(b.note.as_bytes(), &self.verifier)?;

@@ -1,8 +1,10 @@
 //! Step one of an append, the dedupe decision: what each document of a batch becomes
-//! (first seen, a sighting, or already recorded from this source), from the content index,
-//! each answer checked against the log, and from the documents before it in the batch.
+//! (first seen, a sighting, or already recorded from this source), from the log's own
+//! entries for that content (never the derived files), and from the documents before it in
+//! the batch.
 
 use crate::append::{FirstSeen, NewDocument, Recorded, Status};
+use crate::entry::Kind;
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use std::collections::HashMap;
@@ -16,38 +18,39 @@ pub(crate) struct Seen {
 }
 
 impl Ledger {
+    /// Every entry for this content, from the log itself: the seqs from the verified pass
+    /// over the log at open and from this process's commits, each entry read and checked
+    /// ([`Ledger::entry`]: its record, signature and place in the chain). The derived files
+    /// (content index, tiles) play no part in what the writer signs.
     fn seen(&self, sha: &[u8; 32]) -> Result<Vec<Seen>> {
-        // The log, read whole at open, says how many entries this content has: none means
-        // new content, with no lookup; otherwise the index must list every one of them, not
-        // only consistent ones.
-        let in_log = crate::recovery::count_in(&self.contents, sha)
-            + self.contents_since.get(sha).copied().unwrap_or(0);
-        if in_log == 0 {
-            return Ok(Vec::new());
-        }
-        let found = self.lookup(sha)?;
-        if found.len() as u64 != in_log {
-            return Err(Error::IndexDisagrees {
-                reason: format!(
-                    "it lists {} entries for content the log records {in_log} times",
-                    found.len()
-                ),
-            });
-        }
-        Ok(found
-            .into_iter()
-            .map(|e| Seen {
+        let mut seqs = crate::recovery::seqs_in(&self.contents, sha);
+        seqs.extend(self.contents_since.get(sha).into_iter().flatten());
+        let mut out: Vec<Seen> = Vec::with_capacity(seqs.len());
+        for seq in seqs {
+            let e = self.entry(seq)?;
+            let fits = match (out.first(), e.kind) {
+                (None, Kind::FirstSeen) => true,
+                (Some(f), Kind::Sighting { first }) => f.seq == first,
+                _ => false,
+            };
+            if e.content.sha256 != *sha || !fits {
+                return Err(self.damaged(
+                    None,
+                    format!("entry {seq} is not the first sighting or a sighting of the content the log read at open gives it"),
+                ));
+            }
+            out.push(Seen {
                 seq: e.seq,
                 time_ms: e.time_ms,
                 size: e.content.size,
                 source: e.source,
-            })
-            .collect())
+            });
+        }
+        Ok(out)
     }
 
-    /// Step one, the dedupe decision: what each document becomes, from the content index
-    /// (checked against the log, see [`Ledger::lookup`]) and the documents before it in the
-    /// batch. Reads only; the new entries' seqs and time (`time_ms`) are the ones
+    /// Step one, the dedupe decision: what each document becomes, from the log's entries for
+    /// its content and the documents before it in the batch. Reads only; the new entries' seqs and time (`time_ms`) are the ones
     /// [`Ledger::build`] gives them.
     pub(crate) fn decide(&self, docs: &[NewDocument], time_ms: u64) -> Result<Vec<Recorded>> {
         let mut next = self.commit.size;

@@ -75,7 +75,7 @@ pub struct Ledger {
     /// Writer only: the content of every entry in the verified log, sorted, and how many
     /// entries of each content were recorded since ([`crate::recovery::Verified::contents`]).
     pub(crate) contents: Vec<([u8; 32], u64)>,
-    pub(crate) contents_since: std::collections::HashMap<[u8; 32], u64>,
+    pub(crate) contents_since: std::collections::HashMap<[u8; 32], Vec<u64>>,
     /// Clamp the time to the last entry's however far the clock is behind.
     pub(crate) clamp_any: bool,
     pub(crate) recovered: u64,

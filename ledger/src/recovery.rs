@@ -39,11 +39,11 @@ pub(crate) struct Verified {
     pub contents: Vec<([u8; 32], u64)>,
 }
 
-/// How many times `sha` occurs in the sorted `contents`.
-pub(crate) fn count_in(contents: &[([u8; 32], u64)], sha: &[u8; 32]) -> u64 {
+/// The seqs of the entries for `sha` in the sorted `contents`, ascending.
+pub(crate) fn seqs_in(contents: &[([u8; 32], u64)], sha: &[u8; 32]) -> Vec<u64> {
     let from = contents.partition_point(|c| c.0 < *sha);
     let to = contents.partition_point(|c| c.0 <= *sha);
-    (to - from) as u64
+    contents[from..to].iter().map(|c| c.1).collect()
 }
 
 /// What the writer found past `COMMIT` and did about it.

@@ -172,3 +172,33 @@ fn an_index_behind_the_log_is_read_past_and_caught_up() {
     assert_eq!(names(&dir), ["0-10", "10-12"]);
     clean(&dir);
 }
+
+/// Review finding: the writer decided sightings through lookups that prove each earlier entry
+/// from the tiles, so one damaged full tile stopped every sighting. It now reads the log's
+/// own entries for the content; the derived files play no part in what it signs.
+#[test]
+fn a_damaged_tile_does_not_stop_a_sighting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    let mut l = Ledger::init(&dir, "test.example/content").unwrap();
+    let batch: Vec<_> = (0..300).map(|i| doc(&format!("f{i}"), "s")).collect();
+    l.append(&batch, T0).unwrap();
+    drop(l);
+    let tile = dir.join("tile/0/000");
+    let mut bytes = std::fs::read(&tile).unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(&tile, bytes).unwrap();
+    let mut l = Ledger::open_writer(&dir).unwrap();
+    let r = l.append(&[doc("f5", "s9")], T0 + 1).unwrap();
+    assert_eq!(r.results[0].status, Status::Sighting);
+    assert_eq!(r.results[0].first_seen.seq, 5);
+    drop(l);
+    // The audit still names the damaged tile, and `reindex` repairs it.
+    let fault = prov_ledger::audit(&dir, None, &|_, _| {})
+        .unwrap()
+        .fault
+        .unwrap();
+    assert_eq!(fault.file, tile);
+    drop(Ledger::reindex(&dir).unwrap());
+    clean(&dir);
+}
