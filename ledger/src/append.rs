@@ -121,9 +121,6 @@ impl Ledger {
     /// known content from a known source nothing (`AlreadyRecorded`), so re-running an
     /// interrupted ingest is safe. The storage contract is in this module's documentation.
     ///
-    /// When an index answer disagrees with the log, the index is rebuilt from the log (see
-    /// [`Ledger::index_rebuilt`]) and the batch decided again.
-    ///
     /// # Errors
     /// [`Error::Invalid`] for a document breaking a field rule, [`Error::SizeMismatch`] for
     /// known content given with another size, [`Error::ClockBehind`] (nothing of the batch
@@ -148,17 +145,7 @@ impl Ledger {
                 ledger_ms: self.last_time,
             });
         }
-        if self.index_stale {
-            self.catch_up_index()?;
-        }
-        match self.append_once(docs, now_ms) {
-            Err(Error::IndexDisagrees { .. }) => {
-                self.rebuild_index()?;
-                self.index_rebuilt = true;
-                self.append_once(docs, now_ms)
-            }
-            other => other,
-        }
+        self.append_once(docs, now_ms)
     }
 
     /// Records entries at the ledger's last recorded time however far the clock is behind
@@ -288,11 +275,9 @@ impl Ledger {
         self.frontier = b.frontier;
         self.last_leaf = b.prev;
         self.last_time = b.time_ms;
-        if let Err(e) = self.sync_dir() {
-            // Committed, not known durable: say so first; the index catches up later.
-            self.index_stale = true;
-            return Err(e);
-        }
+        // Committed, not known durable: say so first; the index catches up with the next
+        // batch's run (or the next writer).
+        self.sync_dir()?;
         self.apply_index(b.index, b.derived.first_seq);
         Ok(())
     }

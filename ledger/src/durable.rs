@@ -40,12 +40,11 @@ impl Ledger {
                 index.catch_up(&self.log, offset, self.commit.log_length, self.commit.size)?;
             }
         }
-        self.index_stale = false;
         Ok(())
     }
 
-    /// Builds the content index afresh from the (verified) log. The one way an index is
-    /// rebuilt, at open and after a disagreeing answer.
+    /// Builds the content index afresh from the (verified) log: at open, when it does not
+    /// hold exactly the log's contents, and for `reindex`.
     pub(crate) fn rebuild_index(&mut self) -> Result<()> {
         drop(self.index.take());
         let index = Index::rebuild(
@@ -55,7 +54,6 @@ impl Ledger {
             self.commit.size,
         )?;
         self.index = Some(index);
-        self.index_stale = false;
         Ok(())
     }
 
@@ -154,8 +152,10 @@ impl Ledger {
                 .apply(batch, first)
                 .map_err(|e| std::io::Error::other(e.to_string()))
         });
-        if applied.is_err() && self.catch_up_index().is_err() {
-            self.index_stale = true;
+        if applied.is_err() {
+            // Behind, never wrong: lookups read past its reach, and the next batch's run (or
+            // the next writer) catches it up.
+            let _ = self.catch_up_index();
         }
     }
 }

@@ -68,8 +68,6 @@ pub struct Ledger {
     pub(crate) last_leaf: Hash,
     pub(crate) last_time: u64,
     pub(crate) io: Io,
-    /// Set when the index could not be brought up to the committed log after a commit.
-    pub(crate) index_stale: bool,
     /// Set when a commit ended in an unknown state: no further append in this process.
     pub(crate) poisoned: bool,
     /// Writer only: the content of every entry in the verified log, sorted, and how many
@@ -209,7 +207,6 @@ impl Ledger {
             last_leaf: Hash::default(),
             last_time: 0,
             io: Io::default(),
-            index_stale: false,
             poisoned: false,
             contents: Vec::new(),
             contents_since: Default::default(),
