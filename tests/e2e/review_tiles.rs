@@ -10,7 +10,7 @@
 //!
 //! Un-ignore a test in the same change that fixes its finding.
 
-use prov_tests::{Run, Workspace};
+use prov_tests::Workspace;
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 use std::process::Stdio;
