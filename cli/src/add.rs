@@ -226,6 +226,15 @@ fn unrecorded_fields_note(
     named: bool,
     out: Out,
 ) {
+    let given = named
+        || !fields.metadata.is_empty()
+        || fields.agent.is_some()
+        || fields.media_type.is_some()
+        || !fields.related.is_empty();
+    if !given {
+        // Nothing was given that could differ: no entry to read.
+        return;
+    }
     for (seq, name) in already {
         let Ok(e) = l.entry(*seq) else { continue };
         let mut differ = Vec::new();

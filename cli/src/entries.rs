@@ -58,12 +58,12 @@ impl ExportArgs {
 const MIN_PREFIX: usize = 4;
 
 pub fn show(ledger: &Path, a: ShowArgs, out: Out) -> Result<()> {
-    let l = Ledger::open_read_only(ledger)?;
     let target = a.target.to_ascii_lowercase();
     let digits = !target.is_empty() && target.bytes().all(|b| b.is_ascii_digit());
     let entries = if let Some(seq) = digits.then(|| target.parse::<u64>().ok()).flatten() {
         // Digits alone are a sequence number; past the end of the ledger they may be the
         // start of a hash that `log` printed (about one hash in seven starts with 4 digits).
+        let l = Ledger::open_read_only(ledger)?;
         if seq < l.size() || target.len() < MIN_PREFIX {
             vec![l.entry(seq)?]
         } else {
