@@ -58,7 +58,19 @@ pub fn load_key_file(path: &Path) -> Result<SigningKey> {
             mode,
         });
     }
-    let bytes = crate::fsys::read_small(path, crate::fsys::MAX_KEY_BYTES)?;
+    // Read through the file whose mode was checked, never the path again (no swap between).
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&file, crate::fsys::MAX_KEY_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(Error::io("read", path))?;
+    if bytes.len() as u64 > crate::fsys::MAX_KEY_BYTES {
+        return Err(Error::KeyInvalid {
+            path: path.to_owned(),
+            reason: format!("it is larger than {} bytes", crate::fsys::MAX_KEY_BYTES),
+        });
+    }
     let pem = String::from_utf8(bytes).map_err(|e| Error::KeyInvalid {
         path: path.to_owned(),
         reason: e.to_string(),
