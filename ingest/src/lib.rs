@@ -49,4 +49,4 @@ pub use error::Error;
 pub use found::{Completeness, Found, Hashed, Link, Mtime, Summary};
 pub use limits::Limits;
 pub use sniff::{Kind, SNIFF_LEN, sniff};
-pub use walk::{Visit, walk, walk_reader};
+pub use walk::{Visit, walk, walk_reader, walk_seekable};

@@ -34,14 +34,37 @@ pub fn walk(path: &Path, limits: &Limits, visit: &mut Visit<'_>) -> Result<Summa
         path: path.to_path_buf(),
         source,
     };
-    let mut file = File::open(path).map_err(open_err)?;
+    let file = File::open(path).map_err(open_err)?;
     let size = file.metadata().map_err(open_err)?.len();
+    walk_seekable(file, size, &path.display().to_string(), limits, visit)
+}
+
+/// Walks a file the caller already opened (and checked), like [`walk`]: `size` is its length,
+/// which bounds the walk's expansion ratio, and `what` names it in errors. The reader is
+/// read from its start; a top-level zip is read with random access.
+///
+/// # Errors
+/// [`Error::Read`] when it cannot be read; [`Error::Limits`] for limits that make no sense.
+pub fn walk_seekable<R: Read + Seek>(
+    reader: R,
+    size: u64,
+    what: &str,
+    limits: &Limits,
+    visit: &mut Visit<'_>,
+) -> Result<Summary, Error> {
+    limits.check()?;
+    let read_err = |source| Error::Read {
+        what: what.to_string(),
+        source,
+    };
+    let mut file = reader;
+    file.rewind().map_err(read_err)?;
     let mut head = Vec::with_capacity(SNIFF_LEN);
     (&mut file)
         .take(SNIFF_LEN as u64)
         .read_to_end(&mut head)
-        .map_err(open_err)?;
-    file.rewind().map_err(open_err)?;
+        .map_err(read_err)?;
+    file.rewind().map_err(read_err)?;
     let shared = Shared::new(limits.clone(), Some(size));
     let mut walker = Walker::new(shared.clone(), visit);
     let mut source = Source {
@@ -62,7 +85,7 @@ pub fn walk(path: &Path, limits: &Limits, visit: &mut Visit<'_>) -> Result<Summa
     } else {
         walker.inspect(0, &mut source, Packed::No, Leaf::No)
     };
-    walker.finish(top, path.display().to_string())
+    walker.finish(top, what.to_string())
 }
 
 /// Walks what `reader` gives, like [`walk`]; a top-level zip is held in memory (up to
