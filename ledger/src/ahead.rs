@@ -8,8 +8,9 @@
 //! Files are claimed one at a time from a batch's counter, so each is hashed exactly once,
 //! by whichever thread claims it; results are taken in the batch's order.
 
-use crate::digest::{FileDigest, WalkedFile, hash_walked};
+use crate::digest::WalkedFile;
 use crate::error::{Error, Result};
+use crate::extract::{Extracted, read_walked};
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -25,7 +26,7 @@ struct Job<'f> {
     claimed: AtomicUsize,
     /// Files whose result is stored.
     finished: AtomicUsize,
-    results: Mutex<Vec<Option<Result<FileDigest>>>>,
+    results: Mutex<Vec<Option<Result<Extracted>>>>,
 }
 
 /// The batches started and not yet taken by the caller, oldest first.
@@ -41,6 +42,7 @@ pub(crate) struct Ahead<'f> {
     queue: Mutex<Queue<'f>>,
     changed: Condvar,
     stop: AtomicBool,
+    extract: Option<&'f prov_ingest::Limits>,
     progress: &'f (dyn Fn(u64) + Sync),
 }
 
@@ -50,10 +52,12 @@ fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl<'f> Ahead<'f> {
-    /// Hashing of `files` in batches of `batch`, reporting bytes read to `progress`.
+    /// Hashing of `files` in batches of `batch`, looking into each within `extract`'s limits
+    /// if given, reporting bytes read to `progress`.
     pub(crate) fn new(
         files: &'f [WalkedFile],
         batch: usize,
+        extract: Option<&'f prov_ingest::Limits>,
         progress: &'f (dyn Fn(u64) + Sync),
     ) -> Ahead<'f> {
         Ahead {
@@ -64,6 +68,7 @@ impl<'f> Ahead<'f> {
             }),
             changed: Condvar::new(),
             stop: AtomicBool::new(false),
+            extract,
             progress,
         }
     }
@@ -103,7 +108,7 @@ impl<'f> Ahead<'f> {
             let Some(f) = job.files.get(i) else { return };
             // A claimed file always gets a result, so that no one waits for it forever.
             let r = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                hash_walked(f, &|n| (self.progress)(n))
+                read_walked(f, self.extract, &|n| (self.progress)(n))
             }))
             .unwrap_or_else(|_| Err(lost(f)));
             locked(&job.results)[i] = Some(r);
@@ -150,7 +155,7 @@ impl<'f> Ahead<'f> {
 
     /// The next batch's results, in order, hashing alongside the worker until it is done.
     /// `None` once every batch was taken.
-    pub(crate) fn next_batch(&self) -> Option<Vec<Result<FileDigest>>> {
+    pub(crate) fn next_batch(&self) -> Option<Vec<Result<Extracted>>> {
         let job = {
             let mut q = locked(&self.queue);
             match q.jobs.front() {

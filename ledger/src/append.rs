@@ -30,9 +30,26 @@ pub struct NewDocument {
     pub metadata: BTreeMap<String, String>,
     /// Links to earlier entries.
     pub related: Vec<Related>,
+    /// The document of the same batch (its index, before this one) in which this one was
+    /// found: its entry, new or already recorded, is linked as `contained_in`. For a
+    /// container recorded in an earlier batch, put the link in `related` instead.
+    pub within_batch: Option<usize>,
 }
 
 impl NewDocument {
+    /// This document with its same-batch container (entry `seq`) linked in `related`.
+    fn resolved(&self, seq: u64) -> NewDocument {
+        let mut d = self.clone();
+        d.within_batch = None;
+        d.related.push(Related {
+            relation: crate::location::CONTAINED_IN.into(),
+            seq,
+        });
+        d.related.sort();
+        d.related.dedup();
+        d
+    }
+
     /// Checks the document against every rule the ledger applies when it records it (as
     /// its first sighting; the entry's other fields are the ledger's own), so that a caller
     /// refuses bad input before anything is written.
@@ -49,7 +66,11 @@ impl NewDocument {
             source: self.source.clone(),
             agent: self.agent.clone(),
             metadata: self.metadata.clone(),
-            related: self.related.clone(),
+            related: match self.within_batch {
+                // The link it will get, to an entry that exists by then.
+                Some(_) => self.resolved(0).related,
+                None => self.related.clone(),
+            },
             key_id: 0,
             signature: [0; 64],
         }
@@ -145,7 +166,29 @@ impl Ledger {
                 ledger_ms: self.last_time,
             });
         }
+        if self.config.format < crate::ledger::FORMAT_VERSION && !docs.is_empty() {
+            self.upgrade_format()?;
+        }
         self.append_once(docs, now_ms)
+    }
+
+    /// Moves a format 1 ledger to the current format before its first append under the
+    /// current rules: every entry of a format 1 ledger keeps to format 2's rules too, so only
+    /// `ledger.json` changes (FORMAT.md section 7.1). Older `prov` versions then refuse the
+    /// ledger with "newer format" instead of misjudging its later entries.
+    fn upgrade_format(&mut self) -> Result<()> {
+        let mut config = self.config.clone();
+        config.format = crate::ledger::FORMAT_VERSION;
+        crate::ledger::write_config(&self.dir, &config, self.dir_handle.as_ref())?;
+        self.upgraded_from = Some(self.config.format);
+        self.seen_cache.clear();
+        self.config = config;
+        Ok(())
+    }
+
+    /// The format the ledger had before this process upgraded it, if it did.
+    pub fn upgraded_from(&self) -> Option<u32> {
+        self.upgraded_from
     }
 
     /// Records entries at the ledger's last recorded time however far the clock is behind
@@ -163,14 +206,22 @@ impl Ledger {
     fn append_once(&mut self, docs: &[NewDocument], now_ms: u64) -> Result<AppendReport> {
         let time_ms = now_ms.max(self.last_time);
         let results = self.decide(docs, time_ms)?;
-        let Some(batch) = self.build(docs, &results, time_ms)? else {
+        let resolved: Vec<std::borrow::Cow<'_, NewDocument>> = docs
+            .iter()
+            .map(|d| match d.within_batch {
+                None => std::borrow::Cow::Borrowed(d),
+                Some(k) => std::borrow::Cow::Owned(d.resolved(results[k].seq)),
+            })
+            .collect();
+        let docs: Vec<&NewDocument> = resolved.iter().map(|d| d.as_ref()).collect();
+        let Some(batch) = self.build(&docs, &results, time_ms)? else {
             return Ok(AppendReport {
                 results,
                 checkpoint: None,
             });
         };
         let note = batch.note.clone();
-        self.commit_built(docs, &results, batch)?;
+        self.commit_built(&docs, &results, batch)?;
         Ok(AppendReport {
             results,
             checkpoint: Some(note),
@@ -182,7 +233,7 @@ impl Ledger {
     /// size. Writes nothing. `None` when no document needs an entry.
     fn build(
         &self,
-        docs: &[NewDocument],
+        docs: &[&NewDocument],
         results: &[Recorded],
         time_ms: u64,
     ) -> Result<Option<Built>> {
@@ -257,7 +308,12 @@ impl Ledger {
     }
 
     /// Step three, the durable commit (`durable.rs`), then the ledger's state moves on.
-    fn commit_built(&mut self, docs: &[NewDocument], results: &[Recorded], b: Built) -> Result<()> {
+    fn commit_built(
+        &mut self,
+        docs: &[&NewDocument],
+        results: &[Recorded],
+        b: Built,
+    ) -> Result<()> {
         let start = self.commit.log_length;
         self.commit_batch(&b.derived, start, &b.buf, b.commit)?;
         self.commit = b.commit;

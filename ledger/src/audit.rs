@@ -87,7 +87,7 @@ pub fn audit(
     trusted: Option<&NoteVerifier>,
     progress: &dyn Fn(u64, u64),
 ) -> Result<AuditReport> {
-    let (_config, own) = read_config(dir)?;
+    let (config, own) = read_config(dir)?;
     let mut report = AuditReport::default();
     let verifier = trusted.unwrap_or(&own);
     if verifier != &own {
@@ -162,6 +162,7 @@ pub fn audit(
         .size
         .min(commit.log_length.min(log.allocated()?) / 150);
     let mut pass = Pass::new(log_path.clone(), &log, verifier, report, expected);
+    pass.format = config.format;
     if crate::fsys::exists(&dir.join("offsets")) || crate::fsys::exists(&dir.join("tile")) {
         pass.derived = Some(crate::audit_tiles::TileCheck::new(dir));
     } else {

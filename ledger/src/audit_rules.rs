@@ -9,7 +9,6 @@ use crate::audit_sigs::{PendingSig, batchable_key, first_bad};
 use crate::entry::{Entry, Kind};
 use crate::log::{LogFile, read_frame_at};
 use prov_proofs::{Checkpoint, Hash, NoteVerifier, TileBuilder};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -17,11 +16,12 @@ use std::path::PathBuf;
 const SIG_CHUNK: usize = 4096;
 
 /// What the audit knows of content seen more than once: its first-seen entry's seq and size,
-/// and the SHA-256 of each source recorded for it, with the entry that recorded it.
+/// and the key of each (source, place) recorded for it (`location.rs`), with the entry that
+/// recorded it.
 struct Sighted {
     first: u64,
     size: u64,
-    sources: HashMap<[u8; 32], u64>,
+    places: HashMap<[u8; 32], u64>,
 }
 
 type Checked = std::result::Result<(), Fault>;
@@ -42,10 +42,22 @@ pub(crate) struct Pass<'a> {
     sighted: HashMap<[u8; 32], Sighted>,
     pending: Vec<PendingSig>,
     pub(crate) last_checkpoint: Option<u64>,
+    /// The ledger's format, whose rule 5 applies (`ledger.json`).
+    pub(crate) format: u32,
 }
 
-fn source_id(source: &str) -> [u8; 32] {
-    Sha256::digest(source.as_bytes()).into()
+/// The key of an entry's source and place under `format`'s rule 5.
+fn place_id(format: u32, e: &Entry) -> [u8; 32] {
+    crate::location::key(
+        format,
+        &crate::location::Place {
+            source: &e.source,
+            name: e.content.name.as_deref(),
+            related: &e.related,
+            metadata: &e.metadata,
+            container: None,
+        },
+    )
 }
 
 impl<'a> Pass<'a> {
@@ -72,6 +84,7 @@ impl<'a> Pass<'a> {
             sighted: HashMap::new(),
             pending: Vec::new(),
             last_checkpoint: None,
+            format: crate::ledger::FORMAT_VERSION,
         }
     }
 
@@ -190,7 +203,7 @@ impl<'a> Pass<'a> {
             let sighted = Sighted {
                 first: f.seq,
                 size: f.content.size,
-                sources: HashMap::from([(source_id(&f.source), f.seq)]),
+                places: HashMap::from([(place_id(self.format, &f), f.seq)]),
             };
             self.sighted.insert(sha, sighted);
         }
@@ -207,10 +220,16 @@ impl<'a> Pass<'a> {
                 e.content.size, s.first, s.size
             ));
         }
-        if let Some(earlier) = s.sources.insert(source_id(&e.source), e.seq) {
-            return Err(format!(
-                "content and source already recorded together at entry {earlier} (a repeated pair adds no entry)"
-            ));
+        if let Some(earlier) = s.places.insert(place_id(self.format, e), e.seq) {
+            return Err(if self.format == crate::location::FORMAT_SOURCE_ONLY {
+                format!(
+                    "content and source already recorded together at entry {earlier} (a repeated pair adds no entry)"
+                )
+            } else {
+                format!(
+                    "content, source and place already recorded together at entry {earlier} (a repeated place adds no entry)"
+                )
+            });
         }
         self.report.sightings += 1;
         Ok(())

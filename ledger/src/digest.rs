@@ -107,6 +107,9 @@ pub struct WalkedFile {
     /// Whether a symlink as the last component may be followed (the path was named on the
     /// command line, or links are followed); otherwise the file is opened with `O_NOFOLLOW`.
     pub follow: bool,
+    /// The name to record: its path relative to the folder it was added from (its file name
+    /// when it was named itself), raw bytes.
+    pub name: Vec<u8>,
 }
 
 /// Opens a document for reading. It never blocks (a FIFO is opened non-blocking, then
@@ -160,14 +163,26 @@ fn hash_open(
 ) -> Result<FileDigest> {
     let digest = hash_with_buffer(file, buffer_for(before.len()), progress)
         .map_err(Error::io("read", path))?;
+    check_unchanged(file, before, digest.size, path)?;
+    Ok(digest)
+}
+
+/// Refuses a file read whole (`read` bytes) whose size, change or modification time moved
+/// since `before` was taken, or that did not hold `read` bytes.
+pub(crate) fn check_unchanged(
+    file: &File,
+    before: &Metadata,
+    read: u64,
+    path: &Path,
+) -> Result<()> {
     let after = file.metadata().map_err(Error::io("inspect", path))?;
     let changed = FileId::of(&after) != FileId::of(before)
-        || digest.size != before.len()
+        || read != before.len()
         || after.modified().ok() != before.modified().ok();
     if changed {
         return Err(Error::FileChanged(path.to_owned()));
     }
-    Ok(digest)
+    Ok(())
 }
 
 /// Hashes a file named by the user, following symlinks, refusing anything that is not a
@@ -189,6 +204,12 @@ pub fn hash_file(path: &Path, progress: &dyn Fn(u64)) -> Result<FileDigest> {
 /// As [`hash_file`]; [`Error::Invalid`] when the path is now a symlink or another file,
 /// [`Error::FileChanged`] when the file changed since the walk.
 pub fn hash_walked(f: &WalkedFile, progress: &dyn Fn(u64)) -> Result<FileDigest> {
+    let (file, before) = open_walked(f)?;
+    hash_open(&file, &before, &f.path, progress)
+}
+
+/// Opens a file a walk found, checking that it is the one walked (see [`hash_walked`]).
+pub(crate) fn open_walked(f: &WalkedFile) -> Result<(File, Metadata)> {
     let (file, before) = open_regular(&f.path, f.follow)?;
     let now = FileId::of(&before);
     if (now.dev, now.ino) != (f.id.dev, f.id.ino) {
@@ -203,7 +224,17 @@ pub fn hash_walked(f: &WalkedFile, progress: &dyn Fn(u64)) -> Result<FileDigest>
     if now != f.id {
         return Err(Error::FileChanged(f.path.clone()));
     }
-    hash_open(&file, &before, &f.path, progress)
+    Ok((file, before))
+}
+
+/// Hashes an open file of a walk (see [`hash_walked`]).
+pub(crate) fn hash_opened(
+    file: &File,
+    before: &Metadata,
+    f: &WalkedFile,
+    progress: &dyn Fn(u64),
+) -> Result<FileDigest> {
+    hash_open(file, before, &f.path, progress)
 }
 
 /// Hashes many walked files in parallel, one result per file, in order.

@@ -12,8 +12,11 @@ use crate::append::{NewDocument, Recorded, Status};
 use crate::digest::{FileDigest, WalkedFile, hash_reader};
 use crate::entry::{Content, Related};
 use crate::error::{Error, Result, hex};
+use crate::extract::Extracted;
 use crate::ledger::Ledger;
+use crate::location::CONTAINED_IN;
 use crate::manifest::Manifest;
+use crate::members::{self, Planned};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::ops::ControlFlow;
@@ -54,6 +57,7 @@ impl Fields {
             agent: self.agent.clone(),
             metadata: self.metadata.clone(),
             related: self.related.clone(),
+            within_batch: None,
         }
     }
 
@@ -135,6 +139,11 @@ pub struct Options<'a> {
     pub clock: &'a dyn Fn() -> Result<u64>,
     /// Bytes hashed, called from the hashing threads (for a progress bar).
     pub progress: &'a (dyn Fn(u64) + Sync),
+    /// Whether files and streams are looked into, and within which limits: every member of
+    /// a container (a zip, a tar, an email, a mailbox...) is then recorded as a document of
+    /// its own, linked to its container (`members.rs`). `None`: each is recorded as one
+    /// document.
+    pub extract: Option<&'a prov_ingest::Limits>,
 }
 
 impl Default for Options<'static> {
@@ -144,6 +153,7 @@ impl Default for Options<'static> {
             batch: DEFAULT_BATCH,
             clock: &system_time_ms,
             progress: &|_| {},
+            extract: None,
         }
     }
 }
@@ -218,21 +228,26 @@ impl Ledger {
                 name,
             } => run.commit(vec![label], vec![fields.document(name, digest)])?,
             Documents::Stream {
-                reader,
+                mut reader,
                 what,
                 label,
                 name,
             } => {
-                let digest = hash_reader(reader, options.progress).map_err(|source| {
-                    Error::StreamUnreadable {
-                        what: what.clone(),
-                        source,
+                let x = match options.extract {
+                    Some(limits) => {
+                        crate::extract::read_stream(&mut reader, &what, limits, options.progress)?
                     }
-                })?;
-                if digest.size == 0 {
+                    None => Extracted::hashed(hash_reader(reader, options.progress).map_err(
+                        |source| Error::StreamUnreadable {
+                            what: what.clone(),
+                            source,
+                        },
+                    )?),
+                };
+                if x.digest.size == 0 {
                     return Err(Error::EmptyStream { what });
                 }
-                run.commit(vec![label], vec![fields.document(name, digest)])?
+                run.planned(members::plan(fields, label, name.unwrap_or_default(), x))?
             }
         };
         let mut summary = run.summary;
@@ -252,8 +267,19 @@ struct Run<'r, 'o> {
 impl Run<'_, '_> {
     /// Records one batch and reports each of its documents.
     fn commit(&mut self, labels: Vec<Vec<u8>>, docs: Vec<NewDocument>) -> Result<ControlFlow<()>> {
+        self.commit_seqs(labels, docs, &mut Vec::new())
+    }
+
+    /// Records one batch, reports each of its documents and appends their seqs to `seqs`.
+    fn commit_seqs(
+        &mut self,
+        labels: Vec<Vec<u8>>,
+        docs: Vec<NewDocument>,
+        seqs: &mut Vec<u64>,
+    ) -> Result<ControlFlow<()>> {
         let now = (self.options.clock)()?;
         let appended = self.ledger.append(&docs, now)?;
+        seqs.extend(appended.results.iter().map(|r| r.seq));
         // The whole batch is recorded, whatever the reporter does with it.
         for r in &appended.results {
             match r.status {
@@ -277,7 +303,12 @@ impl Run<'_, '_> {
     }
 
     fn files(&mut self, files: &[WalkedFile], fields: &Fields) -> Result<ControlFlow<()>> {
-        let ahead = Ahead::new(files, self.options.batch, self.options.progress);
+        let ahead = Ahead::new(
+            files,
+            self.options.batch,
+            self.options.extract,
+            self.options.progress,
+        );
         std::thread::scope(|scope| {
             // Without a second thread the caller hashes every batch itself.
             let _ = std::thread::Builder::new()
@@ -294,18 +325,58 @@ impl Run<'_, '_> {
             let Some(digests) = ahead.next_batch() else {
                 break;
             };
-            let mut labels = Vec::with_capacity(batch.len());
-            let mut docs = Vec::with_capacity(batch.len());
-            for (f, d) in batch.iter().zip(digests) {
-                let d = d.map_err(|e| Error::NotHashed {
+            let mut plan = Vec::with_capacity(batch.len());
+            for (f, x) in batch.iter().zip(digests) {
+                let x = x.map_err(|e| Error::NotHashed {
                     source: Box::new(e),
                     recorded: self.summary.documents(),
                 })?;
-                let name = f.path.file_name().map(|n| n.as_bytes().to_vec());
-                labels.push(f.path.as_os_str().as_bytes().to_vec());
-                docs.push(fields.document(name, d));
+                let label = f.path.as_os_str().as_bytes().to_vec();
+                // Containers are named by their place in the file's own plan.
+                let base = plan.len();
+                plan.extend(
+                    members::plan(fields, label, f.name.clone(), x)
+                        .into_iter()
+                        .map(|mut p| {
+                            p.container = p.container.map(|c| c + base);
+                            p
+                        }),
+                );
             }
-            if self.commit(labels, docs)?.is_break() {
+            if self.planned(plan)?.is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+
+    /// Records planned documents in batches, each linked to its container: as a document of
+    /// the same batch, or by the seq its entry got in an earlier one.
+    fn planned(&mut self, plan: Vec<Planned>) -> Result<ControlFlow<()>> {
+        let batch = self.options.batch;
+        let mut seqs: Vec<u64> = Vec::with_capacity(plan.len());
+        let mut plan = plan.into_iter().peekable();
+        while plan.peek().is_some() {
+            let start = seqs.len();
+            let (mut labels, mut docs) = (Vec::new(), Vec::new());
+            for p in plan.by_ref().take(batch) {
+                let mut doc = p.doc;
+                match p.container {
+                    Some(c) if c >= start => doc.within_batch = Some(c - start),
+                    Some(c) => {
+                        doc.related.push(Related {
+                            relation: CONTAINED_IN.into(),
+                            seq: seqs[c],
+                        });
+                        doc.related.sort();
+                        doc.related.dedup();
+                    }
+                    None => {}
+                }
+                labels.push(p.label);
+                docs.push(doc);
+            }
+            if self.commit_seqs(labels, docs, &mut seqs)?.is_break() {
                 return Ok(ControlFlow::Break(()));
             }
         }

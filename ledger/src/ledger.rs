@@ -28,8 +28,13 @@ use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// The ledger directory format this code reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The ledger directory format this code writes. Format 2 records each place a document was
+/// found (audit rule 5 is by content, source and place); format 1 ledgers are read, and are
+/// upgraded to format 2 by the first append (FORMAT.md section 7.1).
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest ledger directory format this code reads.
+pub const OLDEST_FORMAT: u32 = 1;
 
 /// `ledger.json`.
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -74,6 +79,10 @@ pub struct Ledger {
     /// entries of each content were recorded since ([`crate::recovery::Verified::contents`]).
     pub(crate) contents: Vec<([u8; 32], u64)>,
     pub(crate) contents_since: std::collections::HashMap<[u8; 32], Vec<u64>>,
+    /// Writer only: what the committed log holds per content, for the dedupe decision.
+    pub(crate) seen_cache: std::collections::HashMap<[u8; 32], crate::decide::Committed>,
+    /// The format before this process upgraded `ledger.json`, if it did.
+    pub(crate) upgraded_from: Option<u32>,
     /// Clamp the time to the last entry's however far the clock is behind.
     pub(crate) clamp_any: bool,
     pub(crate) recovered: u64,
@@ -108,7 +117,7 @@ pub(crate) fn read_config(dir: &Path) -> Result<(Config, NoteVerifier)> {
         });
     }
     let config: Config = serde_json::from_value(value).map_err(|e| damaged(e.to_string()))?;
-    if config.format != FORMAT_VERSION {
+    if !(OLDEST_FORMAT..=FORMAT_VERSION).contains(&config.format) {
         return Err(damaged(format!("unknown format {}", config.format)));
     }
     let verifier = NoteVerifier::parse(&config.vkey).map_err(|e| damaged(e.to_string()))?;
@@ -116,6 +125,22 @@ pub(crate) fn read_config(dir: &Path) -> Result<(Config, NoteVerifier)> {
         return Err(damaged("verifier key name is not the origin".into()));
     }
     Ok((config, verifier))
+}
+
+/// Writes `ledger.json` for `config` durably: a temporary file, fsync'd, renamed over the old
+/// one, and the folder fsync'd by the caller's next commit (or now, with `dir_handle`).
+pub(crate) fn write_config(dir: &Path, config: &Config, dir_handle: Option<&File>) -> Result<()> {
+    let path = dir.join("ledger.json");
+    let tmp = dir.join("ledger.json.tmp");
+    let text = serde_json::to_string_pretty(config).unwrap_or_default() + "\n";
+    std::fs::write(&tmp, text)
+        .and_then(|_| File::open(&tmp)?.sync_all())
+        .map_err(Error::io("write", &tmp))?;
+    std::fs::rename(&tmp, &path).map_err(Error::io("rename", &path))?;
+    if let Some(h) = dir_handle {
+        h.sync_all().map_err(Error::io("sync", dir))?;
+    }
+    Ok(())
 }
 
 /// Opens the committed log: `COMMIT`, then the log, which must be at least that long.
@@ -210,6 +235,8 @@ impl Ledger {
             poisoned: false,
             contents: Vec::new(),
             contents_since: Default::default(),
+            seen_cache: Default::default(),
+            upgraded_from: None,
             clamp_any: false,
             recovered: 0,
             rolled_forward: 0,

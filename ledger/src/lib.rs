@@ -25,6 +25,7 @@ mod encoding;
 mod entry;
 mod entry_rules;
 mod error;
+mod extract;
 mod fsys;
 mod index;
 mod index_check;
@@ -33,9 +34,11 @@ mod init;
 mod json_forms;
 mod keys;
 mod ledger;
+mod location;
 mod log;
 mod lookup;
 mod manifest;
+mod members;
 mod offsets;
 mod proof_check;
 mod prove;
@@ -62,9 +65,11 @@ pub use json_forms::{
     consistency_from_json, consistency_to_json, decoded_entry, inclusion_from_json,
     inclusion_to_json,
 };
-pub use ledger::{FORMAT_VERSION, Ledger};
+pub use ledger::{FORMAT_VERSION, Ledger, OLDEST_FORMAT};
+pub use location::{CONTAINED_IN, PART_KEY};
 pub use log::{LOG_MAGIC, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
 pub use manifest::{Line, Lines, Manifest, parse_sha256};
 pub use proof_check::{VerifiedEntry, verify_tlog_proof};
+pub use prov_ingest::Limits;
 pub use publish::PublishReport;
 pub use walk::{Skip, Walked, walk};

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use std::collections::HashSet;
 use std::fs::{DirEntry, Metadata};
 use std::io::ErrorKind;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -135,6 +136,7 @@ fn listed(path: &Path, follow: bool, skip: &Skip) -> Result<Found> {
         path: path.to_owned(),
         id: FileId::of(&meta),
         follow,
+        name: file_name(path),
     }))
 }
 
@@ -159,7 +161,14 @@ pub fn walk(paths: &[PathBuf], follow: bool, skip: &Skip) -> Result<Walked> {
                 continue;
             }
             seen_dirs.insert((meta.dev(), meta.ino()));
+            let from = w.files.len();
             walk_dir(p, follow, skip, &mut seen_dirs, &mut w)?;
+            // Names relative to the folder given: `mailboxes/e.lefevre/Sent/0255.eml`.
+            for f in &mut w.files[from..] {
+                if let Ok(rel) = f.path.strip_prefix(p) {
+                    f.name = rel.as_os_str().as_bytes().to_vec();
+                }
+            }
         } else if meta.is_file() {
             if meta.len() == 0 {
                 return Err(path_error(p, PathProblem::Empty));
@@ -245,8 +254,17 @@ fn look_file(path: &Path, follow: bool, skip: &Skip) -> Option<Found> {
             path: path.to_owned(),
             id: FileId::of(&meta),
             follow,
+            name: file_name(path),
         })
     })
+}
+
+/// A file's last component, raw: the name it is recorded under when named by itself.
+fn file_name(path: &Path) -> Vec<u8> {
+    path.file_name().map_or_else(
+        || path.as_os_str().as_bytes().to_vec(),
+        |n| n.as_bytes().to_vec(),
+    )
 }
 
 /// Folders with fewer entries than this are looked at on the calling thread.

@@ -55,6 +55,7 @@ fn options(batch: usize) -> Options<'static> {
         batch,
         clock: &clock,
         progress: &|_| {},
+        extract: None,
     }
 }
 
@@ -108,9 +109,9 @@ fn files_are_recorded_in_walk_order_in_batches_each_reported_once_durable() {
     let seqs: Vec<u64> = seen.results.iter().map(|r| r.2).collect();
     assert_eq!(seqs, (0..25).collect::<Vec<_>>());
     assert_eq!(seen.batches, vec![4, 8, 12, 16, 20, 24, 25]);
-    // Each entry records the file's own name and content.
+    // Each entry records the file's path in the folder added, and its content.
     let e = l.entry(0).unwrap();
-    assert_eq!(e.content.name.as_deref(), Some(&b"001.txt"[..]));
+    assert_eq!(e.content.name.as_deref(), Some(&b"a/001.txt"[..]));
     assert_eq!(e.content.sha256, sha("document 1"));
     assert_eq!(e.time_ms, T0);
     // Again: everything already recorded, nothing appended.
@@ -142,6 +143,7 @@ fn every_file_is_hashed_exactly_once_whatever_the_batch() {
             batch,
             clock: &clock,
             progress: &progress,
+            extract: None,
         };
         let s = l
             .ingest(

@@ -225,6 +225,7 @@ fn a_file_growing_while_hashed_is_read_to_its_end_and_refused() {
         path: p.clone(),
         id,
         follow: false,
+        name: b"doc".to_vec(),
     };
     let read = std::sync::Mutex::new(0u64);
     let grown = std::sync::Mutex::new(false);
@@ -251,6 +252,7 @@ fn a_file_shrinking_while_hashed_is_refused() {
         path: p.clone(),
         id: FileId::of(&std::fs::metadata(&p).unwrap()),
         follow: false,
+        name: b"doc".to_vec(),
     };
     let cut = std::sync::Mutex::new(false);
     let r = hash_walked(&f, &|_| {

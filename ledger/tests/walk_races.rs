@@ -14,6 +14,7 @@ fn list(path: &Path, follow: bool) -> WalkedFile {
         path: path.to_owned(),
         id: FileId::of(&file.metadata().unwrap()),
         follow,
+        name: b"doc".to_vec(),
     }
 }
 

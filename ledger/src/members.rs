@@ -1,0 +1,232 @@
+//! What an extracted file becomes: the file's own document first, then one document per
+//! member found in it, each linked to its container, each container's entry saying how
+//! completely its members were recorded (FORMAT.md section 6.4 lists the metadata keys).
+//!
+//! A member whose hash is not its own (`Hashed::Prefix`: reading stopped early) is never
+//! recorded; its container lists it as not recorded, with the reason, and so do members the
+//! ledger cannot take (a field too long). Members of a container that is not recorded are
+//! not recorded either: nothing could link them to it.
+
+use crate::append::NewDocument;
+use crate::entry::Content;
+use crate::extract::Extracted;
+use crate::ingest::Fields;
+use crate::location::PART_KEY;
+use prov_ingest::{Completeness, Found, Hashed, Kind};
+use std::collections::BTreeMap;
+
+/// Reasons for members not recorded, named in a container's entry at most (the count is
+/// always given in full).
+const NAMED_NOT_RECORDED: usize = 16;
+
+/// The longest member path recorded as a name (FORMAT.md section 6.2); a longer one is cut
+/// there, and its full length given.
+const MAX_NAME: usize = crate::entry_rules::MAX_NAME;
+
+/// One document to record, planned before any is.
+pub(crate) struct Planned {
+    /// How results name it: `leak.zip!mailboxes/a.eml!invoice.pdf`.
+    pub label: Vec<u8>,
+    pub doc: NewDocument,
+    /// The document of the same plan it was found in.
+    pub container: Option<usize>,
+}
+
+/// The documents of one file: the file first, then its members in the walk's order.
+pub(crate) fn plan(fields: &Fields, label: Vec<u8>, name: Vec<u8>, x: Extracted) -> Vec<Planned> {
+    let mut top = fields.document((!name.is_empty()).then_some(name), x.digest);
+    let Some(summary) = x.top else {
+        return vec![Planned {
+            label,
+            doc: top,
+            container: None,
+        }];
+    };
+    if top.content.media_type.is_none() {
+        top.content.media_type = media_type(summary.kind).map(str::to_string);
+    }
+    let mut plan = vec![Planned {
+        label,
+        doc: top,
+        container: None,
+    }];
+    // Walk index -> position in `plan`, for members that are recorded.
+    let mut at: Vec<Option<usize>> = Vec::with_capacity(x.members.len());
+    // Members not recorded, per container position, beyond what the walk listed.
+    let mut refused: BTreeMap<usize, Vec<(Vec<u8>, String)>> = BTreeMap::new();
+    let mut completeness: Vec<(usize, Kind, Completeness, Option<String>)> = vec![];
+    if let Some(c) = summary.completeness {
+        completeness.push((0, summary.kind, c, None));
+    }
+    if let Some(note) = summary.note {
+        plan[0].doc.metadata.insert("ingest.note".into(), note);
+    }
+    for found in x.members {
+        let parent = match found.parent {
+            None => Some(0),
+            Some(p) => at.get(p as usize).copied().flatten(),
+        };
+        let Some(parent) = parent else {
+            at.push(None); // its container is not recorded
+            continue;
+        };
+        if found.hashed == Hashed::Prefix {
+            at.push(None); // listed in its container's completeness by the walk
+            continue;
+        }
+        let label = [&plan[parent].label[..], b"!", &shown(&found)[..]].concat();
+        let doc = member(fields, &found);
+        if let Err(e) = doc.validate() {
+            refused
+                .entry(parent)
+                .or_default()
+                .push((found.path.clone(), format!("not recordable: {e}")));
+            at.push(None);
+            continue;
+        }
+        let pos = plan.len();
+        at.push(Some(pos));
+        if let Some(c) = found.completeness {
+            completeness.push((pos, found.kind, c, None));
+        }
+        plan.push(Planned {
+            label,
+            doc,
+            container: Some(parent),
+        });
+    }
+    let mut recorded = vec![0u64; plan.len()];
+    for p in &plan {
+        if let Some(c) = p.container {
+            recorded[c] += 1;
+        }
+    }
+    for (pos, kind, c, _) in completeness {
+        let extra = refused.remove(&pos).unwrap_or_default();
+        describe(&mut plan[pos].doc, kind, &c, recorded[pos], extra);
+    }
+    plan
+}
+
+/// How a member is shown in results: its path, or `#N` for one named by position only.
+fn shown(found: &Found) -> Vec<u8> {
+    match (&found.path[..], &found.locator) {
+        ([], Some(l)) => format!("#{l}").into_bytes(),
+        ([], None) => b"#".to_vec(),
+        (p, _) => p.to_vec(),
+    }
+}
+
+/// A member's document: its own content, name, kind and notes, with the ingest's source,
+/// agent and metadata (never the ingest's links, which are about the file given).
+fn member(fields: &Fields, found: &Found) -> NewDocument {
+    let mut metadata = fields.metadata.clone();
+    let mut name = (!found.path.is_empty()).then(|| found.path.clone());
+    if let Some(n) = &mut name
+        && n.len() > MAX_NAME
+    {
+        metadata.insert("container.path_length".into(), n.len().to_string());
+        n.truncate(MAX_NAME);
+    }
+    if let Some(l) = &found.locator {
+        metadata.insert(PART_KEY.into(), l.clone());
+    }
+    if let Some(link) = &found.link {
+        let kind = if link.hard { "hard" } else { "symbolic" };
+        metadata.insert("archive.link".into(), kind.into());
+        text_or_hex(&mut metadata, "archive.link_target", &link.target);
+    }
+    if let Some(note) = &found.note {
+        metadata.insert("ingest.note".into(), note.clone());
+    }
+    NewDocument {
+        content: Content {
+            sha256: found.sha256,
+            size: found.size,
+            name,
+            media_type: found
+                .media_type
+                .clone()
+                .or_else(|| media_type(found.kind).map(str::to_string)),
+            ..Default::default()
+        },
+        source: fields.source.clone(),
+        agent: fields.agent.clone(),
+        metadata,
+        related: Vec::new(),
+        within_batch: None,
+    }
+}
+
+/// The completeness of a container, in its entry's metadata (FORMAT.md section 6.4).
+fn describe(
+    doc: &mut NewDocument,
+    kind: Kind,
+    c: &Completeness,
+    recorded: u64,
+    refused: Vec<(Vec<u8>, String)>,
+) {
+    let m = &mut doc.metadata;
+    m.insert("container.format".into(), kind.name().into());
+    if let Some(d) = c.declared {
+        m.insert("container.declared".into(), d.to_string());
+    }
+    m.insert("container.found".into(), c.found.to_string());
+    m.insert("container.directories".into(), c.directories.to_string());
+    m.insert("container.recorded".into(), recorded.to_string());
+    let not: Vec<&(Vec<u8>, String)> = c.not_recorded.iter().chain(&refused).collect();
+    m.insert("container.not_recorded".into(), not.len().to_string());
+    for (i, (path, why)) in not.iter().take(NAMED_NOT_RECORDED).enumerate() {
+        let path = match std::str::from_utf8(path) {
+            Ok(p) if !p.chars().any(char::is_control) => p.to_string(),
+            _ => format!("hex:{}", crate::error::hex(path)),
+        };
+        m.insert(
+            format!("container.not_recorded.{}", i + 1),
+            cut(format!("{path}: {why}")),
+        );
+    }
+    if let Some(why) = &c.stopped {
+        m.insert("container.stopped".into(), cut(why.clone()));
+    }
+}
+
+/// A value within the ledger's limit for one metadata value.
+fn cut(mut s: String) -> String {
+    let max = 1024;
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
+    }
+    s
+}
+
+/// Stores raw bytes as text when they are printable UTF-8, else under `KEY.hex`.
+pub(crate) fn text_or_hex(m: &mut BTreeMap<String, String>, key: &str, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) if !s.chars().any(|c| c.is_control() && c != '\t') => {
+            m.insert(key.into(), s.into());
+        }
+        _ => {
+            m.insert(format!("{key}.hex"), crate::error::hex(bytes));
+        }
+    }
+}
+
+/// The media type of a container kind.
+fn media_type(kind: Kind) -> Option<&'static str> {
+    Some(match kind {
+        Kind::Zip => "application/zip",
+        Kind::Tar => "application/x-tar",
+        Kind::Gzip => "application/gzip",
+        Kind::SevenZip => "application/x-7z-compressed",
+        Kind::Rar => "application/vnd.rar",
+        Kind::Email => "message/rfc822",
+        Kind::Mbox => "application/mbox",
+        _ => return None,
+    })
+}
