@@ -8,8 +8,8 @@ use crate::fields::parse_fields;
 use crate::output::{Out, now_ms, rfc3339};
 use clap::Args;
 use prov_ledger::{
-    DEFAULT_BATCH, Documents, Fields, FileDigest, Ledger, Manifest, Options, Skip, parse_sha256,
-    walk,
+    DEFAULT_BATCH, Documents, Fields, FileDigest, Ledger, Limits, Manifest, Options, Skip,
+    parse_sha256, walk,
 };
 use std::path::{Path, PathBuf};
 
@@ -64,6 +64,50 @@ pub struct AddArgs {
     /// otherwise prints only the summary)
     #[arg(long, short)]
     verbose: bool,
+    /// Record only the files given: do not look inside archives, emails and mailboxes
+    #[arg(long, help_heading = "Containers")]
+    no_extract: bool,
+    /// How deep containers are opened (a zip in a tar in a gzip is 3 deep)
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth, value_parser = clap::value_parser!(u32).range(1..=64), help_heading = "Containers")]
+    max_depth: u32,
+    /// Bytes read from inside containers at most, over the whole add, for example 500G
+    #[arg(long, value_name = "SIZE", default_value = "1T", value_parser = parse_size, help_heading = "Containers")]
+    max_expanded: u64,
+    /// A compressed member may expand to this many times its stored size (above 8 MiB);
+    /// zip bombs expand a thousand times
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_ratio, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Containers")]
+    max_ratio: u64,
+    /// Members recorded from one file at most, at every depth
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_members, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Containers")]
+    max_members: u64,
+}
+
+/// A size in bytes, with an optional K, M, G or T suffix (powers of 1024).
+fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let shift = match c.to_ascii_uppercase() {
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                'T' => 40,
+                _ => {
+                    return Err(format!(
+                        "'{s}' is not a size: use digits with K, M, G or T, like 500G"
+                    ));
+                }
+            };
+            (&t[..i], shift)
+        }
+        _ => (t, 0),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size: use digits with K, M, G or T, like 500G"))?;
+    n.checked_shl(shift)
+        .filter(|v| v >> shift == n && *v > 0)
+        .ok_or_else(|| format!("'{s}' is not a size between 1 byte and 16 EiB"))
 }
 
 /// The value of a `--sha256` option: 64 hex digits, or one line that says so.
@@ -176,10 +220,18 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
             bar.inc(n);
         }
     };
+    let limits = Limits {
+        max_depth: a.max_depth,
+        max_total_bytes: a.max_expanded,
+        max_ratio: a.max_ratio,
+        max_members: a.max_members,
+        ..Limits::default()
+    };
     let options = Options {
         batch: usize::try_from(a.batch).unwrap_or(usize::MAX),
         clock: &prov_ledger::system_time_ms,
         progress: &progress,
+        extract: (!a.no_extract).then_some(&limits),
     };
     let mut shown = Shown {
         out,
@@ -204,10 +256,16 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         bar.finish_and_clear();
     }
     let out = shown.out;
+    if let Some(old) = l.upgraded_from() {
+        out.note(format!(
+            "the ledger was format {old} and is now format {}: each place a document is found is now recorded (the same content from one source at two paths is two entries); `prov` versions before this one refuse it as newer",
+            prov_ledger::FORMAT_VERSION
+        ));
+    }
     if l.index_rebuilt() && !rebuilt_at_open {
         out.note("the index gave an answer that the signed log contradicts; it has been rebuilt from the log");
     }
-    unrecorded_fields_note(&l, &shown.already, &fields, a.name.is_some(), out);
+    unrecorded_fields_note(&l, &shown.already, &fields, out);
     let done = summary.documents();
     out.human(summary_line(&summary, l.size()))
         .map_err(|f| recorded_anyway(f, done))?;
@@ -215,19 +273,18 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
 }
 
 /// Documents already recorded from this source keep the entry they have: the ledger records
-/// each (content, source) pair once. When the fields given now (metadata, agent, media type,
-/// relations, a stream's `--name`) differ from an entry's, say that they were not recorded,
+/// each content, source and place once (a place is the name and containers, so a new
+/// `--name` is a new record). When the fields given now (metadata, agent, media type,
+/// relations) differ from an entry's, say that they were not recorded,
 /// naming the first entry that keeps other ones; a re-run with the same fields says nothing.
 /// Looks at the first [`crate::add_report::ALREADY_KEPT`] such documents.
 fn unrecorded_fields_note(
     l: &Ledger,
     already: &[(u64, Option<Vec<u8>>)],
     fields: &Fields,
-    named: bool,
     out: Out,
 ) {
-    let given = named
-        || !fields.metadata.is_empty()
+    let given = !fields.metadata.is_empty()
         || fields.agent.is_some()
         || fields.media_type.is_some()
         || !fields.related.is_empty();
@@ -235,29 +292,36 @@ fn unrecorded_fields_note(
         // Nothing was given that could differ: no entry to read.
         return;
     }
-    for (seq, name) in already {
+    for (seq, _) in already {
         let Ok(e) = l.entry(*seq) else { continue };
+        // A member found inside a container gets the metadata given, never the media type
+        // or links (which are about the files given), and keys of its own.
+        let member = e
+            .related
+            .iter()
+            .any(|r| r.relation == prov_ledger::CONTAINED_IN);
         let mut differ = Vec::new();
-        if named && e.content.name != *name {
-            differ.push("--name");
-        }
-        if !fields.metadata.is_empty() && e.metadata != fields.metadata {
+        if fields
+            .metadata
+            .iter()
+            .any(|(k, v)| e.metadata.get(k) != Some(v))
+        {
             differ.push("--meta");
         }
         if fields.agent.is_some() && e.agent != fields.agent {
             differ.push("--agent");
         }
-        if fields.media_type.is_some() && e.content.media_type != fields.media_type {
+        if !member && fields.media_type.is_some() && e.content.media_type != fields.media_type {
             differ.push("--media-type");
         }
-        if !fields.related.is_empty() && e.related != fields.related {
+        if !member && !fields.related.iter().all(|r| e.related.contains(r)) {
             differ.push("--related");
         }
         if differ.is_empty() {
             continue;
         }
         return out.note(format!(
-            "the {} given now {} not recorded for a document already recorded from this source (entry {seq}{}): the ledger records each content and source once, with the fields of its first recording; `prov show {seq}` shows them",
+            "the {} given now {} not recorded for a document already recorded from this source (entry {seq}{}): the ledger records each content, source and place once, with the fields of its first recording; `prov show {seq}` shows them",
             differ.join(", "),
             if differ.len() == 1 { "was" } else { "were" },
             if already.len() > 1 { ", and maybe others" } else { "" },

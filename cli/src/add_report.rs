@@ -127,7 +127,7 @@ pub fn summary_line(s: &Summary, ledger_size: u64) -> String {
     let holds = count(ledger_size, "entry", "entries");
     if s.first_seen + s.sightings == 0 && s.already_recorded > 0 {
         return format!(
-            "nothing added: {} already recorded from this source (the ledger records each content and source once; `-v` lists them); the ledger holds {holds}",
+            "nothing added: {} already recorded from this source (the ledger records each content, source and place once; `-v` lists them); the ledger holds {holds}",
             if done == 1 {
                 "the document was".to_owned()
             } else {

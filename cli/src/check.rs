@@ -1,5 +1,6 @@
 //! `prov check`: is each document known, since when, from where, and seen where else.
 
+use crate::containers::{self, Chains};
 use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, count, rfc3339};
@@ -26,8 +27,15 @@ pub struct CheckArgs {
     no_wait: bool,
 }
 
-fn seen(e: &Entry) -> Value {
-    json!({"seq": e.seq, "time": rfc3339(e.time_ms), "source": e.source})
+/// One sighting for `--json`, with the containers it was found in, innermost first.
+fn seen(e: &Entry, chain: &[Entry]) -> Value {
+    json!({
+        "seq": e.seq,
+        "time": rfc3339(e.time_ms),
+        "source": e.source,
+        "name": e.content.name.as_deref().map(crate::output::name_json),
+        "containers": containers::json(chain),
+    })
 }
 
 pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
@@ -73,7 +81,7 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
         .iter()
         .filter(|a| a.as_ref().is_ok_and(|e| e.is_empty()))
         .count() as u64;
-    let printed = show_answers(&items, answers, out);
+    let printed = show_answers(&l, &items, answers, out);
     match printed {
         Err(f) if f.is_quiet_stop() && unknown == 0 => return Err(f),
         Err(f) if !f.is_quiet_stop() => return Err(f),
@@ -91,12 +99,18 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
 
 /// Prints each document's answer, in order; an answer that is an error ends it.
 fn show_answers(
+    l: &Ledger,
     items: &[(Vec<u8>, String, [u8; 32])],
     answers: Vec<prov_ledger::Result<Vec<Entry>>>,
     out: Out,
 ) -> Result<()> {
+    let mut chains = Chains::default();
     for ((path, shown, sha), entries) in items.iter().zip(answers) {
         let entries = entries?;
+        let found_in: Vec<Vec<Entry>> = entries
+            .iter()
+            .map(|e| chains.of(l, e))
+            .collect::<prov_ledger::Result<_>>()?;
         let (first, sightings) = match entries.split_first() {
             Some((f, rest)) => (Some(f), rest),
             None => (None, &[][..]),
@@ -105,8 +119,12 @@ fn show_answers(
             let mut v = json!({
                 "sha256": hex::encode(sha),
                 "known": first.is_some(),
-                "first_seen": first.map(seen),
-                "sightings": sightings.iter().map(seen).collect::<Vec<_>>(),
+                "first_seen": first.map(|f| seen(f, &found_in[0])),
+                "sightings": sightings
+                    .iter()
+                    .zip(&found_in[1.min(found_in.len())..])
+                    .map(|(s, c)| seen(s, c))
+                    .collect::<Vec<_>>(),
             });
             crate::output::set_path(&mut v, path);
             out.json(&v)?;
@@ -122,13 +140,19 @@ fn show_answers(
                     escape::text(&f.source),
                     f.seq
                 ))?;
-                for s in sightings {
+                if let Some(t) = containers::text(&found_in[0]) {
+                    out.human(format!("           {t}"))?;
+                }
+                for (s, chain) in sightings.iter().zip(&found_in[1..]) {
                     out.human(format!(
                         "         seen again {} from {} (entry {})",
                         rfc3339(s.time_ms),
                         escape::text(&s.source),
                         s.seq
                     ))?;
+                    if let Some(t) = containers::text(chain) {
+                        out.human(format!("           {t}"))?;
+                    }
                 }
             }
         }

@@ -6,22 +6,21 @@ use crate::output::Out;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-const EMAILS: [(&str, &str); 3] = [
-    (
-        "2025-11-03-board.eml",
-        "From: cfo@acme.example\nTo: board@acme.example\nDate: Mon, 3 Nov 2025 09:12:00 +0000\nSubject: Q3 numbers\n\nThe Q3 loss is 4.1M; we will report it as 1.2M.\n",
-    ),
-    (
-        "2025-11-04-auditor.eml",
-        "From: auditor@firm.example\nTo: cfo@acme.example\nDate: Tue, 4 Nov 2025 16:40:00 +0000\nSubject: Re: Q3 numbers\n\nWe cannot sign off on these figures.\n",
-    ),
-    (
-        "2025-11-05-legal.eml",
-        "From: legal@acme.example\nTo: cfo@acme.example\nDate: Wed, 5 Nov 2025 08:05:00 +0000\nSubject: Retention\n\nPlease keep every draft of the Q3 report.\n",
-    ),
+const EMAILS: [&str; 2] = [
+    "From: cfo@acme.example\nTo: board@acme.example\nDate: Mon, 3 Nov 2025 09:12:00 +0000\nSubject: Q3 numbers\nMessage-ID: <q3@acme.example>\n\nThe Q3 loss is 4.1M; we will report it as 1.2M.\n",
+    "From: auditor@firm.example\nTo: cfo@acme.example\nDate: Tue, 4 Nov 2025 16:40:00 +0000\nSubject: Re: Q3 numbers\nMessage-ID: <re-q3@firm.example>\n\nWe cannot sign off on these figures.\n",
 ];
 const CONTRACT: &str = "SUPPLY CONTRACT\nBetween ACME Corp and Shell Holdings Ltd\nTotal value: EUR 2,400,000\nSigned: 2025-10-01\n";
 const ACCOUNTS: &str = "account,q3_2025\nrevenue,18400000\ncosts,22500000\nloss,-4100000\n";
+
+/// The email from legal, with the contract attached (base64, as mail clients send it).
+fn legal_email() -> String {
+    use base64::Engine;
+    let attached = base64::engine::general_purpose::STANDARD.encode(CONTRACT);
+    format!(
+        "From: legal@acme.example\nTo: cfo@acme.example\nDate: Wed, 5 Nov 2025 08:05:00 +0000\nSubject: Retention\nMessage-ID: <keep@acme.example>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b1\"\n\n--b1\nContent-Type: text/plain\n\nPlease keep every draft of the Q3 report. The signed contract is attached.\n--b1\nContent-Type: text/plain; name=\"contract.txt\"\nContent-Disposition: attachment; filename=\"contract.txt\"\nContent-Transfer-Encoding: base64\n\n{attached}\n--b1--\n"
+    )
+}
 
 fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
     std::fs::create_dir_all(dir)
@@ -29,12 +28,16 @@ fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
         .map_err(|e| Failure::input(format!("demo: cannot write {name}: {e}")))
 }
 
-/// The leaked files: the emails and the contract, and with `accounts` the spreadsheet.
+/// The leaked files: the CFO's mailbox (an mbox of three emails, the contract attached to
+/// the last), and with `accounts` the spreadsheet.
 fn write_leak(dir: &Path, accounts: bool) -> Result<()> {
-    for (name, text) in EMAILS {
-        write(dir, name, text)?;
+    let mut mbox = String::new();
+    for email in EMAILS.iter().map(|e| e.to_string()).chain([legal_email()]) {
+        mbox.push_str("From cfo@acme.example Wed Nov  5 09:00:00 2025\n");
+        mbox.push_str(&email);
+        mbox.push('\n');
     }
-    write(dir, "contract.txt", CONTRACT)?;
+    write(&dir.join("cfo"), "inbox.mbox", &mbox)?;
     if accounts {
         write(dir, "accounts-q3.csv", ACCOUNTS)?;
     }
@@ -114,7 +117,7 @@ pub fn demo(out: Out) -> Result<()> {
     let vkey = vkey.trim().to_owned();
     r.say(&vkey)?;
 
-    r.say("\n== 2. The leak is ingested from where it was found.")?;
+    r.say("\n== 2. The leak is ingested from where it was found: the mailbox, each email in it, and each attachment, every one linked to what held it.")?;
     r.run(
         &[
             "add",
@@ -133,7 +136,7 @@ pub fn demo(out: Out) -> Result<()> {
     r.say("(saved as checkpoint-day1.txt)")?;
 
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    r.say("\n== 3. Later, a mirror re-publishes the same files, and someone posts an altered contract.")?;
+    r.say("\n== 3. Later, a mirror re-publishes the same mailbox, and someone posts an altered contract.")?;
     write_leak(&dir.join("mirror"), false)?;
     write(
         &dir.join("pastebin"),
@@ -156,9 +159,10 @@ pub fn demo(out: Out) -> Result<()> {
         false,
     )?;
 
-    r.say("\n== 4. Which contract circulated first, and from where?")?;
+    r.say("\n== 4. A reporter saved the contract from the email. Which contract circulated first, and from where?")?;
+    write(&dir.join("saved"), "contract.txt", CONTRACT)?;
     r.run(
-        &["check", "dump/contract.txt", "pastebin/contract.txt"],
+        &["check", "saved/contract.txt", "pastebin/contract.txt"],
         0,
         false,
     )?;
@@ -167,7 +171,7 @@ pub fn demo(out: Out) -> Result<()> {
         "\n== 5. An offline proof for the authentic contract, checked with nothing but the key.",
     )?;
     r.run(
-        &["prove", "dump/contract.txt", "-o", "contract.tlog-proof"],
+        &["prove", "saved/contract.txt", "-o", "contract.tlog-proof"],
         0,
         false,
     )?;
@@ -178,7 +182,7 @@ pub fn demo(out: Out) -> Result<()> {
             "--key",
             &vkey,
             "--document",
-            "dump/contract.txt",
+            "saved/contract.txt",
         ],
         0,
         false,

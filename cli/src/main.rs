@@ -10,6 +10,7 @@ mod admin;
 mod bundle;
 mod check;
 mod consistency;
+mod containers;
 mod crash_point;
 mod demo;
 mod entries;
@@ -80,7 +81,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  prov add ./dump --source https://leak.example/dump-1 --meta case=2026-17\n  cat memo.pdf | prov add - --name memo.pdf --source mailto:tips@news.example\n  prov add --sha256 5891b5b5...be03 --size 6 --source 'court exhibit 12'"
     )]
-    Add(add::AddArgs),
+    Add(Box<add::AddArgs>),
     /// Tell whether documents are known: first seen when, from where, every sighting
     #[command(
         after_help = "Example:\n  prov check contract.pdf invoices/\n\nExit 0 when every document is known, 1 when any is not."
@@ -193,7 +194,7 @@ fn run(cli: Cli) -> Result<()> {
     }
     match cli.command {
         Command::Init(a) => admin::init(&g.ledger, a, out),
-        Command::Add(a) => add::add(&g.ledger, a, out),
+        Command::Add(a) => add::add(&g.ledger, *a, out),
         Command::Check(a) => check::check(&g.ledger, a, out),
         Command::Show(a) => entries::show(&g.ledger, a, out),
         Command::Log(a) => entries::log(&g.ledger, a, out),

@@ -189,7 +189,7 @@ fn the_bad_input_table() {
         &cfg,
         std::fs::read_to_string(&cfg)
             .unwrap()
-            .replace("\"format\": 1", "\"format\": 9"),
+            .replace("\"format\": 2", "\"format\": 9"),
     )
     .unwrap();
     init(&w, "loose-key");

@@ -113,7 +113,7 @@ fn a_rerun_prints_one_summary_and_lists_each_file_only_when_asked() {
     let again = w.run(&["add", "d", "--source", "s"]);
     assert_eq!(
         again.ok(),
-        "nothing added: all 3 documents were already recorded from this source (the ledger records each content and source once; `-v` lists them); the ledger holds 3 entries\n"
+        "nothing added: all 3 documents were already recorded from this source (the ledger records each content, source and place once; `-v` lists them); the ledger holds 3 entries\n"
     );
     let verbose = w.run(&["add", "d", "--source", "s", "-v"]);
     let lines: Vec<&str> = verbose.ok().lines().collect();

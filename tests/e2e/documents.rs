@@ -111,7 +111,11 @@ fn adding_the_folder_that_holds_the_ledger_skips_the_ledger() {
         .iter()
         .map(|e| e["name"].as_str().unwrap_or_default().to_owned())
         .collect();
-    assert_eq!(names, ["a.txt"], "the ledger's own files were recorded");
+    assert_eq!(
+        names,
+        ["notes/a.txt"],
+        "the ledger's own files were recorded"
+    );
 
     // Reached through a symlink with -L, it is skipped all the same.
     std::os::unix::fs::symlink(w.ledger(), w.path("notes/ledger-link")).unwrap();

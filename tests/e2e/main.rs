@@ -6,6 +6,7 @@ mod cli_edges;
 mod cli_json;
 mod cli_pages;
 mod conformance;
+mod containers;
 mod crash;
 mod documents;
 mod environment;

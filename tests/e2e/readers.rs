@@ -656,11 +656,8 @@ fn readers_see_only_committed_states_while_an_add_runs_and_never_wait() {
     assert_eq!(w.run(&["key"]).ok().trim(), key);
     let mut names = BTreeSet::new();
     for i in 0..FILES {
-        let name = format!("{i:05}.txt");
-        w.write(
-            &format!("docs/{:02}/{name}", i % 20),
-            format!("document {i}\n"),
-        );
+        let name = format!("{:02}/{i:05}.txt", i % 20);
+        w.write(&format!("docs/{name}"), format!("document {i}\n"));
         names.insert(name);
     }
     let child = w

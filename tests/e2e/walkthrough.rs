@@ -17,7 +17,7 @@ fn archivist_and_auditor_walkthrough() {
     assert_eq!(k["vkey"], vkey.as_str());
     assert_eq!(k["origin"], "e2e.example/ledger");
 
-    w.write("dump/a.eml", "From: a\n\nfirst email\n");
+    w.write("dump/a.eml", "first email, kept as plain text\n");
     w.write("dump/sub/b.pdf", "%PDF-1.4 contract");
     w.write("dump/c.csv", "x,y\n1,2\n");
     let r = w.run(&[
@@ -43,7 +43,7 @@ fn archivist_and_auditor_walkthrough() {
     assert_eq!(lines[0]["path"].as_str().unwrap(), "dump/a.eml");
     assert_eq!(
         lines[0]["sha256"],
-        sha(b"From: a\n\nfirst email\n").as_str()
+        sha(b"first email, kept as plain text\n").as_str()
     );
     let first_time = lines[0]["first_seen"]["time"].clone();
     let cp1 = w.run(&["checkpoint"]).ok().to_owned();
@@ -51,7 +51,7 @@ fn archivist_and_auditor_walkthrough() {
     assert!(cp1.starts_with("e2e.example/ledger\n3\n"), "{cp1}");
 
     // The same file from a second source: a sighting that keeps the first-seen time.
-    w.write("mirror/a.eml", "From: a\n\nfirst email\n");
+    w.write("mirror/a.eml", "first email, kept as plain text\n");
     let r = w.run(&[
         "add",
         "mirror/a.eml",
@@ -130,7 +130,7 @@ fn archivist_and_auditor_walkthrough() {
         ("sighting".into(), 0.into())
     );
     let by_hash = w
-        .run(&["show", &sha(b"From: a\n\nfirst email\n"), "--json"])
+        .run(&["show", &sha(b"first email, kept as plain text\n"), "--json"])
         .jsonl();
     assert_eq!(by_hash.len(), 2);
     assert_eq!(by_hash[0]["metadata"]["case"], "17");
@@ -165,7 +165,7 @@ fn archivist_and_auditor_walkthrough() {
     }
     assert_eq!(
         pj["decoded"]["sha256"],
-        sha(b"From: a\n\nfirst email\n").as_str()
+        sha(b"first email, kept as plain text\n").as_str()
     );
     let elsewhere = Workspace::new();
     for f in ["a.tlog-proof", "a.json"] {
@@ -263,7 +263,7 @@ fn demo_runs_clean() {
     let r = w.run(&["demo"]);
     let out = r.ok();
     assert!(
-        out.contains("audit passed: 10 entries (6 first seen, 4 sightings)"),
+        out.contains("audit passed: 18 entries (10 first seen, 8 sightings)"),
         "{out}"
     );
     assert!(out.contains("(exit 1, as expected)"));

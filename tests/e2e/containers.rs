@@ -1,0 +1,464 @@
+//! Leaks as they arrive (issue 12): archives and mailboxes recorded member by member, each
+//! linked to what held it, with each container's completeness signed, and `check` finding a
+//! file extracted by the system's own tools through its chain of containers.
+//!
+//! The containers are made by real tools: Python's `email`, `mailbox` and `zipfile`, and
+//! the system's `zip`, `tar` and `gzip`; members are extracted again by `unzip` and `tar`.
+
+use prov_tests::{Workspace, skip};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn sh(dir: &Path, script: &str) {
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn python(dir: &Path, script: &str) {
+    let o = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Three emails with attachments (one logo shared by all), a copy of one email elsewhere in
+/// the dump, and an mbox holding two of them, made with Python's email library.
+const MAKE_MAILBOXES: &str = r#"
+import os, mailbox
+from email.message import EmailMessage
+os.makedirs('dump/mailboxes/e.lefevre/Sent', exist_ok=True)
+box = mailbox.mbox('dump/archive.mbox')
+for i in range(3):
+    m = EmailMessage()
+    m['From'] = 'e.lefevre@example.org'; m['To'] = 'partner@example.com'
+    m['Subject'] = 'Contrat %d' % i; m['Date'] = 'Fri, 05 May 2017 14:02:1%d +0200' % i
+    m['Message-ID'] = '<%d@example.org>' % i
+    m.set_content('Voir la piece jointe %d.\n' % i)
+    m.add_attachment(b'%PDF-1.4 contract number ' + bytes([48 + i]) * 50, maintype='application', subtype='pdf', filename='contrat%d.pdf' % i)
+    m.add_attachment(b'\x89PNG logo' * 40, maintype='image', subtype='png', filename='logo.png')
+    data = bytes(m)
+    open('dump/mailboxes/e.lefevre/Sent/%04d.eml' % i, 'wb').write(data)
+    if i < 2:
+        box.add(m)
+box.flush(); box.close()
+open('dump/copy-of-0001.eml', 'wb').write(open('dump/mailboxes/e.lefevre/Sent/0001.eml', 'rb').read())
+"#;
+
+fn tools(tools: &[&str]) -> bool {
+    for t in tools {
+        if !have(t) {
+            skip(&format!("`{t}` is not installed (.ci/run installs it)"));
+            return false;
+        }
+    }
+    true
+}
+
+fn entries(w: &Workspace) -> Vec<Value> {
+    w.run(&["export", "--format", "jsonl"]).jsonl()
+}
+
+fn meta<'a>(e: &'a Value, key: &str) -> Option<&'a str> {
+    e["metadata"][key].as_str()
+}
+
+/// Every member links to a container whose entry counts it: for each container, the entries
+/// linked to it are exactly as many as its `container.recorded` says.
+fn assert_links_match_completeness(all: &[Value]) {
+    let mut linked: BTreeMap<u64, u64> = BTreeMap::new();
+    for e in all {
+        if let Some(c) = contained_in(e) {
+            *linked.entry(c).or_default() += 1;
+        }
+    }
+    for e in all {
+        let seq = e["seq"].as_u64().unwrap();
+        if let Some(found) = meta(e, "container.found") {
+            let n = |k: &str| meta(e, k).unwrap().parse::<u64>().unwrap();
+            assert_eq!(
+                found.parse::<u64>().unwrap(),
+                n("container.directories") + n("container.recorded") + n("container.not_recorded"),
+                "found = directories + recorded + not recorded: {e}"
+            );
+        }
+        match meta(e, "container.recorded") {
+            Some(n) => assert_eq!(
+                linked.get(&seq).copied().unwrap_or(0).to_string(),
+                n,
+                "entry {seq} counts {n} members: {e}"
+            ),
+            None => assert!(!linked.contains_key(&seq), "entry {seq} holds members: {e}"),
+        }
+    }
+}
+
+fn contained_in(e: &Value) -> Option<u64> {
+    e["related"]
+        .as_array()?
+        .iter()
+        .find(|r| r["relation"] == "contained_in")
+        .and_then(|r| r["seq"].as_u64())
+}
+
+#[test]
+fn a_dump_of_archives_is_recorded_member_by_member_and_extracted_files_are_found_through_their_containers()
+ {
+    if !tools(&["python3", "zip", "unzip", "tar", "gzip"]) {
+        return;
+    }
+    let w = Workspace::new();
+    w.init();
+    let dir = w.tmp.path();
+    python(dir, MAKE_MAILBOXES);
+    // A zip of the mailboxes made by the system's zip, and a tar.gz holding that zip and
+    // the mbox: a zip in a tar in a gzip.
+    sh(
+        dir,
+        "cd dump && zip -qr ../EMLEAKS-3.zip mailboxes copy-of-0001.eml && cd .. && mkdir -p drop && cp EMLEAKS-3.zip dump/archive.mbox drop/ && tar -czf leak.tar.gz -C drop .",
+    );
+    let added = w.run(&["--json", "add", "-s", "4chan mirror", "leak.tar.gz"]);
+    let docs = added.documents();
+    assert!(added.code == 0, "{}", added.stderr);
+    let all = entries(&w);
+    // Every entry but the first was found inside another, earlier one.
+    assert_eq!(all[0]["name"], "leak.tar.gz");
+    assert_eq!(contained_in(&all[0]), None);
+    for e in &all[1..] {
+        let c = contained_in(e).unwrap_or_else(|| panic!("no container: {e}"));
+        assert!(c < e["seq"].as_u64().unwrap());
+    }
+    assert_eq!(docs.len(), all.len(), "one result per entry on a first add");
+
+    // Completeness: the zip says how many entries it declares and how many members were
+    // recorded; the ledger alone shows as many entries linked to it.
+    let zip = all
+        .iter()
+        .find(|e| e["media_type"] == "application/zip")
+        .expect("the zip has an entry");
+    let zip_seq = zip["seq"].as_u64().unwrap();
+    let listed = String::from_utf8(
+        Command::new("unzip")
+            .args(["-Z1"])
+            .arg(dir.join("EMLEAKS-3.zip"))
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let files = listed.lines().filter(|l| !l.ends_with('/')).count();
+    assert_eq!(meta(zip, "container.format"), Some("zip"));
+    assert_eq!(
+        meta(zip, "container.declared"),
+        Some(listed.lines().count().to_string().as_str())
+    );
+    assert_eq!(
+        meta(zip, "container.recorded"),
+        Some(files.to_string().as_str())
+    );
+    assert_eq!(meta(zip, "container.not_recorded"), Some("0"));
+    let linked = all
+        .iter()
+        .filter(|e| contained_in(e) == Some(zip_seq))
+        .count();
+    assert_eq!(linked, files);
+
+    // Paths: relative to the container, so the same email at two paths is two records.
+    let names: Vec<&str> = all.iter().filter_map(|e| e["name"].as_str()).collect();
+    assert!(
+        names.contains(&"mailboxes/e.lefevre/Sent/0001.eml"),
+        "{names:?}"
+    );
+    assert!(names.contains(&"copy-of-0001.eml"), "{names:?}");
+    // The mbox's messages are named by position.
+    let mbox = all
+        .iter()
+        .find(|e| e["media_type"] == "application/mbox")
+        .expect("the mbox has an entry");
+    let messages: Vec<&Value> = all
+        .iter()
+        .filter(|e| contained_in(e) == mbox["seq"].as_u64())
+        .collect();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(meta(messages[1], "container.part"), Some("2"));
+
+    // Extracted by the system's tools, every file is known, with its chain of containers.
+    sh(
+        dir,
+        "mkdir -p out && cd out && tar -xzf ../leak.tar.gz && mkdir z && cd z && unzip -q ../EMLEAKS-3.zip",
+    );
+    let check = w.run(&["--json", "check", "out"]);
+    assert_eq!(check.code, 0, "{}\n{}", check.stdout, check.stderr);
+    for v in check.jsonl() {
+        assert_eq!(v["known"], true, "{v}");
+    }
+    // An attachment pulled out by hand from an email: first seen through the email, the zip
+    // and the tar.gz, innermost first.
+    python(
+        dir,
+        r#"
+import email
+m = email.message_from_bytes(open('out/z/mailboxes/e.lefevre/Sent/0002.eml', 'rb').read())
+for p in m.walk():
+    if p.get_filename() == 'contrat2.pdf':
+        open('contrat2.pdf', 'wb').write(p.get_payload(decode=True))
+"#,
+    );
+    let one = w.run(&["--json", "check", "contrat2.pdf"]).json();
+    let chain: Vec<&str> = one["first_seen"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or("(no name)"))
+        .collect();
+    assert_eq!(
+        chain,
+        // The tar inside the gzip has no name of its own (tar -z stores none).
+        [
+            "mailboxes/e.lefevre/Sent/0002.eml",
+            "./EMLEAKS-3.zip",
+            "(no name)",
+            "leak.tar.gz"
+        ],
+        "{one}"
+    );
+    let human = w.run(&["check", "contrat2.pdf"]);
+    assert!(
+        human
+            .ok()
+            .contains("in mailboxes/e.lefevre/Sent/0002.eml (entry "),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stdout
+            .contains("leak.tar.gz (entry 0, from 4chan mirror at ")
+    );
+
+    // The shared logo: one first sighting, a sighting in each other email that holds it.
+    let logo = all
+        .iter()
+        .filter(|e| e["name"] == "logo.png")
+        .collect::<Vec<_>>();
+    assert_eq!(logo.len(), 3 + 1 + 2, "3 emails, the copy, 2 in the mbox");
+    assert_eq!(logo.iter().filter(|e| e["kind"] == "first_seen").count(), 1);
+
+    assert_links_match_completeness(&all);
+    // A folder of several containers (files before and after them): each member is linked
+    // to its own container.
+    w.write("dump/0-readme.txt", "what this dump is");
+    std::fs::copy(dir.join("EMLEAKS-3.zip"), dir.join("dump/EMLEAKS-3.zip")).unwrap();
+    let r = w.run(&["add", "-s", "drive", "dump"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let with_folder = entries(&w);
+    assert_links_match_completeness(&with_folder);
+    for e in &with_folder[all.len()..] {
+        if let Some(c) = contained_in(e) {
+            let container = &with_folder[c as usize];
+            assert!(
+                meta(container, "container.format").is_some(),
+                "{e} in {container}"
+            );
+        }
+    }
+    let all = with_folder;
+
+    // Idempotent: the same add again records nothing.
+    let again = w.run(&["add", "-s", "4chan mirror", "leak.tar.gz"]);
+    assert!(again.ok().contains("nothing added"), "{}", again.stdout);
+    assert_eq!(entries(&w).len(), all.len());
+    // Audited clean, the place rule included.
+    w.run(&["audit"]).ok();
+}
+
+#[test]
+fn a_folder_records_paths_relative_to_it_and_no_extract_records_only_the_files_given() {
+    if !tools(&["python3", "zip"]) {
+        return;
+    }
+    let w = Workspace::new();
+    w.init();
+    let dir = w.tmp.path();
+    python(dir, MAKE_MAILBOXES);
+    sh(dir, "cd dump && zip -qr ../mail.zip mailboxes");
+    // Folder: paths relative to the folder given; the same bytes at two paths, two records.
+    let out = w.run(&["--json", "add", "-s", "drive", "--no-extract", "dump"]);
+    let docs = out.documents();
+    assert_eq!(docs.len(), 5, "{}", out.stdout);
+    let all = entries(&w);
+    let by_name: BTreeMap<&str, &Value> = all
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), e))
+        .collect();
+    // Name order: the copy comes first, the mailbox's email is a sighting of it.
+    assert_eq!(by_name["copy-of-0001.eml"]["kind"], "first_seen");
+    let email = by_name["mailboxes/e.lefevre/Sent/0001.eml"];
+    assert_eq!(email["kind"], "sighting");
+    assert_eq!(email["first_seen_seq"], by_name["copy-of-0001.eml"]["seq"]);
+    assert!(all.iter().all(|e| contained_in(e).is_none()));
+    // A zip with --no-extract is one opaque document.
+    w.run(&["add", "-s", "drive", "--no-extract", "mail.zip"])
+        .ok();
+    assert_eq!(entries(&w).len(), 6);
+    // Without it, the same zip is looked into (its entry is already recorded, its members
+    // are new places).
+    let r = w.run(&["--json", "add", "-s", "drive", "mail.zip"]);
+    let statuses: Vec<String> = r
+        .documents()
+        .iter()
+        .map(|d| d["status"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(statuses[0], "already_recorded");
+    assert!(statuses[1..].iter().all(|s| *s != "already_recorded"));
+}
+
+#[test]
+fn hostile_members_are_recorded_as_bytes_never_followed_and_limits_are_reported_per_member() {
+    if !tools(&["python3", "zip"]) {
+        return;
+    }
+    let w = Workspace::new();
+    w.init();
+    let dir = w.tmp.path();
+    // A traversal path, an absolute path, a symlink member, a photo, a bomb-like member
+    // (64 MiB of zeros) and an ordinary file after it; then a copy cut in half.
+    python(
+        dir,
+        r#"
+import os, zipfile, stat
+z = zipfile.ZipFile('hostile.zip', 'w', zipfile.ZIP_DEFLATED)
+z.writestr('../../escaped.txt', b'outside?')
+z.writestr('/etc/absolute.txt', b'absolute')
+link = zipfile.ZipInfo('link-to-etc')
+link.external_attr = (stat.S_IFLNK | 0o777) << 16
+z.writestr(link, '/etc/passwd')
+z.writestr('photo.jpg', os.urandom(4 << 20))
+z.writestr('zeros.bin', b'\0' * (64 << 20))
+z.writestr('fine.txt', b'an ordinary member')
+z.close()
+data = open('hostile.zip', 'rb').read()
+open('cut.zip', 'wb').write(data[: len(data) // 2])
+"#,
+    );
+    let r = w.run(&["add", "-s", "pastebin", "--max-ratio", "50", "hostile.zip"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!dir.join("escaped.txt").exists() && !Path::new("/escaped.txt").exists());
+    let all = entries(&w);
+    let names: Vec<&str> = all.iter().filter_map(|e| e["name"].as_str()).collect();
+    assert!(names.contains(&"../../escaped.txt"), "{names:?}");
+    assert!(names.contains(&"/etc/absolute.txt"), "{names:?}");
+    assert!(names.contains(&"fine.txt"), "{names:?}");
+    assert!(
+        !names.contains(&"zeros.bin"),
+        "a cut member is never recorded: {names:?}"
+    );
+    let link = all.iter().find(|e| e["name"] == "link-to-etc").unwrap();
+    assert_eq!(meta(link, "archive.link"), Some("symbolic"));
+    assert_eq!(meta(link, "archive.link_target"), Some("/etc/passwd"));
+    let zip = &all[0];
+    assert_eq!(meta(zip, "container.not_recorded"), Some("1"));
+    let why = meta(zip, "container.not_recorded.1").unwrap();
+    assert!(
+        why.starts_with("zeros.bin: ") && why.contains("ratio"),
+        "{why}"
+    );
+    assert_eq!(meta(zip, "container.recorded"), Some("5"));
+
+    // A truncated archive: recorded, with what was found and why it stopped.
+    let cut = w.run(&["add", "-s", "pastebin", "cut.zip"]);
+    assert_eq!(cut.code, 0, "{}", cut.stderr);
+    let all = entries(&w);
+    let e = all.iter().find(|e| e["name"] == "cut.zip").unwrap();
+    assert!(
+        meta(e, "container.stopped").is_some() || meta(e, "ingest.note").is_some(),
+        "{e}"
+    );
+    w.run(&["audit"]).ok();
+}
+
+#[test]
+fn an_encrypted_member_is_recorded_as_stored_with_a_note() {
+    if !tools(&["zip"]) {
+        return;
+    }
+    let w = Workspace::new();
+    w.init();
+    w.write("secret/plans.txt", "the plans, in clear");
+    sh(
+        w.tmp.path(),
+        "cd secret && zip -q -P hunter2 ../locked.zip plans.txt",
+    );
+    let r = w.run(&["add", "-s", "leak site", "locked.zip"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let all = entries(&w);
+    let member = all.iter().find(|e| e["name"] == "plans.txt").unwrap();
+    let note = meta(member, "ingest.note").unwrap_or_default();
+    assert!(note.contains("encrypt"), "{member}");
+    // Its hash is of the stored (encrypted) bytes, not the clear text.
+    assert_ne!(
+        member["sha256"],
+        Value::String(sha256_hex(b"the plans, in clear"))
+    );
+}
+
+#[test]
+fn a_stream_is_looked_into_and_an_old_format_ledger_is_upgraded_on_its_first_add() {
+    if !tools(&["zip"]) {
+        return;
+    }
+    let w = Workspace::new();
+    w.init();
+    // A ledger of format 1 (every format 1 ledger keeps to format 2's rules).
+    let cfg = w.ledger().join("ledger.json");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, text.replace("\"format\": 2", "\"format\": 1")).unwrap();
+    w.run(&["audit"]).ok();
+    w.write("in/a.txt", "first member");
+    w.write("in/b.txt", "second member");
+    sh(w.tmp.path(), "cd in && zip -q ../two.zip a.txt b.txt");
+    let zip = std::fs::read(w.path("two.zip")).unwrap();
+    let r = w.run_stdin(&["add", "-s", "upload", "--name", "two.zip", "-"], &zip);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("is now format 2"), "{}", r.stderr);
+    assert!(
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .contains("\"format\": 2")
+    );
+    let names: Vec<String> = entries(&w)
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["two.zip", "a.txt", "b.txt"]);
+    w.run(&["audit"]).ok();
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
+}
