@@ -227,6 +227,62 @@ fn audit_reports_each_content_rule_broken() {
     audit(&w, &clean, "clean").ok();
 }
 
+/// Rule 5 by format: in a format 2 ledger a content is recorded once per place (source,
+/// name, `contained_in` seqs, `container.part`); in a format 1 ledger, once per source. The
+/// same entries are judged by the format `ledger.json` names.
+#[test]
+fn audit_applies_the_place_rule_of_the_ledgers_format() {
+    let w = Workspace::new();
+    let at = |mut e: prov_ledger::Entry, name: &str, part: Option<&str>, inside: Option<u64>| {
+        e.content.name = Some(name.as_bytes().to_vec());
+        if let Some(p) = part {
+            e.metadata.insert("container.part".into(), p.into());
+        }
+        if let Some(c) = inside {
+            e.related.push(prov_ledger::Related {
+                relation: "contained_in".into(),
+                seq: c,
+            });
+        }
+        e
+    };
+    let places = || {
+        vec![
+            at(first(0, b"box", 3, "a"), "inbox.mbox", None, None),
+            at(first(1, b"hi", 2, "a"), "logo.png", Some("2"), Some(0)),
+            at(
+                sighting(2, 1, b"hi", 2, "a"),
+                "logo.png",
+                Some("3"),
+                Some(0),
+            ),
+            at(sighting(3, 1, b"hi", 2, "a"), "copy/logo.png", None, None),
+            at(sighting(4, 1, b"hi", 2, "a"), "logo.png", None, None),
+        ]
+    };
+    let format2 = |mut f: Forged| {
+        f.ledger_json = f.ledger_json.replace("\"format\":1", "\"format\":2");
+        assert!(f.ledger_json.contains("\"format\":2"), "{}", f.ledger_json);
+        f
+    };
+    audit(&w, &format2(forge(places(), &[], true)), "places-2").ok();
+    audit(&w, &forge(places(), &[], true), "places-1").fails(
+        1,
+        "entry 2: content and source already recorded together at entry 1",
+    );
+    let mut again = places();
+    again.push(at(
+        sighting(5, 1, b"hi", 2, "a"),
+        "logo.png",
+        Some("3"),
+        Some(0),
+    ));
+    audit(&w, &format2(forge(again, &[], true)), "place-again").fails(
+        1,
+        "entry 5: content, source and place already recorded together at entry 2",
+    );
+}
+
 /// Item 9: the log opens with the empty tree's checkpoint, as `prov init` writes it. On
 /// da949ea a log without it audited clean.
 #[test]
