@@ -42,6 +42,11 @@ pub struct Found {
     pub note: Option<String>,
     /// For a container whose members were looked for: how complete that was.
     pub completeness: Option<Completeness>,
+    /// What the member claims about itself (its own metadata: an email's `Date:`, a
+    /// spreadsheet's last author, a PDF's producer) and what its container stores about it
+    /// (`archive.mtime`), as (key, value) sorted by key, never what the walk observed. Keys
+    /// and value rules: the `claimed` module's documentation and the crate README.
+    pub claimed: Vec<(String, String)>,
 }
 
 /// What `Found::sha256` covers.
@@ -120,6 +125,8 @@ pub struct Summary {
     pub bytes: u64,
     /// Whether the visitor stopped the walk early.
     pub stopped_by_visitor: bool,
+    /// What the top file claims about itself, as [`Found::claimed`] (no `archive.mtime`).
+    pub claimed: Vec<(String, String)>,
 }
 
 impl Completeness {

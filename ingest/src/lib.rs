@@ -33,6 +33,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod claimed;
 mod email;
 mod error;
 mod found;
