@@ -177,7 +177,9 @@ pub(crate) fn buffered(kind: Kind, input: &mut dyn Read, shared: &Shared) -> Cla
         .saturating_sub(shared.buffered.get())
         .min(shared.limits.max_claimed);
     let mut raw = Vec::new();
-    let read = input.take(room.saturating_add(1)).read_to_end(&mut raw);
+    // A read error (a cut member) leaves what was read: the walk notes the cut on the member,
+    // and whatever claims those bytes still hold are read.
+    let _ = input.take(room.saturating_add(1)).read_to_end(&mut raw);
     if raw.len() as u64 > room {
         let mut claims = Claims::default();
         claims.notes.push(format!(
@@ -189,10 +191,6 @@ pub(crate) fn buffered(kind: Kind, input: &mut dyn Read, shared: &Shared) -> Cla
             bytes(shared.limits.max_buffered)
         ));
         return claims;
-    }
-    if read.is_err() {
-        // Cut or unreadable: the walk notes that on the member; claims from a part may
-        // still be there (a PDF's trailer is at its end, so most likely not).
     }
     let held = raw.len() as u64;
     shared.reserve(held);
