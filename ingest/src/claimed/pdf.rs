@@ -22,6 +22,8 @@ const TAIL: u64 = 4096;
 const CHUNK: usize = 64 << 10;
 /// How many cross-reference sections are followed through `Prev`.
 const MAX_SECTIONS: usize = 64;
+/// How many subsections one cross-reference table may have.
+const MAX_SUBSECTIONS: usize = 4096;
 /// The most bytes a decoded cross-reference or object stream may have.
 const MAX_DECODED: u64 = 16 << 20;
 
@@ -166,6 +168,9 @@ impl<R: Read + Seek> Pdf<'_, R> {
             let (Some(first), Some(count)) = (lex.uint(), lex.uint()) else {
                 return Err("damaged cross-reference table".into());
             };
+            if subsections.len() >= MAX_SUBSECTIONS {
+                return Err("too many cross-reference subsections".into());
+            }
             lex.skip();
             let entries = at + lex.at as u64;
             subsections.push((first, count, entries));
