@@ -1,7 +1,8 @@
 //! Containers from strangers (`prov_ingest::walk_reader`: zip, tar, gzip, email, mbox, and
 //! what `sniff` makes of any bytes): never a panic, a hang or an allocation past the limits;
 //! members are visited in order, each after its container; a member hashed whole has the
-//! SHA-256 of bytes of its size.
+//! SHA-256 of bytes of its size; what documents claim (OOXML, OLE, PDF, email headers) stays
+//! within the ledger's metadata limits.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use prov_ingest::{Hashed, Limits, walk_reader};
@@ -26,6 +27,12 @@ fuzz_target!(|data: &[u8]| {
             "a container before its members"
         );
         assert!(f.hashed != Hashed::Content || f.size <= limits.max_total_bytes);
+        // What a member claims: at most 32 keys, sorted, each value within the ledger's 4,096
+        // bytes and free of control characters but tab.
+        assert!(f.claimed.len() <= 32 && f.claimed.is_sorted());
+        assert!(f.claimed.iter().all(|(k, v)| !k.is_empty()
+            && v.len() <= 4096
+            && !v.chars().any(|c| c.is_control() && c != '\t')));
         last = Some(f.index);
         seen += 1;
         ControlFlow::Continue(())

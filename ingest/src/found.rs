@@ -42,6 +42,22 @@ pub struct Found {
     pub note: Option<String>,
     /// For a container whose members were looked for: how complete that was.
     pub completeness: Option<Completeness>,
+    /// What the member claims about itself (its own metadata: an email's `Date:`, a
+    /// spreadsheet's last author, a PDF's producer) and what its container stores about it
+    /// (`archive.mtime`), as (key, value) sorted by key; never what the walk observed.
+    ///
+    /// Keys: `email.{message_id,date,from,to,subject}` (header field bodies, unfolded per RFC
+    /// 5322 2.2.3, trimmed, encoded words not decoded), `office.{creator,last_modified_by,
+    /// created,modified,application,company}` (OOXML/ODF properties, OLE summary
+    /// information), `pdf.{producer,creator,author,created,modified}` (the `Info`
+    /// dictionary), `archive.mtime` (RFC 3339 UTC for a Unix time, the stored local time with
+    /// no zone for a zip's MS-DOS time). Dates are as stored, except OLE's binary FILETIMEs,
+    /// written as RFC 3339 UTC to the second. A value is text when it is UTF-8 with no control
+    /// character but tab and no bidirectional control or line/paragraph separator; otherwise
+    /// the key ends in `.hex` and the value is the raw bytes in lowercase hex. Values are at
+    /// most 4,096 bytes: a longer one is cut and `KEY.truncated` gives its length in bytes. At
+    /// most 32 keys. Details: the crate README, "What documents claim about themselves".
+    pub claimed: Vec<(String, String)>,
 }
 
 /// What `Found::sha256` covers.
@@ -120,6 +136,8 @@ pub struct Summary {
     pub bytes: u64,
     /// Whether the visitor stopped the walk early.
     pub stopped_by_visitor: bool,
+    /// What the top file claims about itself, as [`Found::claimed`] (no `archive.mtime`).
+    pub claimed: Vec<(String, String)>,
 }
 
 impl Completeness {

@@ -6,7 +6,10 @@
 //! path inside its container, its SHA-256 and size (of its bytes after decompression or
 //! transfer decoding, never re-encoded), what it is, and a note when it could not be read
 //! whole. Each container also reports its [`Completeness`]: how many members it declares, how
-//! many were found, and which were not recorded and why.
+//! many were found, and which were not recorded and why. Each document also reports what it
+//! claims about itself (`Found::claimed`: an email's header fields, an Office or PDF file's
+//! authors, application and dates, an archive member's stored time), kept exactly and apart
+//! from what the walk observed; OOXML and ODF packages are documents, not containers.
 //!
 //! Hostile archives are expected: nothing is written to disk, member paths are never resolved
 //! against a file system, links are recorded and never followed, and the work is bounded by
@@ -33,6 +36,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod claimed;
 mod email;
 mod error;
 mod found;

@@ -41,6 +41,11 @@ pub struct Limits {
     /// members are not looked for, and the note says so. Default 128 MiB. Parsing an email
     /// may take up to about twice its size again (decoded attachments).
     pub max_buffered: u64,
+    /// The largest member whose claims are read when they need it held in memory (an Office,
+    /// OLE or PDF document inside a container; within `max_buffered`). A larger one is still
+    /// hashed and recorded, with no claims and a note saying why. Default 64 MiB: documents
+    /// are rarely larger, and a top file's claims are read from the file, not held.
+    pub max_claimed: u64,
 }
 
 impl Default for Limits {
@@ -52,6 +57,7 @@ impl Default for Limits {
             ratio_floor: 8 << 20,
             max_members: 1_000_000,
             max_buffered: 128 << 20,
+            max_claimed: 64 << 20,
         }
     }
 }

@@ -23,6 +23,14 @@ pub enum Kind {
     Email,
     /// An mbox mailbox (RFC 4155): members are its messages.
     Mbox,
+    /// An OOXML (`.docx`, `.xlsx`, `.pptx`) or ODF (`.odt`, `.ods`) document: a zip, but one
+    /// document, not opened as a container; what it claims is read from its properties.
+    Office,
+    /// An OLE compound file (legacy `.doc`, `.xls`, `.ppt`, `.msg`): one document; what it
+    /// claims is read from its summary information.
+    Ole,
+    /// A PDF: one document; what it claims is read from its information dictionary.
+    Pdf,
     /// A symbolic or hard link member: recorded as a link, never followed.
     Link,
     /// Anything else: a document with no members.
@@ -38,8 +46,8 @@ impl Kind {
         )
     }
 
-    /// A short lowercase name (`zip`, `tar`, `gzip`, `7z`, `rar`, `email`, `mbox`, `link`,
-    /// `opaque`).
+    /// A short lowercase name (`zip`, `tar`, `gzip`, `7z`, `rar`, `email`, `mbox`, `office`,
+    /// `ole`, `pdf`, `link`, `opaque`).
     pub fn name(self) -> &'static str {
         match self {
             Kind::Zip => "zip",
@@ -49,6 +57,9 @@ impl Kind {
             Kind::Rar => "rar",
             Kind::Email => "email",
             Kind::Mbox => "mbox",
+            Kind::Office => "office",
+            Kind::Ole => "ole",
+            Kind::Pdf => "pdf",
             Kind::Link => "link",
             Kind::Opaque => "opaque",
         }
@@ -62,6 +73,9 @@ pub const SNIFF_LEN: usize = 4096;
 pub fn sniff(head: &[u8]) -> Kind {
     if is_tar(head) {
         return Kind::Tar;
+    }
+    if head.starts_with(b"PK\x03\x04") && crate::claimed::office::sniff(head) {
+        return Kind::Office;
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         return Kind::Zip;
@@ -78,6 +92,12 @@ pub fn sniff(head: &[u8]) -> Kind {
     }
     if head.starts_with(b"Rar!\x1a\x07") {
         return Kind::Rar;
+    }
+    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return Kind::Ole;
+    }
+    if head.starts_with(b"%PDF-") {
+        return Kind::Pdf;
     }
     if let Some(rest) = head.strip_prefix(b"From ") {
         // RFC 4155: the separator line, then the first message's header fields.
@@ -216,6 +236,15 @@ mod tests {
         assert_eq!(sniff(&[0x1f, 0x8b, 8, 0]), Kind::Gzip);
         assert_eq!(sniff(b"7z\xbc\xaf\x27\x1c\0\x04"), Kind::SevenZip);
         assert_eq!(sniff(b"Rar!\x1a\x07\x01\0"), Kind::Rar);
+        assert_eq!(sniff(b"%PDF-1.7\n"), Kind::Pdf);
+        assert_eq!(sniff(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0"), Kind::Ole);
+        let mut ooxml = b"PK\x03\x04".to_vec();
+        ooxml.resize(26, 0);
+        ooxml.extend_from_slice(&[19, 0, 0, 0]);
+        ooxml.extend_from_slice(b"[Content_Types].xml");
+        assert_eq!(sniff(&ooxml), Kind::Office);
+        ooxml[26] = 18; // a different name
+        assert_eq!(sniff(&ooxml), Kind::Zip);
         assert_eq!(sniff(b"hello"), Kind::Opaque);
         assert_eq!(sniff(b""), Kind::Opaque);
     }

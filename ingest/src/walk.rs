@@ -8,6 +8,7 @@
 //! visited, then its members. Members of the top file that are not containers are visited as
 //! soon as they are read.
 
+use crate::claimed::{self, Claims};
 use crate::found::{Completeness, Found, Hashed, Link, Mtime, Summary};
 use crate::limits::Limits;
 use crate::meter::{Meter, Packed, Shared, Source};
@@ -71,15 +72,33 @@ pub fn walk_seekable<R: Read + Seek>(
         inner: BufReader::with_capacity(1 << 18, file),
         shared: shared.clone(),
     };
-    let top = if sniff(&head) == Kind::Zip {
+    let kind = sniff(&head);
+    let top = if kind == Kind::Zip || claimed::reads_bytes(kind) {
         // Random access from the file: hash it first, then read members through the
-        // central directory, so a big zip is never held in memory.
+        // central directory, so a big zip is never held in memory; or read the claims of a
+        // document from where its format keeps them (a PDF's trailer, an OOXML package's
+        // directory), so it is not held in memory either.
         let mut top = walker.inspect(0, &mut source, Packed::No, Leaf::Opaque);
-        top.kind = Kind::Zip;
+        top.kind = kind;
         if shared.source_error.borrow().is_none() && source.rewind().is_ok() {
-            let (completeness, note) = zip::seek(&mut walker, &mut source, None, 1);
-            top.completeness = Some(completeness);
-            top.note = note;
+            if kind == Kind::Zip {
+                let (completeness, note) = zip::seek(&mut walker, &mut source, None, 1);
+                if let Some(claims) = walker.office.take() {
+                    top.kind = Kind::Office;
+                    top.claims = claims;
+                } else {
+                    top.completeness = Some(completeness);
+                    top.note = note;
+                }
+            } else {
+                top.claims = claimed::from_seekable(kind, &mut source);
+            }
+            let notes = std::mem::take(&mut top.claims.notes);
+            top.note = top
+                .note
+                .into_iter()
+                .chain(notes)
+                .reduce(|a, b| a + "; " + &b);
         }
         top
     } else {
@@ -160,6 +179,9 @@ pub(crate) struct Walker<'w, 'v> {
     pub shared: Rc<Shared>,
     visit: &'w mut Visit<'v>,
     next_index: u64,
+    /// The claims of an OOXML or ODF document found by `zip::seek` (which then leaves it
+    /// whole): the zip being inspected is that document.
+    pub office: Option<Claims>,
     /// Members found, held in visiting order until their outermost open container is
     /// finished; `None` marks a container still being read.
     pending: Vec<Option<Found>>,
@@ -173,6 +195,7 @@ impl<'w, 'v> Walker<'w, 'v> {
             shared,
             visit,
             next_index: 0,
+            office: None,
             pending: Vec::new(),
             open: 0,
             stopped_by_visitor: false,
@@ -201,7 +224,12 @@ impl<'w, 'v> Walker<'w, 'v> {
             _ => None,
         };
         let own = Some(index);
-        let got = self.inspect_as(own, entry.depth, reader, entry.packed, entry.leaf);
+        let mut got = self.inspect_as(own, entry.depth, reader, entry.packed, entry.leaf);
+        if let Some(mtime) = &entry.mtime {
+            got.claims
+                .push("archive.mtime", claimed::mtime(mtime).as_bytes());
+        }
+        let (claimed, _) = got.claims.finish();
         let outcome = match (&got.hashed, &got.note) {
             (Hashed::Prefix, Some(why)) => Outcome::Partial(why.clone()),
             _ => Outcome::Whole,
@@ -220,6 +248,7 @@ impl<'w, 'v> Walker<'w, 'v> {
             link,
             note: got.note,
             completeness: got.completeness,
+            claimed,
         });
         self.open -= 1;
         if self.open == 0 {
@@ -257,6 +286,7 @@ impl<'w, 'v> Walker<'w, 'v> {
         let mut meter = Meter::new(reader, self.shared.clone(), packed);
         let mut notes = Vec::new();
         let mut completeness = None;
+        let mut claims = Claims::default();
         let (kind, stored) = match leaf {
             Leaf::Link(_) => (Kind::Link, false),
             Leaf::Opaque => (Kind::Opaque, false),
@@ -266,7 +296,7 @@ impl<'w, 'v> Walker<'w, 'v> {
             }
             Leaf::No => {
                 let head = meter.head(SNIFF_LEN);
-                let kind = sniff(&head);
+                let mut kind = sniff(&head);
                 let mut input = Cursor::new(head).chain(&mut meter);
                 let max_depth = self.shared.limits.max_depth;
                 if kind.is_container() && depth >= max_depth {
@@ -275,10 +305,30 @@ impl<'w, 'v> Walker<'w, 'v> {
                          members were not looked for",
                         kind.name()
                     ));
-                } else if kind.is_container() {
-                    let (c, note) = self.container(kind, &mut input, own, depth + 1);
+                    if kind == Kind::Email {
+                        // Its header still says what it claims.
+                        let mut capture = claimed::email::Capture::new(&mut input);
+                        Meter::drain(&mut capture);
+                        claims = capture.finish();
+                    }
+                } else if kind == Kind::Email {
+                    // The header is kept for its claims as the message goes to its parser.
+                    let mut capture = claimed::email::Capture::new(&mut input);
+                    let (c, note) = self.container(kind, &mut capture, own, depth + 1);
+                    claims = capture.finish();
                     completeness = Some(c);
                     notes.extend(note);
+                } else if kind.is_container() {
+                    let (c, note) = self.container(kind, &mut input, own, depth + 1);
+                    if let Some(office) = self.office.take() {
+                        kind = Kind::Office; // one document, left whole
+                        claims = office;
+                    } else {
+                        completeness = Some(c);
+                        notes.extend(note);
+                    }
+                } else if claimed::reads_bytes(kind) {
+                    claims = claimed::buffered(kind, &mut input, &self.shared);
                 } else if kind == Kind::SevenZip {
                     notes.push("7z archives are not opened yet: recorded as one document".into());
                 } else if kind == Kind::Rar {
@@ -300,6 +350,7 @@ impl<'w, 'v> Walker<'w, 'v> {
         if let Some(why) = incomplete {
             notes.insert(0, format!("not read to the end: {why}"));
         }
+        notes.append(&mut claims.notes);
         if let (Some(c), Some(why)) = (&mut completeness, self.shared.halted()) {
             c.stopped.get_or_insert(why);
         }
@@ -310,6 +361,7 @@ impl<'w, 'v> Walker<'w, 'v> {
             hashed,
             note: (!notes.is_empty()).then(|| notes.join("; ")),
             completeness,
+            claims,
         }
     }
 
@@ -345,6 +397,7 @@ impl<'w, 'v> Walker<'w, 'v> {
             members: self.next_index,
             bytes: self.shared.total.get(),
             stopped_by_visitor: self.stopped_by_visitor,
+            claimed: top.claims.finish().0,
         })
     }
 }
@@ -357,4 +410,6 @@ struct Got {
     hashed: Hashed,
     note: Option<String>,
     completeness: Option<Completeness>,
+    /// What the member claims (its notes already moved into `note`).
+    claims: Claims,
 }

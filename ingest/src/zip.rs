@@ -45,7 +45,14 @@ pub(crate) fn seek<R: Read + Seek>(
 ) -> (Completeness, Option<String>) {
     let declared = declared(reader);
     match ZipArchive::new(&mut *reader) {
-        Ok(mut archive) => (central(w, &mut archive, declared, parent, depth), None),
+        Ok(mut archive) => {
+            // An OOXML or ODF package is one document, not a container (claimed/office.rs).
+            w.office = crate::claimed::office::detect(&mut archive);
+            if w.office.is_some() {
+                return (Completeness::default(), None);
+            }
+            (central(w, &mut archive, declared, parent, depth), None)
+        }
         Err(e) => {
             let note = format!(
                 "central directory unreadable ({e}): members read from their local headers"
