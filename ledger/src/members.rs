@@ -61,6 +61,11 @@ pub(crate) fn plan(fields: &Fields, label: Vec<u8>, name: Vec<u8>, x: Extracted)
     if let Some(note) = summary.note {
         plan[0].doc.metadata.insert("ingest.note".into(), note);
     }
+    claim(&mut plan[0].doc, summary.claimed);
+    if plan[0].doc.validate().is_err() {
+        // What the file claims cannot make it unrecordable: without its claims it is.
+        plan[0].doc.metadata.retain(|k, _| !is_claim(k));
+    }
     for found in x.members {
         let parent = match found.parent {
             None => Some(0),
@@ -75,7 +80,11 @@ pub(crate) fn plan(fields: &Fields, label: Vec<u8>, name: Vec<u8>, x: Extracted)
             continue;
         }
         let label = [&plan[parent].label[..], b"!", &shown(&found)[..]].concat();
-        let doc = member(fields, &found);
+        let mut doc = member(fields, &found);
+        claim(&mut doc, found.claimed.clone());
+        if doc.validate().is_err() {
+            doc.metadata.retain(|k, _| !is_claim(k));
+        }
         if let Err(e) = doc.validate() {
             refused
                 .entry(parent)
@@ -106,6 +115,22 @@ pub(crate) fn plan(fields: &Fields, label: Vec<u8>, name: Vec<u8>, x: Extracted)
         describe(&mut plan[pos].doc, kind, &c, recorded[pos], extra);
     }
     plan
+}
+
+/// Prefixes of the metadata keys of what a document claims about itself (`prov-ingest`'s
+/// claims: FORMAT.md section 6.4).
+const CLAIM_PREFIXES: [&str; 5] = ["email.", "dkim.", "office.", "pdf.", "archive.mtime"];
+
+fn is_claim(key: &str) -> bool {
+    CLAIM_PREFIXES.iter().any(|p| key.starts_with(p))
+}
+
+/// Adds what a document claims about itself to its metadata: the claims name what the
+/// document says, so they win over a `--meta` of the same key (which `add` reports).
+fn claim(doc: &mut NewDocument, claimed: Vec<(String, String)>) {
+    for (k, v) in claimed {
+        doc.metadata.insert(k, v);
+    }
 }
 
 /// How a member is shown in results: its path, or `#N` for one named by position only.
@@ -220,6 +245,7 @@ pub(crate) fn text_or_hex(m: &mut BTreeMap<String, String>, key: &str, bytes: &[
 /// The media type of a container kind.
 fn media_type(kind: Kind) -> Option<&'static str> {
     Some(match kind {
+        Kind::Pdf => "application/pdf",
         Kind::Zip => "application/zip",
         Kind::Tar => "application/x-tar",
         Kind::Gzip => "application/gzip",

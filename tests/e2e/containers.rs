@@ -259,6 +259,15 @@ for p in m.walk():
             .stdout
             .contains("leak.tar.gz (entry 0, from 4chan mirror at ")
     );
+    // What the email claims about itself is kept apart from when the ledger saw it.
+    let email = &all[one["first_seen"]["containers"][0]["seq"].as_u64().unwrap() as usize];
+    assert_eq!(meta(email, "email.subject"), Some("Contrat 2"));
+    assert_eq!(
+        meta(email, "email.date"),
+        Some("Fri, 05 May 2017 14:02:12 +0200")
+    );
+    assert_eq!(meta(email, "email.message_id"), Some("<2@example.org>"));
+    assert!(meta(email, "archive.mtime").is_some(), "{email}");
 
     // The shared logo: one first sighting, a sighting in each other email that holds it.
     let logo = all
@@ -461,4 +470,43 @@ fn a_stream_is_looked_into_and_an_old_format_ledger_is_upgraded_on_its_first_add
 fn sha256_hex(b: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(b))
+}
+
+#[test]
+fn a_spreadsheet_is_one_document_with_what_it_claims_about_its_authors() {
+    if !tools(&["python3", "zip"]) {
+        return;
+    }
+    let w = Workspace::new();
+    w.init();
+    let dir = w.tmp.path();
+    let made = Command::new("python3")
+        .arg("-c")
+        .arg(
+            r#"
+import openpyxl
+wb = openpyxl.Workbook()
+wb.active['A1'] = 'Q3 2017'
+wb.properties.creator = 'Иван Петров'
+wb.properties.lastModifiedBy = 'Иван Петров'
+wb.save('accounts.xlsx')
+"#,
+        )
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    if !made.status.success() {
+        skip("Python's openpyxl is not installed (.ci/run installs it)");
+        return;
+    }
+    sh(dir, "zip -q dump.zip accounts.xlsx");
+    w.run(&["add", "-s", "leak", "dump.zip"]).ok();
+    let all = entries(&w);
+    // The zip and the spreadsheet: the spreadsheet's own parts are not members.
+    assert_eq!(all.len(), 2, "{all:?}");
+    let sheet = &all[1];
+    assert_eq!(sheet["name"], "accounts.xlsx");
+    assert_eq!(meta(sheet, "office.last_modified_by"), Some("Иван Петров"));
+    assert_eq!(meta(sheet, "office.creator"), Some("Иван Петров"));
+    assert!(meta(sheet, "office.modified").is_some(), "{sheet}");
 }
