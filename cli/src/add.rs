@@ -240,6 +240,7 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         files: walked.files.len(),
         already: Vec::new(),
         failed: None,
+        files_done: 0,
     };
     let summary = l
         .ingest(documents, &fields, &options, &mut shown)

@@ -46,10 +46,15 @@ pub struct Shown<'a> {
     /// `ALREADY_KEPT`), for the note on fields not recorded.
     pub already: Vec<(u64, Option<Vec<u8>>)>,
     pub failed: Option<Failure>,
+    /// Files given whose result was reported (members found inside them not counted).
+    pub files_done: usize,
 }
 
 impl Report for Shown<'_> {
     fn recorded(&mut self, d: &Ingested<'_>) -> ControlFlow<()> {
+        if d.contained_in.is_none() {
+            self.files_done += 1;
+        }
         if d.recorded.status == Status::AlreadyRecorded && self.already.len() < ALREADY_KEPT {
             self.already
                 .push((d.recorded.seq, d.document.content.name.clone()));
@@ -79,7 +84,14 @@ impl Report for Shown<'_> {
         if let Some(bar) = self.bar {
             bar.set_message(match self.files {
                 0 => format!("{} recorded", count(documents, "document", "documents")),
-                n => format!("{documents}/{n} files recorded"),
+                n if documents as usize == self.files_done => {
+                    format!("{documents}/{n} files recorded")
+                }
+                n => format!(
+                    "{}/{n} files recorded ({})",
+                    self.files_done,
+                    count(documents, "document", "documents")
+                ),
             });
         }
     }
@@ -95,6 +107,7 @@ fn report_one(d: &Ingested<'_>, out: &Out, verbose: bool) -> Result<()> {
             "sha256": hex::encode(doc.content.sha256),
             "size": doc.content.size,
             "first_seen": {"seq": f.seq, "time": rfc3339(f.time_ms), "source": f.source},
+            "contained_in": d.contained_in,
         });
         crate::output::set_path(&mut v, label);
         return out.json(&v);

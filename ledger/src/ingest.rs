@@ -115,6 +115,8 @@ pub struct Ingested<'a> {
     pub document: &'a NewDocument,
     /// What happened to it.
     pub recorded: &'a Recorded,
+    /// The entry of the container it was found in, if it was found in one.
+    pub contained_in: Option<u64>,
 }
 
 /// What an ingest tells its caller as it goes.
@@ -289,10 +291,19 @@ impl Run<'_, '_> {
             }
         }
         for ((label, document), recorded) in labels.iter().zip(&docs).zip(&appended.results) {
+            let contained_in = match document.within_batch {
+                Some(k) => appended.results.get(k).map(|r| r.seq),
+                None => document
+                    .related
+                    .iter()
+                    .find(|r| r.relation == CONTAINED_IN)
+                    .map(|r| r.seq),
+            };
             let one = Ingested {
                 label,
                 document,
                 recorded,
+                contained_in,
             };
             if self.report.recorded(&one).is_break() {
                 return Ok(ControlFlow::Break(()));

@@ -153,6 +153,10 @@ fn a_dump_of_archives_is_recorded_member_by_member_and_extracted_files_are_found
         assert!(c < e["seq"].as_u64().unwrap());
     }
     assert_eq!(docs.len(), all.len(), "one result per entry on a first add");
+    for d in &docs {
+        let e = &all[d["seq"].as_u64().unwrap() as usize];
+        assert_eq!(d["contained_in"].as_u64(), contained_in(e), "{d}");
+    }
 
     // Completeness: the zip says how many entries it declares and how many members were
     // recorded; the ledger alone shows as many entries linked to it.
