@@ -7,6 +7,7 @@ mod cli_json;
 mod cli_pages;
 mod conformance;
 mod crash;
+mod dkim;
 mod documents;
 mod environment;
 mod errors;
