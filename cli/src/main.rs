@@ -13,6 +13,8 @@ mod consistency;
 mod containers;
 mod crash_point;
 mod demo;
+mod dkim;
+mod dkim_verify;
 mod entries;
 mod escape;
 mod failure;
@@ -149,6 +151,19 @@ enum Command {
         after_help = "Examples:\n  prov export --format csv > ledger.csv\n  prov export --audit-bundle for-auditor/   (then: prov --ledger for-auditor audit --key KEY)"
     )]
     Export(entries::ExportArgs),
+    /// Archive DKIM key records (DNS TXT text) as entries, for `prov verify-dkim`
+    #[command(
+        name = "dkim-key",
+        subcommand,
+        after_help = "Example:\n  prov dkim-key add --domain mail.example.org --selector may2017 --txt 'v=DKIM1; k=rsa; p=MIIB...' \\\n      --source dns:may2017._domainkey.mail.example.org\n\nMore: `prov dkim-key add --help`; docs/DKIM.md (what a key entry holds)."
+    )]
+    DkimKey(dkim::DkimKeyCommand),
+    /// Verify an email's DKIM signatures offline with archived keys (RFC 6376)
+    #[command(
+        name = "verify-dkim",
+        after_help = "Example:\n  prov verify-dkim message.eml\n  prov verify-dkim message.eml --json\n\nExit 0 when a signature verifies, 1 when none does. Each signature is checked with the\nkeys `prov dkim-key add` archived for its d= and s= (found by reading every entry), and\nsaid to be archived before or after the ledger first saw the email (an x= expiry is\njudged then). It needs the email file: the ledger keeps hashes, not bytes."
+    )]
+    VerifyDkim(dkim_verify::VerifyDkimArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     #[command(
         after_help = "Examples:\n  prov completions bash > /etc/bash_completion.d/prov\n  prov completions zsh > /usr/local/share/zsh/site-functions/_prov\n  prov completions fish > ~/.config/fish/completions/prov.fish"
@@ -209,6 +224,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Reindex(a) => admin::reindex(&g.ledger, a, out),
         Command::Publish(a) => publish::publish(&g.ledger, a, out),
         Command::Export(a) => entries::export(&g.ledger, a, out),
+        Command::DkimKey(c) => dkim::dkim_key(&g.ledger, c, out),
+        Command::VerifyDkim(a) => dkim_verify::verify_dkim(&g.ledger, a, out),
         Command::Completions(a) => {
             // Generated in memory: clap_complete panics when its writer fails (a closed pipe).
             let mut script = Vec::new();

@@ -8,6 +8,7 @@ mod cli_pages;
 mod conformance;
 mod containers;
 mod crash;
+mod dkim;
 mod documents;
 mod environment;
 mod errors;
