@@ -34,7 +34,7 @@ use std::io::{Read, Seek};
 pub const MAX_VALUE: usize = 4096;
 
 /// The most keys one document's claims hold (the ledger allows 256 per entry).
-pub const MAX_KEYS: usize = 32;
+pub const MAX_KEYS: usize = 64;
 
 /// Characters a text value may not hold besides control characters: the bidirectional
 /// controls and line/paragraph separators the ledger refuses in its own text (FORMAT.md 6.1).
@@ -58,6 +58,24 @@ impl Claims {
     pub fn push(&mut self, key: &str, raw: &[u8]) {
         let text = std::str::from_utf8(raw).ok().filter(|s| is_text(s));
         self.push_value(key, text, raw);
+    }
+
+    /// Adds claims already in their final form (text, or `KEY.hex`; cut with
+    /// `KEY.truncated`), such as `prov-dkim`'s, within [`MAX_KEYS`].
+    pub fn extend(&mut self, claims: Vec<(String, String)>) {
+        for (k, v) in claims {
+            if self.list.len() + 1 > MAX_KEYS {
+                if !self.dropped {
+                    self.dropped = true;
+                    self.notes
+                        .push(format!("claims past {MAX_KEYS} keys were not kept"));
+                }
+                return;
+            }
+            if !self.has(&k) {
+                self.list.push((k, v));
+            }
+        }
     }
 
     /// Adds a claim decoded from its own encoding (a PDF string's): `text` when it is text
@@ -262,12 +280,12 @@ mod tests {
     #[test]
     fn key_budget() {
         let mut c = Claims::default();
-        for i in 0..40 {
+        for i in 0..MAX_KEYS + 8 {
             c.push(&format!("k{i:02}"), b"v");
         }
         let (list, note) = c.finish();
         assert_eq!(list.len(), MAX_KEYS);
-        assert!(note.unwrap().contains("32 keys"));
+        assert!(note.unwrap().contains("64 keys"));
     }
 
     #[test]

@@ -26,7 +26,12 @@ pub(crate) fn walk(
         input,
         "an email is parsed in memory",
         "its parts",
-        |w, raw| parts(w, raw, parent, depth),
+        |w, raw| {
+            let found = parts(w, raw, parent, depth);
+            // After its parts, so that a message attached to it has taken its own.
+            w.dkim = Some(prov_dkim::claims(raw));
+            found
+        },
     )
 }
 

@@ -56,7 +56,7 @@ pub struct Found {
     /// character but tab and no bidirectional control or line/paragraph separator; otherwise
     /// the key ends in `.hex` and the value is the raw bytes in lowercase hex. Values are at
     /// most 4,096 bytes: a longer one is cut and `KEY.truncated` gives its length in bytes. At
-    /// most 32 keys. Details: the crate README, "What documents claim about themselves".
+    /// most 64 keys. Details: the crate README, "What documents claim about themselves".
     pub claimed: Vec<(String, String)>,
 }
 

@@ -182,6 +182,8 @@ pub(crate) struct Walker<'w, 'v> {
     /// The claims of an OOXML or ODF document found by `zip::seek` (which then leaves it
     /// whole): the zip being inspected is that document.
     pub office: Option<Claims>,
+    /// The DKIM claims (`prov-dkim`) of the email just parsed, taken by its `inspect`.
+    pub dkim: Option<Vec<(String, String)>>,
     /// Members found, held in visiting order until their outermost open container is
     /// finished; `None` marks a container still being read.
     pending: Vec<Option<Found>>,
@@ -196,6 +198,7 @@ impl<'w, 'v> Walker<'w, 'v> {
             visit,
             next_index: 0,
             office: None,
+            dkim: None,
             pending: Vec::new(),
             open: 0,
             stopped_by_visitor: false,
@@ -316,6 +319,10 @@ impl<'w, 'v> Walker<'w, 'v> {
                     let mut capture = claimed::email::Capture::new(&mut input);
                     let (c, note) = self.container(kind, &mut capture, own, depth + 1);
                     claims = capture.finish();
+                    // Its DKIM signatures' tags and body hash, from the message held whole.
+                    if let Some(dkim) = self.dkim.take() {
+                        claims.extend(dkim);
+                    }
                     completeness = Some(c);
                     notes.extend(note);
                 } else if kind.is_container() {

@@ -166,6 +166,16 @@ fn claim(w: &Workspace, name: &str, key: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// What the ledger records as the email's claim `key` when `add` records it.
+fn recorded_claim(w: &Workspace, name: &str, key: &str) -> Option<String> {
+    let added = w
+        .run(&["--json", "add", name, "--source", "claims"])
+        .documents();
+    let seq = added[0]["seq"].as_u64().unwrap().to_string();
+    let e = w.run(&["show", &seq, "--json"]).json();
+    e["metadata"][key].as_str().map(str::to_owned)
+}
+
 #[test]
 fn a_dkimpy_signed_email_verifies_with_its_archived_key_and_one_byte_breaks_it() {
     let Some(w) = signed() else { return };
@@ -244,12 +254,21 @@ fn a_dkimpy_signed_email_verifies_with_its_archived_key_and_one_byte_breaks_it()
         r.fails(1, "does not verify with an archived key");
         assert!(r.stdout.contains("body hash mismatch"), "{}", r.stdout);
         assert_eq!(claim(&w, &bad, "dkim.body_hash").as_deref(), Some("fail"));
+        assert_eq!(
+            recorded_claim(&w, &bad, "dkim.body_hash").as_deref(),
+            Some("fail"),
+            "the altered email's entry records that its body hash fails"
+        );
         // One byte of a signed header field: the signature fails, the body still matches.
         let bad = altered(&w, name, "Re: budget du", b'b', b'B');
         let r = w.run(&["verify-dkim", &bad]);
         r.fails(1, "does not verify with an archived key");
         assert!(r.stdout.contains("signature mismatch"), "{}", r.stdout);
         assert_eq!(claim(&w, &bad, "dkim.body_hash").as_deref(), Some("pass"));
+        assert_eq!(
+            recorded_claim(&w, &bad, "dkim.body_hash").as_deref(),
+            Some("pass")
+        );
     }
 }
 

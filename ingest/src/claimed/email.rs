@@ -100,7 +100,7 @@ pub(crate) fn claims(head: &[u8], complete: bool) -> Claims {
         };
         claims.push(key, &unfold(body));
     }
-    // DKIM claims (dkim.*) are appended to these by the caller (src/dkim.rs, the lead).
+    // DKIM claims (dkim.*) are appended by the walk from the message held whole (email.rs).
     claims
 }
 
