@@ -89,7 +89,7 @@ impl Policy {
         }
         if k > 0 {
             policy.groups.push(Group {
-                name: b"quorum".to_vec(),
+                name: b"witnesses".to_vec(),
                 threshold: k,
                 members: (0..policy.witnesses.len()).map(Member::Witness).collect(),
             });
@@ -340,10 +340,10 @@ impl Policy {
             Some(Member::Group(i)) => {
                 let g = &self.groups[i];
                 format!(
-                    "group {}: at least {} of its {} members",
-                    String::from_utf8_lossy(&g.name),
+                    "at least {} of {} (group {})",
                     g.threshold,
-                    g.members.len()
+                    g.members.len(),
+                    String::from_utf8_lossy(&g.name)
                 )
             }
         }

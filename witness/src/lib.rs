@@ -20,7 +20,7 @@ mod keyfile;
 mod server;
 mod state;
 
-pub use add_checkpoint::{Answer, Witness};
+pub use add_checkpoint::{AfterPersist, Answer, Witness};
 pub use error::{Error, Result};
 pub use keyfile::WitnessDir;
 pub use server::{Limits, serve};
