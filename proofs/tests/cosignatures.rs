@@ -335,3 +335,58 @@ fn a_threshold_policy_counts_distinct_witnesses() {
     assert!(p.is_met(&[c(0), c(2)]));
     assert!(Policy::threshold(vec![ws[0].verifier().clone()], 2).is_err());
 }
+
+/// The worked example of `docs/FORMAT.md` section 9: the reference checkpoint of section 3
+/// (signed by the RFC 8032 TEST 1 key) cosigned by the RFC 8032 TEST 2 key as the witness
+/// `witness.example.com/w1` at 1767225600 (2026-01-01T00:00:00Z).
+#[test]
+fn format_md_cosignature_example_is_exact() {
+    let seed = |h: &str| -> [u8; 32] { hex::decode(h).unwrap().try_into().unwrap() };
+    let log = NoteSigner::new(
+        "example.com/prov",
+        SigningKey::from_bytes(&seed(
+            "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+        )),
+    )
+    .unwrap();
+    let w = CosignerSigner::new(
+        "witness.example.com/w1",
+        SigningKey::from_bytes(&seed(
+            "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+        )),
+    )
+    .unwrap();
+    let cp = Checkpoint::from_text(
+        "example.com/prov\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n",
+    )
+    .unwrap();
+    let mut note = cp.sign(&log).unwrap();
+    let line = w.cosign(&note.text, 1767225600).unwrap();
+    note.signatures.push(line.clone());
+    let text = note.to_text();
+    let file = format!("{}\n", line.to_line());
+    if std::env::var_os("PROV_PRINT_EXAMPLES").is_some() {
+        println!("{}\n{text}", w.verifier().to_vkey());
+    }
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/FORMAT.md")).unwrap();
+    for (what, want) in [
+        ("witness vkey", w.verifier().to_vkey()),
+        ("cosigned checkpoint", text.clone()),
+        ("cosignature file", file),
+        (
+            "signed message",
+            String::from_utf8(cosigned_message(&note.text, 1767225600)).unwrap(),
+        ),
+    ] {
+        assert!(
+            doc.contains(&want),
+            "FORMAT.md section 9 lacks the {what}:\n{want}"
+        );
+    }
+    let opened = Note::parse(text.as_bytes()).unwrap();
+    assert_eq!(
+        verify_cosignatures(&opened, &[w.verifier().clone()]).unwrap()[0].timestamp,
+        1767225600
+    );
+}

@@ -567,3 +567,82 @@ fn witness_refusals_and_bad_input_are_one_line_each() {
     ])
     .fails(3, "--witness junk");
 }
+
+/// One raw HTTP/1.1 exchange on a new connection; returns the head (status line and
+/// headers) and the body.
+fn raw_http(url: &str, request: &[u8]) -> (String, String) {
+    use std::io::{Read, Write};
+    let addr = url.strip_prefix("http://").unwrap();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    (head.to_owned(), body.to_owned())
+}
+
+#[test]
+fn hostile_requests_get_their_status_and_the_witness_goes_on() {
+    let w = Workspace::new();
+    let ledger_vkey = w.init();
+    let k1 = witness_init(&w, "w1", "w1.example/witness");
+    let s = Server::start(&w, "w1", &ledger_vkey, &[]);
+    w.write("a.txt", "alpha");
+    w.run(&["add", "a.txt", "--source", "s"]).ok();
+    let post = |body: &str| {
+        raw_http(
+            &s.url,
+            format!("POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len()).as_bytes(),
+        )
+    };
+    for (request, want) in [
+        (&b"GARBAGE\r\n\r\n"[..], "HTTP/1.1 400"),
+        (b"GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 404"),
+        (b"GET /add-checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 405"),
+        // A declared body over the limit is refused before it is read.
+        (b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 100000000\r\n\r\n", "HTTP/1.1 413"),
+    ] {
+        let (status, _) = raw_http(&s.url, request);
+        assert!(status.starts_with(want), "{:?}: {status}", String::from_utf8_lossy(request));
+    }
+    assert!(
+        post("old 0\n\nnot a checkpoint\n")
+            .0
+            .starts_with("HTTP/1.1 400")
+    );
+    assert!(post("old x\n").0.starts_with("HTTP/1.1 400"));
+    // The ledger's own body, as `prov consistency` would write it from size 0: cosigned, and
+    // again from 0: 409 with the size as text/x.tlog.size.
+    let note = w.run(&["checkpoint"]).ok().to_owned();
+    let (status, body) = post(&format!("old 0\n\n{note}"));
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    check_independently(&note, body.trim_end(), &k1);
+    let (status, body) = raw_http(
+        &s.url,
+        format!("POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\nold 0\n\n{note}", note.len() + 7).as_bytes(),
+    );
+    assert!(status.starts_with("HTTP/1.1 409"), "{status}");
+    assert!(
+        status
+            .to_ascii_lowercase()
+            .contains("content-type: text/x.tlog.size"),
+        "{status}"
+    );
+    assert_eq!(body, "1\n");
+    // The monitoring endpoint serves the stored checkpoint with the cosignature.
+    use sha2::Digest;
+    let hash = hex::encode(sha2::Sha256::digest(b"e2e.example/ledger"));
+    let (status, body) = raw_http(
+        &s.url,
+        format!("GET /{hash}/checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    );
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    assert!(
+        body.starts_with(&note) && body.contains("w1.example/witness"),
+        "{body}"
+    );
+    let log = s.log();
+    assert!(!log.contains("panicked"), "{log}");
+}

@@ -118,6 +118,11 @@ async fn handle(
 ) -> std::result::Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let path = req.uri().path().to_owned();
     let answer = match (req.method(), path.as_str()) {
+        (&Method::POST, "/add-checkpoint")
+            if hyper::body::Body::size_hint(req.body()).lower() > limits.max_body as u64 =>
+        {
+            plain(413, "the request body is too large")
+        }
         (&Method::POST, "/add-checkpoint") => {
             let body = Limited::new(req.into_body(), limits.max_body);
             match tokio::time::timeout(limits.body_timeout, body.collect()).await {
