@@ -124,8 +124,9 @@ fn serve(a: ServeArgs, out: Out) -> Result<()> {
 }
 
 /// The crash point of the witness's crash test: with `PROV_TEST_STOP_AT=WitnessPersisted`,
-/// the server stops itself (SIGSTOP) after storing a checkpoint and before answering, so a
-/// test can SIGKILL it there. Nothing else reads the variable here.
+/// after storing a checkpoint and before answering, the server stops itself (SIGSTOP); if it
+/// is continued, it says so on stderr and that request is still never answered. A test
+/// SIGKILLs it there. Nothing else reads the variable here.
 fn crash_point() -> Option<prov_witness::AfterPersist> {
     if std::env::var("PROV_TEST_STOP_AT").ok()? != "WitnessPersisted" {
         return None;
@@ -134,5 +135,13 @@ fn crash_point() -> Option<prov_witness::AfterPersist> {
         let _ = std::process::Command::new("kill")
             .args(["-STOP", &std::process::id().to_string()])
             .status();
+        // Said after the stop, once the `kill` helper is gone (it held the folder's lock
+        // between its fork and its exec).
+        stderr_line("witness: stopping at WitnessPersisted (test crash point)");
+        // Should the process be continued (a SIGCONT), this request is still never answered:
+        // the test kills the process here.
+        loop {
+            std::thread::park();
+        }
     }))
 }

@@ -162,10 +162,22 @@ impl Witness {
         if let Err(why) = consistent(stored.as_ref().map(|s| &s.checkpoint), &bundle, &cp) {
             return refuse(422, format!("{origin:?} size {}: {why}", cp.size));
         }
+        // Kept: the log's signatures it verified, then its own; other lines are dropped, so
+        // that the stored note stays within the note limits whatever the request carried.
         let mut cosigned = note;
+        cosigned.signatures.retain(|s| {
+            keys.iter()
+                .any(|k| k.name == s.name && k.key_id == s.key_id)
+        });
         match self.dir.signer().cosign(&cosigned.text, now) {
             Ok(line) => cosigned.signatures.push(line),
             Err(e) => return internal(&origin, e.into()),
+        }
+        if Note::parse(cosigned.to_text().as_bytes()).is_err() {
+            return refuse(
+                400,
+                "the checkpoint is too large to store with a cosignature",
+            );
         }
         if let Err(e) = state::store(self.dir.dir(), &origin, &cosigned.to_text()) {
             return internal(&origin, e);
