@@ -26,7 +26,7 @@ pub fn prov_bin() -> PathBuf {
         .and_then(|m| m.modified())
         .expect("binary mtime");
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    for krate in ["cli/src", "ledger/src", "proofs/src"] {
+    for krate in ["cli/src", "ledger/src", "proofs/src", "witness/src"] {
         for entry in std::fs::read_dir(root.join(krate))
             .into_iter()
             .flatten()

@@ -64,6 +64,10 @@ pub struct AddArgs {
     /// otherwise prints only the summary)
     #[arg(long, short)]
     verbose: bool,
+    /// After the last batch, ask the ledger's witnesses (`prov witnesses list`) to cosign
+    /// the latest checkpoint, as `prov cosign` does
+    #[arg(long)]
+    cosign: bool,
     /// Record only the files given: do not look inside archives, emails and mailboxes
     #[arg(long, help_heading = "Containers")]
     no_extract: bool,
@@ -270,6 +274,9 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
     let done = summary.documents();
     out.human(summary_line(&summary, l.size()))
         .map_err(|f| recorded_anyway(f, done))?;
+    if a.cosign {
+        crate::cosign::after_add(&l, out)?;
+    }
     Ok(())
 }
 

@@ -39,11 +39,13 @@ pub struct VerifyConsistencyArgs {
     /// The ledger's verifier key: the string from `prov key`, or a file holding it
     #[arg(long)]
     key: String,
+    #[command(flatten)]
+    witnesses: crate::quorum::QuorumArgs,
 }
 
 pub fn checkpoint(ledger: &Path, a: CheckpointArgs, out: Out) -> Result<()> {
     let l = Ledger::open_read_only(ledger)?;
-    let note = l.checkpoint_at(a.size.unwrap_or(l.size()))?;
+    let note = l.cosigned_note(&l.checkpoint_at(a.size.unwrap_or(l.size()))?)?;
     if out.json {
         let cp = Checkpoint::open(note.as_bytes(), l.verifier()).map_err(|e| {
             Failure::ledger(format!(
@@ -120,7 +122,8 @@ pub fn consistency(ledger: &Path, a: ConsistencyArgs, out: Out) -> Result<()> {
             l.size()
         )));
     }
-    let b = l.consistency(old.size, None)?;
+    let mut b = l.consistency(old.size, None)?;
+    b.checkpoint = l.cosigned_note(&b.checkpoint)?;
     // Proven against the latest signed root: a damaged tile is named, never called a fork.
     let ours = l.root_at(old.size)?;
     if ours != old.root {
@@ -152,6 +155,7 @@ pub fn consistency(ledger: &Path, a: ConsistencyArgs, out: Out) -> Result<()> {
 
 pub fn verify_consistency(a: VerifyConsistencyArgs, out: Out) -> Result<()> {
     let v = parse_key(&a.key)?;
+    let policy = a.witnesses.policy(&v)?;
     let old_bytes = note_of(read_input(&a.old_checkpoint, "checkpoint")?);
     let bytes = read_input(&a.proof, "consistency proof")?;
     let old = Checkpoint::open(&old_bytes, &v).map_err(|e| {
@@ -189,15 +193,23 @@ pub fn verify_consistency(a: VerifyConsistencyArgs, out: Out) -> Result<()> {
     let new = bundle
         .verify(&old, &v)
         .map_err(|e| proof_failure("the consistency proof", e))?;
+    let witnessed = match &policy {
+        Some(p) => Some(crate::quorum::check(p, &bundle.checkpoint)?),
+        None => None,
+    };
     if out.json {
-        return out.json(&json!({
+        let mut v = json!({
             "consistent": true,
             "origin": new.origin,
             "old_size": old.size,
             "new_size": new.size,
             "old_root": old.root.to_base64(),
             "new_root": new.root.to_base64(),
-        }));
+        });
+        if let Some(w) = &witnessed {
+            v["witnesses"] = w.json();
+        }
+        return out.json(&v);
     }
     out.human(format!(
         "consistent: ledger {} grew from {} to {} without rewriting any of them",
@@ -205,7 +217,11 @@ pub fn verify_consistency(a: VerifyConsistencyArgs, out: Out) -> Result<()> {
         old.size,
         count(new.size, "entry", "entries")
     ))?;
-    out.human(format!("  new root  {}", new.root.to_base64()))
+    out.human(format!("  new root  {}", new.root.to_base64()))?;
+    match &witnessed {
+        Some(w) => w.show(out),
+        None => Ok(()),
+    }
 }
 
 const CHECKPOINT: &str = "a checkpoint";

@@ -143,7 +143,10 @@ impl From<prov_ledger::Error> for Failure {
                 ),
             };
         }
-        if let E::ClockBehind { .. } | E::ClockBeforeEpoch { .. } = e {
+        if let E::ClockBehind { .. }
+        | E::ClockBeforeEpoch { .. }
+        | E::ClockBeforeCosignature { .. } = e
+        {
             return Failure::environment(e.to_string());
         }
         if let E::Io { op, path, source } = &e

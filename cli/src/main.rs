@@ -11,6 +11,7 @@ mod bundle;
 mod check;
 mod consistency;
 mod containers;
+mod cosign;
 mod crash_point;
 mod demo;
 mod dkim;
@@ -22,9 +23,11 @@ mod fields;
 mod output;
 mod proof;
 mod publish;
+mod quorum;
 mod said;
 mod topics;
 mod usage;
+mod witness;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use failure::Result;
@@ -164,6 +167,21 @@ enum Command {
         after_help = "Example:\n  prov verify-dkim message.eml\n  prov verify-dkim message.eml --json\n\nExit 0 when a signature verifies, 1 when none does. Each signature is checked with the\nkeys `prov dkim-key add` archived for its d= and s= (found by reading every entry), and\nsaid to be archived before or after the ledger first saw the email (an x= expiry is\njudged then). It needs the email file: the ledger keeps hashes, not bytes."
     )]
     VerifyDkim(dkim_verify::VerifyDkimArgs),
+    /// Ask the ledger's witnesses to cosign its latest checkpoint (C2SP tlog-witness)
+    #[command(
+        after_help = "Examples:\n  prov cosign   (the witnesses of `prov witnesses list`)\n  prov cosign --witness https://witness.example.org=\"$(cat witness.vkey)\"\n\nExit 1 when a witness refuses the ledger's history (an alarm), 5 when one cannot be reached."
+    )]
+    Cosign(cosign::CosignArgs),
+    /// Configure the witnesses `prov cosign` and `prov add --cosign` ask
+    #[command(
+        after_help = "Examples:\n  prov witnesses add https://witness.example.org \"$(cat witness.vkey)\"\n  prov witnesses list"
+    )]
+    Witnesses(cosign::WitnessesArgs),
+    /// Run a witness for other ledgers: `init` its key, `serve` C2SP tlog-witness over HTTP
+    #[command(
+        after_help = "Examples:\n  prov witness init --dir /srv/witness --name witness.example.org/w1 > witness.vkey\n  prov witness serve --dir /srv/witness --addr 0.0.0.0:8080 --log \"$(cat ledger.vkey)\""
+    )]
+    Witness(witness::WitnessArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     #[command(
         after_help = "Examples:\n  prov completions bash > /etc/bash_completion.d/prov\n  prov completions zsh > /usr/local/share/zsh/site-functions/_prov\n  prov completions fish > ~/.config/fish/completions/prov.fish"
@@ -194,6 +212,7 @@ fn run(cli: Cli) -> Result<()> {
         cli.command,
         Command::VerifyProof(_)
             | Command::VerifyConsistency(_)
+            | Command::Witness(_)
             | Command::Completions(_)
             | Command::Help(_)
             | Command::Man(_)
@@ -226,6 +245,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Export(a) => entries::export(&g.ledger, a, out),
         Command::DkimKey(c) => dkim::dkim_key(&g.ledger, c, out),
         Command::VerifyDkim(a) => dkim_verify::verify_dkim(&g.ledger, a, out),
+        Command::Cosign(a) => cosign::cosign(&g.ledger, a, out),
+        Command::Witnesses(a) => cosign::witnesses(&g.ledger, a, out),
+        Command::Witness(a) => witness::witness(a, out),
         Command::Completions(a) => {
             // Generated in memory: clap_complete panics when its writer fails (a closed pipe).
             let mut script = Vec::new();

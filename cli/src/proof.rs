@@ -38,6 +38,8 @@ pub struct VerifyProofArgs {
     /// Also check that this document is the one the entry records
     #[arg(long)]
     document: Option<PathBuf>,
+    #[command(flatten)]
+    witnesses: crate::quorum::QuorumArgs,
 }
 
 /// Reads a whole input file (or stdin for `-`), refusing anything over 16 MiB.
@@ -195,7 +197,8 @@ pub fn prove(ledger: &Path, a: ProveArgs, out: Out) -> Result<()> {
         Err(_) => Ledger::open(ledger)?,
     };
     let seq = resolve(&l, &a.target)?;
-    let p = l.prove(seq, a.at)?;
+    let mut p = l.prove(seq, a.at)?;
+    p.checkpoint = l.cosigned_note(&p.checkpoint)?;
     let text = if out.json {
         let decoded = prov_ledger::decoded_entry(&p)
             .map(|e| entry_json(&e))
@@ -220,6 +223,7 @@ pub fn prove(ledger: &Path, a: ProveArgs, out: Out) -> Result<()> {
 
 pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
     let v = parse_key(&a.key)?;
+    let policy = a.witnesses.policy(&v)?;
     let bytes = read_input(&a.file, "proof")?;
     let proof = if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
         prov_ledger::inclusion_from_json(&bytes)
@@ -242,10 +246,14 @@ pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
             .check_document(&d)
             .map_err(|e| refused(e, a.document.as_deref()))?;
     }
+    let witnessed = match &policy {
+        Some(p) => Some(crate::quorum::check(p, &proof.checkpoint)?),
+        None => None,
+    };
     let (e, cp) = (proven.entry, proven.checkpoint);
     let document_matches = proven.document_checked.then_some(true);
     if out.json {
-        return out.json(&json!({
+        let mut v = json!({
             "verified": true,
             "origin": cp.origin,
             "checkpoint_size": cp.size,
@@ -257,7 +265,11 @@ pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
             "source": e.source,
             "document_matches": document_matches,
             "entry": entry_json(&e),
-        }));
+        });
+        if let Some(w) = &witnessed {
+            v["witnesses"] = w.json();
+        }
+        return out.json(&v);
     }
     out.human(format!(
         "verified: entry {} is in ledger {} at checkpoint size {}",
@@ -276,6 +288,9 @@ pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
         }
     ))?;
     out.human(format!("  source    {}", escape::text(&e.source)))?;
+    if let Some(w) = &witnessed {
+        w.show(out)?;
+    }
     match e.kind {
         Kind::FirstSeen => out.human(format!("  first seen by the ledger at {}", rfc3339(e.time_ms))),
         Kind::Sighting { first } => out.human(format!(

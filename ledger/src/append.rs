@@ -144,8 +144,8 @@ impl Ledger {
     ///
     /// # Errors
     /// [`Error::Invalid`] for a document breaking a field rule, [`Error::SizeMismatch`] for
-    /// known content given with another size, [`Error::ClockBehind`] (nothing of the batch
-    /// is written for any of these), I/O errors from the log (the batch is cut back),
+    /// known content given with another size, [`Error::ClockBehind`] or
+    /// [`Error::ClockBeforeCosignature`] (nothing of the batch is written for any of these), I/O errors from the log (the batch is cut back),
     /// [`Error::CommitUncertain`] and [`Error::NotDurable`] as described above.
     pub fn append(&mut self, docs: &[NewDocument], now_ms: u64) -> Result<AppendReport> {
         if self.mode != Mode::Writer || self.signer.is_none() {
@@ -169,6 +169,7 @@ impl Ledger {
         if self.config.format < crate::ledger::FORMAT_VERSION && !docs.is_empty() {
             self.upgrade_format()?;
         }
+        self.check_clock_against_cosignatures(now_ms)?;
         self.append_once(docs, now_ms)
     }
 

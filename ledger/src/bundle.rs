@@ -10,6 +10,10 @@
 //! It is written from a read-only open, so it is consistent while an `add` runs: `COMMIT`
 //! was read first, the latest checkpoint was found to end exactly the prefix it names, and
 //! only that prefix is copied. A writer appends past it and never changes it.
+//!
+//! When the ledger holds witness cosignatures, the bundle's `checkpoint` carries those of
+//! its size after the ledger's signature, and `cosignatures/` holds a copy of every
+//! cosignature file of a bundled size (`docs/FORMAT.md` section 9).
 
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
@@ -92,7 +96,10 @@ fn check_target(ledger: &Path, dir: &Path) -> Result<bool> {
 }
 
 /// Creates `path` (which must not exist), writes `fill` into it and fsyncs it.
-fn write_new(path: &Path, fill: impl FnOnce(&mut File) -> std::io::Result<()>) -> Result<()> {
+pub(crate) fn write_new(
+    path: &Path,
+    fill: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> Result<()> {
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -142,10 +149,11 @@ impl Ledger {
         write_new(&dir.join(BUNDLE_FILES[3]), |f| {
             f.write_all(format!("{vkey}\n").as_bytes())
         })?;
-        let checkpoint = self.latest_checkpoint()?;
+        let checkpoint = self.cosigned_note(&self.latest_checkpoint()?)?;
         write_new(&dir.join(BUNDLE_FILES[4]), |f| {
             f.write_all(checkpoint.as_bytes())
         })?;
+        self.bundle_cosignatures(dir)?;
         File::open(dir)
             .and_then(|d| d.sync_all())
             .map_err(Error::io("sync", dir))?;

@@ -366,6 +366,22 @@ pub enum Error {
         /// How far before 1970-01-01 it reads, in seconds.
         seconds: u64,
     },
+    /// The system clock reads earlier than a witness's cosignature the ledger holds: entries
+    /// recorded now would carry a time before one a witness already vouched for.
+    #[error(
+        "the system clock says {}, earlier than the cosignature by witness {witness} of checkpoint size {size} at {} that the ledger holds; nothing was recorded: fix the clock and run the command again",
+        fmt_ms(*clock_ms), fmt_ms(*cosigned_ms)
+    )]
+    ClockBeforeCosignature {
+        /// What the clock said, ms since the Unix epoch.
+        clock_ms: u64,
+        /// The cosignature's time, ms since the Unix epoch.
+        cosigned_ms: u64,
+        /// The witness's name.
+        witness: String,
+        /// The size of the checkpoint it cosigned.
+        size: u64,
+    },
 }
 
 /// What is wrong with a path given to a walk (see [`Error::Path`]).

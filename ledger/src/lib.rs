@@ -17,6 +17,7 @@ mod bundle;
 mod by_content;
 mod commit;
 mod content_run;
+mod cosigned;
 mod decide;
 mod derived;
 mod digest;
@@ -46,11 +47,13 @@ mod publish;
 mod recovery;
 mod tiles;
 mod walk;
+mod witnesses;
 mod writer;
 
 pub use append::{AppendReport, CLOCK_TOLERANCE_MS, FirstSeen, NewDocument, Recorded, Status};
 pub use audit::{AuditReport, Fault, audit};
 pub use bundle::{AuditBundle, BUNDLE_FILES};
+pub use cosigned::{COSIGNATURES_DIR, HeldCosignature};
 pub use digest::{
     FileDigest, FileId, WalkedFile, hash_file, hash_files, hash_reader, hash_walked, open_document,
 };
@@ -73,3 +76,4 @@ pub use proof_check::{VerifiedEntry, verify_tlog_proof};
 pub use prov_ingest::Limits;
 pub use publish::PublishReport;
 pub use walk::{Skip, Walked, walk};
+pub use witnesses::{WITNESSES_FILE, WitnessConfig, check_witness_url};

@@ -117,6 +117,14 @@ pub enum Error {
     /// A consistency-proof text that does not follow the tlog-witness body format.
     #[error("malformed consistency proof text: {0}")]
     MalformedConsistencyText(&'static str),
+    /// A C2SP tlog-policy file that does not follow the spec.
+    #[error("malformed policy (line {line}): {reason}")]
+    MalformedPolicy {
+        /// The line, from 1 (0 for the file as a whole).
+        line: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
 }
 
 /// Shorthand for results of this crate.

@@ -11,7 +11,8 @@
 //! - RFC 9162 section 2.1 (hashing, inclusion and consistency proofs);
 //! - <https://c2sp.org/signed-note>, <https://c2sp.org/tlog-checkpoint>,
 //!   <https://c2sp.org/tlog-proof>, <https://c2sp.org/tlog-witness>,
-//!   <https://c2sp.org/tlog-tiles>.
+//!   <https://c2sp.org/tlog-tiles>, <https://c2sp.org/tlog-cosignature>,
+//!   <https://c2sp.org/tlog-policy>.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -19,10 +20,12 @@ mod bundle;
 mod checkpoint;
 mod consistency;
 mod consistency_text;
+mod cosignature;
 mod error;
 mod hash;
 mod inclusion;
 mod note;
+mod policy;
 mod tile;
 mod tlog_proof;
 mod tree;
@@ -31,12 +34,17 @@ pub use bundle::{MAX_BUNDLE_ENTRY, encode_bundle, parse_bundle};
 pub use checkpoint::Checkpoint;
 pub use consistency::ConsistencyProof;
 pub use consistency_text::ConsistencyBundle;
+pub use cosignature::{
+    COSIGNATURE_HEADER, COSIGNATURE_V1, Cosignature, CosignerSigner, CosignerVerifier,
+    MAX_TIMESTAMP, cosigned_message, cosigner_key_id, verify_cosignatures,
+};
 pub use error::Error;
 pub use hash::{HASH_SIZE, Hash, empty_root, leaf_hash, node_hash};
 pub use inclusion::InclusionProof;
 pub use note::{
     MAX_NOTE_SIGNATURES, Note, NoteSignature, NoteSigner, NoteVerifier, key_id, verifier_key_string,
 };
+pub use policy::{Policy, PolicyWitness};
 pub use tile::{
     TILE_HEIGHT, TILE_WIDTH, Tile, TileBuilder, TileHashReader, TileKind, TileReader,
     partial_tiles, tiles_of,

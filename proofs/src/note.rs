@@ -48,7 +48,7 @@ pub fn verifier_key_string(name: &str, public_key: &VerifyingKey) -> String {
     )
 }
 
-fn check_key_name(name: &str) -> bool {
+pub(crate) fn check_key_name(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+')
 }
 
