@@ -250,6 +250,10 @@ async function checkConsistency() {
   const neu = $("new-checkpoint").value.replace(/\r\n/g, "\n");
   const key = keyText();
   if (neu.startsWith("old ")) return show(JSON.parse(wasm.verify_consistency_proof(old, neu, key)));
+  if (!$("tiles-url").value.trim()) {
+    return problem("consistency", "Give the tiles address above, or paste the text `prov consistency` wrote in place of the newer checkpoint.",
+      "a proof between two checkpoints is built from the published tiles");
+  }
   working("Fetching the published log…");
   try {
     const planned = JSON.parse(wasm.plan_consistency_tiles(old, neu, key));
