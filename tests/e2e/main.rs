@@ -26,3 +26,4 @@ mod review_content;
 mod review_tiles;
 mod walk_races;
 mod walkthrough;
+mod web;
