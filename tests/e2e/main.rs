@@ -28,4 +28,5 @@ mod review_content;
 mod review_tiles;
 mod walk_races;
 mod walkthrough;
+mod web;
 mod witness;
