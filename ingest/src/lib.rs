@@ -40,6 +40,7 @@ mod gzip;
 mod limits;
 mod mbox;
 mod meter;
+mod sevenz;
 mod sniff;
 mod tar;
 mod walk;

@@ -12,7 +12,7 @@ use crate::found::{Completeness, Found, Hashed, Link, Mtime, Summary};
 use crate::limits::Limits;
 use crate::meter::{Meter, Packed, Shared, Source};
 use crate::sniff::{Kind, SNIFF_LEN, sniff};
-use crate::{Error, email, gzip, mbox, tar, zip};
+use crate::{Error, email, gzip, mbox, sevenz, tar, zip};
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek};
 use std::ops::ControlFlow;
@@ -71,13 +71,18 @@ pub fn walk_seekable<R: Read + Seek>(
         inner: BufReader::with_capacity(1 << 18, file),
         shared: shared.clone(),
     };
-    let top = if sniff(&head) == Kind::Zip {
+    let kind = sniff(&head);
+    let top = if kind == Kind::Zip || kind == Kind::SevenZip {
         // Random access from the file: hash it first, then read members through the
-        // central directory, so a big zip is never held in memory.
+        // central directory (a 7z's header), so a big archive is never held in memory.
         let mut top = walker.inspect(0, &mut source, Packed::No, Leaf::Opaque);
-        top.kind = Kind::Zip;
+        top.kind = kind;
         if shared.source_error.borrow().is_none() && source.rewind().is_ok() {
-            let (completeness, note) = zip::seek(&mut walker, &mut source, None, 1);
+            let (completeness, note) = if kind == Kind::Zip {
+                zip::seek(&mut walker, &mut source, None, 1)
+            } else {
+                sevenz::seek(&mut walker, &mut source, None, 1)
+            };
             top.completeness = Some(completeness);
             top.note = note;
         }
@@ -279,8 +284,6 @@ impl<'w, 'v> Walker<'w, 'v> {
                     let (c, note) = self.container(kind, &mut input, own, depth + 1);
                     completeness = Some(c);
                     notes.extend(note);
-                } else if kind == Kind::SevenZip {
-                    notes.push("7z archives are not opened yet: recorded as one document".into());
                 } else if kind == Kind::Rar {
                     notes.push("RAR archives are not opened: recorded as one document".into());
                 }
@@ -322,6 +325,7 @@ impl<'w, 'v> Walker<'w, 'v> {
     ) -> (Completeness, Option<String>) {
         match kind {
             Kind::Zip => zip::stream(self, input, own, depth),
+            Kind::SevenZip => sevenz::stream(self, input, own, depth),
             Kind::Tar => tar::walk(self, input, own, depth),
             Kind::Gzip => gzip::walk(self, input, own, depth),
             Kind::Email => email::walk(self, input, own, depth),
