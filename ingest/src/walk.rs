@@ -170,6 +170,8 @@ pub(crate) struct Walker<'w, 'v> {
     pending: Vec<Option<Found>>,
     open: usize,
     stopped_by_visitor: bool,
+    /// Bytes of `max_buffered` taken by the `Found`s in `pending` (see [`held_cost`]).
+    held: u64,
 }
 
 impl<'w, 'v> Walker<'w, 'v> {
@@ -181,6 +183,7 @@ impl<'w, 'v> Walker<'w, 'v> {
             pending: Vec::new(),
             open: 0,
             stopped_by_visitor: false,
+            held: 0,
         }
     }
 
@@ -196,6 +199,18 @@ impl<'w, 'v> Walker<'w, 'v> {
                 self.shared.limits.max_members
             ));
         }
+        // Its metadata is held until its outermost container is finished: that counts
+        // against max_buffered, so a stream of a million small files stays bounded.
+        let cost = held_cost(&entry.path);
+        if !self.shared.reserve(cost) {
+            return Outcome::Skipped(format!(
+                "max_buffered: the details of the members of a streamed container are held \
+                 until it is read to its end, and those already held fill max_buffered ({}); \
+                 raise it to record more",
+                crate::limits::bytes(self.shared.limits.max_buffered)
+            ));
+        }
+        self.held += cost;
         let index = self.next_index;
         self.next_index += 1;
         let slot = self.pending.len();
@@ -234,6 +249,7 @@ impl<'w, 'v> Walker<'w, 'v> {
     }
 
     fn flush(&mut self) {
+        self.shared.release(std::mem::take(&mut self.held));
         for found in self.pending.drain(..).flatten() {
             if self.stopped_by_visitor {
                 break;
@@ -351,6 +367,12 @@ impl<'w, 'v> Walker<'w, 'v> {
             stopped_by_visitor: self.stopped_by_visitor,
         })
     }
+}
+
+/// About how much memory a held `Found` takes (measured: about 350 bytes each for a
+/// `.tar.gz` of 200,000 files with 18-byte names, slots and allocator overhead included).
+fn held_cost(path: &[u8]) -> u64 {
+    (std::mem::size_of::<Option<Found>>() + 64 + path.len()) as u64
 }
 
 /// One member's bytes, as `inspect` read them.

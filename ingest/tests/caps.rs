@@ -145,3 +145,35 @@ with tarfile.open("liar.tar", "w") as t:
     assert!(note.contains("expansion ratio"), "{note}");
     assert!(zeros.size < 20 << 20);
 }
+
+/// The details of a streamed container's members are held until it is finished (so that it
+/// is visited first); they count against max_buffered, and those past it are listed.
+#[test]
+fn held_members_of_a_stream_count_against_max_buffered() {
+    let dir = tempfile::tempdir().unwrap();
+    python(
+        dir.path(),
+        r#"
+import tarfile, io
+with tarfile.open("many.tar.gz", "w:gz") as t:
+    for i in range(2000):
+        info = tarfile.TarInfo(f"f{i:05}")
+        info.size = 1
+        t.addfile(info, io.BytesIO(b"x"))
+"#,
+    );
+    let path = dir.path().join("many.tar.gz");
+    let (found, _) = walk_all(&path, &Limits::default());
+    assert_eq!(found.len(), 2001);
+    let limits = Limits {
+        max_buffered: 100_000,
+        ..Limits::default()
+    };
+    let (found, _) = walk_all(&path, &limits);
+    assert!(found.len() > 100 && found.len() < 1000, "{}", found.len());
+    let c = found[0].completeness.as_ref().unwrap();
+    assert_eq!(c.found, 2000);
+    let listed = c.not_recorded.len() as u64 + c.not_recorded_more;
+    assert_eq!(listed + found.len() as u64 - 1, 2000);
+    assert!(c.not_recorded[0].1.contains("max_buffered"));
+}
