@@ -15,6 +15,8 @@
 //! The expansion ratio of a member is checked against the compressed bytes actually read
 //! from the archive for its folder so far (never a size the header claims).
 
+mod fields;
+mod folder;
 mod header;
 
 use crate::found::{Completeness, Mtime};

@@ -260,3 +260,18 @@ fn a_dictionary_past_max_buffered_is_not_decoded() {
     let (found, _) = walk_all(&dir.path().join("big.7z"), &Limits::default());
     assert_eq!(found[0].sha256, sha(&text));
 }
+
+/// Found by `fuzz/fuzz_targets/ingest_walk.rs`: a damaged BZip2 folder made libbz2-rs-sys
+/// 0.2.6 index out of bounds (a panic). BZip2 is not decoded any more: the folder is noted.
+#[test]
+fn a_damaged_bzip2_folder_is_noted_not_a_panic() {
+    let bytes = include_bytes!("vectors/7z-bzip2-panic.7z");
+    let mut found = Vec::new();
+    let summary = prov_ingest::walk_reader(&mut &bytes[..], &Limits::default(), &mut |f| {
+        found.push(f);
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!(summary.kind, Kind::SevenZip);
+    assert!(summary.note.is_some(), "{summary:?}");
+}

@@ -8,7 +8,9 @@
 //! the library's reading order exactly (a property whose declared size differs from what its
 //! fields take is refused), so both read the same structure.
 
-use super::{AES, BCJ2, BZIP2, COPY, LZMA, LZMA2, PPMD};
+use super::fields::{Cur, R, Refused, damaged, refuse};
+use super::folder::{Folder, decoder_memory, folder, lzma2_dict};
+use super::{AES, COPY, LZMA, LZMA2};
 use sevenz_rust2::{ArchiveEntry, Block};
 use std::io::{Read, Seek, SeekFrom};
 use std::mem::size_of;
@@ -36,9 +38,6 @@ const K_WIN_ATTRIBUTES: u8 = 0x15;
 const K_ENCODED_HEADER: u8 = 0x17;
 const K_START_POS: u8 = 0x18;
 
-/// The most coders in one folder (the library decodes at most 32) and streams per coder.
-const MAX_CODERS: usize = 32;
-
 /// What a checked header holds, for the walk.
 pub(crate) struct Layout {
     /// How many entries (files, directories, anti-items) it declares.
@@ -47,21 +46,6 @@ pub(crate) struct Layout {
     pub memory: u64,
     /// Per folder, about how many bytes its decoders take (dictionaries, models).
     pub folder_memory: Vec<u64>,
-}
-
-/// Why a 7z is not opened; `cut` when the file ends before its header.
-pub(crate) struct Refused {
-    pub why: String,
-}
-
-type R<T> = Result<T, Refused>;
-
-fn refuse<T>(why: impl Into<String>) -> R<T> {
-    Err(Refused { why: why.into() })
-}
-
-fn damaged<T>(what: &str) -> R<T> {
-    refuse(format!("header damaged or not supported: {what}"))
 }
 
 /// Reads the signature header and the header it points to, and checks them; `room` is what is
@@ -157,93 +141,6 @@ pub(crate) fn check<F: Read + Seek>(file: &mut F, room: u64, max_members: u64) -
         memory: p.memory,
         folder_memory: p.folder_memory,
     })
-}
-
-/// The bytes of a header, read field by field.
-struct Cur<'a>(&'a [u8]);
-
-impl<'a> Cur<'a> {
-    fn byte(&mut self) -> R<u8> {
-        let (&b, rest) = self.0.split_first().ok_or_else(|| Refused {
-            why: "header damaged: it ends inside a field".into(),
-        })?;
-        self.0 = rest;
-        Ok(b)
-    }
-
-    fn take(&mut self, n: u64) -> R<&'a [u8]> {
-        if n > self.0.len() as u64 {
-            return damaged("a field is longer than the header");
-        }
-        let (head, rest) = self.0.split_at(n as usize);
-        self.0 = rest;
-        Ok(head)
-    }
-
-    /// 7zFormat.txt `UINT64`: the first byte's high bits say how many bytes follow.
-    fn number(&mut self) -> R<u64> {
-        let first = u64::from(self.byte()?);
-        let mut mask = 0x80u64;
-        let mut value = 0u64;
-        for i in 0..8 {
-            if first & mask == 0 {
-                return Ok(value | ((first & (mask - 1)) << (8 * i)));
-            }
-            value |= u64::from(self.byte()?) << (8 * i);
-            mask >>= 1;
-        }
-        Ok(value)
-    }
-
-    /// A count that each item of needs at least `per` bytes of what is left, and at most `max`.
-    fn count(&mut self, what: &str, per: u64, max: u64) -> R<usize> {
-        let n = self.number()?;
-        if n > max || n.saturating_mul(per) > self.0.len() as u64 {
-            return damaged(&format!("{what} count {n} is impossible here"));
-        }
-        Ok(n as usize)
-    }
-
-    /// A bit vector of `n` bits; returns how many are set.
-    fn bits(&mut self, n: usize) -> R<u64> {
-        let bytes = self.take(n.div_ceil(8) as u64)?;
-        let mut set = 0;
-        for i in 0..n {
-            if bytes[i / 8] & (0x80 >> (i % 8)) != 0 {
-                set += 1;
-            }
-        }
-        Ok(set)
-    }
-
-    /// `AllAreDefined` then, if 0, a bit vector: how many of `n` are defined.
-    fn defined(&mut self, n: usize) -> R<u64> {
-        if self.byte()? != 0 {
-            Ok(n as u64)
-        } else {
-            self.bits(n)
-        }
-    }
-
-    fn expect(&mut self, id: u8, what: &str) -> R<()> {
-        if self.byte()? != id {
-            return damaged(&format!("{what} expected"));
-        }
-        Ok(())
-    }
-}
-
-/// One folder (a "block" to the library): its coders and sizes.
-struct Folder {
-    coders: Vec<Vec<u8>>,
-    /// Per coder, its declared props.
-    props: Vec<Vec<u8>>,
-    packed: usize,
-    /// The coder whose output is the folder's output.
-    main: usize,
-    unpack: Vec<u64>,
-    crc: Option<u32>,
-    substreams: u64,
 }
 
 /// `StreamsInfo`: pack streams and folders.
@@ -592,86 +489,6 @@ impl Parse {
     }
 }
 
-/// One `Folder` record: its coders, bind pairs and packed streams.
-fn folder(cur: &mut Cur) -> R<Folder> {
-    let n = cur.count("coder", 2, MAX_CODERS as u64)?;
-    if n == 0 {
-        return damaged("a folder without coders");
-    }
-    let mut coders = Vec::with_capacity(n);
-    let mut props = Vec::with_capacity(n);
-    let mut ins = Vec::with_capacity(n);
-    for _ in 0..n {
-        let flags = cur.byte()?;
-        if flags & 0x80 != 0 {
-            return damaged("alternative coder methods are not supported");
-        }
-        let id = cur.take(u64::from(flags & 0x0F))?;
-        let (inputs, outputs) = if flags & 0x10 == 0 {
-            (1, 1)
-        } else {
-            (cur.number()?, cur.number()?)
-        };
-        let wanted = if id == BCJ2 { 4 } else { 1 };
-        if outputs != 1 || inputs != wanted {
-            return damaged("a coder with an unsupported number of streams");
-        }
-        props.push(if flags & 0x20 != 0 {
-            let size = cur.number()?;
-            cur.take(size)?.to_vec()
-        } else {
-            Vec::new()
-        });
-        coders.push(id.to_vec());
-        ins.push(inputs as usize);
-    }
-    let total_in: usize = ins.iter().sum();
-    let mut in_bound = vec![false; total_in];
-    let mut out_bound = vec![false; n];
-    for _ in 1..n {
-        let (i, o) = (cur.number()?, cur.number()?);
-        let (Some(i_free), Some(o_free)) =
-            (in_bound.get_mut(i as usize), out_bound.get_mut(o as usize))
-        else {
-            return damaged("a bind pair out of range");
-        };
-        if *i_free || *o_free {
-            return damaged("a stream bound twice");
-        }
-        (*i_free, *o_free) = (true, true);
-    }
-    let packed = total_in - (n - 1);
-    if packed > 1 {
-        for _ in 0..packed {
-            let i = cur.number()?;
-            match in_bound.get_mut(i as usize) {
-                Some(bound) if !*bound => *bound = true,
-                _ => return damaged("a packed stream out of range or bound"),
-            }
-        }
-    }
-    let main = out_bound.iter().position(|b| !b).unwrap_or(0);
-    for (c, p) in coders.iter().zip(&props) {
-        let short = match c.as_slice() {
-            LZMA | PPMD => p.len() < 5,
-            LZMA2 => p.is_empty(),
-            _ => false,
-        };
-        if short {
-            return damaged("coder properties too short");
-        }
-    }
-    Ok(Folder {
-        coders,
-        props,
-        packed,
-        main,
-        unpack: Vec::with_capacity(n),
-        crc: None,
-        substreams: 0,
-    })
-}
-
 /// Counts the names in a `kName` property as the library splits them (UTF-16LE, each ended
 /// by a 0 unit or by the end), and how many bytes they take as UTF-8.
 fn names(raw: &[u8]) -> R<(u64, u64)> {
@@ -695,31 +512,4 @@ fn names(raw: &[u8]) -> R<(u64, u64)> {
         utf8 += 24;
     }
     Ok((count, utf8))
-}
-
-/// The LZMA2 dictionary size from its property byte (as `sevenz-rust2` computes it).
-fn lzma2_dict(bits: u8) -> u32 {
-    let bits = u32::from(bits);
-    if bits >= 40 {
-        return u32::MAX;
-    }
-    (2 | (bits & 1)) << (bits / 2 + 11)
-}
-
-/// About how much memory decoding a folder takes: dictionaries and models as declared (an
-/// LZMA dictionary is never larger than what it unpacks), plus buffers.
-fn decoder_memory(f: &Folder) -> u64 {
-    let mut total = 0u64;
-    for (i, (c, p)) in f.coders.iter().zip(&f.props).enumerate() {
-        let dict = |p: &[u8]| u64::from(u32::from_le_bytes(p[1..5].try_into().unwrap_or_default()));
-        let own = match c.as_slice() {
-            LZMA => dict(p).min(f.unpack.get(i).copied().unwrap_or(0)).max(4096),
-            LZMA2 => u64::from(lzma2_dict(p[0])),
-            PPMD => dict(p),
-            BZIP2 => 8 << 20,
-            _ => 0,
-        };
-        total = total.saturating_add(own).saturating_add(256 << 10);
-    }
-    total
 }
