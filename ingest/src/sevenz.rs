@@ -129,7 +129,6 @@ fn members<R: Read + Seek>(
             no_data(w, file, i, &mut done, &mut c, parent, depth);
         }
         next = next.max(first);
-        let in_block = |i: &usize| archive.stream_map.file_block_index[*i] == Some(b);
         let why = if let Some(why) = w.shared.halted() {
             Some(why)
         } else if block.coders.iter().any(|c| c.encoder_method_id() == AES) {
@@ -193,7 +192,11 @@ fn members<R: Read + Seek>(
             }
         };
         let why = why.unwrap_or_else(|| "not reached in its folder".into());
-        for i in (0..files.len()).filter(in_block) {
+        // A folder's files come in index order from its first, before the next folder's
+        // (so this scan stays linear over the whole archive, however many folders).
+        let blocks = &archive.stream_map.file_block_index;
+        let own = (first..files.len()).take_while(|&i| blocks[i].is_none_or(|x| x <= b));
+        for i in own.filter(|&i| blocks[i] == Some(b)) {
             if !done[i] {
                 done[i] = true;
                 c.record(files[i].name().as_bytes(), Outcome::Skipped(why.clone()));
