@@ -1,4 +1,4 @@
-//! Containers from strangers (`prov_ingest::walk_reader`: zip, tar, gzip, email, mbox, and
+//! Containers from strangers (`prov_ingest::walk_reader`: zip, 7z, tar, gzip, email, mbox, and
 //! what `sniff` makes of any bytes): never a panic, a hang or an allocation past the limits;
 //! members are visited in order, each after its container; a member hashed whole has the
 //! SHA-256 of bytes of its size; what documents claim (OOXML, OLE, PDF, email headers) stays

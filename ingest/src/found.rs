@@ -108,10 +108,16 @@ pub struct Completeness {
     /// How many of them were directories (not documents, not visited).
     pub directories: u64,
     /// Entries not recorded, or recorded only in part, with the reason: (raw path, reason).
+    /// Only the first [`Completeness::KEPT`] are kept, so that a container of a million
+    /// device entries, or a walk past `max_members`, holds bounded memory; the others are
+    /// counted in `not_recorded_more`.
     pub not_recorded: Vec<(Vec<u8>, String)>,
     /// Why the container was not read to its end, if it was not (a cut, corrupt data, a
     /// limit); entries after that point are not counted anywhere.
     pub stopped: Option<String>,
+    /// How many more entries were not recorded than `not_recorded` lists (those past the
+    /// first [`Completeness::KEPT`]); 0 when it lists them all.
+    pub not_recorded_more: u64,
 }
 
 /// The top file of a walk: its own hash, kind and completeness.
@@ -141,14 +147,24 @@ pub struct Summary {
 }
 
 impl Completeness {
+    /// How many entries `not_recorded` lists at most, per container.
+    pub const KEPT: usize = 1000;
+
     /// Counts one entry reached, and lists it if it was not recorded whole.
     pub(crate) fn record(&mut self, path: &[u8], outcome: Outcome) {
         self.found += 1;
         match outcome {
             Outcome::Whole => {}
-            Outcome::Partial(why) | Outcome::Skipped(why) => {
-                self.not_recorded.push((path.to_vec(), why))
-            }
+            Outcome::Partial(why) | Outcome::Skipped(why) => self.list(path, why),
+        }
+    }
+
+    /// Lists an entry not recorded (without counting it as found), within [`Self::KEPT`].
+    pub(crate) fn list(&mut self, path: &[u8], why: String) {
+        if self.not_recorded.len() < Self::KEPT {
+            self.not_recorded.push((path.to_vec(), why));
+        } else {
+            self.not_recorded_more += 1;
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `prov-ingest`: find the members of a file recursively and hash each one while streaming.
 //!
 //! A leak arrives as archives of mailboxes. [`walk`] reads a file once, tells what it is from
-//! its bytes ([`sniff`]), and if it is a container (zip, tar, gzip, email, mbox) finds its
+//! its bytes ([`sniff`]), and if it is a container (zip, 7z, tar, gzip, email, mbox) finds its
 //! members, their members, and so on, calling the visitor with a [`Found`] for each: its raw
 //! path inside its container, its SHA-256 and size (of its bytes after decompression or
 //! transfer decoding, never re-encoded), what it is, and a note when it could not be read
@@ -14,8 +14,9 @@
 //! Hostile archives are expected: nothing is written to disk, member paths are never resolved
 //! against a file system, links are recorded and never followed, and the work is bounded by
 //! [`Limits`] (depth, total bytes, expansion ratio, member count, bytes held in memory), each
-//! limit reached being reported on the member concerned. Not yet bounded: the list of entries
-//! not recorded, and a zip's central directory (README, "Not done yet").
+//! limit reached being reported on the member concerned; what is held in memory (nested
+//! archives, emails, zip directories, 7z headers and dictionaries, the members of a streamed
+//! container until it is finished) counts against `max_buffered`.
 //!
 //! This crate knows nothing of the ledger: recording what it finds is the caller's job.
 //!
@@ -44,6 +45,7 @@ mod gzip;
 mod limits;
 mod mbox;
 mod meter;
+mod sevenz;
 mod sniff;
 mod tar;
 mod walk;

@@ -32,14 +32,16 @@ pub struct Limits {
     /// are read whole. Default 8 MiB.
     pub ratio_floor: u64,
     /// How many members one walk visits, at every depth; members past it are listed as not
-    /// recorded. It also bounds the metadata held in memory while a container is read.
-    /// Default 1,000,000 (at a few hundred bytes each, well under 256 MiB).
+    /// recorded. A zip or 7z that declares more entries is not opened (its directory would
+    /// be read whole). Default 1,000,000.
     pub max_members: u64,
     /// How many bytes may be held in memory at once, over all depths: a zip inside a stream
     /// needs random access and is held whole while its members are read, and so is an email
     /// while its MIME structure is parsed. A bigger one is hashed (so recorded) but its
-    /// members are not looked for, and the note says so. Default 128 MiB. Parsing an email
-    /// may take up to about twice its size again (decoded attachments).
+    /// members are not looked for, and the note says so. Zip central directories, 7z headers
+    /// and decoder dictionaries, and the details of a streamed container's members (held
+    /// until it is finished, about 400 bytes each) count against it too. Default 128 MiB.
+    /// Parsing an email may take up to about twice its size again (decoded attachments).
     pub max_buffered: u64,
     /// The largest member whose claims are read when they need it held in memory (an Office,
     /// OLE or PDF document inside a container; within `max_buffered`). A larger one is still

@@ -15,7 +15,7 @@ pub enum Kind {
     Tar,
     /// A gzip stream (RFC 1952); its one member is the decompressed stream.
     Gzip,
-    /// A 7z archive: recognised, not opened yet (recorded as opaque with a note).
+    /// A 7z archive (7-Zip's 7zFormat.txt): members are read through its header.
     SevenZip,
     /// A RAR archive: recognised, not opened (recorded as opaque with a note).
     Rar,
@@ -42,7 +42,7 @@ impl Kind {
     pub fn is_container(self) -> bool {
         matches!(
             self,
-            Kind::Zip | Kind::Tar | Kind::Gzip | Kind::Email | Kind::Mbox
+            Kind::Zip | Kind::Tar | Kind::Gzip | Kind::Email | Kind::Mbox | Kind::SevenZip
         )
     }
 

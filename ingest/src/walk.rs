@@ -13,7 +13,7 @@ use crate::found::{Completeness, Found, Hashed, Link, Mtime, Summary};
 use crate::limits::Limits;
 use crate::meter::{Meter, Packed, Shared, Source};
 use crate::sniff::{Kind, SNIFF_LEN, sniff};
-use crate::{Error, email, gzip, mbox, tar, zip};
+use crate::{Error, email, gzip, mbox, sevenz, tar, zip};
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek};
 use std::ops::ControlFlow;
@@ -73,11 +73,11 @@ pub fn walk_seekable<R: Read + Seek>(
         shared: shared.clone(),
     };
     let kind = sniff(&head);
-    let top = if kind == Kind::Zip || claimed::reads_bytes(kind) {
+    let top = if kind == Kind::Zip || kind == Kind::SevenZip || claimed::reads_bytes(kind) {
         // Random access from the file: hash it first, then read members through the
-        // central directory, so a big zip is never held in memory; or read the claims of a
-        // document from where its format keeps them (a PDF's trailer, an OOXML package's
-        // directory), so it is not held in memory either.
+        // central directory (a 7z's header), so a big archive is never held in memory; or
+        // read the claims of a document from where its format keeps them (a PDF's trailer,
+        // an OOXML package's directory), so it is not held in memory either.
         let mut top = walker.inspect(0, &mut source, Packed::No, Leaf::Opaque);
         top.kind = kind;
         if shared.source_error.borrow().is_none() && source.rewind().is_ok() {
@@ -90,6 +90,10 @@ pub fn walk_seekable<R: Read + Seek>(
                     top.completeness = Some(completeness);
                     top.note = note;
                 }
+            } else if kind == Kind::SevenZip {
+                let (completeness, note) = sevenz::seek(&mut walker, &mut source, None, 1);
+                top.completeness = Some(completeness);
+                top.note = note;
             } else {
                 top.claims = claimed::from_seekable(kind, &mut source);
             }
@@ -189,6 +193,8 @@ pub(crate) struct Walker<'w, 'v> {
     pending: Vec<Option<Found>>,
     open: usize,
     stopped_by_visitor: bool,
+    /// Bytes of `max_buffered` taken by the `Found`s in `pending` (see [`held_cost`]).
+    held: u64,
 }
 
 impl<'w, 'v> Walker<'w, 'v> {
@@ -202,6 +208,7 @@ impl<'w, 'v> Walker<'w, 'v> {
             pending: Vec::new(),
             open: 0,
             stopped_by_visitor: false,
+            held: 0,
         }
     }
 
@@ -217,6 +224,18 @@ impl<'w, 'v> Walker<'w, 'v> {
                 self.shared.limits.max_members
             ));
         }
+        // Its metadata is held until its outermost container is finished: that counts
+        // against max_buffered, so a stream of a million small files stays bounded.
+        let cost = held_cost(&entry.path);
+        if !self.shared.reserve(cost) {
+            return Outcome::Skipped(format!(
+                "max_buffered: the details of the members of a streamed container are held \
+                 until it is read to its end, and those already held fill max_buffered ({}); \
+                 raise it to record more",
+                crate::limits::bytes(self.shared.limits.max_buffered)
+            ));
+        }
+        self.held += cost;
         let index = self.next_index;
         self.next_index += 1;
         let slot = self.pending.len();
@@ -261,6 +280,7 @@ impl<'w, 'v> Walker<'w, 'v> {
     }
 
     fn flush(&mut self) {
+        self.shared.release(std::mem::take(&mut self.held));
         for found in self.pending.drain(..).flatten() {
             if self.stopped_by_visitor {
                 break;
@@ -336,8 +356,6 @@ impl<'w, 'v> Walker<'w, 'v> {
                     }
                 } else if claimed::reads_bytes(kind) {
                     claims = claimed::buffered(kind, &mut input, &self.shared);
-                } else if kind == Kind::SevenZip {
-                    notes.push("7z archives are not opened yet: recorded as one document".into());
                 } else if kind == Kind::Rar {
                     notes.push("RAR archives are not opened: recorded as one document".into());
                 }
@@ -381,6 +399,7 @@ impl<'w, 'v> Walker<'w, 'v> {
     ) -> (Completeness, Option<String>) {
         match kind {
             Kind::Zip => zip::stream(self, input, own, depth),
+            Kind::SevenZip => sevenz::stream(self, input, own, depth),
             Kind::Tar => tar::walk(self, input, own, depth),
             Kind::Gzip => gzip::walk(self, input, own, depth),
             Kind::Email => email::walk(self, input, own, depth),
@@ -407,6 +426,12 @@ impl<'w, 'v> Walker<'w, 'v> {
             claimed: top.claims.finish().0,
         })
     }
+}
+
+/// About how much memory a held `Found` takes (measured: about 350 bytes each for a
+/// `.tar.gz` of 200,000 files with 18-byte names, slots and allocator overhead included).
+fn held_cost(path: &[u8]) -> u64 {
+    (std::mem::size_of::<Option<Found>>() + 64 + path.len()) as u64
 }
 
 /// One member's bytes, as `inspect` read them.

@@ -9,6 +9,7 @@
 //! directory cannot be read (cut short) is read from its local headers (4.3.7) up to the cut.
 
 use crate::found::{Completeness, Link, Mtime};
+use crate::limits::bytes;
 use crate::meter::Packed;
 use crate::walk::{Entry, Leaf, Outcome, Walker};
 use std::collections::HashMap;
@@ -37,21 +38,38 @@ pub(crate) fn stream(
 }
 
 /// Reads a zip's members with random access.
+///
+/// The `zip` crate reads the whole central directory into memory first, so the end record is
+/// read before it: a zip declaring more entries than `max_members`, or whose directory would
+/// take more than what is left of `max_buffered` (see [`directory_memory`]), is refused with
+/// a note, and the memory the directory takes is held against `max_buffered` meanwhile.
 pub(crate) fn seek<R: Read + Seek>(
     w: &mut Walker,
     reader: &mut R,
     parent: Option<u64>,
     depth: u32,
 ) -> (Completeness, Option<String>) {
-    let declared = declared(reader);
-    match ZipArchive::new(&mut *reader) {
+    let len = reader.seek(SeekFrom::End(0)).unwrap_or(u64::MAX);
+    let end = end_record(reader);
+    let held = end.as_ref().map_or(0, directory_memory);
+    if let Some(why) = end.as_ref().and_then(|end| refuse(w, end, held)) {
+        let c = Completeness {
+            declared: end.map(|e| e.entries),
+            stopped: Some(why.clone()),
+            ..Completeness::default()
+        };
+        return (c, Some(why));
+    }
+    let declared = end.map(|e| e.entries);
+    let walked = match ZipArchive::new(&mut *reader) {
         Ok(mut archive) => {
             // An OOXML or ODF package is one document, not a container (claimed/office.rs).
             w.office = crate::claimed::office::detect(&mut archive);
             if w.office.is_some() {
-                return (Completeness::default(), None);
+                (Completeness::default(), None)
+            } else {
+                (central(w, &mut archive, declared, parent, depth, len), None)
             }
-            (central(w, &mut archive, declared, parent, depth), None)
         }
         Err(e) => {
             let note = format!(
@@ -59,11 +77,55 @@ pub(crate) fn seek<R: Read + Seek>(
             );
             let mut c = Completeness::default();
             if reader.seek(SeekFrom::Start(0)).is_ok() {
-                local(w, reader, parent, depth, &mut c);
+                local(w, reader, parent, depth, len, &mut c);
             }
             (c, Some(note))
         }
+    };
+    w.shared.release(held);
+    walked
+}
+
+/// Why a zip is not opened, judged from its end record alone; `None` when it may be, in which
+/// case `held` bytes of `max_buffered` were taken for its directory.
+fn refuse(w: &Walker, end: &End, held: u64) -> Option<String> {
+    let limits = &w.shared.limits;
+    if end.entries > limits.max_members {
+        return Some(format!(
+            "the end record declares {} entries, more than max_members ({}): the central \
+             directory was not read and no member was looked for",
+            end.entries, limits.max_members
+        ));
     }
+    let room = limits.max_buffered.saturating_sub(w.shared.buffered.get());
+    if !w.shared.reserve(held) {
+        return Some(format!(
+            "the central directory ({}, {} entries) would take about {} in memory, more than \
+             the {} left of max_buffered ({}): it was not read and no member was looked for",
+            bytes(end.dir_size),
+            end.entries,
+            bytes(held),
+            bytes(room),
+            bytes(limits.max_buffered)
+        ));
+    }
+    None
+}
+
+/// About how much memory the `zip` crate takes for a central directory: each entry's record
+/// is parsed into a structure of about 320 bytes, and its name and extra fields are held
+/// about twice (as read, and decoded).
+fn directory_memory(end: &End) -> u64 {
+    end.dir_size
+        .saturating_mul(2)
+        .saturating_add(end.entries.saturating_mul(320))
+}
+
+/// A member's compressed size, for its expansion ratio: as the directory or local header
+/// says, but never more than the bytes the archive has after the member's data starts, so
+/// that a lying size cannot raise the member's own ratio cap.
+fn packed(claimed: u64, data_start: u64, len: u64) -> Packed {
+    Packed::Fixed(claimed.min(len.saturating_sub(data_start)))
 }
 
 /// Byte ranges (local header to end of data) of entries that overlap an earlier one, mapped to
@@ -94,9 +156,16 @@ fn overlaps<R: Read + Seek>(archive: &mut ZipArchive<R>) -> HashMap<usize, usize
     overlapped
 }
 
-/// The entry count in the end of central directory record (APPNOTE 4.3.16), or in the zip64
-/// one (4.3.14) when the former says 0xFFFF.
-fn declared<R: Read + Seek>(r: &mut R) -> Option<u64> {
+/// What the end of central directory record (APPNOTE 4.3.16) says, or the zip64 one (4.3.14)
+/// when the former holds 0xFFFF or 0xFFFFFFFF placeholders.
+struct End {
+    /// Total number of entries in the central directory.
+    entries: u64,
+    /// Size of the central directory in bytes.
+    dir_size: u64,
+}
+
+fn end_record<R: Read + Seek>(r: &mut R) -> Option<End> {
     let len = r.seek(SeekFrom::End(0)).ok()?;
     let start = len.saturating_sub(22 + 65535);
     r.seek(SeekFrom::Start(start)).ok()?;
@@ -105,22 +174,34 @@ fn declared<R: Read + Seek>(r: &mut R) -> Option<u64> {
     let at = (0..=tail.len().checked_sub(22)?)
         .rev()
         .find(|&i| tail[i..].starts_with(b"PK\x05\x06"))?;
-    let count = u16::from_le_bytes([tail[at + 10], tail[at + 11]]);
-    if count != 0xFFFF {
-        return Some(u64::from(count));
+    let u16_at = |i: usize| u64::from(u16::from_le_bytes([tail[at + i], tail[at + i + 1]]));
+    let u32_at = |i: usize| {
+        u64::from(u32::from_le_bytes(
+            tail[at + i..at + i + 4].try_into().unwrap_or_default(),
+        ))
+    };
+    let short = End {
+        entries: u16_at(10),
+        dir_size: u32_at(12),
+    };
+    if short.entries != 0xFFFF && short.dir_size != 0xFFFF_FFFF {
+        return Some(short);
     }
     let locator = tail.get(at.checked_sub(20)?..at)?;
     if !locator.starts_with(b"PK\x06\x07") {
-        return Some(u64::from(count));
+        return Some(short);
     }
     let offset = u64::from_le_bytes(locator[8..16].try_into().ok()?);
     r.seek(SeekFrom::Start(offset)).ok()?;
-    let mut record = [0u8; 40];
+    let mut record = [0u8; 48];
     r.read_exact(&mut record).ok()?;
     if !record.starts_with(b"PK\x06\x06") {
         return None;
     }
-    Some(u64::from_le_bytes(record[32..40].try_into().ok()?))
+    Some(End {
+        entries: u64::from_le_bytes(record[32..40].try_into().ok()?),
+        dir_size: u64::from_le_bytes(record[40..48].try_into().ok()?),
+    })
 }
 
 fn central<R: Read + Seek>(
@@ -129,6 +210,7 @@ fn central<R: Read + Seek>(
     declared: Option<u64>,
     parent: Option<u64>,
     depth: u32,
+    len: u64,
 ) -> Completeness {
     let listed = archive.len() as u64;
     let mut c = Completeness {
@@ -147,19 +229,14 @@ fn central<R: Read + Seek>(
         } else {
             format!("{missing} entries declared by the end record are not in the directory")
         };
-        c.not_recorded.push((Vec::new(), why));
+        c.list(&[], why);
     }
     let overlapped = overlaps(archive);
     for i in 0..archive.len() {
         if let Some(why) = w.shared.halted() {
             // The directory names what was not reached: list it.
-            let rest: Vec<Vec<u8>> = archive
-                .file_names_raw()
-                .skip(i)
-                .map(<[u8]>::to_vec)
-                .collect();
-            for name in rest {
-                c.record(&name, Outcome::Skipped(why.clone()));
+            for name in archive.file_names_raw().skip(i) {
+                c.record(name, Outcome::Skipped(why.clone()));
             }
             c.stopped = Some(why);
             break;
@@ -167,7 +244,8 @@ fn central<R: Read + Seek>(
         let opened = archive.by_index_raw(i).map(|f| {
             let mut entry = Entry::new(parent, depth, f.name_raw().to_vec());
             entry.mtime = mtime(&f);
-            entry.packed = Packed::Fixed(f.compressed_size());
+            let start = f.data_start().unwrap_or(f.header_start());
+            entry.packed = packed(f.compressed_size(), start, len);
             (entry, f.is_dir(), f.encrypted(), f.is_symlink())
         });
         let (mut entry, encrypted, symlink) = match opened {
@@ -243,6 +321,7 @@ fn local<R: Read>(
     reader: &mut R,
     parent: Option<u64>,
     depth: u32,
+    len: u64,
     c: &mut Completeness,
 ) {
     loop {
@@ -259,7 +338,7 @@ fn local<R: Read>(
                     continue;
                 }
                 entry.mtime = mtime(&f);
-                entry.packed = Packed::Fixed(f.compressed_size());
+                entry.packed = packed(f.compressed_size(), f.data_start().unwrap_or(0), len);
                 let path = entry.path.clone();
                 let outcome = if f.encrypted() {
                     Outcome::Skipped("encrypted, and no central directory to read it".into())

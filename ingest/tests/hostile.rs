@@ -273,11 +273,14 @@ open("fake.rar", "wb").write(b"Rar!\x1a\x07\x01\x00" + bytes(100))
     assert_eq!(summary.sha256, sha(&bytes));
     assert_eq!(from_reader, walk_all(&path, &Limits::default()).0);
 
-    for (name, kind) in [("fake.7z", Kind::SevenZip), ("fake.rar", Kind::Rar)] {
+    for (name, kind, why) in [
+        ("fake.7z", Kind::SevenZip, "never finished"),
+        ("fake.rar", Kind::Rar, "not opened"),
+    ] {
         let (found, summary) = walk_all(&dir.path().join(name), &Limits::default());
         assert!(found.is_empty());
         assert_eq!(summary.kind, kind);
-        assert!(note_of(&summary).contains("not opened"), "{summary:?}");
+        assert!(note_of(&summary).contains(why), "{summary:?}");
     }
 }
 

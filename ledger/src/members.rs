@@ -200,7 +200,9 @@ fn describe(
     m.insert("container.directories".into(), c.directories.to_string());
     m.insert("container.recorded".into(), recorded.to_string());
     let not: Vec<&(Vec<u8>, String)> = c.not_recorded.iter().chain(&refused).collect();
-    m.insert("container.not_recorded".into(), not.len().to_string());
+    // The walk names at most a thousand of them, and counts the rest.
+    let total = not.len() as u64 + c.not_recorded_more;
+    m.insert("container.not_recorded".into(), total.to_string());
     for (i, (path, why)) in not.iter().take(NAMED_NOT_RECORDED).enumerate() {
         let path = match std::str::from_utf8(path) {
             Ok(p) if !p.chars().any(char::is_control) => p.to_string(),

@@ -514,3 +514,34 @@ wb.save('accounts.xlsx')
     assert_eq!(meta(sheet, "office.creator"), Some("Иван Петров"));
     assert!(meta(sheet, "office.modified").is_some(), "{sheet}");
 }
+
+#[test]
+fn a_7z_archive_is_looked_into_and_its_members_found_again_after_7z_extracts_them() {
+    let seven = if have("7zz") { "7zz" } else { "7z" };
+    if !tools(&["python3", seven]) {
+        return;
+    }
+    let w = Workspace::new();
+    w.init();
+    let dir = w.tmp.path();
+    python(dir, MAKE_MAILBOXES);
+    sh(
+        dir,
+        &format!("cd dump && {seven} a -bd -bso0 ../mail.7z mailboxes copy-of-0001.eml"),
+    );
+    let r = w.run(&["add", "-s", "forum", "mail.7z"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let all = entries(&w);
+    assert_eq!(meta(&all[0], "container.format"), Some("7z"));
+    assert_eq!(all[0]["media_type"], "application/x-7z-compressed");
+    assert_links_match_completeness(&all);
+    sh(
+        dir,
+        &format!("mkdir -p out && cd out && {seven} x -bd -bso0 ../mail.7z"),
+    );
+    let check = w.run(&["--json", "check", "out"]);
+    assert_eq!(check.code, 0, "{}", check.stdout);
+    for v in check.jsonl() {
+        assert_eq!(v["first_seen"]["containers"][0]["seq"], 0, "{v}");
+    }
+}
