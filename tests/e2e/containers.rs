@@ -494,21 +494,32 @@ wb.active['A1'] = 'Q3 2017'
 wb.properties.creator = 'Иван Петров'
 wb.properties.lastModifiedBy = 'Иван Петров'
 wb.save('accounts.xlsx')
+from pypdf import PdfWriter
+pdf = PdfWriter()
+pdf.add_blank_page(width=200, height=200)
+pdf.add_metadata({'/Author': 'Jean Dupont', '/Producer': 'Microsoft Word 2016',
+                  '/CreationDate': "D:20170428101500+02'00'"})
+pdf.write('memo.pdf')
 "#,
         )
         .current_dir(dir)
         .output()
         .unwrap();
     if !made.status.success() {
-        skip("Python's openpyxl is not installed (.ci/run installs it)");
+        skip("Python's openpyxl or pypdf is not installed (.ci/run installs them)");
         return;
     }
-    sh(dir, "zip -q dump.zip accounts.xlsx");
+    sh(dir, "zip -q dump.zip accounts.xlsx memo.pdf");
     w.run(&["add", "-s", "leak", "dump.zip"]).ok();
     let all = entries(&w);
-    // The zip and the spreadsheet: the spreadsheet's own parts are not members.
-    assert_eq!(all.len(), 2, "{all:?}");
-    let sheet = &all[1];
+    // The zip, the spreadsheet and the PDF: the spreadsheet's own parts are not members.
+    assert_eq!(all.len(), 3, "{all:?}");
+    let pdf = all.iter().find(|e| e["name"] == "memo.pdf").unwrap();
+    assert_eq!(pdf["media_type"], "application/pdf");
+    assert_eq!(meta(pdf, "pdf.author"), Some("Jean Dupont"));
+    assert_eq!(meta(pdf, "pdf.producer"), Some("Microsoft Word 2016"));
+    assert_eq!(meta(pdf, "pdf.created"), Some("D:20170428101500+02'00'"));
+    let sheet = all.iter().find(|e| e["name"] == "accounts.xlsx").unwrap();
     assert_eq!(sheet["name"], "accounts.xlsx");
     assert_eq!(meta(sheet, "office.last_modified_by"), Some("Иван Петров"));
     assert_eq!(meta(sheet, "office.creator"), Some("Иван Петров"));
