@@ -74,7 +74,8 @@ pub struct AddArgs {
     /// How deep containers are opened (a zip in a tar in a gzip is 3 deep)
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth, value_parser = clap::value_parser!(u32).range(1..=64), help_heading = "Containers")]
     max_depth: u32,
-    /// Bytes read from inside containers at most, over the whole add, for example 500G
+    /// Bytes hashed at most while looking into one file given (its own bytes, then each
+    /// member's again, at every depth), for example 500G
     #[arg(long, value_name = "SIZE", default_value = "1T", value_parser = parse_size, help_heading = "Containers")]
     max_expanded: u64,
     /// A compressed member may expand to this many times its stored size (above 8 MiB);
@@ -245,6 +246,8 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         already: Vec::new(),
         failed: None,
         files_done: 0,
+        short: (0, 0, None),
+        recounted: Vec::new(),
     };
     let summary = l
         .ingest(documents, &fields, &options, &mut shown)
@@ -261,9 +264,25 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         bar.finish_and_clear();
     }
     let out = shown.out;
+    if let Some(note) = shown.short_note() {
+        out.note(note);
+    }
+    // A container recorded before, looked into again with other limits (or first added with
+    // --no-extract): its entry keeps the counts of its first recording.
+    for (seq, now) in &shown.recounted {
+        let Ok(e) = l.entry(*seq) else { continue };
+        let then = e.metadata.get("container.recorded");
+        if then != Some(now) {
+            out.note(format!(
+                "entry {seq} (a container recorded before) counts {} members recorded; this add found {now}: its entry keeps the counts of its first recording, and the members found now are linked to it",
+                then.map_or("no", String::as_str)
+            ));
+            break;
+        }
+    }
     if let Some(old) = l.upgraded_from() {
         out.note(format!(
-            "the ledger was format {old} and is now format {}: each place a document is found is now recorded (the same content from one source at two paths is two entries); `prov` versions before this one refuse it as newer",
+            "the ledger was format {old} and is now format {}: each place a document is found is now recorded (the same content from one source at two paths is two entries), and files added from a folder are named by their path in it, so files recorded before under their file names alone are recorded again under their paths, once; `prov` versions before this one refuse it as newer",
             prov_ledger::FORMAT_VERSION
         ));
     }

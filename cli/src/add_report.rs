@@ -48,12 +48,49 @@ pub struct Shown<'a> {
     pub failed: Option<Failure>,
     /// Files given whose result was reported (members found inside them not counted).
     pub files_done: usize,
+    /// Containers whose entry says members were not recorded: how many, the members, and
+    /// the first such entry.
+    pub short: (u64, u64, Option<u64>),
+    /// Containers found already recorded, with the member count this add found (the first
+    /// few), to say when their entry counts otherwise.
+    pub recounted: Vec<(u64, String)>,
+}
+
+impl Shown<'_> {
+    /// The note on members not recorded, if any container had some.
+    pub fn short_note(&self) -> Option<String> {
+        let (containers, members, first) = self.short;
+        let first = first?;
+        Some(format!(
+            "{} in {} {} not recorded (a limit reached, damaged data, an encrypted archive or a name that repeats): `prov show {first}` lists them with the reason",
+            count(members, "member", "members"),
+            count(containers, "container", "containers"),
+            if members == 1 { "was" } else { "were" },
+        ))
+    }
 }
 
 impl Report for Shown<'_> {
     fn recorded(&mut self, d: &Ingested<'_>) -> ControlFlow<()> {
         if d.contained_in.is_none() {
             self.files_done += 1;
+        }
+        let missing = d
+            .document
+            .metadata
+            .get("container.not_recorded")
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+        if d.recorded.status == Status::AlreadyRecorded
+            && self.recounted.len() < ALREADY_KEPT
+            && let Some(n) = d.document.metadata.get("container.recorded")
+        {
+            self.recounted.push((d.recorded.seq, n.clone()));
+        }
+        if missing > 0 && d.recorded.status != Status::AlreadyRecorded {
+            self.short.0 += 1;
+            self.short.1 += missing;
+            self.short.2.get_or_insert(d.recorded.seq);
         }
         if d.recorded.status == Status::AlreadyRecorded && self.already.len() < ALREADY_KEPT {
             self.already
@@ -108,7 +145,13 @@ fn report_one(d: &Ingested<'_>, out: &Out, verbose: bool) -> Result<()> {
             "size": doc.content.size,
             "first_seen": {"seq": f.seq, "time": rfc3339(f.time_ms), "source": f.source},
             "contained_in": d.contained_in,
+            "name": doc.content.name.as_deref().map(crate::output::name_json),
         });
+        if let Some(n) = &doc.content.name
+            && std::str::from_utf8(n).is_err()
+        {
+            v["name_hex"] = serde_json::Value::String(hex::encode(n));
+        }
         crate::output::set_path(&mut v, label);
         return out.json(&v);
     }

@@ -29,13 +29,20 @@ pub struct CheckArgs {
 
 /// One sighting for `--json`, with the containers it was found in, innermost first.
 fn seen(e: &Entry, chain: &[Entry]) -> Value {
-    json!({
+    let mut v = json!({
         "seq": e.seq,
         "time": rfc3339(e.time_ms),
         "source": e.source,
         "name": e.content.name.as_deref().map(crate::output::name_json),
+        "part": e.metadata.get(prov_ledger::PART_KEY),
         "containers": containers::json(chain),
-    })
+    });
+    if let Some(n) = &e.content.name
+        && std::str::from_utf8(n).is_err()
+    {
+        v["name_hex"] = Value::String(hex::encode(n));
+    }
+    v
 }
 
 pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
@@ -141,7 +148,7 @@ fn show_answers(
                     f.seq
                 ))?;
                 if let Some(t) = containers::text(&found_in[0]) {
-                    out.human(format!("           {t}"))?;
+                    out.human(format!("           as {} {t}", containers::place(f)))?;
                 }
                 for (s, chain) in sightings.iter().zip(&found_in[1..]) {
                     out.human(format!(
@@ -151,7 +158,7 @@ fn show_answers(
                         s.seq
                     ))?;
                     if let Some(t) = containers::text(chain) {
-                        out.human(format!("           {t}"))?;
+                        out.human(format!("           as {} {t}", containers::place(s)))?;
                     }
                 }
             }

@@ -54,6 +54,16 @@ fn container_of(e: &Entry) -> Option<u64> {
         .map(|r| r.seq)
 }
 
+/// How an entry is named where it was found: its name (a path in its container), else its
+/// position (`part 3`), else `(no name)`.
+pub fn place(e: &Entry) -> String {
+    match (&e.content.name, e.metadata.get(prov_ledger::PART_KEY)) {
+        (Some(n), _) => escape::bytes(n),
+        (None, Some(part)) => format!("part {}", escape::text(part)),
+        (None, None) => "(no name)".to_string(),
+    }
+}
+
 /// A chain for `--json`: one object per container, innermost first.
 pub fn json(chain: &[Entry]) -> Value {
     Value::Array(
@@ -64,6 +74,7 @@ pub fn json(chain: &[Entry]) -> Value {
                     "seq": c.seq,
                     "sha256": hex::encode(c.content.sha256),
                     "name": c.content.name.as_deref().map(name_json),
+                    "part": c.metadata.get(prov_ledger::PART_KEY),
                     "source": c.source,
                     "time": rfc3339(c.time_ms),
                 });
@@ -87,11 +98,7 @@ pub fn text(chain: &[Entry]) -> Option<String> {
     let last = chain.last()?;
     let mut s = String::new();
     for c in chain {
-        let name = match (&c.content.name, c.metadata.get(prov_ledger::PART_KEY)) {
-            (Some(n), _) => escape::bytes(n),
-            (None, Some(part)) => format!("part {}", escape::text(part)),
-            (None, None) => "(no name)".to_string(),
-        };
+        let name = place(c);
         s.push_str(&format!("in {name} (entry {}", c.seq));
         if c.seq == last.seq {
             s.push_str(&format!(

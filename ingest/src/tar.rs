@@ -50,7 +50,14 @@ pub(crate) fn walk(
             .map(Mtime::Unix);
         let outcome = match kind {
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                w.member(found, &mut entry)
+                let size = entry.size();
+                w.member(
+                    found,
+                    &mut Exact {
+                        inner: &mut entry,
+                        left: size,
+                    },
+                )
             }
             EntryType::Symlink | EntryType::Link => {
                 let target = entry
@@ -78,4 +85,29 @@ pub(crate) fn walk(
     }
     let note = c.stopped.clone();
     (c, note)
+}
+
+/// A tar member's bytes, which must be as many as its header says: the `tar` crate ends a cut
+/// member's reader as if it were whole, so that a missing end reads as an error here, and the
+/// member is never recorded with a hash of only its first bytes.
+struct Exact<'a, R> {
+    inner: &'a mut R,
+    left: u64,
+}
+
+impl<R: Read> Read for Exact<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && self.left > 0 && !buf.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the archive ends {} bytes before this member does (cut short)",
+                    self.left
+                ),
+            ));
+        }
+        self.left = self.left.saturating_sub(n as u64);
+        Ok(n)
+    }
 }

@@ -222,14 +222,17 @@ fn central<R: Read + Seek>(
         .filter(|&m| m > 0)
     {
         let why = if archive.has_duplicate_names() {
-            format!(
-                "{missing} entries not read: their names repeat other entries' names, and \
-                 the zip library keeps one entry per name"
-            )
+            "not read: its name repeats another entry's name, and the zip library keeps one \
+             entry per name (the one read may be a decoy)"
+                .to_string()
         } else {
-            format!("{missing} entries declared by the end record are not in the directory")
+            "declared by the end record, and not in the directory".to_string()
         };
-        c.list(&[], why);
+        // Each is an entry of the container that was reached and not recorded: counted and
+        // listed one by one, so that found = directories + recorded + not recorded holds.
+        for _ in 0..missing {
+            c.record(&[], Outcome::Skipped(why.clone()));
+        }
     }
     let overlapped = overlaps(archive);
     for i in 0..archive.len() {

@@ -314,3 +314,78 @@ fn a_read_past_both_caps_never_overflows_the_next() {
     let zeros = found.iter().find(|f| f.path == b"zeros").unwrap();
     assert_eq!(zeros.hashed, Hashed::Prefix);
 }
+
+/// A tar cut inside a member: the `tar` crate ends that member's reader as if it were whole,
+/// so its hash would be of its first bytes only. It must be listed as not recorded.
+#[test]
+fn a_tar_cut_inside_a_member_never_gives_that_member_a_hash() {
+    let mut tar = Vec::new();
+    {
+        let mut b = tar::Builder::new(&mut tar);
+        for name in ["t0", "t1", "t2"] {
+            let data = vec![name.as_bytes()[1]; 5000];
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, name, &data[..]).unwrap();
+        }
+        b.finish().unwrap();
+    }
+    tar.truncate(8000); // inside t1's data (512 + 5120 + 512 + 1856)
+    let mut found = Vec::new();
+    let s = prov_ingest::walk_reader(&mut &tar[..], &Default::default(), &mut |f| {
+        found.push(f);
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    let t1 = found
+        .iter()
+        .find(|f| f.path == b"t1")
+        .expect("t1 is visited");
+    assert_eq!(t1.hashed, prov_ingest::Hashed::Prefix, "{t1:?}");
+    let c = s.completeness.unwrap();
+    assert!(
+        c.not_recorded.iter().any(|(p, _)| p == b"t1"),
+        "{:?}",
+        c.not_recorded
+    );
+    let t0 = found.iter().find(|f| f.path == b"t0").unwrap();
+    assert_eq!(t0.hashed, prov_ingest::Hashed::Content);
+}
+
+/// Two zip entries under one name: the library reads one; the other is counted and listed,
+/// never silently dropped.
+#[test]
+fn a_zip_entry_hidden_behind_a_repeated_name_is_counted_and_listed() {
+    let mut zip = Vec::new();
+    {
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(&mut zip));
+        let o = zip::write::SimpleFileOptions::default();
+        z.start_file("a.txt", o).unwrap();
+        std::io::Write::write_all(&mut z, b"SECRET first\n").unwrap();
+        // The writer refuses a repeated name; write another name of the same length, then
+        // rename it in place below.
+        z.start_file("b.txt", o).unwrap();
+        std::io::Write::write_all(&mut z, b"decoy second\n").unwrap();
+        z.finish().unwrap();
+    }
+    // Rename every "b.txt" (local header and central directory) to "a.txt".
+    let mut i = 0;
+    while let Some(at) = zip[i..].windows(5).position(|w| w == b"b.txt") {
+        zip[i + at] = b'a';
+        i += at + 5;
+    }
+    let mut found = 0;
+    let s = prov_ingest::walk_reader(&mut &zip[..], &Default::default(), &mut |_| {
+        found += 1;
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    let c = s.completeness.unwrap();
+    assert_eq!(c.declared, Some(2));
+    assert_eq!(found, 1);
+    assert_eq!(c.found, 2, "{c:?}");
+    assert_eq!(c.not_recorded.len(), 1, "{c:?}");
+    assert!(c.not_recorded[0].1.contains("repeats"), "{c:?}");
+}

@@ -183,6 +183,7 @@ impl Ledger {
         crate::ledger::write_config(&self.dir, &config, self.dir_handle.as_ref())?;
         self.upgraded_from = Some(self.config.format);
         self.seen_cache.clear();
+        self.seen_cached = 0;
         self.config = config;
         Ok(())
     }

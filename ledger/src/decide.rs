@@ -40,15 +40,22 @@ impl Ledger {
     /// and checked ([`Ledger::entry`]: its record, signature and place in the chain). The
     /// derived files (content index, tiles) play no part in what the writer signs.
     fn committed(&mut self, sha: &[u8; 32]) -> Result<&Committed> {
-        let mut seqs = crate::recovery::seqs_in(&self.contents, sha);
-        seqs.extend(self.contents_since.get(sha).into_iter().flatten());
+        // How many entries the content has, counted without listing them (a content found at
+        // many places is asked for once per document).
+        let from = self.contents.partition_point(|c| c.0 < *sha);
+        let to = self.contents.partition_point(|c| c.0 <= *sha);
+        let since = self.contents_since.get(sha).map_or(0, Vec::len);
+        let count = to - from + since;
         let covered = self.seen_cache.get(sha).map_or(0, |c| c.covered);
-        if covered < seqs.len() {
-            let cached: usize = self.seen_cache.values().map(|c| c.places.len()).sum();
-            if cached + seqs.len() - covered > MAX_CACHED_PLACES {
+        if covered < count {
+            let mut seqs = crate::recovery::seqs_in(&self.contents, sha);
+            seqs.extend(self.contents_since.get(sha).into_iter().flatten());
+            if self.seen_cached + seqs.len() - covered > MAX_CACHED_PLACES {
                 self.seen_cache.clear();
+                self.seen_cached = 0;
             }
             let mut c = self.seen_cache.remove(sha).unwrap_or_default();
+            self.seen_cached -= c.places.len();
             for &seq in &seqs[c.covered..] {
                 let e = self.entry(seq)?;
                 let fits = match (&c.first, e.kind) {
@@ -80,6 +87,7 @@ impl Ledger {
                 });
             }
             c.covered = seqs.len();
+            self.seen_cached += c.places.len();
             self.seen_cache.insert(*sha, c);
         }
         Ok(self.seen_cache.entry(*sha).or_default())

@@ -91,50 +91,62 @@ pub(crate) fn read_walked(
     })
 }
 
-/// Reads one document from a stream (stdin) and looks for its members; the stream is read
-/// once, so a walk that could not hash it whole is refused.
+/// Reads one document from a stream (stdin) and looks for its members. The stream is copied
+/// to an unnamed temporary file first (deleted when closed), so that it is looked into as a
+/// file is: with random access for a zip or 7z, and with the expansion ratio of the whole walk
+/// bounded by its size.
 ///
 /// # Errors
-/// [`Error::StreamUnreadable`], or [`Error::Invalid`] when a limit stopped the walk before
-/// the end of the stream.
+/// [`Error::StreamUnreadable`] when the stream or the temporary file fails.
 pub(crate) fn read_stream(
     reader: &mut dyn Read,
     what: &str,
     limits: &Limits,
     progress: &dyn Fn(u64),
 ) -> Result<Extracted> {
-    let mut members = Vec::new();
-    let mut counted = Progress {
-        inner: reader,
-        progress,
+    let unreadable = |source| Error::StreamUnreadable {
+        what: what.to_string(),
+        source,
     };
-    let top = prov_ingest::walk_reader(&mut counted, limits, &mut |found| {
+    let mut spool = tempfile::tempfile().map_err(unreadable)?;
+    let size = std::io::copy(
+        &mut Progress {
+            inner: reader,
+            progress,
+        },
+        &mut spool,
+    )
+    .map_err(unreadable)?;
+    let mut members = Vec::new();
+    let reader = Counted {
+        file: &spool,
+        pos: 0,
+        reached: 0,
+        progress: &|_| {},
+    };
+    let top = prov_ingest::walk_seekable(reader, size, what, limits, &mut |found| {
         members.push(found);
         ControlFlow::Continue(())
     })
     .map_err(|e| match e {
         prov_ingest::Error::Read { source, .. } | prov_ingest::Error::Open { source, .. } => {
-            Error::StreamUnreadable {
-                what: what.to_string(),
-                source,
-            }
+            unreadable(source)
         }
         other => Error::invalid("limits", other.to_string()),
     })?;
-    if top.hashed != Hashed::Content {
-        return Err(Error::invalid(
-            "document",
-            format!(
-                "{what} could not be read whole while looking inside it ({}): add it with --no-extract, or raise the limit",
-                top.note.as_deref().unwrap_or("a limit was reached")
-            ),
-        ));
-    }
-    Ok(Extracted {
-        digest: FileDigest {
+    // A walk stopped by a limit before the end has only a prefix's hash: hash it whole.
+    let digest = match top.hashed {
+        Hashed::Content => FileDigest {
             sha256: top.sha256,
             size: top.size,
         },
+        Hashed::Stored | Hashed::Prefix => {
+            spool.seek(SeekFrom::Start(0)).map_err(unreadable)?;
+            crate::digest::hash_reader(&spool, &|_| {}).map_err(unreadable)?
+        }
+    };
+    Ok(Extracted {
+        digest,
         top: Some(top),
         members,
     })

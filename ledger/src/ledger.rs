@@ -81,6 +81,8 @@ pub struct Ledger {
     pub(crate) contents_since: std::collections::HashMap<[u8; 32], Vec<u64>>,
     /// Writer only: what the committed log holds per content, for the dedupe decision.
     pub(crate) seen_cache: std::collections::HashMap<[u8; 32], crate::decide::Committed>,
+    /// The places held in `seen_cache`, over all contents.
+    pub(crate) seen_cached: usize,
     /// The format before this process upgraded `ledger.json`, if it did.
     pub(crate) upgraded_from: Option<u32>,
     /// Clamp the time to the last entry's however far the clock is behind.
@@ -133,9 +135,22 @@ pub(crate) fn write_config(dir: &Path, config: &Config, dir_handle: Option<&File
     let path = dir.join("ledger.json");
     let tmp = dir.join("ledger.json.tmp");
     let text = serde_json::to_string_pretty(config).unwrap_or_default() + "\n";
-    std::fs::write(&tmp, text)
-        .and_then(|_| File::open(&tmp)?.sync_all())
-        .map_err(Error::io("write", &tmp))?;
+    // A leftover (or a link planted) in the temporary's place is removed, never followed.
+    let _ = std::fs::remove_file(&tmp);
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)
+            .map_err(Error::io("write", &tmp))?;
+        f.write_all(text.as_bytes())
+            .and_then(|_| f.sync_all())
+            .map_err(Error::io("write", &tmp))?;
+    }
     std::fs::rename(&tmp, &path).map_err(Error::io("rename", &path))?;
     if let Some(h) = dir_handle {
         h.sync_all().map_err(Error::io("sync", dir))?;
@@ -236,6 +251,7 @@ impl Ledger {
             contents: Vec::new(),
             contents_since: Default::default(),
             seen_cache: Default::default(),
+            seen_cached: 0,
             upgraded_from: None,
             clamp_any: false,
             recovered: 0,

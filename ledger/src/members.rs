@@ -104,15 +104,30 @@ pub(crate) fn plan(fields: &Fields, label: Vec<u8>, name: Vec<u8>, x: Extracted)
             container: Some(parent),
         });
     }
-    let mut recorded = vec![0u64; plan.len()];
+    // Members recorded, each place once: the same bytes at the same path twice in one
+    // container (a tar may repeat a member) are one entry linked to it.
+    let mut recorded = vec![(0u64, 0u64); plan.len()];
+    let mut places = std::collections::HashSet::new();
     for p in &plan {
         if let Some(c) = p.container {
-            recorded[c] += 1;
+            let d = &p.doc;
+            let place = (
+                c,
+                d.content.sha256,
+                &d.content.name,
+                d.metadata.get(PART_KEY),
+            );
+            if places.insert(place) {
+                recorded[c].0 += 1;
+            } else {
+                recorded[c].1 += 1;
+            }
         }
     }
     for (pos, kind, c, _) in completeness {
         let extra = refused.remove(&pos).unwrap_or_default();
-        describe(&mut plan[pos].doc, kind, &c, recorded[pos], extra);
+        let (once, again) = recorded[pos];
+        describe(&mut plan[pos].doc, kind, &c, once, again, extra);
     }
     plan
 }
@@ -189,6 +204,7 @@ fn describe(
     kind: Kind,
     c: &Completeness,
     recorded: u64,
+    repeated: u64,
     refused: Vec<(Vec<u8>, String)>,
 ) {
     let m = &mut doc.metadata;
@@ -199,6 +215,9 @@ fn describe(
     m.insert("container.found".into(), c.found.to_string());
     m.insert("container.directories".into(), c.directories.to_string());
     m.insert("container.recorded".into(), recorded.to_string());
+    if repeated > 0 {
+        m.insert("container.repeated".into(), repeated.to_string());
+    }
     let not: Vec<&(Vec<u8>, String)> = c.not_recorded.iter().chain(&refused).collect();
     // The walk names at most a thousand of them, and counts the rest.
     let total = not.len() as u64 + c.not_recorded_more;

@@ -160,7 +160,15 @@ pub fn walk(paths: &[PathBuf], follow: bool, skip: &Skip) -> Result<Walked> {
                 w.skipped.push((p.clone(), LEDGER_SKIPPED));
                 continue;
             }
-            seen_dirs.insert((meta.dev(), meta.ino()));
+            if !seen_dirs.insert((meta.dev(), meta.ino())) {
+                // Inside a folder given before it (`prov add dump dump/sub`): its files are
+                // listed once, named from that folder.
+                w.skipped.push((
+                    p.clone(),
+                    "folder already listed (it is inside another folder given)",
+                ));
+                continue;
+            }
             let from = w.files.len();
             walk_dir(p, follow, skip, &mut seen_dirs, &mut w)?;
             // Names relative to the folder given: `mailboxes/e.lefevre/Sent/0255.eml`.

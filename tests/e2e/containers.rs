@@ -99,10 +99,13 @@ fn assert_links_match_completeness(all: &[Value]) {
     for e in all {
         let seq = e["seq"].as_u64().unwrap();
         if let Some(found) = meta(e, "container.found") {
-            let n = |k: &str| meta(e, k).unwrap().parse::<u64>().unwrap();
+            let n = |k: &str| meta(e, k).unwrap_or("0").parse::<u64>().unwrap();
             assert_eq!(
                 found.parse::<u64>().unwrap(),
-                n("container.directories") + n("container.recorded") + n("container.not_recorded"),
+                n("container.directories")
+                    + n("container.recorded")
+                    + n("container.repeated")
+                    + n("container.not_recorded"),
                 "found = directories + recorded + not recorded: {e}"
             );
         }
@@ -341,6 +344,12 @@ fn a_folder_records_paths_relative_to_it_and_no_extract_records_only_the_files_g
     // Without it, the same zip is looked into (its entry is already recorded, its members
     // are new places).
     let r = w.run(&["--json", "add", "-s", "drive", "mail.zip"]);
+    assert!(
+        r.stderr
+            .contains("(a container recorded before) counts no members recorded"),
+        "{}",
+        r.stderr
+    );
     let statuses: Vec<String> = r
         .documents()
         .iter()
@@ -380,6 +389,14 @@ open('cut.zip', 'wb').write(data[: len(data) // 2])
     );
     let r = w.run(&["add", "-s", "pastebin", "--max-ratio", "50", "hostile.zip"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // Said at the end, not only in the container's entry.
+    assert!(
+        r.stderr
+            .contains("1 member in 1 container was not recorded")
+            && r.stderr.contains("`prov show 0` lists them"),
+        "{}",
+        r.stderr
+    );
     assert!(!dir.join("escaped.txt").exists() && !Path::new("/escaped.txt").exists());
     let all = entries(&w);
     let names: Vec<&str> = all.iter().filter_map(|e| e["name"].as_str()).collect();
@@ -401,6 +418,43 @@ open('cut.zip', 'wb').write(data[: len(data) // 2])
         "{why}"
     );
     assert_eq!(meta(zip, "container.recorded"), Some("5"));
+
+    // The same bomb from stdin: looked into as the file is, with the same limits.
+    let bytes = std::fs::read(dir.join("hostile.zip")).unwrap();
+    let piped = w.run_stdin(
+        &[
+            "add",
+            "-s",
+            "stdin",
+            "--max-ratio",
+            "50",
+            "--name",
+            "hostile.zip",
+            "-",
+        ],
+        &bytes,
+    );
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    let from_stdin: Vec<Value> = entries(&w)
+        .into_iter()
+        .filter(|e| e["source"] == "stdin")
+        .collect();
+    assert_eq!(meta(&from_stdin[0], "container.not_recorded"), Some("1"));
+    assert!(from_stdin.iter().all(|e| e["name"] != "zeros.bin"));
+    // A tar holding the same member twice: one place, one entry, counted once.
+    python(
+        dir,
+        r#"
+import tarfile, io
+with tarfile.open('twice.tar', 'w') as t:
+    for _ in range(2):
+        data = b'same bytes, same path'
+        info = tarfile.TarInfo('x.txt'); info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+"#,
+    );
+    w.run(&["add", "-s", "pastebin", "twice.tar"]).ok();
+    assert_links_match_completeness(&entries(&w));
 
     // A truncated archive: recorded, with what was found and why it stopped.
     let cut = w.run(&["add", "-s", "pastebin", "cut.zip"]);
@@ -555,4 +609,42 @@ fn a_7z_archive_is_looked_into_and_its_members_found_again_after_7z_extracts_the
     for v in check.jsonl() {
         assert_eq!(v["first_seen"]["containers"][0]["seq"], 0, "{v}");
     }
+}
+
+#[test]
+fn the_format_upgrade_never_writes_through_a_link_and_a_folder_inside_another_is_listed_once() {
+    let w = Workspace::new();
+    w.init();
+    let cfg = w.ledger().join("ledger.json");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, text.replace("\"format\": 2", "\"format\": 1")).unwrap();
+    let victim = w.write("victim.txt", "keep me");
+    std::os::unix::fs::symlink(&victim, w.ledger().join("ledger.json.tmp")).unwrap();
+    w.write("dump/a.txt", "alpha");
+    w.write("dump/sub/b.txt", "beta");
+    let r = w.run(&["add", "-s", "drive", "dump", "dump/sub"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    assert!(
+        !std::fs::symlink_metadata(&cfg)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .contains("\"format\": 2")
+    );
+    let names: Vec<String> = entries(&w)
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["a.txt", "sub/b.txt"],
+        "each file once, named from dump"
+    );
+    assert!(r.stderr.contains("folder already listed"), "{}", r.stderr);
+    w.run(&["audit"]).ok();
 }
