@@ -27,6 +27,8 @@ pub struct AddArgs {
     /// The signing key, when it is kept outside the ledger folder (see `prov init --key-file`)
     #[arg(long, env = "PROV_KEY_FILE", value_name = "PATH")]
     key_file: Option<PathBuf>,
+    #[command(flatten)]
+    passphrase: crate::passphrase::PassphraseArgs,
     /// Metadata KEY=VALUE, for example a date the document claims (repeatable)
     #[arg(long = "meta", value_name = "KEY=VALUE")]
     meta: Vec<String>,
@@ -169,7 +171,8 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         walk(&a.paths, a.follow_symlinks, &skip)?
     };
     crate::output::skipped(&out, &walked.skipped)?;
-    let mut l = Ledger::open_writer_with_key(ledger, a.key_file.as_deref())?;
+    let passphrase = a.passphrase.for_writer()?;
+    let mut l = Ledger::open_writer_unlocking(ledger, a.key_file.as_deref(), &passphrase)?;
     crate::crash_point::install(&mut l);
     l.allow_clock_behind(a.clamp_time);
     let now = now_ms()?;

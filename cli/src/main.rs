@@ -18,6 +18,7 @@ mod escape;
 mod failure;
 mod fields;
 mod output;
+mod passphrase;
 mod proof;
 mod publish;
 mod said;
@@ -41,7 +42,8 @@ Examples:
   prov prove suspicious.pdf -o suspicious.tlog-proof
 
 Exit codes: 0 success, 1 negative answer, 2 usage, 3 bad input, 4 ledger unavailable,
-5 environment (output cannot be written, unusable clock; what was reported stays recorded).
+5 environment (output cannot be written, unusable clock; what was reported stays recorded),
+6 the signing key's passphrase is wrong or missing.
 More: `prov help COMMAND`, `prov help formats`, `prov help exit-codes`, `prov man`.")]
 pub struct Cli {
     #[command(flatten)]
@@ -74,7 +76,7 @@ pub struct Global {
 enum Command {
     /// Create a new ledger and its signing key; print the verifier key
     #[command(
-        after_help = "Examples:\n  prov --ledger /srv/ledger init --origin archive.example.org/leaks-2026\n  prov --ledger /srv/ledger init --key-file /secure/acme.key   (the key kept apart)"
+        after_help = "Examples:\n  prov --ledger /srv/ledger init --origin archive.example.org/leaks-2026\n  prov --ledger /srv/ledger init --key-file /secure/acme.key   (the key kept apart)\n  PROV_KEY_PASSPHRASE=... prov init --encrypt-key   (or --passphrase-file FILE, or asked on a terminal)"
     )]
     Init(admin::InitArgs),
     /// Record documents (files, folders, or - for stdin) with their source

@@ -31,6 +31,10 @@ Formats prov reads and writes (byte for byte: docs/FORMAT.md)
 
 verifier key       one line from `prov key`: <origin>+<key id, 8 hex>+<base64 key>
                    (a C2SP signed-note verifier key, Ed25519)
+signing key        key.pem (or --key-file): PEM PKCS#8 Ed25519; with `init --encrypt-key`, an
+                   ENCRYPTED PRIVATE KEY (PBES2: scrypt N=2^14 r=8 p=1, AES-256-CBC) that
+                   `openssl pkey -passin` reads; its passphrase from $PROV_KEY_PASSPHRASE,
+                   --passphrase-file or the terminal, never the command line
 checkpoint         `prov checkpoint`: a C2SP signed note: the origin, the size, the base64
                    Merkle root (RFC 6962), a blank line, then signature lines `— <origin> <base64>`
 inclusion proof    `prov prove`: a C2SP tlog-proof (`c2sp.org/tlog-proof@v1`; `extra` = the

@@ -71,6 +71,18 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The key file is encrypted and no passphrase was given.
+    #[error("key file {} is encrypted: give its passphrase in PROV_KEY_PASSPHRASE, or in a file named by --passphrase-file, or run the command on a terminal to be asked for it", path.display())]
+    KeyPassphraseNeeded {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// The passphrase given does not decrypt the key file.
+    #[error("the passphrase does not decrypt key file {}: check it and try again (nothing was written; a lost passphrase cannot be recovered, see README \"The signing key\")", path.display())]
+    KeyPassphraseWrong {
+        /// The key file.
+        path: PathBuf,
+    },
     /// The key file does not match the key the ledger was created with.
     #[error("key file {} has key ID {found:08x}, but the ledger was created with key ID {want:08x}", path.display())]
     KeyMismatch {

@@ -65,6 +65,7 @@ pub use json_forms::{
     consistency_from_json, consistency_to_json, decoded_entry, inclusion_from_json,
     inclusion_to_json,
 };
+pub use keys::Passphrase;
 pub use ledger::{FORMAT_VERSION, Ledger, OLDEST_FORMAT};
 pub use location::{CONTAINED_IN, PART_KEY};
 pub use log::{LOG_MAGIC, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
