@@ -180,6 +180,7 @@ impl From<prov_ledger::Error> for Failure {
             | E::EmptyStream { .. }
             | E::ManifestUnreadable { .. }
             | E::ManifestLine { .. }
+            | E::ManifestOxum { .. }
             | E::ManifestChanged { .. } => INPUT,
             _ => LEDGER,
         };

@@ -81,7 +81,7 @@ enum Command {
     Init(admin::InitArgs),
     /// Record documents (files, folders, or - for stdin) with their source
     #[command(
-        after_help = "Examples:\n  prov add ./dump --source https://leak.example/dump-1 --meta case=2026-17\n  prov add EMLEAKS-3.zip --source https://4chan.example/thread/1   (every email and attachment too)\n  cat memo.pdf | prov add - --name memo.pdf --source mailto:tips@news.example\n  prov add --sha256 5891b5b5...be03 --size 6 --source 'court exhibit 12'"
+        after_help = "Examples:\n  prov add ./dump --source https://leak.example/dump-1 --meta case=2026-17\n  prov add EMLEAKS-3.zip --source https://4chan.example/thread/1   (every email and attachment too)\n  cat memo.pdf | prov add - --name memo.pdf --source mailto:tips@news.example\n  prov add --sha256 5891b5b5...be03 --size 6 --source 'court exhibit 12'\n  prov add --manifest SHA256SUMS --source https://leak.example/dump-1   (sha256sum output; or a BagIt manifest-sha256.txt, or JSON Lines)"
     )]
     Add(Box<add::AddArgs>),
     /// Tell whether documents are known: first seen when, from where, every sighting

@@ -41,8 +41,13 @@ inclusion proof    `prov prove`: a C2SP tlog-proof (`c2sp.org/tlog-proof@v1`; `e
                    entry, `index`, the audit path, a blank line, the checkpoint); --json: one object
 consistency proof  `prov consistency`: `old <size>`, the base64 proof lines, a blank line, the
                    new checkpoint (the C2SP tlog-witness body); --json: one object
-manifest           `prov add --manifest FILE`: one `<sha256 hex> <size> <name>` per line, LF or
-                   CRLF; the name may be empty
+manifest           `prov add --manifest FILE`, told from its first line (or --manifest-format):
+                   prov: `<sha256 hex> <size> <name>` per line, LF or CRLF, the name may be empty;
+                   sha256sum: `HEX  NAME`, `HEX *NAME`, `SHA256 (NAME) = HEX`, `\\` escapes;
+                   bagit: a bag's manifest-sha256.txt, `HEX  data/PATH` (names without data/);
+                   jsonl: {\"sha256\", \"size\", \"name\" or \"name_hex\", \"media_type\",
+                   \"meta\": {..}, \"related\": [{\"relation\", \"seq\"}]}: its fields over the command's;
+                   sizes not given are read from the files, beside the manifest
 export             `prov export`: JSON Lines, one entry each; --format csv: seq, kind,
                    first_seen_seq, time, sha256, size, name, media_type, source, agent
 --json             one JSON object, or JSON Lines (one object a line) for streams: add, check,
