@@ -15,6 +15,7 @@ mod crash_point;
 mod demo;
 mod entries;
 mod escape;
+mod export_lists;
 mod failure;
 mod fields;
 mod output;
@@ -146,9 +147,10 @@ enum Command {
         after_help = "Example:\n  prov publish /var/www/ledger\n  (then serve /var/www/ledger, e.g. python3 -m http.server -d /var/www/ledger)"
     )]
     Publish(publish::PublishArgs),
-    /// Export every entry as JSON Lines or CSV, or write an audit bundle for an auditor
+    /// Export every entry as JSON Lines, CSV, sha256sum lines or a BagIt bag, or write an
+    /// audit bundle for an auditor
     #[command(
-        after_help = "Examples:\n  prov export --format csv > ledger.csv\n  prov export --audit-bundle for-auditor/   (then: prov --ledger for-auditor audit --key KEY)"
+        after_help = "Examples:\n  prov export --format csv > ledger.csv\n  prov export --format sha256sum > SHA256SUMS   (then, where the files are: sha256sum -c SHA256SUMS)\n  prov export --format bagit bag/   (then: bagit.py --validate bag/ once the files are in bag/data/)\n  prov export --audit-bundle for-auditor/   (then: prov --ledger for-auditor audit --key KEY)"
     )]
     Export(entries::ExportArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)

@@ -50,12 +50,15 @@ manifest           `prov add --manifest FILE`, told from its first line (or --ma
                    sizes not given are read from the files, beside the manifest
 export             `prov export`: JSON Lines, one entry each; --format csv: seq, kind,
                    first_seen_seq, time, sha256, size, name, media_type, source, agent
+                   --format sha256sum: `HEX  NAME` per named entry (coreutils escapes);
+                   --format bagit DIR: a holey BagIt bag (manifest-sha256.txt of data/SEQ/NAME,
+                   fetch.txt for URL sources, bag-info.txt, prov/checkpoint, prov/proofs/)
 --json             one JSON object, or JSON Lines (one object a line) for streams: add, check,
                    log, export, checkpoints, and show when it finds several entries; add and
                    check add a record with `path` and `skipped` (why) for what a walk passed
                    over, and `path_hex` for a path that is not UTF-8; an error is one object
                    on stderr: `error`, `exit`, `hint` (null when there is nothing to do);
-                   completions, help, man, demo and export --format csv refuse --json
+                   completions, help, man, demo and export --format csv|sha256sum refuse it
 audit bundle       `prov export --audit-bundle DIR`: entries.log, COMMIT, ledger.json,
                    ledger.vkey, checkpoint (never key.pem); `prov --ledger DIR audit` reads it
 times              RFC 3339, UTC, milliseconds: 2026-01-01T00:00:00.000Z

@@ -214,3 +214,125 @@ fn a_json_lines_manifest_records_301_emails_with_their_own_dates_in_one_checkpoi
     w.run(&["add", "--manifest", "typo.jsonl", "--source", "s"])
         .fails(3, "typo.jsonl:2: not a manifest line: unknown field `sise`");
 }
+
+/// A ledger of [`FILES`] added from `dump/` with a URL source, and with `unnamed`, one entry
+/// with no name.
+fn exported_ledger(w: &Workspace, unnamed: bool) -> String {
+    let vkey = w.init();
+    for (name, body) in FILES {
+        w.write(&format!("dump/{name}"), body);
+    }
+    w.run(&["add", "dump", "--source", "https://leaks.example/acme"])
+        .ok();
+    if unnamed {
+        let sha = format!("{:064x}", 42);
+        let add = [
+            "add",
+            "--sha256",
+            &sha,
+            "--size",
+            "3",
+            "--source",
+            "exhibit 4",
+        ];
+        w.run(&add).ok();
+    }
+    vkey
+}
+
+#[test]
+fn export_as_sha256sum_is_checked_by_sha256sum_where_the_files_are() {
+    let w = Workspace::new();
+    exported_ledger(&w, true);
+    let r = w.run(&["export", "--format", "sha256sum"]);
+    let sums = r.ok().to_owned();
+    assert!(r.stderr.contains("1 entry has no name"), "{}", r.stderr);
+    assert_eq!(
+        sums.lines().filter(|l| l.starts_with('\\')).count(),
+        3,
+        "{sums}"
+    );
+    w.write("dump/SUMS", &sums);
+    let Some(check) = tool(&w, "dump", "sha256sum", &["-c", "--strict", "SUMS"]) else {
+        return prov_tests::skip("sha256sum is not installed");
+    };
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    assert_eq!(check.stdout.matches(": OK").count(), 4, "{}", check.stdout);
+    // A changed file is caught by the same check.
+    w.write("dump/plain name.txt", "changed");
+    let check = tool(&w, "dump", "sha256sum", &["-c", "SUMS"]).unwrap();
+    assert_eq!(check.code, 1, "{}", check.stdout);
+    // And the list reads back as a manifest: every document already recorded from there.
+    w.write("dump/plain name.txt", "plain");
+    let again = w.run(&[
+        "add",
+        "--manifest",
+        "dump/SUMS",
+        "--source",
+        "https://leaks.example/acme",
+    ]);
+    assert!(again.ok().contains("nothing added"), "{}", again.stdout);
+    w.run(&["export", "--format", "sha256sum", "--json"])
+        .fails_json(2, "leave out --json");
+}
+
+#[test]
+fn export_as_a_holey_bag_validates_with_bagit_once_its_payload_is_in_place() {
+    let w = Workspace::new();
+    let vkey = exported_ledger(&w, false);
+    if !have_bagit() {
+        return;
+    }
+    w.run(&["export", "--format", "bagit"]).fails(2, "DIR");
+    let r = w.run(&["export", "--format", "bagit", "bag", "--json"]);
+    let v = r.json();
+    assert_eq!(
+        (v["entries"].as_u64(), v["fetch"].as_u64()),
+        (Some(4), Some(4)),
+        "{v}"
+    );
+    w.run(&["export", "--format", "bagit", "bag"])
+        .fails(3, "not empty");
+    let fetch = std::fs::read_to_string(w.path("bag/fetch.txt")).unwrap();
+    assert!(fetch.starts_with("https://leaks.example/acme "), "{fetch}");
+    // As written: a well-formed bag with holes, so not yet complete.
+    let py = |code: &str| tool(&w, ".", "python3", &["-c", code]).unwrap();
+    let holey = py("import bagit; b = bagit.Bag('bag'); b.validate_fetch(); print(b.is_valid())");
+    assert_eq!(holey.stdout.trim(), "False", "{}", holey.stderr);
+    // Each file put where the manifest says completes it; bagit then checks every hash, the
+    // Payload-Oxum and the tag manifest (bagit.txt, bag-info.txt, fetch.txt, prov/...).
+    let manifest = std::fs::read_to_string(w.path("bag/manifest-sha256.txt")).unwrap();
+    for line in manifest.lines() {
+        let path = &line[66..];
+        let seq: u64 = path.split('/').nth(1).unwrap().parse().unwrap();
+        let name = w.run(&["show", &seq.to_string(), "--json"]).json()["name"].clone();
+        let body = std::fs::read(w.path(&format!("dump/{}", name.as_str().unwrap()))).unwrap();
+        let real = path.replace("%0A", "\n").replace("%0D", "\r");
+        w.write(&format!("bag/{real}"), body);
+    }
+    for args in [&["--validate"][..], &["--validate", "--fast"]] {
+        let r = tool(
+            &w,
+            ".",
+            "python3",
+            &[&["-m", "bagit"], args, &["bag"]].concat(),
+        )
+        .unwrap();
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    }
+    // Each entry's proof verifies against the bag's own checkpoint and the published key.
+    w.run(&[
+        "verify-proof",
+        "bag/prov/proofs/0.tlog-proof",
+        "--key",
+        &vkey,
+        "--document",
+        &format!(
+            "dump/{}",
+            w.run(&["show", "0", "--json"]).json()["name"]
+                .as_str()
+                .unwrap()
+        ),
+    ])
+    .ok();
+}
