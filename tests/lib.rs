@@ -190,6 +190,7 @@ impl Workspace {
         c.current_dir(self.tmp.path())
             .env_remove("PROV_LEDGER")
             .env_remove("PROV_KEY_FILE")
+            .env_remove("PROV_KEY_PASSPHRASE")
             .arg("--ledger")
             .arg(ledger)
             .args(args);

@@ -27,6 +27,8 @@ pub struct AddArgs {
     /// The signing key, when it is kept outside the ledger folder (see `prov init --key-file`)
     #[arg(long, env = "PROV_KEY_FILE", value_name = "PATH")]
     key_file: Option<PathBuf>,
+    #[command(flatten)]
+    passphrase: crate::passphrase::PassphraseArgs,
     /// Metadata KEY=VALUE, for example a date the document claims (repeatable)
     #[arg(long = "meta", value_name = "KEY=VALUE")]
     meta: Vec<String>,
@@ -45,10 +47,15 @@ pub struct AddArgs {
     /// Record a document by its SHA-256 alone (the bytes never touch the ledger)
     #[arg(long, value_name = "HEX", requires = "size", conflicts_with_all = ["paths", "manifest"])]
     sha256: Option<String>,
-    /// Record many documents by hash alone: one `<sha256 hex> <size> <name>` per line
-    /// (the name may be empty); - reads the manifest from stdin
+    /// Record many documents by hash alone, in batches, from a hash list: `<sha256 hex>
+    /// <size> <name>` lines, `sha256sum` output, a BagIt manifest-sha256.txt, or JSON Lines
+    /// with per-document metadata (`prov help formats`); - reads it from stdin
     #[arg(long, value_name = "FILE", conflicts_with = "paths")]
     manifest: Option<PathBuf>,
+    /// Read the manifest as this format instead of telling it from its first line (and,
+    /// for bagit, its name): prov, sha256sum, bagit, jsonl
+    #[arg(long, value_name = "FORMAT", requires = "manifest", value_parser = manifest_format)]
+    manifest_format: Option<prov_ledger::ManifestFormat>,
     /// Size in bytes of the --sha256 document
     #[arg(long, requires = "sha256")]
     size: Option<u64>,
@@ -115,6 +122,22 @@ fn parse_size(s: &str) -> std::result::Result<u64, String> {
         .ok_or_else(|| format!("'{s}' is not a size between 1 byte and 16 EiB"))
 }
 
+/// The value of `--manifest-format`.
+fn manifest_format(s: &str) -> std::result::Result<prov_ledger::ManifestFormat, String> {
+    let names = prov_ledger::ManifestFormat::NAMES;
+    names
+        .iter()
+        .find(|(n, _)| *n == s)
+        .map(|(_, f)| *f)
+        .ok_or_else(|| {
+            let all: Vec<_> = names.iter().map(|(n, _)| *n).collect();
+            format!(
+                "'{s}' is not a manifest format: use one of {}",
+                all.join(", ")
+            )
+        })
+}
+
 /// The value of a `--sha256` option: 64 hex digits, or one line that says so.
 pub fn sha256_arg(hex: &str) -> Result<[u8; 32]> {
     parse_sha256(hex)
@@ -160,8 +183,11 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
                 Manifest::from_reader(std::io::stdin().lock(), "stdin")?
             } else {
                 let file = crate::proof::open_input(p, "manifest")?;
-                Manifest::from_file(file, p.display().to_string())?
+                Manifest::from_file(file, p.display().to_string())?.located(p)?
             };
+            if let Some(f) = a.manifest_format {
+                m = m.with_format(f)?;
+            }
             m.check(&fields)?;
             Some(m)
         }
@@ -174,7 +200,8 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         walk(&a.paths, a.follow_symlinks, &skip)?
     };
     crate::output::skipped(&out, &walked.skipped)?;
-    let mut l = Ledger::open_writer_with_key(ledger, a.key_file.as_deref())?;
+    let passphrase = a.passphrase.for_writer()?;
+    let mut l = Ledger::open_writer_unlocking(ledger, a.key_file.as_deref(), &passphrase)?;
     crate::crash_point::install(&mut l);
     l.allow_clock_behind(a.clamp_time);
     let now = now_ms()?;

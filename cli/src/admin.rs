@@ -2,6 +2,7 @@
 
 use crate::failure::{Failure, Result};
 use crate::output::{Out, count, rfc3339};
+use crate::passphrase::PassphraseArgs;
 use crate::proof::parse_key;
 use clap::Args;
 use clap_complete::Shell;
@@ -21,6 +22,13 @@ pub struct InitArgs {
     /// $PROV_KEY_FILE)
     #[arg(long, env = "PROV_KEY_FILE", value_name = "PATH")]
     key_file: Option<std::path::PathBuf>,
+    /// Encrypt the new key with a passphrase (encrypted PKCS#8: scrypt and AES-256-CBC),
+    /// from --passphrase-file, $PROV_KEY_PASSPHRASE, or typed twice on the terminal; every
+    /// `add` and `reindex` then needs it, and a lost passphrase is a lost key
+    #[arg(long)]
+    encrypt_key: bool,
+    #[command(flatten)]
+    passphrase: PassphraseArgs,
 }
 
 #[derive(Args)]
@@ -28,6 +36,8 @@ pub struct ReindexArgs {
     /// The signing key, when it is kept outside the ledger folder (see `prov init --key-file`)
     #[arg(long, env = "PROV_KEY_FILE", value_name = "PATH")]
     key_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    passphrase: PassphraseArgs,
 }
 
 #[derive(Args)]
@@ -50,11 +60,25 @@ pub fn init(ledger: &Path, a: InitArgs, out: Out) -> Result<()> {
             std::collections::hash_map::RandomState::new().hash_one(ledger)
         )
     });
-    let l = Ledger::init_with_key(ledger, &origin, a.key_file.as_deref())?;
+    let passphrase = a
+        .encrypt_key
+        .then(|| a.passphrase.for_new_key())
+        .transpose()?;
+    let l = Ledger::init_with_key_encrypted(
+        ledger,
+        &origin,
+        a.key_file.as_deref(),
+        passphrase.as_ref().map(|p| p.as_str()),
+    )?;
     let vkey = l.verifier().to_vkey();
     if out.json {
         return out.json(
             &json!({"ledger": ledger.display().to_string(), "origin": origin, "vkey": vkey}),
+        );
+    }
+    if passphrase.is_some() {
+        out.note(
+            "the signing key is encrypted: `add` and `reindex` need its passphrase ($PROV_KEY_PASSPHRASE, --passphrase-file, or typed on a terminal); a lost passphrase cannot be recovered",
         );
     }
     if let Some(k) = &a.key_file {
@@ -176,7 +200,8 @@ pub fn recovery_notes(l: &Ledger, out: Out) {
 }
 
 pub fn reindex(ledger: &Path, a: ReindexArgs, out: Out) -> Result<()> {
-    let l = Ledger::reindex_with_key(ledger, a.key_file.as_deref())?;
+    let passphrase = a.passphrase.for_writer()?;
+    let l = Ledger::reindex_unlocking(ledger, a.key_file.as_deref(), &passphrase)?;
     recovery_notes(&l, out);
     let root = l.root()?;
     if out.json {

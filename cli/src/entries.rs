@@ -25,15 +25,20 @@ pub struct LogArgs {
     limit: Option<u64>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Jsonl,
     Csv,
+    /// `HEX  NAME` lines that `sha256sum -c` checks (named entries only)
+    Sha256sum,
+    /// A holey BagIt bag in DIR: manifest, fetch.txt, bag-info.txt, checkpoint and proofs
+    Bagit,
 }
 
 #[derive(Args)]
 pub struct ExportArgs {
-    /// Output format
+    /// Output format: jsonl, csv, sha256sum (`sha256sum -c` checks it), or bagit DIR (a
+    /// BagIt bag of hashes, checkpoint and proofs; the payload is not included)
     #[arg(
         long,
         value_enum,
@@ -41,6 +46,9 @@ pub struct ExportArgs {
         conflicts_with = "audit_bundle"
     )]
     format: Format,
+    /// The new or empty folder `--format bagit` writes the bag into
+    #[arg(value_name = "DIR", required_if_eq("format", "bagit"))]
+    dir: Option<std::path::PathBuf>,
     /// Write what an auditor needs into this new or empty folder instead: entries.log,
     /// COMMIT, ledger.json, ledger.vkey and the latest checkpoint (never key.pem)
     #[arg(long, value_name = "DIR")]
@@ -195,7 +203,17 @@ pub fn export(ledger: &Path, a: ExportArgs, out: Out) -> Result<()> {
     if let Some(dir) = &a.audit_bundle {
         return crate::bundle::audit_bundle(&l, dir, out);
     }
+    if a.dir.is_some() && a.format != Format::Bagit {
+        return Err(Failure::usage(
+            "a folder is what `--format bagit DIR` writes into: leave it out, or give --format bagit",
+        ));
+    }
     match a.format {
+        Format::Sha256sum => return crate::export_lists::sha256sum(&l, out),
+        Format::Bagit => {
+            let dir = a.dir.as_deref().unwrap_or(Path::new("."));
+            return crate::export_lists::bagit(&l, ledger, dir, out);
+        }
         Format::Jsonl => {
             for e in l.range(0, u64::MAX) {
                 out.json(&entry_json(&e?))?;

@@ -14,9 +14,12 @@ pub const LEDGER: u8 = 4;
 /// reported as recorded stays recorded.
 pub const ENVIRONMENT: u8 = 5;
 
+/// The signing key is encrypted and its passphrase is wrong or missing: nothing was written.
+pub const KEY_LOCKED: u8 = 6;
+
 /// Every exit code and what it means: `prov help exit-codes` prints this table, and the
 /// README's table says the same (a test compares them).
-pub const EXIT_CODES: [(u8, &str); 6] = [
+pub const EXIT_CODES: [(u8, &str); 7] = [
     (0, "success"),
     (
         NEGATIVE,
@@ -34,6 +37,10 @@ pub const EXIT_CODES: [(u8, &str); 6] = [
     (
         ENVIRONMENT,
         "environment: the output cannot be written, or the system clock is unusable (what was reported as recorded stays recorded)",
+    ),
+    (
+        KEY_LOCKED,
+        "the signing key is encrypted and the passphrase given is wrong, or none was given",
     ),
 ];
 
@@ -162,6 +169,7 @@ impl From<prov_ledger::Error> for Failure {
         }
         let code = match &e {
             E::NoSuchEntry { .. } | E::NotInCheckpoint { .. } => NEGATIVE,
+            E::KeyPassphraseNeeded { .. } | E::KeyPassphraseWrong { .. } => KEY_LOCKED,
             E::AlreadyExists(_)
             | E::Invalid { .. }
             | E::SizeMismatch { .. }
@@ -175,6 +183,7 @@ impl From<prov_ledger::Error> for Failure {
             | E::EmptyStream { .. }
             | E::ManifestUnreadable { .. }
             | E::ManifestLine { .. }
+            | E::ManifestOxum { .. }
             | E::ManifestChanged { .. } => INPUT,
             _ => LEDGER,
         };

@@ -18,9 +18,11 @@ mod dkim;
 mod dkim_verify;
 mod entries;
 mod escape;
+mod export_lists;
 mod failure;
 mod fields;
 mod output;
+mod passphrase;
 mod proof;
 mod publish;
 mod quorum;
@@ -46,7 +48,8 @@ Examples:
   prov prove suspicious.pdf -o suspicious.tlog-proof
 
 Exit codes: 0 success, 1 negative answer, 2 usage, 3 bad input, 4 ledger unavailable,
-5 environment (output cannot be written, unusable clock; what was reported stays recorded).
+5 environment (output cannot be written, unusable clock; what was reported stays recorded),
+6 the signing key's passphrase is wrong or missing.
 More: `prov help COMMAND`, `prov help formats`, `prov help exit-codes`, `prov man`.")]
 pub struct Cli {
     #[command(flatten)]
@@ -79,12 +82,12 @@ pub struct Global {
 enum Command {
     /// Create a new ledger and its signing key; print the verifier key
     #[command(
-        after_help = "Examples:\n  prov --ledger /srv/ledger init --origin archive.example.org/leaks-2026\n  prov --ledger /srv/ledger init --key-file /secure/acme.key   (the key kept apart)"
+        after_help = "Examples:\n  prov --ledger /srv/ledger init --origin archive.example.org/leaks-2026\n  prov --ledger /srv/ledger init --key-file /secure/acme.key   (the key kept apart)\n  PROV_KEY_PASSPHRASE=... prov init --encrypt-key   (or --passphrase-file FILE, or asked on a terminal)"
     )]
     Init(admin::InitArgs),
     /// Record documents (files, folders, or - for stdin) with their source
     #[command(
-        after_help = "Examples:\n  prov add ./dump --source https://leak.example/dump-1 --meta case=2026-17\n  prov add EMLEAKS-3.zip --source https://4chan.example/thread/1   (every email and attachment too)\n  cat memo.pdf | prov add - --name memo.pdf --source mailto:tips@news.example\n  prov add --sha256 5891b5b5...be03 --size 6 --source 'court exhibit 12'"
+        after_help = "Examples:\n  prov add ./dump --source https://leak.example/dump-1 --meta case=2026-17\n  prov add EMLEAKS-3.zip --source https://4chan.example/thread/1   (every email and attachment too)\n  cat memo.pdf | prov add - --name memo.pdf --source mailto:tips@news.example\n  prov add --sha256 5891b5b5...be03 --size 6 --source 'court exhibit 12'\n  prov add --manifest SHA256SUMS --source https://leak.example/dump-1   (sha256sum output; or a BagIt manifest-sha256.txt, or JSON Lines)"
     )]
     Add(Box<add::AddArgs>),
     /// Tell whether documents are known: first seen when, from where, every sighting
@@ -149,9 +152,10 @@ enum Command {
         after_help = "Example:\n  prov publish /var/www/ledger\n  (then serve /var/www/ledger, e.g. python3 -m http.server -d /var/www/ledger)"
     )]
     Publish(publish::PublishArgs),
-    /// Export every entry as JSON Lines or CSV, or write an audit bundle for an auditor
+    /// Export every entry as JSON Lines, CSV, sha256sum lines or a BagIt bag, or write an
+    /// audit bundle for an auditor
     #[command(
-        after_help = "Examples:\n  prov export --format csv > ledger.csv\n  prov export --audit-bundle for-auditor/   (then: prov --ledger for-auditor audit --key KEY)"
+        after_help = "Examples:\n  prov export --format csv > ledger.csv\n  prov export --format sha256sum > SHA256SUMS   (then, where the files are: sha256sum -c SHA256SUMS)\n  prov export --format bagit bag/   (then: bagit.py --validate bag/ once the files are in bag/data/)\n  prov export --audit-bundle for-auditor/   (then: prov --ledger for-auditor audit --key KEY)"
     )]
     Export(entries::ExportArgs),
     /// Archive DKIM key records (DNS TXT text) as entries, for `prov verify-dkim`

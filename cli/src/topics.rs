@@ -31,22 +31,34 @@ Formats prov reads and writes (byte for byte: docs/FORMAT.md)
 
 verifier key       one line from `prov key`: <origin>+<key id, 8 hex>+<base64 key>
                    (a C2SP signed-note verifier key, Ed25519)
+signing key        key.pem (or --key-file): PEM PKCS#8 Ed25519; with `init --encrypt-key`, an
+                   ENCRYPTED PRIVATE KEY (PBES2: scrypt N=2^14 r=8 p=1, AES-256-CBC) that
+                   `openssl pkey -passin` reads; its passphrase from $PROV_KEY_PASSPHRASE,
+                   --passphrase-file or the terminal, never the command line
 checkpoint         `prov checkpoint`: a C2SP signed note: the origin, the size, the base64
                    Merkle root (RFC 6962), a blank line, then signature lines `— <origin> <base64>`
 inclusion proof    `prov prove`: a C2SP tlog-proof (`c2sp.org/tlog-proof@v1`; `extra` = the
                    entry, `index`, the audit path, a blank line, the checkpoint); --json: one object
 consistency proof  `prov consistency`: `old <size>`, the base64 proof lines, a blank line, the
                    new checkpoint (the C2SP tlog-witness body); --json: one object
-manifest           `prov add --manifest FILE`: one `<sha256 hex> <size> <name>` per line, LF or
-                   CRLF; the name may be empty
+manifest           `prov add --manifest FILE`, told from its first line (or --manifest-format):
+                   prov: `<sha256 hex> <size> <name>` per line, LF or CRLF, the name may be empty;
+                   sha256sum: `HEX  NAME`, `HEX *NAME`, `SHA256 (NAME) = HEX`, `\\` escapes;
+                   bagit: a bag's manifest-sha256.txt, `HEX  data/PATH` (names without data/);
+                   jsonl: {\"sha256\", \"size\", \"name\" or \"name_hex\", \"media_type\",
+                   \"meta\": {..}, \"related\": [{\"relation\", \"seq\"}]}: its fields over the command's;
+                   sizes not given are read from the files, beside the manifest
 export             `prov export`: JSON Lines, one entry each; --format csv: seq, kind,
                    first_seen_seq, time, sha256, size, name, media_type, source, agent
+                   --format sha256sum: `HEX  NAME` per named entry (coreutils escapes);
+                   --format bagit DIR: a holey BagIt bag (manifest-sha256.txt of data/SEQ/NAME,
+                   fetch.txt for URL sources, bag-info.txt, prov/checkpoint, prov/proofs/)
 --json             one JSON object, or JSON Lines (one object a line) for streams: add, check,
                    log, export, checkpoints, and show when it finds several entries; add and
                    check add a record with `path` and `skipped` (why) for what a walk passed
                    over, and `path_hex` for a path that is not UTF-8; an error is one object
                    on stderr: `error`, `exit`, `hint` (null when there is nothing to do);
-                   completions, help, man, demo and export --format csv refuse --json
+                   completions, help, man, demo and export --format csv|sha256sum refuse it
 audit bundle       `prov export --audit-bundle DIR`: entries.log, COMMIT, ledger.json,
                    ledger.vkey, checkpoint (never key.pem); `prov --ledger DIR audit` reads it
 times              RFC 3339, UTC, milliseconds: 2026-01-01T00:00:00.000Z

@@ -80,6 +80,7 @@ fn help_lists_every_exit_code() {
         "3 bad input",
         "4 ledger unavailable",
         "5 environment",
+        "6 the signing key's passphrase",
     ] {
         assert!(
             text.contains(code),

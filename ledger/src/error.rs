@@ -71,6 +71,18 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The key file is encrypted and no passphrase was given.
+    #[error("key file {} is encrypted: give its passphrase in PROV_KEY_PASSPHRASE, or in a file named by --passphrase-file, or run the command on a terminal to be asked for it", path.display())]
+    KeyPassphraseNeeded {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// The passphrase given does not decrypt the key file.
+    #[error("the passphrase does not decrypt key file {}: check it and try again (nothing was written; a lost passphrase cannot be recovered, see README \"The signing key\")", path.display())]
+    KeyPassphraseWrong {
+        /// The key file.
+        path: PathBuf,
+    },
     /// The key file does not match the key the ledger was created with.
     #[error("key file {} has key ID {found:08x}, but the ledger was created with key ID {want:08x}", path.display())]
     KeyMismatch {
@@ -350,6 +362,16 @@ pub enum Error {
         /// What is wrong with it.
         problem: LineProblem,
     },
+    /// A BagIt manifest whose lines do not add up to its bag's `Payload-Oxum`.
+    #[error("{shown}: bag-info.txt's Payload-Oxum says {} in {}, but the manifest lists {} in {}: check that the bag is complete (bagit.py --validate)", count(declared.0, "byte", "bytes"), count(declared.1, "file", "files"), count(found.0, "byte", "bytes"), count(found.1, "file", "files"))]
+    ManifestOxum {
+        /// How the manifest is named.
+        shown: String,
+        /// The bytes and files the bag declares.
+        declared: (u64, u64),
+        /// The bytes and files its manifest lists.
+        found: (u64, u64),
+    },
     /// A manifest that changed between its check and its recording.
     #[error(
         "manifest {shown} changed while it was being read: write it completely, then add it again"
@@ -441,9 +463,31 @@ impl PathProblem {
 /// What is wrong with a manifest line (see [`Error::ManifestLine`]).
 #[derive(Debug, thiserror::Error)]
 pub enum LineProblem {
-    /// Not `<sha256 hex> <size> <name>`.
-    #[error("expected `<sha256 hex> <size> <name>`")]
-    Malformed,
+    /// Not a line of the manifest's format.
+    #[error("expected {expected}")]
+    Malformed {
+        /// What a line of the format looks like.
+        expected: &'static str,
+    },
+    /// A JSON Lines line that is not a manifest object.
+    #[error("not a manifest line: {0}")]
+    Json(String),
+    /// The line gives no size, and there is no file to read it from.
+    #[error("no size: the line gives none and {} is not there to measure; put the file there, or give each size: as `\"size\": BYTES` in a JSON Lines manifest, or as `<sha256 hex> <size> <name>` lines (prov's own form)", path.display())]
+    NoSize {
+        /// Where the file was looked for.
+        path: PathBuf,
+        /// The manifest's format.
+        format: &'static str,
+    },
+    /// The file whose size the line needs cannot be measured.
+    #[error("cannot read the size of {}: {source}: check the path", path.display())]
+    Unmeasurable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// Longer than any valid line; it is not read whole.
     #[error(
         "the line is longer than {max_line} bytes: names are at most {} bytes",

@@ -403,7 +403,7 @@ impl Run<'_, '_> {
                 Some(n) => n.clone(),
                 None => format!("sha256:{}", hex(&line.digest.sha256)).into_bytes(),
             });
-            docs.push(fields.document(line.name, line.digest));
+            docs.push(line.document(fields));
             if docs.len() == batch {
                 let flow = self.commit(std::mem::take(&mut labels), std::mem::take(&mut docs))?;
                 if flow.is_break() {

@@ -32,6 +32,27 @@ impl Ledger {
     /// # Errors
     /// As [`Ledger::init`]; [`Error::Io`] when `key_file` exists or cannot be created.
     pub fn init_with_key(dir: &Path, origin: &str, key_file: Option<&Path>) -> Result<Ledger> {
+        Self::init_with_key_encrypted(dir, origin, key_file, None)
+    }
+
+    /// [`Ledger::init_with_key`], with the key file encrypted with `passphrase` when given
+    /// (encrypted PKCS#8, see `keys.rs`): every writer then needs the passphrase too
+    /// ([`Ledger::open_writer_unlocking`]).
+    ///
+    /// # Errors
+    /// As [`Ledger::init_with_key`]; [`Error::Invalid`] for an empty passphrase.
+    pub fn init_with_key_encrypted(
+        dir: &Path,
+        origin: &str,
+        key_file: Option<&Path>,
+        passphrase: Option<&str>,
+    ) -> Result<Ledger> {
+        if passphrase.is_some_and(str::is_empty) {
+            return Err(Error::invalid(
+                "passphrase",
+                "it is empty: give a passphrase, or leave the key unencrypted",
+            ));
+        }
         if dir.join("ledger.json").exists() {
             return Err(Error::AlreadyExists(dir.to_owned()));
         }
@@ -97,7 +118,7 @@ impl Ledger {
                     ),
                 ));
             }
-            keys::create_key_file(k, &key)?;
+            keys::create_key_file(k, &key, passphrase)?;
             // The key's name made durable too: a ledger whose key is lost can sign nothing.
             let folder = match k.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
@@ -107,7 +128,8 @@ impl Ledger {
                 .and_then(|d| d.sync_all())
                 .map_err(Error::io("sync", &folder))?;
         }
-        let built = build_ledger(&tmp, origin, &key, &signer, key_file.is_none()).and_then(|()| {
+        let in_folder = key_file.is_none().then_some(passphrase);
+        let built = build_ledger(&tmp, origin, &key, &signer, in_folder).and_then(|()| {
             // rename(2) replaces an empty directory, and refuses a non-empty one.
             std::fs::rename(&tmp, dir).map_err(Error::io("create", dir))?;
             File::open(&parent)
@@ -121,17 +143,19 @@ impl Ledger {
             }
             return Err(e);
         }
-        Ledger::open_writer_with_key(dir, key_file)
+        let given = || passphrase.map(|p| zeroize::Zeroizing::new(p.to_owned()));
+        Ledger::open_writer_unlocking(dir, key_file, &given)
     }
 }
 
-/// Writes a new ledger's files into the empty folder `tmp`.
+/// Writes a new ledger's files into the empty folder `tmp`; `key_in_folder` is `Some` (with the
+/// passphrase that encrypts it, if any) when the key is kept there as `key.pem`.
 fn build_ledger(
     tmp: &Path,
     origin: &str,
     key: &SigningKey,
     signer: &NoteSigner,
-    key_in_folder: bool,
+    key_in_folder: Option<Option<&str>>,
 ) -> Result<()> {
     std::fs::DirBuilder::new()
         .mode(0o700)
@@ -143,8 +167,8 @@ fn build_ledger(
     };
     mode(tmp, 0o700)?;
     let handle = File::open(tmp).map_err(Error::io("open", tmp))?;
-    if key_in_folder {
-        keys::create_key_file(&tmp.join("key.pem"), key)?;
+    if let Some(passphrase) = key_in_folder {
+        keys::create_key_file(&tmp.join("key.pem"), key, passphrase)?;
         mode(&tmp.join("key.pem"), 0o600)?;
     }
     let log = LogFile::create(&tmp.join("entries.log"))?;

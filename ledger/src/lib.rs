@@ -39,6 +39,8 @@ mod location;
 mod log;
 mod lookup;
 mod manifest;
+mod manifest_jsonl;
+mod manifest_lines;
 mod members;
 mod offsets;
 mod proof_check;
@@ -68,10 +70,11 @@ pub use json_forms::{
     consistency_from_json, consistency_to_json, decoded_entry, inclusion_from_json,
     inclusion_to_json,
 };
+pub use keys::Passphrase;
 pub use ledger::{FORMAT_VERSION, Ledger, OLDEST_FORMAT};
 pub use location::{CONTAINED_IN, PART_KEY};
 pub use log::{LOG_MAGIC, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
-pub use manifest::{Line, Lines, Manifest, parse_sha256};
+pub use manifest::{Line, LineFields, Lines, Manifest, ManifestFormat, parse_sha256};
 pub use proof_check::{VerifiedEntry, verify_tlog_proof};
 pub use prov_ingest::Limits;
 pub use publish::PublishReport;

@@ -1,22 +1,34 @@
-//! Manifests: documents recorded by hash alone, one `<sha256 hex> <size> <name>` per line.
+//! Manifests: documents recorded by hash alone, from a hash list in one of the forms of
+//! [`ManifestFormat`] (`prov`'s own `<sha256 hex> <size> <name>`, `sha256sum` output, a BagIt
+//! manifest, JSON Lines), told from its first line or given.
 //!
 //! Two passes over the file, each streaming one line at a time: the first
-//! ([`Manifest::check`]) checks every line (syntax and the ledger's field rules) before
-//! anything is recorded, the second ([`Ledger::ingest`](crate::Ledger::ingest)) records in
-//! batches. Memory is bounded by the batch, whatever the manifest's size. A manifest that
+//! ([`Manifest::check`]) checks every line (syntax, its size, and the ledger's field rules)
+//! before anything is recorded, the second ([`Ledger::ingest`](crate::Ledger::ingest)) records
+//! in batches. Memory is bounded by the batch, whatever the manifest's size. A manifest that
 //! cannot be read twice (stdin, a pipe) is copied to a temporary file as it is opened.
-//! A line may end in CRLF; the `\r` is not part of the name.
+//! A line may end in CRLF; the `\r` is not part of the name. A line that gives no size
+//! (`sha256sum`, BagIt, JSON Lines without `size`) takes the size of its file, found relative
+//! to the manifest's folder (the current folder for stdin); a file that is not there is an
+//! error that names the line.
 
+use crate::append::NewDocument;
 use crate::digest::{FileDigest, FileId};
 use crate::entry_rules::MAX_NAME;
 use crate::error::{Error, LineProblem, Result};
 use crate::ingest::Fields;
+pub use crate::manifest_lines::{LineFields, ManifestFormat, parse_sha256};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
-/// The longest line accepted: a 64-digit hash, a 20-digit size, a 4,096-byte name, the
-/// separators and CRLF.
-const MAX_LINE: usize = 64 + 1 + 20 + 1 + MAX_NAME + 2;
+/// The longest line accepted: a 64-digit hash, a 20-digit size, a 4,096-byte name escaped
+/// (each byte at most 2), the separators and CRLF.
+const MAX_LINE: usize = 64 + 1 + 20 + 2 + 2 * MAX_NAME + 2;
+
+/// The longest JSON Lines line: room for an entry's metadata with JSON's escapes.
+const MAX_JSON_LINE: usize = 1 << 20;
 
 /// One manifest line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +39,28 @@ pub struct Line {
     pub name: Option<Vec<u8>>,
     /// Its hash and size.
     pub digest: FileDigest,
+    /// What a JSON Lines line says about its document besides.
+    pub extra: Option<Box<LineFields>>,
+}
+
+impl Line {
+    /// The document this line describes, recorded with `fields`. A JSON Lines line's own
+    /// fields win over the command's: its `media_type` replaces `fields`' one, its `meta`
+    /// keys replace the same keys of `fields`' metadata (others are kept), and its
+    /// `related` links are added to `fields`' ones.
+    pub fn document(&self, fields: &Fields) -> NewDocument {
+        let mut d = fields.document(self.name.clone(), self.digest);
+        if let Some(x) = &self.extra {
+            if x.media_type.is_some() {
+                d.content.media_type = x.media_type.clone();
+            }
+            d.metadata.extend(x.metadata.clone());
+            d.related.extend(x.related.iter().cloned());
+            d.related.sort();
+            d.related.dedup();
+        }
+        d
+    }
 }
 
 /// A manifest, open for its two passes.
@@ -37,6 +71,11 @@ pub struct Manifest {
     shown: String,
     /// The file as the first pass saw it, to notice a change before the second.
     id: FileId,
+    format: ManifestFormat,
+    /// The folder that names without a size are found in.
+    base: PathBuf,
+    /// A BagIt bag's `Payload-Oxum`: its payload's bytes and files.
+    oxum: Option<(u64, u64)>,
 }
 
 impl Manifest {
@@ -71,7 +110,61 @@ impl Manifest {
         let cannot = cannot_read(&shown);
         file.rewind().map_err(&cannot)?;
         let id = FileId::of(&file.metadata().map_err(&cannot)?);
-        Ok(Manifest { file, shown, id })
+        let mut first = Vec::new();
+        let mut r = BufReader::new(&file);
+        while first.trim_ascii().is_empty() {
+            first.clear();
+            let n = (&mut r)
+                .take(MAX_LINE as u64)
+                .read_until(b'\n', &mut first)
+                .map_err(&cannot)?;
+            if n == 0 {
+                break;
+            }
+        }
+        Ok(Manifest {
+            format: ManifestFormat::of_first_line(first.trim_ascii_start()),
+            file,
+            shown,
+            id,
+            base: PathBuf::from("."),
+            oxum: None,
+        })
+    }
+
+    /// Says where the manifest is: names without a size are found relative to its folder,
+    /// and a `manifest-sha256.txt` with `bagit.txt` beside it is read as a BagIt manifest.
+    ///
+    /// # Errors
+    /// [`Error::ManifestUnreadable`] for a `bag-info.txt` that cannot be read.
+    pub fn located(mut self, path: &Path) -> Result<Manifest> {
+        self.base = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let bag = path.file_name().is_some_and(|n| n == "manifest-sha256.txt")
+            && self.base.join("bagit.txt").is_file();
+        if bag {
+            self = self.with_format(ManifestFormat::Bagit)?;
+        }
+        Ok(self)
+    }
+
+    /// Reads the manifest as `format`, whatever its first line shows.
+    ///
+    /// # Errors
+    /// [`Error::ManifestUnreadable`] for a `bag-info.txt` that cannot be read.
+    pub fn with_format(mut self, format: ManifestFormat) -> Result<Manifest> {
+        self.format = format;
+        if format == ManifestFormat::Bagit {
+            self.oxum = payload_oxum(&self.base.join("bag-info.txt"))?;
+        }
+        Ok(self)
+    }
+
+    /// The format the manifest is read as.
+    pub fn format(&self) -> ManifestFormat {
+        self.format
     }
 
     /// How errors name the manifest: its path, or `stdin`.
@@ -79,19 +172,19 @@ impl Manifest {
         &self.shown
     }
 
-    /// The first pass: every line parsed and checked as the document it describes would be
-    /// recorded with `fields`. Returns how many lines name a document.
+    /// The first pass: every line parsed, its size found, and checked as the document it
+    /// describes would be recorded with `fields`; a BagIt manifest's lines against its
+    /// `Payload-Oxum`. Returns how many lines name a document.
     ///
     /// # Errors
     /// [`Error::ManifestLine`] for the first line that is malformed or refused,
-    /// [`Error::ManifestChanged`], [`Error::ManifestUnreadable`].
+    /// [`Error::ManifestOxum`], [`Error::ManifestChanged`], [`Error::ManifestUnreadable`].
     pub fn check(&mut self, fields: &Fields) -> Result<u64> {
         let shown = self.shown.clone();
-        let mut count = 0;
+        let (mut count, mut bytes) = (0u64, 0u64);
         for line in self.lines()? {
             let line = line?;
-            fields
-                .document(line.name.clone(), line.digest)
+            line.document(fields)
                 .validate()
                 .map_err(|e| Error::ManifestLine {
                     shown: shown.clone(),
@@ -99,6 +192,16 @@ impl Manifest {
                     problem: LineProblem::Refused(Box::new(e)),
                 })?;
             count += 1;
+            bytes = bytes.saturating_add(line.digest.size);
+        }
+        if let Some(declared) = self.oxum
+            && declared != (bytes, count)
+        {
+            return Err(Error::ManifestOxum {
+                shown,
+                declared,
+                found: (bytes, count),
+            });
         }
         Ok(count)
     }
@@ -116,13 +219,41 @@ impl Manifest {
             });
         }
         self.file.rewind().map_err(cannot_read(&self.shown))?;
+        let max_line = match self.format {
+            ManifestFormat::Jsonl => MAX_JSON_LINE,
+            _ => MAX_LINE,
+        };
         Ok(Lines {
             r: BufReader::with_capacity(1 << 16, &self.file),
             shown: &self.shown,
             number: 0,
             buf: Vec::with_capacity(MAX_LINE + 1),
+            format: self.format,
+            base: &self.base,
+            max_line,
         })
     }
+}
+
+/// The `Payload-Oxum` of a `bag-info.txt` (`<bytes>.<files>`), if it has one.
+fn payload_oxum(path: &Path) -> Result<Option<(u64, u64)>> {
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(cannot_read(&path.display().to_string())(e)),
+    };
+    let text = String::from_utf8_lossy(&text);
+    let value = text.lines().find_map(|l| {
+        let (label, value) = l.split_once(':')?;
+        label
+            .trim()
+            .eq_ignore_ascii_case("Payload-Oxum")
+            .then(|| value.trim())
+    });
+    Ok(value.and_then(|v| {
+        let (bytes, files) = v.split_once('.')?;
+        Some((bytes.parse().ok()?, files.parse().ok()?))
+    }))
 }
 
 fn cannot_read(shown: &str) -> impl Fn(std::io::Error) -> Error + use<> {
@@ -147,6 +278,9 @@ pub struct Lines<'a> {
     shown: &'a str,
     number: u64,
     buf: Vec<u8>,
+    format: ManifestFormat,
+    base: &'a Path,
+    max_line: usize,
 }
 
 impl Iterator for Lines<'_> {
@@ -162,7 +296,7 @@ impl Iterator for Lines<'_> {
                 problem,
             };
             let read = (&mut self.r)
-                .take(MAX_LINE as u64 + 1)
+                .take(self.max_line as u64 + 1)
                 .read_until(b'\n', &mut self.buf);
             match read {
                 Ok(0) => return None,
@@ -171,51 +305,62 @@ impl Iterator for Lines<'_> {
             }
             let line = match self.buf.strip_suffix(b"\n") {
                 Some(l) => l,
-                None if self.buf.len() > MAX_LINE => {
+                None if self.buf.len() > self.max_line => {
                     return Some(Err(at(
                         self.number,
-                        LineProblem::TooLong { max_line: MAX_LINE },
+                        LineProblem::TooLong {
+                            max_line: self.max_line,
+                        },
                     )));
                 }
                 None => &self.buf[..],
             };
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.is_empty() {
+            if line.trim_ascii().is_empty() {
                 continue;
             }
-            return Some(
-                parse(line)
-                    .ok_or_else(|| at(self.number, LineProblem::Malformed))
-                    .map(|(name, digest)| Line {
-                        number: self.number,
-                        name,
-                        digest,
-                    }),
-            );
+            let number = self.number;
+            let parsed = crate::manifest_lines::parse(self.format, line)
+                .and_then(|p| sized(p, self.base, self.format));
+            return Some(match parsed {
+                Ok((p, size)) => Ok(Line {
+                    number,
+                    name: p.name,
+                    digest: FileDigest {
+                        sha256: p.sha256,
+                        size,
+                    },
+                    extra: p.extra,
+                }),
+                Err(problem) => Err(at(number, problem)),
+            });
         }
     }
 }
 
-fn parse(line: &[u8]) -> Option<(Option<Vec<u8>>, FileDigest)> {
-    let mut parts = line.splitn(3, |b| *b == b' ');
-    let sha256 = parse_sha256(std::str::from_utf8(parts.next()?).ok()?)?;
-    let size = std::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
-    let name = parts.next().filter(|n| !n.is_empty()).map(<[u8]>::to_vec);
-    Some((name, FileDigest { sha256, size }))
-}
-
-/// Parses a SHA-256 written as 64 hex digits (either case).
-pub fn parse_sha256(hex: &str) -> Option<[u8; 32]> {
-    let digits = hex.as_bytes();
-    if digits.len() != 64 {
-        return None;
+/// A parsed line and its size: the one it gives, or its file's.
+fn sized(
+    p: crate::manifest_lines::Parsed,
+    base: &Path,
+    format: ManifestFormat,
+) -> std::result::Result<(crate::manifest_lines::Parsed, u64), LineProblem> {
+    if let Some(size) = p.size {
+        return Ok((p, size));
     }
-    let mut out = [0u8; 32];
-    for (o, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
-        let d = |c: u8| (c as char).to_digit(16);
-        *o = u8::try_from(d(pair[0])? * 16 + d(pair[1])?).ok()?;
+    let rel = p.path.as_deref().unwrap_or_default();
+    let path = base.join(std::ffi::OsStr::from_bytes(rel));
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_file() => Ok((p, m.len())),
+        Ok(_) => Err(LineProblem::Unmeasurable {
+            path,
+            source: std::io::Error::other("not a regular file"),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(LineProblem::NoSize {
+            path,
+            format: format.name(),
+        }),
+        Err(source) => Err(LineProblem::Unmeasurable { path, source }),
     }
-    Some(out)
 }
 
 #[cfg(test)]
@@ -252,7 +397,10 @@ mod tests {
         let text = format!("{H} 6 a\nnot a line\n");
         let got = lines_of(text.as_bytes());
         let err = got[1].clone().unwrap_err();
-        assert!(err.contains(":2: expected"), "{err}");
+        assert!(
+            err.contains(":2: expected `<sha256 hex> <size> <name>`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -265,19 +413,5 @@ mod tests {
                 .unwrap_err()
                 .contains(":1: the line is longer")
         );
-    }
-
-    #[test]
-    fn hashes_parse_in_either_case_and_nothing_else() {
-        let want = parse_sha256(H).unwrap();
-        assert_eq!(want[0], 0x58);
-        assert_eq!(want[31], 0x03);
-        assert_eq!(parse_sha256(&H.to_uppercase()), Some(want));
-        assert_eq!(parse_sha256(&H[1..]), None);
-        assert_eq!(parse_sha256(&format!("{}g", &H[1..])), None);
-        assert_eq!(parse_sha256(&format!("{}+1", &H[2..])), None);
-        assert_eq!(parse_sha256(&format!("{H}0")), None);
-        // Multi-byte characters are not digits, whatever their byte length.
-        assert_eq!(parse_sha256(&format!("é{}", &H[2..])), None);
     }
 }

@@ -31,7 +31,7 @@ impl Ledger {
     /// As [`Ledger::open`], key errors, and [`Error::Damaged`] for damage the writer must
     /// not build on (nothing is written then).
     pub fn open_writer(dir: &Path) -> Result<Ledger> {
-        Self::open_writer_inner(dir, false, None)
+        Self::open_writer_inner(dir, false, None, &|| None)
     }
 
     /// [`Ledger::open_writer`] with the signing key read from `key_file` when given (a key
@@ -40,7 +40,21 @@ impl Ledger {
     /// # Errors
     /// As [`Ledger::open_writer`]; [`Error::KeyMissing`] when there is no key to read.
     pub fn open_writer_with_key(dir: &Path, key_file: Option<&Path>) -> Result<Ledger> {
-        Self::open_writer_inner(dir, false, key_file)
+        Self::open_writer_inner(dir, false, key_file, &|| None)
+    }
+
+    /// [`Ledger::open_writer_with_key`] for a key that may be encrypted: `passphrase` is
+    /// asked only when it is.
+    ///
+    /// # Errors
+    /// As [`Ledger::open_writer_with_key`]; [`Error::KeyPassphraseNeeded`],
+    /// [`Error::KeyPassphraseWrong`].
+    pub fn open_writer_unlocking(
+        dir: &Path,
+        key_file: Option<&Path>,
+        passphrase: keys::Passphrase<'_>,
+    ) -> Result<Ledger> {
+        Self::open_writer_inner(dir, false, key_file, passphrase)
     }
 
     /// Rebuilds the derived files from the verified log alone: the content index afresh, the
@@ -50,7 +64,7 @@ impl Ledger {
     /// # Errors
     /// As [`Ledger::open_writer`].
     pub fn reindex(dir: &Path) -> Result<Ledger> {
-        Self::open_writer_inner(dir, true, None)
+        Self::open_writer_inner(dir, true, None, &|| None)
     }
 
     /// [`Ledger::reindex`] with the signing key read from `key_file` when given.
@@ -58,10 +72,28 @@ impl Ledger {
     /// # Errors
     /// As [`Ledger::reindex`]; [`Error::KeyMissing`].
     pub fn reindex_with_key(dir: &Path, key_file: Option<&Path>) -> Result<Ledger> {
-        Self::open_writer_inner(dir, true, key_file)
+        Self::open_writer_inner(dir, true, key_file, &|| None)
     }
 
-    fn open_writer_inner(dir: &Path, rebuild: bool, key_file: Option<&Path>) -> Result<Ledger> {
+    /// [`Ledger::reindex_with_key`] for a key that may be encrypted (see
+    /// [`Ledger::open_writer_unlocking`]).
+    ///
+    /// # Errors
+    /// As [`Ledger::open_writer_unlocking`].
+    pub fn reindex_unlocking(
+        dir: &Path,
+        key_file: Option<&Path>,
+        passphrase: keys::Passphrase<'_>,
+    ) -> Result<Ledger> {
+        Self::open_writer_inner(dir, true, key_file, passphrase)
+    }
+
+    fn open_writer_inner(
+        dir: &Path,
+        rebuild: bool,
+        key_file: Option<&Path>,
+        passphrase: keys::Passphrase<'_>,
+    ) -> Result<Ledger> {
         let (config, verifier) = read_config(dir)?;
         // The lock comes before anything is touched; nothing is cut by a process without it.
         let dir_handle = fsys::lock_dir_patient(dir, std::time::Duration::from_secs(3))?;
@@ -75,7 +107,7 @@ impl Ledger {
             }
             None => dir.join("key.pem"),
         };
-        let key = keys::load_key_file(&path)?;
+        let key = keys::load_key_file(&path, passphrase)?;
         let signer = NoteSigner::new(&config.origin, key.clone())?;
         if signer.verifier() != &verifier {
             return Err(Error::KeyMismatch {
