@@ -158,9 +158,10 @@ async function verify() {
     return problem("proof_file", "The proof file could not be read.", String(e));
   }
   const args = [proof, keyText(), $("witnesses").value, quorum()];
-  // The proof first: a wrong key or a damaged proof is told at once, before a long hash.
+  // The proof first: a wrong key or a damaged proof is told at once, before a long hash. A
+  // witness quorum not met is told after the document's checks, so the document is hashed.
   let verdict = JSON.parse(wasm.verify_proof_file(...args, "", 0n));
-  if (verdict.ok && chosen.document) {
+  if ((verdict.ok || verdict.failed === "witnesses") && chosen.document) {
     working("Checking the document…");
     let doc;
     try {

@@ -2,8 +2,9 @@
 //! it: `web/tests/drive.mjs` (Node with `playwright-core`) opens `web/dist/index.html`, sets
 //! the document, proof and key files through the page's file inputs, clicks, and reads the
 //! verdict; a screenshot of each verdict goes to `target/web-screenshots/`. The ledger, the
-//! proofs and the published tiles (`web/tiles.rs`) are made by the real `prov` binary, and
-//! every verdict on a proof file is compared with `prov verify-proof`'s on the same files.
+//! proofs, the published tiles (`web/tiles.rs`) and the witnesses' cosignatures
+//! (`web/witnesses.rs`) are made by the real `prov` binary, and every verdict on a proof file
+//! is compared with `prov verify-proof`'s on the same files.
 //!
 //! `web/dist` is built by `web/build.sh` (`.ci/run` runs it before `cargo test`), not here:
 //! a cargo build inside a running `cargo test` would wait on the build folder's lock. A
@@ -17,6 +18,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 mod tiles;
+mod witnesses;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -149,20 +151,6 @@ fn verdict(answers: &[Value], name: &str, failed: Option<&str>, needles: &[&str]
     }
 }
 
-/// A tlog-cosignature Ed25519 witness key (signature type 0x04).
-fn witness_key(name: &str, seed: u8) -> String {
-    let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]).verifying_key();
-    let mut h = Sha256::new();
-    h.update(name.as_bytes());
-    h.update([b'\n', 0x04]);
-    h.update(key.as_bytes());
-    let id = hex::encode(&h.finalize()[..4]);
-    format!(
-        "{name}+{id}+{}",
-        STANDARD.encode([&[0x04][..], key.as_bytes()].concat())
-    )
-}
-
 /// `2026-11-24T06:52:43.165Z` as the page shows it.
 fn page_time(rfc3339: &str) -> String {
     format!(
@@ -219,11 +207,6 @@ fn browser_verdicts_on_proofs_made_by_prov() {
     ws.run_at(&other, &["init", "--origin", "e2e.example/ledger"])
         .ok();
     let other_key = ws.write("other.vkey", ws.run_at(&other, &["key"]).ok());
-    let witnesses = format!(
-        "{}\n{}\n",
-        witness_key("w1.example", 1),
-        witness_key("w2.example", 2)
-    );
 
     let page = format!(
         "file://{}",
@@ -267,10 +250,6 @@ fn browser_verdicts_on_proofs_made_by_prov() {
                 json!({"document": doc, "proof": proof, "key_file": other_key}),
             ),
             case("no-document", json!({"proof": proof, "key_file": key_file})),
-            case(
-                "witnesses-not-checked",
-                json!({"document": doc, "proof": proof, "key_file": key_file, "witnesses": witnesses, "quorum": 2}),
-            ),
         ],
     );
 
@@ -325,16 +304,6 @@ fn browser_verdicts_on_proofs_made_by_prov() {
         &[
             "The proof is valid, but no document was checked.",
             &first_seen,
-        ],
-    );
-    verdict(
-        &answers,
-        "witnesses-not-checked",
-        None,
-        &[
-            proven,
-            "The witness quorum was NOT checked",
-            "2 witness keys you gave (quorum 2)",
         ],
     );
     for a in &answers {

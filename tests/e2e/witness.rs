@@ -13,15 +13,20 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-/// A running `prov witness serve`; killed when dropped.
-struct Server {
+/// A running `prov witness serve`; killed when dropped. Also used by `web/witnesses.rs`.
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     log: PathBuf,
 }
 
 impl Server {
-    fn start(w: &Workspace, dir: &str, ledger_vkey: &str, env: &[(&str, &str)]) -> Server {
+    pub(crate) fn start(
+        w: &Workspace,
+        dir: &str,
+        ledger_vkey: &str,
+        env: &[(&str, &str)],
+    ) -> Server {
         let log = w.path(&format!("{dir}.log"));
         let mut c = Command::new(prov_bin());
         c.current_dir(w.path(""))
@@ -71,7 +76,7 @@ impl Drop for Server {
     }
 }
 
-fn witness_init(w: &Workspace, dir: &str, name: &str) -> String {
+pub(crate) fn witness_init(w: &Workspace, dir: &str, name: &str) -> String {
     w.run(&["witness", "init", "--dir", dir, "--name", name])
         .ok()
         .trim()

@@ -6,7 +6,7 @@ use crate::display::{bytes, count, escape_bytes, escape_text, utc_time};
 use crate::entry::{Entry, Kind};
 use crate::proof_file::parse_proof;
 use crate::verdict::{Checks, Failure, Verdict};
-use crate::witnesses::WitnessPolicy;
+use crate::witnesses::{Witnessed, Witnesses};
 use prov_proofs::{Checkpoint, NoteVerifier, TlogProof};
 
 /// The checks of a proof, in the order they are made.
@@ -46,9 +46,9 @@ pub struct Request<'a> {
     pub proof: &'a [u8],
     /// The archive's verifier key, as pasted.
     pub key: &'a str,
-    /// Witness cosigner keys, one a line.
+    /// Witness cosigner keys, one a line, or a C2SP tlog-policy text.
     pub witnesses: &'a str,
-    /// How many witnesses must have cosigned (0: all of them).
+    /// How many witnesses must have cosigned (0: all of them, or as the policy says).
     pub quorum: u32,
     /// The document, if one was given and hashed.
     pub document: Option<Document>,
@@ -68,9 +68,9 @@ pub fn verify_proof(req: &Request) -> Verdict {
 pub(crate) fn read_inputs(
     req: &Request,
     checks: &mut Checks,
-) -> Result<(NoteVerifier, WitnessPolicy, TlogProof), Failure> {
+) -> Result<(NoteVerifier, Option<Witnesses>, TlogProof), Failure> {
     let key = read_key(req.key, checks)?;
-    let policy = read_policy(req.witnesses, req.quorum, checks)?;
+    let policy = read_policy(req.witnesses, req.quorum, &key, checks)?;
     let proof = parse_proof(req.proof).map_err(|e| {
         Failure::new("proof_file", "The proof file could not be read.", e).because(
             "It is not a proof made by `prov prove` (a .tlog-proof file, or its JSON form), or it has been damaged.",
@@ -91,29 +91,34 @@ pub(crate) fn read_key(text: &str, checks: &mut Checks) -> Result<NoteVerifier, 
     Ok(key)
 }
 
-/// The witness keys and quorum.
+/// The witness keys and quorum, or a tlog-policy text; `None` when none is given.
 pub(crate) fn read_policy(
     text: &str,
     quorum: u32,
+    key: &NoteVerifier,
     checks: &mut Checks,
-) -> Result<WitnessPolicy, Failure> {
-    let policy = WitnessPolicy::parse(text, quorum).map_err(|e| {
+) -> Result<Option<Witnesses>, Failure> {
+    let witnesses = Witnesses::parse(text, quorum, key).map_err(|e| {
         Failure::new("witness_keys", "A witness key or the quorum you gave cannot be used.", e)
-            .because("Witness keys are cosigner keys (signature type 0x04), one a line; the quorum is at most the number of keys. Leave both empty to check no witnesses.")
+            .because("Witness keys are the cosigner keys the witnesses publish (`prov witness init` prints one; signature type 0x04), one a line, or the text of a C2SP tlog-policy file. The quorum is at most the number of keys. Leave both empty to check no witnesses.")
     })?;
-    let detail = match policy.keys.len() {
-        0 => "none given".to_owned(),
-        n => format!("{n} keys, quorum {}", policy.quorum),
+    let detail = match &witnesses {
+        None => "none given".to_owned(),
+        Some(w) => format!(
+            "{} witnesses; quorum: {}",
+            w.policy.witnesses.len(),
+            w.quorum
+        ),
     };
     checks.pass("witness_keys", detail);
-    Ok(policy)
+    Ok(witnesses)
 }
 
 /// Steps 2 to 8 of FORMAT.md section 4, then the witnesses.
 pub(crate) fn verify_parsed(
     proof: &TlogProof,
     key: &NoteVerifier,
-    policy: &WitnessPolicy,
+    policy: &Option<Witnesses>,
     document: Option<Document>,
     mut checks: Checks,
 ) -> Verdict {
@@ -194,7 +199,10 @@ pub(crate) fn verify_parsed(
             checks.not_checked("document_size", "no document was given");
         }
     }
-    let warnings = witness_warnings(policy, &mut checks);
+    let witnessed = match check_witnesses(policy.as_ref(), &proof.checkpoint, &mut checks) {
+        Ok(w) => w,
+        Err(f) => return checks.fail(f, facts),
+    };
     let (headline, mut explanation) = match document {
         Some(_) => (
             format!(
@@ -209,8 +217,13 @@ pub(crate) fn verify_parsed(
             ("The proof is valid, but no document was checked.".into(), s)
         }
     };
+    let mut facts = facts;
+    if let Some(w) = &witnessed {
+        explanation.extend(witnessed_sentences(w));
+        facts.extend(witness_facts(w));
+    }
     explanation.push("Everything was checked in this browser; nothing was sent anywhere.".into());
-    checks.proven(headline, explanation, warnings, facts)
+    checks.proven(headline, explanation, Vec::new(), facts)
 }
 
 /// Step 8: the document's SHA-256, then its size.
@@ -247,21 +260,133 @@ fn check_document(
     Ok(())
 }
 
-/// The witness check is not made yet: say so, loudly when the reader asked for it.
-fn witness_warnings(policy: &WitnessPolicy, checks: &mut Checks) -> Vec<String> {
-    if policy.keys.is_empty() {
+/// The witnesses' check: every cosignature line of a named witness must verify, and the
+/// quorum must be met. `None` when no witness was named.
+fn check_witnesses(
+    policy: Option<&Witnesses>,
+    note: &str,
+    checks: &mut Checks,
+) -> Result<Option<Witnessed>, Failure> {
+    let Some(policy) = policy else {
         checks.not_checked("witnesses", "no witness keys were given");
-        return Vec::new();
+        return Ok(None);
+    };
+    let w = policy.check(note).map_err(|e| {
+        let who = match &e {
+            crate::Error::Proofs(prov_proofs::Error::BadSignature { name, .. }) => {
+                format!("the witness {}", escape_text(name))
+            }
+            _ => "a witness you named".to_owned(),
+        };
+        Failure::new(
+            "witnesses",
+            format!("The cosignature of {who} on the archive's checkpoint does not verify."),
+            e,
+        )
+        .because(format!("The proof carries a cosignature line in the name of {who}, but it is not that witness's signature on this checkpoint: the line, or the checkpoint, was altered after the witness signed."))
+        .because("The archive's own signatures may be fine, but a forged or damaged cosignature makes the whole checkpoint untrustworthy. Ask the archive for the proof again.")
+    })?;
+    let cosigned = cosigned_list(&w);
+    if !w.met {
+        let named = w.cosignatures.len() + w.missing.len();
+        let missing: Vec<String> = w.missing.iter().map(|m| escape_text(&m.name)).collect();
+        let f = Failure::new(
+            "witnesses",
+            "Not enough witnesses cosigned the archive's checkpoint: the quorum you asked for is not met.",
+            format!(
+                "cosigned by {} of the {named} trusted witnesses; not by {}; quorum: {}",
+                w.cosignatures.len(),
+                missing.join(", "),
+                policy.quorum
+            ),
+        )
+        .because(format!(
+            "You asked for {}. Of the {named} witnesses you named, {} cosigned this checkpoint{}.",
+            policy.quorum,
+            count(w.cosignatures.len() as u64),
+            if cosigned.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", cosigned.join(", "))
+            }
+        ))
+        .because(format!(
+            "No valid cosignature from {} is in the proof.",
+            missing.join(", nor from ")
+        ))
+        .because("Without enough witnesses, nothing independent of the archive shows when its log, and this entry, existed. Ask the archive for a proof made after its witnesses cosigned (`prov cosign`), or check the witness keys you gave.");
+        return Err(f);
     }
-    checks.not_checked(
-        "witnesses",
-        "this version of the page cannot check witness cosignatures yet",
-    );
-    vec![format!(
-        "The witness quorum was NOT checked: this version of the page cannot check witness cosignatures yet, so nothing is proven about the {} witness keys you gave (quorum {}).",
-        policy.keys.len(),
-        policy.quorum
-    )]
+    let mut detail = cosigned.join("; ");
+    if let Some(by) = w.by {
+        detail.push_str(&format!(
+            "; existed by {}",
+            utc_time(by.saturating_mul(1000))
+        ));
+    }
+    checks.pass("witnesses", detail);
+    Ok(Some(w))
+}
+
+/// `NAME on TIME` for each cosignature.
+fn cosigned_list(w: &Witnessed) -> Vec<String> {
+    w.cosignatures
+        .iter()
+        .map(|c| {
+            format!(
+                "{} on {}",
+                escape_text(&c.name),
+                utc_time(c.timestamp.saturating_mul(1000))
+            )
+        })
+        .collect()
+}
+
+/// What the witnesses proved, in sentences.
+fn witnessed_sentences(w: &Witnessed) -> Vec<String> {
+    let cosigned = cosigned_list(w);
+    let mut out = Vec::new();
+    if cosigned.is_empty() {
+        out.push(
+            "No witness cosignature was required, and none of the witnesses you named cosigned."
+                .into(),
+        );
+    } else {
+        out.push(format!(
+            "The checkpoint was cosigned by {} of the witnesses you named: {}.",
+            count(cosigned.len() as u64),
+            cosigned.join(", and ")
+        ));
+    }
+    if let Some(by) = w.by {
+        out.push(format!(
+            "So the checkpoint, and this entry in it, existed by {} at the latest: the witnesses are independent of the archive, and each cosigned only a history that extends the one it saw before.",
+            utc_time(by.saturating_mul(1000))
+        ));
+    }
+    out
+}
+
+/// The cosignatures, for the table under the verdict.
+fn witness_facts(w: &Witnessed) -> Vec<(String, String)> {
+    let mut f: Vec<(String, String)> = w
+        .cosignatures
+        .iter()
+        .map(|c| {
+            (
+                "Cosigned by".to_owned(),
+                format!(
+                    "{} on {}",
+                    escape_text(&c.name),
+                    utc_time(c.timestamp.saturating_mul(1000))
+                ),
+            )
+        })
+        .collect();
+    if let Some(by) = w.by {
+        f.push(("Existed by".into(), utc_time(by.saturating_mul(1000))));
+    }
+    f
 }
 
 fn checkpoint_failure(e: prov_proofs::Error, key: &NoteVerifier) -> Failure {

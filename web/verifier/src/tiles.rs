@@ -230,9 +230,9 @@ pub struct TilesRequest<'a> {
     pub checkpoint: &'a str,
     /// The archive's verifier key.
     pub key: &'a str,
-    /// Witness cosigner keys, one a line.
+    /// Witness cosigner keys, one a line, or a C2SP tlog-policy text.
     pub witnesses: &'a str,
-    /// The witness quorum (0: all).
+    /// The witness quorum (0: all, or as the policy says).
     pub quorum: u32,
     /// The entry's number.
     pub index: u64,
@@ -249,7 +249,7 @@ pub struct TilesRequest<'a> {
 pub fn verify_entry_from_tiles(req: &TilesRequest) -> (Verdict, Option<String>) {
     let mut checks = Checks::new(TILE_CHECKS);
     let inputs = read_key(req.key, &mut checks).and_then(|key| {
-        let policy = read_policy(req.witnesses, req.quorum, &mut checks)?;
+        let policy = read_policy(req.witnesses, req.quorum, &key, &mut checks)?;
         let cp = open_checkpoint(
             "checkpoint",
             "published checkpoint",

@@ -3,61 +3,12 @@
 //! by `tests/e2e/web.rs`, in the browser). Each case names the check that must fail.
 
 use ed25519_dalek::SigningKey;
-use prov_proofs::{Checkpoint, InclusionProof, NoteSigner, TlogProof, leaf_hash, node_hash};
+use prov_proofs::NoteSigner;
 use prov_web_verifier::{Document, Request, Status, Verdict, verify_proof};
 use sha2::{Digest, Sha256};
 
-const KEY: &str = "example.com/prov+ad911d63+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea";
-
-fn signer() -> NoteSigner {
-    let secret: [u8; 32] =
-        hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
-            .unwrap()
-            .try_into()
-            .unwrap();
-    NoteSigner::new("example.com/prov", SigningKey::from_bytes(&secret)).unwrap()
-}
-
-fn leaves() -> Vec<Vec<u8>> {
-    let path = format!(
-        "{}/../../tests/vectors/entries.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    v["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| hex::decode(e["leaf_data"].as_str().unwrap()).unwrap())
-        .collect()
-}
-
-/// The proof of entry `index` in the two-entry log, as text.
-fn proof_of(index: usize) -> String {
-    let l = leaves();
-    let hashes = [leaf_hash(&l[0]), leaf_hash(&l[1])];
-    let checkpoint = Checkpoint {
-        origin: "example.com/prov".into(),
-        size: 2,
-        root: node_hash(&hashes[0], &hashes[1]),
-        extensions: Vec::new(),
-    };
-    TlogProof {
-        extra: Some(l[index].clone()),
-        index: index as u64,
-        proof: InclusionProof::from_hashes(vec![hashes[1 - index]]),
-        checkpoint: checkpoint.sign(&signer()).unwrap().to_text(),
-    }
-    .to_text()
-}
-
-fn hello() -> Document {
-    Document {
-        sha256: Sha256::digest(b"hello\n").into(),
-        size: 6,
-    }
-}
+mod common;
+use common::{KEY, hello, proof_of};
 
 fn verify(proof: &str, key: &str, document: Option<Document>) -> Verdict {
     verify_proof(&Request {
