@@ -61,7 +61,7 @@ impl<'f> Ahead<'f> {
         progress: &'f (dyn Fn(u64) + Sync),
     ) -> Ahead<'f> {
         Ahead {
-            batches: files.chunks(batch.max(1)).collect(),
+            batches: chunks(files, batch.max(1), extract.is_some()),
             queue: Mutex::new(Queue {
                 jobs: VecDeque::new(),
                 started: 0,
@@ -181,6 +181,32 @@ impl<'f> Ahead<'f> {
                 .collect(),
         )
     }
+}
+
+/// When files are looked into, a batch ends once its files hold this many bytes: what was
+/// found in a batch's files is held until the batch is recorded (and the next batch's while it
+/// is read ahead), and members grow with bytes, not with the number of files.
+const EXTRACTED_BYTES_PER_BATCH: u64 = 8 << 20;
+
+/// The batches: `batch` files each, or, when files are looked into, fewer once they hold
+/// [`EXTRACTED_BYTES_PER_BATCH`] bytes (at least one file each).
+fn chunks(files: &[WalkedFile], batch: usize, extract: bool) -> Vec<&[WalkedFile]> {
+    if !extract {
+        return files.chunks(batch).collect();
+    }
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, f) in files.iter().enumerate() {
+        bytes += f.id.size;
+        if i + 1 - start == batch || bytes >= EXTRACTED_BYTES_PER_BATCH {
+            out.push(&files[start..=i]);
+            (start, bytes) = (i + 1, 0);
+        }
+    }
+    if start < files.len() {
+        out.push(&files[start..]);
+    }
+    out
 }
 
 /// A file whose hashing ended without a result (a panic while hashing it): refused, never

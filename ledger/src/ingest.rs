@@ -16,7 +16,8 @@ use crate::extract::Extracted;
 use crate::ledger::Ledger;
 use crate::location::CONTAINED_IN;
 use crate::manifest::Manifest;
-use crate::members::{self, Planned};
+use crate::members;
+use crate::queue::Queue;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::ops::ControlFlow;
@@ -220,6 +221,7 @@ impl Ledger {
             options,
             report,
             summary: Summary::default(),
+            queue: Queue::default(),
         };
         let flow = match documents {
             Documents::Files(files) => run.files(files, fields)?,
@@ -249,7 +251,9 @@ impl Ledger {
                 if x.digest.size == 0 {
                     return Err(Error::EmptyStream { what });
                 }
-                run.planned(members::plan(fields, label, name.unwrap_or_default(), x))?
+                run.queue
+                    .push_file(members::plan(fields, label, name.unwrap_or_default(), x));
+                run.commit_queued(true)?
             }
         };
         let mut summary = run.summary;
@@ -264,6 +268,7 @@ struct Run<'r, 'o> {
     options: &'r Options<'o>,
     report: &'r mut dyn Report,
     summary: Summary,
+    queue: Queue,
 }
 
 impl Run<'_, '_> {
@@ -336,58 +341,29 @@ impl Run<'_, '_> {
             let Some(digests) = ahead.next_batch() else {
                 break;
             };
-            let mut plan = Vec::with_capacity(batch.len());
             for (f, x) in batch.iter().zip(digests) {
                 let x = x.map_err(|e| Error::NotHashed {
                     source: Box::new(e),
                     recorded: self.summary.documents(),
                 })?;
                 let label = f.path.as_os_str().as_bytes().to_vec();
-                // Containers are named by their place in the file's own plan.
-                let base = plan.len();
-                plan.extend(
-                    members::plan(fields, label, f.name.clone(), x)
-                        .into_iter()
-                        .map(|mut p| {
-                            p.container = p.container.map(|c| c + base);
-                            p
-                        }),
-                );
+                self.queue
+                    .push_file(members::plan(fields, label, f.name.clone(), x));
             }
-            if self.planned(plan)?.is_break() {
+            if self.commit_queued(false)?.is_break() {
                 return Ok(ControlFlow::Break(()));
             }
         }
-        Ok(ControlFlow::Continue(()))
+        self.commit_queued(true)
     }
 
-    /// Records planned documents in batches, each linked to its container: as a document of
-    /// the same batch, or by the seq its entry got in an earlier one.
-    fn planned(&mut self, plan: Vec<Planned>) -> Result<ControlFlow<()>> {
-        let batch = self.options.batch;
-        let mut seqs: Vec<u64> = Vec::with_capacity(plan.len());
-        let mut plan = plan.into_iter().peekable();
-        while plan.peek().is_some() {
-            let start = seqs.len();
-            let (mut labels, mut docs) = (Vec::new(), Vec::new());
-            for p in plan.by_ref().take(batch) {
-                let mut doc = p.doc;
-                match p.container {
-                    Some(c) if c >= start => doc.within_batch = Some(c - start),
-                    Some(c) => {
-                        doc.related.push(Related {
-                            relation: CONTAINED_IN.into(),
-                            seq: seqs[c],
-                        });
-                        doc.related.sort();
-                        doc.related.dedup();
-                    }
-                    None => {}
-                }
-                labels.push(p.label);
-                docs.push(doc);
-            }
-            if self.commit_seqs(labels, docs, &mut seqs)?.is_break() {
+    /// Commits what waits in the queue: full batches, and with `all` the rest.
+    fn commit_queued(&mut self, all: bool) -> Result<ControlFlow<()>> {
+        while let Some((labels, docs)) = self.queue.take(self.options.batch, all) {
+            let mut seqs = std::mem::take(&mut self.queue.seqs);
+            let flow = self.commit_seqs(labels, docs, &mut seqs);
+            self.queue.seqs = seqs;
+            if flow?.is_break() {
                 return Ok(ControlFlow::Break(()));
             }
         }

@@ -46,6 +46,7 @@ mod offsets;
 mod proof_check;
 mod prove;
 mod publish;
+mod queue;
 mod recovery;
 mod tiles;
 mod walk;

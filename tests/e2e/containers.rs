@@ -648,3 +648,37 @@ fn the_format_upgrade_never_writes_through_a_link_and_a_folder_inside_another_is
     assert!(r.stderr.contains("folder already listed"), "{}", r.stderr);
     w.run(&["audit"]).ok();
 }
+
+#[test]
+fn commits_of_any_size_link_every_member_to_the_same_container() {
+    if !tools(&["python3", "zip", "tar", "gzip"]) {
+        return;
+    }
+    let w = Workspace::new();
+    let dir = w.tmp.path();
+    python(dir, MAKE_MAILBOXES);
+    sh(
+        dir,
+        "cd dump && zip -qr ../dump/z.zip mailboxes && tar -czf ../dump/t.tar.gz mailboxes archive.mbox",
+    );
+    // Each entry as (name, kind, container's name), by ledger.
+    let shape = |batch: &str| {
+        let ledger = w.path(&format!("l{batch}"));
+        w.run_at(&ledger, &["init", "--origin", "e2e.example/b"])
+            .ok();
+        w.run_at(&ledger, &["add", "-s", "s", "--batch", batch, "dump"])
+            .ok();
+        let all = w.run_at(&ledger, &["export"]).jsonl();
+        all.iter()
+            .map(|e| {
+                let c = contained_in(e).map(|c| all[c as usize]["name"].clone());
+                (e["name"].clone(), e["kind"].clone(), c)
+            })
+            .collect::<Vec<_>>()
+    };
+    let whole = shape("4096");
+    assert!(whole.len() > 30, "{whole:?}");
+    for batch in ["1", "2", "7"] {
+        assert_eq!(shape(batch), whole, "--batch {batch}");
+    }
+}
