@@ -105,6 +105,8 @@ fn show_answers(
     out: Out,
 ) -> Result<()> {
     let mut chains = Chains::default();
+    // Timestamps and cosignatures: when someone other than the ledger vouches for an entry.
+    let bounds = l.independent_bounds()?;
     for ((path, shown, sha), entries) in items.iter().zip(answers) {
         let entries = entries?;
         let found_in: Vec<Vec<Entry>> = entries
@@ -126,6 +128,8 @@ fn show_answers(
                     .map(|(s, c)| seen(s, c))
                     .collect::<Vec<_>>(),
             });
+            v["independent_bound"] =
+                crate::timestamp::bound_json(first.and_then(|f| bounds.for_entry(f.seq)));
             crate::output::set_path(&mut v, path);
             out.json(&v)?;
             continue;
@@ -142,6 +146,9 @@ fn show_answers(
                 ))?;
                 if let Some(t) = containers::text(&found_in[0]) {
                     out.human(format!("           {t}"))?;
+                }
+                if let Some(b) = bounds.for_entry(f.seq) {
+                    out.human(format!("           {}", crate::timestamp::bound_text(b)))?;
                 }
                 for (s, chain) in sightings.iter().zip(&found_in[1..]) {
                     out.human(format!(

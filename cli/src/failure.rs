@@ -145,7 +145,8 @@ impl From<prov_ledger::Error> for Failure {
         }
         if let E::ClockBehind { .. }
         | E::ClockBeforeEpoch { .. }
-        | E::ClockBeforeCosignature { .. } = e
+        | E::ClockBeforeCosignature { .. }
+        | E::ClockBeforeTimestamp { .. } = e
         {
             return Failure::environment(e.to_string());
         }
@@ -161,7 +162,7 @@ impl From<prov_ledger::Error> for Failure {
             ));
         }
         let code = match &e {
-            E::NoSuchEntry { .. } | E::NotInCheckpoint { .. } => NEGATIVE,
+            E::NoSuchEntry { .. } | E::NotInCheckpoint { .. } | E::TokenRefused { .. } => NEGATIVE,
             E::AlreadyExists(_)
             | E::Invalid { .. }
             | E::SizeMismatch { .. }
@@ -175,7 +176,8 @@ impl From<prov_ledger::Error> for Failure {
             | E::EmptyStream { .. }
             | E::ManifestUnreadable { .. }
             | E::ManifestLine { .. }
-            | E::ManifestChanged { .. } => INPUT,
+            | E::ManifestChanged { .. }
+            | E::TokenMalformed { .. } => INPUT,
             _ => LEDGER,
         };
         let disk_full = |io: &std::io::Error| {
