@@ -129,7 +129,7 @@ fn show_answers(
                     .collect::<Vec<_>>(),
             });
             v["independent_bound"] =
-                crate::timestamp::bound_json(first.and_then(|f| bounds.for_entry(f.seq)));
+                crate::stamped::bound_json(first.and_then(|f| bounds.for_entry(f.seq)));
             crate::output::set_path(&mut v, path);
             out.json(&v)?;
             continue;
@@ -148,7 +148,7 @@ fn show_answers(
                     out.human(format!("           {t}"))?;
                 }
                 if let Some(b) = bounds.for_entry(f.seq) {
-                    out.human(format!("           {}", crate::timestamp::bound_text(b)))?;
+                    out.human(format!("           {}", crate::stamped::bound_text(b)))?;
                 }
                 for (s, chain) in sightings.iter().zip(&found_in[1..]) {
                     out.human(format!(

@@ -25,6 +25,7 @@ mod proof;
 mod publish;
 mod quorum;
 mod said;
+mod stamped;
 mod timestamp;
 mod topics;
 mod usage;

@@ -292,7 +292,7 @@ pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
         None => None,
     };
     let stamped = match &a.tsa_cert {
-        Some(cert) => Some(crate::timestamp::check_proof(
+        Some(cert) => Some(crate::stamped::check_proof(
             &a.file,
             &bytes,
             a.tsr.as_deref(),

@@ -83,10 +83,10 @@ pub use timestamps::{
     HeldTimestamp, IndependentBound, IndependentBounds, TIMESTAMPS_DIR, TSAS_FILE, TsaConfig,
     checkpoint_imprint,
 };
-pub use tsa_config::check_tsa_url;
+pub use tsa_config::{check_tsa_url, parse_tsa_cert};
 pub use tsa_token::{
     MAX_TOKEN_BYTES, TokenFacts, read_token, timestamp_nonce, timestamp_request, token_from_reply,
 };
-pub use tsa_verify::{parse_tsa_cert, verify_token};
+pub use tsa_verify::verify_token;
 pub use walk::{Skip, Walked, walk};
 pub use witnesses::{WITNESSES_FILE, WitnessConfig, check_witness_url};

@@ -9,6 +9,7 @@ use crate::ledger::Ledger;
 use crate::witnesses::write_replace;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use der::{Decode as _, Encode as _};
 use serde::{Deserialize, Serialize};
 
 /// The configuration file's name in the ledger folder.
@@ -57,6 +58,24 @@ pub fn check_tsa_url(url: &str) -> Result<()> {
     Ok(())
 }
 
+/// Parses a TSA certificate given as PEM or DER; returns its DER.
+///
+/// # Errors
+/// [`Error::Invalid`] when it is neither.
+pub fn parse_tsa_cert(bytes: &[u8]) -> Result<Vec<u8>> {
+    use der::DecodePem as _;
+    let cert = x509_cert::Certificate::from_der(bytes)
+        .or_else(|_| x509_cert::Certificate::from_pem(bytes))
+        .map_err(|e| {
+            Error::invalid(
+                "TSA certificate",
+                format!("not an X.509 certificate in PEM or DER ({e})"),
+            )
+        })?;
+    cert.to_der()
+        .map_err(|e| Error::invalid("TSA certificate", e.to_string()))
+}
+
 impl Ledger {
     /// The configured TSAs, in the order they were added; none when the file is absent.
     ///
@@ -90,10 +109,7 @@ impl Ledger {
                         let der = STANDARD
                             .decode(b64.as_bytes())
                             .map_err(|e| damaged(format!("{}: cert: {e}", t.url)))?;
-                        Some(
-                            crate::tsa_verify::parse_tsa_cert(&der)
-                                .map_err(|e| damaged(format!("{}: {e}", t.url)))?,
-                        )
+                        Some(parse_tsa_cert(&der).map_err(|e| damaged(format!("{}: {e}", t.url)))?)
                     }
                 };
                 Ok(TsaConfig { url: t.url, cert })
@@ -110,7 +126,7 @@ impl Ledger {
     /// unreadable file, [`Error::Io`].
     pub fn add_tsa(&self, url: &str, cert: Option<&[u8]>) -> Result<bool> {
         check_tsa_url(url)?;
-        let cert = cert.map(crate::tsa_verify::parse_tsa_cert).transpose()?;
+        let cert = cert.map(parse_tsa_cert).transpose()?;
         let mut list = self.tsas()?;
         let new = match list.iter_mut().find(|t| t.url == url) {
             Some(t) => {

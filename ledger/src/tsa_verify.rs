@@ -275,24 +275,6 @@ fn check_key_usage(cert: &Certificate) -> Result<()> {
     Ok(())
 }
 
-/// Parses a TSA certificate given as PEM or DER; returns its DER.
-///
-/// # Errors
-/// [`Error::Invalid`] when it is neither.
-pub fn parse_tsa_cert(bytes: &[u8]) -> Result<Vec<u8>> {
-    use der::DecodePem as _;
-    let cert = Certificate::from_der(bytes)
-        .or_else(|_| Certificate::from_pem(bytes))
-        .map_err(|e| {
-            Error::invalid(
-                "TSA certificate",
-                format!("not an X.509 certificate in PEM or DER ({e})"),
-            )
-        })?;
-    cert.to_der()
-        .map_err(|e| Error::invalid("TSA certificate", e.to_string()))
-}
-
 /// Verifies a time-stamp token over `imprint` (checks 1 to 7 of this module), with the TSA
 /// certificate `cert` (DER) when given, else with the certificate the token carries (which
 /// then proves only that the token is whole, not who signed it). `nonce` is the one sent.
