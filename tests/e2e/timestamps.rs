@@ -515,3 +515,133 @@ fn an_append_whose_clock_is_before_the_latest_tsa_time_is_refused() {
     assert_eq!(r.stderr.matches("Z").count(), 2, "both times: {}", r.stderr);
     w.run(&["add", "c.txt", "--source", "s"]).ok();
 }
+
+/// A running `prov witness serve`; killed when dropped.
+struct Witness(std::process::Child);
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts a witness of the ledger; returns it with its URL=VKEY argument and its key.
+fn witness(w: &Workspace, dir: &str, ledger_vkey: &str) -> (Witness, String, String) {
+    let vkey = w
+        .run(&[
+            "witness",
+            "init",
+            "--dir",
+            dir,
+            "--name",
+            &format!("{dir}.example/w"),
+        ])
+        .ok()
+        .trim()
+        .to_owned();
+    let mut child = Command::new(prov_tests::prov_bin())
+        .current_dir(w.path(""))
+        .args([
+            "witness",
+            "serve",
+            "--dir",
+            dir,
+            "--addr",
+            "127.0.0.1:0",
+            "--log",
+            ledger_vkey,
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    (Witness(child), format!("{url}={vkey}"), vkey)
+}
+
+/// Issue 14's "done when": with the ledger key, two witness keys and a TSA certificate, an
+/// auditor checks offline that a document was committed by a time no single party could fake.
+#[test]
+fn an_auditor_with_the_ledger_key_two_witness_keys_and_a_tsa_certificate_verifies_offline() {
+    if !have_openssl() {
+        return;
+    }
+    let w = Workspace::new();
+    let vkey = w.init();
+    let tsa = Tsa::start(&w.path("tsa"), "Test TSA", true);
+    let (_w1, arg1, k1) = witness(&w, "w1", &vkey);
+    let (_w2, arg2, k2) = witness(&w, "w2", &vkey);
+    w.write("memo.txt", "the memo");
+    w.run(&["tsas", "add", &tsa.url, "--cert", p(&tsa.cert)])
+        .ok();
+    w.run(&["add", "memo.txt", "--source", "s", "--timestamp"])
+        .ok();
+    // Before any cosignature, `check` names the TSA's bound.
+    let c = w.run(&["check", "memo.txt", "--json"]).json();
+    assert_eq!(c["independent_bound"]["kind"], "timestamp", "{c}");
+    w.run(&["cosign", "--witness", &arg1, "--witness", &arg2])
+        .ok();
+    w.run(&["prove", "memo.txt", "-o", "memo.tlog-proof"]).ok();
+    // Offline: the proof, its .tst, three keys and a certificate; no ledger.
+    let offline = w.path("auditor");
+    std::fs::create_dir(&offline).unwrap();
+    for f in ["memo.tlog-proof", "memo.tlog-proof.tst", "memo.txt"] {
+        std::fs::copy(w.path(f), offline.join(f)).unwrap();
+    }
+    std::fs::copy(&tsa.cert, offline.join("tsa.pem")).unwrap();
+    let r = Command::new(prov_tests::prov_bin())
+        .current_dir(&offline)
+        .env_remove("PROV_LEDGER")
+        .args([
+            "verify-proof",
+            "memo.tlog-proof",
+            "--key",
+            &vkey,
+            "--document",
+            "memo.txt",
+            "--witness",
+            &k1,
+            "--witness",
+            &k2,
+            "--quorum",
+            "2",
+            "--tsa-cert",
+            "tsa.pem",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let r = prov_tests::Run::from(r);
+    let v = r.json();
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["document_matches"], true);
+    assert_eq!(
+        v["witnesses"]["cosignatures"].as_array().unwrap().len(),
+        2,
+        "{v}"
+    );
+    assert_eq!(v["timestamp"]["tsa"], "CN=Test TSA");
+    // The TSA's genTime came first here, so it stays the earliest bound `check` names; a
+    // cosignature is named where it is the earliest (a checkpoint cosigned, not stamped).
+    let c = w.run(&["check", "memo.txt", "--json"]).json();
+    assert_eq!(c["independent_bound"]["kind"], "timestamp", "{c}");
+    w.write("later.txt", "later");
+    w.run(&["add", "later.txt", "--source", "s"]).ok();
+    w.run(&["cosign", "--witness", &arg1]).ok();
+    let c = w.run(&["check", "later.txt"]).ok().to_owned();
+    assert!(
+        c.contains("independently bounded: cosigned by w1.example/w at ")
+            && c.contains("(checkpoint size 2)"),
+        "{c}"
+    );
+}
