@@ -75,6 +75,10 @@ pub struct AddArgs {
     /// the latest checkpoint, as `prov cosign` does
     #[arg(long)]
     cosign: bool,
+    /// After the last batch, ask the ledger's TSAs (`prov tsas list`) for RFC 3161
+    /// timestamps of the latest checkpoint, as `prov timestamp` does
+    #[arg(long)]
+    timestamp: bool,
     /// Record only the files given: do not look inside archives, emails and mailboxes
     #[arg(long, help_heading = "Containers")]
     no_extract: bool,
@@ -322,6 +326,9 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         .map_err(|f| recorded_anyway(f, done))?;
     if a.cosign {
         crate::cosign::after_add(&l, out)?;
+    }
+    if a.timestamp {
+        crate::timestamp::after_add(&l, out)?;
     }
     Ok(())
 }

@@ -112,6 +112,8 @@ fn show_answers(
     out: Out,
 ) -> Result<()> {
     let mut chains = Chains::default();
+    // Timestamps and cosignatures: when someone other than the ledger vouches for an entry.
+    let bounds = l.independent_bounds()?;
     for ((path, shown, sha), entries) in items.iter().zip(answers) {
         let entries = entries?;
         let found_in: Vec<Vec<Entry>> = entries
@@ -133,6 +135,8 @@ fn show_answers(
                     .map(|(s, c)| seen(s, c))
                     .collect::<Vec<_>>(),
             });
+            v["independent_bound"] =
+                crate::stamped::bound_json(first.and_then(|f| bounds.for_entry(f.seq)));
             crate::output::set_path(&mut v, path);
             out.json(&v)?;
             continue;
@@ -149,6 +153,9 @@ fn show_answers(
                 ))?;
                 if let Some(t) = containers::text(&found_in[0]) {
                     out.human(format!("           as {} {t}", containers::place(f)))?;
+                }
+                if let Some(b) = bounds.for_entry(f.seq) {
+                    out.human(format!("           {}", crate::stamped::bound_text(b)))?;
                 }
                 for (s, chain) in sightings.iter().zip(&found_in[1..]) {
                     out.human(format!(

@@ -152,7 +152,8 @@ impl From<prov_ledger::Error> for Failure {
         }
         if let E::ClockBehind { .. }
         | E::ClockBeforeEpoch { .. }
-        | E::ClockBeforeCosignature { .. } = e
+        | E::ClockBeforeCosignature { .. }
+        | E::ClockBeforeTimestamp { .. } = e
         {
             return Failure::environment(e.to_string());
         }
@@ -168,7 +169,7 @@ impl From<prov_ledger::Error> for Failure {
             ));
         }
         let code = match &e {
-            E::NoSuchEntry { .. } | E::NotInCheckpoint { .. } => NEGATIVE,
+            E::NoSuchEntry { .. } | E::NotInCheckpoint { .. } | E::TokenRefused { .. } => NEGATIVE,
             E::KeyPassphraseNeeded { .. } | E::KeyPassphraseWrong { .. } => KEY_LOCKED,
             E::AlreadyExists(_)
             | E::Invalid { .. }
@@ -184,7 +185,8 @@ impl From<prov_ledger::Error> for Failure {
             | E::ManifestUnreadable { .. }
             | E::ManifestLine { .. }
             | E::ManifestOxum { .. }
-            | E::ManifestChanged { .. } => INPUT,
+            | E::ManifestChanged { .. }
+            | E::TokenMalformed { .. } => INPUT,
             _ => LEDGER,
         };
         let disk_full = |io: &std::io::Error| {

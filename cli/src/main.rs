@@ -27,6 +27,8 @@ mod proof;
 mod publish;
 mod quorum;
 mod said;
+mod stamped;
+mod timestamp;
 mod topics;
 mod usage;
 mod witness;
@@ -181,6 +183,19 @@ enum Command {
         after_help = "Examples:\n  prov witnesses add https://witness.example.org \"$(cat witness.vkey)\"\n  prov witnesses list"
     )]
     Witnesses(cosign::WitnessesArgs),
+    /// Get RFC 3161 timestamp tokens over the latest checkpoint from timestamp authorities
+    #[command(
+        after_help = "Examples:\n  prov timestamp   (the TSAs of `prov tsas list`)\n  prov timestamp --tsa https://tsa.example.org/tsr --tsa-cert tsa.pem\n\nExit 1 when a token does not verify (nothing is stored), 5 when a TSA cannot be reached."
+    )]
+    Timestamp(timestamp::TimestampArgs),
+    /// List the RFC 3161 timestamp tokens the ledger holds: size, TSA, genTime, serial
+    #[command(after_help = "Example:\n  prov timestamps --json")]
+    Timestamps,
+    /// Configure the timestamp authorities `prov timestamp` and `prov add --timestamp` ask
+    #[command(
+        after_help = "Examples:\n  prov tsas add https://tsa.example.org/tsr --cert tsa.pem\n  prov tsas list"
+    )]
+    Tsas(timestamp::TsasArgs),
     /// Run a witness for other ledgers: `init` its key, `serve` C2SP tlog-witness over HTTP
     #[command(
         after_help = "Examples:\n  prov witness init --dir /srv/witness --name witness.example.org/w1 > witness.vkey\n  prov witness serve --dir /srv/witness --addr 0.0.0.0:8080 --log \"$(cat ledger.vkey)\""
@@ -252,6 +267,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Cosign(a) => cosign::cosign(&g.ledger, a, out),
         Command::Witnesses(a) => cosign::witnesses(&g.ledger, a, out),
         Command::Witness(a) => witness::witness(a, out),
+        Command::Timestamp(a) => timestamp::timestamp(&g.ledger, a, out),
+        Command::Timestamps => timestamp::timestamps(&g.ledger, out),
+        Command::Tsas(a) => timestamp::tsas(&g.ledger, a, out),
         Command::Completions(a) => {
             // Generated in memory: clap_complete panics when its writer fails (a closed pipe).
             let mut script = Vec::new();

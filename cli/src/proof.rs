@@ -40,6 +40,14 @@ pub struct VerifyProofArgs {
     document: Option<PathBuf>,
     #[command(flatten)]
     witnesses: crate::quorum::QuorumArgs,
+    /// A TSA's certificate (PEM or DER): also check the RFC 3161 timestamp token of the
+    /// proof's checkpoint with it, and say by when the checkpoint existed
+    #[arg(long, value_name = "FILE")]
+    tsa_cert: Option<PathBuf>,
+    /// The timestamp token (or TSA reply) to check [default: the proof's name + .tst, as
+    /// `prov prove -o` writes it, or the JSON proof's `timestamps`]
+    #[arg(long, value_name = "FILE", requires = "tsa_cert")]
+    tsr: Option<PathBuf>,
 }
 
 /// Reads a whole input file (or stdin for `-`), refusing anything over 16 MiB.
@@ -199,11 +207,32 @@ pub fn prove(ledger: &Path, a: ProveArgs, out: Out) -> Result<()> {
     let seq = resolve(&l, &a.target)?;
     let mut p = l.prove(seq, a.at)?;
     p.checkpoint = l.cosigned_note(&p.checkpoint)?;
+    let size = a.at.unwrap_or(l.size());
+    // The RFC 3161 tokens of the checkpoint, earliest first (FORMAT.md section 10).
+    let tokens = l.timestamps_at(size)?;
+    if tokens.is_empty()
+        && let Some(t) = l.timestamps()?.into_iter().find(|t| t.size > seq)
+    {
+        out.note(format!(
+            "the checkpoint of size {size} has no RFC 3161 timestamp; the one of size {} has: `prov prove {} --at {}`",
+            t.size,
+            escape::text(&a.target),
+            t.size
+        ));
+    }
     let text = if out.json {
         let decoded = prov_ledger::decoded_entry(&p)
             .map(|e| entry_json(&e))
             .unwrap_or(Value::Null);
-        prov_ledger::inclusion_to_json(&p, decoded)?.to_string() + "\n"
+        let mut v = prov_ledger::inclusion_to_json(&p, decoded)?;
+        if !tokens.is_empty() {
+            use base64::Engine as _;
+            let b64 = |t: &prov_ledger::HeldTimestamp| {
+                base64::engine::general_purpose::STANDARD.encode(&t.token)
+            };
+            v["timestamps"] = tokens.iter().map(b64).collect();
+        }
+        v.to_string() + "\n"
     } else {
         p.to_text()
     };
@@ -215,6 +244,18 @@ pub fn prove(ledger: &Path, a: ProveArgs, out: Out) -> Result<()> {
                 "wrote the proof of entry {seq} to {}",
                 path.display()
             ));
+            if let (Some(t), false) = (tokens.first(), out.json) {
+                let mut side = path.as_os_str().to_owned();
+                side.push(".tst");
+                let side = PathBuf::from(side);
+                std::fs::write(&side, &t.token)
+                    .map_err(|e| Failure::input(format!("cannot write {}: {e}", side.display())))?;
+                out.note(format!(
+                    "wrote the checkpoint's RFC 3161 timestamp token by {} to {}",
+                    escape::text(&t.facts.tsa),
+                    side.display()
+                ));
+            }
             Ok(())
         }
         None => out.raw(&text),
@@ -250,6 +291,16 @@ pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
         Some(p) => Some(crate::quorum::check(p, &proof.checkpoint)?),
         None => None,
     };
+    let stamped = match &a.tsa_cert {
+        Some(cert) => Some(crate::stamped::check_proof(
+            &a.file,
+            &bytes,
+            a.tsr.as_deref(),
+            cert,
+            &proof.checkpoint,
+        )?),
+        None => None,
+    };
     let (e, cp) = (proven.entry, proven.checkpoint);
     let document_matches = proven.document_checked.then_some(true);
     if out.json {
@@ -268,6 +319,9 @@ pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
         });
         if let Some(w) = &witnessed {
             v["witnesses"] = w.json();
+        }
+        if let Some(t) = &stamped {
+            v["timestamp"] = t.json();
         }
         return out.json(&v);
     }
@@ -290,6 +344,9 @@ pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
     out.human(format!("  source    {}", escape::text(&e.source)))?;
     if let Some(w) = &witnessed {
         w.show(out)?;
+    }
+    if let Some(t) = &stamped {
+        t.show(out)?;
     }
     match e.kind {
         Kind::FirstSeen => out.human(format!("  first seen by the ledger at {}", rfc3339(e.time_ms))),

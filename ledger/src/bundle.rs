@@ -13,7 +13,8 @@
 //!
 //! When the ledger holds witness cosignatures, the bundle's `checkpoint` carries those of
 //! its size after the ledger's signature, and `cosignatures/` holds a copy of every
-//! cosignature file of a bundled size (`docs/FORMAT.md` section 9).
+//! cosignature file of a bundled size (`docs/FORMAT.md` section 9); `timestamps/` likewise
+//! holds every RFC 3161 token of a bundled size (section 10).
 
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
@@ -154,6 +155,7 @@ impl Ledger {
             f.write_all(checkpoint.as_bytes())
         })?;
         self.bundle_cosignatures(dir)?;
+        self.bundle_timestamps(dir)?;
         File::open(dir)
             .and_then(|d| d.sync_all())
             .map_err(Error::io("sync", dir))?;

@@ -157,6 +157,34 @@ impl Ledger {
             .map_err(Error::io("sync", &out))
     }
 
+    /// Every stored cosignature of a checkpoint of a committed size greater than `seq`:
+    /// its size, witness and timestamp (POSIX seconds), read as stored (for
+    /// [`Ledger::independent_bounds`]).
+    ///
+    /// # Errors
+    /// As [`Ledger::cosignatures_at`].
+    pub(crate) fn held_cosignatures(&self, seq: u64) -> Result<Vec<(u64, String, u64)>> {
+        let Ok(list) = std::fs::read_dir(self.cosignatures_dir()) else {
+            return Ok(Vec::new());
+        };
+        let sizes: Vec<u64> = list
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+            .filter(|&n| n > seq && n <= self.size())
+            .collect();
+        let mut out = Vec::new();
+        for size in sizes {
+            for l in self.cosignatures_at(size)? {
+                if l.signature.len() == 72 {
+                    let t = u64::from_be_bytes(l.signature[..8].try_into().unwrap_or_default());
+                    if t > 0 && t <= MAX_TIMESTAMP {
+                        out.push((size, l.name, t));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The cosignature with the latest timestamp among those stored for the largest
     /// checkpoint size that has any (a witness never cosigns a smaller size after a larger
     /// one). Lines are read, not verified again: `prov cosign` verified them before it
@@ -194,6 +222,8 @@ impl Ledger {
     /// # Errors
     /// [`Error::ClockBeforeCosignature`] with both times; errors reading the cosignatures.
     pub(crate) fn check_clock_against_cosignatures(&self, now_ms: u64) -> Result<()> {
+        // The TSAs' genTimes too (RFC 3161 timestamps, FORMAT.md section 10).
+        self.check_clock_against_timestamps(now_ms)?;
         let Some(c) = self.latest_cosignature()? else {
             return Ok(());
         };

@@ -404,6 +404,34 @@ pub enum Error {
         /// The size of the checkpoint it cosigned.
         size: u64,
     },
+    /// The system clock reads earlier than the genTime of a TSA's timestamp token the ledger
+    /// holds (RFC 3161): entries recorded now would carry a time before one a TSA vouched for.
+    #[error(
+        "the system clock says {}, earlier than the timestamp of checkpoint size {size} by {tsa} at {} that the ledger holds; nothing was recorded: fix the clock and run the command again",
+        fmt_ms(*clock_ms), fmt_ms(*stamped_ms)
+    )]
+    ClockBeforeTimestamp {
+        /// What the clock said, ms since the Unix epoch.
+        clock_ms: u64,
+        /// The token's genTime, ms since the Unix epoch.
+        stamped_ms: u64,
+        /// The TSA, as its certificate names it.
+        tsa: String,
+        /// The size of the checkpoint it timestamps.
+        size: u64,
+    },
+    /// An RFC 3161 timestamp token or reply that does not parse.
+    #[error("the timestamp token is malformed: {reason}")]
+    TokenMalformed {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An RFC 3161 timestamp token that does not verify, or a reply that grants none.
+    #[error("the timestamp token does not hold: {reason}")]
+    TokenRefused {
+        /// The first check that failed.
+        reason: String,
+    },
 }
 
 /// What is wrong with a path given to a walk (see [`Error::Path`]).

@@ -49,6 +49,10 @@ mod publish;
 mod queue;
 mod recovery;
 mod tiles;
+mod timestamps;
+mod tsa_config;
+mod tsa_token;
+mod tsa_verify;
 mod walk;
 mod witnesses;
 mod writer;
@@ -79,5 +83,14 @@ pub use manifest::{Line, LineFields, Lines, Manifest, ManifestFormat, parse_sha2
 pub use proof_check::{VerifiedEntry, verify_tlog_proof};
 pub use prov_ingest::Limits;
 pub use publish::PublishReport;
+pub use timestamps::{
+    HeldTimestamp, IndependentBound, IndependentBounds, TIMESTAMPS_DIR, TSAS_FILE, TsaConfig,
+    checkpoint_imprint,
+};
+pub use tsa_config::{check_tsa_url, parse_tsa_cert};
+pub use tsa_token::{
+    MAX_TOKEN_BYTES, TokenFacts, read_token, timestamp_nonce, timestamp_request, token_from_reply,
+};
+pub use tsa_verify::verify_token;
 pub use walk::{Skip, Walked, walk};
 pub use witnesses::{WITNESSES_FILE, WitnessConfig, check_witness_url};

@@ -28,6 +28,7 @@ mod readers;
 mod review_cli;
 mod review_content;
 mod review_tiles;
+mod timestamps;
 mod walk_races;
 mod walkthrough;
 mod web;

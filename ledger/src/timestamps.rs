@@ -1,0 +1,294 @@
+//! RFC 3161 timestamp tokens kept beside the checkpoints they timestamp:
+//! `timestamps/<size>-<id>.tst` holds one TSA's token over the SHA-256 of the note text of
+//! the checkpoint of that size (`docs/FORMAT.md` section 10). Like cosignatures (section 9),
+//! they are not covered by the ledger's signature and need not be: each is the TSA's own
+//! signature, which a verifier checks with the TSA's certificate (`verify-proof --tsa-cert`,
+//! or `openssl ts -verify`). `prov timestamp` verifies a token before it stores it.
+
+use crate::error::{Error, Result};
+use crate::fsys;
+use crate::ledger::Ledger;
+use crate::tsa_token::{MAX_TOKEN_BYTES, TokenFacts, read_token};
+use crate::witnesses::write_replace;
+use prov_proofs::Note;
+use sha2::Digest as _;
+use std::path::{Path, PathBuf};
+
+pub use crate::tsa_config::{TSAS_FILE, TsaConfig};
+
+/// The folder of timestamp tokens in the ledger folder.
+pub const TIMESTAMPS_DIR: &str = "timestamps";
+
+/// A token the ledger holds.
+#[derive(Clone, Debug)]
+pub struct HeldTimestamp {
+    /// The size of the checkpoint it timestamps.
+    pub size: u64,
+    /// Its file name in `timestamps/`.
+    pub file: String,
+    /// The token, DER (a CMS ContentInfo).
+    pub token: Vec<u8>,
+    /// What it states (read, not verified again).
+    pub facts: TokenFacts,
+}
+
+/// The earliest time by which someone other than the ledger vouches an entry existed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndependentBound {
+    /// The size of the checkpoint vouched for (greater than the entry's seq).
+    pub size: u64,
+    /// The time, ms since the Unix epoch.
+    pub time_ms: u64,
+    /// Who: the TSA (its certificate's subject) or the witness's name.
+    pub by: String,
+    /// Whether it is a TSA's token (else a witness's cosignature).
+    pub timestamp: bool,
+}
+
+/// The independent bounds a ledger holds ([`Ledger::independent_bounds`]).
+#[derive(Clone, Debug, Default)]
+pub struct IndependentBounds(Vec<IndependentBound>);
+
+impl IndependentBounds {
+    /// The earliest independent bound on when entry `seq` existed: the earliest token or
+    /// cosignature of a checkpoint of a size greater than `seq` (one that holds the entry).
+    pub fn for_entry(&self, seq: u64) -> Option<&IndependentBound> {
+        self.0
+            .iter()
+            .filter(|b| b.size > seq)
+            .min_by_key(|b| (b.time_ms, !b.timestamp))
+    }
+}
+
+/// The message imprint of a checkpoint: SHA-256 of its note text (the lines the ledger
+/// signed, final `\n` included; no blank line, no signature line).
+///
+/// # Errors
+/// [`Error::Proof`] for a note that does not parse.
+pub fn checkpoint_imprint(note: &str) -> Result<[u8; 32]> {
+    let parsed = Note::parse(note.as_bytes())?;
+    Ok(sha2::Sha256::digest(parsed.text.as_bytes()).into())
+}
+
+/// The size a token file is for, when its name is `<size>-<16 hex>.tst`.
+fn size_of(name: &str) -> Option<u64> {
+    let stem = name.strip_suffix(".tst")?;
+    let (size, id) = stem.split_once('-')?;
+    let ok = id.len() == 16
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let n: u64 = size.parse().ok()?;
+    (ok && n.to_string() == size).then_some(n)
+}
+
+impl Ledger {
+    fn timestamps_dir(&self) -> PathBuf {
+        self.dir.join(TIMESTAMPS_DIR)
+    }
+
+    /// The token files of committed sizes, with their sizes, sorted by size then name.
+    fn token_files(&self) -> Vec<(u64, String)> {
+        let Ok(list) = std::fs::read_dir(self.timestamps_dir()) else {
+            return Vec::new();
+        };
+        let mut files: Vec<(u64, String)> = list
+            .filter_map(|e| {
+                let name = e.ok()?.file_name().into_string().ok()?;
+                Some((size_of(&name)?, name))
+            })
+            .filter(|(n, _)| *n <= self.size())
+            .collect();
+        files.sort();
+        files
+    }
+
+    fn held(&self, size: u64, file: String) -> Result<HeldTimestamp> {
+        let path = self.timestamps_dir().join(&file);
+        let token = fsys::read_small(&path, MAX_TOKEN_BYTES as u64)?;
+        let facts = read_token(&token).map_err(|e| Error::Damaged {
+            path: path.clone(),
+            offset: None,
+            reason: e.to_string(),
+        })?;
+        Ok(HeldTimestamp {
+            size,
+            file,
+            token,
+            facts,
+        })
+    }
+
+    /// Every token the ledger holds for a committed checkpoint, by size, then by genTime.
+    ///
+    /// # Errors
+    /// [`Error::Damaged`] for a token file that does not parse; [`Error::Io`].
+    pub fn timestamps(&self) -> Result<Vec<HeldTimestamp>> {
+        let mut all = self
+            .token_files()
+            .into_iter()
+            .map(|(n, f)| self.held(n, f))
+            .collect::<Result<Vec<_>>>()?;
+        all.sort_by_key(|t| (t.size, t.facts.gen_time_ms));
+        Ok(all)
+    }
+
+    /// The tokens of the checkpoint of `size`, earliest genTime first.
+    ///
+    /// # Errors
+    /// As [`Ledger::timestamps`].
+    pub fn timestamps_at(&self, size: u64) -> Result<Vec<HeldTimestamp>> {
+        let mut at = self
+            .token_files()
+            .into_iter()
+            .filter(|(n, _)| *n == size)
+            .map(|(n, f)| self.held(n, f))
+            .collect::<Result<Vec<_>>>()?;
+        at.sort_by_key(|t| t.facts.gen_time_ms);
+        Ok(at)
+    }
+
+    /// Stores a token (already verified by the caller, with the certificate `cert`, DER) for
+    /// the checkpoint of `size` as `timestamps/<size>-<first 16 hex digits of SHA-256(cert)>.tst`,
+    /// replacing that TSA's earlier token of the size: written to a temporary file, fsync'd,
+    /// renamed, the folder fsync'd, under an `flock` on `timestamps/`. Returns the file name.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchCheckpoint`] for a size the ledger never signed; [`Error::Io`].
+    pub fn store_timestamp(&self, size: u64, token: &[u8], cert: &[u8]) -> Result<String> {
+        if size > self.size() {
+            return Err(Error::NoSuchCheckpoint(size));
+        }
+        let dir = self.timestamps_dir();
+        if !dir.is_dir() {
+            std::fs::create_dir(&dir)
+                .or_else(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => Ok(()),
+                    _ => Err(e),
+                })
+                .map_err(Error::io("create", &dir))?;
+            std::fs::File::open(&self.dir)
+                .and_then(|d| d.sync_all())
+                .map_err(Error::io("sync", &self.dir))?;
+        }
+        let lock = std::fs::File::open(&dir).map_err(Error::io("open", &dir))?;
+        lock.lock().map_err(Error::io("lock", &dir))?;
+        let id = sha2::Sha256::digest(cert);
+        let name = format!("{size}-{}.tst", &hex_of(&id)[..16]);
+        write_replace(&dir.join(&name), token)?;
+        Ok(name)
+    }
+
+    /// The token with the latest genTime among those of the largest size that has any.
+    ///
+    /// # Errors
+    /// As [`Ledger::timestamps`].
+    pub fn latest_timestamp(&self) -> Result<Option<HeldTimestamp>> {
+        let Some(size) = self.token_files().last().map(|(n, _)| *n) else {
+            return Ok(None);
+        };
+        Ok(self.timestamps_at(size)?.pop())
+    }
+
+    /// Clock sanity (issue 14, item 6): an append whose clock reads earlier than the latest
+    /// TSA genTime the ledger holds is refused.
+    ///
+    /// # Errors
+    /// [`Error::ClockBeforeTimestamp`] with both times; errors reading the tokens.
+    pub(crate) fn check_clock_against_timestamps(&self, now_ms: u64) -> Result<()> {
+        let Some(t) = self.latest_timestamp()? else {
+            return Ok(());
+        };
+        if now_ms < t.facts.gen_time_ms {
+            return Err(Error::ClockBeforeTimestamp {
+                clock_ms: now_ms,
+                stamped_ms: t.facts.gen_time_ms,
+                tsa: t.facts.tsa,
+                size: t.size,
+            });
+        }
+        Ok(())
+    }
+
+    /// Every independent bound the ledger holds: each stored token and cosignature, with
+    /// the size of the checkpoint it vouches for. Read as stored, not verified again
+    /// (`prov timestamp` and `prov cosign` verified them before they stored them).
+    ///
+    /// # Errors
+    /// Errors reading the tokens or cosignatures.
+    pub fn independent_bounds(&self) -> Result<IndependentBounds> {
+        let mut all = Vec::new();
+        for (size, file) in self.token_files() {
+            let t = self.held(size, file)?;
+            all.push(IndependentBound {
+                size,
+                time_ms: t.facts.gen_time_ms,
+                by: t.facts.tsa,
+                timestamp: true,
+            });
+        }
+        for (size, witness, time) in self.held_cosignatures(0)? {
+            all.push(IndependentBound {
+                size,
+                time_ms: time.saturating_mul(1000),
+                by: witness,
+                timestamp: false,
+            });
+        }
+        Ok(IndependentBounds(all))
+    }
+
+    /// Copies every token of a committed size into `bundle/timestamps/` (none: no folder).
+    ///
+    /// # Errors
+    /// As [`Ledger::timestamps`]; [`Error::Io`].
+    pub(crate) fn bundle_timestamps(&self, bundle: &Path) -> Result<()> {
+        let all = self.timestamps()?;
+        if all.is_empty() {
+            return Ok(());
+        }
+        let out = bundle.join(TIMESTAMPS_DIR);
+        std::fs::create_dir(&out).map_err(Error::io("create", &out))?;
+        for t in all {
+            crate::bundle::write_new(&out.join(&t.file), |f| {
+                std::io::Write::write_all(f, &t.token)
+            })?;
+        }
+        std::fs::File::open(&out)
+            .and_then(|d| d.sync_all())
+            .map_err(Error::io("sync", &out))
+    }
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_file_names_are_size_dash_sixteen_hex() {
+        assert_eq!(size_of("12-0123456789abcdef.tst"), Some(12));
+        assert_eq!(size_of("0-0123456789abcdef.tst"), Some(0));
+        for bad in [
+            "012-0123456789abcdef.tst",
+            "12-0123456789ABCDEF.tst",
+            "12-0123456789abcde.tst",
+            "12-0123456789abcdef.tsr",
+            ".12-0123456789abcdef.tst.tmp",
+            "x-0123456789abcdef.tst",
+        ] {
+            assert_eq!(size_of(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_imprint_is_the_sha256_of_the_note_text_without_signatures() {
+        let note = "example.com/prov\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n\n\u{2014} example.com/prov rZEdYyy4xEmcjaQuhMqYg6713avbGftGXmPesfXgV6WDQ+PhoXkEYtQygG92Ejge0SVL3y6Q8n/3PFEyxHt0HgSMoAk=\n";
+        let text = "example.com/prov\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n";
+        let want: [u8; 32] = sha2::Sha256::digest(text.as_bytes()).into();
+        assert_eq!(checkpoint_imprint(note).unwrap(), want);
+    }
+}

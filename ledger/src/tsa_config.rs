@@ -1,0 +1,158 @@
+//! `tsas.json`: the RFC 3161 timestamp authorities a ledger asks (`prov tsas add`,
+//! `prov timestamp`, `prov add --timestamp`). Configuration, not evidence: not covered by
+//! the ledger's signature; an auditor names the TSA certificate it trusts itself
+//! (`verify-proof --tsa-cert`). Format in `docs/FORMAT.md` section 10.
+
+use crate::error::{Error, Result};
+use crate::fsys;
+use crate::ledger::Ledger;
+use crate::witnesses::write_replace;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use der::{Decode as _, Encode as _};
+use serde::{Deserialize, Serialize};
+
+/// The configuration file's name in the ledger folder.
+pub const TSAS_FILE: &str = "tsas.json";
+
+/// A TSA the ledger asks for timestamp tokens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TsaConfig {
+    /// The URL a TimeStampReq is POSTed to (RFC 3161 section 3.4).
+    pub url: String,
+    /// The TSA's certificate (DER) a token must verify with; `None`: the certificate the
+    /// token carries (which proves only that the token is whole).
+    pub cert: Option<Vec<u8>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct File {
+    format: u32,
+    tsas: Vec<Listed>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Listed {
+    url: String,
+    cert: Option<String>,
+}
+
+/// Checks a TSA URL: `http://` or `https://`, a host, no whitespace or control characters.
+///
+/// # Errors
+/// [`Error::Invalid`] naming what is wrong.
+pub fn check_tsa_url(url: &str) -> Result<()> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| Error::invalid("TSA URL", "must start with http:// or https://"))?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(Error::invalid("TSA URL", "has no host"));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::invalid(
+            "TSA URL",
+            "contains spaces or control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Parses a TSA certificate given as PEM or DER; returns its DER.
+///
+/// # Errors
+/// [`Error::Invalid`] when it is neither.
+pub fn parse_tsa_cert(bytes: &[u8]) -> Result<Vec<u8>> {
+    use der::DecodePem as _;
+    let cert = x509_cert::Certificate::from_der(bytes)
+        .or_else(|_| x509_cert::Certificate::from_pem(bytes))
+        .map_err(|e| {
+            Error::invalid(
+                "TSA certificate",
+                format!("not an X.509 certificate in PEM or DER ({e})"),
+            )
+        })?;
+    cert.to_der()
+        .map_err(|e| Error::invalid("TSA certificate", e.to_string()))
+}
+
+impl Ledger {
+    /// The configured TSAs, in the order they were added; none when the file is absent.
+    ///
+    /// # Errors
+    /// [`Error::Damaged`] when the file does not read as section 10 says.
+    pub fn tsas(&self) -> Result<Vec<TsaConfig>> {
+        let path = self.dir.join(TSAS_FILE);
+        if !fsys::exists(&path) {
+            return Ok(Vec::new());
+        }
+        let damaged = |reason: String| Error::Damaged {
+            path: path.clone(),
+            offset: None,
+            reason,
+        };
+        let bytes = fsys::read_small(&path, fsys::MAX_CONFIG_BYTES)?;
+        let file: File = serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
+        if file.format != 1 {
+            return Err(damaged(format!(
+                "format {} (this prov reads 1)",
+                file.format
+            )));
+        }
+        file.tsas
+            .into_iter()
+            .map(|t| {
+                check_tsa_url(&t.url).map_err(|e| damaged(e.to_string()))?;
+                let cert = match t.cert {
+                    None => None,
+                    Some(b64) => {
+                        let der = STANDARD
+                            .decode(b64.as_bytes())
+                            .map_err(|e| damaged(format!("{}: cert: {e}", t.url)))?;
+                        Some(parse_tsa_cert(&der).map_err(|e| damaged(format!("{}: {e}", t.url)))?)
+                    }
+                };
+                Ok(TsaConfig { url: t.url, cert })
+            })
+            .collect()
+    }
+
+    /// Adds a TSA (or gives a listed URL its new certificate), writing `tsas.json` to a
+    /// temporary file, fsync'd and renamed into place. Returns whether the URL is new.
+    /// Takes no lock: two `tsas add` at once may keep only one of them.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a bad URL or certificate, [`Error::Damaged`] for an
+    /// unreadable file, [`Error::Io`].
+    pub fn add_tsa(&self, url: &str, cert: Option<&[u8]>) -> Result<bool> {
+        check_tsa_url(url)?;
+        let cert = cert.map(parse_tsa_cert).transpose()?;
+        let mut list = self.tsas()?;
+        let new = match list.iter_mut().find(|t| t.url == url) {
+            Some(t) => {
+                t.cert = cert;
+                false
+            }
+            None => {
+                list.push(TsaConfig {
+                    url: url.to_owned(),
+                    cert,
+                });
+                true
+            }
+        };
+        let file = File {
+            format: 1,
+            tsas: list
+                .iter()
+                .map(|t| Listed {
+                    url: t.url.clone(),
+                    cert: t.cert.as_ref().map(|c| STANDARD.encode(c)),
+                })
+                .collect(),
+        };
+        let text = serde_json::to_string_pretty(&file).unwrap_or_default() + "\n";
+        write_replace(&self.dir.join(TSAS_FILE), text.as_bytes())?;
+        Ok(new)
+    }
+}
