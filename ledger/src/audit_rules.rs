@@ -274,10 +274,14 @@ impl<'a> Pass<'a> {
                 ));
             };
             if c.retraction {
-                return Err(format!("a retraction of entry {about}, itself a retraction"));
+                return Err(format!(
+                    "a retraction of entry {about}, itself a retraction"
+                ));
             }
             if let Some(by) = c.retracted_by {
-                return Err(format!("claim {about} is retracted again (first by entry {by})"));
+                return Err(format!(
+                    "claim {about} is retracted again (first by entry {by})"
+                ));
             }
             if (c.sha256, c.size) != (sha, size) {
                 return Err(format!(

@@ -85,7 +85,10 @@ pub(crate) fn validate_claim_fields(e: &Entry, about: u64) -> Result<()> {
     if about >= e.seq {
         return Err(Error::invalid(
             "claim",
-            format!("entry {} cannot be about entry {about}, which is not earlier", e.seq),
+            format!(
+                "entry {} cannot be about entry {about}, which is not earlier",
+                e.seq
+            ),
         ));
     }
     let c = &e.content;
@@ -98,10 +101,7 @@ pub(crate) fn validate_claim_fields(e: &Entry, about: u64) -> Result<()> {
     if let Some(r) = e.related.iter().find(|r| r.relation != EVIDENCE) {
         return Err(Error::invalid(
             "claim",
-            format!(
-                "a claim's links are all '{EVIDENCE}', not '{}'",
-                r.relation
-            ),
+            format!("a claim's links are all '{EVIDENCE}', not '{}'", r.relation),
         ));
     }
     Ok(())
@@ -177,13 +177,18 @@ impl NewClaim {
         if let Some(k) = self.metadata.keys().find(|k| k.starts_with(RESERVED)) {
             return Err(Error::invalid(
                 "metadata key",
-                format!("'{k}': keys starting with '{RESERVED}' are the claim's own (give the reason with --reason)"),
+                format!(
+                    "'{k}': keys starting with '{RESERVED}' are the claim's own (give the reason with --reason)"
+                ),
             ));
         }
         let mut probe = self.entry(u64::MAX, verdict, &Content::default());
         probe.kind = Kind::Claim { about: 0, verdict };
         probe.check_signable().map_err(|e| match e {
-            Error::Invalid { field: "source", reason } => Error::Invalid {
+            Error::Invalid {
+                field: "source",
+                reason,
+            } => Error::Invalid {
                 field: "by",
                 reason,
             },
@@ -216,23 +221,38 @@ impl Ledger {
         }
         let target = self.entry(c.about)?;
         match (verdict, target.kind) {
-            (Verdict::Retracted, Kind::Claim { verdict: Verdict::Retracted, .. }) => {
+            (
+                Verdict::Retracted,
+                Kind::Claim {
+                    verdict: Verdict::Retracted,
+                    ..
+                },
+            ) => {
                 return Err(Error::invalid(
                     "claim",
-                    format!("entry {} is a retraction: a retraction cannot be retracted (make a new claim instead)", c.about),
+                    format!(
+                        "entry {} is a retraction: a retraction cannot be retracted (make a new claim instead)",
+                        c.about
+                    ),
                 ));
             }
             (Verdict::Retracted, Kind::Claim { .. }) => {}
             (Verdict::Retracted, _) => {
                 return Err(Error::invalid(
                     "claim",
-                    format!("entry {} is not a claim: `retracted` names the claim it retracts", c.about),
+                    format!(
+                        "entry {} is not a claim: `retracted` names the claim it retracts",
+                        c.about
+                    ),
                 ));
             }
             (_, Kind::Claim { .. }) => {
                 return Err(Error::invalid(
                     "claim",
-                    format!("entry {} is a claim: make a claim about the document's entry, or retract it with --verdict retracted", c.about),
+                    format!(
+                        "entry {} is a claim: make a claim about the document's entry, or retract it with --verdict retracted",
+                        c.about
+                    ),
                 ));
             }
             _ => {}
@@ -262,7 +282,11 @@ impl Ledger {
         };
         for seq in seqs.into_iter().filter(|s| *s > about) {
             let e = self.entry(seq)?;
-            let Kind::Claim { about: a, verdict: v } = e.kind else {
+            let Kind::Claim {
+                about: a,
+                verdict: v,
+            } = e.kind
+            else {
                 continue;
             };
             let same = a == about

@@ -56,7 +56,7 @@ pub use append::{AppendReport, CLOCK_TOLERANCE_MS, FirstSeen, NewDocument, Recor
 pub use audit::{AuditReport, Fault, audit};
 pub use bundle::{AuditBundle, BUNDLE_FILES};
 pub use claim::{CLAIM_REASON, EVIDENCE, NewClaim, Verdict};
-pub use claim_story::{Link, Story};
+pub use claim_story::{ABOUT, Link, MAX_LINKING, Story};
 pub use cosigned::{COSIGNATURES_DIR, HeldCosignature};
 pub use digest::{
     FileDigest, FileId, WalkedFile, hash_file, hash_files, hash_reader, hash_walked, open_document,

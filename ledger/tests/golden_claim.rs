@@ -54,7 +54,11 @@ fn golden_claim() -> Entry {
         signature: [0; 64],
     };
     let leaf = claim.sign(&key, key_id).unwrap();
-    assert_eq!(leaf, claim.to_bytes().unwrap(), "sign returns the leaf data");
+    assert_eq!(
+        leaf,
+        claim.to_bytes().unwrap(),
+        "sign returns the leaf data"
+    );
     claim
 }
 
@@ -131,11 +135,17 @@ fn golden_claim_decodes_verifies_and_rejects_every_bit_flip() {
         let mut bad = bytes.clone();
         bad[bit / 8] ^= 1 << (bit % 8);
         let still_valid = Entry::from_bytes(&bad).is_ok_and(|d| d.verify(&key).is_ok());
-        assert!(!still_valid, "the claim with bit {bit} flipped still verifies");
+        assert!(
+            !still_valid,
+            "the claim with bit {bit} flipped still verifies"
+        );
     }
     let mut longer = bytes.clone();
     longer.push(0);
-    assert!(Entry::from_bytes(&longer).is_err(), "trailing byte accepted");
+    assert!(
+        Entry::from_bytes(&longer).is_err(),
+        "trailing byte accepted"
+    );
 }
 
 /// Strict decoding of a claim: a verdict byte no verdict has, a claim about itself or a later

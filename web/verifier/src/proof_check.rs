@@ -288,6 +288,15 @@ fn recorded_sentences(checkpoint: &Checkpoint, entry: &Entry) -> Vec<String> {
             "{archive} saw it on {when}, from {source}. That was not the first time: entry {} records when it first saw this content.",
             count(first)
         ),
+        Kind::Claim { about, verdict } => format!(
+            "{archive} recorded on {when} a claim by {source}: entry {} is {verdict}{}.",
+            count(about),
+            if verdict == "retracted" {
+                " (that claim is withdrawn)"
+            } else {
+                ""
+            }
+        ),
     }];
     out.push(format!(
         "The document is {}, with SHA-256 fingerprint {}.",
@@ -319,6 +328,9 @@ pub(crate) fn entry_facts(checkpoint: &Checkpoint, e: &Entry) -> Vec<(String, St
         match e.kind {
             Kind::FirstSeen => "first seen".into(),
             Kind::Sighting(first) => format!("seen again (first seen in entry {})", count(first)),
+            Kind::Claim { about, verdict } => {
+                format!("claim: {verdict} about entry {}", count(about))
+            }
         },
     ));
     f.push(("Source".into(), escape_text(&e.source)));
