@@ -202,7 +202,8 @@ fn csv_cell(s: String) -> String {
 }
 
 /// The columns of `export --format csv`, one row per entry: every field of the entry, so
-/// that nothing recorded is lost (metadata as one JSON object, links as
+/// that nothing recorded is lost (the first ten as before claims, so that a reader by
+/// position still reads them) (metadata as one JSON object, links as
 /// `RELATION:SEQ` separated by spaces, a claim's `about` and verdict, the signature in hex,
 /// which never starts a formula, where `export` (JSON Lines) gives it in base64).
 const CSV_COLUMNS: [&str; 20] = [
@@ -213,10 +214,10 @@ const CSV_COLUMNS: [&str; 20] = [
     "sha256",
     "size",
     "name",
-    "name_hex",
     "media_type",
     "source",
     "agent",
+    "name_hex",
     "claim_about",
     "claim_verdict",
     "metadata",
@@ -251,10 +252,10 @@ fn csv_row(e: &Entry) -> Vec<String> {
         hex::encode(e.content.sha256),
         e.content.size.to_string(),
         csv_cell(e.content.name.as_deref().map(name_json).unwrap_or_default()),
-        json["name_hex"].as_str().unwrap_or_default().to_owned(),
         csv_cell(e.content.media_type.clone().unwrap_or_default()),
         csv_cell(e.source.clone()),
         csv_cell(e.agent.clone().unwrap_or_default()),
+        json["name_hex"].as_str().unwrap_or_default().to_owned(),
         about,
         verdict.to_owned(),
         csv_cell(json["metadata"].to_string()),

@@ -40,7 +40,11 @@ consistency proof  `prov consistency`: `old <size>`, the base64 proof lines, a b
 manifest           `prov add --manifest FILE`: one `<sha256 hex> <size> <name>` per line, LF or
                    CRLF; the name may be empty
 export             `prov export`: JSON Lines, one entry each; --format csv: seq, kind,
-                   first_seen_seq, time, sha256, size, name, media_type, source, agent
+                   first_seen_seq, time, sha256, size, name, media_type, source, agent,
+                   name_hex, claim_about, claim_verdict, metadata (JSON), related
+                   (RELATION:SEQ ...), digests (JSON), prev, leaf_hash, key_id, signature (hex)
+claim              `prov claim`: an entry of kind 2 (FORMAT.md 6.7): about SEQ, a verdict, by
+                   (its source), claim.reason, evidence links; the ledger becomes format 3
 --json             one JSON object, or JSON Lines (one object a line) for streams: add, check,
                    log, export, checkpoints, and show when it finds several entries; add and
                    check add a record with `path` and `skipped` (why) for what a walk passed
