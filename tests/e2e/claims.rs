@@ -230,9 +230,32 @@ fn claims_by_two_people_one_retracted_and_the_chain_both_ways() {
         w.run(&["audit", "--key", &key, "--json"]).json()["claims"],
         3
     );
-    // A claim is no sighting: the documents are still known once each.
+    // A claim is no sighting: the document is still known once, and seen again from
+    // another source it gets a sighting, after a reindex too.
     let v = w.run(&["check", "--json", "altered.pdf"]).json();
     assert_eq!(v["sightings"], serde_json::json!([]));
+    let again = w
+        .run(&[
+            "add",
+            "altered.pdf",
+            "--source",
+            "https://mirror.example/b",
+            "--json",
+        ])
+        .documents();
+    assert_eq!(
+        (&again[0]["status"], &again[0]["seq"]),
+        (&"sighting".into(), &5.into())
+    );
+    w.run(&["reindex"]).ok();
+    let v = w.run(&["check", "--json", "altered.pdf"]).json();
+    assert_eq!(v["sightings"][0]["seq"], 5, "{v}");
+    assert_eq!(v["claims"].as_array().unwrap().len(), 2, "{v}");
+    assert!(
+        w.run(&["audit", "--key", &key])
+            .ok()
+            .contains("1 sighting, 3 claims")
+    );
 }
 
 /// `prove` of a claim, verified offline with the document it is about: who claimed what,
