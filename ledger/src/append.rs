@@ -245,6 +245,7 @@ impl Ledger {
         results: &[Recorded],
         time_ms: u64,
     ) -> Result<Option<Built>> {
+        // Made one at a time as they are signed: a batch's fields are not held twice.
         let entries = docs
             .iter()
             .zip(results)
@@ -266,15 +267,19 @@ impl Ledger {
                 related: doc.related.clone(),
                 key_id: 0,
                 signature: [0; 64],
-            })
-            .collect();
-        self.build_entries(entries, time_ms)
+            });
+        self.build_entries(entries, docs.len(), time_ms)
     }
 
     /// Chains, stamps (`time_ms`) and signs `entries` (their seqs already the next ones),
     /// with their records, tiles, offsets, index changes and the checkpoint of the new size.
     /// Writes nothing. `None` when there are none.
-    pub(crate) fn build_entries(&self, entries: Vec<Entry>, time_ms: u64) -> Result<Option<Built>> {
+    pub(crate) fn build_entries(
+        &self,
+        entries: impl IntoIterator<Item = Entry>,
+        count: usize,
+        time_ms: u64,
+    ) -> Result<Option<Built>> {
         let Some((key, signer)) = &self.signer else {
             return Err(Error::invalid("ledger", "opened read-only"));
         };
@@ -286,13 +291,13 @@ impl Ledger {
                 first_seq: self.commit.size,
                 ..Derived::default()
             },
-            buf: Vec::with_capacity(entries.len() * 300),
+            buf: Vec::with_capacity(count * 300),
             index: IndexBatch::default(),
             prev: self.last_leaf,
             time_ms,
             note: String::new(),
             commit: self.commit,
-            appended: Vec::with_capacity(entries.len()),
+            appended: Vec::with_capacity(count),
         };
         for mut entry in entries {
             entry.prev = b.prev;

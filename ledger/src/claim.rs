@@ -263,7 +263,7 @@ impl Ledger {
         }
         self.ready_to_append(now_ms, true, CLAIMS_FORMAT)?;
         let time_ms = now_ms.max(self.last_time);
-        let Some(built) = self.build_entries(vec![wanted], time_ms)? else {
+        let Some(built) = self.build_entries([wanted], 1, time_ms)? else {
             return Err(Error::invalid("claim", "nothing was built"));
         };
         self.commit_built(built)?;
