@@ -1,16 +1,18 @@
 //! Issue 13, items 1, 2 and 4: authenticity claims as signed entries (FORMAT.md 6.7), `check`
-//! and `show` telling the whole story both ways, `verify-proof` of a claim, the audit's claim
-//! rules, and exports that keep every field.
+//! and `show` telling the whole story both ways, `verify-proof` of a claim (here); the audit's
+//! claim rules (`claims/audit_rules.rs`), exports that keep every field (`claims/export.rs`)
+//! and `verify-dkim --record` (`claims/dkim_record.rs`).
 
-use crate::forge::{Forged, entry, forge};
-use prov_ledger::{CLAIM_REASON, EVIDENCE, Kind, Related, Verdict};
+mod audit_rules;
+mod dkim_record;
+mod export;
+
 use prov_tests::Workspace;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 /// A ledger with an original (entry 0) and an altered copy of it (entry 1, linked
 /// `altered_copy_of` 0).
-fn two_documents() -> Workspace {
+pub(crate) fn two_documents() -> Workspace {
     let w = Workspace::new();
     w.init();
     w.write("orig.pdf", b"%PDF-1.4 the original contract\n");
@@ -29,7 +31,7 @@ fn two_documents() -> Workspace {
     w
 }
 
-fn claim(w: &Workspace, args: &[&str]) -> Value {
+pub(crate) fn claim(w: &Workspace, args: &[&str]) -> Value {
     let mut all = vec!["claim", "--json"];
     all.extend_from_slice(args);
     w.run(&all).json()
@@ -361,264 +363,4 @@ fn a_claim_about_a_seq_that_does_not_exist_is_refused_with_nothing_written() {
         .fails(2, "--by");
     assert_eq!(w.ledger_state(), before);
     assert_eq!(format_of(&w), 2);
-}
-
-/// Export keeps metadata, relations, claims and signatures, in CSV (text cells that would
-/// start a formula neutralized) as in JSON Lines.
-#[test]
-fn export_keeps_metadata_relations_claims_and_signatures() {
-    let w = two_documents();
-    w.write("c.txt", b"third\n");
-    w.run(&[
-        "add",
-        "c.txt",
-        "--source",
-        "=HYPERLINK(\"x\")",
-        "--meta",
-        "case=-17",
-        "--related",
-        "similar_to=0",
-    ])
-    .ok();
-    claim(
-        &w,
-        &[
-            "1",
-            "--verdict",
-            "altered",
-            "--by",
-            "@desk",
-            "--evidence",
-            "0",
-        ],
-    );
-    let jsonl = w.run(&["export"]).jsonl();
-    assert_eq!(jsonl.len(), 4);
-    assert_eq!(jsonl[2]["metadata"]["case"], "-17");
-    assert_eq!(jsonl[3]["claim"]["verdict"], "altered");
-    let csv = w.run(&["export", "--format", "csv"]).ok().to_owned();
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    for col in [
-        "metadata",
-        "related",
-        "claim_about",
-        "claim_verdict",
-        "signature",
-        "leaf_hash",
-        "prev",
-    ] {
-        assert!(
-            header.contains(&col),
-            "CSV lacks the column {col}: {header:?}"
-        );
-    }
-    let rows: Vec<&str> = lines.collect();
-    assert_eq!(rows.len(), 4, "{csv}");
-    let sig = |j: &Value| {
-        use base64::Engine as _;
-        hex::encode(
-            base64::engine::general_purpose::STANDARD
-                .decode(j["signature"].as_str().unwrap())
-                .unwrap(),
-        )
-    };
-    for (row, j) in rows.iter().zip(&jsonl) {
-        assert!(row.ends_with(&sig(j)), "the signature, in hex: {row}");
-    }
-    assert!(rows[1].contains(",altered_copy_of:0,"), "{}", rows[1]);
-    assert!(
-        rows[2].contains("'=HYPERLINK"),
-        "formula neutralized: {}",
-        rows[2]
-    );
-    assert!(rows[2].contains(r#""{""case"":""-17""}""#), "{}", rows[2]);
-    assert!(rows[2].contains(",similar_to:0,"), "{}", rows[2]);
-    assert!(rows[3].contains(",claim,"), "{}", rows[3]);
-    assert!(rows[3].contains(",'@desk,"), "{}", rows[3]);
-    assert!(rows[3].contains(",1,altered,"), "{}", rows[3]);
-    assert!(rows[3].contains(",evidence:0,"), "{}", rows[3]);
-}
-
-fn sha(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
-}
-
-/// Claim `seq` about `about`, on `content`, by `by`: as a key holder could sign it.
-fn forged_claim(
-    seq: u64,
-    about: u64,
-    verdict: Verdict,
-    content: &[u8],
-    size: u64,
-) -> prov_ledger::Entry {
-    let mut e = entry(
-        seq,
-        Kind::Claim { about, verdict },
-        sha(content),
-        size,
-        "desk",
-    );
-    e.metadata.insert(CLAIM_REASON.into(), "why".into());
-    e.related.push(Related {
-        relation: EVIDENCE.into(),
-        seq: 0,
-    });
-    e
-}
-
-fn audit(w: &Workspace, mut f: Forged, format: u32, name: &str) -> prov_tests::Run {
-    f.ledger_json = f
-        .ledger_json
-        .replace("\"format\":1", &format!("\"format\":{format}"));
-    f.write(&w.path(name));
-    w.run_at(&w.path(name), &["audit", "--key", &f.vkey])
-}
-
-/// Ledgers signed by the key holder that break a claim rule of FORMAT.md 6.7: the audit names
-/// each, at the entry.
-#[test]
-fn the_audit_refuses_claims_that_break_the_chain_rules() {
-    let w = Workspace::new();
-    let doc = |seq| entry(seq, Kind::FirstSeen, sha(b"doc"), 3, "src");
-    let ok = forge(
-        vec![
-            doc(0),
-            forged_claim(1, 0, Verdict::Forged, b"doc", 3),
-            forged_claim(2, 1, Verdict::Retracted, b"doc", 3),
-        ],
-        &[],
-        true,
-    );
-    let a = audit(&w, ok, 3, "ok");
-    assert!(a.ok().contains("2 claims"), "{}", a.stdout);
-    for (name, entries, format, says) in [
-        (
-            "format",
-            vec![doc(0), forged_claim(1, 0, Verdict::Forged, b"doc", 3)],
-            2,
-            "a claim entry in a format 2 ledger",
-        ),
-        (
-            "content",
-            vec![doc(0), forged_claim(1, 0, Verdict::Forged, b"other", 3)],
-            3,
-            "records a content no document entry has",
-        ),
-        (
-            "size",
-            vec![doc(0), forged_claim(1, 0, Verdict::Forged, b"doc", 4)],
-            3,
-            "records 4 bytes, the document 3",
-        ),
-        (
-            "about-claim",
-            vec![
-                doc(0),
-                forged_claim(1, 0, Verdict::Forged, b"doc", 3),
-                forged_claim(2, 1, Verdict::Forged, b"doc", 3),
-            ],
-            3,
-            "which is not a document entry",
-        ),
-        (
-            "retract-doc",
-            vec![doc(0), forged_claim(1, 0, Verdict::Retracted, b"doc", 3)],
-            3,
-            "a retraction of entry 0, which is not a claim",
-        ),
-        (
-            "retract-twice",
-            vec![
-                doc(0),
-                forged_claim(1, 0, Verdict::Forged, b"doc", 3),
-                forged_claim(2, 1, Verdict::Retracted, b"doc", 3),
-                forged_claim(3, 1, Verdict::Retracted, b"doc", 3),
-            ],
-            3,
-            "claim 1 is retracted again (first by entry 2)",
-        ),
-    ] {
-        let r = audit(&w, forge(entries, &[], true), format, name);
-        assert_eq!(r.code, 1, "{name}: {} {}", r.stdout, r.stderr);
-        let said = format!("{}{}", r.stdout, r.stderr);
-        assert!(said.contains(says), "{name}: lacks {says:?}: {said}");
-    }
-}
-
-/// `verify-dkim --record`: the result as a claim about the email's entry, the key entry as its
-/// evidence; `authentic` when a signature verifies, `unverified` (and exit 1) when none does.
-#[test]
-fn verify_dkim_records_its_result_as_a_claim_with_the_key_as_evidence() {
-    let Some(w) = crate::dkim::signed() else {
-        return;
-    };
-    w.run(&["verify-dkim", "rr.eml", "--record"])
-        .fails(2, "--by");
-    w.run(&["verify-dkim", "rr.eml", "--record", "--by", "desk"])
-        .fails(3, "is not in this ledger");
-    w.run(&["add", "rr.eml", "--source", "mailbox"]).ok();
-    let key = crate::dkim::archive(&w, "may2017", "k2048.txt");
-    let key_seq = key["seq"].as_u64().unwrap();
-    let email = w.run(&["check", "--json", "rr.eml"]).json()["first_seen"]["seq"].clone();
-    let v = w
-        .run(&[
-            "verify-dkim",
-            "rr.eml",
-            "--record",
-            "--by",
-            "desk",
-            "--json",
-        ])
-        .json();
-    assert_eq!(v["claim"]["status"], "recorded", "{v}");
-    let c = &v["claim"]["entry"]["claim"];
-    assert_eq!(
-        (&c["verdict"], &c["about"], &c["by"], &c["evidence"]),
-        (
-            &"authentic".into(),
-            &email,
-            &"desk".into(),
-            &serde_json::json!([key_seq])
-        )
-    );
-    let reason = c["reason"].as_str().unwrap();
-    assert!(
-        reason.contains(&format!(
-            "verifies with key entry {key_seq}, archived after the email was first seen"
-        )),
-        "{reason}"
-    );
-    // The same result again is already recorded.
-    let again = w
-        .run(&[
-            "verify-dkim",
-            "rr.eml",
-            "--record",
-            "--by",
-            "desk",
-            "--json",
-        ])
-        .json();
-    assert_eq!(again["claim"]["status"], "already_recorded");
-    // check tells it: the claim on the email, the key linked as its evidence.
-    let v = w.run(&["check", "--json", "rr.eml"]).json();
-    assert_eq!(v["claims"][0]["verdict"], "authentic", "{v}");
-    let k = w
-        .run(&[
-            "check",
-            "--json",
-            "--sha256",
-            key["sha256"].as_str().unwrap(),
-        ])
-        .json();
-    assert_eq!(k["linked_from"][0]["relation"], "evidence", "{k}");
-    // One byte changed: nothing verifies, the claim says unverified, exit 1.
-    let bad = crate::dkim::altered(&w, "rr.eml", "Ci-joint le budget", b'b', b'B');
-    w.run(&["add", &bad, "--source", "mailbox"]).ok();
-    let r = w.run(&["verify-dkim", &bad, "--record", "--by", "desk"]);
-    r.fails(1, "does not verify with an archived key");
-    assert!(r.stdout.contains("claim recorded"), "{}", r.stdout);
-    assert!(r.stdout.contains("unverified, by desk"), "{}", r.stdout);
-    assert!(r.stdout.contains("body hash mismatch"), "{}", r.stdout);
 }
