@@ -333,7 +333,11 @@ pub(crate) fn entry_facts(checkpoint: &Checkpoint, e: &Entry) -> Vec<(String, St
             }
         },
     ));
-    f.push(("Source".into(), escape_text(&e.source)));
+    let by = match e.kind {
+        Kind::Claim { .. } => "Claimed by",
+        _ => "Source",
+    };
+    f.push((by.into(), escape_text(&e.source)));
     f.push(("SHA-256".into(), hex::encode(e.sha256)));
     f.push(("Size".into(), bytes(e.size)));
     if let Some(n) = &e.name {
