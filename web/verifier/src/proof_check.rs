@@ -198,7 +198,11 @@ pub(crate) fn verify_parsed(
     let (headline, mut explanation) = match document {
         Some(_) => (
             format!(
-                "Proven: this exact document was recorded by {}.",
+                "Proven: {} by {}.",
+                match entry.kind {
+                    Kind::Claim { .. } => "a claim about this exact document was recorded",
+                    _ => "this exact document was recorded",
+                },
                 escape_text(&checkpoint.origin)
             ),
             recorded,
