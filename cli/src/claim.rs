@@ -77,7 +77,12 @@ pub fn record(
     key_file: Option<&Path>,
     out: Out,
 ) -> Result<(Status, Entry)> {
-    c.validate().map_err(|e| Failure::input(e.to_string()))?;
+    c.validate().map_err(|e| match e {
+        Error::Invalid { field, reason } if matches!(field, "by" | "reason") => {
+            Failure::input(format!("--{field} {reason}"))
+        }
+        e => Failure::input(e.to_string()),
+    })?;
     let mut l = Ledger::open_writer_with_key(ledger, key_file)?;
     let now = crate::output::now_ms()?;
     let done = l.claim(c, now).map_err(|e| match e {

@@ -182,6 +182,17 @@ impl NewClaim {
                 ),
             ));
         }
+        if let Some(r) = &self.reason
+            && (r.chars().any(char::is_control) || r.len() > crate::entry_rules::MAX_META_VALUE)
+        {
+            return Err(Error::invalid(
+                "reason",
+                format!(
+                    "must be one line of at most {} bytes, without control characters (tabs, newlines)",
+                    crate::entry_rules::MAX_META_VALUE
+                ),
+            ));
+        }
         let mut probe = self.entry(u64::MAX, verdict, &Content::default());
         probe.kind = Kind::Claim { about: 0, verdict };
         probe.check_signable().map_err(|e| match e {
