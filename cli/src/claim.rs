@@ -6,7 +6,7 @@ use crate::failure::{Failure, Result};
 use crate::fields::parse_fields;
 use crate::output::{Out, claim_json, claim_line, entry_json, rfc3339};
 use clap::{Args, ValueEnum};
-use prov_ledger::{Entry, Error, Kind, Ledger, NewClaim, Status, Verdict};
+use prov_ledger::{ClaimStatus, Entry, Error, Kind, Ledger, NewClaim, Verdict};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -76,7 +76,7 @@ pub fn record(
     c: &NewClaim,
     key_file: Option<&Path>,
     out: Out,
-) -> Result<(Status, Entry)> {
+) -> Result<(ClaimStatus, Entry)> {
     c.validate().map_err(|e| match e {
         Error::Invalid { field, reason } if matches!(field, "by" | "reason") => {
             Failure::input(format!("--{field} {reason}"))
@@ -117,11 +117,11 @@ pub fn claim(ledger: &Path, a: ClaimArgs, out: Out) -> Result<()> {
 }
 
 /// Prints a recorded (or already recorded) claim: one line, or one JSON object.
-pub fn show(status: &Status, e: &Entry, out: Out) -> Result<()> {
-    let recorded = *status != Status::AlreadyRecorded;
+pub fn show(status: &ClaimStatus, e: &Entry, out: Out) -> Result<()> {
+    let recorded = *status == ClaimStatus::Recorded;
     if out.json {
         let mut v = json!({
-            "status": if recorded { "recorded" } else { "already_recorded" },
+            "status": status.as_str(),
             "seq": e.seq,
             "time": rfc3339(e.time_ms),
             "entry": entry_json(e),

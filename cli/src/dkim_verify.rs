@@ -156,7 +156,7 @@ pub fn verify_dkim(ledger: &Path, a: VerifyDkimArgs, out: Out) -> Result<()> {
         });
         if let Some((status, e)) = &recorded {
             v["claim"] = json!({
-                "status": if *status == prov_ledger::Status::AlreadyRecorded { "already_recorded" } else { "recorded" },
+                "status": status.as_str(),
                 "seq": e.seq,
                 "entry": crate::output::entry_json(e),
             });

@@ -9,7 +9,6 @@
 //! related links [`EVIDENCE`]. The decision (what is refused, what is already recorded) is
 //! here; the durable append is `append.rs`'s.
 
-use crate::append::Status;
 use crate::entry::{Content, Entry, Kind, Related};
 use crate::error::{Error, Result};
 use crate::ledger::{CLAIMS_FORMAT, Ledger};
@@ -21,6 +20,25 @@ pub const CLAIM_REASON: &str = "claim.reason";
 pub const EVIDENCE: &str = "evidence";
 /// Metadata keys starting with this are the ledger's own on a claim.
 const RESERVED: &str = "claim.";
+
+/// What became of a claim given to [`Ledger::claim`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimStatus {
+    /// A new claim entry was appended.
+    Recorded,
+    /// The ledger already held the same claim: nothing was appended.
+    AlreadyRecorded,
+}
+
+impl ClaimStatus {
+    /// `recorded` or `already_recorded`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimStatus::Recorded => "recorded",
+            ClaimStatus::AlreadyRecorded => "already_recorded",
+        }
+    }
+}
 
 /// What a claim says about the entry it is about (FORMAT.md section 6.7, the verdict byte).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -222,7 +240,7 @@ impl Ledger {
     ///
     /// # Errors
     /// [`Error::NoSuchEntry`], [`Error::Invalid`], and those of [`Ledger::append`].
-    pub fn claim(&mut self, c: &NewClaim, now_ms: u64) -> Result<(Status, Entry)> {
+    pub fn claim(&mut self, c: &NewClaim, now_ms: u64) -> Result<(ClaimStatus, Entry)> {
         let verdict = c.validate()?;
         let size = self.size();
         for &seq in std::iter::once(&c.about).chain(&c.evidence) {
@@ -270,7 +288,7 @@ impl Ledger {
         }
         let wanted = c.entry(size, verdict, &target.content);
         if let Some(earlier) = self.same_claim(&wanted)? {
-            return Ok((Status::AlreadyRecorded, earlier));
+            return Ok((ClaimStatus::AlreadyRecorded, earlier));
         }
         self.ready_to_append(now_ms, true, CLAIMS_FORMAT)?;
         let time_ms = now_ms.max(self.last_time);
@@ -278,7 +296,7 @@ impl Ledger {
             return Err(Error::invalid("claim", "nothing was built"));
         };
         self.commit_built(built)?;
-        Ok((Status::FirstSeen, self.entry(size)?))
+        Ok((ClaimStatus::Recorded, self.entry(size)?))
     }
 
     /// The claim already recorded that `wanted` repeats: the same entry, verdict, claimant

@@ -55,7 +55,7 @@ mod writer;
 pub use append::{AppendReport, CLOCK_TOLERANCE_MS, FirstSeen, NewDocument, Recorded, Status};
 pub use audit::{AuditReport, Fault, audit};
 pub use bundle::{AuditBundle, BUNDLE_FILES};
-pub use claim::{CLAIM_REASON, EVIDENCE, NewClaim, Verdict};
+pub use claim::{CLAIM_REASON, ClaimStatus, EVIDENCE, NewClaim, Verdict};
 pub use claim_story::{ABOUT, Link, MAX_LINKING, Story};
 pub use cosigned::{COSIGNATURES_DIR, HeldCosignature};
 pub use digest::{
