@@ -120,6 +120,7 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
             "entries": r.entries,
             "first_seen": r.first_seen,
             "sightings": r.sightings,
+            "claims": r.claims,
             "log_bytes": r.log_bytes,
             "root": r.root.to_base64(),
             "first_time": times.as_ref().map(|t| &t.0),
@@ -137,10 +138,14 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
         }))?;
     } else if r.fault.is_none() {
         out.human(format!(
-            "audit passed: {} ({} first seen, {}), {} verified",
+            "audit passed: {} ({} first seen, {}{}), {} verified",
             count(r.entries, "entry", "entries"),
             r.first_seen,
             count(r.sightings, "sighting", "sightings"),
+            match r.claims {
+                0 => String::new(),
+                n => format!(", {}", count(n, "claim", "claims")),
+            },
             count(r.checkpoints, "checkpoint", "checkpoints")
         ))?;
         out.human(format!("  root      {}", r.root.to_base64()))?;

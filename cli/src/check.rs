@@ -1,9 +1,11 @@
-//! `prov check`: is each document known, since when, from where, and seen where else.
+//! `prov check`: is each document known, since when, from where, seen where else, what is
+//! claimed about it and what links to it (both ways).
 
 use crate::containers::{self, Chains};
 use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, count, rfc3339};
+use crate::story::Found;
 use clap::Args;
 use prov_ledger::{Entry, Ledger, Skip, hash_files, walk};
 use serde_json::{Value, json};
@@ -88,7 +90,20 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
         .iter()
         .filter(|a| a.as_ref().is_ok_and(|e| e.is_empty()))
         .count() as u64;
-    let printed = show_answers(&l, &items, answers, out);
+    // The entries that link to the known documents' entries: one pass over the log for all.
+    let targets: Vec<u64> = answers
+        .iter()
+        .flat_map(|a| a.iter().flatten().map(|e| e.seq))
+        .collect();
+    let found = Found::read(&l, &targets)?;
+    if found.more() > 0 {
+        out.note(format!(
+            "{} more entries link to these documents than are shown (at most {} are)",
+            found.more(),
+            prov_ledger::MAX_LINKING
+        ));
+    }
+    let printed = show_answers(&l, &items, answers, &found, out);
     match printed {
         Err(f) if f.is_quiet_stop() && unknown == 0 => return Err(f),
         Err(f) if !f.is_quiet_stop() => return Err(f),
@@ -109,6 +124,7 @@ fn show_answers(
     l: &Ledger,
     items: &[(Vec<u8>, String, [u8; 32])],
     answers: Vec<prov_ledger::Result<Vec<Entry>>>,
+    found: &Found,
     out: Out,
 ) -> Result<()> {
     let mut chains = Chains::default();
@@ -120,6 +136,7 @@ fn show_answers(
             .iter()
             .map(|e| chains.of(l, e))
             .collect::<prov_ledger::Result<_>>()?;
+        let told = found.tell(&entries);
         let (first, sightings) = match entries.split_first() {
             Some((f, rest)) => (Some(f), rest),
             None => (None, &[][..]),
@@ -137,6 +154,7 @@ fn show_answers(
             });
             v["independent_bound"] =
                 crate::stamped::bound_json(first.and_then(|f| bounds.for_entry(f.seq)));
+            told.json_into(&mut v, true);
             crate::output::set_path(&mut v, path);
             out.json(&v)?;
             continue;
@@ -167,6 +185,9 @@ fn show_answers(
                     if let Some(t) = containers::text(chain) {
                         out.human(format!("           as {} {t}", containers::place(s)))?;
                     }
+                }
+                for line in told.lines() {
+                    out.human(format!("         {line}"))?;
                 }
             }
         }

@@ -3,6 +3,9 @@
 //! key entry verified it and whether that key was archived before or after the ledger first
 //! saw the email.
 //!
+//! With `--record`, the result becomes a signed claim about the email's entry (FORMAT.md
+//! section 6.7), whose evidence is the key entries.
+//!
 //! The keys are found by reading every entry (a linear scan of the log): fine for the
 //! ledgers of today, and to be replaced by an index by name if key entries become many.
 
@@ -25,6 +28,16 @@ const MAX_EMAIL: u64 = 256 << 20;
 pub struct VerifyDkimArgs {
     /// The email file (RFC 5322, its bytes exactly as received or kept)
     email: PathBuf,
+    /// Record the result as a signed claim about the email's entry (`authentic` when a
+    /// signature verifies, `unverified` otherwise), the key entries as its evidence
+    #[arg(long, requires = "by")]
+    record: bool,
+    /// Who makes the recorded claim (with --record)
+    #[arg(long, value_name = "WHO", requires = "record")]
+    by: Option<String>,
+    /// The signing key, when kept outside the ledger folder (with --record)
+    #[arg(long, env = "PROV_KEY_FILE", value_name = "PATH")]
+    key_file: Option<PathBuf>,
 }
 
 /// An archived key: its entry, and the record's text.
@@ -111,6 +124,24 @@ pub fn verify_dkim(ledger: &Path, a: VerifyDkimArgs, out: Out) -> Result<()> {
         candidates
     });
     let shown = escape::path(&a.email);
+    let recorded = match (&a.by, &email) {
+        (Some(by), Some(e)) if a.record => {
+            let c = dkim_claim(e, by, &checked, &keys);
+            drop(l);
+            Some(crate::claim::record(
+                ledger,
+                &c,
+                a.key_file.as_deref(),
+                out,
+            )?)
+        }
+        (_, None) if a.record => {
+            return Err(Failure::input(format!(
+                "{shown} is not in this ledger: record it first (`prov add`), then verify with --record, since a claim is about an entry"
+            )));
+        }
+        _ => None,
+    };
     let view = View {
         email: email.as_ref(),
         keys: &keys,
@@ -123,6 +154,13 @@ pub fn verify_dkim(ledger: &Path, a: VerifyDkimArgs, out: Out) -> Result<()> {
             "verified": checked.iter().any(|c| c.result.is_ok()),
             "signatures": checked.iter().map(|c| view.json(c)).collect::<Vec<_>>(),
         });
+        if let Some((status, e)) = &recorded {
+            v["claim"] = json!({
+                "status": status.as_str(),
+                "seq": e.seq,
+                "entry": crate::output::entry_json(e),
+            });
+        }
         crate::output::set_path(
             &mut v,
             std::os::unix::ffi::OsStrExt::as_bytes(a.email.as_os_str()),
@@ -145,6 +183,9 @@ pub fn verify_dkim(ledger: &Path, a: VerifyDkimArgs, out: Out) -> Result<()> {
             for line in view.lines(c) {
                 out.human(line)?;
             }
+        }
+        if let Some((status, e)) = &recorded {
+            crate::claim::show(status, e, out)?;
         }
     }
     if checked.is_empty() {
@@ -169,6 +210,69 @@ pub fn verify_dkim(ledger: &Path, a: VerifyDkimArgs, out: Out) -> Result<()> {
         ),
         None => none,
     }))
+}
+
+/// The claim `--record` makes about the email's entry `email`: `authentic` with the key
+/// entries that verified a signature as evidence, or `unverified` with the keys tried, and
+/// the result in words as its reason (the same result gives the same claim, so a re-run is
+/// already recorded).
+fn dkim_claim(
+    email: &Entry,
+    by: &str,
+    checked: &[Checked<usize>],
+    keys: &[Archived],
+) -> prov_ledger::NewClaim {
+    let passed: Vec<&Checked<usize>> = checked.iter().filter(|c| c.result.is_ok()).collect();
+    let mut evidence: Vec<u64> = Vec::new();
+    let mut said: Vec<String> = Vec::new();
+    for c in checked {
+        let what = format!(
+            "signature {} (d={} s={} a={})",
+            c.index, c.domain, c.selector, c.algorithm
+        );
+        match &c.result {
+            Ok(v) => {
+                let k = &keys[v.key].entry;
+                evidence.push(k.seq);
+                let when = if k.seq < email.seq { "before" } else { "after" };
+                said.push(format!(
+                    "{what} verifies with key entry {}, archived {when} the email was first seen",
+                    k.seq
+                ));
+            }
+            Err(e) => {
+                evidence.extend(c.rejected.iter().map(|(k, _)| keys[*k].entry.seq));
+                said.push(format!("{what} does not verify: {e}"));
+            }
+        }
+    }
+    if checked.is_empty() {
+        said.push("no DKIM-Signature header field".into());
+    }
+    evidence.sort_unstable();
+    evidence.dedup();
+    evidence.truncate(prov_ledger::MAX_LINKING.min(64));
+    let mut reason = format!("DKIM (RFC 6376), prov verify-dkim: {}", said.join("; "));
+    if reason.len() > 4096 {
+        let mut cut = 4096;
+        while !reason.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        reason.truncate(cut);
+    }
+    prov_ledger::NewClaim {
+        about: email.seq,
+        verdict: Some(if passed.is_empty() {
+            prov_ledger::Verdict::Unverified
+        } else {
+            prov_ledger::Verdict::Authentic
+        }),
+        by: by.to_owned(),
+        reason: Some(reason.chars().filter(|c| !c.is_control()).collect()),
+        evidence,
+        agent: None,
+        metadata: Default::default(),
+    }
 }
 
 /// What the report needs besides each signature's result.

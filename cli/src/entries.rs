@@ -3,6 +3,7 @@
 use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, count, entry_json, entry_text, name_json, rfc3339};
+use crate::story::Found;
 use clap::{Args, ValueEnum};
 use prov_ledger::parse_sha256;
 use prov_ledger::{Entry, Kind, Ledger};
@@ -100,14 +101,23 @@ pub fn show(ledger: &Path, a: ShowArgs, out: Out) -> Result<()> {
             a.target
         )));
     };
+    // Claims about each entry and links to it: one pass over the log for all of them.
+    let l = Ledger::open_read_only(ledger)?;
+    let found = Found::read(&l, &entries.iter().map(|e| e.seq).collect::<Vec<_>>())?;
     for (i, e) in entries.iter().enumerate() {
+        let told = found.tell(std::slice::from_ref(e));
         if out.json {
-            out.json(&entry_json(e))?;
+            let mut v = entry_json(e);
+            told.json_into(&mut v, false);
+            out.json(&v)?;
         } else {
             if i > 0 {
                 out.line("")?;
             }
             out.line(entry_text(e))?;
+            for line in told.lines() {
+                out.line(format!("  {line}"))?;
+            }
         }
     }
     Ok(())
@@ -148,6 +158,7 @@ fn log_line(e: &Entry) -> String {
     let kind = match e.kind {
         Kind::FirstSeen => "first".to_owned(),
         Kind::Sighting { first } => format!("again:{first}"),
+        Kind::Claim { about, verdict } => format!("{}:{about}", verdict.as_str()),
     };
     let name = e
         .content
@@ -198,6 +209,73 @@ fn csv_cell(s: String) -> String {
     }
 }
 
+/// The columns of `export --format csv`, one row per entry: every field of the entry, so
+/// that nothing recorded is lost (the first ten as before claims, so that a reader by
+/// position still reads them) (metadata as one JSON object, links as
+/// `RELATION:SEQ` separated by spaces, a claim's `about` and verdict, the signature in hex,
+/// which never starts a formula, where `export` (JSON Lines) gives it in base64).
+const CSV_COLUMNS: [&str; 20] = [
+    "seq",
+    "kind",
+    "first_seen_seq",
+    "time",
+    "sha256",
+    "size",
+    "name",
+    "media_type",
+    "source",
+    "agent",
+    "name_hex",
+    "claim_about",
+    "claim_verdict",
+    "metadata",
+    "related",
+    "digests",
+    "prev",
+    "leaf_hash",
+    "key_id",
+    "signature",
+];
+
+/// One entry as a CSV row of [`CSV_COLUMNS`], every text cell neutralized ([`csv_cell`]).
+fn csv_row(e: &Entry) -> Vec<String> {
+    let (kind, first, about, verdict) = match e.kind {
+        Kind::FirstSeen => ("first_seen", e.seq.to_string(), String::new(), ""),
+        Kind::Sighting { first } => ("sighting", first.to_string(), String::new(), ""),
+        Kind::Claim { about, verdict } => {
+            ("claim", String::new(), about.to_string(), verdict.as_str())
+        }
+    };
+    let json = entry_json(e);
+    let related: Vec<String> = e
+        .related
+        .iter()
+        .map(|r| format!("{}:{}", r.relation, r.seq))
+        .collect();
+    vec![
+        e.seq.to_string(),
+        kind.to_owned(),
+        first,
+        rfc3339(e.time_ms),
+        hex::encode(e.content.sha256),
+        e.content.size.to_string(),
+        csv_cell(e.content.name.as_deref().map(name_json).unwrap_or_default()),
+        csv_cell(e.content.media_type.clone().unwrap_or_default()),
+        csv_cell(e.source.clone()),
+        csv_cell(e.agent.clone().unwrap_or_default()),
+        json["name_hex"].as_str().unwrap_or_default().to_owned(),
+        about,
+        verdict.to_owned(),
+        csv_cell(json["metadata"].to_string()),
+        csv_cell(related.join(" ")),
+        csv_cell(json["digests"].to_string()),
+        e.prev.to_hex(),
+        json["leaf_hash"].as_str().unwrap_or_default().to_owned(),
+        format!("{:08x}", e.key_id),
+        hex::encode(e.signature),
+    ]
+}
+
 pub fn export(ledger: &Path, a: ExportArgs, out: Out) -> Result<()> {
     let l = Ledger::open_read_only(ledger)?;
     if let Some(dir) = &a.audit_bundle {
@@ -225,38 +303,9 @@ pub fn export(ledger: &Path, a: ExportArgs, out: Out) -> Result<()> {
                 csv::ErrorKind::Io(io) => Failure::from(io),
                 k => Failure::input(format!("cannot write CSV: {k:?}")),
             };
-            w.write_record([
-                "seq",
-                "kind",
-                "first_seen_seq",
-                "time",
-                "sha256",
-                "size",
-                "name",
-                "media_type",
-                "source",
-                "agent",
-            ])
-            .map_err(csv_err)?;
+            w.write_record(CSV_COLUMNS).map_err(csv_err)?;
             for e in l.range(0, u64::MAX) {
-                let e = e?;
-                let (kind, first) = match e.kind {
-                    Kind::FirstSeen => ("first_seen", e.seq),
-                    Kind::Sighting { first } => ("sighting", first),
-                };
-                w.write_record([
-                    e.seq.to_string(),
-                    kind.to_owned(),
-                    first.to_string(),
-                    rfc3339(e.time_ms),
-                    hex::encode(e.content.sha256),
-                    e.content.size.to_string(),
-                    csv_cell(e.content.name.as_deref().map(name_json).unwrap_or_default()),
-                    csv_cell(e.content.media_type.clone().unwrap_or_default()),
-                    csv_cell(e.source.clone()),
-                    csv_cell(e.agent.clone().unwrap_or_default()),
-                ])
-                .map_err(csv_err)?;
+                w.write_record(csv_row(&e?)).map_err(csv_err)?;
             }
             w.flush()?;
         }

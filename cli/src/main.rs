@@ -9,6 +9,7 @@ mod add_report;
 mod admin;
 mod bundle;
 mod check;
+mod claim;
 mod consistency;
 mod containers;
 mod cosign;
@@ -28,6 +29,7 @@ mod publish;
 mod quorum;
 mod said;
 mod stamped;
+mod story;
 mod timestamp;
 mod topics;
 mod usage;
@@ -92,14 +94,21 @@ enum Command {
         after_help = "Examples:\n  prov add ./dump --source https://leak.example/dump-1 --meta case=2026-17\n  prov add EMLEAKS-3.zip --source https://4chan.example/thread/1   (every email and attachment too)\n  cat memo.pdf | prov add - --name memo.pdf --source mailto:tips@news.example\n  prov add --sha256 5891b5b5...be03 --size 6 --source 'court exhibit 12'\n  prov add --manifest SHA256SUMS --source https://leak.example/dump-1   (sha256sum output; or a BagIt manifest-sha256.txt, or JSON Lines)"
     )]
     Add(Box<add::AddArgs>),
-    /// Tell whether documents are known: first seen when, from where, every sighting
+    /// Tell whether documents are known: first seen when, from where, every sighting, the
+    /// claims about them and what links to them
     #[command(
-        after_help = "Example:\n  prov check contract.pdf invoices/\n\nExit 0 when every document is known, 1 when any is not."
+        after_help = "Example:\n  prov check contract.pdf invoices/\n  prov check --json altered.pdf   (claims, related, linked_from: the links both ways)\n\nBesides every sighting and its containers, it lists the claims about the document (with\ntheir retractions) and the entries that link to it (an altered copy, members, evidence),\nfound by one pass over the whole log (FORMAT.md 6.7).\n\nExit 0 when every document is known, 1 when any is not."
     )]
     Check(check::CheckArgs),
+    /// Record a signed claim about an entry: authentic, forged, altered, disputed,
+    /// unverified, or retracted (of an earlier claim)
+    #[command(
+        after_help = "Examples:\n  prov claim 152 --verdict forged --by 'verification desk' --reason 'fonts postdate the date' --evidence 140\n  prov claim 160 --verdict retracted --by 'verification desk' --reason 'wrong file'   (160 is the claim)\n\nA claim is an entry (FORMAT.md 6.7): `prove` proves it, `check` and `show` list it. The same\nclaim again (entry, verdict, --by, --reason) is already recorded and adds nothing. A SEQ the\nledger does not hold is refused (exit 3). The first claim moves the ledger to format 3."
+    )]
+    Claim(claim::ClaimArgs),
     /// Show one entry by sequence number, or every entry for a SHA-256 (or its first digits)
     #[command(
-        after_help = "Examples:\n  prov show 42\n  prov show 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\n  prov show 5891b5b522d5df08   (the start that `prov log` prints)"
+        after_help = "Examples:\n  prov show 42\n  prov show 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\n  prov show 5891b5b522d5df08   (the start that `prov log` prints)\n\nEach entry is followed by the claims about it and the entries that link to it, found by\none pass over the whole log (FORMAT.md 6.7)."
     )]
     Show(entries::ShowArgs),
     /// List entries in order
@@ -170,7 +179,7 @@ enum Command {
     /// Verify an email's DKIM signatures offline with archived keys (RFC 6376)
     #[command(
         name = "verify-dkim",
-        after_help = "Example:\n  prov verify-dkim message.eml\n  prov verify-dkim message.eml --json\n\nExit 0 when a signature verifies, 1 when none does. Each signature is checked with the\nkeys `prov dkim-key add` archived for its d= and s= (found by reading every entry), and\nsaid to be archived before or after the ledger first saw the email (an x= expiry is\njudged then). It needs the email file: the ledger keeps hashes, not bytes."
+        after_help = "Example:\n  prov verify-dkim message.eml\n  prov verify-dkim message.eml --json\n  prov verify-dkim message.eml --record --by 'verification desk'   (the result as a claim)\n\nExit 0 when a signature verifies, 1 when none does. Each signature is checked with the\nkeys `prov dkim-key add` archived for its d= and s= (found by reading every entry), and\nsaid to be archived before or after the ledger first saw the email (an x= expiry is\njudged then). It needs the email file: the ledger keeps hashes, not bytes."
     )]
     VerifyDkim(dkim_verify::VerifyDkimArgs),
     /// Ask the ledger's witnesses to cosign its latest checkpoint (C2SP tlog-witness)
@@ -249,6 +258,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Init(a) => admin::init(&g.ledger, a, out),
         Command::Add(a) => add::add(&g.ledger, *a, out),
         Command::Check(a) => check::check(&g.ledger, a, out),
+        Command::Claim(a) => claim::claim(&g.ledger, a, out),
         Command::Show(a) => entries::show(&g.ledger, a, out),
         Command::Log(a) => entries::log(&g.ledger, a, out),
         Command::Checkpoint(a) => consistency::checkpoint(&g.ledger, a, out),

@@ -135,8 +135,9 @@ pub fn skipped(out: &Out, skipped: &[(std::path::PathBuf, &str)]) -> Result<()> 
 /// An entry as JSON, every field decoded.
 pub fn entry_json(e: &Entry) -> Value {
     let (kind, first) = match e.kind {
-        Kind::FirstSeen => ("first_seen", e.seq),
-        Kind::Sighting { first } => ("sighting", first),
+        Kind::FirstSeen => ("first_seen", Some(e.seq)),
+        Kind::Sighting { first } => ("sighting", Some(first)),
+        Kind::Claim { .. } => ("claim", None),
     };
     let mut v = json!({
         "seq": e.seq,
@@ -163,7 +164,60 @@ pub fn entry_json(e: &Entry) -> Value {
     {
         v["name_hex"] = Value::String(hex::encode(name));
     }
+    if let Some(c) = claim_json(e) {
+        v["claim"] = c;
+    }
     v
+}
+
+/// What a claim entry says, for `--json`: `about`, `verdict`, `by`, `reason` (or null) and
+/// `evidence` (seqs); `None` for an entry that is not a claim.
+pub fn claim_json(e: &Entry) -> Option<Value> {
+    let Kind::Claim { about, verdict } = e.kind else {
+        return None;
+    };
+    Some(json!({
+        "about": about,
+        "verdict": verdict.as_str(),
+        "by": e.source,
+        "reason": e.metadata.get(prov_ledger::CLAIM_REASON),
+        "evidence": evidence(e),
+    }))
+}
+
+/// A claim's evidence: the seqs of its `evidence` links.
+pub fn evidence(e: &Entry) -> Vec<u64> {
+    e.related
+        .iter()
+        .filter(|r| r.relation == prov_ledger::EVIDENCE)
+        .map(|r| r.seq)
+        .collect()
+}
+
+/// A claim for people, on one line: `forged, by X, at TIME: "REASON"; evidence entries 3, 4`.
+pub fn claim_line(e: &Entry) -> String {
+    let Kind::Claim { verdict, .. } = e.kind else {
+        return String::new();
+    };
+    let mut s = format!(
+        "{}, by {}, at {}",
+        verdict.as_str(),
+        escape::text(&e.source),
+        rfc3339(e.time_ms)
+    );
+    if let Some(r) = e.metadata.get(prov_ledger::CLAIM_REASON) {
+        s += &format!(": \"{}\"", escape::text(r));
+    }
+    let ev = evidence(e);
+    if !ev.is_empty() {
+        let list: Vec<String> = ev.iter().map(u64::to_string).collect();
+        s += &format!(
+            "; evidence {} {}",
+            if ev.len() == 1 { "entry" } else { "entries" },
+            list.join(", ")
+        );
+    }
+    s
 }
 
 /// An entry for people, several lines.
@@ -171,13 +225,17 @@ pub fn entry_text(e: &Entry) -> String {
     let kind = match e.kind {
         Kind::FirstSeen => "first seen".to_owned(),
         Kind::Sighting { first } => format!("sighting of entry {first}"),
+        Kind::Claim { about, verdict } => {
+            format!("claim: {} about entry {about}", verdict.as_str())
+        }
     };
     let mut s = format!(
-        "entry {}\n  kind        {kind}\n  recorded    {}\n  sha256      {}\n  size        {}\n  source      {}\n",
+        "entry {}\n  kind        {kind}\n  recorded    {}\n  sha256      {}\n  size        {}\n  {}      {}\n",
         e.seq,
         rfc3339(e.time_ms),
         hex::encode(e.content.sha256),
         count(e.content.size, "byte", "bytes"),
+        if e.is_claim() { "by    " } else { "source" },
         escape::text(&e.source)
     );
     if let Some(n) = &e.content.name {

@@ -341,7 +341,21 @@ pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
             ""
         }
     ))?;
-    out.human(format!("  source    {}", escape::text(&e.source)))?;
+    if e.is_claim() {
+        out.human(format!("  claim     {}", crate::output::claim_line(&e)))?;
+    } else {
+        out.human(format!("  source    {}", escape::text(&e.source)))?;
+    }
+    if let Some(n) = &e.content.name {
+        out.human(format!("  name      {}", escape::bytes(n)))?;
+    }
+    for r in e.related.iter().filter(|_| !e.is_claim()) {
+        out.human(format!(
+            "  related   {} entry {}",
+            escape::text(&r.relation),
+            r.seq
+        ))?;
+    }
     if let Some(w) = &witnessed {
         w.show(out)?;
     }
@@ -352,6 +366,10 @@ pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
         Kind::FirstSeen => out.human(format!("  first seen by the ledger at {}", rfc3339(e.time_ms))),
         Kind::Sighting { first } => out.human(format!(
             "  seen again at {}; first seen in entry {first} (prove that entry for the first-seen time)",
+            rfc3339(e.time_ms)
+        )),
+        Kind::Claim { about, .. } => out.human(format!(
+            "  a claim about entry {about} (the document above is that entry's), recorded by the ledger at {}",
             rfc3339(e.time_ms)
         )),
     }

@@ -49,10 +49,14 @@ manifest           `prov add --manifest FILE`, told from its first line (or --ma
                    \"meta\": {..}, \"related\": [{\"relation\", \"seq\"}]}: its fields over the command's;
                    sizes not given are read from the files, beside the manifest
 export             `prov export`: JSON Lines, one entry each; --format csv: seq, kind,
-                   first_seen_seq, time, sha256, size, name, media_type, source, agent
+                   first_seen_seq, time, sha256, size, name, media_type, source, agent,
+                   name_hex, claim_about, claim_verdict, metadata (JSON), related
+                   (RELATION:SEQ ...), digests (JSON), prev, leaf_hash, key_id, signature (hex)
                    --format sha256sum: `HEX  NAME` per named entry (coreutils escapes);
                    --format bagit DIR: a holey BagIt bag (manifest-sha256.txt of data/SEQ/NAME,
                    fetch.txt for URL sources, bag-info.txt, prov/checkpoint, prov/proofs/)
+claim              `prov claim`: an entry of kind 2 (FORMAT.md 6.7): about SEQ, a verdict, by
+                   (its source), claim.reason, evidence links; the ledger becomes format 3
 --json             one JSON object, or JSON Lines (one object a line) for streams: add, check,
                    log, export, checkpoints, and show when it finds several entries; add and
                    check add a record with `path` and `skipped` (why) for what a walk passed

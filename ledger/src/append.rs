@@ -148,6 +148,14 @@ impl Ledger {
     /// [`Error::ClockBeforeCosignature`] (nothing of the batch is written for any of these), I/O errors from the log (the batch is cut back),
     /// [`Error::CommitUncertain`] and [`Error::NotDurable`] as described above.
     pub fn append(&mut self, docs: &[NewDocument], now_ms: u64) -> Result<AppendReport> {
+        self.ready_to_append(now_ms, !docs.is_empty(), crate::ledger::FORMAT_VERSION)?;
+        self.append_once(docs, now_ms)
+    }
+
+    /// The checks before any append (documents or a claim): a writer, not poisoned, a clock
+    /// not too far behind the last entry or the latest cosignature; and `ledger.json` moved
+    /// to at least `format` before anything is appended under its rules.
+    pub(crate) fn ready_to_append(&mut self, now_ms: u64, any: bool, format: u32) -> Result<()> {
         if self.mode != Mode::Writer || self.signer.is_none() {
             return Err(Error::invalid(
                 "ledger",
@@ -166,20 +174,19 @@ impl Ledger {
                 ledger_ms: self.last_time,
             });
         }
-        if self.config.format < crate::ledger::FORMAT_VERSION && !docs.is_empty() {
-            self.upgrade_format()?;
+        if self.config.format < format && any {
+            self.upgrade_format(format)?;
         }
-        self.check_clock_against_cosignatures(now_ms)?;
-        self.append_once(docs, now_ms)
+        self.check_clock_against_cosignatures(now_ms)
     }
 
-    /// Moves a format 1 ledger to the current format before its first append under the
-    /// current rules: every entry of a format 1 ledger keeps to format 2's rules too, so only
-    /// `ledger.json` changes (FORMAT.md section 7.1). Older `prov` versions then refuse the
-    /// ledger with "newer format" instead of misjudging its later entries.
-    fn upgrade_format(&mut self) -> Result<()> {
+    /// Moves a ledger to `format` before its first append under that format's rules: every
+    /// entry of a format 1 ledger keeps to format 2's rules too, and format 3 only adds claim
+    /// entries, so only `ledger.json` changes (FORMAT.md section 7). Older `prov` versions
+    /// then refuse the ledger with "newer format" instead of misjudging its later entries.
+    fn upgrade_format(&mut self, format: u32) -> Result<()> {
         let mut config = self.config.clone();
-        config.format = crate::ledger::FORMAT_VERSION;
+        config.format = format;
         crate::ledger::write_config(&self.dir, &config, self.dir_handle.as_ref())?;
         self.upgraded_from = Some(self.config.format);
         self.seen_cache.clear();
@@ -223,7 +230,7 @@ impl Ledger {
             });
         };
         let note = batch.note.clone();
-        self.commit_built(&docs, &results, batch)?;
+        self.commit_built(batch)?;
         Ok(AppendReport {
             results,
             checkpoint: Some(note),
@@ -239,31 +246,14 @@ impl Ledger {
         results: &[Recorded],
         time_ms: u64,
     ) -> Result<Option<Built>> {
-        let Some((key, signer)) = &self.signer else {
-            return Err(Error::invalid("ledger", "opened read-only"));
-        };
-        let key_id = self.verifier.key_id;
-        let start = self.commit.log_length;
-        let mut b = Built {
-            frontier: self.frontier.clone(),
-            derived: Derived {
-                first_seq: self.commit.size,
-                ..Derived::default()
-            },
-            buf: Vec::with_capacity(docs.len() * 300),
-            index: IndexBatch::default(),
-            prev: self.last_leaf,
-            time_ms,
-            note: String::new(),
-            commit: self.commit,
-        };
-        for (doc, r) in docs.iter().zip(results) {
-            if r.status == Status::AlreadyRecorded {
-                continue;
-            }
-            let mut entry = Entry {
+        // Made one at a time as they are signed: a batch's fields are not held twice.
+        let entries = docs
+            .iter()
+            .zip(results)
+            .filter(|(_, r)| r.status != Status::AlreadyRecorded)
+            .map(|(doc, r)| Entry {
                 seq: r.seq,
-                prev: b.prev,
+                prev: Default::default(),
                 time_ms,
                 kind: match r.status {
                     Status::Sighting => Kind::Sighting {
@@ -276,14 +266,49 @@ impl Ledger {
                 agent: doc.agent.clone(),
                 metadata: doc.metadata.clone(),
                 related: doc.related.clone(),
-                key_id,
+                key_id: 0,
                 signature: [0; 64],
-            };
+            });
+        self.build_entries(entries, docs.len(), time_ms)
+    }
+
+    /// Chains, stamps (`time_ms`) and signs `entries` (their seqs already the next ones),
+    /// with their records, tiles, offsets, index changes and the checkpoint of the new size.
+    /// Writes nothing. `None` when there are none.
+    pub(crate) fn build_entries(
+        &self,
+        entries: impl IntoIterator<Item = Entry>,
+        count: usize,
+        time_ms: u64,
+    ) -> Result<Option<Built>> {
+        let Some((key, signer)) = &self.signer else {
+            return Err(Error::invalid("ledger", "opened read-only"));
+        };
+        let key_id = self.verifier.key_id;
+        let start = self.commit.log_length;
+        let mut b = Built {
+            frontier: self.frontier.clone(),
+            derived: Derived {
+                first_seq: self.commit.size,
+                ..Derived::default()
+            },
+            buf: Vec::with_capacity(count * 300),
+            index: IndexBatch::default(),
+            prev: self.last_leaf,
+            time_ms,
+            note: String::new(),
+            commit: self.commit,
+            appended: Vec::with_capacity(count),
+        };
+        for mut entry in entries {
+            entry.prev = b.prev;
+            entry.time_ms = time_ms;
             let bytes = entry.sign(key, key_id)?;
             let leaf = prov_proofs::leaf_hash(&bytes);
             b.derived.tiles.extend(b.frontier.append(leaf));
             b.derived.offsets.push(start + b.buf.len() as u64);
             b.index.add_entry(&entry);
+            b.appended.push((entry.content.sha256, entry.seq));
             encode_frame(RECORD_ENTRY, &bytes, &mut b.buf);
             b.prev = leaf;
         }
@@ -310,23 +335,13 @@ impl Ledger {
     }
 
     /// Step three, the durable commit (`durable.rs`), then the ledger's state moves on.
-    fn commit_built(
-        &mut self,
-        docs: &[&NewDocument],
-        results: &[Recorded],
-        b: Built,
-    ) -> Result<()> {
+    pub(crate) fn commit_built(&mut self, b: Built) -> Result<()> {
         let start = self.commit.log_length;
         self.commit_batch(&b.derived, start, &b.buf, b.commit)?;
         self.commit = b.commit;
         self.tiles.remove_partials(&b.derived.full_tiles());
-        for (d, r) in docs.iter().zip(results) {
-            if r.status != Status::AlreadyRecorded {
-                self.contents_since
-                    .entry(d.content.sha256)
-                    .or_default()
-                    .push(r.seq);
-            }
+        for (sha, seq) in &b.appended {
+            self.contents_since.entry(*sha).or_default().push(*seq);
         }
         let cp = Checkpoint::open(b.note.as_bytes(), &self.verifier)?;
         self.latest = Some((b.note, cp));
@@ -342,13 +357,15 @@ impl Ledger {
 }
 
 /// A batch built and signed, not yet written.
-struct Built {
+pub(crate) struct Built {
     frontier: prov_proofs::TileBuilder,
     derived: Derived,
     buf: Vec<u8>,
     index: IndexBatch,
     prev: prov_proofs::Hash,
     time_ms: u64,
-    note: String,
+    pub(crate) note: String,
     commit: Commit,
+    /// Each new entry's content and seq.
+    appended: Vec<([u8; 32], u64)>,
 }

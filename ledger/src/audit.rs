@@ -48,6 +48,8 @@ pub struct AuditReport {
     pub first_seen: u64,
     /// Of which sightings.
     pub sightings: u64,
+    /// Of which claims (FORMAT.md section 6.7).
+    pub claims: u64,
     /// Committed log bytes.
     pub log_bytes: u64,
     /// Recomputed root of all checked entries.

@@ -24,6 +24,14 @@ struct Sighted {
     places: HashMap<[u8; 32], u64>,
 }
 
+/// What the audit keeps of a claim, for the claims that retract it.
+struct ClaimSeen {
+    sha256: [u8; 32],
+    size: u64,
+    retraction: bool,
+    retracted_by: Option<u64>,
+}
+
 type Checked = std::result::Result<(), Fault>;
 
 pub(crate) struct Pass<'a> {
@@ -40,6 +48,8 @@ pub(crate) struct Pass<'a> {
     /// Each content's first-seen record, by its log offset (read back at a sighting).
     pub(crate) first_of: HashMap<[u8; 32], u64>,
     sighted: HashMap<[u8; 32], Sighted>,
+    /// Each claim seen: its content, whether it is a retraction, whether it was retracted.
+    claims: HashMap<u64, ClaimSeen>,
     pending: Vec<PendingSig>,
     pub(crate) last_checkpoint: Option<u64>,
     /// The ledger's format, whose rule 5 applies (`ledger.json`).
@@ -82,6 +92,7 @@ impl<'a> Pass<'a> {
             last_time: 0,
             first_of: HashMap::with_capacity(entries as usize),
             sighted: HashMap::new(),
+            claims: HashMap::new(),
             pending: Vec::new(),
             last_checkpoint: None,
             format: crate::ledger::FORMAT_VERSION,
@@ -192,6 +203,7 @@ impl<'a> Pass<'a> {
                 return Ok(());
             }
             Kind::Sighting { first } => first,
+            Kind::Claim { about, verdict } => return self.claim(e, about, verdict),
         };
         if !self.sighted.contains_key(&sha) {
             let Some(&at) = self.first_of.get(&sha) else {
@@ -232,6 +244,84 @@ impl<'a> Pass<'a> {
             });
         }
         self.report.sightings += 1;
+        Ok(())
+    }
+
+    /// The claim rules (FORMAT.md section 8, rule 5): a claim is in a ledger of the claims
+    /// format; a claim other than a retraction is about an earlier document entry (first seen
+    /// or sighting, never a claim) and records its content and size; a retraction is about
+    /// an earlier claim that is not a retraction and was not retracted before, and records
+    /// its content and size. Evidence links name earlier entries (a decoding rule).
+    fn claim(
+        &mut self,
+        e: &Entry,
+        about: u64,
+        verdict: crate::claim::Verdict,
+    ) -> std::result::Result<(), String> {
+        if self.format < crate::ledger::CLAIMS_FORMAT {
+            return Err(format!(
+                "a claim entry in a format {} ledger (claims come with format {})",
+                self.format,
+                crate::ledger::CLAIMS_FORMAT
+            ));
+        }
+        let (sha, size) = (e.content.sha256, e.content.size);
+        let retraction = verdict == crate::claim::Verdict::Retracted;
+        if retraction {
+            let Some(c) = self.claims.get_mut(&about) else {
+                return Err(format!(
+                    "a retraction of entry {about}, which is not a claim"
+                ));
+            };
+            if c.retraction {
+                return Err(format!(
+                    "a retraction of entry {about}, itself a retraction"
+                ));
+            }
+            if let Some(by) = c.retracted_by {
+                return Err(format!(
+                    "claim {about} is retracted again (first by entry {by})"
+                ));
+            }
+            if (c.sha256, c.size) != (sha, size) {
+                return Err(format!(
+                    "a retraction of claim {about} records another content or size than that claim"
+                ));
+            }
+            c.retracted_by = Some(e.seq);
+        } else {
+            let Some(&at) = self.first_of.get(&sha) else {
+                return Err(format!(
+                    "a claim about entry {about} records a content no document entry has"
+                ));
+            };
+            let f = self.read_entry(at)?;
+            let sighting = self
+                .sighted
+                .get(&sha)
+                .is_some_and(|s| s.places.values().any(|&seq| seq == about));
+            if about != f.seq && !sighting {
+                return Err(format!(
+                    "a claim about entry {about}, which is not a document entry of the content it records"
+                ));
+            }
+            if size != f.content.size {
+                return Err(format!(
+                    "a claim about entry {about} records {size} bytes, the document {}",
+                    f.content.size
+                ));
+            }
+        }
+        self.claims.insert(
+            e.seq,
+            ClaimSeen {
+                sha256: sha,
+                size,
+                retraction,
+                retracted_by: None,
+            },
+        );
+        self.report.claims += 1;
         Ok(())
     }
 

@@ -10,7 +10,8 @@ use crate::lookup::disagrees;
 use std::collections::{HashMap, HashSet};
 
 impl Ledger {
-    /// Every entry for this content: the first-seen entry, then each sighting. With an
+    /// Every entry for this content: the first-seen entry, then each sighting (claims about
+    /// them are not: [`Ledger::links_to`] finds those). With an
     /// index, each answer is checked against its entry and proven included in the latest
     /// signed checkpoint; without one (read-only mode), the log is read through.
     ///
@@ -111,6 +112,17 @@ impl Ledger {
         for seq in seqs {
             let frame = self.frame_of(seq, self.offset_of(seq)?)?;
             let e = self.checked_entry(seq, &frame)?;
+            // A claim is recorded under the content of the entry it is about (FORMAT.md
+            // section 6.7): it is no sighting, and is not part of the answer.
+            if let Kind::Claim { about, .. } = e.kind {
+                if e.content.sha256 != *sha256 || about >= seq {
+                    return Err(disagrees(format!(
+                        "it lists entry {seq} for content that entry does not record"
+                    )));
+                }
+                self.check_included(seq, &prov_proofs::leaf_hash(&frame.payload))?;
+                continue;
+            }
             let first = out.first().map(|f| f.seq);
             let fits = match (first, e.kind) {
                 (None, Kind::FirstSeen) => true,

@@ -58,6 +58,10 @@ impl Ledger {
             self.seen_cached -= c.places.len();
             for &seq in &seqs[c.covered..] {
                 let e = self.entry(seq)?;
+                // A claim is recorded under its document's content, at no place of it.
+                if e.is_claim() && e.content.sha256 == *sha && c.first.is_some() {
+                    continue;
+                }
                 let fits = match (&c.first, e.kind) {
                     (None, Kind::FirstSeen) => true,
                     (Some(f), Kind::Sighting { first }) => f.seq == first,

@@ -2,6 +2,7 @@
 //! length-prefixed strings, one presence byte per optional field, sorted unique maps, and
 //! strict decoding (one accepted encoding per entry, trailing bytes rejected, limits enforced).
 
+use crate::claim::Verdict;
 use crate::entry::{Content, ENTRY_VERSION, Entry, Kind, Related};
 use crate::entry_rules::{MAX_DECODED_ENTRY_BYTES, validate_fields};
 use crate::error::{Error, Result};
@@ -50,6 +51,11 @@ pub(crate) fn encode_unsigned(e: &Entry, out: &mut Vec<u8>) -> Result<()> {
             out.push(1);
             out.extend_from_slice(&first.to_be_bytes());
         }
+        Kind::Claim { about, verdict } => {
+            out.push(2);
+            out.extend_from_slice(&about.to_be_bytes());
+            out.push(verdict.code());
+        }
     }
     let c = &e.content;
     out.extend_from_slice(&c.sha256);
@@ -96,11 +102,14 @@ pub(crate) fn peek_head(payload: &[u8]) -> Option<(u64, Hash, u64)> {
 }
 
 /// The SHA-256 an encoded entry records, read without decoding it: right after the kind
-/// byte, and a sighting's first-seen seq (the layout [`encode_unsigned`] writes).
+/// byte, and a sighting's first-seen seq or a claim's seq and verdict (the layout
+/// [`encode_unsigned`] writes).
 pub(crate) fn peek_content(payload: &[u8]) -> Option<[u8; 32]> {
     let at = match payload.get(49)? {
         0 => 50,
-        _ => 58,
+        1 => 58,
+        2 => 59,
+        _ => return None,
     };
     payload.get(at..at + 32)?.try_into().ok()
 }
@@ -176,6 +185,13 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Entry> {
         1 => Kind::Sighting {
             first: r.u64("first seq")?,
         },
+        2 => {
+            let about = r.u64("claim seq")?;
+            let code = r.u8("verdict")?;
+            let verdict = Verdict::from_code(code)
+                .ok_or_else(|| Error::Decode(format!("unknown claim verdict {code}")))?;
+            Kind::Claim { about, verdict }
+        }
         k => return Err(Error::Decode(format!("unknown kind {k}"))),
     };
     let sha256 = r.array("sha256")?;

@@ -1,5 +1,6 @@
 //! The ledger entry (FORMAT.md section 6): what was seen, from where, when, signed.
 
+use crate::claim::Verdict;
 use crate::encoding;
 use crate::entry_rules;
 use crate::error::{Error, Result};
@@ -21,6 +22,14 @@ pub enum Kind {
     Sighting {
         /// Sequence number of the `FirstSeen` entry for this content.
         first: u64,
+    },
+    /// A claim about an earlier entry (FORMAT.md section 6.7): it records no document.
+    Claim {
+        /// The entry the claim is about: a document's entry, or for
+        /// [`Verdict::Retracted`] the claim it retracts.
+        about: u64,
+        /// What is claimed.
+        verdict: Verdict,
     },
 }
 
@@ -165,12 +174,19 @@ impl Entry {
         Ok(leaf_hash(&self.to_bytes()?))
     }
 
-    /// The sequence number of the first-seen entry for this content.
+    /// The sequence number of the first-seen entry for this content (for a claim, the
+    /// entry it is about).
     pub fn first_seq(&self) -> u64 {
         match self.kind {
             Kind::FirstSeen => self.seq,
             Kind::Sighting { first } => first,
+            Kind::Claim { about, .. } => about,
         }
+    }
+
+    /// Whether this entry is a claim (it records no document).
+    pub fn is_claim(&self) -> bool {
+        matches!(self.kind, Kind::Claim { .. })
     }
 
     /// Checks every field rule of FORMAT.md section 6.2.

@@ -92,6 +92,9 @@ pub(crate) fn validate_fields(e: &Entry) -> Result<()> {
             "a sighting must refer to an earlier entry",
         ));
     }
+    if let Kind::Claim { about, .. } = e.kind {
+        crate::claim::validate_claim_fields(e, about)?;
+    }
     if let Some(name) = &e.content.name
         && (name.is_empty() || name.len() > MAX_NAME)
     {

@@ -33,6 +33,12 @@ use std::path::{Path, PathBuf};
 /// upgraded to format 2 by the first append (FORMAT.md section 7.1).
 pub const FORMAT_VERSION: u32 = 2;
 
+/// The ledger directory format of a ledger that holds claim entries (FORMAT.md section 6.7):
+/// format 2's rules, plus entries of kind 2. The first claim moves a ledger to it, so that
+/// `prov` versions that know no claims refuse the ledger as newer rather than misread it.
+/// This code reads every format up to it.
+pub const CLAIMS_FORMAT: u32 = 3;
+
 /// The oldest ledger directory format this code reads.
 pub const OLDEST_FORMAT: u32 = 1;
 
@@ -112,14 +118,14 @@ pub(crate) fn read_config(dir: &Path) -> Result<(Config, NoteVerifier)> {
     let value: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
     let format = value.get("format").and_then(|f| f.as_u64()).unwrap_or(0);
-    if format > FORMAT_VERSION as u64 {
+    if format > CLAIMS_FORMAT as u64 {
         return Err(Error::NewerFormat {
             found: format as u32,
-            supported: FORMAT_VERSION,
+            supported: CLAIMS_FORMAT,
         });
     }
     let config: Config = serde_json::from_value(value).map_err(|e| damaged(e.to_string()))?;
-    if !(OLDEST_FORMAT..=FORMAT_VERSION).contains(&config.format) {
+    if !(OLDEST_FORMAT..=CLAIMS_FORMAT).contains(&config.format) {
         return Err(damaged(format!("unknown format {}", config.format)));
     }
     let verifier = NoteVerifier::parse(&config.vkey).map_err(|e| damaged(e.to_string()))?;

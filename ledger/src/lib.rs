@@ -15,6 +15,8 @@ mod audit_sigs;
 mod audit_tiles;
 mod bundle;
 mod by_content;
+mod claim;
+mod claim_story;
 mod commit;
 mod content_run;
 mod cosigned;
@@ -60,6 +62,8 @@ mod writer;
 pub use append::{AppendReport, CLOCK_TOLERANCE_MS, FirstSeen, NewDocument, Recorded, Status};
 pub use audit::{AuditReport, Fault, audit};
 pub use bundle::{AuditBundle, BUNDLE_FILES};
+pub use claim::{CLAIM_REASON, ClaimStatus, EVIDENCE, NewClaim, Verdict};
+pub use claim_story::{ABOUT, Link, MAX_LINKING, Story};
 pub use cosigned::{COSIGNATURES_DIR, HeldCosignature};
 pub use digest::{
     FileDigest, FileId, WalkedFile, hash_file, hash_files, hash_reader, hash_walked, open_document,
@@ -76,7 +80,7 @@ pub use json_forms::{
     inclusion_to_json,
 };
 pub use keys::Passphrase;
-pub use ledger::{FORMAT_VERSION, Ledger, OLDEST_FORMAT};
+pub use ledger::{CLAIMS_FORMAT, FORMAT_VERSION, Ledger, OLDEST_FORMAT};
 pub use location::{CONTAINED_IN, PART_KEY};
 pub use log::{LOG_MAGIC, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
 pub use manifest::{Line, LineFields, Lines, Manifest, ManifestFormat, parse_sha256};

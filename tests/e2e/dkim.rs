@@ -108,7 +108,7 @@ fn rsa_key(w: &Workspace, name: &str, bits: &str) {
 
 /// A workspace with a ledger, the dkimpy script, a 2048-bit key `k2048` and the email
 /// signed with it as `rr.eml` (relaxed/relaxed) and `ss.eml` (simple/simple).
-fn signed() -> Option<Workspace> {
+pub(crate) fn signed() -> Option<Workspace> {
     if !tools() {
         return None;
     }
@@ -127,7 +127,7 @@ fn signed() -> Option<Workspace> {
     Some(w)
 }
 
-fn archive(w: &Workspace, selector: &str, key: &str) -> Value {
+pub(crate) fn archive(w: &Workspace, selector: &str, key: &str) -> Value {
     w.run(&[
         "dkim-key",
         "add",
@@ -145,7 +145,7 @@ fn archive(w: &Workspace, selector: &str, key: &str) -> Value {
 }
 
 /// `name` with the first `from` after `after` replaced by `to` (one byte).
-fn altered(w: &Workspace, name: &str, after: &str, from: u8, to: u8) -> String {
+pub(crate) fn altered(w: &Workspace, name: &str, after: &str, from: u8, to: u8) -> String {
     let mut bytes = std::fs::read(w.path(name)).unwrap();
     let start = bytes
         .windows(after.len())

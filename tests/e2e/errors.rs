@@ -140,7 +140,7 @@ fn ledger_unavailable_is_exit_4() {
     let cfg = std::fs::read_to_string(w.ledger().join("ledger.json")).unwrap();
     std::fs::write(
         w.ledger().join("ledger.json"),
-        cfg.replace("\"format\": 2", "\"format\": 3"),
+        cfg.replace("\"format\": 2", "\"format\": 4"),
     )
     .unwrap();
     w.run(&["key"]).fails(4, "newer than this prov supports");

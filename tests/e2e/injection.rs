@@ -174,7 +174,7 @@ fn csv_cells_never_start_a_formula() {
     );
     assert!(text.contains(",plain.txt,"), "{text}");
     for line in text.lines().skip(1) {
-        assert!(line.ends_with(",'@SUM(1+1),'-2+3"), "{line}");
+        assert!(line.contains(",'@SUM(1+1),'-2+3,"), "{line}");
     }
     // JSON Lines keeps the exact text.
     let e = w.run(&["export"]).jsonl();

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod bad_input;
+mod claims;
 mod cli_edges;
 mod cli_json;
 mod cli_pages;

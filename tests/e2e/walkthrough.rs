@@ -144,7 +144,7 @@ fn archivist_and_auditor_walkthrough() {
     let csv = w.run(&["export", "--format", "csv"]).ok().to_owned();
     assert_eq!(csv.lines().count(), 7);
     assert!(
-        csv.starts_with("seq,kind,first_seen_seq,time,sha256,size,name,media_type,source,agent\n")
+        csv.starts_with("seq,kind,first_seen_seq,time,sha256,size,name,media_type,source,agent,name_hex,claim_about,claim_verdict,metadata,related,digests,prev,leaf_hash,key_id,signature\n")
     );
 
     // prove -> verify-proof, text and JSON forms, on "another machine" (no --ledger needed).

@@ -1,6 +1,6 @@
 //! Entries, decoded from FORMAT.md section 6 alone (format version 1), as an auditor with only
-//! the specification would: the field table of 6.1, the strict rules of 6.2 and the signed
-//! message of 6.3. The `ledger` crate is not used (it does file I/O and is not built for the
+//! the specification would: the field table of 6.1, the strict rules of 6.2, the signed
+//! message of 6.3 and the claim entries of 6.7 (kind 2). The `ledger` crate is not used (it does file I/O and is not built for the
 //! browser); the golden entries of FORMAT.md 6.5 and 6.6 (`tests/vectors/entries.json`) and
 //! proofs made by the real `prov` binary check that both read the same bytes the same way.
 
@@ -21,7 +21,24 @@ pub enum Kind {
     FirstSeen,
     /// `1`: the same content later from another source; the seq of its first-seen entry.
     Sighting(u64),
+    /// `2`: a claim about an earlier entry (FORMAT.md 6.7): its seq and the verdict's name.
+    Claim {
+        /// The entry the claim is about (for `retracted`, the claim it withdraws).
+        about: u64,
+        /// `authentic`, `forged`, `altered`, `disputed`, `unverified` or `retracted`.
+        verdict: &'static str,
+    },
 }
+
+/// FORMAT.md 6.7: the verdicts, by their byte.
+pub const VERDICTS: [&str; 6] = [
+    "authentic",
+    "forged",
+    "altered",
+    "disputed",
+    "unverified",
+    "retracted",
+];
 
 /// One decoded entry (FORMAT.md 6.1), every field as the table names it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -179,7 +196,20 @@ impl Entry {
                 }
                 Kind::Sighting(first)
             }
-            k => return Err(Error::Entry(format!("its kind is {k}, not 0 or 1"))),
+            2 => {
+                let about = r.u64("claim seq")?;
+                if about >= seq {
+                    return Err(Error::Entry(format!(
+                        "it is a claim about entry {about}, which is not before its own seq {seq}"
+                    )));
+                }
+                let code = r.u8("verdict")?;
+                let verdict = VERDICTS.get(usize::from(code)).ok_or_else(|| {
+                    Error::Entry(format!("its claim verdict is {code}, not 0 to 5"))
+                })?;
+                Kind::Claim { about, verdict }
+            }
+            k => return Err(Error::Entry(format!("its kind is {k}, not 0, 1 or 2"))),
         };
         let sha256 = r.array("sha256")?;
         let size = r.u64("size")?;
@@ -202,6 +232,18 @@ impl Entry {
         };
         let metadata = Self::metadata(&mut r)?;
         let related = Self::related(&mut r, seq)?;
+        if matches!(kind, Kind::Claim { .. }) {
+            if name.is_some() || media_type.is_some() || !digests.is_empty() {
+                return Err(Error::Entry(
+                    "it is a claim, which records no name, media type or further digest".into(),
+                ));
+            }
+            if let Some((relation, _)) = related.iter().find(|(rel, _)| rel != "evidence") {
+                return Err(Error::Entry(format!(
+                    "it is a claim, whose links are all \"evidence\", not {relation:?}"
+                )));
+            }
+        }
         let key_id = u32::from_be_bytes(r.array("key ID")?);
         let signed = bytes[..bytes.len() - r.bytes.len()].to_vec();
         let signature = r.array("signature")?;

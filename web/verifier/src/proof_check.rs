@@ -206,7 +206,11 @@ pub(crate) fn verify_parsed(
     let (headline, mut explanation) = match document {
         Some(_) => (
             format!(
-                "Proven: this exact document was recorded by {}.",
+                "Proven: {} by {}.",
+                match entry.kind {
+                    Kind::Claim { .. } => "a claim about this exact document was recorded",
+                    _ => "this exact document was recorded",
+                },
                 escape_text(&checkpoint.origin)
             ),
             recorded,
@@ -413,6 +417,15 @@ fn recorded_sentences(checkpoint: &Checkpoint, entry: &Entry) -> Vec<String> {
             "{archive} saw it on {when}, from {source}. That was not the first time: entry {} records when it first saw this content.",
             count(first)
         ),
+        Kind::Claim { about, verdict } => format!(
+            "{archive} recorded on {when} a claim by {source}: entry {} is {verdict}{}.",
+            count(about),
+            if verdict == "retracted" {
+                " (that claim is withdrawn)"
+            } else {
+                ""
+            }
+        ),
     }];
     out.push(format!(
         "The document is {}, with SHA-256 fingerprint {}.",
@@ -444,9 +457,16 @@ pub(crate) fn entry_facts(checkpoint: &Checkpoint, e: &Entry) -> Vec<(String, St
         match e.kind {
             Kind::FirstSeen => "first seen".into(),
             Kind::Sighting(first) => format!("seen again (first seen in entry {})", count(first)),
+            Kind::Claim { about, verdict } => {
+                format!("claim: {verdict} about entry {}", count(about))
+            }
         },
     ));
-    f.push(("Source".into(), escape_text(&e.source)));
+    let by = match e.kind {
+        Kind::Claim { .. } => "Claimed by",
+        _ => "Source",
+    };
+    f.push((by.into(), escape_text(&e.source)));
     f.push(("SHA-256".into(), hex::encode(e.sha256)));
     f.push(("Size".into(), bytes(e.size)));
     if let Some(n) = &e.name {

@@ -5,19 +5,22 @@
 
 use prov_web_verifier::{Entry, Kind};
 
+/// The golden entries of FORMAT.md 6.5 and 6.6, then the golden claim of 6.8.
 fn goldens() -> Vec<Vec<u8>> {
-    let path = format!(
-        "{}/../../tests/vectors/entries.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    v["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| hex::decode(e["leaf_data"].as_str().unwrap()).unwrap())
-        .collect()
+    let mut out = Vec::new();
+    for file in ["entries.json", "claim.json"] {
+        let path = format!("{}/../../tests/vectors/{file}", env!("CARGO_MANIFEST_DIR"));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        out.extend(
+            v["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| hex::decode(e["leaf_data"].as_str().unwrap()).unwrap()),
+        );
+    }
+    out
 }
 
 /// xorshift64*: a fixed sequence, so a failure reproduces.
@@ -48,6 +51,10 @@ fn agree(bytes: &[u8]) -> bool {
             let kind = match b.kind {
                 prov_ledger::Kind::FirstSeen => Kind::FirstSeen,
                 prov_ledger::Kind::Sighting { first } => Kind::Sighting(first),
+                prov_ledger::Kind::Claim { about, verdict } => Kind::Claim {
+                    about,
+                    verdict: verdict.as_str(),
+                },
             };
             assert_eq!(a.kind, kind);
             assert_eq!(a.sha256, b.content.sha256);
@@ -86,6 +93,11 @@ fn agree(bytes: &[u8]) -> bool {
 #[test]
 fn both_decoders_read_text_field_edges_alike() {
     let golden = &goldens()[0];
+    assert_eq!(
+        goldens().len(),
+        3,
+        "the golden entries and the golden claim"
+    );
     let source = b"https://leaks.example/dump-1";
     let at = golden.windows(28).position(|w| w == source).unwrap();
     let mut seen = [0; 2];

@@ -133,8 +133,8 @@ fn strict_rules_of_section_6_2() {
     b[0] = 2;
     refused(&b, "format version is 2");
     let mut b = e0.clone();
-    b[49] = 2;
-    refused(&b, "kind is 2");
+    b[49] = 3;
+    refused(&b, "kind is 3");
     let mut b = e0.clone();
     b[90] = 2;
     refused(&b, "name presence byte is 2");
@@ -212,4 +212,28 @@ fn the_identity_r_entry_is_refused() {
             "entry_key"
         ]
     );
+}
+
+/// The golden claim of FORMAT.md 6.8 decodes to the fields the section lists, verifies, and
+/// its claim rules (6.7) hold: a verdict byte past 5 is refused.
+#[test]
+fn the_golden_claim_decodes_as_format_md_says() {
+    let v = vectors("claim.json");
+    let leaf = hex_field(&v["entries"][0], "leaf_data");
+    let e = Entry::decode(&leaf).unwrap();
+    assert_eq!(
+        e.kind,
+        Kind::Claim {
+            about: 1,
+            verdict: "forged"
+        }
+    );
+    assert_eq!(e.source, "verify@newsroom.example");
+    assert_eq!(e.related, vec![("evidence".to_owned(), 0)]);
+    assert_eq!(e.name, None);
+    e.verify(&test_key()).unwrap();
+    let mut b = leaf.clone();
+    b[58] = 6;
+    let err = Entry::decode(&b).unwrap_err().to_string();
+    assert!(err.contains("verdict is 6"), "{err}");
 }

@@ -1,0 +1,219 @@
+//! The rest of a document's story, for `check` and `show`: the claims about its entries (in
+//! order, each with its retraction if any), the entries that link to them (an altered copy,
+//! the members found in it, claims citing it as evidence) and the links its own entries make.
+//!
+//! The links to an entry are found by one pass over the log ([`Ledger::links_to`], FORMAT.md
+//! section 6.7), made once per command for all the documents it answers.
+
+use crate::escape;
+use crate::output::{claim_json, claim_line, name_json, rfc3339};
+use prov_ledger::{CONTAINED_IN, Entry, Kind, Ledger, Link, Story, Verdict};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+
+/// The links found for every target asked, with their entries by seq.
+pub struct Found {
+    story: Story,
+    by_seq: HashMap<u64, usize>,
+}
+
+impl Found {
+    /// One pass over the log for all of `targets`.
+    ///
+    /// # Errors
+    /// As [`Ledger::links_to`].
+    pub fn read(l: &Ledger, targets: &[u64]) -> prov_ledger::Result<Found> {
+        let story = l.links_to(targets)?;
+        let by_seq = story
+            .linking
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.seq, i))
+            .collect();
+        Ok(Found { story, by_seq })
+    }
+
+    /// Linking entries the pass found past its limit, not shown.
+    pub fn more(&self) -> u64 {
+        self.story.more
+    }
+
+    /// What the log says about `entries` (one document's, or one entry).
+    pub fn tell<'a>(&'a self, entries: &'a [Entry]) -> Told<'a> {
+        let mut about_us: HashSet<u64> = entries.iter().map(|e| e.seq).collect();
+        let mut told = Told {
+            entries,
+            claims: Vec::new(),
+            linked_from: Vec::new(),
+        };
+        for link in &self.story.links {
+            if !about_us.contains(&link.to) {
+                continue;
+            }
+            let Some(from) = self.by_seq.get(&link.from).map(|&i| &self.story.linking[i]) else {
+                continue;
+            };
+            if link.relation != prov_ledger::ABOUT {
+                told.linked_from.push((link, from));
+                continue;
+            }
+            about_us.insert(from.seq);
+            let retracts = matches!(
+                from.kind,
+                Kind::Claim {
+                    verdict: Verdict::Retracted,
+                    ..
+                }
+            );
+            match told.claims.iter_mut().find(|c| c.claim.seq == link.to) {
+                Some(c) if retracts => c.retracted_by = Some(from),
+                _ => told.claims.push(ClaimView {
+                    claim: from,
+                    retracted_by: None,
+                }),
+            }
+        }
+        told
+    }
+}
+
+/// A claim, and the claim that retracted it.
+pub struct ClaimView<'a> {
+    claim: &'a Entry,
+    retracted_by: Option<&'a Entry>,
+}
+
+impl ClaimView<'_> {
+    fn json(&self) -> Value {
+        let mut v = claim_json(self.claim).unwrap_or(Value::Null);
+        v["seq"] = json!(self.claim.seq);
+        v["time"] = json!(rfc3339(self.claim.time_ms));
+        v["retracted"] = json!(self.retracted_by.is_some());
+        v["retracted_by"] = self.retracted_by.map_or(Value::Null, |r| {
+            json!({
+                "seq": r.seq,
+                "by": r.source,
+                "time": rfc3339(r.time_ms),
+                "reason": r.metadata.get(prov_ledger::CLAIM_REASON),
+            })
+        });
+        v
+    }
+}
+
+/// What the log says about some entries besides themselves.
+pub struct Told<'a> {
+    entries: &'a [Entry],
+    claims: Vec<ClaimView<'a>>,
+    linked_from: Vec<(&'a Link, &'a Entry)>,
+}
+
+impl Told<'_> {
+    /// `claims`, `linked_from` (links to the entries) and, with `own`, `related` (the
+    /// entries' own links, `seq`, `relation`, `to`), for `--json`.
+    pub fn json_into(&self, v: &mut Value, own: bool) {
+        v["claims"] = Value::Array(self.claims.iter().map(ClaimView::json).collect());
+        if own {
+            v["related"] = Value::Array(
+                self.entries
+                    .iter()
+                    .flat_map(|e| {
+                        e.related
+                            .iter()
+                            .map(|r| json!({"seq": e.seq, "relation": r.relation, "to": r.seq}))
+                    })
+                    .collect(),
+            );
+        }
+        v["linked_from"] = Value::Array(
+            self.linked_from
+                .iter()
+                .map(|(link, from)| {
+                    let mut o = json!({
+                        "seq": from.seq,
+                        "relation": link.relation,
+                        "to": link.to,
+                        "kind": if from.is_claim() { "claim" } else { "document" },
+                        "sha256": hex::encode(from.content.sha256),
+                        "name": from.content.name.as_deref().map(name_json),
+                        "source": from.source,
+                        "time": rfc3339(from.time_ms),
+                    });
+                    if let Some(c) = claim_json(from) {
+                        o["claim"] = c;
+                    }
+                    o
+                })
+                .collect(),
+        );
+    }
+
+    /// Lines for people (indented by the caller): each claim and its retraction, each link
+    /// the entries make (their containers are said apart), each link to them (the members
+    /// found in them counted, not listed).
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in &self.claims {
+            let Kind::Claim { about, .. } = c.claim.kind else {
+                continue;
+            };
+            out.push(format!(
+                "claim     {} (entry {}, about entry {about})",
+                claim_line(c.claim),
+                c.claim.seq
+            ));
+            if let Some(r) = c.retracted_by {
+                out.push(format!(
+                    "          retracted by {} at {} (entry {}){}",
+                    escape::text(&r.source),
+                    rfc3339(r.time_ms),
+                    r.seq,
+                    r.metadata
+                        .get(prov_ledger::CLAIM_REASON)
+                        .map(|s| format!(": \"{}\"", escape::text(s)))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+        for e in self.entries {
+            for r in e.related.iter().filter(|r| r.relation != CONTAINED_IN) {
+                out.push(format!(
+                    "related   entry {} is {} entry {}",
+                    e.seq,
+                    escape::text(&r.relation),
+                    r.seq
+                ));
+            }
+        }
+        let members: Vec<u64> = self
+            .linked_from
+            .iter()
+            .filter(|(l, _)| l.relation == CONTAINED_IN)
+            .map(|(l, _)| l.from)
+            .collect();
+        if let (Some(first), Some(last)) = (members.first(), members.last()) {
+            out.push(format!(
+                "contains  {} recorded (entries {first} to {last}; `--json` lists them)",
+                crate::output::count(members.len() as u64, "member", "members")
+            ));
+        }
+        for (link, from) in self
+            .linked_from
+            .iter()
+            .filter(|(l, _)| l.relation != CONTAINED_IN)
+        {
+            let what = match (&from.content.name, from.kind) {
+                (_, Kind::Claim { .. }) => format!("a claim ({})", claim_line(from)),
+                (Some(n), _) => escape::bytes(n),
+                (None, _) => format!("sha256 {}", &hex::encode(from.content.sha256)[..16]),
+            };
+            out.push(format!(
+                "linked    entry {} {what} is {} entry {}",
+                from.seq,
+                escape::text(&link.relation),
+                link.to
+            ));
+        }
+        out
+    }
+}
