@@ -18,8 +18,9 @@ fn have(tool: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-fn sh(dir: &Path, script: &str) {
-    let o = Command::new("sh")
+/// Runs `program -c script` in `dir`, which must succeed.
+fn script(program: &str, dir: &Path, script: &str) {
+    let o = Command::new(program)
         .arg("-c")
         .arg(script)
         .current_dir(dir)
@@ -27,23 +28,17 @@ fn sh(dir: &Path, script: &str) {
         .unwrap();
     assert!(
         o.status.success(),
-        "{script}: {}",
+        "{program}: {script}: {}",
         String::from_utf8_lossy(&o.stderr)
     );
 }
 
-fn python(dir: &Path, script: &str) {
-    let o = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "python: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+fn sh(dir: &Path, s: &str) {
+    script("sh", dir, s)
+}
+
+fn python(dir: &Path, s: &str) {
+    script("python3", dir, s)
 }
 
 /// Three emails with attachments (one logo shared by all), a copy of one email elsewhere in
