@@ -339,12 +339,7 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
 /// relations) differ from an entry's, say that they were not recorded,
 /// naming the first entry that keeps other ones; a re-run with the same fields says nothing.
 /// Looks at the first [`crate::add_report::ALREADY_KEPT`] such documents.
-fn unrecorded_fields_note(
-    l: &Ledger,
-    already: &[(u64, Option<Vec<u8>>)],
-    fields: &Fields,
-    out: Out,
-) {
+fn unrecorded_fields_note(l: &Ledger, already: &[u64], fields: &Fields, out: Out) {
     let given = !fields.metadata.is_empty()
         || fields.agent.is_some()
         || fields.media_type.is_some()
@@ -353,7 +348,7 @@ fn unrecorded_fields_note(
         // Nothing was given that could differ: no entry to read.
         return;
     }
-    for (seq, _) in already {
+    for seq in already {
         let Ok(e) = l.entry(*seq) else { continue };
         // A member found inside a container gets the metadata given, never the media type
         // or links (which are about the files given), and keys of its own.

@@ -42,9 +42,9 @@ pub struct Shown<'a> {
     pub bar: Option<&'a ProgressBar>,
     /// How many files were walked (none for a manifest), for the progress bar.
     pub files: usize,
-    /// Documents found already recorded: each one's entry and the name given now (the first
+    /// Documents found already recorded: each one's entry (the first
     /// `ALREADY_KEPT`), for the note on fields not recorded.
-    pub already: Vec<(u64, Option<Vec<u8>>)>,
+    pub already: Vec<u64>,
     pub failed: Option<Failure>,
     /// Files given whose result was reported (members found inside them not counted).
     pub files_done: usize,
@@ -93,8 +93,7 @@ impl Report for Shown<'_> {
             self.short.2.get_or_insert(d.recorded.seq);
         }
         if d.recorded.status == Status::AlreadyRecorded && self.already.len() < ALREADY_KEPT {
-            self.already
-                .push((d.recorded.seq, d.document.content.name.clone()));
+            self.already.push(d.recorded.seq);
         }
         // The bar is cleared while a line prints, and drawn again under it.
         let shown = match self.bar {
