@@ -187,7 +187,7 @@ impl Ledger {
     fn upgrade_format(&mut self, format: u32) -> Result<()> {
         let mut config = self.config.clone();
         config.format = format;
-        crate::ledger::write_config(&self.dir, &config, self.dir_handle.as_ref())?;
+        crate::ledger::write_config(&self.dir, &config)?;
         self.upgraded_from = Some(self.config.format);
         self.seen_cache.clear();
         self.seen_cached = 0;

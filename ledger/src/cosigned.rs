@@ -9,7 +9,6 @@
 use crate::error::{Error, Result};
 use crate::fsys;
 use crate::ledger::Ledger;
-use crate::witnesses::write_replace;
 use prov_proofs::{Checkpoint, MAX_NOTE_SIGNATURES, MAX_TIMESTAMP, Note, NoteSignature};
 use std::path::{Path, PathBuf};
 
@@ -120,7 +119,7 @@ impl Ledger {
             kept.push(line.clone());
         }
         let text: String = kept.iter().map(|l| l.to_line() + "\n").collect();
-        write_replace(&dir.join(size.to_string()), text.as_bytes())
+        crate::fsys::replace_durably(&dir.join(size.to_string()), text.as_bytes())
     }
 
     /// Copies every cosignature file of a committed size into `bundle/cosignatures/`, each

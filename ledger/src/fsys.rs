@@ -234,3 +234,33 @@ impl Io {
         }
     }
 }
+
+/// Replaces the file at `path` with `bytes` durably: written to `.NAME.tmp` beside it (a
+/// leftover or a link planted there is removed, never followed: the temporary is created new,
+/// with `O_NOFOLLOW`), fsync'd, renamed over `path`, and the folder fsync'd. `path` is then the
+/// old or the new file, never a part; a link at `path` itself is replaced, not written through.
+///
+/// # Errors
+/// [`Error::Io`] naming the step.
+pub(crate) fn replace_durably(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&tmp)
+        .map_err(Error::io("create", &tmp))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(Error::io("write", &tmp))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(Error::io("rename", &tmp))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(Error::io("sync", dir))
+}

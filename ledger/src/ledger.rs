@@ -135,33 +135,10 @@ pub(crate) fn read_config(dir: &Path) -> Result<(Config, NoteVerifier)> {
     Ok((config, verifier))
 }
 
-/// Writes `ledger.json` for `config` durably: a temporary file, fsync'd, renamed over the old
-/// one, and the folder fsync'd by the caller's next commit (or now, with `dir_handle`).
-pub(crate) fn write_config(dir: &Path, config: &Config, dir_handle: Option<&File>) -> Result<()> {
-    let path = dir.join("ledger.json");
-    let tmp = dir.join("ledger.json.tmp");
+/// Writes `ledger.json` for `config` durably ([`fsys::replace_durably`]).
+pub(crate) fn write_config(dir: &Path, config: &Config) -> Result<()> {
     let text = serde_json::to_string_pretty(config).unwrap_or_default() + "\n";
-    // A leftover (or a link planted) in the temporary's place is removed, never followed.
-    let _ = std::fs::remove_file(&tmp);
-    {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)
-            .map_err(Error::io("write", &tmp))?;
-        f.write_all(text.as_bytes())
-            .and_then(|_| f.sync_all())
-            .map_err(Error::io("write", &tmp))?;
-    }
-    std::fs::rename(&tmp, &path).map_err(Error::io("rename", &path))?;
-    if let Some(h) = dir_handle {
-        h.sync_all().map_err(Error::io("sync", dir))?;
-    }
-    Ok(())
+    fsys::replace_durably(&dir.join("ledger.json"), text.as_bytes())
 }
 
 /// Opens the committed log: `COMMIT`, then the log, which must be at least that long.

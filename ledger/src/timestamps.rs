@@ -9,7 +9,6 @@ use crate::error::{Error, Result};
 use crate::fsys;
 use crate::ledger::Ledger;
 use crate::tsa_token::{MAX_TOKEN_BYTES, TokenFacts, read_token};
-use crate::witnesses::write_replace;
 use prov_proofs::Note;
 use sha2::Digest as _;
 use std::path::{Path, PathBuf};
@@ -175,7 +174,7 @@ impl Ledger {
         lock.lock().map_err(Error::io("lock", &dir))?;
         let id = sha2::Sha256::digest(cert);
         let name = format!("{size}-{}.tst", &hex_of(&id)[..16]);
-        write_replace(&dir.join(&name), token)?;
+        crate::fsys::replace_durably(&dir.join(&name), token)?;
         Ok(name)
     }
 

@@ -6,7 +6,6 @@
 use crate::error::{Error, Result};
 use crate::fsys;
 use crate::ledger::Ledger;
-use crate::witnesses::write_replace;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use der::{Decode as _, Encode as _};
@@ -152,7 +151,7 @@ impl Ledger {
                 .collect(),
         };
         let text = serde_json::to_string_pretty(&file).unwrap_or_default() + "\n";
-        write_replace(&self.dir.join(TSAS_FILE), text.as_bytes())?;
+        crate::fsys::replace_durably(&self.dir.join(TSAS_FILE), text.as_bytes())?;
         Ok(new)
     }
 }

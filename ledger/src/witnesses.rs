@@ -8,7 +8,6 @@ use crate::fsys;
 use crate::ledger::Ledger;
 use prov_proofs::CosignerVerifier;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::PathBuf;
 
 /// The configuration file's name in the ledger folder.
@@ -146,29 +145,7 @@ impl Ledger {
                 .collect(),
         };
         let text = serde_json::to_string_pretty(&file).unwrap_or_default() + "\n";
-        write_replace(&self.witnesses_path(), text.as_bytes())?;
+        crate::fsys::replace_durably(&self.witnesses_path(), text.as_bytes())?;
         Ok(new)
     }
-}
-
-/// Writes `bytes` to `.NAME.tmp` beside `path`, fsyncs it, renames it over `path` and fsyncs
-/// the folder: `path` is the old or the new file, never a part.
-pub(crate) fn write_replace(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&tmp)
-        .map_err(Error::io("create", &tmp))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(Error::io("write", &tmp))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(Error::io("rename", &tmp))?;
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(Error::io("sync", dir))
 }

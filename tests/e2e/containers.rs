@@ -614,7 +614,7 @@ fn the_format_upgrade_never_writes_through_a_link_and_a_folder_inside_another_is
     let text = std::fs::read_to_string(&cfg).unwrap();
     std::fs::write(&cfg, text.replace("\"format\": 2", "\"format\": 1")).unwrap();
     let victim = w.write("victim.txt", "keep me");
-    std::os::unix::fs::symlink(&victim, w.ledger().join("ledger.json.tmp")).unwrap();
+    std::os::unix::fs::symlink(&victim, w.ledger().join(".ledger.json.tmp")).unwrap();
     w.write("dump/a.txt", "alpha");
     w.write("dump/sub/b.txt", "beta");
     let r = w.run(&["add", "-s", "drive", "dump", "dump/sub"]);
