@@ -61,17 +61,27 @@ impl Archived {
     }
 }
 
-/// Every key entry of the ledger (with `dkim.domain`, `dkim.selector` and `dkim.key`), in
-/// order: one read of the whole log.
+/// Every key entry of the ledger, in order: one read of the whole log. A key entry is one
+/// `prov dkim-key add` made: media type `text/x-dkim-key`, and a `dkim.key` text whose SHA-256
+/// and size are the entry's content. Any other entry carrying `dkim.*` metadata (which `--meta`
+/// can set on any document) is not a key: the key text must be what the entry's signed
+/// content commits to.
 fn archived_keys(l: &Ledger) -> Result<Vec<Archived>> {
+    use sha2::{Digest, Sha256};
     let mut keys = Vec::new();
     for e in l.range(0, u64::MAX) {
         let e = e?;
         let m = &e.metadata;
-        if !(m.contains_key("dkim.domain") && m.contains_key("dkim.selector")) {
+        if e.content.media_type.as_deref() != Some(crate::dkim::MEDIA_TYPE)
+            || !(m.contains_key("dkim.domain") && m.contains_key("dkim.selector"))
+        {
             continue;
         }
-        if let Some(text) = m.get("dkim.key").cloned() {
+        let Some(text) = m.get("dkim.key").cloned() else {
+            continue;
+        };
+        let committed: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+        if committed == e.content.sha256 && text.len() as u64 == e.content.size {
             keys.push(Archived { entry: e, text });
         }
     }
@@ -249,9 +259,20 @@ fn dkim_claim(
     if checked.is_empty() {
         said.push("no DKIM-Signature header field".into());
     }
+    // The keys that verified are kept whatever the room; rejected ones fill what is left.
+    let room = prov_ledger::MAX_LINKING.min(64);
+    let verified: Vec<u64> = passed
+        .iter()
+        .map(|c| c.result.as_ref().map(|v| keys[v.key].entry.seq))
+        .filter_map(|r| r.ok())
+        .collect();
+    evidence.retain(|s| !verified.contains(s));
     evidence.sort_unstable();
     evidence.dedup();
-    evidence.truncate(prov_ledger::MAX_LINKING.min(64));
+    evidence.truncate(room.saturating_sub(verified.len()));
+    evidence.extend(verified);
+    evidence.sort_unstable();
+    evidence.dedup();
     let mut reason = format!("DKIM (RFC 6376), prov verify-dkim: {}", said.join("; "));
     if reason.len() > 4096 {
         let mut cut = 4096;

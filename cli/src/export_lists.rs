@@ -157,6 +157,11 @@ pub fn bagit(l: &Ledger, ledger: &Path, dir: &Path, out: Out) -> Result<()> {
     let (mut bytes, mut fetched) = (0u64, 0u64);
     for e in l.range(0, size) {
         let e = e?;
+        // A claim is about a document, not one: its content is that document's, and its
+        // source is who claims (FORMAT.md 6.7), never where the bytes can be fetched.
+        if e.is_claim() {
+            continue;
+        }
         let path = percent_encode(&payload_path(&e));
         manifest.extend(format!("{}  {path}\n", hex::encode(e.content.sha256)).as_bytes());
         bytes = bytes.saturating_add(e.content.size);

@@ -85,6 +85,10 @@ fn meta<'a>(e: &'a Value, key: &str) -> Option<&'a str> {
 /// Every member links to a container whose entry counts it: for each container, the entries
 /// linked to it are exactly as many as its `container.recorded` says.
 fn assert_links_match_completeness(all: &[Value]) {
+    assert!(
+        all.iter().any(|e| meta(e, "container.found").is_some()),
+        "no container among the entries: nothing to check"
+    );
     let mut linked: BTreeMap<u64, u64> = BTreeMap::new();
     for e in all {
         if let Some(c) = contained_in(e) {

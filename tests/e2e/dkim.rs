@@ -196,6 +196,30 @@ fn a_dkimpy_signed_email_verifies_with_its_archived_key_and_one_byte_breaks_it()
         "{e}"
     );
 
+    // A document that only carries dkim.* metadata (as --meta can put on anything) is not
+    // an archived key: its content does not commit to the key text.
+    let record = std::fs::read_to_string(w.path("k2048.txt")).unwrap();
+    w.write("not-a-key.txt", "anything at all");
+    w.run(&[
+        "add",
+        "not-a-key.txt",
+        "--source",
+        "forger",
+        "--media-type",
+        "text/x-dkim-key",
+        "--meta",
+        "dkim.domain=campaign.example",
+        "--meta",
+        "dkim.selector=may2017",
+        "--meta",
+        &format!("dkim.key={}", record.trim_end()),
+    ])
+    .ok();
+    w.run(&["verify-dkim", "rr.eml"]).fails(
+        1,
+        "prov dkim-key add --domain campaign.example --selector may2017",
+    );
+
     let key = archive(&w, "may2017", "k2048.txt");
     assert_eq!(
         (&key["status"], &key["bits"], &key["weak"], &key["name"]),

@@ -379,7 +379,7 @@ impl Parse {
         let n = n as usize;
         self.memory = self
             .memory
-            .saturating_add(n as u64 * (size_of::<ArchiveEntry>() + 24) as u64);
+            .saturating_add((n as u64).saturating_mul((size_of::<ArchiveEntry>() + 24) as u64));
         let mut empty: Option<u64> = None;
         loop {
             let kind = cur.byte()?;
