@@ -196,22 +196,32 @@ impl Ledger {
         let Ok(list) = std::fs::read_dir(&dir) else {
             return Ok(None);
         };
-        let size = list
+        // Every size's, not only the largest's: an emptied or damaged latest file must not
+        // let an append past the times the others hold.
+        let mut sizes: Vec<u64> = list
             .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
             .filter(|&n| n <= self.size())
-            .max();
-        let Some(size) = size else { return Ok(None) };
-        Ok(self
-            .cosignatures_at(size)?
-            .into_iter()
-            .filter(|l| l.signature.len() == 72)
-            .map(|l| HeldCosignature {
-                size,
-                timestamp: u64::from_be_bytes(l.signature[..8].try_into().unwrap_or_default()),
-                witness: l.name,
-            })
-            .filter(|c| c.timestamp <= MAX_TIMESTAMP)
-            .max_by_key(|c| c.timestamp))
+            .collect();
+        sizes.sort_unstable();
+        let mut latest: Option<HeldCosignature> = None;
+        for size in sizes {
+            let held = self
+                .cosignatures_at(size)?
+                .into_iter()
+                .filter(|l| l.signature.len() == 72)
+                .map(|l| HeldCosignature {
+                    size,
+                    timestamp: u64::from_be_bytes(l.signature[..8].try_into().unwrap_or_default()),
+                    witness: l.name,
+                })
+                .filter(|c| c.timestamp <= MAX_TIMESTAMP);
+            for c in held {
+                if latest.as_ref().is_none_or(|l| c.timestamp > l.timestamp) {
+                    latest = Some(c);
+                }
+            }
+        }
+        Ok(latest)
     }
 
     /// Clock sanity (issue 14, item 6): an append whose clock reads earlier than the latest

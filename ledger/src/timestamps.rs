@@ -178,15 +178,16 @@ impl Ledger {
         Ok(name)
     }
 
-    /// The token with the latest genTime among those of the largest size that has any.
+    /// The token with the latest genTime of all the ledger holds (every size's: a damaged or
+    /// removed token of the largest size must not let an append past the others' times).
     ///
     /// # Errors
     /// As [`Ledger::timestamps`].
     pub fn latest_timestamp(&self) -> Result<Option<HeldTimestamp>> {
-        let Some(size) = self.token_files().last().map(|(n, _)| *n) else {
-            return Ok(None);
-        };
-        Ok(self.timestamps_at(size)?.pop())
+        Ok(self
+            .timestamps()?
+            .into_iter()
+            .max_by_key(|t| t.facts.gen_time_ms))
     }
 
     /// Clock sanity (issue 14, item 6): an append whose clock reads earlier than the latest

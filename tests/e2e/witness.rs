@@ -507,6 +507,16 @@ fn an_append_whose_clock_is_before_the_latest_cosignature_is_refused() {
     );
     assert_eq!(r.stderr.matches("Z").count(), 2, "both times: {}", r.stderr);
     w.run(&["add", "c.txt", "--source", "s"]).ok();
+    // The latest size's file emptied (damaged, or by someone who wants the clock back): the
+    // earlier cosignature still holds the clock.
+    w.run(&["cosign", "--witness", &format!("{}={k1}", s.url)])
+        .ok();
+    std::fs::write(w.ledger().join("cosignatures/3"), "").unwrap();
+    w.write("d.txt", "delta");
+    behind(&["add", "d.txt", "--source", "s"]).fails(
+        5,
+        "earlier than the cosignature by witness w1.example/witness of checkpoint size 2 at ",
+    );
 }
 
 #[test]
