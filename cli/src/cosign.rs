@@ -333,9 +333,25 @@ fn verified(note: &str, w: &WitnessConfig, answer: &str) -> Result<Cosigned> {
     if c.timestamp == 0 {
         return Err(bad("has no timestamp".into()));
     }
+    not_ahead(c.timestamp.saturating_mul(1000), &format!("witness {name}"))?;
     Ok(Cosigned {
         url: w.url.clone(),
         line: line.clone(),
         timestamp: c.timestamp,
     })
+}
+
+/// Refuses a time vouched by a witness or a TSA that is ahead of this machine's clock by more
+/// than the ledger's tolerance: stored, it would refuse every append until the clock caught
+/// up (the clock check, FORMAT.md sections 9 and 10).
+pub(crate) fn not_ahead(ms: u64, who: &str) -> Result<()> {
+    let now = crate::output::now_ms()?;
+    if ms > now.saturating_add(prov_ledger::CLOCK_TOLERANCE_MS) {
+        return Err(Failure::negative(format!(
+            "{who} answered with the time {}, ahead of this machine's clock ({}): nothing was stored, since a time ahead would refuse every later append; check its clock, or this one",
+            crate::output::rfc3339(ms),
+            crate::output::rfc3339(now)
+        )));
+    }
+    Ok(())
 }

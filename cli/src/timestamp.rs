@@ -197,6 +197,13 @@ fn stamp_latest(l: &Ledger, list: &[TsaConfig], out: Out) -> Result<()> {
         match ask(&agent, t, &imprint) {
             Ok((token, facts)) => {
                 let cert = facts.signer_cert.clone().unwrap_or_default();
+                if let Err(f) = crate::cosign::not_ahead(
+                    facts.gen_time_ms,
+                    &format!("TSA {}", escape::text(&facts.tsa)),
+                ) {
+                    failed.get_or_insert(f);
+                    continue;
+                }
                 let file = l.store_timestamp(cp.size, &token, &cert)?;
                 if out.json {
                     let mut v = token_json(cp.size, &facts, &token, &file);

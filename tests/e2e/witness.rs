@@ -662,3 +662,33 @@ fn hostile_requests_get_their_status_and_the_witness_goes_on() {
     let log = s.log();
     assert!(!log.contains("panicked"), "{log}");
 }
+
+/// A witness whose clock is a day ahead: its cosignature would refuse every append until the
+/// ledger's clock caught up, so it is refused and nothing is stored.
+#[test]
+fn a_cosignature_dated_ahead_of_the_clock_is_refused_and_not_stored() {
+    let lib = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+    if !std::path::Path::new(lib).exists() {
+        prov_tests::skip("libfaketime is not installed (apt-get install faketime)");
+        return;
+    }
+    let w = Workspace::new();
+    let ledger_vkey = w.init();
+    let k1 = witness_init(&w, "w1", "w1.example/witness");
+    let s = Server::start(
+        &w,
+        "w1",
+        &ledger_vkey,
+        &[("LD_PRELOAD", lib), ("FAKETIME", "+1d")],
+    );
+    w.write("a.txt", "alpha");
+    w.run(&["add", "a.txt", "--source", "s"]).ok();
+    w.run(&["cosign", "--witness", &format!("{}={k1}", s.url)])
+        .fails(1, "ahead of this machine's clock");
+    let stored = std::fs::read_dir(w.ledger().join("cosignatures"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(stored, 0, "nothing stored");
+    w.write("b.txt", "beta");
+    w.run(&["add", "b.txt", "--source", "s"]).ok();
+}
