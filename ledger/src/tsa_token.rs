@@ -12,6 +12,7 @@ use der::asn1::{Int, OctetString};
 use der::oid::ObjectIdentifier as Oid;
 use der::{Any, Decode, Encode};
 use spki::AlgorithmIdentifier;
+use x509_cert::ext::pkix::name::GeneralName;
 use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion, TstInfo};
 
 /// id-signedData (RFC 5652 section 5.1).
@@ -145,8 +146,11 @@ pub(crate) fn facts(p: &Parsed, signer_cert: Option<Vec<u8>>) -> Result<TokenFac
     };
     let from_cert = signer_cert.as_deref().and_then(TokenFacts::subject_of);
     let from_tst = tst.tsa.as_ref().map(|n| match n {
-        x509_cert::ext::pkix::name::GeneralName::DirectoryName(d) => d.to_string(),
-        other => format!("{other:?}"),
+        GeneralName::DirectoryName(d) => d.to_string(),
+        // Another form of name (RFC 5280 GeneralName): said by its kind, never a debug dump.
+        GeneralName::Rfc822Name(s) | GeneralName::DnsName(s) => s.to_string(),
+        GeneralName::UniformResourceIdentifier(s) => s.to_string(),
+        _ => "a TSA named by a form of name prov does not show".to_string(),
     });
     Ok(TokenFacts {
         gen_time_ms,
@@ -238,7 +242,8 @@ pub fn token_from_reply(bytes: &[u8]) -> Result<Vec<u8>> {
                 .collect();
             return Err(Error::TokenRefused {
                 reason: format!(
-                    "the TSA did not grant a token (status {status:?}{})",
+                    "the TSA did not grant a token (PKIStatus {}{})",
+                    status as u8,
                     if text.is_empty() {
                         String::new()
                     } else {
