@@ -101,7 +101,8 @@ pub fn load_key_file(path: &Path, passphrase: Passphrase<'_>) -> Result<SigningK
         });
     }
     // Read through the file whose mode was checked, never the path again (no swap between).
-    let mut bytes = Vec::new();
+    // Sized once so that no reallocation leaves a copy of the key behind; zeroed when dropped.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(crate::fsys::MAX_KEY_BYTES as usize + 1));
     std::io::Read::read_to_end(
         &mut std::io::Read::take(&file, crate::fsys::MAX_KEY_BYTES + 1),
         &mut bytes,
@@ -113,19 +114,19 @@ pub fn load_key_file(path: &Path, passphrase: Passphrase<'_>) -> Result<SigningK
             reason: format!("it is larger than {} bytes", crate::fsys::MAX_KEY_BYTES),
         });
     }
-    let pem = String::from_utf8(bytes).map_err(|e| Error::KeyInvalid {
+    let pem = std::str::from_utf8(&bytes).map_err(|e| Error::KeyInvalid {
         path: path.to_owned(),
         reason: e.to_string(),
     })?;
-    let pem = Zeroizing::new(pem);
     let invalid = |reason: String| Error::KeyInvalid {
         path: path.to_owned(),
         reason,
     };
     let (label, der) = pkcs8::der::pem::decode_vec(pem.as_bytes())
         .map_err(|e| invalid(format!("not PEM: {e}")))?;
+    let der = Zeroizing::new(der);
     if label != EncryptedPrivateKeyInfo::PEM_LABEL {
-        return SigningKey::from_pkcs8_pem(&pem).map_err(|e| invalid(e.to_string()));
+        return SigningKey::from_pkcs8_pem(pem).map_err(|e| invalid(e.to_string()));
     }
     let info = EncryptedPrivateKeyInfo::from_der(&der)
         .map_err(|e| invalid(format!("a malformed encrypted key: {e}")))?;
