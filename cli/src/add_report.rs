@@ -3,12 +3,11 @@
 //! again; with `-v`, already recorded too), and a summary that says what was added and, when
 //! nothing was, why.
 
-use crate::escape;
 use crate::failure::{ENVIRONMENT, Failure, Result};
 use crate::output::{Out, count, rfc3339};
 use indicatif::ProgressBar;
 use prov_ledger::{Ingested, Report, Status, Summary};
-use serde_json::json;
+use prov_report::escape;
 use std::ops::ControlFlow;
 
 /// The progress bar of an ingest of `files` walked files of `bytes` bytes.
@@ -134,24 +133,10 @@ impl Report for Shown<'_> {
 }
 
 fn report_one(d: &Ingested<'_>, out: &Out, verbose: bool) -> Result<()> {
-    let (label, doc, r) = (d.label, d.document, d.recorded);
+    let (label, r) = (d.label, d.recorded);
     let f = &r.first_seen;
     if out.json {
-        let mut v = json!({
-            "status": r.status.as_str(),
-            "seq": r.seq,
-            "sha256": hex::encode(doc.content.sha256),
-            "size": doc.content.size,
-            "first_seen": {"seq": f.seq, "time": rfc3339(f.time_ms), "source": f.source},
-            "contained_in": d.contained_in,
-            "name": doc.content.name.as_deref().map(crate::output::name_json),
-        });
-        if let Some(n) = &doc.content.name
-            && std::str::from_utf8(n).is_err()
-        {
-            v["name_hex"] = serde_json::Value::String(hex::encode(n));
-        }
-        crate::output::set_path(&mut v, label);
+        let v = prov_report::added_json(d);
         return out.json(&v);
     }
     if out.quiet {

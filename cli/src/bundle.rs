@@ -28,11 +28,11 @@ pub fn audit_bundle(l: &Ledger, dir: &Path, out: Out) -> Result<()> {
     out.human(format!(
         "wrote an audit bundle of {} to {} ({}; no key.pem)",
         count(b.size, "entry", "entries"),
-        crate::escape::path(dir),
+        prov_report::escape::path(dir),
         BUNDLE_FILES.join(", ")
     ))?;
     out.human(format!(
         "  the auditor runs: prov --ledger {} audit --key \"$(cat ledger.vkey)\"   (the key as published, not the bundle's own copy)",
-        crate::escape::path(dir)
+        prov_report::escape::path(dir)
     ))
 }

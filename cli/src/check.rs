@@ -1,14 +1,13 @@
 //! `prov check`: is each document known, since when, from where, seen where else, what is
 //! claimed about it and what links to it (both ways).
 
-use crate::containers::{self, Chains};
-use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, count, rfc3339};
-use crate::story::Found;
 use clap::Args;
 use prov_ledger::{Entry, Ledger, Skip, hash_files, walk};
-use serde_json::{Value, json};
+use prov_report::containers::{self, Chains};
+use prov_report::escape;
+use prov_report::story::Found;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -27,24 +26,6 @@ pub struct CheckArgs {
     /// they no longer wait
     #[arg(long, hide = true)]
     no_wait: bool,
-}
-
-/// One sighting for `--json`, with the containers it was found in, innermost first.
-fn seen(e: &Entry, chain: &[Entry]) -> Value {
-    let mut v = json!({
-        "seq": e.seq,
-        "time": rfc3339(e.time_ms),
-        "source": e.source,
-        "name": e.content.name.as_deref().map(crate::output::name_json),
-        "part": e.metadata.get(prov_ledger::PART_KEY),
-        "containers": containers::json(chain),
-    });
-    if let Some(n) = &e.content.name
-        && std::str::from_utf8(n).is_err()
-    {
-        v["name_hex"] = Value::String(hex::encode(n));
-    }
-    v
 }
 
 pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
@@ -142,20 +123,15 @@ fn show_answers(
             None => (None, &[][..]),
         };
         if out.json {
-            let mut v = json!({
-                "sha256": hex::encode(sha),
-                "known": first.is_some(),
-                "first_seen": first.map(|f| seen(f, &found_in[0])),
-                "sightings": sightings
-                    .iter()
-                    .zip(&found_in[1.min(found_in.len())..])
-                    .map(|(s, c)| seen(s, c))
-                    .collect::<Vec<_>>(),
-            });
-            v["independent_bound"] =
-                crate::stamped::bound_json(first.and_then(|f| bounds.for_entry(f.seq)));
-            told.json_into(&mut v, true);
-            crate::output::set_path(&mut v, path);
+            let v = prov_report::Checked {
+                label: path,
+                sha256: *sha,
+                entries: &entries,
+                found_in: &found_in,
+                told: &told,
+                bound: first.and_then(|f| bounds.for_entry(f.seq)),
+            }
+            .json();
             out.json(&v)?;
             continue;
         }

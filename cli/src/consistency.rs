@@ -213,7 +213,7 @@ pub fn verify_consistency(a: VerifyConsistencyArgs, out: Out) -> Result<()> {
     }
     out.human(format!(
         "consistent: ledger {} grew from {} to {} without rewriting any of them",
-        crate::escape::text(&new.origin),
+        prov_report::escape::text(&new.origin),
         old.size,
         count(new.size, "entry", "entries")
     ))?;

@@ -7,7 +7,6 @@
 //! that size. A witness that refuses the proof (403 or 422: the history it cosigned is not
 //! this ledger's) is an alarm, never a warning: exit 1 with its answer.
 
-use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, rfc3339};
 use crate::proof::read_input;
@@ -16,6 +15,7 @@ use prov_ledger::{Ledger, WitnessConfig};
 use prov_proofs::{
     Checkpoint, ConsistencyBundle, ConsistencyProof, CosignerVerifier, Note, NoteSignature,
 };
+use prov_report::escape;
 use serde_json::json;
 use std::path::Path;
 use std::time::Duration;

@@ -10,12 +10,12 @@
 //! ledgers of today, and to be replaced by an index by name if key entries become many.
 
 use crate::dkim::{key_json, key_words};
-use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, rfc3339};
 use clap::Args;
 use prov_dkim::{Checked, Error as DkimError, KeyRecord};
 use prov_ledger::{Entry, Ledger};
+use prov_report::escape;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::io::Read;

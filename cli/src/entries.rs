@@ -1,12 +1,12 @@
 //! `prov show`, `prov log`, `prov export`: decoded entries for people and scripts.
 
-use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, count, entry_json, entry_text, name_json, rfc3339};
-use crate::story::Found;
 use clap::{Args, ValueEnum};
 use prov_ledger::parse_sha256;
 use prov_ledger::{Entry, Kind, Ledger};
+use prov_report::escape;
+use prov_report::story::Found;
 use std::path::Path;
 
 #[derive(Args)]

@@ -124,7 +124,7 @@ impl Bag {
 fn cannot_write(path: &Path, e: std::io::Error) -> Failure {
     Failure::environment(format!(
         "cannot write {}: {e}: check that the folder is one you can write to, then remove what was written and run the same command again (the ledger is unchanged)",
-        crate::escape::path(path)
+        prov_report::escape::path(path)
     ))
 }
 
@@ -133,13 +133,13 @@ pub fn bagit(l: &Ledger, ledger: &Path, dir: &Path, out: Out) -> Result<()> {
     if real(dir).starts_with(real(ledger)) {
         return Err(Failure::input(format!(
             "{} is inside the ledger folder: choose a folder outside it",
-            crate::escape::path(dir)
+            prov_report::escape::path(dir)
         )));
     }
     if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
         return Err(Failure::input(format!(
             "{} is not empty: give a new or empty folder for the bag",
-            crate::escape::path(dir)
+            prov_report::escape::path(dir)
         )));
     }
     // The payload folder is required (RFC 8493 section 2.1.2), even empty.
@@ -206,7 +206,7 @@ pub fn bagit(l: &Ledger, ledger: &Path, dir: &Path, out: Out) -> Result<()> {
     out.human(format!(
         "wrote a BagIt bag of {} to {} (holey: the payload is not included; fetch.txt lists {}; prov/ holds the checkpoint and a proof per entry)",
         count(size, "entry", "entries"),
-        crate::escape::path(dir),
+        prov_report::escape::path(dir),
         count(fetched, "URL", "URLs"),
     ))
 }

@@ -122,8 +122,8 @@ pub fn output_dir_failure(e: prov_ledger::Error, dir: &std::path::Path, then: &s
         E::Io { op, path, source } if path.starts_with(dir) || dir.starts_with(&path) => {
             Failure::environment(format!(
                 "cannot {op} {}: {source}: check that {} is a folder you can write to{then} (the ledger is unchanged)",
-                crate::escape::path(&path),
-                crate::escape::path(dir)
+                prov_report::escape::path(&path),
+                prov_report::escape::path(dir)
             ))
         }
         e => Failure::from(e),

@@ -1,14 +1,14 @@
 //! Results on stdout (human lines or JSON), progress on stderr, time and entry rendering.
 
-use crate::escape;
 use crate::failure::Result;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use prov_ledger::{Entry, Kind};
+use prov_report::escape;
+pub use prov_report::{
+    claim_json, claim_line, count, entry_json, name_json, rfc3339, set_path, set_path_as,
+};
 use serde_json::{Value, json};
 use std::io::Write;
-use std::time::{Duration, UNIX_EPOCH};
 
 /// Global output settings.
 #[derive(Clone, Copy)]
@@ -72,47 +72,12 @@ pub fn stderr_line(s: &str) {
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
-/// A count with its noun: `1 entry`, `2 entries`, `0 entries`.
-pub fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// RFC 3339 UTC with milliseconds.
-pub fn rfc3339(ms: u64) -> String {
-    // RFC 3339 ends at 9999-12-31T23:59:59.999Z; beyond it (only a signer could write such
-    // an entry) say the raw number rather than overflow.
-    const MAX_MS: u64 = 253_402_300_799_999;
-    match UNIX_EPOCH.checked_add(Duration::from_millis(ms)) {
-        Some(t) if ms <= MAX_MS => humantime::format_rfc3339_millis(t).to_string(),
-        _ => format!("{ms} ms after 1970-01-01T00:00:00Z"),
-    }
-}
-
 /// The current time in ms since the Unix epoch: the time `add` records.
 ///
 /// # Errors
 /// A clock before 1970 (exit 5): no time it gives can be recorded.
 pub fn now_ms() -> Result<u64> {
     Ok(prov_ledger::system_time_ms()?)
-}
-
-/// A file name for JSON: UTF-8 as is, anything else lossily with its hex alongside.
-pub fn name_json(name: &[u8]) -> String {
-    String::from_utf8_lossy(name).into_owned()
-}
-
-/// A path for JSON: its text (lossy where it is not UTF-8) in `path`, and, when it is not
-/// UTF-8, its exact bytes in hex in `path_hex` (as `name_hex` beside an entry's `name`).
-pub fn set_path(v: &mut Value, path: &[u8]) {
-    set_path_as(v, "path", path);
-}
-
-/// [`set_path`] under another key (`dir`, with `dir_hex`).
-pub fn set_path_as(v: &mut Value, key: &str, path: &[u8]) {
-    v[key] = Value::String(String::from_utf8_lossy(path).into_owned());
-    if std::str::from_utf8(path).is_err() {
-        v[format!("{key}_hex")] = Value::String(hex::encode(path));
-    }
 }
 
 /// What a walk passed over, said where its documents are: with `--json`, a record in the
@@ -130,94 +95,6 @@ pub fn skipped(out: &Out, skipped: &[(std::path::PathBuf, &str)]) -> Result<()> 
         }
     }
     Ok(())
-}
-
-/// An entry as JSON, every field decoded.
-pub fn entry_json(e: &Entry) -> Value {
-    let (kind, first) = match e.kind {
-        Kind::FirstSeen => ("first_seen", Some(e.seq)),
-        Kind::Sighting { first } => ("sighting", Some(first)),
-        Kind::Claim { .. } => ("claim", None),
-    };
-    let mut v = json!({
-        "seq": e.seq,
-        "kind": kind,
-        "first_seen_seq": first,
-        "time": rfc3339(e.time_ms),
-        "time_ms": e.time_ms,
-        "sha256": hex::encode(e.content.sha256),
-        "size": e.content.size,
-        "name": e.content.name.as_deref().map(name_json),
-        "media_type": e.content.media_type,
-        "digests": e.content.digests.iter().map(|(k, v)| (k.clone(), Value::String(hex::encode(v)))).collect::<serde_json::Map<_, _>>(),
-        "source": e.source,
-        "agent": e.agent,
-        "metadata": e.metadata,
-        "related": e.related.iter().map(|r| json!({"relation": r.relation, "seq": r.seq})).collect::<Vec<_>>(),
-        "prev": e.prev.to_hex(),
-        "leaf_hash": e.leaf_hash().ok().map(|h| h.to_hex()),
-        "key_id": format!("{:08x}", e.key_id),
-        "signature": STANDARD.encode(e.signature),
-    });
-    if let Some(name) = &e.content.name
-        && std::str::from_utf8(name).is_err()
-    {
-        v["name_hex"] = Value::String(hex::encode(name));
-    }
-    if let Some(c) = claim_json(e) {
-        v["claim"] = c;
-    }
-    v
-}
-
-/// What a claim entry says, for `--json`: `about`, `verdict`, `by`, `reason` (or null) and
-/// `evidence` (seqs); `None` for an entry that is not a claim.
-pub fn claim_json(e: &Entry) -> Option<Value> {
-    let Kind::Claim { about, verdict } = e.kind else {
-        return None;
-    };
-    Some(json!({
-        "about": about,
-        "verdict": verdict.as_str(),
-        "by": e.source,
-        "reason": e.metadata.get(prov_ledger::CLAIM_REASON),
-        "evidence": evidence(e),
-    }))
-}
-
-/// A claim's evidence: the seqs of its `evidence` links.
-pub fn evidence(e: &Entry) -> Vec<u64> {
-    e.related
-        .iter()
-        .filter(|r| r.relation == prov_ledger::EVIDENCE)
-        .map(|r| r.seq)
-        .collect()
-}
-
-/// A claim for people, on one line: `forged, by X, at TIME: "REASON"; evidence entries 3, 4`.
-pub fn claim_line(e: &Entry) -> String {
-    let Kind::Claim { verdict, .. } = e.kind else {
-        return String::new();
-    };
-    let mut s = format!(
-        "{}, by {}, at {}",
-        verdict.as_str(),
-        escape::text(&e.source),
-        rfc3339(e.time_ms)
-    );
-    if let Some(r) = e.metadata.get(prov_ledger::CLAIM_REASON) {
-        s += &format!(": \"{}\"", escape::text(r));
-    }
-    let ev = evidence(e);
-    if !ev.is_empty() {
-        let list: Vec<String> = ev.iter().map(u64::to_string).collect();
-        s += &format!(
-            "; evidence {} {}",
-            if ev.len() == 1 { "entry" } else { "entries" },
-            list.join(", ")
-        );
-    }
-    s
 }
 
 /// An entry for people, several lines.
@@ -266,24 +143,4 @@ pub fn entry_text(e: &Entry) -> String {
         .map_or_else(|err| format!("(none: {err})"), |h| h.to_hex());
     s += &format!("  leaf hash   {leaf}");
     s
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn counts_say_one_thing_in_the_singular() {
-        assert_eq!(super::count(1, "entry", "entries"), "1 entry");
-        assert_eq!(super::count(0, "entry", "entries"), "0 entries");
-        assert_eq!(super::count(2, "byte", "bytes"), "2 bytes");
-    }
-
-    #[test]
-    fn times_format_as_rfc3339_and_never_overflow() {
-        assert_eq!(
-            super::rfc3339(1_767_225_600_123),
-            "2026-01-01T00:00:00.123Z"
-        );
-        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert!(super::rfc3339(u64::MAX).starts_with("18446744073709551615 ms"));
-    }
 }

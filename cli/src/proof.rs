@@ -1,13 +1,13 @@
 //! `prov prove` and `prov verify-proof`: offline inclusion proofs, as a C2SP `.tlog-proof`
 //! or one JSON object, verified with nothing but the ledger's verifier key.
 
-use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, count, entry_json, rfc3339};
 use clap::Args;
 use prov_ledger::parse_sha256;
 use prov_ledger::{Kind, Ledger, hash_file};
 use prov_proofs::{NoteVerifier, TlogProof};
+use prov_report::escape;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 

@@ -35,7 +35,7 @@ pub fn publish(ledger: &Path, a: PublishArgs, out: Out) -> Result<()> {
     out.human(format!(
         "published {} to {} ({}, {}; {} published before)",
         count(r.size, "entry", "entries"),
-        crate::escape::path(&a.dir),
+        prov_report::escape::path(&a.dir),
         count(r.tiles, "new tile", "new tiles"),
         count(r.bundles, "new entry bundle", "new entry bundles"),
         match r.previous {

@@ -3,12 +3,12 @@
 //! holds only when enough of those witnesses cosigned its checkpoint (C2SP tlog-cosignature);
 //! the output says which did, and when.
 
-use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, rfc3339};
 use crate::proof::{proof_failure, read_input};
 use clap::Args;
 use prov_proofs::{Cosignature, CosignerVerifier, Note, NoteVerifier, Policy, verify_cosignatures};
+use prov_report::escape;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 

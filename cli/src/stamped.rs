@@ -3,13 +3,13 @@
 //! section 10, "What an auditor checks"), and `prov check` names the earliest independent
 //! bound (a timestamp or a cosignature) on an entry's first-seen time.
 
-use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, rfc3339};
 use crate::proof::read_input;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use prov_ledger::TokenFacts;
+use prov_report::escape;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -93,18 +93,5 @@ pub fn bound_text(b: &prov_ledger::IndependentBound) -> String {
             rfc3339(b.time_ms),
             b.size
         )
-    }
-}
-
-/// The same for `prov check --json`.
-pub fn bound_json(b: Option<&prov_ledger::IndependentBound>) -> Value {
-    match b {
-        None => Value::Null,
-        Some(b) => json!({
-            "kind": if b.timestamp { "timestamp" } else { "cosignature" },
-            "by": b.by,
-            "time": rfc3339(b.time_ms),
-            "checkpoint_size": b.size,
-        }),
     }
 }

@@ -4,7 +4,6 @@
 //! verified, and kept beside the checkpoint (`timestamps/<size>-<id>.tst`, FORMAT.md
 //! section 10); and the check of a proof's token by `verify-proof --tsa-cert`.
 
-use crate::escape;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, rfc3339};
 use crate::proof::read_input;
@@ -13,6 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use clap::{Args, Subcommand};
 use prov_ledger::{Ledger, TokenFacts, TsaConfig};
 use prov_proofs::Checkpoint;
+use prov_report::escape;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

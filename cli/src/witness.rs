@@ -80,8 +80,8 @@ fn init(a: InitArgs, out: Out) -> Result<()> {
     out.line(&vkey)?;
     out.note(format!(
         "created witness {} in {}: publish the key above; give it to ledgers as `prov witnesses add URL KEY`",
-        crate::escape::text(&a.name),
-        crate::escape::path(&a.dir)
+        prov_report::escape::text(&a.name),
+        prov_report::escape::path(&a.dir)
     ));
     Ok(())
 }

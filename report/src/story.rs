@@ -5,8 +5,9 @@
 //! The links to an entry are found by one pass over the log ([`Ledger::links_to`], FORMAT.md
 //! section 6.7), made once per command for all the documents it answers.
 
+use crate::entry_json::{claim_json, claim_line};
 use crate::escape;
-use crate::output::{claim_json, claim_line, name_json, rfc3339};
+use crate::fields::{name_json, rfc3339};
 use prov_ledger::{CONTAINED_IN, Entry, Kind, Ledger, Link, Story, Verdict};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
@@ -194,7 +195,7 @@ impl Told<'_> {
         if let (Some(first), Some(last)) = (members.first(), members.last()) {
             out.push(format!(
                 "contains  {} recorded (entries {first} to {last}; `--json` lists them)",
-                crate::output::count(members.len() as u64, "member", "members")
+                crate::fields::count(members.len() as u64, "member", "members")
             ));
         }
         for (link, from) in self

@@ -5,7 +5,7 @@
 //! and checked (its signature and place in the chain), so a chain always ends.
 
 use crate::escape;
-use crate::output::{name_json, rfc3339};
+use crate::fields::{name_json, rfc3339};
 use prov_ledger::{CONTAINED_IN, Entry, Kind, Ledger};
 use serde_json::{Value, json};
 use std::collections::HashMap;

@@ -1,0 +1,31 @@
+//! One recorded document as `prov add --json` prints it and `POST /v1/documents` answers it:
+//! what happened (`status`), its entry, its content and where the content was first seen.
+
+use crate::fields::{name_json, rfc3339, set_path};
+use prov_ledger::Ingested;
+use serde_json::{Value, json};
+
+/// The object for one document of an ingest, once its batch is durable: `status`
+/// (`first_seen`, `sighting`, `already_recorded`), `seq`, `sha256`, `size`, `first_seen`
+/// (`seq`, `time`, `source`), `contained_in`, `name` (and `name_hex` when it is not UTF-8)
+/// and `path`, the label the caller gave it (with `path_hex` likewise).
+pub fn added_json(d: &Ingested<'_>) -> Value {
+    let (doc, r) = (d.document, d.recorded);
+    let f = &r.first_seen;
+    let mut v = json!({
+        "status": r.status.as_str(),
+        "seq": r.seq,
+        "sha256": hex::encode(doc.content.sha256),
+        "size": doc.content.size,
+        "first_seen": {"seq": f.seq, "time": rfc3339(f.time_ms), "source": f.source},
+        "contained_in": d.contained_in,
+        "name": doc.content.name.as_deref().map(name_json),
+    });
+    if let Some(n) = &doc.content.name
+        && std::str::from_utf8(n).is_err()
+    {
+        v["name_hex"] = Value::String(hex::encode(n));
+    }
+    set_path(&mut v, d.label);
+    v
+}
