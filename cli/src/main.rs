@@ -26,6 +26,7 @@ mod proof;
 mod publish;
 mod quorum;
 mod said;
+mod serve;
 mod stamped;
 mod timestamp;
 mod topics;
@@ -207,6 +208,16 @@ enum Command {
         after_help = "Examples:\n  prov witness init --dir /srv/witness --name witness.example.org/w1 > witness.vkey\n  prov witness serve --dir /srv/witness --addr 0.0.0.0:8080 --log \"$(cat ledger.vkey)\""
     )]
     Witness(witness::WitnessArgs),
+    /// Serve the ledger over HTTP: archivists append at once, anyone reads and verifies
+    #[command(
+        after_help = "Examples:\n  prov archivist add alice@newsroom.example > alice.token\n  prov serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem\n  curl -H \"Authorization: Bearer $(cat alice.token)\" --data-binary @memo.pdf \\\n      'https://ledger.example/v1/documents?source=https://leak.example/dump&name=memo.pdf'\n\nRoutes: POST /v1/documents (the bytes, with ?source=S[&name=N][&media_type=T][&meta=K=V]\n[&related=R=SEQ][&extract=false]; or Content-Type: application/json and {\"sha256\", \"size\",\n\"source\", \"name\", \"media_type\", \"meta\", \"related\"} by hash alone), answered once durable\nwith what `prov add --json` prints; GET /v1/documents/SHA256 (as `prov check --json`; 404\nwhen unknown), /v1/entries/SEQ, /v1/proofs/SEQ, /v1/consistency?old=N; and the C2SP\ntlog-tiles tree: GET /checkpoint, /tile/... Writes need an archivist's token (401, 403\nrevoked); the entry's agent is the archivist. Errors are JSON {\"error\", \"hint\"}.\n\nPrints `listening on http://ADDR` on stdout once bound; one line per request on stderr."
+    )]
+    Serve(serve::ServeArgs),
+    /// Manage who may write through `prov serve`: add (prints a token once), list, revoke
+    #[command(
+        after_help = "Examples:\n  prov archivist add alice@newsroom.example > alice.token\n  prov archivist list\n  prov archivist revoke alice@newsroom.example"
+    )]
+    Archivist(serve::ArchivistArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     #[command(
         after_help = "Examples:\n  prov completions bash > /etc/bash_completion.d/prov\n  prov completions zsh > /usr/local/share/zsh/site-functions/_prov\n  prov completions fish > ~/.config/fish/completions/prov.fish"
@@ -274,6 +285,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Cosign(a) => cosign::cosign(&g.ledger, a, out),
         Command::Witnesses(a) => cosign::witnesses(&g.ledger, a, out),
         Command::Witness(a) => witness::witness(a, out),
+        Command::Serve(a) => serve::serve(&g.ledger, a, out),
+        Command::Archivist(a) => serve::archivist(&g.ledger, a, out),
         Command::Timestamp(a) => timestamp::timestamp(&g.ledger, a, out),
         Command::Timestamps => timestamp::timestamps(&g.ledger, out),
         Command::Tsas(a) => timestamp::tsas(&g.ledger, a, out),

@@ -242,7 +242,7 @@ impl Io {
 ///
 /// # Errors
 /// [`Error::Io`] naming the step.
-pub(crate) fn replace_durably(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn replace_durably(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().unwrap_or_default().to_string_lossy();

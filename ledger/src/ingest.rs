@@ -105,6 +105,11 @@ pub enum Documents<'a> {
     /// Documents by hash alone, from a manifest that [`Manifest::check`] passed; each result
     /// is labelled with the line's name, or `sha256:<hex>` when it has none.
     Manifest(&'a mut Manifest),
+    /// Uploads prepared apart ([`Prepared`]), recorded together in commits of
+    /// `options.batch` documents (one when they are fewer), reported in order.
+    ///
+    /// [`Prepared`]: crate::Prepared
+    Prepared(Vec<crate::prepared::Prepared>),
 }
 
 /// One recorded document, as its [`Report`] sees it.
@@ -226,6 +231,12 @@ impl Ledger {
         let flow = match documents {
             Documents::Files(files) => run.files(files, fields)?,
             Documents::Manifest(m) => run.manifest(m, fields)?,
+            Documents::Prepared(uploads) => {
+                for upload in uploads {
+                    run.queue.push_file(upload.plan);
+                }
+                run.commit_queued(true)?
+            }
             Documents::Digest {
                 digest,
                 label,

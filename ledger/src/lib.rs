@@ -45,6 +45,7 @@ mod manifest_jsonl;
 mod manifest_lines;
 mod members;
 mod offsets;
+mod prepared;
 mod proof_check;
 mod prove;
 mod publish;
@@ -71,7 +72,7 @@ pub use digest::{
 pub use entry::{Content, ENTRY_VERSION, Entry, Kind, Related, SIGNING_DOMAIN};
 pub use entry_rules::{MAX_ENTRY_BYTES, MAX_NAME, check_recorded_text, is_display_control};
 pub use error::{Error, LineProblem, PathProblem, Result};
-pub use fsys::{FaultHook, Injected, Step};
+pub use fsys::{FaultHook, Injected, Step, replace_durably};
 pub use ingest::{
     DEFAULT_BATCH, Documents, Fields, Ingested, Options, Report, Summary, system_time_ms,
 };
@@ -84,6 +85,7 @@ pub use ledger::{CLAIMS_FORMAT, FORMAT_VERSION, Ledger, OLDEST_FORMAT};
 pub use location::{CONTAINED_IN, PART_KEY};
 pub use log::{LOG_MAGIC, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
 pub use manifest::{Line, LineFields, Lines, Manifest, ManifestFormat, parse_sha256};
+pub use prepared::Prepared;
 pub use proof_check::{VerifiedEntry, verify_tlog_proof};
 pub use prov_ingest::Limits;
 pub use publish::PublishReport;

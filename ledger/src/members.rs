@@ -24,6 +24,7 @@ const NAMED_NOT_RECORDED: usize = 16;
 const MAX_NAME: usize = crate::entry_rules::MAX_NAME;
 
 /// One document to record, planned before any is.
+#[derive(Clone)]
 pub(crate) struct Planned {
     /// How results name it: `leak.zip!mailboxes/a.eml!invoice.pdf`.
     pub label: Vec<u8>,

@@ -1,0 +1,85 @@
+//! Uploads prepared apart from the writer, recorded together: a front end that takes
+//! documents from many clients at once (the ledger server) hashes and looks into each one
+//! on its own thread, with no lock and nothing written ([`Prepared`]), and its one writer
+//! then records every upload waiting in one commit ([`Documents::Prepared`]: one fsync, one
+//! signed checkpoint for all of them).
+//!
+//! [`Documents::Prepared`]: crate::Documents::Prepared
+
+use crate::digest::{FileDigest, hash_reader};
+use crate::error::{Error, Result};
+use crate::extract::Extracted;
+use crate::ingest::Fields;
+use crate::members::{self, Planned};
+use std::io::Read;
+
+/// One upload planned as documents (the document itself, then every member found in it,
+/// each linked to its container), not yet recorded. Its fields were checked against the
+/// ledger's rules when it was made.
+#[derive(Clone)]
+pub struct Prepared {
+    pub(crate) plan: Vec<Planned>,
+}
+
+impl Prepared {
+    /// Reads `reader` to its end (spooled to a temporary file), hashes it and, with
+    /// `extract`, looks into it within those limits, as `prov add -` does; `what` names the
+    /// stream in errors, `label` its results (`-`), `name` is the name recorded.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for fields the ledger would refuse, [`Error::StreamUnreadable`],
+    /// [`Error::EmptyStream`].
+    pub fn from_stream(
+        reader: &mut dyn Read,
+        what: &str,
+        label: Vec<u8>,
+        name: Option<Vec<u8>>,
+        fields: &Fields,
+        extract: Option<&prov_ingest::Limits>,
+    ) -> Result<Prepared> {
+        fields.validate(name.as_deref())?;
+        let x = match extract {
+            Some(limits) => crate::extract::read_stream(reader, what, limits, &|_| {})?,
+            None => Extracted::hashed(hash_reader(reader, &|_| {}).map_err(|source| {
+                Error::StreamUnreadable {
+                    what: what.to_owned(),
+                    source,
+                }
+            })?),
+        };
+        if x.digest.size == 0 {
+            return Err(Error::EmptyStream {
+                what: what.to_owned(),
+            });
+        }
+        Ok(Prepared {
+            plan: members::plan(fields, label, name.unwrap_or_default(), x),
+        })
+    }
+
+    /// One document by its hash alone, as `prov add --sha256 HEX --size N` records it
+    /// (labelled `sha256:<hex>`).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for fields the ledger would refuse.
+    pub fn from_digest(
+        digest: FileDigest,
+        name: Option<Vec<u8>>,
+        fields: &Fields,
+    ) -> Result<Prepared> {
+        let doc = fields.document(name, digest);
+        doc.validate()?;
+        Ok(Prepared {
+            plan: vec![Planned {
+                label: format!("sha256:{}", crate::error::hex(&digest.sha256)).into_bytes(),
+                doc,
+                container: None,
+            }],
+        })
+    }
+
+    /// How many documents it records (the upload and its members).
+    pub fn documents(&self) -> usize {
+        self.plan.len()
+    }
+}

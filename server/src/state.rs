@@ -1,0 +1,74 @@
+//! What every request handler shares: the ledger folder, the published tiles folder, the
+//! archivists, and the readers' snapshot of the ledger.
+//!
+//! Readers never wait for the writer: they use a ledger opened read-only with its content
+//! index (`Ledger::open`: no lock, it sees the last committed state), which the writer
+//! replaces with a fresh one after each group and before it answers, so an archivist who
+//! was told an entry is recorded finds it at once. Swapping the snapshot holds a lock for
+//! the time of one pointer copy; a reader keeps the one it took for its whole request.
+
+use crate::archivists::Archivists;
+use prov_ledger::Ledger;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// The server's shared state.
+pub(crate) struct State {
+    ledger_dir: PathBuf,
+    public_dir: PathBuf,
+    reader: RwLock<Arc<Ledger>>,
+    stopped: AtomicBool,
+    pub archivists: Archivists,
+}
+
+impl State {
+    /// The state of a server of the ledger in `ledger_dir` publishing into `public_dir`.
+    ///
+    /// # Errors
+    /// Those of [`Ledger::open`].
+    pub fn new(ledger_dir: &Path, public_dir: &Path) -> prov_ledger::Result<State> {
+        Ok(State {
+            ledger_dir: ledger_dir.to_owned(),
+            public_dir: public_dir.to_owned(),
+            reader: RwLock::new(Arc::new(Ledger::open(ledger_dir)?)),
+            stopped: AtomicBool::new(false),
+            archivists: Archivists::new(ledger_dir),
+        })
+    }
+
+    /// The folder the tiles tree is published in.
+    pub fn public_dir(&self) -> &Path {
+        &self.public_dir
+    }
+
+    /// The readers' snapshot, as of the last group recorded.
+    pub fn reader(&self) -> Arc<Ledger> {
+        match self.reader.read() {
+            Ok(r) => r.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Opens a new snapshot and swaps it in (the old one stays if the ledger does not open:
+    /// readers keep answering from it).
+    pub fn refresh(&self) {
+        if let Ok(fresh) = Ledger::open(&self.ledger_dir) {
+            let fresh = Arc::new(fresh);
+            match self.reader.write() {
+                Ok(mut r) => *r = fresh,
+                Err(poisoned) => *poisoned.into_inner() = fresh,
+            }
+        }
+    }
+
+    /// The writer stopped: uploads are refused until a restart.
+    pub fn set_stopped(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the writer stopped.
+    pub fn stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,312 @@
+//! `POST /v1/documents`: an archivist's upload, authenticated, read within the limits,
+//! prepared (hashed, looked into) on the blocking pool, then queued for the writer and
+//! answered once it is recorded.
+//!
+//! Two forms: the document's bytes as the body, its fields in the query
+//! (`?source=S[&name=N][&media_type=T][&meta=K=V...][&related=R=SEQ...][&extract=false]`),
+//! extracted as `prov add` extracts; or `Content-Type: application/json` and
+//! `{"sha256": HEX, "size": N, "source": S, ...}` to record it by its hash alone. Either way
+//! the entry's agent is the archivist the token belongs to, never a value the client chose.
+
+use crate::answer::Answer;
+use crate::archivists::Verdict;
+use crate::server::Ctx;
+use crate::writer::Upload;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::{Body, Incoming};
+use hyper::{HeaderMap, Request};
+use prov_ledger::{Fields, FileDigest, Prepared, Related};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::io::{Seek, Write};
+use std::sync::Arc;
+
+/// The archivist a request's bearer token names.
+fn authenticate(ctx: &Ctx, headers: &HeaderMap) -> Result<String, Answer> {
+    let unauthorized = |why: &str| {
+        Answer::error(
+            401,
+            why,
+            "send `Authorization: Bearer TOKEN` with the token `prov archivist add NAME` printed",
+        )
+        .with("www-authenticate", "Bearer realm=\"prov\"")
+    };
+    let Some(value) = headers.get(hyper::header::AUTHORIZATION) else {
+        return Err(unauthorized("this request needs an archivist's token"));
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| unauthorized("the Authorization header is not `Bearer TOKEN`"))?;
+    match ctx.state.archivists.verify(token) {
+        Ok(Verdict::Valid(name)) => Ok(name),
+        Ok(Verdict::Revoked(name)) => Err(Answer::error(
+            403,
+            format!("the token of archivist {name:?} was revoked"),
+            "ask the ledger's operator for a new archivist and token",
+        )),
+        Ok(Verdict::Unknown) => Err(unauthorized("this token is not an archivist's")),
+        Err(e) => Err(Answer::error(500, e, "tell the server's operator")),
+    }
+}
+
+fn bad(why: impl std::fmt::Display) -> Answer {
+    Answer::error(
+        400,
+        why,
+        "see `prov serve --help` for the request forms; nothing was recorded",
+    )
+}
+
+/// The fields of a bytes upload, from its query string.
+fn query_fields(query: &str, agent: String) -> Result<(Fields, Option<Vec<u8>>, bool), Answer> {
+    let mut f = Fields {
+        agent: Some(agent),
+        ..Fields::default()
+    };
+    let (mut source, mut name, mut extract) = (None, None, true);
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match &*k {
+            "source" => source = Some(v.into_owned()),
+            "name" => name = Some(v.into_owned().into_bytes()),
+            "media_type" => f.media_type = Some(v.into_owned()),
+            "meta" => {
+                let (key, value) = v
+                    .split_once('=')
+                    .ok_or_else(|| bad(format!("meta={v} is not KEY=VALUE")))?;
+                f.metadata.insert(key.to_owned(), value.to_owned());
+            }
+            "related" => {
+                let (relation, seq) = v
+                    .split_once('=')
+                    .and_then(|(r, s)| Some((r, s.parse::<u64>().ok()?)))
+                    .ok_or_else(|| bad(format!("related={v} is not RELATION=SEQ")))?;
+                f.related.push(Related {
+                    relation: relation.to_owned(),
+                    seq,
+                });
+            }
+            "extract" => {
+                extract = match &*v {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(bad("extract is true or false")),
+                }
+            }
+            other => return Err(bad(format!("unknown query parameter {other:?}"))),
+        }
+    }
+    f.source = source.ok_or_else(|| bad("the query needs source=WHERE_IT_CAME_FROM"))?;
+    f.related.sort();
+    f.related.dedup();
+    Ok((f, name, extract))
+}
+
+/// A document by its hash alone.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ByHash {
+    pub sha256: String,
+    pub size: u64,
+    pub source: String,
+    pub name: Option<String>,
+    pub name_hex: Option<String>,
+    pub media_type: Option<String>,
+    #[serde(default)]
+    pub meta: BTreeMap<String, String>,
+    #[serde(default)]
+    pub related: Vec<RelatedJson>,
+}
+
+/// A link in a JSON upload.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RelatedJson {
+    pub relation: String,
+    pub seq: u64,
+}
+
+fn by_hash(body: &[u8], agent: String) -> Result<Prepared, Answer> {
+    let d: ByHash = serde_json::from_slice(body).map_err(|e| bad(format!("the JSON body: {e}")))?;
+    let sha256 =
+        prov_ledger::parse_sha256(&d.sha256).ok_or_else(|| bad("sha256 is not 64 hex digits"))?;
+    let name = match (d.name, d.name_hex) {
+        (Some(_), Some(_)) => return Err(bad("give name or name_hex, not both")),
+        (Some(n), None) => Some(n.into_bytes()),
+        (None, Some(h)) => Some(hex::decode(h).map_err(|_| bad("name_hex is not hex"))?),
+        (None, None) => None,
+    };
+    let mut related: Vec<Related> = d
+        .related
+        .into_iter()
+        .map(|r| Related {
+            relation: r.relation,
+            seq: r.seq,
+        })
+        .collect();
+    related.sort();
+    related.dedup();
+    let fields = Fields {
+        source: d.source,
+        agent: Some(agent),
+        media_type: d.media_type,
+        metadata: d.meta,
+        related,
+    };
+    Prepared::from_digest(
+        FileDigest {
+            sha256,
+            size: d.size,
+        },
+        name,
+        &fields,
+    )
+    .map_err(|e| crate::answer::from_ledger(&e))
+}
+
+/// Reads the body into a temporary file, within the size limit and the time allowed.
+async fn spool(ctx: &Ctx, body: Incoming) -> Result<std::fs::File, Answer> {
+    let mut file = tempfile::tempfile().map_err(|e| {
+        Answer::error(
+            503,
+            format!("cannot spool the upload: {e}"),
+            "try again later",
+        )
+    })?;
+    let max = ctx.limits.max_body;
+    let read = async {
+        let mut body = body;
+        let mut total = 0u64;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| bad("the request body could not be read"))?;
+            if let Ok(data) = frame.into_data() {
+                total += data.len() as u64;
+                if total > max {
+                    return Err(too_large(max));
+                }
+                file.write_all(&data).map_err(|e| {
+                    Answer::error(
+                        503,
+                        format!("cannot spool the upload: {e}"),
+                        "try again later",
+                    )
+                })?;
+            }
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(ctx.limits.body_timeout, read).await {
+        Err(_) => return Err(timed_out()),
+        Ok(r) => r?,
+    }
+    file.rewind().map_err(|e| {
+        Answer::error(
+            503,
+            format!("cannot read the spooled upload: {e}"),
+            "try again later",
+        )
+    })?;
+    Ok(file)
+}
+
+pub(crate) fn too_large(max: u64) -> Answer {
+    Answer::error(
+        413,
+        format!("the request body is larger than this server takes ({max} bytes)"),
+        "send the document by its hash alone (`prov --server URL add --hash-only`), or ask the operator to raise --max-body",
+    )
+}
+
+pub(crate) fn timed_out() -> Answer {
+    Answer::error(
+        408,
+        "the request body did not arrive in time",
+        "send it again over a faster link, or ask the operator to raise --body-timeout",
+    )
+    .with("connection", "close")
+}
+
+/// `POST /v1/documents`.
+pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
+    if ctx.state.stopped() {
+        return Answer::error(
+            503,
+            "the server stopped recording",
+            "its operator must restart it (what it acknowledged is kept)",
+        );
+    }
+    let agent = match authenticate(&ctx, req.headers()) {
+        Ok(a) => a,
+        Err(a) => return a,
+    };
+    let json = req
+        .headers()
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let query = req.uri().query().unwrap_or("").to_owned();
+    let declared = req.body().size_hint().lower();
+    let prepared = if json {
+        let max = crate::server::MAX_JSON_BODY;
+        if declared > max as u64 {
+            return too_large(max as u64);
+        }
+        let body = Limited::new(req.into_body(), max);
+        let body = match tokio::time::timeout(ctx.limits.body_timeout, body.collect()).await {
+            Err(_) => return timed_out(),
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+                return too_large(max as u64);
+            }
+            Ok(Err(_)) => return bad("the request body could not be read"),
+            Ok(Ok(b)) => b.to_bytes(),
+        };
+        match by_hash(&body, agent) {
+            Ok(p) => p,
+            Err(a) => return a,
+        }
+    } else {
+        let (fields, name, extract) = match query_fields(&query, agent) {
+            Ok(f) => f,
+            Err(a) => return a,
+        };
+        if let Err(e) = fields.validate(name.as_deref()) {
+            return crate::answer::from_ledger(&e);
+        }
+        if declared > ctx.limits.max_body {
+            return too_large(ctx.limits.max_body);
+        }
+        let mut file = match spool(&ctx, req.into_body()).await {
+            Ok(f) => f,
+            Err(a) => return a,
+        };
+        let limits = ctx.limits.extract.clone();
+        let made = tokio::task::spawn_blocking(move || {
+            Prepared::from_stream(
+                &mut file,
+                "the request body",
+                b"-".to_vec(),
+                name,
+                &fields,
+                extract.then_some(&limits),
+            )
+        })
+        .await;
+        match made {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => return crate::answer::from_ledger(&e),
+            Err(_) => return Answer::error(500, "internal error", "tell the operator"),
+        }
+    };
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    if let Err(a) = ctx.writer.submit(Upload { prepared, reply }) {
+        return a;
+    }
+    answer.await.unwrap_or_else(|_| {
+        Answer::error(
+            503,
+            "the server stopped recording",
+            "its operator must restart it (what it acknowledged is kept)",
+        )
+    })
+}

@@ -1,0 +1,208 @@
+//! The one writer: a thread that owns the ledger opened for writing and records every
+//! upload waiting in its queue as one group (`Ledger::ingest` of
+//! [`prov_ledger::Documents::Prepared`]: one append, one fsync, one signed checkpoint for
+//! all of them, up to [`GROUP`] documents).
+//!
+//! Storage contract, per group: the entries are durable and their checkpoint committed
+//! (`Ledger::append`'s contract), then the published tiles tree is brought up to the new
+//! checkpoint (`Ledger::publish`, its checkpoint file written last), then the readers'
+//! snapshot is moved to the new size, and only then is each upload answered. A crash
+//! anywhere before the answers loses no acknowledged entry; a crash after the commit and
+//! before the answers leaves entries that no client was told of, which a client's retry
+//! reports as `already_recorded`.
+//!
+//! Uploads are prepared (hashed, looked into, their fields checked) before they are queued,
+//! so a group fails only for what only the ledger can tell: a content it holds with another
+//! size. Then each upload of the group is recorded alone, so only the one at fault is
+//! refused.
+
+use crate::answer::{self, Answer, JSON_LINES};
+use crate::state::State;
+use prov_ledger::{Documents, Fields, Ingested, Ledger, Options, Prepared, Report};
+use serde_json::Value;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// The most documents recorded as one group (one commit); more wait for the next.
+pub const GROUP: usize = prov_ledger::DEFAULT_BATCH;
+
+/// One upload waiting for the writer, and where its answer goes.
+pub(crate) struct Upload {
+    pub prepared: Prepared,
+    pub reply: oneshot::Sender<Answer>,
+}
+
+/// The queue into the writer.
+#[derive(Clone)]
+pub(crate) struct Writer {
+    tx: mpsc::Sender<Upload>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `ledger`, with room for `queue` uploads waiting.
+    pub fn start(ledger: Ledger, queue: usize, state: Arc<State>) -> std::io::Result<Writer> {
+        let (tx, rx) = mpsc::channel(queue.max(1));
+        std::thread::Builder::new()
+            .name("prov-writer".into())
+            .spawn(move || run(ledger, rx, &state))?;
+        Ok(Writer { tx })
+    }
+
+    /// Queues `upload`; a full queue is 503 with `Retry-After`, at once.
+    pub fn submit(&self, upload: Upload) -> Result<(), Answer> {
+        self.tx.try_send(upload).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => {
+                Answer::busy("the server has too many uploads waiting", 1)
+            }
+            mpsc::error::TrySendError::Closed(_) => Answer::error(
+                503,
+                "the server stopped recording",
+                "its operator must restart it (what it acknowledged is kept)",
+            ),
+        })
+    }
+}
+
+/// Each recorded document as `prov add --json` prints it, in order.
+#[derive(Default)]
+struct Collected(Vec<Value>);
+
+impl Report for Collected {
+    fn recorded(&mut self, d: &Ingested<'_>) -> ControlFlow<()> {
+        self.0.push(prov_report::added_json(d));
+        ControlFlow::Continue(())
+    }
+}
+
+fn run(mut ledger: Ledger, mut rx: mpsc::Receiver<Upload>, state: &State) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut docs = first.prepared.documents();
+        let mut group = vec![first];
+        while docs < GROUP {
+            match rx.try_recv() {
+                Ok(u) => {
+                    docs += u.prepared.documents();
+                    group.push(u);
+                }
+                Err(_) => break,
+            }
+        }
+        let stop = record(&mut ledger, group, state);
+        if stop {
+            // The ledger is in a state this process must not build on; the queue closes,
+            // so every later upload is refused with 503 until a restart.
+            state.set_stopped();
+            return;
+        }
+    }
+}
+
+/// Records a group and answers each upload. True when the writer must stop.
+fn record(ledger: &mut Ledger, group: Vec<Upload>, state: &State) -> bool {
+    let (uploads, replies): (Vec<Prepared>, Vec<oneshot::Sender<Answer>>) =
+        group.into_iter().map(|u| (u.prepared, u.reply)).unzip();
+    let counts: Vec<usize> = uploads.iter().map(Prepared::documents).collect();
+    let alone = match uploads.len() {
+        1 => None,
+        _ => Some(uploads.clone()),
+    };
+    match ingest(ledger, uploads) {
+        Ok(results) => {
+            let published = publish(ledger, state);
+            let mut results = results.into_iter();
+            for (reply, n) in replies.into_iter().zip(counts) {
+                let mine: Vec<Value> = results.by_ref().take(n).collect();
+                let _ = reply.send(match &published {
+                    Ok(()) => added(&mine),
+                    Err(a) => a.clone(),
+                });
+            }
+            false
+        }
+        Err(e) if stops(&e) => {
+            let a = answer::from_ledger(&e);
+            for reply in replies {
+                let _ = reply.send(a.clone());
+            }
+            true
+        }
+        Err(e) => match alone {
+            // One at a time: only the upload at fault is refused.
+            Some(uploads) => {
+                let mut stop = false;
+                for (upload, reply) in uploads.into_iter().zip(replies) {
+                    if stop {
+                        let _ = reply.send(answer::from_ledger(&e));
+                        continue;
+                    }
+                    stop = record(
+                        ledger,
+                        vec![Upload {
+                            prepared: upload,
+                            reply,
+                        }],
+                        state,
+                    );
+                }
+                stop
+            }
+            None => {
+                for reply in replies {
+                    let _ = reply.send(answer::from_ledger(&e));
+                }
+                false
+            }
+        },
+    }
+}
+
+/// Errors after which this process must not append again.
+fn stops(e: &prov_ledger::Error) -> bool {
+    matches!(
+        e,
+        prov_ledger::Error::CommitUncertain { .. } | prov_ledger::Error::NotDurable { .. }
+    )
+}
+
+fn ingest(ledger: &mut Ledger, uploads: Vec<Prepared>) -> prov_ledger::Result<Vec<Value>> {
+    let mut collected = Collected::default();
+    let options = Options {
+        batch: GROUP,
+        ..Options::default()
+    };
+    ledger.ingest(
+        Documents::Prepared(uploads),
+        &Fields::default(),
+        &options,
+        &mut collected,
+    )?;
+    Ok(collected.0)
+}
+
+/// The published tree brought up to the ledger, and the readers' snapshot with it.
+fn publish(ledger: &Ledger, state: &State) -> Result<(), Answer> {
+    let published = ledger.publish(state.public_dir()).map_err(|e| {
+        Answer::error(
+            503,
+            format!("recorded, but the tiles could not be published: {e}"),
+            "send it again: it is then reported as already recorded, once the operator has fixed the server",
+        )
+    });
+    state.refresh();
+    published.map(|_| ())
+}
+
+/// The answer to an upload: its one document as one JSON object, or JSON Lines for a
+/// container and its members.
+fn added(docs: &[Value]) -> Answer {
+    match docs {
+        [one] => Answer::json(one),
+        many => Answer::ok(
+            JSON_LINES,
+            many.iter()
+                .flat_map(|v| (v.to_string() + "\n").into_bytes())
+                .collect(),
+        ),
+    }
+}
