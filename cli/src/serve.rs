@@ -114,6 +114,7 @@ pub fn serve(ledger: &Path, a: ServeArgs, out: Out) -> Result<()> {
             ..Limits::default()
         },
         tls,
+        hold: hold_writer(),
     };
     let quiet = out.quiet;
     let log = Arc::new(move |line: &str| {
@@ -180,4 +181,18 @@ pub fn archivist(ledger: &Path, a: ArchivistArgs, out: Out) -> Result<()> {
             ))
         }
     }
+}
+
+/// The writer's hold of the server tests: with `PROV_TEST_HOLD_WRITER=PATH`, before each
+/// group the writer writes the number of uploads waiting to `PATH.queued` and waits while
+/// `PATH` exists, so a test can fill the queue and then let it go. Nothing else reads it.
+fn hold_writer() -> Option<prov_server::Hold> {
+    let path = PathBuf::from(std::env::var_os("PROV_TEST_HOLD_WRITER")?);
+    let mut queued = path.as_os_str().to_owned();
+    queued.push(".queued");
+    let queued = PathBuf::from(queued);
+    Some(Arc::new(move |waiting: usize| {
+        let _ = std::fs::write(&queued, waiting.to_string());
+        path.exists()
+    }))
 }

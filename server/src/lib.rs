@@ -29,4 +29,4 @@ pub use answer::Answer;
 pub use archivists::{ARCHIVISTS_FILE, Archivist, Archivists, Verdict};
 pub use error::{Error, Result};
 pub use server::{Config, Limits, serve};
-pub use writer::GROUP;
+pub use writer::{GROUP, Hold};

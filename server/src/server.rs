@@ -67,6 +67,9 @@ pub struct Config {
     pub limits: Limits,
     /// A PEM certificate chain and its PEM private key, to serve HTTPS.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Tests only: asked before each group with the number of uploads waiting; the writer
+    /// waits while it answers true.
+    pub hold: Option<crate::writer::Hold>,
 }
 
 /// What every handler shares.
@@ -74,7 +77,6 @@ pub(crate) struct Ctx {
     pub state: Arc<State>,
     pub writer: Writer,
     pub limits: Limits,
-    log: Arc<dyn Fn(&str) + Send + Sync>,
 }
 
 fn tls_acceptor(
@@ -132,15 +134,18 @@ pub fn serve(
         None => None,
     };
     ledger.publish(&config.public_dir)?;
-    let state = Arc::new(State::new(&config.ledger_dir, &config.public_dir)?);
-    let writer = Writer::start(ledger, config.limits.queue, state.clone())
+    let state = Arc::new(State::new(
+        &config.ledger_dir,
+        &config.public_dir,
+        log.clone(),
+    )?);
+    let writer = Writer::start(ledger, config.limits.queue, state.clone(), config.hold)
         .map_err(|e| Error::Server(e.to_string()))?;
     let limits = config.limits.clone();
     let ctx = Arc::new(Ctx {
         state,
         writer,
         limits: config.limits,
-        log,
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -283,6 +288,6 @@ async fn handle(
 ) -> std::result::Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let line = format!("{} {}", req.method(), req.uri().path());
     let answer = route(ctx.clone(), req).await;
-    (ctx.log)(&format!("{line} {}", answer.summary()));
+    ctx.state.log(&format!("{line} {}", answer.summary()));
     Ok(respond(answer))
 }

@@ -20,6 +20,7 @@ pub(crate) struct State {
     reader: RwLock<Arc<Ledger>>,
     stopped: AtomicBool,
     pub archivists: Archivists,
+    log: Arc<dyn Fn(&str) + Send + Sync>,
 }
 
 impl State {
@@ -27,13 +28,18 @@ impl State {
     ///
     /// # Errors
     /// Those of [`Ledger::open`].
-    pub fn new(ledger_dir: &Path, public_dir: &Path) -> prov_ledger::Result<State> {
+    pub fn new(
+        ledger_dir: &Path,
+        public_dir: &Path,
+        log: Arc<dyn Fn(&str) + Send + Sync>,
+    ) -> prov_ledger::Result<State> {
         Ok(State {
             ledger_dir: ledger_dir.to_owned(),
             public_dir: public_dir.to_owned(),
             reader: RwLock::new(Arc::new(Ledger::open(ledger_dir)?)),
             stopped: AtomicBool::new(false),
             archivists: Archivists::new(ledger_dir),
+            log,
         })
     }
 
@@ -60,6 +66,11 @@ impl State {
                 Err(poisoned) => *poisoned.into_inner() = fresh,
             }
         }
+    }
+
+    /// A line for the operator's log.
+    pub fn log(&self, line: &str) {
+        (self.log)(line)
     }
 
     /// The writer stopped: uploads are refused until a restart.

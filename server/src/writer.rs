@@ -27,6 +27,9 @@ use tokio::sync::{mpsc, oneshot};
 /// The most documents recorded as one group (one commit); more wait for the next.
 pub const GROUP: usize = prov_ledger::DEFAULT_BATCH;
 
+/// A test's hold on the writer: asked with the number of uploads waiting, true to wait.
+pub type Hold = Arc<dyn Fn(usize) -> bool + Send + Sync>;
+
 /// One upload waiting for the writer, and where its answer goes.
 pub(crate) struct Upload {
     pub prepared: Prepared,
@@ -40,12 +43,19 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `ledger`, with room for `queue` uploads waiting.
-    pub fn start(ledger: Ledger, queue: usize, state: Arc<State>) -> std::io::Result<Writer> {
+    /// Starts the writer thread on `ledger`, with room for `queue` uploads waiting; `hold`
+    /// (tests only) is asked before each group, with the number of uploads waiting, and the
+    /// writer waits while it says so.
+    pub fn start(
+        ledger: Ledger,
+        queue: usize,
+        state: Arc<State>,
+        hold: Option<Hold>,
+    ) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel(queue.max(1));
         std::thread::Builder::new()
             .name("prov-writer".into())
-            .spawn(move || run(ledger, rx, &state))?;
+            .spawn(move || run(ledger, rx, &state, hold))?;
         Ok(Writer { tx })
     }
 
@@ -75,8 +85,16 @@ impl Report for Collected {
     }
 }
 
-fn run(mut ledger: Ledger, mut rx: mpsc::Receiver<Upload>, state: &State) {
-    while let Some(first) = rx.blocking_recv() {
+fn run(mut ledger: Ledger, mut rx: mpsc::Receiver<Upload>, state: &State, hold: Option<Hold>) {
+    loop {
+        if let Some(hold) = &hold {
+            while hold(rx.len()) {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+        let Some(first) = rx.blocking_recv() else {
+            return;
+        };
         let mut docs = first.prepared.documents();
         let mut group = vec![first];
         while docs < GROUP {
@@ -88,7 +106,13 @@ fn run(mut ledger: Ledger, mut rx: mpsc::Receiver<Upload>, state: &State) {
                 Err(_) => break,
             }
         }
+        let (uploads, size) = (group.len(), ledger.size());
         let stop = record(&mut ledger, group, state);
+        state.log(&format!(
+            "writer: {uploads} {} ({docs} documents) recorded at size {size} to {}",
+            if uploads == 1 { "upload" } else { "uploads" },
+            ledger.size()
+        ));
         if stop {
             // The ledger is in a state this process must not build on; the queue closes,
             // so every later upload is refused with 503 until a restart.

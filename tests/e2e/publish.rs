@@ -168,13 +168,20 @@ fn tile_of_path(p: &str) -> Option<Tile> {
 /// each publish.
 struct Log {
     port: u16,
+    /// The log's URL prefix: `/log/` for the published folder, `/` for `prov serve`.
+    prefix: &'static str,
     cache: RefCell<HashMap<String, Option<Vec<u8>>>>,
 }
 
 impl Log {
     fn new(port: u16) -> Log {
+        Log::at(port, "/log/")
+    }
+
+    fn at(port: u16, prefix: &'static str) -> Log {
         Log {
             port,
+            prefix,
             cache: RefCell::default(),
         }
     }
@@ -183,13 +190,14 @@ impl Log {
         if let Some(hit) = self.cache.borrow().get(rel) {
             return hit.clone();
         }
-        let got = http_get(self.port, &format!("/log/{rel}"));
+        let got = http_get(self.port, &format!("{}{rel}", self.prefix));
         self.cache.borrow_mut().insert(rel.to_owned(), got.clone());
         got
     }
 
     fn checkpoint(&self) -> Vec<u8> {
-        http_get(self.port, "/log/checkpoint").expect("no checkpoint is published")
+        http_get(self.port, &format!("{}checkpoint", self.prefix))
+            .expect("no checkpoint is published")
     }
 
     /// A tile's resource, or for a partial tile that is gone, its full tile (which the caller
@@ -708,6 +716,28 @@ impl Book {
 
 /// Entry bundle `n` of the tree of `size` entries, each entry checked against its level-0
 /// hash as `reader` (authenticated against that tree's root) reads it.
+/// The tlog-tiles tree a server at `127.0.0.1:port` serves at `/`, read and verified as any
+/// tlog-tiles client would, with no prov code: its checkpoint signed by `vkey`, the root its
+/// tiles give equal to the checkpoint's, and every entry of every bundle hashing to its
+/// level-0 hash (through `TileHashReader`, which authenticates each tile against the root).
+/// Returns the checkpoint's size and every entry's bytes, in order.
+pub(crate) fn verified_tree(port: u16, vkey: &str) -> (u64, Vec<Vec<u8>>) {
+    let log = Log::at(port, "/");
+    let cp = open_checkpoint(&log.checkpoint(), vkey);
+    let size = cp.size();
+    assert_eq!(
+        root_from_tiles(&log, size),
+        *cp.hash(),
+        "the served tiles do not give the served checkpoint's root (size {size})"
+    );
+    let reader = TileHashReader::new(size, *cp.hash(), &log);
+    let mut entries = Vec::new();
+    for n in 0..size.div_ceil(u64::from(FULL)) {
+        entries.extend(check_bundle_hashes(&log, &reader, n, size));
+    }
+    (size, entries)
+}
+
 fn check_bundle_hashes(log: &Log, reader: &TileHashReader<'_>, n: u64, size: u64) -> Vec<Vec<u8>> {
     let entries = log.bundle(n, size);
     let first = n * u64::from(FULL);

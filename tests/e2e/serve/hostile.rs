@@ -1,0 +1,212 @@
+//! Hostile and mistaken clients: missing, wrong and revoked tokens; an oversized body; a
+//! slow client; overload; malformed requests: each a JSON error with a hint, nothing
+//! recorded, and the server still serving others.
+
+use super::{Hold, Serve, archivist, get, try_post, upload};
+use prov_tests::Workspace;
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+fn size(w: &Workspace) -> u64 {
+    w.run(&["log", "--json"]).jsonl().len() as u64
+}
+
+#[test]
+fn writes_need_a_valid_token_and_a_revoked_one_is_refused_at_once() {
+    let w = Workspace::new();
+    w.init();
+    let token = archivist(&w, "eve@news.example");
+    let s = Serve::start(&w, &[], &[]);
+    let r = upload(&s, None, "source=x", b"no token\n");
+    r.refused(401, "needs an archivist's token");
+    let r = upload(&s, Some(&"0".repeat(64)), "source=x", b"wrong token\n");
+    r.refused(401, "not an archivist's");
+    assert_eq!(size(&w), 0, "a refused upload records nothing");
+    assert_eq!(
+        upload(&s, Some(&token), "source=x", b"good token\n").status,
+        200
+    );
+    // Revoked while the server runs: refused from the next request on.
+    w.run(&["archivist", "revoke", "eve@news.example"]).ok();
+    let r = upload(&s, Some(&token), "source=x", b"revoked token\n");
+    r.refused(403, "revoked");
+    assert_eq!(size(&w), 1);
+    let listed = w.run(&["archivist", "list", "--json"]).jsonl();
+    assert!(listed[0]["revoked"].is_string());
+    // Reads are public.
+    assert_eq!(get(&format!("{}/v1/entries/0", s.url)).status, 200);
+}
+
+#[test]
+fn an_oversized_body_is_refused_and_a_malformed_request_is_a_json_error() {
+    let w = Workspace::new();
+    w.init();
+    let token = archivist(&w, "fay@news.example");
+    let s = Serve::start(&w, &["--max-body", "1000"], &[]);
+    upload(&s, Some(&token), "source=x", &[b'a'; 2000]).refused(413, "larger than");
+    // A JSON body declared larger than 1 MiB is refused from its headers alone.
+    let mut big = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    write!(
+        big,
+        "POST /v1/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n{{"
+    )
+    .unwrap();
+    let mut answer = vec![0; 4096];
+    let n = big.read(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    upload(&s, Some(&token), "name=x", b"doc\n").refused(400, "source");
+    upload(&s, Some(&token), "source=x&meta=novalue", b"doc\n").refused(400, "KEY=VALUE");
+    upload(&s, Some(&token), "source=x&agent=me", b"doc\n").refused(400, "unknown query parameter");
+    upload(&s, Some(&token), "source=x", b"").refused(400, "empty");
+    let post_json = |body: &str| {
+        try_post(
+            &format!("{}/v1/documents", s.url),
+            Some(&token),
+            "application/json",
+            body.as_bytes(),
+        )
+        .unwrap()
+    };
+    post_json("{not json").refused(400, "JSON body");
+    post_json(r#"{"sha256": "zz", "size": 1, "source": "x"}"#).refused(400, "sha256");
+    post_json(&format!(
+        r#"{{"sha256": "{}", "size": 1, "source": "x", "agent": "me"}}"#,
+        "a".repeat(64)
+    ))
+    .refused(400, "unknown field");
+    get(&format!("{}/v1/documents/xyz", s.url)).refused(400, "not a SHA-256");
+    get(&format!("{}/v1/entries/7", s.url)).refused(404, "no entry 7");
+    get(&format!("{}/v1/entries/-1", s.url)).refused(400, "not an entry number");
+    get(&format!("{}/v1/consistency", s.url)).refused(400, "old=SIZE");
+    get(&format!("{}/nothing", s.url)).refused(404, "nothing is served");
+    let unknown = get(&format!("{}/v1/documents/{}", s.url, "ab".repeat(32)));
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json()["known"], false);
+    assert_eq!(size(&w), 0, "nothing was recorded: {}", s.log());
+    // Still serving.
+    assert_eq!(upload(&s, Some(&token), "source=x", b"fine\n").status, 200);
+}
+
+#[test]
+fn a_slow_client_is_cut_off_and_does_not_hold_the_ledger() {
+    let w = Workspace::new();
+    w.init();
+    let token = archivist(&w, "gus@news.example");
+    let s = Serve::start(&w, &["--body-timeout", "1s"], &[]);
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    write!(
+        slow,
+        "POST /v1/documents?source=x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 100\r\n\r\n0123456789"
+    )
+    .unwrap();
+    // Meanwhile another archivist records.
+    assert_eq!(
+        upload(&s, Some(&token), "source=y", b"not slow\n").status,
+        200
+    );
+    // The slow one gets 408 once its time is up (it never sends the rest).
+    let mut answer = Vec::new();
+    let _ = slow.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"hint\""), "{answer}");
+    assert_eq!(size(&w), 1);
+}
+
+#[test]
+fn overload_is_503_with_retry_after_and_the_queued_uploads_are_still_recorded() {
+    let w = Workspace::new();
+    w.init();
+    let token = archivist(&w, "hal@news.example");
+    let hold = Hold::new(&w);
+    let s = Arc::new(Serve::start(&w, &["--queue", "2"], &[hold.env()]));
+    let waiting: Vec<_> = (0..2)
+        .map(|i| {
+            let (s, token) = (s.clone(), token.clone());
+            std::thread::spawn(move || {
+                upload(
+                    &s,
+                    Some(&token),
+                    "source=x",
+                    format!("queued {i}\n").as_bytes(),
+                )
+            })
+        })
+        .collect();
+    hold.wait_for(2);
+    let r = upload(&s, Some(&token), "source=x", b"one too many\n");
+    r.refused(503, "too many uploads waiting");
+    assert_eq!(r.retry_after.as_deref(), Some("1"));
+    hold.release();
+    for t in waiting {
+        assert_eq!(t.join().unwrap().status, 200);
+    }
+    assert_eq!(size(&w), 2);
+    // Once the queue drains, the same upload is taken.
+    assert_eq!(
+        upload(&s, Some(&token), "source=x", b"one too many\n").status,
+        200
+    );
+}
+
+#[test]
+fn tls_serves_the_same_routes_over_https() {
+    let w = Workspace::new();
+    w.init();
+    let made = std::process::Command::new("openssl")
+        .current_dir(w.path(""))
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ])
+        .output();
+    if !made.is_ok_and(|o| o.status.success()) {
+        return prov_tests::skip("openssl is needed to make a test certificate");
+    }
+    let s = Serve::start(&w, &["--tls-cert", "cert.pem", "--tls-key", "key.pem"], &[]);
+    assert!(s.url.starts_with("https://"), "{}", s.url);
+    let cert = std::fs::read(w.path("cert.pem")).unwrap();
+    let cert = ureq::tls::Certificate::from_pem(&cert).unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&[cert]))
+                .build(),
+        )
+        .build()
+        .into();
+    let mut r = agent.get(format!("{}/checkpoint", s.url)).call().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.body_mut()
+            .read_to_string()
+            .unwrap()
+            .starts_with("e2e.example/ledger\n0\n")
+    );
+    // Plain HTTP to the TLS port gets no answer.
+    let plain = try_post(
+        &format!("{}/v1/documents", s.url.replace("https", "http")),
+        None,
+        "text/plain",
+        b"x",
+    );
+    assert!(plain.is_err());
+}

@@ -1,0 +1,78 @@
+//! The tiles tree the server publishes, read over HTTP by a tlog-tiles client that shares
+//! no code with prov (`publish.rs`'s, on Cloudflare's `tlog_tiles` and `signed_note`):
+//! signed by the ledger's key, its tiles giving the checkpoint's root, every entry there;
+//! with the right cache headers, and nothing served outside the tlog-tiles grammar.
+
+use super::{Serve, archivist, get, try_post};
+use prov_tests::Workspace;
+use sha2::Digest;
+use std::sync::Arc;
+
+#[test]
+fn the_served_tiles_verify_with_an_independent_tlog_tiles_client() {
+    let w = Workspace::new();
+    let vkey = w.init();
+    let token = archivist(&w, "ida@news.example");
+    let s = Arc::new(Serve::start(&w, &[], &[]));
+    // 300 documents by hash alone from 4 clients at once: past the first full tile (256).
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let (s, token) = (s.clone(), token.clone());
+            std::thread::spawn(move || {
+                for i in 0..75 {
+                    let sha = hex::encode(sha2::Sha256::digest(format!("{t}/{i}")));
+                    let body = format!(r#"{{"sha256": "{sha}", "size": 10, "source": "hashes", "name": "{t}/{i}"}}"#);
+                    let r = try_post(&format!("{}/v1/documents", s.url), Some(&token), "application/json", body.as_bytes()).unwrap();
+                    assert_eq!(r.status, 200, "{}", r.body);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let (size, entries) = crate::publish::verified_tree(s.port, vkey.trim());
+    assert_eq!(size, 300);
+    assert_eq!(entries.len(), 300);
+    // Each entry bundle's bytes are the ledger's entries.
+    let e7 = get(&format!("{}/v1/entries/7", s.url)).json();
+    let leaf = prov_proofs_leaf(&entries[7]);
+    assert_eq!(e7["leaf_hash"], leaf);
+    // Cache headers: full tiles forever, the checkpoint never.
+    let full = get(&format!("{}/tile/0/000", s.url));
+    assert_eq!(full.status, 200);
+    assert_eq!(full.cache_control, "public, max-age=31536000, immutable");
+    assert_eq!(full.content_type, "application/octet-stream");
+    let cp = get(&format!("{}/checkpoint", s.url));
+    assert_eq!(cp.cache_control, "no-cache");
+    assert!(cp.content_type.starts_with("text/plain"));
+    // The proof of an entry, as `prov prove` prints it, verifies with the ledger's key.
+    let proof = get(&format!("{}/v1/proofs/7", s.url));
+    assert_eq!(proof.status, 200);
+    w.write("7.tlog-proof", &proof.body);
+    w.run(&["verify-proof", "7.tlog-proof", "--key", vkey.trim()])
+        .ok();
+    let consistency = get(&format!("{}/v1/consistency?old=100", s.url));
+    assert_eq!(consistency.status, 200, "{}", consistency.body);
+    // Nothing outside the grammar, whatever the folder holds.
+    for bad in [
+        "/tile/0/../../ledger.json",
+        "/tile/0/000.p/0",
+        "/tile/64/000",
+        "/tile/0/x1/000",
+        "/key.pem",
+        "/archivists.json",
+        "/tile/entries/%2e%2e/checkpoint",
+    ] {
+        let r = get(&format!("{}{bad}", s.url));
+        assert_eq!(r.status, 404, "{bad}: {}", r.body);
+    }
+}
+
+/// RFC 6962 leaf hash, in hex: SHA-256(0x00 || entry).
+fn prov_proofs_leaf(entry: &[u8]) -> String {
+    let mut h = sha2::Sha256::new();
+    h.update([0u8]);
+    h.update(entry);
+    hex::encode(h.finalize())
+}
