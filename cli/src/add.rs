@@ -17,13 +17,13 @@ use std::path::{Path, PathBuf};
 pub struct AddArgs {
     /// Files or folders to record (folders recursively); - reads one document from stdin
     #[arg(required_unless_present_any = ["sha256", "manifest"])]
-    paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
     /// Where the documents came from: a URL, a mailbox, a person, a drive
     #[arg(long, short)]
-    source: String,
+    pub(crate) source: String,
     /// Who records them
     #[arg(long)]
-    agent: Option<String>,
+    pub(crate) agent: Option<String>,
     /// The signing key, when it is kept outside the ledger folder (see `prov init --key-file`)
     #[arg(long, env = "PROV_KEY_FILE", value_name = "PATH")]
     key_file: Option<PathBuf>,
@@ -31,34 +31,34 @@ pub struct AddArgs {
     passphrase: crate::passphrase::PassphraseArgs,
     /// Metadata KEY=VALUE, for example a date the document claims (repeatable)
     #[arg(long = "meta", value_name = "KEY=VALUE")]
-    meta: Vec<String>,
+    pub(crate) meta: Vec<String>,
     /// Media type of the documents, for example application/pdf
     #[arg(long)]
-    media_type: Option<String>,
+    pub(crate) media_type: Option<String>,
     /// Link to an earlier entry, RELATION=SEQ, for example altered_copy_of=12 (repeatable)
     #[arg(long = "related", value_name = "RELATION=SEQ")]
-    related: Vec<String>,
+    pub(crate) related: Vec<String>,
     /// File name to record for stdin or --sha256 documents (files keep their own names)
     #[arg(long)]
-    name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Follow symlinks inside folders
     #[arg(long, short = 'L')]
-    follow_symlinks: bool,
+    pub(crate) follow_symlinks: bool,
     /// Record a document by its SHA-256 alone (the bytes never touch the ledger)
     #[arg(long, value_name = "HEX", requires = "size", conflicts_with_all = ["paths", "manifest"])]
-    sha256: Option<String>,
+    pub(crate) sha256: Option<String>,
     /// Record many documents by hash alone, in batches, from a hash list: `<sha256 hex>
     /// <size> <name>` lines, `sha256sum` output, a BagIt manifest-sha256.txt, or JSON Lines
     /// with per-document metadata (`prov help formats`); - reads it from stdin
     #[arg(long, value_name = "FILE", conflicts_with = "paths")]
-    manifest: Option<PathBuf>,
+    pub(crate) manifest: Option<PathBuf>,
     /// Read the manifest as this format instead of telling it from its first line (and,
     /// for bagit, its name): prov, sha256sum, bagit, jsonl
     #[arg(long, value_name = "FORMAT", requires = "manifest", value_parser = manifest_format)]
     manifest_format: Option<prov_ledger::ManifestFormat>,
     /// Size in bytes of the --sha256 document
     #[arg(long, requires = "sha256")]
-    size: Option<u64>,
+    pub(crate) size: Option<u64>,
     /// When the system clock is behind the ledger's last entry (stamped by a clock that was
     /// set ahead), record new entries at that entry's time instead of refusing
     #[arg(long)]
@@ -70,32 +70,36 @@ pub struct AddArgs {
     /// Also print a line for each document already recorded from this source (a re-run
     /// otherwise prints only the summary)
     #[arg(long, short)]
-    verbose: bool,
+    pub(crate) verbose: bool,
     /// After the last batch, ask the ledger's witnesses (`prov witnesses list`) to cosign
     /// the latest checkpoint, as `prov cosign` does
     #[arg(long)]
-    cosign: bool,
+    pub(crate) cosign: bool,
     /// After the last batch, ask the ledger's TSAs (`prov tsas list`) for RFC 3161
     /// timestamps of the latest checkpoint, as `prov timestamp` does
     #[arg(long)]
-    timestamp: bool,
+    pub(crate) timestamp: bool,
+    /// With --server: send only each document's hash, size, name, metadata and links (and
+    /// those of the members found in it), never its bytes
+    #[arg(long)]
+    pub(crate) hash_only: bool,
     /// Record only the files given: do not look inside archives, emails and mailboxes
     #[arg(long, help_heading = "Containers")]
-    no_extract: bool,
+    pub(crate) no_extract: bool,
     /// How deep containers are opened (a zip in a tar in a gzip is 3 deep)
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth, value_parser = clap::value_parser!(u32).range(1..=64), help_heading = "Containers")]
-    max_depth: u32,
+    pub(crate) max_depth: u32,
     /// Bytes hashed at most while looking into one file given (its own bytes, then each
     /// member's again, at every depth), for example 500G
     #[arg(long, value_name = "SIZE", default_value = "1T", value_parser = parse_size, help_heading = "Containers")]
-    max_expanded: u64,
+    pub(crate) max_expanded: u64,
     /// A compressed member may expand to this many times its stored size (above 8 MiB);
     /// zip bombs expand a thousand times
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_ratio, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Containers")]
-    max_ratio: u64,
+    pub(crate) max_ratio: u64,
     /// Members recorded from one file at most, at every depth
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_members, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Containers")]
-    max_members: u64,
+    pub(crate) max_members: u64,
 }
 
 /// A size in bytes, with an optional K, M, G or T suffix (powers of 1024).
@@ -149,6 +153,11 @@ pub fn sha256_arg(hex: &str) -> Result<[u8; 32]> {
 }
 
 pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
+    if a.hash_only {
+        return Err(Failure::usage(
+            "--hash-only is for recording through a server (`prov --server URL add --hash-only ...`); a local ledger never keeps the bytes anyway",
+        ));
+    }
     let (metadata, related) = parse_fields(&a.meta, &a.related)?;
     if a.source.trim().is_empty() {
         return Err(Failure::input(

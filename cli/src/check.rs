@@ -15,13 +15,13 @@ use std::path::{Path, PathBuf};
 pub struct CheckArgs {
     /// Files or folders to check
     #[arg(required_unless_present = "sha256")]
-    paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
     /// Check a SHA-256 instead of a file
     #[arg(long, value_name = "HEX", conflicts_with = "paths")]
-    sha256: Option<String>,
+    pub(crate) sha256: Option<String>,
     /// Follow symlinks inside folders
     #[arg(long, short = 'L')]
-    follow_symlinks: bool,
+    pub(crate) follow_symlinks: bool,
     /// Accepted for scripts of earlier versions, where lookups waited for a running `add`;
     /// they no longer wait
     #[arg(long, hide = true)]

@@ -13,7 +13,7 @@ use std::path::Path;
 pub struct ShowArgs {
     /// A sequence number, or a SHA-256: all 64 hex digits, or its first digits as `prov log`
     /// prints them (at least 4; a prefix reads the whole log)
-    target: String,
+    pub(crate) target: String,
 }
 
 #[derive(Args)]

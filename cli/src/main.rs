@@ -25,6 +25,7 @@ mod passphrase;
 mod proof;
 mod publish;
 mod quorum;
+mod remote;
 mod said;
 mod serve;
 mod stamped;
@@ -78,6 +79,26 @@ pub struct Global {
     /// No progress bars, notes or human summaries
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Work through a ledger server (`prov serve`) at this URL instead of a local ledger:
+    /// add, check, show and prove [env: PROV_SERVER]
+    #[arg(
+        long,
+        global = true,
+        env = "PROV_SERVER",
+        hide_env = true,
+        value_name = "URL"
+    )]
+    server: Option<String>,
+    /// The archivist's token for --server (from `prov archivist add`); better given in
+    /// $PROV_TOKEN, which other users cannot read in the process list
+    #[arg(
+        long,
+        global = true,
+        env = "PROV_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    token: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -261,6 +282,21 @@ fn run(cli: Cli) -> Result<()> {
         // A clock before 1970 is refused before the ledger is opened: the index store
         // cannot even start with one.
         output::now_ms()?;
+    }
+    if let Some(url) = g.server.clone() {
+        let remote = remote::Remote {
+            url,
+            token: g.token.clone(),
+        };
+        return match cli.command {
+            Command::Add(a) => remote::add(&remote, *a, out),
+            Command::Check(a) => remote::check(&remote, a, out),
+            Command::Show(a) => remote::show(&remote, a, out),
+            Command::Prove(a) => remote::prove(&remote, a, out),
+            _ => Err(failure::Failure::usage(
+                "--server works with add, check, show and prove; run the other commands where the ledger is",
+            )),
+        };
     }
     match cli.command {
         Command::Init(a) => admin::init(&g.ledger, a, out),

@@ -14,14 +14,14 @@ use std::path::{Path, PathBuf};
 #[derive(Args)]
 pub struct ProveArgs {
     /// What to prove: a sequence number, a SHA-256, or a file (use ./NAME for a file named by digits)
-    target: String,
+    pub(crate) target: String,
     /// Write the proof here instead of stdout
     #[arg(short, long)]
-    output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Prove against the checkpoint issued at this size (`prov checkpoints` lists them)
     /// [default: the latest]
     #[arg(long, value_name = "SIZE")]
-    at: Option<u64>,
+    pub(crate) at: Option<u64>,
     /// Accepted for scripts of earlier versions, where lookups waited for a running `add`;
     /// they no longer wait
     #[arg(long, hide = true)]

@@ -85,7 +85,7 @@ pub use ledger::{CLAIMS_FORMAT, FORMAT_VERSION, Ledger, OLDEST_FORMAT};
 pub use location::{CONTAINED_IN, PART_KEY};
 pub use log::{LOG_MAGIC, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
 pub use manifest::{Line, LineFields, Lines, Manifest, ManifestFormat, parse_sha256};
-pub use prepared::Prepared;
+pub use prepared::{PlannedDocument, Prepared};
 pub use proof_check::{VerifiedEntry, verify_tlog_proof};
 pub use prov_ingest::Limits;
 pub use publish::PublishReport;

@@ -83,3 +83,53 @@ impl Prepared {
         self.plan.len()
     }
 }
+
+/// One document of a [`Prepared`] upload, as a front end sends it by hash alone: how
+/// results label it, the document, and the earlier document of the same upload it was
+/// found in.
+pub type PlannedDocument = (Vec<u8>, crate::append::NewDocument, Option<usize>);
+
+impl Prepared {
+    /// Its documents in order: the upload first, then its members, each with the index of
+    /// its container in this list.
+    pub fn planned(
+        &self,
+    ) -> impl Iterator<Item = (&[u8], &crate::append::NewDocument, Option<usize>)> {
+        self.plan
+            .iter()
+            .map(|p| (&p.label[..], &p.doc, p.container))
+    }
+
+    /// An upload made of documents planned elsewhere (an archivist's machine that hashed
+    /// and looked into its files itself, and sends only hashes, sizes, names and links).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for no documents, a document the ledger would refuse, or a
+    /// container that is not an earlier document of the list.
+    pub fn from_planned(docs: Vec<PlannedDocument>) -> Result<Prepared> {
+        if docs.is_empty() {
+            return Err(Error::invalid("documents", "the list is empty"));
+        }
+        let mut plan = Vec::with_capacity(docs.len());
+        for (i, (label, doc, container)) in docs.into_iter().enumerate() {
+            if container.is_some_and(|c| c >= i) {
+                return Err(Error::invalid(
+                    "within",
+                    format!(
+                        "document {i} names document {} as its container: it must be an earlier one",
+                        container.unwrap_or(0)
+                    ),
+                ));
+            }
+            let mut check = doc.clone();
+            check.within_batch = container;
+            check.validate()?;
+            plan.push(Planned {
+                label,
+                doc,
+                container,
+            });
+        }
+        Ok(Prepared { plan })
+    }
+}

@@ -117,6 +117,16 @@ pub(crate) struct ByHash {
     pub meta: BTreeMap<String, String>,
     #[serde(default)]
     pub related: Vec<RelatedJson>,
+    /// In a list: the index of the earlier document it was found in.
+    pub within: Option<usize>,
+}
+
+/// Several documents by hash alone, as `prov --server URL add --hash-only` sends a file and
+/// the members it found in it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ByHashList {
+    pub documents: Vec<ByHash>,
 }
 
 /// A link in a JSON upload.
@@ -127,8 +137,7 @@ pub(crate) struct RelatedJson {
     pub seq: u64,
 }
 
-fn by_hash(body: &[u8], agent: String) -> Result<Prepared, Answer> {
-    let d: ByHash = serde_json::from_slice(body).map_err(|e| bad(format!("the JSON body: {e}")))?;
+fn document(d: ByHash, agent: &str) -> Result<prov_ledger::PlannedDocument, Answer> {
     let sha256 =
         prov_ledger::parse_sha256(&d.sha256).ok_or_else(|| bad("sha256 is not 64 hex digits"))?;
     let name = match (d.name, d.name_hex) {
@@ -149,20 +158,45 @@ fn by_hash(body: &[u8], agent: String) -> Result<Prepared, Answer> {
     related.dedup();
     let fields = Fields {
         source: d.source,
-        agent: Some(agent),
+        agent: Some(agent.to_owned()),
         media_type: d.media_type,
         metadata: d.meta,
         related,
     };
-    Prepared::from_digest(
+    let label = format!("sha256:{}", hex::encode(sha256)).into_bytes();
+    let doc = fields.document(
+        name,
         FileDigest {
             sha256,
             size: d.size,
         },
-        name,
-        &fields,
-    )
-    .map_err(|e| crate::answer::from_ledger(&e))
+    );
+    Ok((label, doc, d.within))
+}
+
+fn by_hash(body: &[u8], agent: String) -> Result<Prepared, Answer> {
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| bad(format!("the JSON body: {e}")))?;
+    let docs = match v.get("documents") {
+        Some(_) => {
+            serde_json::from_value::<ByHashList>(v)
+                .map_err(|e| bad(format!("the JSON body: {e}")))?
+                .documents
+        }
+        None => {
+            let d: ByHash =
+                serde_json::from_value(v).map_err(|e| bad(format!("the JSON body: {e}")))?;
+            if d.within.is_some() {
+                return Err(bad("within is for a list of documents"));
+            }
+            vec![d]
+        }
+    };
+    let docs = docs
+        .into_iter()
+        .map(|d| document(d, &agent))
+        .collect::<Result<Vec<_>, _>>()?;
+    Prepared::from_planned(docs).map_err(|e| crate::answer::from_ledger(&e))
 }
 
 /// Reads the body into a temporary file, within the size limit and the time allowed.

@@ -1,0 +1,117 @@
+//! `prov --server URL --token T add|check|show|prove`: the CLI as a client of `prov serve`,
+//! answering as it does on a local ledger; `add --hash-only` records what a bytes upload
+//! records, from hashes, sizes, names and links alone.
+
+use super::{Serve, archivist};
+use prov_tests::Workspace;
+
+fn remote(w: &Workspace, s: &Serve, token: &str, args: &[&str]) -> prov_tests::Run {
+    let mut c = w.cmd(&["--server", &s.url]);
+    c.args(args).env("PROV_TOKEN", token);
+    prov_tests::Run::from(c.output().unwrap())
+}
+
+fn tar(w: &Workspace) {
+    w.write("pack/a.txt", "alpha\n");
+    w.write("pack/b.txt", "beta\n");
+    let ok = std::process::Command::new("tar")
+        .current_dir(w.path(""))
+        .args(["cf", "pack.tar", "pack/a.txt", "pack/b.txt"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+#[test]
+fn the_cli_records_checks_shows_and_proves_through_the_server() {
+    let w = Workspace::new();
+    let vkey = w.init();
+    let token = archivist(&w, "jo@news.example");
+    let s = Serve::start(&w, &[], &[]);
+    w.write("memo.txt", "a memo\n");
+    let added = remote(
+        &w,
+        &s,
+        &token,
+        &["add", "memo.txt", "--source", "tips", "--json"],
+    );
+    let v = &added.documents()[0];
+    assert_eq!(v["status"], "first_seen", "{}", added.stderr);
+    assert_eq!(v["path"], "memo.txt");
+    // check through the server prints what `prov check` prints on the ledger itself.
+    let through = remote(&w, &s, &token, &["check", "memo.txt", "--json"]);
+    let local = w.run(&["check", "memo.txt", "--json"]);
+    assert_eq!(through.json(), local.json());
+    let shown = remote(&w, &s, &token, &["show", "0", "--json"]).json();
+    assert_eq!(shown["agent"], "jo@news.example");
+    let local = w.run(&["show", "0", "--json"]).jsonl();
+    assert_eq!(shown["signature"], local[0]["signature"]);
+    remote(
+        &w,
+        &s,
+        &token,
+        &["prove", "memo.txt", "-o", "memo.tlog-proof"],
+    )
+    .ok();
+    w.run(&[
+        "verify-proof",
+        "memo.tlog-proof",
+        "--key",
+        vkey.trim(),
+        "--document",
+        "memo.txt",
+    ])
+    .ok();
+    // Unknown: exit 1, as locally.
+    w.write("other.txt", "never recorded\n");
+    assert_eq!(remote(&w, &s, &token, &["check", "other.txt"]).code, 1);
+    // A wrong token: the server's refusal, exit 3; none: a usage error.
+    remote(
+        &w,
+        &s,
+        &"0".repeat(64),
+        &["add", "other.txt", "--source", "x"],
+    )
+    .fails(3, "refused (401)");
+    let mut c = w.cmd(&["--server", &s.url, "add", "other.txt", "--source", "x"]);
+    c.env_remove("PROV_TOKEN");
+    prov_tests::Run::from(c.output().unwrap()).fails(2, "needs an archivist's token");
+}
+
+#[test]
+fn hash_only_records_the_same_entries_as_the_bytes_without_sending_them() {
+    let w = Workspace::new();
+    w.init();
+    let token = archivist(&w, "kim@news.example");
+    let s = Serve::start(&w, &[], &[]);
+    tar(&w);
+    let bytes = remote(
+        &w,
+        &s,
+        &token,
+        &["add", "pack.tar", "--source", "a", "--json"],
+    )
+    .documents();
+    let hashes = remote(
+        &w,
+        &s,
+        &token,
+        &["add", "pack.tar", "--source", "b", "--hash-only", "--json"],
+    )
+    .documents();
+    assert_eq!(bytes.len(), 3, "the tar and its two members");
+    assert_eq!(hashes.len(), 3);
+    for (x, y) in bytes.iter().zip(&hashes) {
+        assert_eq!(y["status"], "sighting");
+        assert_eq!(x["sha256"], y["sha256"]);
+        assert_eq!(x["size"], y["size"]);
+        assert_eq!(x["name"], y["name"]);
+        assert_eq!(x["path"], y["path"]);
+    }
+    // The members are linked to the container's own new entry.
+    assert_eq!(hashes[1]["contained_in"], hashes[0]["seq"]);
+    assert_eq!(hashes[2]["contained_in"], hashes[0]["seq"]);
+    // The server saw JSON only for the second add: no bytes upload of it.
+    let log = s.log();
+    assert_eq!(log.matches("POST /v1/documents 200").count(), 2, "{log}");
+}
