@@ -107,11 +107,13 @@ fn run(mut ledger: Ledger, mut rx: mpsc::Receiver<Upload>, state: &State, hold: 
             }
         }
         let (uploads, size) = (group.len(), ledger.size());
+        let began = std::time::Instant::now();
         let stop = record(&mut ledger, group, state);
         state.log(&format!(
-            "writer: {uploads} {} ({docs} documents) recorded at size {size} to {}",
+            "writer: {uploads} {} ({docs} documents) recorded at size {size} to {} in {} ms",
             if uploads == 1 { "upload" } else { "uploads" },
-            ledger.size()
+            ledger.size(),
+            began.elapsed().as_millis()
         ));
         if stop {
             // The ledger is in a state this process must not build on; the queue closes,
