@@ -4,10 +4,9 @@
 
 use crate::failure::{Failure, Result};
 use crate::fields::parse_fields;
-use crate::output::{Out, claim_json, claim_line, entry_json, rfc3339};
+use crate::output::{Out, claim_line};
 use clap::{Args, ValueEnum};
 use prov_ledger::{ClaimStatus, Entry, Error, Kind, Ledger, NewClaim, Verdict};
-use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// The verdicts, as `--verdict` takes them.
@@ -120,17 +119,7 @@ pub fn claim(ledger: &Path, a: ClaimArgs, out: Out) -> Result<()> {
 pub fn show(status: &ClaimStatus, e: &Entry, out: Out) -> Result<()> {
     let recorded = *status == ClaimStatus::Recorded;
     if out.json {
-        let mut v = json!({
-            "status": status.as_str(),
-            "seq": e.seq,
-            "time": rfc3339(e.time_ms),
-            "entry": entry_json(e),
-        });
-        if let (Some(serde_json::Value::Object(c)), serde_json::Value::Object(o)) =
-            (claim_json(e), &mut v)
-        {
-            o.extend(c);
-        }
+        let v = prov_report::claimed_json(*status, e);
         return out.json(&v);
     }
     let about = match e.kind {

@@ -4,9 +4,7 @@ use crate::failure::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use prov_ledger::{Entry, Kind};
 use prov_report::escape;
-pub use prov_report::{
-    claim_json, claim_line, count, entry_json, name_json, rfc3339, set_path, set_path_as,
-};
+pub use prov_report::{claim_line, count, entry_json, name_json, rfc3339, set_path, set_path_as};
 use serde_json::{Value, json};
 use std::io::Write;
 

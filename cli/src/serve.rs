@@ -101,7 +101,9 @@ pub fn serve(ledger: &Path, a: ServeArgs, out: Out) -> Result<()> {
     let config = Config {
         ledger_dir: ledger.to_owned(),
         public_dir: a.publish.unwrap_or_else(|| {
-            let mut beside = ledger.as_os_str().to_owned();
+            // `ledger/` and `ledger` alike: beside the folder, never inside it.
+            let ledger: PathBuf = ledger.components().collect();
+            let mut beside = ledger.into_os_string();
             beside.push(".public");
             PathBuf::from(beside)
         }),

@@ -95,3 +95,19 @@ pub fn claim_line(e: &Entry) -> String {
     }
     s
 }
+
+/// A recorded (or already recorded) claim as `prov claim --json` prints it and `POST
+/// /v1/claims` answers it: `status`, `seq`, `time`, `entry` (every field), and the claim's
+/// own fields (`about`, `verdict`, `by`, `reason`, `evidence`).
+pub fn claimed_json(status: prov_ledger::ClaimStatus, e: &Entry) -> Value {
+    let mut v = json!({
+        "status": status.as_str(),
+        "seq": e.seq,
+        "time": rfc3339(e.time_ms),
+        "entry": entry_json(e),
+    });
+    if let (Some(Value::Object(c)), Value::Object(o)) = (claim_json(e), &mut v) {
+        o.extend(c);
+    }
+    v
+}

@@ -5,7 +5,7 @@
 //!
 //! - [`serve`]: the HTTP front end (hyper on tokio, optional rustls TLS) and its routes:
 //!   `POST /v1/documents`, `GET /v1/documents/{sha256}`, `/v1/entries/{seq}`,
-//!   `/v1/proofs/{seq}`, `/v1/consistency?old=N`, and the C2SP tlog-tiles tree
+//!   `/v1/proofs/{seq}`, `/v1/consistency?old=N`, `POST /v1/claims`, and the C2SP tlog-tiles tree
 //!   (<https://c2sp.org/tlog-tiles>) at `/checkpoint` and `/tile/...`;
 //! - [`Archivists`]: who may write, by bearer token (stored as a SHA-256 only);
 //! - the answers are the objects of `prov add --json` and `prov check --json`
@@ -17,6 +17,7 @@
 
 mod answer;
 mod archivists;
+mod claims;
 mod error;
 mod reads;
 mod server;

@@ -228,6 +228,12 @@ async fn route(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
             false => method_not_allowed("POST"),
         };
     }
+    if path == "/v1/claims" {
+        return match req.method() == Method::POST {
+            true => crate::claims::post(ctx, req).await,
+            false => method_not_allowed("POST"),
+        };
+    }
     let read = |p: &str| {
         path.strip_prefix(p)
             .filter(|rest| !rest.contains('/'))
@@ -278,7 +284,7 @@ async fn route(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
     Answer::error(
         404,
         format!("nothing is served at {path}"),
-        "the routes: POST /v1/documents, GET /v1/documents/SHA256, /v1/entries/SEQ, /v1/proofs/SEQ, /v1/consistency?old=N, /checkpoint, /tile/...",
+        "the routes: POST /v1/documents, POST /v1/claims, GET /v1/documents/SHA256, /v1/entries/SEQ, /v1/proofs/SEQ, /v1/consistency?old=N, /checkpoint, /tile/...",
     )
 }
 

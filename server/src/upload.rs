@@ -11,7 +11,7 @@
 use crate::answer::Answer;
 use crate::archivists::Verdict;
 use crate::server::Ctx;
-use crate::writer::Upload;
+use crate::writer::{Upload, Work};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body, Incoming};
 use hyper::{HeaderMap, Request};
@@ -22,7 +22,7 @@ use std::io::{Seek, Write};
 use std::sync::Arc;
 
 /// The archivist a request's bearer token names.
-fn authenticate(ctx: &Ctx, headers: &HeaderMap) -> Result<String, Answer> {
+pub(crate) fn authenticate(ctx: &Ctx, headers: &HeaderMap) -> Result<String, Answer> {
     let unauthorized = |why: &str| {
         Answer::error(
             401,
@@ -51,7 +51,7 @@ fn authenticate(ctx: &Ctx, headers: &HeaderMap) -> Result<String, Answer> {
     }
 }
 
-fn bad(why: impl std::fmt::Display) -> Answer {
+pub(crate) fn bad(why: impl std::fmt::Display) -> Answer {
     Answer::error(
         400,
         why,
@@ -333,7 +333,10 @@ pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
         }
     };
     let (reply, answer) = tokio::sync::oneshot::channel();
-    if let Err(a) = ctx.writer.submit(Upload { prepared, reply }) {
+    if let Err(a) = ctx.writer.submit(Upload {
+        work: Work::Documents(prepared),
+        reply,
+    }) {
         return a;
     }
     answer.await.unwrap_or_else(|_| {

@@ -18,7 +18,7 @@
 
 use crate::answer::{self, Answer, JSON_LINES};
 use crate::state::State;
-use prov_ledger::{Documents, Fields, Ingested, Ledger, Options, Prepared, Report};
+use prov_ledger::{Documents, Fields, Ingested, Ledger, NewClaim, Options, Prepared, Report};
 use serde_json::Value;
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -30,10 +30,33 @@ pub const GROUP: usize = prov_ledger::DEFAULT_BATCH;
 /// A test's hold on the writer: asked with the number of uploads waiting, true to wait.
 pub type Hold = Arc<dyn Fn(usize) -> bool + Send + Sync>;
 
+/// What an upload asks the writer to record.
+pub(crate) enum Work {
+    /// Documents (an upload and its members, or documents by hash).
+    Documents(Prepared),
+    /// A claim about an entry (`POST /v1/claims`).
+    Claim(NewClaim),
+}
+
+impl Work {
+    fn documents(&self) -> usize {
+        match self {
+            Work::Documents(p) => p.documents(),
+            Work::Claim(_) => 1,
+        }
+    }
+}
+
 /// One upload waiting for the writer, and where its answer goes.
 pub(crate) struct Upload {
-    pub prepared: Prepared,
+    pub work: Work,
     pub reply: oneshot::Sender<Answer>,
+}
+
+/// Documents waiting, and where their answer goes.
+struct Docs {
+    prepared: Prepared,
+    reply: oneshot::Sender<Answer>,
 }
 
 /// The queue into the writer.
@@ -95,20 +118,44 @@ fn run(mut ledger: Ledger, mut rx: mpsc::Receiver<Upload>, state: &State, hold: 
         let Some(first) = rx.blocking_recv() else {
             return;
         };
-        let mut docs = first.prepared.documents();
-        let mut group = vec![first];
+        let mut docs = first.work.documents();
+        let mut waiting = vec![first];
         while docs < GROUP {
             match rx.try_recv() {
                 Ok(u) => {
-                    docs += u.prepared.documents();
-                    group.push(u);
+                    docs += u.work.documents();
+                    waiting.push(u);
                 }
                 Err(_) => break,
             }
         }
-        let (uploads, size) = (group.len(), ledger.size());
+        let (uploads, size) = (waiting.len(), ledger.size());
         let began = std::time::Instant::now();
-        let stop = record(&mut ledger, group, state);
+        let mut group = Vec::new();
+        let mut claims = Vec::new();
+        for u in waiting {
+            match u.work {
+                Work::Documents(prepared) => group.push(Docs {
+                    prepared,
+                    reply: u.reply,
+                }),
+                Work::Claim(c) => claims.push((c, u.reply)),
+            }
+        }
+        let mut stop = !group.is_empty() && record(&mut ledger, group, state);
+        for (c, reply) in claims {
+            if stop {
+                let _ = reply.send(Answer::error(
+                    503,
+                    "the server stopped recording",
+                    "its operator must restart it (what it acknowledged is kept)",
+                ));
+                continue;
+            }
+            let (answer, stops_now) = claim(&mut ledger, &c, state);
+            stop |= stops_now;
+            let _ = reply.send(answer);
+        }
         state.log(&format!(
             "writer: {uploads} {} ({docs} documents) recorded at size {size} to {} in {} ms",
             if uploads == 1 { "upload" } else { "uploads" },
@@ -124,8 +171,21 @@ fn run(mut ledger: Ledger, mut rx: mpsc::Receiver<Upload>, state: &State, hold: 
     }
 }
 
+/// Records one claim (its own commit) and publishes it: the answer, and whether the writer
+/// must stop.
+fn claim(ledger: &mut Ledger, c: &NewClaim, state: &State) -> (Answer, bool) {
+    let done = prov_ledger::system_time_ms().and_then(|now| ledger.claim(c, now));
+    match done {
+        Ok((status, e)) => match publish(ledger, state) {
+            Ok(()) => (Answer::json(&prov_report::claimed_json(status, &e)), false),
+            Err(a) => (a, false),
+        },
+        Err(e) => (answer::from_ledger(&e), stops(&e)),
+    }
+}
+
 /// Records a group and answers each upload. True when the writer must stop.
-fn record(ledger: &mut Ledger, group: Vec<Upload>, state: &State) -> bool {
+fn record(ledger: &mut Ledger, group: Vec<Docs>, state: &State) -> bool {
     let (uploads, replies): (Vec<Prepared>, Vec<oneshot::Sender<Answer>>) =
         group.into_iter().map(|u| (u.prepared, u.reply)).unzip();
     let counts: Vec<usize> = uploads.iter().map(Prepared::documents).collect();
@@ -164,7 +224,7 @@ fn record(ledger: &mut Ledger, group: Vec<Upload>, state: &State) -> bool {
                     }
                     stop = record(
                         ledger,
-                        vec![Upload {
+                        vec![Docs {
                             prepared: upload,
                             reply,
                         }],

@@ -206,3 +206,62 @@ fn every_acknowledged_entry_survives_kill_9_of_the_server() {
     assert_eq!(size, log.len() as u64 + 1);
     assert_eq!(entries.len() as u64, size);
 }
+
+#[test]
+fn a_claim_posted_is_recorded_by_the_archivist_as_prov_claim_records_it() {
+    let w = Workspace::new();
+    w.init();
+    let token = archivist(&w, "liv@news.example");
+    let s = Serve::start(&w, &[], &[]);
+    assert_eq!(
+        upload(&s, Some(&token), "source=x&name=c.pdf", b"a contract\n").status,
+        200
+    );
+    let body = r#"{"about": 0, "verdict": "forged", "by": "verification desk", "reason": "fonts postdate the date"}"#;
+    let post = |body: &str, token: Option<&str>| {
+        try_post(
+            &format!("{}/v1/claims", s.url),
+            token,
+            "application/json",
+            body.as_bytes(),
+        )
+        .unwrap()
+    };
+    post(body, None).refused(401, "token");
+    let r = post(body, Some(&token));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["status"], "recorded");
+    assert_eq!(v["verdict"], "forged");
+    assert_eq!(v["entry"]["agent"], "liv@news.example");
+    post(
+        r#"{"about": 9, "verdict": "forged", "by": "desk"}"#,
+        Some(&token),
+    )
+    .refused(404, "9");
+    post(
+        r#"{"about": 0, "verdict": "fake", "by": "desk"}"#,
+        Some(&token),
+    )
+    .refused(400, "verdict");
+    // check through the server lists it, as `prov check` does.
+    let sha = hex::encode(sha2::Sha256::digest(b"a contract\n"));
+    let checked = get(&format!("{}/v1/documents/{sha}", s.url)).json();
+    assert_eq!(checked["claims"][0]["verdict"], "forged");
+    drop(s);
+    // The same claim again through `prov claim` is already recorded: the same object.
+    let again = w.run(&[
+        "claim",
+        "0",
+        "--verdict",
+        "forged",
+        "--by",
+        "verification desk",
+        "--reason",
+        "fonts postdate the date",
+        "--json",
+    ]);
+    let mut served = v.clone();
+    served["status"] = "already_recorded".into();
+    assert_eq!(again.json(), served);
+}
