@@ -115,3 +115,60 @@ fn hash_only_records_the_same_entries_as_the_bytes_without_sending_them() {
     let log = s.log();
     assert_eq!(log.matches("POST /v1/documents 200").count(), 2, "{log}");
 }
+
+/// The "done": three archivists ingest three mirrors (that share some files) into
+/// one ledger at the same time, each with its own `prov --server` process, and an auditor
+/// verifies the whole ledger from the served tiles alone.
+#[test]
+fn three_archivists_ingest_three_mirrors_at_once_and_the_tiles_prove_it() {
+    let w = Workspace::new();
+    let vkey = w.init();
+    let s = Serve::start(&w, &[], &[]);
+    for m in 0..3 {
+        for i in 0..40 {
+            w.write(
+                &format!("mirror{m}/own-{i}.txt"),
+                format!("mirror {m} file {i}\n"),
+            );
+            w.write(
+                &format!("mirror{m}/shared-{i}.txt"),
+                format!("shared file {i}\n"),
+            );
+        }
+    }
+    let children: Vec<_> = (0..3)
+        .map(|m| {
+            let token = archivist(&w, &format!("archivist{m}@news.example"));
+            let mut c = w.cmd(&["--server", &s.url, "add", &format!("mirror{m}")]);
+            c.args(["--source", &format!("https://mirror{m}.example/"), "--json"])
+                .env("PROV_TOKEN", token)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    let mut statuses = std::collections::BTreeMap::new();
+    for child in children {
+        let run = prov_tests::Run::from(child.wait_with_output().unwrap());
+        for v in run.documents() {
+            *statuses
+                .entry(v["status"].as_str().unwrap().to_owned())
+                .or_insert(0) += 1;
+        }
+    }
+    // 120 own files first seen; the 40 shared contents first seen once and seen again twice.
+    assert_eq!(statuses.get("first_seen"), Some(&160), "{statuses:?}");
+    assert_eq!(statuses.get("sighting"), Some(&80), "{statuses:?}");
+    let (size, entries) = crate::publish::verified_tree(s.port, vkey.trim());
+    assert_eq!(size, 240);
+    assert_eq!(entries.len(), 240);
+    // Each archivist is the agent of exactly its 80 entries.
+    let log = w.run(&["log", "--json"]).jsonl();
+    for m in 0..3 {
+        let who = format!("archivist{m}@news.example");
+        assert_eq!(
+            log.iter().filter(|e| e["agent"] == who.as_str()).count(),
+            80
+        );
+    }
+}
