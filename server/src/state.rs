@@ -43,6 +43,11 @@ impl State {
         })
     }
 
+    /// The ledger folder.
+    pub fn ledger_dir(&self) -> &Path {
+        &self.ledger_dir
+    }
+
     /// The folder the tiles tree is published in.
     pub fn public_dir(&self) -> &Path {
         &self.public_dir

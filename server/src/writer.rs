@@ -4,9 +4,10 @@
 //! all of them, up to [`GROUP`] documents).
 //!
 //! Storage contract, per group: the entries are durable and their checkpoint committed
-//! (`Ledger::append`'s contract), then the published tiles tree is brought up to the new
-//! checkpoint (`Ledger::publish`, its checkpoint file written last), then the readers'
-//! snapshot is moved to the new size, and only then is each upload answered. A crash
+//! (`Ledger::append`'s contract); then the publisher thread brings the published tiles tree
+//! up to the ledger (`Ledger::publish`, its checkpoint file written last) and moves the
+//! readers' snapshot, and only then is each upload answered. The writer records the next
+//! group meanwhile, and the publisher publishes once for every group that waits. A crash
 //! anywhere before the answers loses no acknowledged entry; a crash after the commit and
 //! before the answers leaves entries that no client was told of, which a client's retry
 //! reports as `already_recorded`.
@@ -76,9 +77,14 @@ impl Writer {
         hold: Option<Hold>,
     ) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel(queue.max(1));
+        let (ptx, prx) = std::sync::mpsc::channel();
+        let for_publisher = state.clone();
+        std::thread::Builder::new()
+            .name("prov-publisher".into())
+            .spawn(move || publisher(prx, &for_publisher))?;
         std::thread::Builder::new()
             .name("prov-writer".into())
-            .spawn(move || run(ledger, rx, &state, hold))?;
+            .spawn(move || run(ledger, rx, &state, hold, &ptx))?;
         Ok(Writer { tx })
     }
 
@@ -108,7 +114,16 @@ impl Report for Collected {
     }
 }
 
-fn run(mut ledger: Ledger, mut rx: mpsc::Receiver<Upload>, state: &State, hold: Option<Hold>) {
+/// Answers waiting for the publish of the tree that covers their entries.
+type Pending = Vec<(oneshot::Sender<Answer>, Answer)>;
+
+fn run(
+    mut ledger: Ledger,
+    mut rx: mpsc::Receiver<Upload>,
+    state: &State,
+    hold: Option<Hold>,
+    publisher: &std::sync::mpsc::Sender<Pending>,
+) {
     loop {
         if let Some(hold) = &hold {
             while hold(rx.len()) {
@@ -142,7 +157,8 @@ fn run(mut ledger: Ledger, mut rx: mpsc::Receiver<Upload>, state: &State, hold: 
                 Work::Claim(c) => claims.push((c, u.reply)),
             }
         }
-        let mut stop = !group.is_empty() && record(&mut ledger, group, state);
+        let mut pending = Pending::new();
+        let mut stop = !group.is_empty() && record(&mut ledger, group, &mut pending);
         for (c, reply) in claims {
             if stop {
                 let _ = reply.send(Answer::error(
@@ -152,9 +168,18 @@ fn run(mut ledger: Ledger, mut rx: mpsc::Receiver<Upload>, state: &State, hold: 
                 ));
                 continue;
             }
-            let (answer, stops_now) = claim(&mut ledger, &c, state);
-            stop |= stops_now;
-            let _ = reply.send(answer);
+            match claim_now(&mut ledger, &c) {
+                Ok(answer) => pending.push((reply, answer)),
+                Err(e) => {
+                    stop |= stops(&e);
+                    let _ = reply.send(answer::from_ledger(&e));
+                }
+            }
+        }
+        // Answered once the publisher has published a tree covering them; meanwhile the
+        // writer goes on with the next group.
+        if !pending.is_empty() && publisher.send(pending).is_err() {
+            stop = true;
         }
         state.log(&format!(
             "writer: {uploads} {} ({docs} documents) recorded at size {size} to {} in {} ms",
@@ -171,21 +196,16 @@ fn run(mut ledger: Ledger, mut rx: mpsc::Receiver<Upload>, state: &State, hold: 
     }
 }
 
-/// Records one claim (its own commit) and publishes it: the answer, and whether the writer
-/// must stop.
-fn claim(ledger: &mut Ledger, c: &NewClaim, state: &State) -> (Answer, bool) {
-    let done = prov_ledger::system_time_ms().and_then(|now| ledger.claim(c, now));
-    match done {
-        Ok((status, e)) => match publish(ledger, state) {
-            Ok(()) => (Answer::json(&prov_report::claimed_json(status, &e)), false),
-            Err(a) => (a, false),
-        },
-        Err(e) => (answer::from_ledger(&e), stops(&e)),
-    }
+/// Records one claim (its own commit): the answer `prov claim --json` gives.
+fn claim_now(ledger: &mut Ledger, c: &NewClaim) -> prov_ledger::Result<Answer> {
+    let now = prov_ledger::system_time_ms()?;
+    let (status, e) = ledger.claim(c, now)?;
+    Ok(Answer::json(&prov_report::claimed_json(status, &e)))
 }
 
-/// Records a group and answers each upload. True when the writer must stop.
-fn record(ledger: &mut Ledger, group: Vec<Docs>, state: &State) -> bool {
+/// Records a group: the answers of the uploads recorded go to `pending` (sent once
+/// published), refusals at once. True when the writer must stop.
+fn record(ledger: &mut Ledger, group: Vec<Docs>, pending: &mut Pending) -> bool {
     let (uploads, replies): (Vec<Prepared>, Vec<oneshot::Sender<Answer>>) =
         group.into_iter().map(|u| (u.prepared, u.reply)).unzip();
     let counts: Vec<usize> = uploads.iter().map(Prepared::documents).collect();
@@ -195,14 +215,10 @@ fn record(ledger: &mut Ledger, group: Vec<Docs>, state: &State) -> bool {
     };
     match ingest(ledger, uploads) {
         Ok(results) => {
-            let published = publish(ledger, state);
             let mut results = results.into_iter();
             for (reply, n) in replies.into_iter().zip(counts) {
                 let mine: Vec<Value> = results.by_ref().take(n).collect();
-                let _ = reply.send(match &published {
-                    Ok(()) => added(&mine),
-                    Err(a) => a.clone(),
-                });
+                pending.push((reply, added(&mine)));
             }
             false
         }
@@ -228,7 +244,7 @@ fn record(ledger: &mut Ledger, group: Vec<Docs>, state: &State) -> bool {
                             prepared: upload,
                             reply,
                         }],
-                        state,
+                        pending,
                     );
                 }
                 stop
@@ -266,17 +282,32 @@ fn ingest(ledger: &mut Ledger, uploads: Vec<Prepared>) -> prov_ledger::Result<Ve
     Ok(collected.0)
 }
 
-/// The published tree brought up to the ledger, and the readers' snapshot with it.
-fn publish(ledger: &Ledger, state: &State) -> Result<(), Answer> {
-    let published = ledger.publish(state.public_dir()).map_err(|e| {
-        Answer::error(
-            503,
-            format!("recorded, but the tiles could not be published: {e}"),
-            "send it again: it is then reported as already recorded, once the operator has fixed the server",
-        )
-    });
-    state.refresh();
-    published.map(|_| ())
+/// The publisher: for every batch of answers waiting (all those waiting at once, one
+/// publish for all), brings the published tree up to the ledger's committed state (which
+/// covers their entries: they were committed before they were sent here) from a read-only
+/// view of the ledger, renews the readers' snapshot, then sends the answers.
+fn publisher(rx: std::sync::mpsc::Receiver<Pending>, state: &State) {
+    while let Ok(mut pending) = rx.recv() {
+        while let Ok(more) = rx.try_recv() {
+            pending.extend(more);
+        }
+        let published = Ledger::open_read_only(state.ledger_dir())
+            .and_then(|l| l.publish(state.public_dir()))
+            .map_err(|e| {
+                Answer::error(
+                    503,
+                    format!("recorded, but the tiles could not be published: {e}"),
+                    "send it again: it is then reported as already recorded, once the operator has fixed the server",
+                )
+            });
+        state.refresh();
+        for (reply, answer) in pending {
+            let _ = reply.send(match &published {
+                Ok(_) => answer,
+                Err(a) => a.clone(),
+            });
+        }
+    }
 }
 
 /// The answer to an upload: its one document as one JSON object, or JSON Lines for a
