@@ -274,6 +274,11 @@ function guard(f) {
 
 async function start() {
   $("key").value = localStorage.getItem(KEY_STORE) || "";
+  // Served by `prov serve --web` at /verify/: that server publishes its tiles at its root.
+  // Only the address is filled in; nothing is fetched until the user asks.
+  if (/^https?:$/.test(location.protocol) && location.pathname.startsWith("/verify/")) {
+    $("tiles-url").value = location.origin + "/";
+  }
   fileInput("document", (f) => showChosen("document", f));
   fileInput("proof", (f) => showChosen("proof", f));
   fileInput("key-file", async (f) => { $("key").value = (await f.slice(0, 4096).text()).trim(); });

@@ -47,6 +47,11 @@ pub struct ServeArgs {
     /// The PEM private key of --tls-cert
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Serve the browser verifier at /verify/ from this folder, as web/build.sh builds it
+    /// (web/dist): readers check a document and its proof in their browser, which sends
+    /// nothing back
+    #[arg(long, value_name = "DIR", env = "PROV_WEB_DIR")]
+    web: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -116,6 +121,12 @@ pub fn serve(ledger: &Path, a: ServeArgs, out: Out) -> Result<()> {
             ..Limits::default()
         },
         tls,
+        web: a
+            .web
+            .as_deref()
+            .map(prov_server::VerifyPage::load)
+            .transpose()
+            .map_err(server_failure)?,
         hold: hold_writer(),
     };
     let quiet = out.quiet;

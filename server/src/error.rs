@@ -41,6 +41,14 @@ pub enum Error {
     /// `archivist revoke` of a name not there.
     #[error("there is no archivist {0:?}: `prov archivist list` shows them")]
     NoSuchArchivist(String),
+    /// A file of the browser verifier (`--web`) cannot be served.
+    #[error("the browser verifier's {} cannot be served ({reason}): build the page with web/build.sh and give its web/dist folder to --web", path.display())]
+    WebPage {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// The TLS certificate or key does not read.
     #[error("TLS: {0}")]
     Tls(String),

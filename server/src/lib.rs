@@ -6,7 +6,8 @@
 //! - [`serve`]: the HTTP front end (hyper on tokio, optional rustls TLS) and its routes:
 //!   `POST /v1/documents`, `GET /v1/documents/{sha256}`, `/v1/entries/{seq}`,
 //!   `/v1/proofs/{seq}`, `/v1/consistency?old=N`, `POST /v1/claims`, and the C2SP tlog-tiles tree
-//!   (<https://c2sp.org/tlog-tiles>) at `/checkpoint` and `/tile/...`;
+//!   (<https://c2sp.org/tlog-tiles>) at `/checkpoint` and `/tile/...`; the browser verifier
+//!   at `/verify/` when started with its built page ([`VerifyPage`]);
 //! - [`Archivists`]: who may write, by bearer token (stored as a SHA-256 only);
 //! - the answers are the objects of `prov add --json` and `prov check --json`
 //!   (`prov-report`), not a second rendering of them.
@@ -24,10 +25,12 @@ mod server;
 mod state;
 mod tree;
 mod upload;
+mod verify_page;
 mod writer;
 
 pub use answer::Answer;
 pub use archivists::{ARCHIVISTS_FILE, Archivist, Archivists, Verdict};
 pub use error::{Error, Result};
 pub use server::{Config, Limits, serve};
+pub use verify_page::{CONTENT_SECURITY_POLICY, PAGE_FILES, VerifyPage};
 pub use writer::{GROUP, Hold};

@@ -67,6 +67,8 @@ pub struct Config {
     pub limits: Limits,
     /// A PEM certificate chain and its PEM private key, to serve HTTPS.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// The browser verifier's files (`--web`), served at `/verify/`.
+    pub web: Option<crate::VerifyPage>,
     /// Tests only: asked before each group with the number of uploads waiting; the writer
     /// waits while it answers true.
     pub hold: Option<crate::writer::Hold>,
@@ -77,6 +79,7 @@ pub(crate) struct Ctx {
     pub state: Arc<State>,
     pub writer: Writer,
     pub limits: Limits,
+    pub web: Option<crate::VerifyPage>,
 }
 
 fn tls_acceptor(
@@ -146,6 +149,7 @@ pub fn serve(
         state,
         writer,
         limits: config.limits,
+        web: config.web,
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -281,10 +285,17 @@ async fn route(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
             method_not_allowed("GET")
         };
     }
+    let page = match &ctx.web {
+        Some(web) => web.answer(&path),
+        None => crate::verify_page::not_served(&path),
+    };
+    if let Some(page) = page {
+        return if get { page } else { method_not_allowed("GET") };
+    }
     Answer::error(
         404,
         format!("nothing is served at {path}"),
-        "the routes: POST /v1/documents, POST /v1/claims, GET /v1/documents/SHA256, /v1/entries/SEQ, /v1/proofs/SEQ, /v1/consistency?old=N, /checkpoint, /tile/...",
+        "the routes: POST /v1/documents, POST /v1/claims, GET /v1/documents/SHA256, /v1/entries/SEQ, /v1/proofs/SEQ, /v1/consistency?old=N, /checkpoint, /tile/..., /verify/",
     )
 }
 

@@ -17,6 +17,7 @@ use prov_tests::{Workspace, skip};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+mod served;
 mod tiles;
 mod witnesses;
 use std::path::{Path, PathBuf};

@@ -9,7 +9,8 @@
 //        "proof", "key_file" (paths), "key", "witnesses", "quorum", "tiles_url", "entry_index",
 //        "old_checkpoint", "new_checkpoint" (text)}
 // Prints one JSON line a case: {"name", "state", "ok", "failed", "text", "key_on_load",
-//        "progress", "requests"}; "requests" lists every URL the page asked for that is not a
+//        "tiles_url_on_load", "progress", "requests", "errors", "console_errors"};
+//        "requests" lists every URL the page asked for that is not a
 //        file, data or blob URL (none, unless the case fetches tiles).
 // No timeouts: a wait lasts until the page answers (the test harness owns the time).
 import { readFileSync } from "node:fs";
@@ -34,11 +35,15 @@ for (const c of plan.cases) {
   const page = await context.newPage();
   const requests = [];
   const errors = [];
+  const consoleErrors = [];
   page.on("request", (r) => { if (!local(r.url())) requests.push(r.url()); });
+  // A Content-Security-Policy violation is reported here, not as a page error.
+  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(c.url);
   await page.waitForSelector("body[data-ready=true]");
   const keyOnLoad = await page.inputValue("#key");
+  const tilesOnLoad = await page.inputValue("#tiles-url");
   if (c.document) await page.setInputFiles("#document", c.document);
   if (c.proof) await page.setInputFiles("#proof", c.proof);
   if (c.key_file) {
@@ -79,7 +84,10 @@ for (const c of plan.cases) {
       saved_proof: !document.getElementById("save-proof").hidden,
     };
   });
-  console.log(JSON.stringify({ name: c.name, key_on_load: keyOnLoad, requests, errors, ...result }));
+  console.log(JSON.stringify({
+    name: c.name, key_on_load: keyOnLoad, requests, errors, console_errors: consoleErrors,
+    tiles_url_on_load: tilesOnLoad, ...result,
+  }));
   await page.close();
 }
 await context.close();
