@@ -72,7 +72,7 @@ pub use digest::{
 pub use entry::{Content, ENTRY_VERSION, Entry, Kind, Related, SIGNING_DOMAIN};
 pub use entry_rules::{MAX_ENTRY_BYTES, MAX_NAME, check_recorded_text, is_display_control};
 pub use error::{Error, LineProblem, PathProblem, Result};
-pub use fsys::{FaultHook, Injected, Step, replace_durably};
+pub use fsys::{FaultHook, Injected, Step, read_small, replace_durably};
 pub use ingest::{
     DEFAULT_BATCH, Documents, Fields, Ingested, Options, Report, Summary, system_time_ms,
 };

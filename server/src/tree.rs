@@ -62,15 +62,44 @@ pub(crate) fn tile_path(path: &str) -> Option<bool> {
     }
 }
 
-/// Reads a file of the published folder, or 404.
+/// The largest file of the published folder: an entry bundle of 256 entries at their
+/// largest, with their 2-byte length prefixes (a hash tile is 8 KiB).
+const MAX_PUBLISHED: u64 = 256 * (prov_ledger::MAX_ENTRY_BYTES as u64 + 2);
+
+/// Reads a file of the published folder, or 404. Nothing is read through a symbolic link,
+/// at any level below the folder: a link planted there (to the ledger's `key.pem`, say)
+/// is refused, not followed.
 fn file(public: &Path, rel: &str) -> Result<Vec<u8>, Answer> {
-    std::fs::read(public.join(rel)).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Answer::error(
+    let missing = || {
+        Answer::error(
             404,
             format!("{rel} is not published"),
             "`GET /checkpoint` gives the tree's size; a partial tile may have become full",
-        ),
-        _ => Answer::error(500, format!("cannot read {rel}: {e}"), "tell the operator"),
+        )
+    };
+    let refused = |why: String| {
+        Answer::error(
+            500,
+            format!("cannot serve {rel}: {why}"),
+            "tell the operator: the published folder holds something prov did not write there",
+        )
+    };
+    let mut dir = public.to_owned();
+    let parts: Vec<&str> = rel.split('/').collect();
+    for part in &parts[..parts.len() - 1] {
+        dir.push(part);
+        match dir.symlink_metadata() {
+            Ok(m) if m.file_type().is_dir() => {}
+            Ok(_) => return Err(refused(format!("{} is not a folder", dir.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing()),
+            Err(e) => return Err(refused(e.to_string())),
+        }
+    }
+    prov_ledger::read_small(&public.join(rel), MAX_PUBLISHED).map_err(|e| match e {
+        prov_ledger::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            missing()
+        }
+        other => refused(other.to_string()),
     })
 }
 

@@ -25,7 +25,8 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
-/// The most documents recorded as one group (one commit); more wait for the next.
+/// Uploads waiting are taken into one group until it holds this many documents; the rest
+/// wait for the next. One upload is never split: its documents are one commit, however many.
 pub const GROUP: usize = prov_ledger::DEFAULT_BATCH;
 
 /// A test's hold on the writer: asked with the number of uploads waiting, true to wait.
@@ -267,10 +268,15 @@ fn stops(e: &prov_ledger::Error) -> bool {
     )
 }
 
+/// Records `uploads` as one batch, so one commit: every upload is recorded whole or not at
+/// all, however many documents it holds (a container of more than [`GROUP`] members is
+/// not cut into commits of which an error in a later one would leave the earlier recorded
+/// and unreported).
 fn ingest(ledger: &mut Ledger, uploads: Vec<Prepared>) -> prov_ledger::Result<Vec<Value>> {
     let mut collected = Collected::default();
+    let documents = uploads.iter().map(Prepared::documents).sum::<usize>();
     let options = Options {
-        batch: GROUP,
+        batch: documents.max(1),
         ..Options::default()
     };
     ledger.ingest(

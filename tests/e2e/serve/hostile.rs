@@ -4,6 +4,7 @@
 
 use super::{Hold, Serve, archivist, get, try_post, upload};
 use prov_tests::Workspace;
+use sha2::Digest as _;
 use std::io::{Read, Write};
 use std::sync::Arc;
 
@@ -209,4 +210,79 @@ fn tls_serves_the_same_routes_over_https() {
         b"x",
     );
     assert!(plain.is_err());
+}
+
+/// A container of more than one group's worth of members (4,096) whose last member cannot be
+/// recorded (its SHA-256 is in the ledger with another size): refused whole, with nothing of
+/// it recorded, and the answer saying so is true (it once committed the first 4,096 members
+/// and answered that nothing was recorded).
+#[test]
+fn an_upload_larger_than_a_group_is_recorded_whole_or_not_at_all() {
+    let w = Workspace::new();
+    w.init();
+    let zip = w.path("many.zip");
+    let made = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile\n\
+             with zipfile.ZipFile(sys.argv[1], 'w') as z:\n\
+             \x20   for i in range(5000): z.writestr(f'm/{i:05}.txt', f'member {i}\\n')\n\
+             \x20   z.writestr('m/last.txt', b'the planted member\\n')\n",
+        ])
+        .arg(&zip)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // The last member's SHA-256, recorded by hash alone with a size it does not have.
+    let planted = hex::encode(sha2::Sha256::digest(b"the planted member\n"));
+    w.run(&[
+        "add", "--sha256", &planted, "--size", "3", "--source", "planted",
+    ])
+    .ok();
+    let token = archivist(&w, "alice");
+    let s = Serve::start(&w, &[], &[]);
+    let before = get(&format!("{}/checkpoint", s.url)).body;
+    let r = upload(
+        &s,
+        Some(&token),
+        "source=leak",
+        &std::fs::read(&zip).unwrap(),
+    );
+    r.refused(409, "first recorded as 3 bytes");
+    // Nothing of it: not the container, not its first member, and the tree did not move.
+    let first = hex::encode(sha2::Sha256::digest(b"member 0\n"));
+    assert_eq!(get(&format!("{}/v1/documents/{first}", s.url)).status, 404);
+    assert_eq!(get(&format!("{}/checkpoint", s.url)).body, before);
+    drop(s);
+    let size = w.run(&["checkpoint", "--json"]).json()["size"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(size, 1, "only the planted record is in the ledger");
+    w.run(&["audit"]).ok();
+}
+
+/// A symbolic link planted in the published folder (to the ledger's private key) is not
+/// followed: the key is never served.
+#[test]
+fn a_link_planted_in_the_published_folder_is_not_followed() {
+    let w = Workspace::new();
+    w.init();
+    w.write("a.txt", "a\n");
+    w.run(&["add", "a.txt", "--source", "s"]).ok();
+    let s = Serve::start(&w, &[], &[]);
+    let public = std::path::PathBuf::from(format!("{}.public", w.ledger().display()));
+    let key = w.ledger().join("key.pem");
+    std::fs::create_dir_all(public.join("tile/1")).unwrap();
+    std::os::unix::fs::symlink(&key, public.join("tile/1/000")).unwrap();
+    std::os::unix::fs::symlink(public.join("tile/1"), public.join("tile/2")).unwrap();
+    let pem = std::fs::read_to_string(&key).unwrap();
+    for path in ["tile/1/000", "tile/2/000"] {
+        let r = get(&format!("{}/{path}", s.url));
+        assert!(
+            !r.body.contains("PRIVATE KEY") && !r.body.contains(pem.trim()),
+            "{path}: {}",
+            r.body
+        );
+        assert_eq!(r.status, 500, "{path}: {}", r.body);
+    }
 }
