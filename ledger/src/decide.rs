@@ -131,6 +131,19 @@ impl Ledger {
             };
             let key = location::key(format, &place);
             let sha = doc.content.sha256;
+            // Only the empty document is 0 bytes long: a hash recorded with size 0 would be
+            // a size no bytes can have, and would refuse the real document forever.
+            if doc.content.size == 0 && sha != EMPTY_SHA256 {
+                return Err(Error::invalid(
+                    "size",
+                    format!(
+                        "0 bytes is the size of the empty document alone, and SHA-256 {} is not \
+                         its hash: give the document's real size; nothing of this batch was \
+                         recorded",
+                        crate::error::hex(&sha)
+                    ),
+                ));
+            }
             let committed = self.committed(&sha)?;
             let new = pending.get(&sha);
             let first = committed
@@ -196,3 +209,9 @@ impl Ledger {
         Ok(results)
     }
 }
+
+/// The SHA-256 of the empty document (FIPS 180-4), the only content of size 0.
+const EMPTY_SHA256: [u8; 32] = [
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+];

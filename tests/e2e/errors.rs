@@ -314,3 +314,21 @@ fn lock_seen(ino: u64, kind: &str) -> bool {
         found
     })
 }
+
+/// A hash recorded with size 0 that is not the empty document's: refused (no bytes have
+/// that size and hash, and the record would refuse the real document forever); the empty
+/// document itself still records.
+#[test]
+fn size_zero_is_only_the_empty_documents() {
+    let w = Workspace::new();
+    w.init();
+    let other = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+    w.run(&["add", "--sha256", other, "--size", "0", "--source", "s"])
+        .fails(3, "0 bytes is the size of the empty document alone");
+    assert_eq!(w.run(&["checkpoint", "--json"]).json()["size"], 0);
+    let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    w.run(&["add", "--sha256", empty, "--size", "0", "--source", "s"])
+        .ok();
+    w.write("real.txt", "hello\n");
+    w.run(&["add", "real.txt", "--source", "s"]).ok();
+}
