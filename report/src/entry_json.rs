@@ -46,8 +46,10 @@ pub fn entry_json(e: &Entry) -> Value {
     v
 }
 
-/// What a claim entry says, for `--json`: `about`, `verdict`, `by`, `reason` (or null) and
-/// `evidence` (seqs); `None` for an entry that is not a claim.
+/// What a claim entry says, for `--json`: `about`, `verdict`, `by`, `recorded_by` (the
+/// entry's agent: the archivist who recorded it, which `by`, the claimant's own words, need
+/// not be; null when none), `reason` (or null) and `evidence` (seqs); `None` for an entry
+/// that is not a claim.
 pub fn claim_json(e: &Entry) -> Option<Value> {
     let Kind::Claim { about, verdict } = e.kind else {
         return None;
@@ -56,6 +58,7 @@ pub fn claim_json(e: &Entry) -> Option<Value> {
         "about": about,
         "verdict": verdict.as_str(),
         "by": e.source,
+        "recorded_by": e.agent,
         "reason": e.metadata.get(prov_ledger::CLAIM_REASON),
         "evidence": evidence(e),
     }))
@@ -70,13 +73,19 @@ pub fn evidence(e: &Entry) -> Vec<u64> {
         .collect()
 }
 
-/// A claim for people, on one line: `forged, by X, at TIME: "REASON"; evidence entries 3, 4`.
+/// A claim for people, on one line: `forged, by X, at TIME: "REASON"; evidence entries 3, 4`,
+/// with `(recorded by AGENT)` after X when an archivist other than X recorded it (through
+/// `prov serve`, `by` is what the client wrote, the agent who sent it).
 pub fn claim_line(e: &Entry) -> String {
     let Kind::Claim { verdict, .. } = e.kind else {
         return String::new();
     };
+    let recorder = match &e.agent {
+        Some(a) if *a != e.source => format!(" (recorded by {})", escape::text(a)),
+        _ => String::new(),
+    };
     let mut s = format!(
-        "{}, by {}, at {}",
+        "{}, by {}{recorder}, at {}",
         verdict.as_str(),
         escape::text(&e.source),
         rfc3339(e.time_ms)

@@ -248,7 +248,15 @@ fn a_claim_posted_is_recorded_by_the_archivist_as_prov_claim_records_it() {
     let sha = hex::encode(sha2::Sha256::digest(b"a contract\n"));
     let checked = get(&format!("{}/v1/documents/{sha}", s.url)).json();
     assert_eq!(checked["claims"][0]["verdict"], "forged");
+    assert_eq!(checked["claims"][0]["recorded_by"], "liv@news.example");
     drop(s);
+    // `by` is what the archivist wrote; who recorded it is shown beside it.
+    w.write("c.pdf", "a contract\n");
+    let shown = w.run(&["check", "c.pdf"]).ok().to_owned();
+    assert!(
+        shown.contains("forged, by verification desk (recorded by liv@news.example)"),
+        "{shown}"
+    );
     // The same claim again through `prov claim` is already recorded: the same object.
     let again = w.run(&[
         "claim",
