@@ -128,8 +128,11 @@ fn show_answers(
     out: Out,
 ) -> Result<()> {
     let mut chains = Chains::default();
-    // Timestamps and cosignatures: when someone other than the ledger vouches for an entry.
-    let bounds = l.independent_bounds()?;
+    // Timestamps and cosignatures: when someone other than the ledger vouches for an entry,
+    // each verified with the witness keys and TSA certificates of the ledger's configuration.
+    let evidence = l.evidence(&prov_ledger::Trust::configured(l)?)?;
+    let bounds = &evidence;
+    let mut unverified_seen = None;
     for ((path, shown, sha), entries) in items.iter().zip(answers) {
         let entries = entries?;
         let found_in: Vec<Vec<Entry>> = entries
@@ -154,6 +157,14 @@ fn show_answers(
             });
             v["independent_bound"] =
                 crate::stamped::bound_json(first.and_then(|f| bounds.for_entry(f.seq)));
+            if let Some(f) = first {
+                let not: Vec<Value> = evidence
+                    .unverified_for(f.seq)
+                    .map(crate::stamped::unverified_json)
+                    .collect();
+                unverified_seen = unverified_seen.or(evidence.unverified_for(f.seq).next());
+                v["unverified_evidence"] = Value::Array(not);
+            }
             told.json_into(&mut v, true);
             crate::output::set_path(&mut v, path);
             out.json(&v)?;
@@ -175,6 +186,7 @@ fn show_answers(
                 if let Some(b) = bounds.for_entry(f.seq) {
                     out.human(format!("           {}", crate::stamped::bound_text(b)))?;
                 }
+                unverified_seen = unverified_seen.or(evidence.unverified_for(f.seq).next());
                 for (s, chain) in sightings.iter().zip(&found_in[1..]) {
                     out.human(format!(
                         "         seen again {} from {} (entry {})",
@@ -191,6 +203,12 @@ fn show_answers(
                 }
             }
         }
+    }
+    if let Some(u) = unverified_seen {
+        out.note(crate::stamped::unverified_note(
+            u,
+            evidence.unverified.len(),
+        ));
     }
     Ok(())
 }

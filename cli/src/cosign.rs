@@ -148,7 +148,19 @@ pub fn cosign(ledger: &Path, a: CosignArgs, out: Out) -> Result<()> {
             "no witnesses to ask: give --witness URL=VKEY, or add them with `prov witnesses add URL VKEY`",
         ));
     }
-    cosign_latest(&l, &list, out)
+    cosign_latest(&l, &list, out)?;
+    // Said once all is stored: a failure stays the one line on stderr.
+    let configured = l.witnesses()?;
+    for w in &list {
+        if !configured.iter().any(|c| c.verifier == w.verifier) {
+            out.note(format!(
+                "witness {} is not in witnesses.json: its cosignature is stored, but `prov check` and the clock check count it only once you list it (`prov witnesses add {} VKEY`)",
+                escape::text(&w.verifier.name),
+                escape::text(&w.url)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// After `prov add --cosign`'s last batch: the configured witnesses cosign the latest

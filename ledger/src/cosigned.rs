@@ -9,7 +9,7 @@
 use crate::error::{Error, Result};
 use crate::fsys;
 use crate::ledger::Ledger;
-use prov_proofs::{Checkpoint, MAX_NOTE_SIGNATURES, MAX_TIMESTAMP, Note, NoteSignature};
+use prov_proofs::{Checkpoint, MAX_NOTE_SIGNATURES, Note, NoteSignature};
 use std::path::{Path, PathBuf};
 
 /// The folder of cosignature files in the ledger folder.
@@ -17,31 +17,16 @@ pub const COSIGNATURES_DIR: &str = "cosignatures";
 /// The largest cosignature file read.
 const MAX_FILE: u64 = 64 << 10;
 
-/// The latest cosignature a ledger holds: for the clock check of an append.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HeldCosignature {
-    /// The size of the checkpoint it cosigns.
-    pub size: u64,
-    /// The witness's name.
-    pub witness: String,
-    /// Its timestamp, POSIX seconds.
-    pub timestamp: u64,
-}
-
-/// Parses a cosignature file: signature lines, each ending in `\n` (none when empty).
+/// Parses a cosignature file: signature lines, each ending in `\n` (none when empty), and
+/// nothing else.
 fn parse_lines(path: &Path, bytes: &[u8]) -> Result<Vec<NoteSignature>> {
-    if bytes.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut note = b"c\n\n".to_vec();
-    note.extend_from_slice(bytes);
-    Note::parse(&note)
-        .map(|n| n.signatures)
-        .map_err(|e| Error::Damaged {
-            path: path.to_owned(),
-            offset: None,
-            reason: format!("not cosignature lines: {e}"),
-        })
+    let damaged = |reason: String| Error::Damaged {
+        path: path.to_owned(),
+        offset: None,
+        reason: format!("not cosignature lines: {reason}"),
+    };
+    let text = std::str::from_utf8(bytes).map_err(|_| damaged("not UTF-8".into()))?;
+    prov_proofs::parse_signature_lines(text).map_err(|e| damaged(e.to_string()))
 }
 
 impl Ledger {
@@ -128,17 +113,10 @@ impl Ledger {
     /// # Errors
     /// As [`Ledger::cosignatures_at`]; [`Error::Io`].
     pub(crate) fn bundle_cosignatures(&self, bundle: &Path) -> Result<()> {
-        let Ok(list) = std::fs::read_dir(self.cosignatures_dir()) else {
-            return Ok(());
-        };
-        let mut sizes: Vec<u64> = list
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
-            .filter(|&n| n <= self.size())
-            .collect();
+        let sizes = self.cosignature_sizes();
         if sizes.is_empty() {
             return Ok(());
         }
-        sizes.sort_unstable();
         let out = bundle.join(COSIGNATURES_DIR);
         std::fs::create_dir(&out).map_err(Error::io("create", &out))?;
         for size in sizes {
@@ -156,95 +134,20 @@ impl Ledger {
             .map_err(Error::io("sync", &out))
     }
 
-    /// Every stored cosignature of a checkpoint of a committed size greater than `seq`:
-    /// its size, witness and timestamp (POSIX seconds), read as stored (for
-    /// [`Ledger::independent_bounds`]).
-    ///
-    /// # Errors
-    /// As [`Ledger::cosignatures_at`].
-    pub(crate) fn held_cosignatures(&self, seq: u64) -> Result<Vec<(u64, String, u64)>> {
+    /// The sizes of the cosignature files of committed sizes, ascending.
+    pub(crate) fn cosignature_sizes(&self) -> Vec<u64> {
         let Ok(list) = std::fs::read_dir(self.cosignatures_dir()) else {
-            return Ok(Vec::new());
+            return Vec::new();
         };
-        let sizes: Vec<u64> = list
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
-            .filter(|&n| n > seq && n <= self.size())
-            .collect();
-        let mut out = Vec::new();
-        for size in sizes {
-            for l in self.cosignatures_at(size)? {
-                if l.signature.len() == 72 {
-                    let t = u64::from_be_bytes(l.signature[..8].try_into().unwrap_or_default());
-                    if t > 0 && t <= MAX_TIMESTAMP {
-                        out.push((size, l.name, t));
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// The cosignature with the latest timestamp among those stored for the largest
-    /// checkpoint size that has any (a witness never cosigns a smaller size after a larger
-    /// one). Lines are read, not verified again: `prov cosign` verified them before it
-    /// stored them. `None` when the ledger holds none.
-    ///
-    /// # Errors
-    /// As [`Ledger::cosignatures_at`].
-    pub fn latest_cosignature(&self) -> Result<Option<HeldCosignature>> {
-        let dir = self.cosignatures_dir();
-        let Ok(list) = std::fs::read_dir(&dir) else {
-            return Ok(None);
-        };
-        // Every size's, not only the largest's: an emptied or damaged latest file must not
-        // let an append past the times the others hold.
         let mut sizes: Vec<u64> = list
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+            .filter_map(|e| {
+                let name = e.ok()?.file_name().into_string().ok()?;
+                let n: u64 = name.parse().ok()?;
+                (n.to_string() == name).then_some(n)
+            })
             .filter(|&n| n <= self.size())
             .collect();
         sizes.sort_unstable();
-        let mut latest: Option<HeldCosignature> = None;
-        for size in sizes {
-            let held = self
-                .cosignatures_at(size)?
-                .into_iter()
-                .filter(|l| l.signature.len() == 72)
-                .map(|l| HeldCosignature {
-                    size,
-                    timestamp: u64::from_be_bytes(l.signature[..8].try_into().unwrap_or_default()),
-                    witness: l.name,
-                })
-                .filter(|c| c.timestamp <= MAX_TIMESTAMP);
-            for c in held {
-                if latest.as_ref().is_none_or(|l| c.timestamp > l.timestamp) {
-                    latest = Some(c);
-                }
-            }
-        }
-        Ok(latest)
-    }
-
-    /// Clock sanity (issue 14, item 6): an append whose clock reads earlier than the latest
-    /// cosignature the ledger holds is refused, since it would record entries as seen before
-    /// a time a witness already vouched the ledger had reached.
-    ///
-    /// # Errors
-    /// [`Error::ClockBeforeCosignature`] with both times; errors reading the cosignatures.
-    pub(crate) fn check_clock_against_cosignatures(&self, now_ms: u64) -> Result<()> {
-        // The TSAs' genTimes too (RFC 3161 timestamps, FORMAT.md section 10).
-        self.check_clock_against_timestamps(now_ms)?;
-        let Some(c) = self.latest_cosignature()? else {
-            return Ok(());
-        };
-        let cosigned_ms = c.timestamp.saturating_mul(1000);
-        if now_ms < cosigned_ms {
-            return Err(Error::ClockBeforeCosignature {
-                clock_ms: now_ms,
-                cosigned_ms,
-                witness: c.witness,
-                size: c.size,
-            });
-        }
-        Ok(())
+        sizes
     }
 }

@@ -27,36 +27,8 @@ pub struct HeldTimestamp {
     pub file: String,
     /// The token, DER (a CMS ContentInfo).
     pub token: Vec<u8>,
-    /// What it states (read, not verified again).
+    /// What it states (read, not verified: [`Ledger::evidence`] verifies).
     pub facts: TokenFacts,
-}
-
-/// The earliest time by which someone other than the ledger vouches an entry existed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IndependentBound {
-    /// The size of the checkpoint vouched for (greater than the entry's seq).
-    pub size: u64,
-    /// The time, ms since the Unix epoch.
-    pub time_ms: u64,
-    /// Who: the TSA (its certificate's subject) or the witness's name.
-    pub by: String,
-    /// Whether it is a TSA's token (else a witness's cosignature).
-    pub timestamp: bool,
-}
-
-/// The independent bounds a ledger holds ([`Ledger::independent_bounds`]).
-#[derive(Clone, Debug, Default)]
-pub struct IndependentBounds(Vec<IndependentBound>);
-
-impl IndependentBounds {
-    /// The earliest independent bound on when entry `seq` existed: the earliest token or
-    /// cosignature of a checkpoint of a size greater than `seq` (one that holds the entry).
-    pub fn for_entry(&self, seq: u64) -> Option<&IndependentBound> {
-        self.0
-            .iter()
-            .filter(|b| b.size > seq)
-            .min_by_key(|b| (b.time_ms, !b.timestamp))
-    }
 }
 
 /// The message imprint of a checkpoint: SHA-256 of its note text (the lines the ledger
@@ -87,7 +59,7 @@ impl Ledger {
     }
 
     /// The token files of committed sizes, with their sizes, sorted by size then name.
-    fn token_files(&self) -> Vec<(u64, String)> {
+    pub(crate) fn token_files(&self) -> Vec<(u64, String)> {
         let Ok(list) = std::fs::read_dir(self.timestamps_dir()) else {
             return Vec::new();
         };
@@ -176,66 +148,6 @@ impl Ledger {
         let name = format!("{size}-{}.tst", &hex_of(&id)[..16]);
         crate::fsys::replace_durably(&dir.join(&name), token)?;
         Ok(name)
-    }
-
-    /// The token with the latest genTime of all the ledger holds (every size's: a damaged or
-    /// removed token of the largest size must not let an append past the others' times).
-    ///
-    /// # Errors
-    /// As [`Ledger::timestamps`].
-    pub fn latest_timestamp(&self) -> Result<Option<HeldTimestamp>> {
-        Ok(self
-            .timestamps()?
-            .into_iter()
-            .max_by_key(|t| t.facts.gen_time_ms))
-    }
-
-    /// Clock sanity (issue 14, item 6): an append whose clock reads earlier than the latest
-    /// TSA genTime the ledger holds is refused.
-    ///
-    /// # Errors
-    /// [`Error::ClockBeforeTimestamp`] with both times; errors reading the tokens.
-    pub(crate) fn check_clock_against_timestamps(&self, now_ms: u64) -> Result<()> {
-        let Some(t) = self.latest_timestamp()? else {
-            return Ok(());
-        };
-        if now_ms < t.facts.gen_time_ms {
-            return Err(Error::ClockBeforeTimestamp {
-                clock_ms: now_ms,
-                stamped_ms: t.facts.gen_time_ms,
-                tsa: t.facts.tsa,
-                size: t.size,
-            });
-        }
-        Ok(())
-    }
-
-    /// Every independent bound the ledger holds: each stored token and cosignature, with
-    /// the size of the checkpoint it vouches for. Read as stored, not verified again
-    /// (`prov timestamp` and `prov cosign` verified them before they stored them).
-    ///
-    /// # Errors
-    /// Errors reading the tokens or cosignatures.
-    pub fn independent_bounds(&self) -> Result<IndependentBounds> {
-        let mut all = Vec::new();
-        for (size, file) in self.token_files() {
-            let t = self.held(size, file)?;
-            all.push(IndependentBound {
-                size,
-                time_ms: t.facts.gen_time_ms,
-                by: t.facts.tsa,
-                timestamp: true,
-            });
-        }
-        for (size, witness, time) in self.held_cosignatures(0)? {
-            all.push(IndependentBound {
-                size,
-                time_ms: time.saturating_mul(1000),
-                by: witness,
-                timestamp: false,
-            });
-        }
-        Ok(IndependentBounds(all))
     }
 
     /// Copies every token of a committed size into `bundle/timestamps/` (none: no folder).

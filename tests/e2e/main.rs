@@ -13,6 +13,7 @@ mod dkim;
 mod documents;
 mod environment;
 mod errors;
+mod evidence;
 mod forge;
 mod fork;
 mod full_disk;

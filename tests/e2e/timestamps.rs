@@ -397,7 +397,25 @@ fn tokens_from_a_real_openssl_tsa_are_stored_listed_proven_and_verified_by_opens
     ])
     .fails(3, "the timestamp token is malformed");
 
-    // `prov check`: the first-seen time, and beside it the earliest independent bound.
+    // `prov check`: the first-seen time, and beside it the earliest independent bound, once
+    // the TSA's certificate is listed (until then its token vouches for nothing, and `check`
+    // says so).
+    let r = w.run(&["check", "a.txt", "--json"]);
+    let c = r.json();
+    assert_eq!(c["independent_bound"]["checkpoint_size"], 2, "{c}");
+    assert_eq!(
+        c["unverified_evidence"][0]["file"], tokens[0]["file"],
+        "{c}"
+    );
+    assert_eq!(c["unverified_evidence"][0]["trusted_signer"], false, "{c}");
+    assert!(
+        r.stderr.contains("not counted as an independent bound: 1 stored cosignature or timestamp that does not verify")
+            && r.stderr.contains("prov tsas add URL --cert FILE"),
+        "{}",
+        r.stderr
+    );
+    w.run(&["tsas", "add", &rsa.url, "--cert", p(&rsa.cert)])
+        .ok();
     let c = w.run(&["check", "a.txt"]).ok().to_owned();
     assert!(
         c.contains(&format!(
@@ -418,6 +436,47 @@ fn tokens_from_a_real_openssl_tsa_are_stored_listed_proven_and_verified_by_opens
             std::fs::read(w.ledger().join(file)).unwrap()
         );
     }
+    let a = w.run_at(&w.path("bundle"), &["audit", "--json"]).json();
+    assert_eq!(a["evidence_verified"], 2, "{a}");
+    // Given only the EC TSA's certificate, the RSA token is not checked (not a fault).
+    let a = w
+        .run_at(
+            &w.path("bundle"),
+            &["audit", "--json", "--tsa-cert", p(&ec.cert)],
+        )
+        .json();
+    assert_eq!(
+        (
+            a["evidence_verified"].clone(),
+            a["evidence_untrusted"].clone()
+        ),
+        (1.into(), 1.into()),
+        "{a}"
+    );
+
+    // The size-1 token moved beside checkpoint 2, as whoever writes the ledger folder could:
+    // its imprint is checkpoint 1's, so it bounds nothing, and the audit names the file.
+    let one = tokens[0]["file"].as_str().unwrap();
+    let moved = one.replacen("timestamps/1-", "timestamps/2-", 1);
+    std::fs::rename(w.ledger().join(one), w.ledger().join(&moved)).unwrap();
+    let c = w.run(&["check", "b.txt", "--json"]).json();
+    assert_eq!(c["independent_bound"]["by"], "CN=Test TSA EC", "{c}");
+    assert_eq!(c["unverified_evidence"][0]["file"], moved.as_str(), "{c}");
+    assert!(
+        c["unverified_evidence"][0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("its message imprint is not the SHA-256 of this checkpoint's note text"),
+        "{c}"
+    );
+    let r = w.run(&["audit"]);
+    r.fails(1, &moved);
+    assert!(
+        r.stderr
+            .contains("remove the file, then run `prov timestamp`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -504,7 +563,10 @@ fn an_append_whose_clock_is_before_the_latest_tsa_time_is_refused() {
     };
     // One minute behind the last entry is within the ledger's own tolerance (it clamps)...
     behind(&["add", "b.txt", "--source", "s"]).ok();
-    // ...but not behind a TSA's genTime: refused, with both times.
+    // ...but not behind a TSA's genTime (of a TSA the ledger lists): refused, with both
+    // times.
+    w.run(&["tsas", "add", &rsa.url, "--cert", p(&rsa.cert)])
+        .ok();
     w.run(&["timestamp", "--tsa", &rsa.url, "--tsa-cert", p(&rsa.cert)])
         .ok();
     let r = behind(&["add", "c.txt", "--source", "s"]);
@@ -638,6 +700,11 @@ fn an_auditor_with_the_ledger_key_two_witness_keys_and_a_tsa_certificate_verifie
     w.write("later.txt", "later");
     w.run(&["add", "later.txt", "--source", "s"]).ok();
     w.run(&["cosign", "--witness", &arg1]).ok();
+    // Counted once the ledger lists the witness.
+    let c = w.run(&["check", "later.txt", "--json"]).json();
+    assert_eq!(c["independent_bound"], serde_json::Value::Null, "{c}");
+    let (url1, _) = arg1.split_once('=').unwrap();
+    w.run(&["witnesses", "add", url1, &k1]).ok();
     let c = w.run(&["check", "later.txt"]).ok().to_owned();
     assert!(
         c.contains("independently bounded: cosigned by w1.example/w at ")

@@ -497,7 +497,9 @@ fn an_append_whose_clock_is_before_the_latest_cosignature_is_refused() {
         w.run_wrapped(&mut c, args)
     };
     behind(&["add", "b.txt", "--source", "s"]).ok();
-    // ...but not behind a witness's cosignature: refused, with both times.
+    // ...but not behind a witness's cosignature (of a witness the ledger lists): refused,
+    // with both times.
+    w.run(&["witnesses", "add", &s.url, &k1]).ok();
     w.run(&["cosign", "--witness", &format!("{}={k1}", s.url)])
         .ok();
     let r = behind(&["add", "c.txt", "--source", "s"]);

@@ -1,0 +1,210 @@
+//! Stored cosignatures count only when they verify (issue 14's gaps): whoever can write the
+//! ledger folder can write `cosignatures/N`, so `check`, the clock check of an append and
+//! `audit` verify each line with a listed (or given) witness key over the checkpoint of its
+//! size before it counts, and say so when one does not. A real witness on the loopback makes
+//! the genuine lines; the forged ones are written here as an intruder would.
+
+use crate::witness::{Server, witness_init};
+use prov_proofs::{CosignerSigner, CosignerVerifier, NoteSignature};
+use prov_tests::Workspace;
+use serde_json::json;
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The note text (the signed lines) of the ledger's checkpoint of `size`.
+fn checkpoint_text(w: &Workspace, size: u64) -> String {
+    let note = w
+        .run(&["checkpoint", "--size", &size.to_string()])
+        .ok()
+        .to_owned();
+    note[..note.find("\n\n").unwrap() + 1].to_owned()
+}
+
+#[test]
+fn stored_cosignatures_count_only_when_they_verify_with_a_listed_witness() {
+    let w = Workspace::new();
+    let vkey = w.init();
+    let k1 = witness_init(&w, "w1", "w1.example/witness");
+    let s = Server::start(&w, "w1", &vkey, &[]);
+    w.run(&["witnesses", "add", &s.url, &k1]).ok();
+    for (i, name) in ["a.txt", "b.txt"].iter().enumerate() {
+        w.write(name, format!("document {i}"));
+        w.run(&["add", name, "--source", "s"]).ok();
+        w.run(&["cosign"]).ok();
+    }
+    let dir = w.ledger().join("cosignatures");
+    let genuine2 = std::fs::read_to_string(dir.join("2")).unwrap();
+    let c = w.run(&["check", "b.txt", "--json"]).json();
+    assert_eq!(c["independent_bound"]["checkpoint_size"], 2, "{c}");
+    assert_eq!(c["unverified_evidence"], json!([]), "{c}");
+    let audited = w.run(&["audit", "--json"]).json();
+    assert_eq!(audited["evidence_verified"], 2, "{audited}");
+
+    // The witness's real line of checkpoint 1 copied beside checkpoint 2: it never cosigned
+    // 2 with it, so nothing bounds b.txt, and `check` says why in one line.
+    std::fs::copy(dir.join("1"), dir.join("2")).unwrap();
+    let r = w.run(&["check", "b.txt", "--json"]);
+    let c = r.json();
+    assert_eq!(c["independent_bound"], json!(null), "{c}");
+    assert_eq!(c["unverified_evidence"][0]["file"], "cosignatures/2", "{c}");
+    assert_eq!(c["unverified_evidence"][0]["trusted_signer"], true, "{c}");
+    let note: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.contains("not counted"))
+        .collect();
+    assert_eq!(note.len(), 1, "{}", r.stderr);
+    assert!(
+        note[0].contains("cosignatures/2 by w1.example/witness")
+            && note[0].contains("does not verify over the checkpoint of size 2")
+            && note[0].contains("run `prov audit`"),
+        "{}",
+        note[0]
+    );
+    // The audit names the file and the fix.
+    w.run(&["audit"]).fails(1, "cosignatures/2");
+    let r = w.run(&["audit", "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let a: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let what = a["fault"]["what"].as_str().unwrap();
+    assert!(
+        what.contains(
+            "a cosignature by w1.example/witness stored for the checkpoint of size 2 does not hold"
+        ) && what.contains("run `prov cosign`"),
+        "{a}"
+    );
+    assert!(
+        a["fault"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("cosignatures/2"),
+        "{a}"
+    );
+
+    // Lines dated a day ahead, as an intruder who wants every append refused writes them:
+    // one in the listed witness's name with a signature that is not its own, one validly
+    // signed by a key nobody listed. Neither holds the clock back, neither bounds b.txt.
+    let w1 = CosignerVerifier::parse(&k1).unwrap();
+    let ahead = now() + 86_400;
+    let mut raw = ahead.to_be_bytes().to_vec();
+    raw.extend_from_slice(&[7u8; 64]);
+    let forged = NoteSignature::new(&w1.name, w1.key_id, raw);
+    let rogue = CosignerSigner::new(
+        "rogue.example/w",
+        ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
+    )
+    .unwrap();
+    let rogue_line = rogue.cosign(&checkpoint_text(&w, 2), ahead).unwrap();
+    std::fs::write(
+        dir.join("2"),
+        format!("{}\n{}\n", forged.to_line(), rogue_line.to_line()),
+    )
+    .unwrap();
+    w.write("c.txt", "document 2");
+    w.run(&["add", "c.txt", "--source", "s"]).ok();
+    let c = w.run(&["check", "b.txt", "--json"]).json();
+    assert_eq!(c["independent_bound"], json!(null), "{c}");
+    let not = c["unverified_evidence"].as_array().unwrap();
+    assert_eq!(not.len(), 2, "{c}");
+    assert_eq!(not[1]["by"], "rogue.example/w", "{c}");
+    assert_eq!(not[1]["trusted_signer"], false, "{c}");
+
+    // The genuine lines back, plus the rogue's: the audit checks what it can and says how
+    // many it could not; given the rogue's key as the only witness, the audit refuses w1's
+    // line as unknown (not checked), and checks the rogue's.
+    std::fs::write(
+        dir.join("2"),
+        format!("{genuine2}{}\n", rogue_line.to_line()),
+    )
+    .unwrap();
+    let a = w.run(&["audit", "--json"]).json();
+    assert_eq!(a["ok"], true, "{a}");
+    assert_eq!(a["evidence_verified"], 2, "{a}");
+    assert_eq!(a["evidence_untrusted"], 1, "{a}");
+    let out = w.run(&["audit"]).ok().to_owned();
+    assert!(
+        out.contains("  evidence  2 stored cosignatures and timestamps verified; 1 by witnesses or TSAs not trusted"),
+        "{out}"
+    );
+    let rogue_vkey = rogue.verifier().to_vkey();
+    let a = w.run(&["audit", "--json", "--witness", &rogue_vkey]).json();
+    assert_eq!(a["evidence_verified"], 1, "{a}");
+    assert_eq!(a["evidence_untrusted"], 2, "{a}");
+
+    // The audit bundle carries the cosignatures and witnesses.json, and its audit checks
+    // them the same way.
+    w.run(&["export", "--audit-bundle", "bundle"]).ok();
+    let a = w.run_at(&w.path("bundle"), &["audit", "--json"]).json();
+    assert_eq!(a["evidence_verified"], 2, "{a}");
+    std::fs::copy(dir.join("1"), w.path("bundle/cosignatures/2")).unwrap();
+    w.run_at(&w.path("bundle"), &["audit"])
+        .fails(1, "cosignatures/2");
+}
+
+/// Issue 14's hot path: the clock check reads and verifies the stored cosignatures once per
+/// process, not at every batch (the files are seen opened by strace); it reads them again
+/// only when they change, so a line stored by another process meanwhile still counts.
+#[test]
+fn an_add_of_many_batches_reads_the_stored_cosignatures_once() {
+    if Command::new("strace").arg("-V").output().is_err() {
+        prov_tests::skip("strace is not installed (apt-get install strace)");
+        return;
+    }
+    let w = Workspace::new();
+    w.init();
+    let signer = CosignerSigner::new(
+        "w.example/w",
+        ed25519_dalek::SigningKey::from_bytes(&[5; 32]),
+    )
+    .unwrap();
+    let vkey = signer.verifier().to_vkey();
+    w.run(&["witnesses", "add", "http://127.0.0.1:9", &vkey])
+        .ok();
+    // Three checkpoints, each with a valid line of the listed witness.
+    for i in 0..3u64 {
+        w.write(&format!("{i}.txt"), format!("document {i}"));
+        w.run(&["add", &format!("{i}.txt"), "--source", "s"]).ok();
+        let line = signer
+            .cosign(&checkpoint_text(&w, i + 1), now() - 100 + i)
+            .unwrap();
+        w.write(
+            &format!("ledger/cosignatures/{}", i + 1),
+            format!("{}\n", line.to_line()),
+        );
+    }
+    let manifest: String = (0..20)
+        .map(|i| format!("{} {} doc{i}\n", hex::encode([i as u8; 32]), i + 1))
+        .collect();
+    w.write("m.txt", manifest);
+    let trace = w.path("trace");
+    let mut strace = Command::new("strace");
+    strace
+        .args(["-f", "-qq", "-e", "trace=openat", "-o"])
+        .arg(&trace);
+    let r = w.run_wrapped(
+        &mut strace,
+        &[
+            "add",
+            "--manifest",
+            "m.txt",
+            "--source",
+            "s",
+            "--batch",
+            "1",
+        ],
+    );
+    r.ok();
+    let opened = std::fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("/cosignatures/") && !l.contains("/cosignatures/."))
+        .count();
+    assert_eq!(opened, 3, "each cosignature file once for 20 batches");
+}
