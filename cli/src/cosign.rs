@@ -331,16 +331,20 @@ fn verified(note: &str, w: &WitnessConfig, answer: &str) -> Result<Cosigned> {
             "witness {name} answered a cosignature that {why}: check its key"
         ))
     };
-    let parsed = Note::parse(format!("{note}{answer}").as_bytes())
-        .map_err(|e| bad(format!("does not parse ({e})")))?;
-    let line = parsed
-        .signatures
+    // The answer is signature lines alone, each verified over the checkpoint's own text:
+    // an answer that added a blank line could otherwise move the text a line is checked over.
+    let lines = prov_proofs::parse_signature_lines(answer)
+        .map_err(|e| bad(format!("does not parse as signature lines ({e})")))?;
+    let text = Note::parse(note.as_bytes())
+        .map_err(|e| Failure::ledger(format!("the latest checkpoint does not parse: {e}")))?
+        .text;
+    let line = lines
         .iter()
         .find(|s| w.verifier.names(s))
         .ok_or_else(|| bad("is not by the key given for it".into()))?;
     let c = w
         .verifier
-        .verify(&parsed.text, line)
+        .verify(&text, line)
         .map_err(|e| bad(format!("does not verify ({e})")))?;
     if c.timestamp == 0 {
         return Err(bad("has no timestamp".into()));

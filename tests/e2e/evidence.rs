@@ -208,3 +208,64 @@ fn an_add_of_many_batches_reads_the_stored_cosignatures_once() {
         .count();
     assert_eq!(opened, 3, "each cosignature file once for 20 batches");
 }
+
+/// A witness (here a hostile one, a few lines of HTTP in this test) whose answer starts with
+/// a blank line, then a line it signed over the whole note the ledger sent (its text, a blank
+/// line and the ledger's signature): read as one note with the checkpoint, that answer moved
+/// the text the line was checked over, and `prov cosign` stored a line that does not verify
+/// over the checkpoint. The answer is now read as signature lines alone.
+#[test]
+fn a_witness_answer_that_moves_the_signed_text_is_refused_and_nothing_is_stored() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let w = Workspace::new();
+    w.init();
+    w.write("a.txt", "alpha");
+    w.run(&["add", "a.txt", "--source", "s"]).ok();
+    let signer = CosignerSigner::new(
+        "hostile.example/w",
+        ed25519_dalek::SigningKey::from_bytes(&[6; 32]),
+    )
+    .unwrap();
+    let vkey = signer.verifier().to_vkey();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut r = BufReader::new(stream.try_clone().unwrap());
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            r.read_line(&mut line).unwrap();
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0; length];
+        r.read_exact(&mut body).unwrap();
+        let body = String::from_utf8(body).unwrap();
+        // The tlog-witness body: the old size line, a blank line, the signed note.
+        let note = body.split_once("\n\n").unwrap().1;
+        let line = signer.cosign(note, now()).unwrap();
+        let answer = format!("\n{}\n", line.to_line());
+        let mut s = stream;
+        write!(
+            s,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+            answer.len()
+        )
+        .unwrap();
+    });
+    w.run(&["cosign", "--witness", &format!("{url}={vkey}")])
+        .fails(
+            1,
+            "witness hostile.example/w answered a cosignature that does not parse",
+        );
+    server.join().unwrap();
+    assert!(
+        !w.ledger().join("cosignatures/1").exists(),
+        "a line that does not verify over the checkpoint was stored"
+    );
+}
