@@ -19,6 +19,7 @@ mod by_content;
 mod claim;
 mod claim_story;
 mod commit;
+mod config_file;
 mod content_run;
 mod cosigned;
 mod decide;

@@ -269,3 +269,59 @@ fn a_witness_answer_that_moves_the_signed_text_is_refused_and_nothing_is_stored(
         "a line that does not verify over the checkpoint was stored"
     );
 }
+
+/// `prov witnesses add` and `prov tsas add` rewrite their file under the ledger's writer lock:
+/// eight at once (four of each) keep all eight, where each read-then-replace without it could
+/// drop what another had just written.
+#[test]
+fn witnesses_and_tsas_added_at_once_are_all_kept() {
+    let w = Workspace::new();
+    w.init();
+    let cert = w.path("cert.der");
+    let made = Command::new("openssl")
+        .current_dir(w.path(""))
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-subj",
+            "/CN=t",
+            "-days",
+            "1",
+            "-outform",
+            "DER",
+            "-out",
+        ])
+        .arg(&cert)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let mut children = Vec::new();
+    for i in 0..4u8 {
+        let vkey = CosignerSigner::new(
+            &format!("w{i}.example/w"),
+            ed25519_dalek::SigningKey::from_bytes(&[i + 1; 32]),
+        )
+        .unwrap()
+        .verifier()
+        .to_vkey();
+        let url = format!("http://127.0.0.1:{}", 9000 + u16::from(i));
+        children.push(w.cmd(&["witnesses", "add", &url, &vkey]).spawn().unwrap());
+        let tsa = format!("http://127.0.0.1:{}/tsr", 9100 + u16::from(i));
+        let mut c = w.cmd(&["tsas", "add", &tsa]);
+        if made {
+            c.arg("--cert").arg(&cert);
+        }
+        children.push(c.spawn().unwrap());
+    }
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    assert_eq!(w.run(&["witnesses", "list", "--json"]).jsonl().len(), 4);
+    assert_eq!(w.run(&["tsas", "list", "--json"]).jsonl().len(), 4);
+}
