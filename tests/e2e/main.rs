@@ -31,6 +31,7 @@ mod review_cli;
 mod review_content;
 mod review_tiles;
 mod timestamps;
+mod tsa_purpose;
 mod walk_races;
 mod walkthrough;
 mod web;

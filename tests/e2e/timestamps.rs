@@ -22,7 +22,7 @@ struct Tsa {
     ca: PathBuf,
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
+pub(crate) fn openssl(dir: &Path, args: &[&str]) {
     let o = Command::new("openssl")
         .current_dir(dir)
         .args(args)
@@ -35,7 +35,7 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
-fn have_openssl() -> bool {
+pub(crate) fn have_openssl() -> bool {
     let found = Command::new("openssl")
         .arg("version")
         .output()
@@ -190,7 +190,7 @@ fn serve(dir: &Path, n: usize, stream: std::net::TcpStream) {
 }
 
 /// The note text of the checkpoint of `size` (what the token's imprint hashes), as a file.
-fn body_file(w: &Workspace, size: u64) -> (PathBuf, Vec<u8>) {
+pub(crate) fn body_file(w: &Workspace, size: u64) -> (PathBuf, Vec<u8>) {
     let note = w
         .run(&["checkpoint", "--size", &size.to_string()])
         .ok()
