@@ -55,6 +55,7 @@ enum WitnessesCommand {
 struct Cosigned {
     url: String,
     line: NoteSignature,
+    key: CosignerVerifier,
     timestamp: u64,
 }
 
@@ -199,11 +200,16 @@ fn cosign_latest(l: &Ledger, list: &[WitnessConfig], out: Out) -> Result<()> {
             },
         }
     }
-    let lines: Vec<NoteSignature> = done.iter().map(|c| c.line.clone()).collect();
-    if !lines.is_empty() {
-        l.store_cosignatures(cp.size, &lines)?;
-    }
-    for c in &done {
+    let lines: Vec<(NoteSignature, CosignerVerifier)> = done
+        .iter()
+        .map(|c| (c.line.clone(), c.key.clone()))
+        .collect();
+    let kept = match lines.is_empty() {
+        true => Vec::new(),
+        false => l.store_cosignatures(cp.size, &lines)?,
+    };
+    for (c, earlier) in done.iter().zip(kept) {
+        let kept_text = earlier.map(|t| rfc3339(t.saturating_mul(1000)));
         if out.json {
             out.json(&json!({
                 "size": cp.size,
@@ -211,13 +217,19 @@ fn cosign_latest(l: &Ledger, list: &[WitnessConfig], out: Out) -> Result<()> {
                 "url": c.url,
                 "time": rfc3339(c.timestamp.saturating_mul(1000)),
                 "timestamp": c.timestamp,
+                "kept_earlier": kept_text,
             }))?;
         } else {
             out.human(format!(
-                "cosigned: checkpoint size {} by {} at {}",
+                "cosigned: checkpoint size {} by {} at {}{}",
                 cp.size,
                 escape::text(&c.line.name),
-                rfc3339(c.timestamp.saturating_mul(1000))
+                rfc3339(c.timestamp.saturating_mul(1000)),
+                match &kept_text {
+                    Some(t) =>
+                        format!(" (its earlier cosignature of {t} is kept: the earlier bound)"),
+                    None => String::new(),
+                }
             ))?;
         }
     }
@@ -353,6 +365,7 @@ fn verified(note: &str, w: &WitnessConfig, answer: &str) -> Result<Cosigned> {
     Ok(Cosigned {
         url: w.url.clone(),
         line: line.clone(),
+        key: w.verifier.clone(),
         timestamp: c.timestamp,
     })
 }

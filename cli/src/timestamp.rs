@@ -219,17 +219,24 @@ fn stamp_latest(l: &Ledger, list: &[TsaConfig], out: Out) -> Result<()> {
                     failed.get_or_insert(f);
                     continue;
                 }
-                let file = l.store_timestamp(cp.size, &token, &cert)?;
+                let (file, earlier) = l.store_timestamp(cp.size, &token, &cert)?;
+                let kept = earlier.map(rfc3339);
                 if out.json {
                     let mut v = token_json(cp.size, &facts, &token, &file);
                     v["url"] = json!(t.url);
+                    v["kept_earlier"] = json!(kept);
                     out.json(&v)?;
                 } else {
                     out.human(format!(
-                        "timestamped: checkpoint size {} committed before {} per {}",
+                        "timestamped: checkpoint size {} committed before {} per {}{}",
                         cp.size,
                         rfc3339(facts.gen_time_ms),
-                        escape::text(&facts.tsa)
+                        escape::text(&facts.tsa),
+                        match &kept {
+                            Some(t) =>
+                                format!(" (its earlier token of {t} is kept: the earlier bound)"),
+                            None => String::new(),
+                        }
                     ))?;
                 }
             }

@@ -9,7 +9,7 @@
 use crate::error::{Error, Result};
 use crate::fsys;
 use crate::ledger::Ledger;
-use prov_proofs::{Checkpoint, MAX_NOTE_SIGNATURES, Note, NoteSignature};
+use prov_proofs::{Checkpoint, CosignerVerifier, MAX_NOTE_SIGNATURES, Note, NoteSignature};
 use std::path::{Path, PathBuf};
 
 /// The folder of cosignature files in the ledger folder.
@@ -73,38 +73,48 @@ impl Ledger {
         Ok(out)
     }
 
-    /// Stores cosignature lines (already verified by the caller) for the checkpoint of
-    /// `size`: merged with the lines there, a line replacing the one of the same name and key
-    /// ID, written to `cosignatures/.<size>.tmp`, fsync'd, renamed to `cosignatures/<size>`,
-    /// the folder fsync'd. A lock (`flock` on `cosignatures/`) orders concurrent writers.
+    /// Stores cosignature lines for the checkpoint of `size`, each with the key of its
+    /// witness (the caller verified it): merged with the lines there, a line replacing the
+    /// one of the same name and key ID unless that one verifies with the same key and is not
+    /// later (an earlier cosignature is the better bound on when the checkpoint existed, so
+    /// asking a witness again never loses it); written to `cosignatures/.<size>.tmp`,
+    /// fsync'd, renamed to `cosignatures/<size>`, the folder fsync'd. A lock (`flock` on
+    /// `cosignatures/`) orders concurrent writers. Returns, for each line, the timestamp of
+    /// the earlier line kept in its place, if one was.
     ///
     /// # Errors
     /// [`Error::NoSuchCheckpoint`] for a size the ledger never signed; [`Error::Io`].
-    pub fn store_cosignatures(&self, size: u64, lines: &[NoteSignature]) -> Result<()> {
+    pub fn store_cosignatures(
+        &self,
+        size: u64,
+        lines: &[(NoteSignature, CosignerVerifier)],
+    ) -> Result<Vec<Option<u64>>> {
         if size > self.size() {
             return Err(Error::NoSuchCheckpoint(size));
         }
+        let text = Note::parse(self.checkpoint_at(size)?.as_bytes())?.text;
         let dir = self.cosignatures_dir();
-        if !dir.is_dir() {
-            std::fs::create_dir(&dir)
-                .or_else(|e| match e.kind() {
-                    std::io::ErrorKind::AlreadyExists => Ok(()),
-                    _ => Err(e),
-                })
-                .map_err(Error::io("create", &dir))?;
-            std::fs::File::open(&self.dir)
-                .and_then(|d| d.sync_all())
-                .map_err(Error::io("sync", &self.dir))?;
-        }
-        let lock = std::fs::File::open(&dir).map_err(Error::io("open", &dir))?;
-        lock.lock().map_err(Error::io("lock", &dir))?;
-        let mut kept = self.cosignatures_at(size)?;
-        for line in lines {
-            kept.retain(|k| !(k.name == line.name && k.key_id == line.key_id));
-            kept.push(line.clone());
+        let _lock = crate::fsys::locked_subdir(&self.dir, &dir)?;
+        // A file that does not read is replaced by the new lines (`prov audit` reports it).
+        let mut kept = self.cosignatures_at(size).unwrap_or_default();
+        let mut earlier = Vec::with_capacity(lines.len());
+        for (line, key) in lines {
+            let new_time = key.verify(&text, line).map(|c| c.timestamp).ok();
+            let held = kept
+                .iter()
+                .find(|k| k.name == line.name && k.key_id == line.key_id)
+                .and_then(|k| key.verify(&text, k).ok())
+                .map(|c| c.timestamp)
+                .filter(|&t| new_time.is_some_and(|n| t <= n));
+            earlier.push(held);
+            if held.is_none() {
+                kept.retain(|k| !(k.name == line.name && k.key_id == line.key_id));
+                kept.push(line.clone());
+            }
         }
         let text: String = kept.iter().map(|l| l.to_line() + "\n").collect();
-        crate::fsys::replace_durably(&dir.join(size.to_string()), text.as_bytes())
+        crate::fsys::replace_durably(&dir.join(size.to_string()), text.as_bytes())?;
+        Ok(earlier)
     }
 
     /// Copies every cosignature file of a committed size into `bundle/cosignatures/`, each

@@ -121,33 +121,43 @@ impl Ledger {
 
     /// Stores a token (already verified by the caller, with the certificate `cert`, DER) for
     /// the checkpoint of `size` as `timestamps/<size>-<first 16 hex digits of SHA-256(cert)>.tst`,
-    /// replacing that TSA's earlier token of the size: written to a temporary file, fsync'd,
-    /// renamed, the folder fsync'd, under an `flock` on `timestamps/`. Returns the file name.
+    /// replacing that TSA's token of the size unless that one verifies with the same
+    /// certificate and is not later (an earlier token is the better bound on when the
+    /// checkpoint existed, so asking a TSA again never loses it): written to a temporary file,
+    /// fsync'd, renamed, the folder fsync'd, under an `flock` on `timestamps/`. Returns the
+    /// file name, and the genTime of the earlier token kept in its place, if one was.
     ///
     /// # Errors
     /// [`Error::NoSuchCheckpoint`] for a size the ledger never signed; [`Error::Io`].
-    pub fn store_timestamp(&self, size: u64, token: &[u8], cert: &[u8]) -> Result<String> {
+    pub fn store_timestamp(
+        &self,
+        size: u64,
+        token: &[u8],
+        cert: &[u8],
+    ) -> Result<(String, Option<u64>)> {
         if size > self.size() {
             return Err(Error::NoSuchCheckpoint(size));
         }
+        let imprint = checkpoint_imprint(&self.checkpoint_at(size)?)?;
         let dir = self.timestamps_dir();
-        if !dir.is_dir() {
-            std::fs::create_dir(&dir)
-                .or_else(|e| match e.kind() {
-                    std::io::ErrorKind::AlreadyExists => Ok(()),
-                    _ => Err(e),
-                })
-                .map_err(Error::io("create", &dir))?;
-            std::fs::File::open(&self.dir)
-                .and_then(|d| d.sync_all())
-                .map_err(Error::io("sync", &self.dir))?;
-        }
-        let lock = std::fs::File::open(&dir).map_err(Error::io("open", &dir))?;
-        lock.lock().map_err(Error::io("lock", &dir))?;
+        let _lock = crate::fsys::locked_subdir(&self.dir, &dir)?;
         let id = sha2::Sha256::digest(cert);
         let name = format!("{size}-{}.tst", &hex_of(&id)[..16]);
-        crate::fsys::replace_durably(&dir.join(&name), token)?;
-        Ok(name)
+        let path = dir.join(&name);
+        let verified = |t: &[u8]| {
+            crate::verify_token(t, &imprint, None, Some(cert))
+                .ok()
+                .map(|f| f.gen_time_ms)
+        };
+        let held = fsys::exists(&path)
+            .then(|| fsys::read_small(&path, MAX_TOKEN_BYTES as u64).ok())
+            .flatten()
+            .and_then(|t| verified(&t))
+            .filter(|&t| verified(token).is_some_and(|n| t <= n));
+        if held.is_none() {
+            crate::fsys::replace_durably(&path, token)?;
+        }
+        Ok((name, held))
     }
 
     /// Copies every token of a committed size into `bundle/timestamps/` (none: no folder).

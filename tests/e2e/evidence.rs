@@ -325,3 +325,65 @@ fn witnesses_and_tsas_added_at_once_are_all_kept() {
     assert_eq!(w.run(&["witnesses", "list", "--json"]).jsonl().len(), 4);
     assert_eq!(w.run(&["tsas", "list", "--json"]).jsonl().len(), 4);
 }
+
+/// Asking a witness or a TSA again at the same checkpoint size never loses the earlier
+/// cosignature or token: the earlier one is the better bound on when the checkpoint existed
+/// (a witness an hour behind first, under libfaketime, then with the real time; a TSA with
+/// the real time, then a minute ahead).
+#[test]
+fn asking_again_at_the_same_size_keeps_the_earlier_bound() {
+    let lib = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+    let have = std::path::Path::new(lib).exists()
+        && crate::timestamps::have_openssl()
+        && Command::new("faketime")
+            .args(["-f", "+0", "true"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !have {
+        prov_tests::skip("faketime or openssl is not installed");
+        return;
+    }
+    let w = Workspace::new();
+    let vkey = w.init();
+    let k1 = witness_init(&w, "w1", "w1.example/witness");
+    let tsa = crate::timestamps::Tsa::start(&w.path("tsa"), "Test TSA", true);
+    w.run(&[
+        "tsas",
+        "add",
+        &tsa.url,
+        "--cert",
+        crate::timestamps::p(&tsa.cert),
+    ])
+    .ok();
+    w.write("a.txt", "alpha");
+    w.run(&["add", "a.txt", "--source", "s"]).ok();
+    let behind = Server::start(&w, "w1", &vkey, &[("LD_PRELOAD", lib), ("FAKETIME", "-1h")]);
+    w.run(&["witnesses", "add", &behind.url, &k1]).ok();
+    w.run(&["cosign"]).ok();
+    drop(behind);
+    w.run(&["timestamp"]).ok();
+    let first = w.run(&["check", "a.txt", "--json"]).json();
+    let t1 = first["independent_bound"]["time"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stamped1 = w.run(&["timestamps", "--json"]).json()["gen_time"].clone();
+
+    // The same checkpoint, asked again: the witness with the real time, the TSA a minute
+    // ahead (within the clock's tolerance; its certificate was not valid an hour ago).
+    std::fs::write(w.path("tsa/faketime"), "+1m").unwrap();
+    let s = Server::start(&w, "w1", &vkey, &[]);
+    w.run(&["witnesses", "add", &s.url, &k1]).ok();
+    let out = w.run(&["cosign"]).ok().to_owned();
+    assert!(out.contains("(its earlier cosignature of "), "{out}");
+    let out = w.run(&["timestamp"]).ok().to_owned();
+    assert!(out.contains("(its earlier token of "), "{out}");
+    let again = w.run(&["check", "a.txt", "--json"]).json();
+    assert_eq!(again["independent_bound"]["time"], t1.as_str(), "{again}");
+    assert_eq!(
+        w.run(&["timestamps", "--json"]).json()["gen_time"],
+        stamped1
+    );
+    let a = w.run(&["audit", "--json"]).json();
+    assert_eq!(a["evidence_verified"], 2, "{a}");
+}

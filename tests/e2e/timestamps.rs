@@ -16,9 +16,9 @@ use std::process::Command;
 
 /// A TSA: its certificates and the URL of its listener (a thread that lives as long as
 /// the test process).
-struct Tsa {
-    url: String,
-    cert: PathBuf,
+pub(crate) struct Tsa {
+    pub(crate) url: String,
+    pub(crate) cert: PathBuf,
     ca: PathBuf,
 }
 
@@ -50,7 +50,7 @@ impl Tsa {
     /// Makes a CA and a TSA certificate (extendedKeyUsage critical, timeStamping) in
     /// `dir`, and starts the listener. `ec`: a P-256 key and ESSCertIDv2; else RSA and
     /// ESSCertID.
-    fn start(dir: &Path, name: &str, ec: bool) -> Tsa {
+    pub(crate) fn start(dir: &Path, name: &str, ec: bool) -> Tsa {
         std::fs::create_dir_all(dir).unwrap();
         let newkey = if ec { "ec:params.pem" } else { "rsa:2048" };
         if ec {
@@ -133,6 +133,19 @@ impl Tsa {
     }
 }
 
+/// `openssl`, or `faketime -f OFFSET openssl` when the TSA's folder holds a file `faketime`
+/// (OFFSET): a TSA whose clock a test set.
+fn faketime_in(dir: &Path) -> Command {
+    match std::fs::read_to_string(dir.join("faketime")) {
+        Ok(offset) => {
+            let mut c = Command::new("faketime");
+            c.args(["-f", offset.trim(), "openssl"]);
+            c
+        }
+        Err(_) => Command::new("openssl"),
+    }
+}
+
 /// Answers one HTTP request: the POSTed TimeStampReq goes to `openssl ts -reply`, whose
 /// TimeStampResp is the answer; a request that is not a POST of a query gets a 400.
 fn serve(dir: &Path, n: usize, stream: std::net::TcpStream) {
@@ -163,7 +176,7 @@ fn serve(dir: &Path, n: usize, stream: std::net::TcpStream) {
         && head
             .to_ascii_lowercase()
             .contains("content-type: application/timestamp-query")
-        && Command::new("openssl")
+        && faketime_in(dir)
             .current_dir(dir)
             .args(["ts", "-reply", "-queryfile"])
             .arg(&query)
@@ -213,7 +226,7 @@ fn openssl_verifies(token: &Path, body: &Path, ca: &Path) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-fn p(path: &Path) -> &str {
+pub(crate) fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
