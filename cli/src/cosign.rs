@@ -155,7 +155,7 @@ pub fn cosign(ledger: &Path, a: CosignArgs, out: Out) -> Result<()> {
     for w in &list {
         if !configured.iter().any(|c| c.verifier == w.verifier) {
             out.note(format!(
-                "witness {} is not in witnesses.json: its cosignature is stored, but `prov check` and the clock check count it only once you list it (`prov witnesses add {} VKEY`)",
+                "witness {} is not in witnesses.json: its cosignature is stored, but `prov check`, the clock check and the checkpoints `prove` and `checkpoint` print count it only once you list it (`prov witnesses add {} VKEY`)",
                 escape::text(&w.verifier.name),
                 escape::text(&w.url)
             ));

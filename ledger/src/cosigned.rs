@@ -47,28 +47,43 @@ impl Ledger {
     }
 
     /// `note` (a checkpoint this ledger signed) with the stored cosignatures of its size
-    /// appended after its own signature lines, skipping any line whose name and key ID are
-    /// already there or whose name is the ledger's origin, up to the note's limit of
-    /// signature lines. The ledger's signature and text are unchanged.
+    /// appended after its own signature lines: only those that verify, over the note's text,
+    /// with a witness key of `witnesses.json` (a line naming a witness a verifier trusts that
+    /// does not verify would make it refuse the whole note, signed-note; so anyone who can
+    /// write the ledger folder could otherwise spoil every proof of that size), once per
+    /// witness, skipping any line whose name and key ID are already there or whose name is
+    /// the ledger's origin, up to the note's limit of signature lines. A cosignature file
+    /// that does not read adds nothing (`prov audit` reports it). The ledger's signature and
+    /// text are unchanged.
     ///
     /// # Errors
-    /// As [`Ledger::cosignatures_at`]; [`Error::Proof`] for a note that does not parse.
+    /// [`Error::Proof`] for a note that does not parse; [`Error::Damaged`] for a
+    /// `witnesses.json` that does not read.
     pub fn cosigned_note(&self, note: &str) -> Result<String> {
         let parsed = Note::parse(note.as_bytes())?;
         let cp = Checkpoint::from_text(&parsed.text)?;
+        let witnesses = self.witnesses()?;
         let mut out = note.to_owned();
-        let mut count = parsed.signatures.len();
-        for line in self.cosignatures_at(cp.size)? {
-            let present = parsed
-                .signatures
+        let mut present: Vec<(String, u32)> = parsed
+            .signatures
+            .iter()
+            .map(|s| (s.name.clone(), s.key_id))
+            .collect();
+        for line in self.cosignatures_at(cp.size).unwrap_or_default() {
+            let id = (line.name.clone(), line.key_id);
+            let verifies = witnesses
                 .iter()
-                .any(|s| s.name == line.name && s.key_id == line.key_id);
-            if present || line.name == cp.origin || count == MAX_NOTE_SIGNATURES {
+                .any(|w| w.verifier.names(&line) && w.verifier.verify(&parsed.text, &line).is_ok());
+            if !verifies
+                || present.contains(&id)
+                || line.name == cp.origin
+                || present.len() == MAX_NOTE_SIGNATURES
+            {
                 continue;
             }
             out.push_str(&line.to_line());
             out.push('\n');
-            count += 1;
+            present.push(id);
         }
         Ok(out)
     }

@@ -387,3 +387,47 @@ fn asking_again_at_the_same_size_keeps_the_earlier_bound() {
     let a = w.run(&["audit", "--json"]).json();
     assert_eq!(a["evidence_verified"], 2, "{a}");
 }
+
+/// The checkpoints `prove` and `checkpoint` print carry only the stored lines that verify
+/// with a listed witness's key: a line in a trusted witness's name that does not verify makes
+/// a verifier refuse the whole note (signed-note), so an intruder who appended one could
+/// spoil every proof of that size; and a cosignature file that does not read at all no
+/// longer stops `prov checkpoint`.
+#[test]
+fn a_forged_line_beside_a_genuine_one_does_not_spoil_the_proofs() {
+    let w = Workspace::new();
+    let vkey = w.init();
+    let k1 = witness_init(&w, "w1", "w1.example/witness");
+    let s = Server::start(&w, "w1", &vkey, &[]);
+    w.run(&["witnesses", "add", &s.url, &k1]).ok();
+    w.write("a.txt", "alpha");
+    w.run(&["add", "a.txt", "--source", "s", "--cosign"]).ok();
+    let w1 = CosignerVerifier::parse(&k1).unwrap();
+    let mut raw = (now() - 10).to_be_bytes().to_vec();
+    raw.extend_from_slice(&[3u8; 64]);
+    let forged = NoteSignature::new(&w1.name, w1.key_id, raw);
+    let file = w.ledger().join("cosignatures/1");
+    let genuine = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{}\n{genuine}", forged.to_line())).unwrap();
+    w.run(&["prove", "a.txt", "-o", "a.tlog-proof"]).ok();
+    let proof = std::fs::read_to_string(w.path("a.tlog-proof")).unwrap();
+    assert!(!proof.contains(&forged.to_line()), "{proof}");
+    assert!(proof.contains(genuine.trim_end()), "{proof}");
+    let v = w
+        .run(&[
+            "verify-proof",
+            "a.tlog-proof",
+            "--key",
+            &vkey,
+            "--witness",
+            &k1,
+            "--quorum",
+            "1",
+        ])
+        .ok()
+        .to_owned();
+    assert!(v.contains("cosigned  by w1.example/witness at "), "{v}");
+    std::fs::write(&file, "not a cosignature\n").unwrap();
+    let note = w.run(&["checkpoint"]).ok().to_owned();
+    assert_eq!(note.matches('\u{2014}').count(), 1, "{note}");
+}
