@@ -104,19 +104,34 @@ impl Ledger {
         Ok(all)
     }
 
-    /// The tokens of the checkpoint of `size`, earliest genTime first.
+    /// The tokens of the checkpoint of `size` to carry with its proofs: those that verify
+    /// over the checkpoint with a certificate of `tsas.json`, earliest genTime first, then
+    /// those that verify only with the certificate they carry (a TSA listed without one),
+    /// earliest first. A token that does not verify or read is left out: `verify-proof`
+    /// checks the first one, so an intruder's token with an early genTime must never lead.
     ///
     /// # Errors
-    /// As [`Ledger::timestamps`].
+    /// [`Error::Damaged`] for a `tsas.json` that does not read, or a checkpoint of the log.
     pub fn timestamps_at(&self, size: u64) -> Result<Vec<HeldTimestamp>> {
-        let mut at = self
-            .token_files()
-            .into_iter()
-            .filter(|(n, _)| *n == size)
-            .map(|(n, f)| self.held(n, f))
-            .collect::<Result<Vec<_>>>()?;
-        at.sort_by_key(|t| t.facts.gen_time_ms);
-        Ok(at)
+        let certs: Vec<Vec<u8>> = self.tsas()?.into_iter().filter_map(|t| t.cert).collect();
+        let imprint = match self.checkpoint_at(size) {
+            Ok(note) => checkpoint_imprint(&note)?,
+            Err(Error::NoSuchCheckpoint(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut at: Vec<(bool, HeldTimestamp)> = Vec::new();
+        for (n, f) in self.token_files().into_iter().filter(|(n, _)| *n == size) {
+            let Ok(t) = self.held(n, f) else { continue };
+            let listed = certs
+                .iter()
+                .filter(|c| crate::tsa_verify::token_names_cert(&t.token, c))
+                .any(|c| crate::verify_token(&t.token, &imprint, None, Some(c)).is_ok());
+            if listed || crate::verify_token(&t.token, &imprint, None, None).is_ok() {
+                at.push((!listed, t));
+            }
+        }
+        at.sort_by_key(|(carried, t)| (*carried, t.facts.gen_time_ms));
+        Ok(at.into_iter().map(|(_, t)| t).collect())
     }
 
     /// Stores a token (already verified by the caller, with the certificate `cert`, DER) for
@@ -165,16 +180,19 @@ impl Ledger {
     /// # Errors
     /// As [`Ledger::timestamps`]; [`Error::Io`].
     pub(crate) fn bundle_timestamps(&self, bundle: &Path) -> Result<()> {
-        let all = self.timestamps()?;
-        if all.is_empty() {
+        // Copied as they are, whether or not they verify: the audit of the bundle says.
+        let files = self.token_files();
+        if files.is_empty() {
             return Ok(());
         }
         let out = bundle.join(TIMESTAMPS_DIR);
         std::fs::create_dir(&out).map_err(Error::io("create", &out))?;
-        for t in all {
-            crate::bundle::write_new(&out.join(&t.file), |f| {
-                std::io::Write::write_all(f, &t.token)
-            })?;
+        for (_, name) in files {
+            let path = self.timestamps_dir().join(&name);
+            let Ok(token) = fsys::read_small(&path, MAX_TOKEN_BYTES as u64) else {
+                continue;
+            };
+            crate::bundle::write_new(&out.join(&name), |f| std::io::Write::write_all(f, &token))?;
         }
         std::fs::File::open(&out)
             .and_then(|d| d.sync_all())

@@ -431,3 +431,48 @@ fn a_forged_line_beside_a_genuine_one_does_not_spoil_the_proofs() {
     let note = w.run(&["checkpoint"]).ok().to_owned();
     assert_eq!(note.matches('\u{2014}').count(), 1, "{note}");
 }
+
+/// The token `prove` writes beside a proof (and lists first in `--json`) is one that
+/// verifies with a listed TSA's certificate, not merely the earliest stored: a token from a
+/// TSA not listed (asked with `timestamp --tsa URL`, or planted) that came first led, and
+/// `verify-proof --tsa-cert` with the listed TSA's certificate then refused the proof; and a
+/// token file that does not read no longer stops `prove`.
+#[test]
+fn prove_carries_first_the_token_of_a_listed_tsa() {
+    if !crate::timestamps::have_openssl()
+        || Command::new("faketime").arg("--version").output().is_err()
+    {
+        prov_tests::skip("openssl or faketime is not installed");
+        return;
+    }
+    use crate::timestamps::{Tsa, p};
+    let w = Workspace::new();
+    let vkey = w.init();
+    let listed = Tsa::start(&w.path("tsa-listed"), "Listed TSA", true);
+    let other = Tsa::start(&w.path("tsa-other"), "Other TSA", false);
+    w.run(&["tsas", "add", &listed.url, "--cert", p(&listed.cert)])
+        .ok();
+    w.write("a.txt", "alpha");
+    w.run(&["add", "a.txt", "--source", "s"]).ok();
+    w.run(&["timestamp", "--tsa", &other.url]).ok();
+    // The listed TSA's token a minute later (its clock ahead, within the tolerance).
+    std::fs::write(w.path("tsa-listed/faketime"), "+1m").unwrap();
+    w.run(&["timestamp"]).ok();
+    w.write("ledger/timestamps/1-0123456789abcdef.tst", "not a token");
+    w.run(&["prove", "a.txt", "-o", "a.tlog-proof"]).ok();
+    w.run(&["prove", "a.txt", "--json", "-o", "a.json"]).ok();
+    for proof in ["a.tlog-proof", "a.json"] {
+        let v = w
+            .run(&[
+                "verify-proof",
+                proof,
+                "--key",
+                &vkey,
+                "--tsa-cert",
+                p(&listed.cert),
+            ])
+            .ok()
+            .to_owned();
+        assert!(v.contains(" per CN=Listed TSA"), "{proof}: {v}");
+    }
+}
