@@ -258,7 +258,11 @@ fn consistent(
         return Err("no stored checkpoint for a non-zero old size".into());
     };
     if old.size == new.size {
-        if old.root != new.root || !bundle.proof.hashes().is_empty() {
+        if old.root == new.root && !bundle.proof.hashes().is_empty() {
+            // The same checkpoint: no fork, only a malformed request (no alarm for the log).
+            return Err("a consistency proof between equal sizes must be empty".into());
+        }
+        if old.root != new.root {
             return Err(format!(
                 "same size as the cosigned checkpoint but another root ({} cosigned, {} given): the log forked",
                 old.root.to_base64(),
