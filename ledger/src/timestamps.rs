@@ -175,10 +175,11 @@ impl Ledger {
         Ok((name, held))
     }
 
-    /// Copies every token of a committed size into `bundle/timestamps/` (none: no folder).
+    /// Copies every token file of a committed size that reads into `bundle/timestamps/`, as
+    /// it is (none: no folder).
     ///
     /// # Errors
-    /// As [`Ledger::timestamps`]; [`Error::Io`].
+    /// [`Error::Io`].
     pub(crate) fn bundle_timestamps(&self, bundle: &Path) -> Result<()> {
         // Copied as they are, whether or not they verify: the audit of the bundle says.
         let files = self.token_files();
