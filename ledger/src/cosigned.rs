@@ -57,12 +57,12 @@ impl Ledger {
     /// text are unchanged.
     ///
     /// # Errors
-    /// [`Error::Proof`] for a note that does not parse; [`Error::Damaged`] for a
-    /// `witnesses.json` that does not read.
+    /// [`Error::Proof`] for a note that does not parse.
     pub fn cosigned_note(&self, note: &str) -> Result<String> {
         let parsed = Note::parse(note.as_bytes())?;
         let cp = Checkpoint::from_text(&parsed.text)?;
-        let witnesses = self.witnesses()?;
+        // A `witnesses.json` that does not read vouches for no line (`prov audit` says why).
+        let witnesses = self.witnesses().unwrap_or_default();
         let mut out = note.to_owned();
         let mut present: Vec<(String, u32)> = parsed
             .signatures

@@ -39,6 +39,26 @@ impl Trust {
             tsa_certs: l.tsas()?.into_iter().filter_map(|t| t.cert).collect(),
         })
     }
+
+    /// [`Trust::configured`] for readers that must answer anyway (`prov check`): a
+    /// configuration file that does not read gives no keys of its kind, and its error is
+    /// returned beside, to be said.
+    pub fn configured_or_none(l: &Ledger) -> (Trust, Vec<crate::Error>) {
+        let mut errors = Vec::new();
+        let witnesses = l.witnesses().unwrap_or_else(|e| {
+            errors.push(e);
+            Vec::new()
+        });
+        let tsas = l.tsas().unwrap_or_else(|e| {
+            errors.push(e);
+            Vec::new()
+        });
+        let trust = Trust {
+            witnesses: witnesses.into_iter().map(|w| w.verifier).collect(),
+            tsa_certs: tsas.into_iter().filter_map(|t| t.cert).collect(),
+        };
+        (trust, errors)
+    }
 }
 
 /// The earliest time by which someone other than the ledger vouches an entry existed.

@@ -476,3 +476,25 @@ fn prove_carries_first_the_token_of_a_listed_tsa() {
         assert!(v.contains(" per CN=Listed TSA"), "{proof}: {v}");
     }
 }
+
+/// A `witnesses.json` that does not read (a slip while editing it by hand, or an intruder)
+/// does not stop `check`, `checkpoint` or `prove`: no cosignature counts or is carried, and
+/// `check` says why in one line; `audit` reports the file as a fault.
+#[test]
+fn a_configuration_that_does_not_read_stops_no_lookup() {
+    let w = Workspace::new();
+    let vkey = w.init();
+    let k1 = witness_init(&w, "w1", "w1.example/witness");
+    let s = Server::start(&w, "w1", &vkey, &[]);
+    w.run(&["witnesses", "add", &s.url, &k1]).ok();
+    w.write("a.txt", "alpha");
+    w.run(&["add", "a.txt", "--source", "s", "--cosign"]).ok();
+    w.write("ledger/witnesses.json", "{\"format\": 1, \"witnesses\": [");
+    let r = w.run(&["check", "a.txt", "--json"]);
+    assert_eq!(r.json()["independent_bound"], json!(null));
+    assert!(r.stderr.contains("witnesses.json"), "{}", r.stderr);
+    let note = w.run(&["checkpoint"]).ok().to_owned();
+    assert_eq!(note.matches('\u{2014}').count(), 1, "{note}");
+    w.run(&["prove", "a.txt", "-o", "a.tlog-proof"]).ok();
+    w.run(&["audit"]).fails(1, "witnesses.json");
+}
