@@ -68,8 +68,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Witness {
     /// A witness over an open folder that knows the logs of `logs` (one or more keys per
-    /// origin; the key name is the origin).
-    pub fn new(dir: WitnessDir, logs: Vec<NoteVerifier>) -> Witness {
+    /// origin; the key name is the origin). A key given twice is kept once: two verifiers
+    /// of one name and key ID would make every note of that log ambiguous, and refused.
+    pub fn new(dir: WitnessDir, mut logs: Vec<NoteVerifier>) -> Witness {
+        let mut seen = Vec::with_capacity(logs.len());
+        logs.retain(|v| {
+            let new = !seen.contains(v);
+            seen.push(v.clone());
+            new
+        });
         Witness {
             dir,
             logs,

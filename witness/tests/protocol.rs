@@ -154,6 +154,15 @@ fn hex_sha256(s: &str) -> String {
 }
 
 #[test]
+fn a_log_key_given_twice_is_one_key() {
+    let mut log = Log::new(1, "log.example/a");
+    log.grow(2, 0);
+    let (_tmp, w) = witness(&[&log, &log]);
+    let a = w.add_checkpoint(&log.body(0), 1);
+    assert_eq!(a.status, 200, "{a:?}");
+}
+
+#[test]
 fn each_refusal_has_the_specified_status() {
     let mut log = Log::new(1, "log.example/a");
     log.grow(3, 0);
