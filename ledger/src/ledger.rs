@@ -100,7 +100,7 @@ pub struct Ledger {
     /// The locked ledger folder (not in read-only mode); also used to fsync it.
     pub(crate) dir_handle: Option<File>,
     /// The clock check's latest verified cosignature or timestamp, kept between appends.
-    pub(crate) clock_bound: Option<crate::evidence::ClockBound>,
+    pub(crate) clock_bound: Option<crate::clock_bound::ClockBound>,
 }
 
 pub(crate) fn read_config(dir: &Path) -> Result<(Config, NoteVerifier)> {

@@ -18,6 +18,7 @@ mod bundle;
 mod by_content;
 mod claim;
 mod claim_story;
+mod clock_bound;
 mod commit;
 mod config_file;
 mod content_run;
