@@ -45,6 +45,14 @@ pub struct AuditArgs {
     /// Audit against this verifier key (from a source you trust) instead of ledger.json's
     #[arg(long)]
     key: Option<String>,
+    /// Check the stored cosignatures against this witness key (its verifier key, or a file
+    /// holding it; repeatable) instead of witnesses.json's
+    #[arg(long = "witness", value_name = "VKEY")]
+    witnesses: Vec<String>,
+    /// Check the stored timestamp tokens against this TSA certificate (PEM or DER;
+    /// repeatable) instead of tsas.json's
+    #[arg(long = "tsa-cert", value_name = "FILE")]
+    tsa_certs: Vec<std::path::PathBuf>,
 }
 
 #[derive(Args)]
@@ -96,11 +104,29 @@ pub fn init(ledger: &Path, a: InitArgs, out: Out) -> Result<()> {
 
 pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
     let trusted = a.key.as_deref().map(parse_key).transpose()?;
+    let evidence = prov_ledger::AuditTrust {
+        witnesses: (!a.witnesses.is_empty())
+            .then(|| {
+                a.witnesses
+                    .iter()
+                    .map(|w| crate::quorum::parse_witness(w))
+                    .collect()
+            })
+            .transpose()?,
+        tsa_certs: (!a.tsa_certs.is_empty())
+            .then(|| {
+                a.tsa_certs
+                    .iter()
+                    .map(|c| crate::timestamp::read_cert(c))
+                    .collect()
+            })
+            .transpose()?,
+    };
     let bar = out.progress(
         0,
         "{spinner} auditing [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
     );
-    let r = prov_ledger::audit(ledger, trusted.as_ref(), &|done, total| {
+    let r = prov_ledger::audit_with(ledger, trusted.as_ref(), &evidence, &|done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })
@@ -132,6 +158,8 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
             "tiles_not_checked": r.tiles_not_checked,
             "index_checked": r.index_checked,
             "index_not_checked": r.index_not_checked,
+            "evidence_verified": r.evidence_verified,
+            "evidence_untrusted": r.evidence_untrusted,
             "fault": r.fault.as_ref().map(|f| json!({
                 "file": f.file.display().to_string(), "offset": f.offset, "seq": f.seq, "what": f.what,
             })),
@@ -170,6 +198,16 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
                 r.tiles_checked
             ),
         })?;
+        if r.evidence_verified + r.evidence_untrusted > 0 {
+            out.human(format!(
+                "  evidence  {} verified{}",
+                count(r.evidence_verified, "stored cosignature or timestamp", "stored cosignatures and timestamps"),
+                match r.evidence_untrusted {
+                    0 => String::new(),
+                    n => format!("; {n} by witnesses or TSAs not trusted, not checked (give their keys with --witness or --tsa-cert)"),
+                }
+            ))?;
+        }
     }
     if r.pending_entries > 0 {
         out.note(format!("{} after the last commit (an append interrupted before its commit point, or a COMMIT restored from an older copy); the next `prov add` or `prov reindex` commits {}, never cuts {}", count(r.pending_entries, "complete, signed entry lies", "complete, signed entries lie"), if r.pending_entries == 1 { "it" } else { "them" }, if r.pending_entries == 1 { "it" } else { "them" }));

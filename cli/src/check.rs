@@ -109,8 +109,17 @@ fn show_answers(
     out: Out,
 ) -> Result<()> {
     let mut chains = Chains::default();
-    // Timestamps and cosignatures: when someone other than the ledger vouches for an entry.
-    let bounds = l.independent_bounds()?;
+    // Timestamps and cosignatures: when someone other than the ledger vouches for an entry,
+    // each verified with the witness keys and TSA certificates of the ledger's configuration.
+    let (trust, unreadable) = prov_ledger::Trust::configured_or_none(l);
+    for e in unreadable {
+        out.note(format!(
+            "{e}: no cosignature or timestamp it would vouch for is counted as an independent bound; fix the file, or add the witnesses and TSAs again"
+        ));
+    }
+    let evidence = l.evidence(&trust)?;
+    let bounds = &evidence;
+    let mut unverified_seen = None;
     for ((path, shown, sha), entries) in items.iter().zip(answers) {
         let entries = entries?;
         let found_in: Vec<Vec<Entry>> = entries
@@ -129,9 +138,12 @@ fn show_answers(
                 entries: &entries,
                 found_in: &found_in,
                 told: &told,
-                bound: first.and_then(|f| bounds.for_entry(f.seq)),
+                evidence: &evidence,
             }
             .json();
+            if let Some(f) = first {
+                unverified_seen = unverified_seen.or(evidence.unverified_for(f.seq).next());
+            }
             out.json(&v)?;
             continue;
         }
@@ -151,6 +163,7 @@ fn show_answers(
                 if let Some(b) = bounds.for_entry(f.seq) {
                     out.human(format!("           {}", crate::stamped::bound_text(b)))?;
                 }
+                unverified_seen = unverified_seen.or(evidence.unverified_for(f.seq).next());
                 for (s, chain) in sightings.iter().zip(&found_in[1..]) {
                     out.human(format!(
                         "         seen again {} from {} (entry {})",
@@ -167,6 +180,12 @@ fn show_answers(
                 }
             }
         }
+    }
+    if let Some(u) = unverified_seen {
+        out.note(crate::stamped::unverified_note(
+            u,
+            evidence.unverified.len(),
+        ));
     }
     Ok(())
 }

@@ -55,6 +55,7 @@ enum WitnessesCommand {
 struct Cosigned {
     url: String,
     line: NoteSignature,
+    key: CosignerVerifier,
     timestamp: u64,
 }
 
@@ -148,7 +149,19 @@ pub fn cosign(ledger: &Path, a: CosignArgs, out: Out) -> Result<()> {
             "no witnesses to ask: give --witness URL=VKEY, or add them with `prov witnesses add URL VKEY`",
         ));
     }
-    cosign_latest(&l, &list, out)
+    cosign_latest(&l, &list, out)?;
+    // Said once all is stored: a failure stays the one line on stderr.
+    let configured = l.witnesses()?;
+    for w in &list {
+        if !configured.iter().any(|c| c.verifier == w.verifier) {
+            out.note(format!(
+                "witness {} is not in witnesses.json: its cosignature is stored, but `prov check`, the clock check and the checkpoints `prove` and `checkpoint` print count it only once you list it (`prov witnesses add {} VKEY`)",
+                escape::text(&w.verifier.name),
+                escape::text(&w.url)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// After `prov add --cosign`'s last batch: the configured witnesses cosign the latest
@@ -187,11 +200,16 @@ fn cosign_latest(l: &Ledger, list: &[WitnessConfig], out: Out) -> Result<()> {
             },
         }
     }
-    let lines: Vec<NoteSignature> = done.iter().map(|c| c.line.clone()).collect();
-    if !lines.is_empty() {
-        l.store_cosignatures(cp.size, &lines)?;
-    }
-    for c in &done {
+    let lines: Vec<(NoteSignature, CosignerVerifier)> = done
+        .iter()
+        .map(|c| (c.line.clone(), c.key.clone()))
+        .collect();
+    let kept = match lines.is_empty() {
+        true => Vec::new(),
+        false => l.store_cosignatures(cp.size, &lines)?,
+    };
+    for (c, earlier) in done.iter().zip(kept) {
+        let kept_text = earlier.map(|t| rfc3339(t.saturating_mul(1000)));
         if out.json {
             out.json(&json!({
                 "size": cp.size,
@@ -199,13 +217,19 @@ fn cosign_latest(l: &Ledger, list: &[WitnessConfig], out: Out) -> Result<()> {
                 "url": c.url,
                 "time": rfc3339(c.timestamp.saturating_mul(1000)),
                 "timestamp": c.timestamp,
+                "kept_earlier": kept_text,
             }))?;
         } else {
             out.human(format!(
-                "cosigned: checkpoint size {} by {} at {}",
+                "cosigned: checkpoint size {} by {} at {}{}",
                 cp.size,
                 escape::text(&c.line.name),
-                rfc3339(c.timestamp.saturating_mul(1000))
+                rfc3339(c.timestamp.saturating_mul(1000)),
+                match &kept_text {
+                    Some(t) =>
+                        format!(" (its earlier cosignature of {t} is kept: the earlier bound)"),
+                    None => String::new(),
+                }
             ))?;
         }
     }
@@ -319,16 +343,20 @@ fn verified(note: &str, w: &WitnessConfig, answer: &str) -> Result<Cosigned> {
             "witness {name} answered a cosignature that {why}: check its key"
         ))
     };
-    let parsed = Note::parse(format!("{note}{answer}").as_bytes())
-        .map_err(|e| bad(format!("does not parse ({e})")))?;
-    let line = parsed
-        .signatures
+    // The answer is signature lines alone, each verified over the checkpoint's own text:
+    // an answer that added a blank line could otherwise move the text a line is checked over.
+    let lines = prov_proofs::parse_signature_lines(answer)
+        .map_err(|e| bad(format!("does not parse as signature lines ({e})")))?;
+    let text = Note::parse(note.as_bytes())
+        .map_err(|e| Failure::ledger(format!("the latest checkpoint does not parse: {e}")))?
+        .text;
+    let line = lines
         .iter()
         .find(|s| w.verifier.names(s))
         .ok_or_else(|| bad("is not by the key given for it".into()))?;
     let c = w
         .verifier
-        .verify(&parsed.text, line)
+        .verify(&text, line)
         .map_err(|e| bad(format!("does not verify ({e})")))?;
     if c.timestamp == 0 {
         return Err(bad("has no timestamp".into()));
@@ -337,6 +365,7 @@ fn verified(note: &str, w: &WitnessConfig, answer: &str) -> Result<Cosigned> {
     Ok(Cosigned {
         url: w.url.clone(),
         line: line.clone(),
+        key: w.verifier.clone(),
         timestamp: c.timestamp,
     })
 }

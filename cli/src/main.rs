@@ -168,7 +168,7 @@ enum Command {
     VerifyConsistency(consistency::VerifyConsistencyArgs),
     /// Check the whole ledger: every signature, link, checkpoint, and the index
     #[command(
-        after_help = "Example:\n  prov audit --key \"$(cat ledger.vkey)\"\n\nExit 0 when clean, 1 with the first fault located."
+        after_help = "Example:\n  prov audit --key \"$(cat ledger.vkey)\"\n  prov audit --key \"$(cat ledger.vkey)\" --witness w1.vkey --witness w2.vkey --tsa-cert tsa.pem\n\nThe stored cosignatures and timestamps are checked against the keys and certificates given, else witnesses.json's and tsas.json's.\nExit 0 when clean, 1 with the first fault located."
     )]
     Audit(admin::AuditArgs),
     /// Rebuild the derived files (tiles, offsets, content index) from the entry log

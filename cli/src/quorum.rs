@@ -37,7 +37,7 @@ pub struct Witnessed {
     pub by: u64,
 }
 
-fn parse_witness(arg: &str) -> Result<CosignerVerifier> {
+pub fn parse_witness(arg: &str) -> Result<CosignerVerifier> {
     if let Ok(v) = CosignerVerifier::parse(arg.trim()) {
         return Ok(v);
     }

@@ -4,7 +4,7 @@
 //! bound (a timestamp or a cosignature) on an entry's first-seen time.
 
 use crate::failure::{Failure, Result};
-use crate::output::{Out, rfc3339};
+use crate::output::{Out, count, rfc3339};
 use crate::proof::read_input;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -94,4 +94,29 @@ pub fn bound_text(b: &prov_ledger::IndependentBound) -> String {
             b.size
         )
     }
+}
+
+/// `prov check`'s one line on stored cosignatures or tokens that do not count: how many,
+/// and the first, with what to do.
+pub fn unverified_note(first: &prov_ledger::Unverified, all: usize) -> String {
+    let fix = if first.unknown {
+        "list the witness with `prov witnesses add URL VKEY` or the TSA with `prov tsas add URL --cert FILE` if you trust it"
+    } else {
+        "someone wrote it who could write the ledger folder, or it was damaged: run `prov audit`"
+    };
+    format!(
+        "not counted as an independent bound: {} that {} not verify against witnesses.json and tsas.json; the first, {}{}: {}; {fix}",
+        count(
+            all as u64,
+            "stored cosignature or timestamp",
+            "stored cosignatures or timestamps"
+        ),
+        if all == 1 { "does" } else { "do" },
+        first.file,
+        match first.by.as_str() {
+            "" => String::new(),
+            by => format!(" by {}", escape::text(by)),
+        },
+        escape::text(&first.why),
+    )
 }

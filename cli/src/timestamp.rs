@@ -85,7 +85,7 @@ pub fn tsas(ledger: &Path, a: TsasArgs, out: Out) -> Result<()> {
                 subject
                     .map(|s| format!(" (certificate {})", escape::text(&s)))
                     .unwrap_or_else(|| {
-                        " (no certificate: tokens are checked with the one they carry)".into()
+                        " (no certificate: tokens are checked with the one they carry, and do not count as an independent bound)".into()
                     })
             ))
         }
@@ -151,6 +151,7 @@ pub fn timestamps(ledger: &Path, out: Out) -> Result<()> {
 
 pub fn timestamp(ledger: &Path, a: TimestampArgs, out: Out) -> Result<()> {
     let l = Ledger::open_read_only(ledger)?;
+    let given = a.tsa.is_some();
     let list = match a.tsa {
         Some(url) => {
             prov_ledger::check_tsa_url(&url).map_err(|e| Failure::input(e.to_string()))?;
@@ -164,7 +165,21 @@ pub fn timestamp(ledger: &Path, a: TimestampArgs, out: Out) -> Result<()> {
             "no TSA to ask: give --tsa URL, or add one with `prov tsas add URL --cert FILE`",
         ));
     }
-    stamp_latest(&l, &list, out)
+    stamp_latest(&l, &list, out)?;
+    // Said once all is stored: a failure stays the one line on stderr.
+    let configured = l.tsas()?;
+    if let [one] = &list[..]
+        && given
+        && !configured
+            .iter()
+            .any(|c| c.cert.is_some() && c.cert == one.cert)
+    {
+        out.note(format!(
+            "this TSA's certificate is not in tsas.json: its token is stored, but `prov check` and the clock check count it only once you list it (`prov tsas add {} --cert FILE`)",
+            escape::text(&one.url)
+        ));
+    }
+    Ok(())
 }
 
 /// After `prov add --timestamp`'s last batch: the configured TSAs timestamp the latest
@@ -204,17 +219,24 @@ fn stamp_latest(l: &Ledger, list: &[TsaConfig], out: Out) -> Result<()> {
                     failed.get_or_insert(f);
                     continue;
                 }
-                let file = l.store_timestamp(cp.size, &token, &cert)?;
+                let (file, earlier) = l.store_timestamp(cp.size, &token, &cert)?;
+                let kept = earlier.map(rfc3339);
                 if out.json {
                     let mut v = token_json(cp.size, &facts, &token, &file);
                     v["url"] = json!(t.url);
+                    v["kept_earlier"] = json!(kept);
                     out.json(&v)?;
                 } else {
                     out.human(format!(
-                        "timestamped: checkpoint size {} committed before {} per {}",
+                        "timestamped: checkpoint size {} committed before {} per {}{}",
                         cp.size,
                         rfc3339(facts.gen_time_ms),
-                        escape::text(&facts.tsa)
+                        escape::text(&facts.tsa),
+                        match &kept {
+                            Some(t) =>
+                                format!(" (its earlier token of {t} is kept: the earlier bound)"),
+                            None => String::new(),
+                        }
                     ))?;
                 }
             }

@@ -177,7 +177,7 @@ impl Ledger {
         if self.config.format < format && any {
             self.upgrade_format(format)?;
         }
-        self.check_clock_against_cosignatures(now_ms)
+        self.check_clock_against_evidence(now_ms)
     }
 
     /// Moves a ledger to `format` before its first append under that format's rules: every

@@ -4,6 +4,7 @@
 //! precisely (file, byte offset, entry) rather than returned as an error, so an audit of a
 //! damaged ledger still reports what it found.
 
+use crate::audit_evidence::{AuditTrust, check_evidence};
 use crate::audit_rules::Pass;
 use crate::commit::Commit;
 use crate::error::{Error, Result};
@@ -71,6 +72,10 @@ pub struct AuditReport {
     pub index_checked: bool,
     /// Why the index was not checked (absent, in use, unreadable), when it was not.
     pub index_not_checked: Option<String>,
+    /// Stored cosignatures and timestamp tokens that verified (`audit_evidence.rs`).
+    pub evidence_verified: u64,
+    /// Stored ones by a witness or TSA not trusted: not checked.
+    pub evidence_untrusted: u64,
     /// The first fault, if any. `None` means the ledger audits clean.
     pub fault: Option<Fault>,
 }
@@ -87,6 +92,20 @@ pub struct AuditReport {
 pub fn audit(
     dir: &Path,
     trusted: Option<&NoteVerifier>,
+    progress: &dyn Fn(u64, u64),
+) -> Result<AuditReport> {
+    audit_with(dir, trusted, &AuditTrust::default(), progress)
+}
+
+/// [`audit`], with the stored cosignatures and timestamps checked against the witness keys
+/// and TSA certificates of `evidence` where it gives them (`audit_evidence.rs`).
+///
+/// # Errors
+/// As [`audit`].
+pub fn audit_with(
+    dir: &Path,
+    trusted: Option<&NoteVerifier>,
+    evidence: &AuditTrust,
     progress: &dyn Fn(u64, u64),
 ) -> Result<AuditReport> {
     let (config, own) = read_config(dir)?;
@@ -165,6 +184,11 @@ pub fn audit(
         .min(commit.log_length.min(log.allocated()?) / 150);
     let mut pass = Pass::new(log_path.clone(), &log, verifier, report, expected);
     pass.format = config.format;
+    // The stored cosignatures and timestamps, checked last over the checkpoints this pass reads.
+    let read = crate::ledger::Ledger::open_read_only(dir).ok();
+    if let Some(l) = &read {
+        pass.evidence_sizes = l.evidence_sizes();
+    }
     if crate::fsys::exists(&dir.join("offsets")) || crate::fsys::exists(&dir.join("tile")) {
         pass.derived = Some(crate::audit_tiles::TileCheck::new(dir));
     } else {
@@ -234,6 +258,10 @@ pub fn audit(
         }
     }
     crate::index_check::check_index(dir, &log, &mut pass);
+    if let (None, Some(l)) = (&pass.report.fault, &read) {
+        let notes = std::mem::take(&mut pass.evidence_notes);
+        check_evidence(dir, l, evidence, &notes, &mut pass.report);
+    }
     Ok(pass.report)
 }
 

@@ -54,6 +54,10 @@ pub(crate) struct Pass<'a> {
     pub(crate) last_checkpoint: Option<u64>,
     /// The ledger's format, whose rule 5 applies (`ledger.json`).
     pub(crate) format: u32,
+    /// The sizes whose checkpoints the evidence check needs (`audit_evidence.rs`).
+    pub(crate) evidence_sizes: std::collections::HashSet<u64>,
+    /// Those checkpoints, as signed, once checked.
+    pub(crate) evidence_notes: HashMap<u64, String>,
 }
 
 /// The key of an entry's source and place under `format`'s rule 5.
@@ -96,6 +100,8 @@ impl<'a> Pass<'a> {
             pending: Vec::new(),
             last_checkpoint: None,
             format: crate::ledger::FORMAT_VERSION,
+            evidence_sizes: Default::default(),
+            evidence_notes: HashMap::new(),
         }
     }
 
@@ -370,6 +376,10 @@ impl<'a> Pass<'a> {
             ));
         }
         self.last_checkpoint = Some(size);
+        if self.evidence_sizes.contains(&size) {
+            self.evidence_notes
+                .insert(size, String::from_utf8_lossy(payload).into_owned());
+        }
         if let Some(d) = self.derived.as_mut() {
             d.checkpoint(size);
         }

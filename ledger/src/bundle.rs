@@ -156,6 +156,19 @@ impl Ledger {
         })?;
         self.bundle_cosignatures(dir)?;
         self.bundle_timestamps(dir)?;
+        // The witnesses and TSAs the ledger trusts, so that `audit` of the bundle checks the
+        // stored evidence as `audit` of the ledger does (an auditor gives its own with
+        // --witness and --tsa-cert).
+        for name in [
+            crate::witnesses::WITNESSES_FILE,
+            crate::tsa_config::TSAS_FILE,
+        ] {
+            let path = self.dir.join(name);
+            if crate::fsys::exists(&path) {
+                let bytes = crate::fsys::read_small(&path, crate::fsys::MAX_CONFIG_BYTES)?;
+                write_new(&dir.join(name), |f| f.write_all(&bytes))?;
+            }
+        }
         File::open(dir)
             .and_then(|d| d.sync_all())
             .map_err(Error::io("sync", dir))?;

@@ -9,7 +9,7 @@
 use crate::error::{Error, Result};
 use crate::fsys;
 use crate::ledger::Ledger;
-use prov_proofs::{Checkpoint, MAX_NOTE_SIGNATURES, MAX_TIMESTAMP, Note, NoteSignature};
+use prov_proofs::{Checkpoint, CosignerVerifier, MAX_NOTE_SIGNATURES, Note, NoteSignature};
 use std::path::{Path, PathBuf};
 
 /// The folder of cosignature files in the ledger folder.
@@ -17,31 +17,16 @@ pub const COSIGNATURES_DIR: &str = "cosignatures";
 /// The largest cosignature file read.
 const MAX_FILE: u64 = 64 << 10;
 
-/// The latest cosignature a ledger holds: for the clock check of an append.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HeldCosignature {
-    /// The size of the checkpoint it cosigns.
-    pub size: u64,
-    /// The witness's name.
-    pub witness: String,
-    /// Its timestamp, POSIX seconds.
-    pub timestamp: u64,
-}
-
-/// Parses a cosignature file: signature lines, each ending in `\n` (none when empty).
+/// Parses a cosignature file: signature lines, each ending in `\n` (none when empty), and
+/// nothing else.
 fn parse_lines(path: &Path, bytes: &[u8]) -> Result<Vec<NoteSignature>> {
-    if bytes.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut note = b"c\n\n".to_vec();
-    note.extend_from_slice(bytes);
-    Note::parse(&note)
-        .map(|n| n.signatures)
-        .map_err(|e| Error::Damaged {
-            path: path.to_owned(),
-            offset: None,
-            reason: format!("not cosignature lines: {e}"),
-        })
+    let damaged = |reason: String| Error::Damaged {
+        path: path.to_owned(),
+        offset: None,
+        reason: format!("not cosignature lines: {reason}"),
+    };
+    let text = std::str::from_utf8(bytes).map_err(|_| damaged("not UTF-8".into()))?;
+    prov_proofs::parse_signature_lines(text).map_err(|e| damaged(e.to_string()))
 }
 
 impl Ledger {
@@ -62,64 +47,89 @@ impl Ledger {
     }
 
     /// `note` (a checkpoint this ledger signed) with the stored cosignatures of its size
-    /// appended after its own signature lines, skipping any line whose name and key ID are
-    /// already there or whose name is the ledger's origin, up to the note's limit of
-    /// signature lines. The ledger's signature and text are unchanged.
+    /// appended after its own signature lines: only those that verify, over the note's text,
+    /// with a witness key of `witnesses.json` (a line naming a witness a verifier trusts that
+    /// does not verify would make it refuse the whole note, signed-note; so anyone who can
+    /// write the ledger folder could otherwise spoil every proof of that size), once per
+    /// witness, skipping any line whose name and key ID are already there or whose name is
+    /// the ledger's origin, up to the note's limit of signature lines. A cosignature file
+    /// that does not read adds nothing (`prov audit` reports it). The ledger's signature and
+    /// text are unchanged.
     ///
     /// # Errors
-    /// As [`Ledger::cosignatures_at`]; [`Error::Proof`] for a note that does not parse.
+    /// [`Error::Proof`] for a note that does not parse.
     pub fn cosigned_note(&self, note: &str) -> Result<String> {
         let parsed = Note::parse(note.as_bytes())?;
         let cp = Checkpoint::from_text(&parsed.text)?;
+        // A `witnesses.json` that does not read vouches for no line (`prov audit` says why).
+        let witnesses = self.witnesses().unwrap_or_default();
         let mut out = note.to_owned();
-        let mut count = parsed.signatures.len();
-        for line in self.cosignatures_at(cp.size)? {
-            let present = parsed
-                .signatures
+        let mut present: Vec<(String, u32)> = parsed
+            .signatures
+            .iter()
+            .map(|s| (s.name.clone(), s.key_id))
+            .collect();
+        for line in self.cosignatures_at(cp.size).unwrap_or_default() {
+            let id = (line.name.clone(), line.key_id);
+            let verifies = witnesses
                 .iter()
-                .any(|s| s.name == line.name && s.key_id == line.key_id);
-            if present || line.name == cp.origin || count == MAX_NOTE_SIGNATURES {
+                .any(|w| w.verifier.names(&line) && w.verifier.verify(&parsed.text, &line).is_ok());
+            if !verifies
+                || present.contains(&id)
+                || line.name == cp.origin
+                || present.len() == MAX_NOTE_SIGNATURES
+            {
                 continue;
             }
             out.push_str(&line.to_line());
             out.push('\n');
-            count += 1;
+            present.push(id);
         }
         Ok(out)
     }
 
-    /// Stores cosignature lines (already verified by the caller) for the checkpoint of
-    /// `size`: merged with the lines there, a line replacing the one of the same name and key
-    /// ID, written to `cosignatures/.<size>.tmp`, fsync'd, renamed to `cosignatures/<size>`,
-    /// the folder fsync'd. A lock (`flock` on `cosignatures/`) orders concurrent writers.
+    /// Stores cosignature lines for the checkpoint of `size`, each with the key of its
+    /// witness (the caller verified it): merged with the lines there, a line replacing the
+    /// one of the same name and key ID unless that one verifies with the same key and is not
+    /// later (an earlier cosignature is the better bound on when the checkpoint existed, so
+    /// asking a witness again never loses it); written to `cosignatures/.<size>.tmp`,
+    /// fsync'd, renamed to `cosignatures/<size>`, the folder fsync'd. A lock (`flock` on
+    /// `cosignatures/`) orders concurrent writers. Returns, for each line, the timestamp of
+    /// the earlier line kept in its place, if one was.
     ///
     /// # Errors
     /// [`Error::NoSuchCheckpoint`] for a size the ledger never signed; [`Error::Io`].
-    pub fn store_cosignatures(&self, size: u64, lines: &[NoteSignature]) -> Result<()> {
+    pub fn store_cosignatures(
+        &self,
+        size: u64,
+        lines: &[(NoteSignature, CosignerVerifier)],
+    ) -> Result<Vec<Option<u64>>> {
         if size > self.size() {
             return Err(Error::NoSuchCheckpoint(size));
         }
+        let text = Note::parse(self.checkpoint_at(size)?.as_bytes())?.text;
         let dir = self.cosignatures_dir();
-        if !dir.is_dir() {
-            std::fs::create_dir(&dir)
-                .or_else(|e| match e.kind() {
-                    std::io::ErrorKind::AlreadyExists => Ok(()),
-                    _ => Err(e),
-                })
-                .map_err(Error::io("create", &dir))?;
-            std::fs::File::open(&self.dir)
-                .and_then(|d| d.sync_all())
-                .map_err(Error::io("sync", &self.dir))?;
-        }
-        let lock = std::fs::File::open(&dir).map_err(Error::io("open", &dir))?;
-        lock.lock().map_err(Error::io("lock", &dir))?;
-        let mut kept = self.cosignatures_at(size)?;
-        for line in lines {
-            kept.retain(|k| !(k.name == line.name && k.key_id == line.key_id));
-            kept.push(line.clone());
+        let _lock = crate::fsys::locked_subdir(&self.dir, &dir)?;
+        // A file that does not read is replaced by the new lines (`prov audit` reports it).
+        let mut kept = self.cosignatures_at(size).unwrap_or_default();
+        let mut earlier = Vec::with_capacity(lines.len());
+        for (line, key) in lines {
+            let new_time = key.verify(&text, line).map(|c| c.timestamp).ok();
+            let held = kept
+                .iter()
+                .find(|k| k.name == line.name && k.key_id == line.key_id)
+                .and_then(|k| key.verify(&text, k).ok())
+                .map(|c| c.timestamp)
+                .filter(|&t| new_time.is_some_and(|n| t <= n));
+            earlier.push(held);
+            if held.is_none() {
+                kept.retain(|k| !(k.name == line.name && k.key_id == line.key_id));
+                kept.push(line.clone());
+            }
         }
         let text: String = kept.iter().map(|l| l.to_line() + "\n").collect();
-        crate::fsys::replace_durably(&dir.join(size.to_string()), text.as_bytes())
+        crate::fsys::replace_durably(&dir.join(size.to_string()), text.as_bytes())?;
+        Ok(earlier)
     }
 
     /// Copies every cosignature file of a committed size into `bundle/cosignatures/`, each
@@ -128,17 +138,10 @@ impl Ledger {
     /// # Errors
     /// As [`Ledger::cosignatures_at`]; [`Error::Io`].
     pub(crate) fn bundle_cosignatures(&self, bundle: &Path) -> Result<()> {
-        let Ok(list) = std::fs::read_dir(self.cosignatures_dir()) else {
-            return Ok(());
-        };
-        let mut sizes: Vec<u64> = list
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
-            .filter(|&n| n <= self.size())
-            .collect();
+        let sizes = self.cosignature_sizes();
         if sizes.is_empty() {
             return Ok(());
         }
-        sizes.sort_unstable();
         let out = bundle.join(COSIGNATURES_DIR);
         std::fs::create_dir(&out).map_err(Error::io("create", &out))?;
         for size in sizes {
@@ -156,95 +159,20 @@ impl Ledger {
             .map_err(Error::io("sync", &out))
     }
 
-    /// Every stored cosignature of a checkpoint of a committed size greater than `seq`:
-    /// its size, witness and timestamp (POSIX seconds), read as stored (for
-    /// [`Ledger::independent_bounds`]).
-    ///
-    /// # Errors
-    /// As [`Ledger::cosignatures_at`].
-    pub(crate) fn held_cosignatures(&self, seq: u64) -> Result<Vec<(u64, String, u64)>> {
+    /// The sizes of the cosignature files of committed sizes, ascending.
+    pub(crate) fn cosignature_sizes(&self) -> Vec<u64> {
         let Ok(list) = std::fs::read_dir(self.cosignatures_dir()) else {
-            return Ok(Vec::new());
+            return Vec::new();
         };
-        let sizes: Vec<u64> = list
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
-            .filter(|&n| n > seq && n <= self.size())
-            .collect();
-        let mut out = Vec::new();
-        for size in sizes {
-            for l in self.cosignatures_at(size)? {
-                if l.signature.len() == 72 {
-                    let t = u64::from_be_bytes(l.signature[..8].try_into().unwrap_or_default());
-                    if t > 0 && t <= MAX_TIMESTAMP {
-                        out.push((size, l.name, t));
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// The cosignature with the latest timestamp among those stored for the largest
-    /// checkpoint size that has any (a witness never cosigns a smaller size after a larger
-    /// one). Lines are read, not verified again: `prov cosign` verified them before it
-    /// stored them. `None` when the ledger holds none.
-    ///
-    /// # Errors
-    /// As [`Ledger::cosignatures_at`].
-    pub fn latest_cosignature(&self) -> Result<Option<HeldCosignature>> {
-        let dir = self.cosignatures_dir();
-        let Ok(list) = std::fs::read_dir(&dir) else {
-            return Ok(None);
-        };
-        // Every size's, not only the largest's: an emptied or damaged latest file must not
-        // let an append past the times the others hold.
         let mut sizes: Vec<u64> = list
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+            .filter_map(|e| {
+                let name = e.ok()?.file_name().into_string().ok()?;
+                let n: u64 = name.parse().ok()?;
+                (n.to_string() == name).then_some(n)
+            })
             .filter(|&n| n <= self.size())
             .collect();
         sizes.sort_unstable();
-        let mut latest: Option<HeldCosignature> = None;
-        for size in sizes {
-            let held = self
-                .cosignatures_at(size)?
-                .into_iter()
-                .filter(|l| l.signature.len() == 72)
-                .map(|l| HeldCosignature {
-                    size,
-                    timestamp: u64::from_be_bytes(l.signature[..8].try_into().unwrap_or_default()),
-                    witness: l.name,
-                })
-                .filter(|c| c.timestamp <= MAX_TIMESTAMP);
-            for c in held {
-                if latest.as_ref().is_none_or(|l| c.timestamp > l.timestamp) {
-                    latest = Some(c);
-                }
-            }
-        }
-        Ok(latest)
-    }
-
-    /// Clock sanity (issue 14, item 6): an append whose clock reads earlier than the latest
-    /// cosignature the ledger holds is refused, since it would record entries as seen before
-    /// a time a witness already vouched the ledger had reached.
-    ///
-    /// # Errors
-    /// [`Error::ClockBeforeCosignature`] with both times; errors reading the cosignatures.
-    pub(crate) fn check_clock_against_cosignatures(&self, now_ms: u64) -> Result<()> {
-        // The TSAs' genTimes too (RFC 3161 timestamps, FORMAT.md section 10).
-        self.check_clock_against_timestamps(now_ms)?;
-        let Some(c) = self.latest_cosignature()? else {
-            return Ok(());
-        };
-        let cosigned_ms = c.timestamp.saturating_mul(1000);
-        if now_ms < cosigned_ms {
-            return Err(Error::ClockBeforeCosignature {
-                clock_ms: now_ms,
-                cosigned_ms,
-                witness: c.witness,
-                size: c.size,
-            });
-        }
-        Ok(())
+        sizes
     }
 }

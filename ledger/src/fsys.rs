@@ -160,6 +160,29 @@ pub fn lock_dir_patient(dir: &Path, patience: std::time::Duration) -> Result<Fil
     }
 }
 
+/// Creates the folder `dir` inside the ledger folder `ledger` if it is missing (durably: the
+/// ledger folder is fsync'd), and takes an exclusive `flock` on it, waiting for it: the lock
+/// that orders the writers of `cosignatures/` and `timestamps/`. Held while the file lives.
+///
+/// # Errors
+/// [`Error::Io`].
+pub(crate) fn locked_subdir(ledger: &Path, dir: &Path) -> Result<File> {
+    if !dir.is_dir() {
+        std::fs::create_dir(dir)
+            .or_else(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => Ok(()),
+                _ => Err(e),
+            })
+            .map_err(Error::io("create", dir))?;
+        File::open(ledger)
+            .and_then(|d| d.sync_all())
+            .map_err(Error::io("sync", ledger))?;
+    }
+    let lock = File::open(dir).map_err(Error::io("open", dir))?;
+    lock.lock().map_err(Error::io("lock", dir))?;
+    Ok(lock)
+}
+
 /// A step of the commit path at which a test can inject a failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Step {

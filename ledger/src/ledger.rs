@@ -99,6 +99,8 @@ pub struct Ledger {
     pub(crate) index_rebuilt: bool,
     /// The locked ledger folder (not in read-only mode); also used to fsync it.
     pub(crate) dir_handle: Option<File>,
+    /// The clock check's latest verified cosignature or timestamp, kept between appends.
+    pub(crate) clock_bound: Option<crate::clock_bound::ClockBound>,
 }
 
 pub(crate) fn read_config(dir: &Path) -> Result<(Config, NoteVerifier)> {
@@ -242,6 +244,7 @@ impl Ledger {
             sealed: 0,
             index_rebuilt: false,
             dir_handle: None,
+            clock_bound: None,
         }
     }
 

@@ -10,6 +10,7 @@
 mod ahead;
 mod append;
 mod audit;
+mod audit_evidence;
 mod audit_rules;
 mod audit_sigs;
 mod audit_tiles;
@@ -17,7 +18,9 @@ mod bundle;
 mod by_content;
 mod claim;
 mod claim_story;
+mod clock_bound;
 mod commit;
+mod config_file;
 mod content_run;
 mod cosigned;
 mod decide;
@@ -28,6 +31,7 @@ mod encoding;
 mod entry;
 mod entry_rules;
 mod error;
+mod evidence;
 mod extract;
 mod fsys;
 mod index;
@@ -61,17 +65,19 @@ mod witnesses;
 mod writer;
 
 pub use append::{AppendReport, CLOCK_TOLERANCE_MS, FirstSeen, NewDocument, Recorded, Status};
-pub use audit::{AuditReport, Fault, audit};
+pub use audit::{AuditReport, Fault, audit, audit_with};
+pub use audit_evidence::AuditTrust;
 pub use bundle::{AuditBundle, BUNDLE_FILES};
 pub use claim::{CLAIM_REASON, ClaimStatus, EVIDENCE, NewClaim, Verdict};
 pub use claim_story::{ABOUT, Link, MAX_LINKING, Story};
-pub use cosigned::{COSIGNATURES_DIR, HeldCosignature};
+pub use cosigned::COSIGNATURES_DIR;
 pub use digest::{
     FileDigest, FileId, WalkedFile, hash_file, hash_files, hash_reader, hash_walked, open_document,
 };
 pub use entry::{Content, ENTRY_VERSION, Entry, Kind, Related, SIGNING_DOMAIN};
 pub use entry_rules::{MAX_ENTRY_BYTES, MAX_NAME, check_recorded_text, is_display_control};
 pub use error::{Error, LineProblem, PathProblem, Result};
+pub use evidence::{Evidence, IndependentBound, Trust, Unverified};
 pub use fsys::{FaultHook, Injected, Step, read_small, replace_durably};
 pub use ingest::{
     DEFAULT_BATCH, Documents, Fields, Ingested, Options, Report, Summary, system_time_ms,
@@ -89,10 +95,7 @@ pub use prepared::{PlannedDocument, Prepared};
 pub use proof_check::{VerifiedEntry, verify_tlog_proof};
 pub use prov_ingest::Limits;
 pub use publish::PublishReport;
-pub use timestamps::{
-    HeldTimestamp, IndependentBound, IndependentBounds, TIMESTAMPS_DIR, TSAS_FILE, TsaConfig,
-    checkpoint_imprint,
-};
+pub use timestamps::{HeldTimestamp, TIMESTAMPS_DIR, TSAS_FILE, TsaConfig, checkpoint_imprint};
 pub use tsa_config::{check_tsa_url, parse_tsa_cert};
 pub use tsa_token::{
     MAX_TOKEN_BYTES, TokenFacts, read_token, timestamp_nonce, timestamp_request, token_from_reply,

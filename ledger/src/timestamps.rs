@@ -27,36 +27,8 @@ pub struct HeldTimestamp {
     pub file: String,
     /// The token, DER (a CMS ContentInfo).
     pub token: Vec<u8>,
-    /// What it states (read, not verified again).
+    /// What it states (read, not verified: [`Ledger::evidence`] verifies).
     pub facts: TokenFacts,
-}
-
-/// The earliest time by which someone other than the ledger vouches an entry existed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IndependentBound {
-    /// The size of the checkpoint vouched for (greater than the entry's seq).
-    pub size: u64,
-    /// The time, ms since the Unix epoch.
-    pub time_ms: u64,
-    /// Who: the TSA (its certificate's subject) or the witness's name.
-    pub by: String,
-    /// Whether it is a TSA's token (else a witness's cosignature).
-    pub timestamp: bool,
-}
-
-/// The independent bounds a ledger holds ([`Ledger::independent_bounds`]).
-#[derive(Clone, Debug, Default)]
-pub struct IndependentBounds(Vec<IndependentBound>);
-
-impl IndependentBounds {
-    /// The earliest independent bound on when entry `seq` existed: the earliest token or
-    /// cosignature of a checkpoint of a size greater than `seq` (one that holds the entry).
-    pub fn for_entry(&self, seq: u64) -> Option<&IndependentBound> {
-        self.0
-            .iter()
-            .filter(|b| b.size > seq)
-            .min_by_key(|b| (b.time_ms, !b.timestamp))
-    }
 }
 
 /// The message imprint of a checkpoint: SHA-256 of its note text (the lines the ledger
@@ -87,7 +59,7 @@ impl Ledger {
     }
 
     /// The token files of committed sizes, with their sizes, sorted by size then name.
-    fn token_files(&self) -> Vec<(u64, String)> {
+    pub(crate) fn token_files(&self) -> Vec<(u64, String)> {
         let Ok(list) = std::fs::read_dir(self.timestamps_dir()) else {
             return Vec::new();
         };
@@ -132,127 +104,102 @@ impl Ledger {
         Ok(all)
     }
 
-    /// The tokens of the checkpoint of `size`, earliest genTime first.
+    /// The tokens of the checkpoint of `size` to carry with its proofs: those that verify
+    /// over the checkpoint with a certificate of `tsas.json`, earliest genTime first, then
+    /// those that verify only with the certificate they carry (a TSA listed without one),
+    /// earliest first. A token that does not verify or read is left out: `verify-proof`
+    /// checks the first one, so an intruder's token with an early genTime must never lead.
     ///
     /// # Errors
-    /// As [`Ledger::timestamps`].
+    /// [`Error::Damaged`] for a checkpoint of the log that does not read.
     pub fn timestamps_at(&self, size: u64) -> Result<Vec<HeldTimestamp>> {
-        let mut at = self
-            .token_files()
+        // A `tsas.json` that does not read lists no certificate (`prov audit` says why).
+        let certs: Vec<Vec<u8>> = self
+            .tsas()
+            .unwrap_or_default()
             .into_iter()
-            .filter(|(n, _)| *n == size)
-            .map(|(n, f)| self.held(n, f))
-            .collect::<Result<Vec<_>>>()?;
-        at.sort_by_key(|t| t.facts.gen_time_ms);
-        Ok(at)
+            .filter_map(|t| t.cert)
+            .collect();
+        let imprint = match self.checkpoint_at(size) {
+            Ok(note) => checkpoint_imprint(&note)?,
+            Err(Error::NoSuchCheckpoint(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut at: Vec<(bool, HeldTimestamp)> = Vec::new();
+        for (n, f) in self.token_files().into_iter().filter(|(n, _)| *n == size) {
+            let Ok(t) = self.held(n, f) else { continue };
+            let listed = certs
+                .iter()
+                .filter(|c| crate::tsa_verify::token_names_cert(&t.token, c))
+                .any(|c| crate::verify_token(&t.token, &imprint, None, Some(c)).is_ok());
+            if listed || crate::verify_token(&t.token, &imprint, None, None).is_ok() {
+                at.push((!listed, t));
+            }
+        }
+        at.sort_by_key(|(carried, t)| (*carried, t.facts.gen_time_ms));
+        Ok(at.into_iter().map(|(_, t)| t).collect())
     }
 
     /// Stores a token (already verified by the caller, with the certificate `cert`, DER) for
     /// the checkpoint of `size` as `timestamps/<size>-<first 16 hex digits of SHA-256(cert)>.tst`,
-    /// replacing that TSA's earlier token of the size: written to a temporary file, fsync'd,
-    /// renamed, the folder fsync'd, under an `flock` on `timestamps/`. Returns the file name.
+    /// replacing that TSA's token of the size unless that one verifies with the same
+    /// certificate and is not later (an earlier token is the better bound on when the
+    /// checkpoint existed, so asking a TSA again never loses it): written to a temporary file,
+    /// fsync'd, renamed, the folder fsync'd, under an `flock` on `timestamps/`. Returns the
+    /// file name, and the genTime of the earlier token kept in its place, if one was.
     ///
     /// # Errors
     /// [`Error::NoSuchCheckpoint`] for a size the ledger never signed; [`Error::Io`].
-    pub fn store_timestamp(&self, size: u64, token: &[u8], cert: &[u8]) -> Result<String> {
+    pub fn store_timestamp(
+        &self,
+        size: u64,
+        token: &[u8],
+        cert: &[u8],
+    ) -> Result<(String, Option<u64>)> {
         if size > self.size() {
             return Err(Error::NoSuchCheckpoint(size));
         }
+        let imprint = checkpoint_imprint(&self.checkpoint_at(size)?)?;
         let dir = self.timestamps_dir();
-        if !dir.is_dir() {
-            std::fs::create_dir(&dir)
-                .or_else(|e| match e.kind() {
-                    std::io::ErrorKind::AlreadyExists => Ok(()),
-                    _ => Err(e),
-                })
-                .map_err(Error::io("create", &dir))?;
-            std::fs::File::open(&self.dir)
-                .and_then(|d| d.sync_all())
-                .map_err(Error::io("sync", &self.dir))?;
-        }
-        let lock = std::fs::File::open(&dir).map_err(Error::io("open", &dir))?;
-        lock.lock().map_err(Error::io("lock", &dir))?;
+        let _lock = crate::fsys::locked_subdir(&self.dir, &dir)?;
         let id = sha2::Sha256::digest(cert);
         let name = format!("{size}-{}.tst", &hex_of(&id)[..16]);
-        crate::fsys::replace_durably(&dir.join(&name), token)?;
-        Ok(name)
-    }
-
-    /// The token with the latest genTime of all the ledger holds (every size's: a damaged or
-    /// removed token of the largest size must not let an append past the others' times).
-    ///
-    /// # Errors
-    /// As [`Ledger::timestamps`].
-    pub fn latest_timestamp(&self) -> Result<Option<HeldTimestamp>> {
-        Ok(self
-            .timestamps()?
-            .into_iter()
-            .max_by_key(|t| t.facts.gen_time_ms))
-    }
-
-    /// Clock sanity (issue 14, item 6): an append whose clock reads earlier than the latest
-    /// TSA genTime the ledger holds is refused.
-    ///
-    /// # Errors
-    /// [`Error::ClockBeforeTimestamp`] with both times; errors reading the tokens.
-    pub(crate) fn check_clock_against_timestamps(&self, now_ms: u64) -> Result<()> {
-        let Some(t) = self.latest_timestamp()? else {
-            return Ok(());
+        let path = dir.join(&name);
+        let verified = |t: &[u8]| {
+            crate::verify_token(t, &imprint, None, Some(cert))
+                .ok()
+                .map(|f| f.gen_time_ms)
         };
-        if now_ms < t.facts.gen_time_ms {
-            return Err(Error::ClockBeforeTimestamp {
-                clock_ms: now_ms,
-                stamped_ms: t.facts.gen_time_ms,
-                tsa: t.facts.tsa,
-                size: t.size,
-            });
+        let held = fsys::exists(&path)
+            .then(|| fsys::read_small(&path, MAX_TOKEN_BYTES as u64).ok())
+            .flatten()
+            .and_then(|t| verified(&t))
+            .filter(|&t| verified(token).is_some_and(|n| t <= n));
+        if held.is_none() {
+            crate::fsys::replace_durably(&path, token)?;
         }
-        Ok(())
+        Ok((name, held))
     }
 
-    /// Every independent bound the ledger holds: each stored token and cosignature, with
-    /// the size of the checkpoint it vouches for. Read as stored, not verified again
-    /// (`prov timestamp` and `prov cosign` verified them before they stored them).
+    /// Copies every token file of a committed size that reads into `bundle/timestamps/`, as
+    /// it is (none: no folder).
     ///
     /// # Errors
-    /// Errors reading the tokens or cosignatures.
-    pub fn independent_bounds(&self) -> Result<IndependentBounds> {
-        let mut all = Vec::new();
-        for (size, file) in self.token_files() {
-            let t = self.held(size, file)?;
-            all.push(IndependentBound {
-                size,
-                time_ms: t.facts.gen_time_ms,
-                by: t.facts.tsa,
-                timestamp: true,
-            });
-        }
-        for (size, witness, time) in self.held_cosignatures(0)? {
-            all.push(IndependentBound {
-                size,
-                time_ms: time.saturating_mul(1000),
-                by: witness,
-                timestamp: false,
-            });
-        }
-        Ok(IndependentBounds(all))
-    }
-
-    /// Copies every token of a committed size into `bundle/timestamps/` (none: no folder).
-    ///
-    /// # Errors
-    /// As [`Ledger::timestamps`]; [`Error::Io`].
+    /// [`Error::Io`].
     pub(crate) fn bundle_timestamps(&self, bundle: &Path) -> Result<()> {
-        let all = self.timestamps()?;
-        if all.is_empty() {
+        // Copied as they are, whether or not they verify: the audit of the bundle says.
+        let files = self.token_files();
+        if files.is_empty() {
             return Ok(());
         }
         let out = bundle.join(TIMESTAMPS_DIR);
         std::fs::create_dir(&out).map_err(Error::io("create", &out))?;
-        for t in all {
-            crate::bundle::write_new(&out.join(&t.file), |f| {
-                std::io::Write::write_all(f, &t.token)
-            })?;
+        for (_, name) in files {
+            let path = self.timestamps_dir().join(&name);
+            let Ok(token) = fsys::read_small(&path, MAX_TOKEN_BYTES as u64) else {
+                continue;
+            };
+            crate::bundle::write_new(&out.join(&name), |f| std::io::Write::write_all(f, &token))?;
         }
         std::fs::File::open(&out)
             .and_then(|d| d.sync_all())

@@ -4,7 +4,6 @@
 //! (`verify-proof --tsa-cert`). Format in `docs/FORMAT.md` section 10.
 
 use crate::error::{Error, Result};
-use crate::fsys;
 use crate::ledger::Ledger;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -24,37 +23,43 @@ pub struct TsaConfig {
     pub cert: Option<Vec<u8>>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct File {
-    format: u32,
-    tsas: Vec<Listed>,
+/// Checks a TSA URL: `http://` or `https://`, a host, no whitespace or control characters.
+///
+/// # Errors
+/// [`Error::Invalid`] naming what is wrong.
+pub fn check_tsa_url(url: &str) -> Result<()> {
+    crate::config_file::check_url("TSA URL", url)
 }
 
+/// A TSA as `tsas.json` lists it.
 #[derive(Serialize, Deserialize)]
 struct Listed {
     url: String,
     cert: Option<String>,
 }
 
-/// Checks a TSA URL: `http://` or `https://`, a host, no whitespace or control characters.
-///
-/// # Errors
-/// [`Error::Invalid`] naming what is wrong.
-pub fn check_tsa_url(url: &str) -> Result<()> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| Error::invalid("TSA URL", "must start with http:// or https://"))?;
-    if rest.is_empty() || rest.starts_with('/') {
-        return Err(Error::invalid("TSA URL", "has no host"));
+impl Listed {
+    fn checked(self, path: &std::path::Path) -> Result<TsaConfig> {
+        let damaged = |reason: String| Error::Damaged {
+            path: path.to_owned(),
+            offset: None,
+            reason,
+        };
+        check_tsa_url(&self.url).map_err(|e| damaged(e.to_string()))?;
+        let cert = match self.cert {
+            None => None,
+            Some(b64) => {
+                let der = STANDARD
+                    .decode(b64.as_bytes())
+                    .map_err(|e| damaged(format!("{}: cert: {e}", self.url)))?;
+                Some(parse_tsa_cert(&der).map_err(|e| damaged(format!("{}: {e}", self.url)))?)
+            }
+        };
+        Ok(TsaConfig {
+            url: self.url,
+            cert,
+        })
     }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::invalid(
-            "TSA URL",
-            "contains spaces or control characters",
-        ));
-    }
-    Ok(())
 }
 
 /// Parses a TSA certificate given as PEM or DER; returns its DER.
@@ -82,76 +87,49 @@ impl Ledger {
     /// [`Error::Damaged`] when the file does not read as section 10 says.
     pub fn tsas(&self) -> Result<Vec<TsaConfig>> {
         let path = self.dir.join(TSAS_FILE);
-        if !fsys::exists(&path) {
-            return Ok(Vec::new());
-        }
-        let damaged = |reason: String| Error::Damaged {
-            path: path.clone(),
-            offset: None,
-            reason,
-        };
-        let bytes = fsys::read_small(&path, fsys::MAX_CONFIG_BYTES)?;
-        let file: File = serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
-        if file.format != 1 {
-            return Err(damaged(format!(
-                "format {} (this prov reads 1)",
-                file.format
-            )));
-        }
-        file.tsas
+        crate::config_file::load::<Listed>(&path, "tsas")?
             .into_iter()
-            .map(|t| {
-                check_tsa_url(&t.url).map_err(|e| damaged(e.to_string()))?;
-                let cert = match t.cert {
-                    None => None,
-                    Some(b64) => {
-                        let der = STANDARD
-                            .decode(b64.as_bytes())
-                            .map_err(|e| damaged(format!("{}: cert: {e}", t.url)))?;
-                        Some(parse_tsa_cert(&der).map_err(|e| damaged(format!("{}: {e}", t.url)))?)
-                    }
-                };
-                Ok(TsaConfig { url: t.url, cert })
-            })
+            .map(|l| l.checked(&path))
             .collect()
     }
 
-    /// Adds a TSA (or gives a listed URL its new certificate), writing `tsas.json` to a
-    /// temporary file, fsync'd and renamed into place. Returns whether the URL is new.
-    /// Takes no lock: two `tsas add` at once may keep only one of them.
+    /// Adds a TSA (or gives a listed URL its new certificate), rewriting `tsas.json` whole
+    /// under the ledger's writer lock, so that two at once both stay. Returns whether the URL
+    /// is new.
     ///
     /// # Errors
     /// [`Error::Invalid`] for a bad URL or certificate, [`Error::Damaged`] for an
-    /// unreadable file, [`Error::Io`].
+    /// unreadable file, [`Error::InUse`] while a writer runs, [`Error::Io`].
     pub fn add_tsa(&self, url: &str, cert: Option<&[u8]>) -> Result<bool> {
         check_tsa_url(url)?;
         let cert = cert.map(parse_tsa_cert).transpose()?;
-        let mut list = self.tsas()?;
-        let new = match list.iter_mut().find(|t| t.url == url) {
-            Some(t) => {
-                t.cert = cert;
-                false
-            }
-            None => {
-                list.push(TsaConfig {
-                    url: url.to_owned(),
-                    cert,
-                });
-                true
-            }
-        };
-        let file = File {
-            format: 1,
-            tsas: list
+        let path = self.dir.join(TSAS_FILE);
+        self.change_config(TSAS_FILE, "tsas", |listed: Vec<Listed>| {
+            let mut list = listed
+                .into_iter()
+                .map(|l| l.checked(&path))
+                .collect::<Result<Vec<_>>>()?;
+            let new = match list.iter_mut().find(|t| t.url == url) {
+                Some(t) => {
+                    t.cert = cert;
+                    false
+                }
+                None => {
+                    list.push(TsaConfig {
+                        url: url.to_owned(),
+                        cert,
+                    });
+                    true
+                }
+            };
+            let out = list
                 .iter()
                 .map(|t| Listed {
                     url: t.url.clone(),
                     cert: t.cert.as_ref().map(|c| STANDARD.encode(c)),
                 })
-                .collect(),
-        };
-        let text = serde_json::to_string_pretty(&file).unwrap_or_default() + "\n";
-        crate::fsys::replace_durably(&self.dir.join(TSAS_FILE), text.as_bytes())?;
-        Ok(new)
+                .collect();
+            Ok((out, new))
+        })
     }
 }

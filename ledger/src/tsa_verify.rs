@@ -113,6 +113,15 @@ fn signer_info(signed: &SignedData) -> Result<&SignerInfo> {
     }
 }
 
+/// Whether `token`'s one signer is the certificate `cert` (DER) names: the certificate to
+/// verify it with, among several trusted ones.
+pub(crate) fn token_names_cert(token: &[u8], cert: &[u8]) -> bool {
+    let (Ok(p), Ok(c)) = (parse(token), Certificate::from_der(cert)) else {
+        return false;
+    };
+    signer_info(&p.signed).is_ok_and(|si| identifies(&si.sid, &c))
+}
+
 /// The certificate the token carries that its signer identifies, with its DER.
 pub(crate) fn carried_signer(signed: &SignedData) -> Option<(Certificate, Vec<u8>)> {
     let si = signed.signer_infos.0.as_slice().first()?;

@@ -42,7 +42,8 @@ pub use error::Error;
 pub use hash::{HASH_SIZE, Hash, empty_root, leaf_hash, node_hash};
 pub use inclusion::InclusionProof;
 pub use note::{
-    MAX_NOTE_SIGNATURES, Note, NoteSignature, NoteSigner, NoteVerifier, key_id, verifier_key_string,
+    MAX_NOTE_SIGNATURES, Note, NoteSignature, NoteSigner, NoteVerifier, key_id,
+    parse_signature_lines, verifier_key_string,
 };
 pub use policy::{Policy, PolicyWitness};
 pub use tile::{

@@ -231,6 +231,34 @@ fn check_distinct(verifiers: &[NoteVerifier]) -> Result<()> {
     Ok(())
 }
 
+/// Parses a block of signature lines alone, each ending in `\n` (none when empty): the
+/// cosignature lines a witness answers (tlog-witness, "add-checkpoint") or a ledger keeps
+/// (`cosignatures/<size>`). Anything else in the block, a blank line included, is refused.
+///
+/// # Errors
+/// [`Error::MalformedNote`] as for a note's signature lines, or for more than 100.
+pub fn parse_signature_lines(block: &str) -> Result<Vec<NoteSignature>> {
+    if block.is_empty() {
+        return Ok(Vec::new());
+    }
+    if has_control_characters(block) {
+        return Err(Error::MalformedNote(
+            "contains control characters (below U+0020, other than newline)",
+        ));
+    }
+    let body = block.strip_suffix('\n').ok_or(Error::MalformedNote(
+        "the last signature line lacks its newline",
+    ))?;
+    let mut out = Vec::new();
+    for line in body.split('\n') {
+        if out.len() == MAX_NOTE_SIGNATURES {
+            return Err(Error::MalformedNote("more than 100 signatures"));
+        }
+        out.push(parse_signature_line(line)?);
+    }
+    Ok(out)
+}
+
 fn parse_signature_line(line: &str) -> Result<NoteSignature> {
     let rest = line.strip_prefix(SIG_PREFIX).ok_or(Error::MalformedNote(
         "signature line does not start with an em dash",

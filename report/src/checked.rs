@@ -6,7 +6,7 @@
 use crate::containers::{self, Chains};
 use crate::fields::{name_json, rfc3339, set_path};
 use crate::story::{Found, Told};
-use prov_ledger::{Entry, IndependentBound, IndependentBounds, Ledger};
+use prov_ledger::{Entry, Evidence, IndependentBound, Ledger, Trust, Unverified};
 use serde_json::{Value, json};
 
 /// One sighting, with the containers it was found in, innermost first.
@@ -41,6 +41,19 @@ pub fn bound_json(b: Option<&IndependentBound>) -> Value {
     }
 }
 
+/// A stored cosignature or timestamp that does not count as an independent bound (it does
+/// not verify with the keys and certificates the ledger's configuration trusts), for
+/// `unverified_evidence`.
+pub fn unverified_json(u: &Unverified) -> Value {
+    json!({
+        "file": u.file,
+        "checkpoint_size": u.size,
+        "by": u.by,
+        "why": u.why,
+        "trusted_signer": !u.unknown,
+    })
+}
+
 /// What the ledger holds on one document, read for its answer.
 pub struct Checked<'a> {
     /// How the caller named it: its path, or `sha256:<hex>`.
@@ -53,13 +66,15 @@ pub struct Checked<'a> {
     pub found_in: &'a [Vec<Entry>],
     /// The claims and links about its entries ([`Found::tell`]).
     pub told: &'a Told<'a>,
-    /// Its earliest independent bound.
-    pub bound: Option<&'a IndependentBound>,
+    /// The cosignatures and timestamps that count, and those that do not
+    /// ([`Ledger::evidence`]).
+    pub evidence: &'a Evidence,
 }
 
 impl Checked<'_> {
     /// The object `prov check --json` prints: `sha256`, `known`, `first_seen`, `sightings`,
-    /// `independent_bound`, `claims`, `related`, `linked_from` and `path`.
+    /// `independent_bound`, `unverified_evidence` (when known), `claims`, `related`,
+    /// `linked_from` and `path`.
     pub fn json(&self) -> Value {
         let (first, sightings) = match self.entries.split_first() {
             Some((f, rest)) => (Some(f), rest),
@@ -75,7 +90,14 @@ impl Checked<'_> {
                 .map(|(s, c)| seen(s, c))
                 .collect::<Vec<_>>(),
         });
-        v["independent_bound"] = bound_json(self.bound);
+        v["independent_bound"] = bound_json(first.and_then(|f| self.evidence.for_entry(f.seq)));
+        if let Some(f) = first {
+            v["unverified_evidence"] = self
+                .evidence
+                .unverified_for(f.seq)
+                .map(unverified_json)
+                .collect();
+        }
         self.told.json_into(&mut v, true);
         set_path(&mut v, self.label);
         v
@@ -88,7 +110,8 @@ impl Checked<'_> {
 ///
 /// # Errors
 /// Those of [`Ledger::lookup`], [`Ledger::entry`], [`Ledger::links_to`] and
-/// [`Ledger::independent_bounds`].
+/// [`Ledger::evidence`] (a witnesses or TSAs file that does not read counts nothing, as for
+/// `prov check`).
 pub fn check_sha256(l: &Ledger, sha256: [u8; 32]) -> prov_ledger::Result<Value> {
     let entries = l
         .lookup_many(&[sha256])?
@@ -96,7 +119,8 @@ pub fn check_sha256(l: &Ledger, sha256: [u8; 32]) -> prov_ledger::Result<Value> 
         .unwrap_or_else(|| Ok(Vec::new()))?;
     let targets: Vec<u64> = entries.iter().map(|e| e.seq).collect();
     let found = Found::read(l, &targets)?;
-    let bounds: IndependentBounds = l.independent_bounds()?;
+    let (trust, _unreadable) = Trust::configured_or_none(l);
+    let evidence = l.evidence(&trust)?;
     let mut chains = Chains::default();
     let found_in = entries
         .iter()
@@ -110,7 +134,7 @@ pub fn check_sha256(l: &Ledger, sha256: [u8; 32]) -> prov_ledger::Result<Value> 
         entries: &entries,
         found_in: &found_in,
         told: &told,
-        bound: entries.first().and_then(|f| bounds.for_entry(f.seq)),
+        evidence: &evidence,
     }
     .json())
 }

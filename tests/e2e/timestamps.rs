@@ -16,13 +16,13 @@ use std::process::Command;
 
 /// A TSA: its certificates and the URL of its listener (a thread that lives as long as
 /// the test process).
-struct Tsa {
-    url: String,
-    cert: PathBuf,
+pub(crate) struct Tsa {
+    pub(crate) url: String,
+    pub(crate) cert: PathBuf,
     ca: PathBuf,
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
+pub(crate) fn openssl(dir: &Path, args: &[&str]) {
     let o = Command::new("openssl")
         .current_dir(dir)
         .args(args)
@@ -35,7 +35,7 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
-fn have_openssl() -> bool {
+pub(crate) fn have_openssl() -> bool {
     let found = Command::new("openssl")
         .arg("version")
         .output()
@@ -50,7 +50,7 @@ impl Tsa {
     /// Makes a CA and a TSA certificate (extendedKeyUsage critical, timeStamping) in
     /// `dir`, and starts the listener. `ec`: a P-256 key and ESSCertIDv2; else RSA and
     /// ESSCertID.
-    fn start(dir: &Path, name: &str, ec: bool) -> Tsa {
+    pub(crate) fn start(dir: &Path, name: &str, ec: bool) -> Tsa {
         std::fs::create_dir_all(dir).unwrap();
         let newkey = if ec { "ec:params.pem" } else { "rsa:2048" };
         if ec {
@@ -133,6 +133,19 @@ impl Tsa {
     }
 }
 
+/// `openssl`, or `faketime -f OFFSET openssl` when the TSA's folder holds a file `faketime`
+/// (OFFSET): a TSA whose clock a test set.
+fn faketime_in(dir: &Path) -> Command {
+    match std::fs::read_to_string(dir.join("faketime")) {
+        Ok(offset) => {
+            let mut c = Command::new("faketime");
+            c.args(["-f", offset.trim(), "openssl"]);
+            c
+        }
+        Err(_) => Command::new("openssl"),
+    }
+}
+
 /// Answers one HTTP request: the POSTed TimeStampReq goes to `openssl ts -reply`, whose
 /// TimeStampResp is the answer; a request that is not a POST of a query gets a 400.
 fn serve(dir: &Path, n: usize, stream: std::net::TcpStream) {
@@ -163,7 +176,7 @@ fn serve(dir: &Path, n: usize, stream: std::net::TcpStream) {
         && head
             .to_ascii_lowercase()
             .contains("content-type: application/timestamp-query")
-        && Command::new("openssl")
+        && faketime_in(dir)
             .current_dir(dir)
             .args(["ts", "-reply", "-queryfile"])
             .arg(&query)
@@ -190,7 +203,7 @@ fn serve(dir: &Path, n: usize, stream: std::net::TcpStream) {
 }
 
 /// The note text of the checkpoint of `size` (what the token's imprint hashes), as a file.
-fn body_file(w: &Workspace, size: u64) -> (PathBuf, Vec<u8>) {
+pub(crate) fn body_file(w: &Workspace, size: u64) -> (PathBuf, Vec<u8>) {
     let note = w
         .run(&["checkpoint", "--size", &size.to_string()])
         .ok()
@@ -213,7 +226,7 @@ fn openssl_verifies(token: &Path, body: &Path, ca: &Path) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-fn p(path: &Path) -> &str {
+pub(crate) fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
@@ -397,7 +410,25 @@ fn tokens_from_a_real_openssl_tsa_are_stored_listed_proven_and_verified_by_opens
     ])
     .fails(3, "the timestamp token is malformed");
 
-    // `prov check`: the first-seen time, and beside it the earliest independent bound.
+    // `prov check`: the first-seen time, and beside it the earliest independent bound, once
+    // the TSA's certificate is listed (until then its token vouches for nothing, and `check`
+    // says so).
+    let r = w.run(&["check", "a.txt", "--json"]);
+    let c = r.json();
+    assert_eq!(c["independent_bound"]["checkpoint_size"], 2, "{c}");
+    assert_eq!(
+        c["unverified_evidence"][0]["file"], tokens[0]["file"],
+        "{c}"
+    );
+    assert_eq!(c["unverified_evidence"][0]["trusted_signer"], false, "{c}");
+    assert!(
+        r.stderr.contains("not counted as an independent bound: 1 stored cosignature or timestamp that does not verify")
+            && r.stderr.contains("prov tsas add URL --cert FILE"),
+        "{}",
+        r.stderr
+    );
+    w.run(&["tsas", "add", &rsa.url, "--cert", p(&rsa.cert)])
+        .ok();
     let c = w.run(&["check", "a.txt"]).ok().to_owned();
     assert!(
         c.contains(&format!(
@@ -418,6 +449,47 @@ fn tokens_from_a_real_openssl_tsa_are_stored_listed_proven_and_verified_by_opens
             std::fs::read(w.ledger().join(file)).unwrap()
         );
     }
+    let a = w.run_at(&w.path("bundle"), &["audit", "--json"]).json();
+    assert_eq!(a["evidence_verified"], 2, "{a}");
+    // Given only the EC TSA's certificate, the RSA token is not checked (not a fault).
+    let a = w
+        .run_at(
+            &w.path("bundle"),
+            &["audit", "--json", "--tsa-cert", p(&ec.cert)],
+        )
+        .json();
+    assert_eq!(
+        (
+            a["evidence_verified"].clone(),
+            a["evidence_untrusted"].clone()
+        ),
+        (1.into(), 1.into()),
+        "{a}"
+    );
+
+    // The size-1 token moved beside checkpoint 2, as whoever writes the ledger folder could:
+    // its imprint is checkpoint 1's, so it bounds nothing, and the audit names the file.
+    let one = tokens[0]["file"].as_str().unwrap();
+    let moved = one.replacen("timestamps/1-", "timestamps/2-", 1);
+    std::fs::rename(w.ledger().join(one), w.ledger().join(&moved)).unwrap();
+    let c = w.run(&["check", "b.txt", "--json"]).json();
+    assert_eq!(c["independent_bound"]["by"], "CN=Test TSA EC", "{c}");
+    assert_eq!(c["unverified_evidence"][0]["file"], moved.as_str(), "{c}");
+    assert!(
+        c["unverified_evidence"][0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("its message imprint is not the SHA-256 of this checkpoint's note text"),
+        "{c}"
+    );
+    let r = w.run(&["audit"]);
+    r.fails(1, &moved);
+    assert!(
+        r.stderr
+            .contains("remove the file, then run `prov timestamp`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -504,7 +576,10 @@ fn an_append_whose_clock_is_before_the_latest_tsa_time_is_refused() {
     };
     // One minute behind the last entry is within the ledger's own tolerance (it clamps)...
     behind(&["add", "b.txt", "--source", "s"]).ok();
-    // ...but not behind a TSA's genTime: refused, with both times.
+    // ...but not behind a TSA's genTime (of a TSA the ledger lists): refused, with both
+    // times.
+    w.run(&["tsas", "add", &rsa.url, "--cert", p(&rsa.cert)])
+        .ok();
     w.run(&["timestamp", "--tsa", &rsa.url, "--tsa-cert", p(&rsa.cert)])
         .ok();
     let r = behind(&["add", "c.txt", "--source", "s"]);
@@ -589,6 +664,11 @@ fn an_auditor_with_the_ledger_key_two_witness_keys_and_a_tsa_certificate_verifie
     // Before any cosignature, `check` names the TSA's bound.
     let c = w.run(&["check", "memo.txt", "--json"]).json();
     assert_eq!(c["independent_bound"]["kind"], "timestamp", "{c}");
+    // The witnesses the ledger lists: only their verified cosignatures go into its proofs.
+    for (arg, k) in [(&arg1, &k1), (&arg2, &k2)] {
+        let (url, _) = arg.split_once('=').unwrap();
+        w.run(&["witnesses", "add", url, k]).ok();
+    }
     w.run(&["cosign", "--witness", &arg1, "--witness", &arg2])
         .ok();
     w.run(&["prove", "memo.txt", "-o", "memo.tlog-proof"]).ok();

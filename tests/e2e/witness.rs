@@ -466,7 +466,7 @@ fn a_witness_killed_after_storing_and_before_answering_never_cosigns_the_fork() 
     w.run(&["cosign", "--witness", &witness]).ok();
     assert!(
         s.log()
-            .contains("cosigned \"e2e.example/ledger\" size 1 (from 1)"),
+            .contains("cosigned the log e2e.example/ledger at size 1 (from 1)"),
         "{}",
         s.log()
     );
@@ -497,7 +497,9 @@ fn an_append_whose_clock_is_before_the_latest_cosignature_is_refused() {
         w.run_wrapped(&mut c, args)
     };
     behind(&["add", "b.txt", "--source", "s"]).ok();
-    // ...but not behind a witness's cosignature: refused, with both times.
+    // ...but not behind a witness's cosignature (of a witness the ledger lists): refused,
+    // with both times.
+    w.run(&["witnesses", "add", &s.url, &k1]).ok();
     w.run(&["cosign", "--witness", &format!("{}={k1}", s.url)])
         .ok();
     let r = behind(&["add", "c.txt", "--source", "s"]);
@@ -691,4 +693,66 @@ fn a_cosignature_dated_ahead_of_the_clock_is_refused_and_not_stored() {
     assert_eq!(stored, 0, "nothing stored");
     w.write("b.txt", "beta");
     w.run(&["add", "b.txt", "--source", "s"]).ok();
+}
+
+/// The witness's key file is read only as itself: a symbolic link in its place (to a key of
+/// mode 0600 elsewhere, which the mode check read through the link) is refused, and answers
+/// name a log by its origin in words, with a character that could change what a terminal
+/// shows written as an escape.
+#[test]
+fn a_linked_witness_key_is_refused_and_an_odd_origin_is_answered_in_words() {
+    let w = Workspace::new();
+    let ledger_vkey = w.init();
+    witness_init(&w, "w1", "w1.example/witness");
+    std::fs::rename(w.path("w1/witness.key"), w.path("elsewhere.key")).unwrap();
+    std::os::unix::fs::symlink(w.path("elsewhere.key"), w.path("w1/witness.key")).unwrap();
+    // Read the first line it prints rather than wait for it: a witness that serves would
+    // never exit.
+    let mut child = w
+        .cmd(&[
+            "witness",
+            "serve",
+            "--dir",
+            "w1",
+            "--addr",
+            "127.0.0.1:0",
+            "--log",
+            &ledger_vkey,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    if !line.is_empty() {
+        let _ = child.kill();
+    }
+    let r = Run::from(child.wait_with_output().unwrap());
+    assert!(line.is_empty(), "served with a linked key: {line}");
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("witness.key is a symbolic link"),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_file(w.path("w1/witness.key")).unwrap();
+    std::fs::rename(w.path("elsewhere.key"), w.path("w1/witness.key")).unwrap();
+    let s = Server::start(&w, "w1", &ledger_vkey, &[]);
+    let body = "old 0\n\nevil\u{202e}txt.exe\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u{2014} x AAAAAAAA\n";
+    let (status, answer) = raw_http(
+        &s.url,
+        format!(
+            "POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    assert!(status.starts_with("HTTP/1.1 404"), "{status}");
+    assert_eq!(
+        answer,
+        "this witness does not witness the log evil\\u{202e}txt.exe\n"
+    );
 }

@@ -68,8 +68,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Witness {
     /// A witness over an open folder that knows the logs of `logs` (one or more keys per
-    /// origin; the key name is the origin).
-    pub fn new(dir: WitnessDir, logs: Vec<NoteVerifier>) -> Witness {
+    /// origin; the key name is the origin). A key given twice is kept once: two verifiers
+    /// of one name and key ID would make every note of that log ambiguous, and refused.
+    pub fn new(dir: WitnessDir, mut logs: Vec<NoteVerifier>) -> Witness {
+        let mut seen = Vec::with_capacity(logs.len());
+        logs.retain(|v| {
+            let new = !seen.contains(v);
+            seen.push(v.clone());
+            new
+        });
         Witness {
             dir,
             logs,
@@ -116,13 +123,16 @@ impl Witness {
         if keys.is_empty() {
             return refuse(
                 404,
-                format!("unknown log {origin:?}: this witness does not witness it"),
+                format!("this witness does not witness the log {}", shown(&origin)),
             );
         }
         if let Err(e) = Note::open(bundle.checkpoint.as_bytes(), &keys) {
             return refuse(
                 403,
-                format!("checkpoint of {origin:?} is not validly signed by its log: {e}"),
+                format!(
+                    "the checkpoint of the log {} is not validly signed by its key: {e}",
+                    shown(&origin)
+                ),
             );
         }
         let cp = match Checkpoint::from_text(&note.text) {
@@ -154,13 +164,17 @@ impl Witness {
                 content_type: "text/x.tlog.size",
                 body: format!("{latest}\n"),
                 summary: format!(
-                    "refused (409): {origin:?} old size {} but the latest cosigned size is {latest}",
+                    "refused (409): the log {} sent old size {} but the latest cosigned size is {latest}",
+                    shown(&origin),
                     bundle.old_size
                 ),
             };
         }
         if let Err(why) = consistent(stored.as_ref().map(|s| &s.checkpoint), &bundle, &cp) {
-            return refuse(422, format!("{origin:?} size {}: {why}", cp.size));
+            return refuse(
+                422,
+                format!("the log {} at size {}: {why}", shown(&origin), cp.size),
+            );
         }
         // Kept: the log's signatures it verified, then its own; other lines are dropped, so
         // that the stored note stays within the note limits whatever the request carried.
@@ -195,7 +209,8 @@ impl Witness {
             content_type: TEXT,
             body: format!("{line}\n"),
             summary: format!(
-                "cosigned {origin:?} size {} (from {latest}) at {now}",
+                "cosigned the log {} at size {} (from {latest}) at {now}",
+                shown(&origin),
                 cp.size
             ),
         }
@@ -220,9 +235,15 @@ impl Witness {
                 status: 200,
                 content_type: TEXT,
                 body: s.note,
-                summary: format!("served the latest checkpoint of {origin:?}"),
+                summary: format!("served the latest checkpoint of the log {}", shown(&origin)),
             },
-            Ok(None) => refuse(404, format!("no checkpoint of {origin:?} was cosigned yet")),
+            Ok(None) => refuse(
+                404,
+                format!(
+                    "no checkpoint of the log {} was cosigned yet",
+                    shown(&origin)
+                ),
+            ),
             Err(e) => internal(&origin, e),
         }
     }
@@ -244,7 +265,11 @@ fn consistent(
         return Err("no stored checkpoint for a non-zero old size".into());
     };
     if old.size == new.size {
-        if old.root != new.root || !bundle.proof.hashes().is_empty() {
+        if old.root == new.root && !bundle.proof.hashes().is_empty() {
+            // The same checkpoint: no fork, only a malformed request (no alarm for the log).
+            return Err("a consistency proof between equal sizes must be empty".into());
+        }
+        if old.root != new.root {
             return Err(format!(
                 "same size as the cosigned checkpoint but another root ({} cosigned, {} given): the log forked",
                 old.root.to_base64(),
@@ -263,11 +288,32 @@ fn consistent(
         })
 }
 
+/// A log's origin as answers and the operator's log show it, in words: as it is, with a
+/// character that could change what a terminal shows (a control or bidirectional formatting
+/// character) written as `\u{..}`; an empty one said as such.
+fn shown(origin: &str) -> String {
+    if origin.is_empty() {
+        return "with an empty origin".to_owned();
+    }
+    origin
+        .chars()
+        .map(|c| {
+            let hidden = c.is_control()
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
+            if hidden {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn internal(origin: &str, e: Error) -> Answer {
     Answer {
         status: 500,
         content_type: TEXT,
         body: "internal error: the witness could not read or store its state\n".into(),
-        summary: format!("failed (500) for {origin:?}: {e}"),
+        summary: format!("failed (500) for the log {}: {e}", shown(origin)),
     }
 }

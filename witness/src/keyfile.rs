@@ -106,13 +106,19 @@ impl WitnessDir {
             )));
         }
         let key_path = dir.join(KEY);
-        let file = File::open(&key_path).map_err(Error::io("open", &key_path))?;
-        let mode = file
-            .metadata()
-            .map_err(Error::io("read", &key_path))?
-            .permissions()
-            .mode()
-            & 0o777;
+        // Never through a link: the mode checked is the key file's own, and the key read is
+        // the one in this folder.
+        let file = open_no_follow(&key_path).map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => not(format!(
+                "{KEY} is a symbolic link; keep the key itself in the folder (mode 0600)"
+            )),
+            _ => Error::io("open", &key_path)(e),
+        })?;
+        let meta = file.metadata().map_err(Error::io("read", &key_path))?;
+        if !meta.file_type().is_file() {
+            return Err(not(format!("{KEY} is not a regular file")));
+        }
+        let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(Error::KeyPermissions {
                 path: key_path,
@@ -165,9 +171,18 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         .map_err(Error::io("write", path))
 }
 
+/// Opens a file of the witness folder for reading, never through a symbolic link (`ELOOP`)
+/// and never blocking on a FIFO.
+fn open_no_follow(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+}
+
 pub(crate) fn read_small(path: &Path) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    File::open(path)
+    open_no_follow(path)
         .and_then(|f| f.take(MAX_SMALL_FILE).read_to_end(&mut bytes))
         .map_err(Error::io("read", path))?;
     Ok(bytes)

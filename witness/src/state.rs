@@ -15,6 +15,7 @@ use crate::keyfile::{LOGS, sync_dir};
 use prov_proofs::{Checkpoint, Note};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// The largest state file read: a note of at most 1 MiB and a cosignature line.
@@ -45,7 +46,11 @@ pub(crate) fn origin_hash(origin: &str) -> String {
 /// [`Error::Io`].
 pub(crate) fn load(dir: &Path, origin: &str) -> Result<Option<Stored>> {
     let path = path_of(dir, origin);
-    let file = match std::fs::File::open(&path) {
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(&path)
+    {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io("open", &path)(e)),
@@ -72,7 +77,9 @@ pub(crate) fn load(dir: &Path, origin: &str) -> Result<Option<Stored>> {
     }))
 }
 
-/// Replaces the stored checkpoint of `origin` by `note`, durably (this module's contract).
+/// Replaces the stored checkpoint of `origin` by `note`, durably (this module's contract), as
+/// the ledger replaces its files (`prov_ledger`'s `fsys::replace_durably`): the temporary is
+/// created new, never through a link (a leftover or a link planted there is removed first).
 ///
 /// # Errors
 /// [`Error::Io`]; the previous state is then still in place.
@@ -80,7 +87,14 @@ pub(crate) fn store(dir: &Path, origin: &str, note: &str) -> Result<()> {
     let logs = dir.join(LOGS);
     let path = path_of(dir, origin);
     let tmp = logs.join(format!(".{}.tmp", origin_hash(origin)));
-    let mut f = std::fs::File::create(&tmp).map_err(Error::io("create", &tmp))?;
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&tmp)
+        .map_err(Error::io("create", &tmp))?;
     f.write_all(note.as_bytes())
         .and_then(|()| f.sync_all())
         .map_err(Error::io("write", &tmp))?;

@@ -117,6 +117,20 @@ fn cosigns_from_zero_then_only_along_one_history() {
     assert_eq!(w.add_checkpoint(&log.body(5), 1002).status, 200);
     // The same checkpoint again (old = size): cosigned again.
     assert_eq!(w.add_checkpoint(&log.body(9), 1003).status, 200);
+    // ...but with a proof it must not have: 422, said as what it is, not as a fork.
+    let body = String::from_utf8(log.body(9)).unwrap().replacen(
+        "old 9\n",
+        "old 9\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+        1,
+    );
+    let a = w.add_checkpoint(body.as_bytes(), 1003);
+    assert_eq!(a.status, 422, "{a:?}");
+    assert!(
+        a.body
+            .contains("a consistency proof between equal sizes must be empty")
+            && !a.body.contains("forked"),
+        "{a:?}"
+    );
     // A fork: same key, the first 9 leaves differ. From 9 to 9: 422; with a proof: 422.
     let mut fork = Log::new(1, "log.example/a");
     fork.grow(9, 7);
@@ -137,6 +151,15 @@ fn cosigns_from_zero_then_only_along_one_history() {
 fn hex_sha256(s: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
+#[test]
+fn a_log_key_given_twice_is_one_key() {
+    let mut log = Log::new(1, "log.example/a");
+    log.grow(2, 0);
+    let (_tmp, w) = witness(&[&log, &log]);
+    let a = w.add_checkpoint(&log.body(0), 1);
+    assert_eq!(a.status, 200, "{a:?}");
 }
 
 #[test]
