@@ -4,6 +4,7 @@
 use crate::containers::{self, Chains};
 use crate::escape;
 use crate::failure::{Failure, Result};
+use crate::note::Kind;
 use crate::output::{Out, count, rfc3339};
 use crate::story::Found;
 use clap::Args;
@@ -97,11 +98,15 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
         .collect();
     let found = Found::read(&l, &targets)?;
     if found.more() > 0 {
-        out.note(format!(
-            "{} more entries link to these documents than are shown (at most {} are)",
-            found.more(),
-            prov_ledger::MAX_LINKING
-        ));
+        out.note_with(
+            Kind::LinksNotShown,
+            format!(
+                "{} more entries link to these documents than are shown (at most {} are)",
+                found.more(),
+                prov_ledger::MAX_LINKING
+            ),
+            json!({"more": found.more(), "shown_at_most": prov_ledger::MAX_LINKING}),
+        )?;
     }
     let printed = show_answers(&l, &items, answers, &found, out);
     match printed {

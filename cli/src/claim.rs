@@ -4,6 +4,7 @@
 
 use crate::failure::{Failure, Result};
 use crate::fields::parse_fields;
+use crate::note;
 use crate::output::{Out, claim_json, claim_line, entry_json, rfc3339};
 use clap::{Args, ValueEnum};
 use prov_ledger::{ClaimStatus, Entry, Error, Kind, Ledger, NewClaim, Verdict};
@@ -93,10 +94,14 @@ pub fn record(
         e => Failure::from(e),
     })?;
     if let Some(old) = l.upgraded_from() {
-        out.note(format!(
-            "the ledger was format {old} and is now format {} (it holds claims); `prov` versions before claims refuse it as newer",
-            prov_ledger::CLAIMS_FORMAT
-        ));
+        out.note_with(
+            note::Kind::FormatUpgraded,
+            format!(
+                "the ledger was format {old} and is now format {} (it holds claims); `prov` versions before claims refuse it as newer",
+                prov_ledger::CLAIMS_FORMAT
+            ),
+            json!({"from": old, "to": prov_ledger::CLAIMS_FORMAT}),
+        )?;
     }
     Ok(done)
 }

@@ -9,6 +9,7 @@
 
 use crate::escape;
 use crate::failure::{Failure, Result};
+use crate::note::Kind;
 use crate::output::{Out, rfc3339};
 use crate::proof::read_input;
 use clap::{Args, Subcommand};
@@ -32,6 +33,13 @@ pub struct CosignArgs {
 pub struct WitnessesArgs {
     #[command(subcommand)]
     command: WitnessesCommand,
+}
+
+impl WitnessesArgs {
+    /// Whether this lists the witnesses (JSON Lines), rather than adds one (one object).
+    pub fn is_list(&self) -> bool {
+        matches!(self.command, WitnessesCommand::List)
+    }
 }
 
 #[derive(Subcommand)]
@@ -112,7 +120,10 @@ pub fn witnesses(ledger: &Path, a: WitnessesArgs, out: Out) -> Result<()> {
                 }
             }
             if list.is_empty() {
-                out.note("no witnesses: add one with `prov witnesses add URL VKEY`");
+                out.note(
+                    Kind::Empty,
+                    "no witnesses: add one with `prov witnesses add URL VKEY`",
+                )?;
             }
             Ok(())
         }
@@ -148,7 +159,7 @@ pub fn cosign(ledger: &Path, a: CosignArgs, out: Out) -> Result<()> {
             "no witnesses to ask: give --witness URL=VKEY, or add them with `prov witnesses add URL VKEY`",
         ));
     }
-    cosign_latest(&l, &list, out)
+    cosign_latest(&l, &list, out, false)
 }
 
 /// After `prov add --cosign`'s last batch: the configured witnesses cosign the latest
@@ -160,10 +171,13 @@ pub fn after_add(l: &Ledger, out: Out) -> Result<()> {
             "--cosign: this ledger has no witnesses; the documents are recorded; add witnesses with `prov witnesses add URL VKEY`, then run `prov cosign`",
         ));
     }
-    cosign_latest(l, &list, out)
+    cosign_latest(l, &list, out, true)
 }
 
-fn cosign_latest(l: &Ledger, list: &[WitnessConfig], out: Out) -> Result<()> {
+/// Asks each witness to cosign the latest checkpoint and stores what they sign. After an
+/// `add` (`in_add`), each result in `--json` is a note (`cosigned`) in `add`'s stream of
+/// documents, so that a script tells it from a document's record.
+fn cosign_latest(l: &Ledger, list: &[WitnessConfig], out: Out, in_add: bool) -> Result<()> {
     let note = l.latest_checkpoint()?;
     let cp = Checkpoint::open(note.as_bytes(), l.verifier()).map_err(|e| {
         Failure::ledger(format!(
@@ -192,21 +206,23 @@ fn cosign_latest(l: &Ledger, list: &[WitnessConfig], out: Out) -> Result<()> {
         l.store_cosignatures(cp.size, &lines)?;
     }
     for c in &done {
-        if out.json {
-            out.json(&json!({
-                "size": cp.size,
-                "witness": c.line.name,
-                "url": c.url,
-                "time": rfc3339(c.timestamp.saturating_mul(1000)),
-                "timestamp": c.timestamp,
-            }))?;
-        } else {
-            out.human(format!(
-                "cosigned: checkpoint size {} by {} at {}",
-                cp.size,
-                escape::text(&c.line.name),
-                rfc3339(c.timestamp.saturating_mul(1000))
-            ))?;
+        let words = format!(
+            "cosigned: checkpoint size {} by {} at {}",
+            cp.size,
+            escape::text(&c.line.name),
+            rfc3339(c.timestamp.saturating_mul(1000))
+        );
+        let v = json!({
+            "size": cp.size,
+            "witness": c.line.name,
+            "url": c.url,
+            "time": rfc3339(c.timestamp.saturating_mul(1000)),
+            "timestamp": c.timestamp,
+        });
+        match (out.json, in_add) {
+            (true, false) => out.json(&v)?,
+            (true, true) => out.json(&crate::note::note_json(Kind::Cosigned, &words, v))?,
+            (false, _) => out.human(words)?,
         }
     }
     match failed {

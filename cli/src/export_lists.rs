@@ -15,6 +15,7 @@
 //! proof per entry, at that checkpoint) let anyone verify each line against the signed ledger.
 
 use crate::failure::{Failure, Result};
+use crate::note::Kind;
 use crate::output::{Out, count, rfc3339};
 use prov_ledger::{Entry, Ledger};
 use serde_json::json;
@@ -62,11 +63,14 @@ pub fn sha256sum(l: &Ledger, out: Out) -> Result<()> {
     }
     w.flush()?;
     if unnamed > 0 {
-        out.note(format!(
-            "{} no name and {} not listed (a sha256sum line needs one): `prov export` lists every entry",
-            count(unnamed, "entry has", "entries have"),
-            if unnamed == 1 { "is" } else { "are" }
-        ));
+        out.note(
+            Kind::UnnamedNotListed,
+            format!(
+                "{} no name and {} not listed (a sha256sum line needs one): `prov export` lists every entry",
+                count(unnamed, "entry has", "entries have"),
+                if unnamed == 1 { "is" } else { "are" }
+            ),
+        )?;
     }
     Ok(())
 }

@@ -15,6 +15,9 @@ use std::time::{Duration, UNIX_EPOCH};
 pub struct Out {
     pub json: bool,
     pub quiet: bool,
+    /// With `json`: the command's output is JSON Lines, so notes are records in it (see
+    /// `note.rs`); otherwise it is one JSON object and notes go to stderr.
+    pub stream: bool,
 }
 
 impl Out {
@@ -43,13 +46,6 @@ impl Out {
             return Ok(());
         }
         self.line(s)
-    }
-
-    /// A note on stderr, unless -q, escaped as one line.
-    pub fn note(&self, s: impl AsRef<str>) {
-        if !self.quiet {
-            stderr_line(s.as_ref());
-        }
     }
 
     /// A progress bar on stderr: drawn only on a terminal, never with -q.
@@ -126,7 +122,7 @@ pub fn skipped(out: &Out, skipped: &[(std::path::PathBuf, &str)]) -> Result<()> 
             set_path(&mut v, p.as_os_str().as_bytes());
             out.json(&v)?;
         } else {
-            out.note(format!("skipped {}: {why}", p.display()));
+            out.words(format!("skipped {}: {why}", p.display()));
         }
     }
     Ok(())

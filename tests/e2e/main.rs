@@ -5,6 +5,7 @@ mod bad_input;
 mod claims;
 mod cli_edges;
 mod cli_json;
+mod cli_json_walk;
 mod cli_pages;
 mod conformance;
 mod containers;

@@ -16,9 +16,9 @@ use std::process::Command;
 
 /// A TSA: its certificates and the URL of its listener (a thread that lives as long as
 /// the test process).
-struct Tsa {
-    url: String,
-    cert: PathBuf,
+pub(crate) struct Tsa {
+    pub(crate) url: String,
+    pub(crate) cert: PathBuf,
     ca: PathBuf,
 }
 
@@ -35,7 +35,7 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
-fn have_openssl() -> bool {
+pub(crate) fn have_openssl() -> bool {
     let found = Command::new("openssl")
         .arg("version")
         .output()
@@ -50,7 +50,7 @@ impl Tsa {
     /// Makes a CA and a TSA certificate (extendedKeyUsage critical, timeStamping) in
     /// `dir`, and starts the listener. `ec`: a P-256 key and ESSCertIDv2; else RSA and
     /// ESSCertID.
-    fn start(dir: &Path, name: &str, ec: bool) -> Tsa {
+    pub(crate) fn start(dir: &Path, name: &str, ec: bool) -> Tsa {
         std::fs::create_dir_all(dir).unwrap();
         let newkey = if ec { "ec:params.pem" } else { "rsa:2048" };
         if ec {
@@ -441,7 +441,11 @@ fn a_token_that_does_not_hold_is_never_stored_and_bad_input_is_one_line() {
                 .next()
                 .is_none()
     );
-    assert!(w.run(&["timestamps", "--json"]).ok().is_empty());
+    // No token: no record but the note that says so.
+    let none = w.run(&["timestamps", "--json"]);
+    none.ok();
+    let kinds: Vec<_> = none.jsonl().iter().map(|v| v["kind"].clone()).collect();
+    assert_eq!(kinds, ["empty"], "{}", none.stdout);
     // No TSA configured; a URL that answers no RFC 3161 reply; a closed port.
     w.run(&["timestamp"]).fails(2, "no TSA to ask");
     w.run(&["add", "a.txt", "--source", "t", "--timestamp"])
