@@ -158,7 +158,8 @@ pub fn bagit(l: &Ledger, ledger: &Path, dir: &Path, out: Out) -> Result<()> {
     let size = l.size();
     let checkpoint = l.checkpoint_at(size)?;
     let (mut manifest, mut fetch) = (Vec::new(), Vec::new());
-    let (mut bytes, mut fetched) = (0u64, 0u64);
+    // The payload files (a claim is none), their bytes, and those fetch.txt lists.
+    let (mut files, mut bytes, mut fetched) = (0u64, 0u64, 0u64);
     for e in l.range(0, size) {
         let e = e?;
         // A claim is about a document, not one: its content is that document's, and its
@@ -169,6 +170,7 @@ pub fn bagit(l: &Ledger, ledger: &Path, dir: &Path, out: Out) -> Result<()> {
         let path = percent_encode(&payload_path(&e));
         manifest.extend(format!("{}  {path}\n", hex::encode(e.content.sha256)).as_bytes());
         bytes = bytes.saturating_add(e.content.size);
+        files += 1;
         if fetchable(&e.source) {
             fetch.extend(format!("{} {} {path}\n", e.source, e.content.size).as_bytes());
             fetched += 1;
@@ -192,7 +194,7 @@ pub fn bagit(l: &Ledger, ledger: &Path, dir: &Path, out: Out) -> Result<()> {
     bag.write("prov/ledger.vkey", format!("{vkey}\n").as_bytes())?;
     let today = &rfc3339(crate::output::now_ms()?)[..10];
     let info = format!(
-        "Bag-Software-Agent: prov {}\nBagging-Date: {today}\nPayload-Oxum: {bytes}.{size}\nExternal-Description: The SHA-256 of entries 0 to {} of the prov ledger {}, as its signed checkpoint of size {size} commits to them (prov/checkpoint, a proof per entry in prov/proofs/). A holey bag: the payload is not included; fetch.txt lists the entries whose source is a URL.\nProv-Origin: {}\nProv-Verifier-Key: {vkey}\nProv-Checkpoint-Size: {size}\n",
+        "Bag-Software-Agent: prov {}\nBagging-Date: {today}\nPayload-Oxum: {bytes}.{files}\nExternal-Description: The SHA-256 of the documents of entries 0 to {} of the prov ledger {}, as its signed checkpoint of size {size} commits to them (prov/checkpoint, a proof per entry in prov/proofs/; claims are entries but no payload). A holey bag: the payload is not included; fetch.txt lists the entries whose source is a URL.\nProv-Origin: {}\nProv-Verifier-Key: {vkey}\nProv-Checkpoint-Size: {size}\n",
         env!("CARGO_PKG_VERSION"),
         size.saturating_sub(1),
         l.origin(),
@@ -202,13 +204,14 @@ pub fn bagit(l: &Ledger, ledger: &Path, dir: &Path, out: Out) -> Result<()> {
     let tags = dir.join("tagmanifest-sha256.txt");
     std::fs::write(&tags, &bag.tags).map_err(|e| cannot_write(&tags, e))?;
     if out.json {
-        let mut v = json!({"entries": size, "bytes": bytes, "fetch": fetched,
+        let mut v = json!({"entries": size, "files": files, "bytes": bytes, "fetch": fetched,
             "checkpoint_size": size, "holey": true});
         crate::output::set_path_as(&mut v, "dir", dir.as_os_str().as_encoded_bytes());
         return out.json(&v);
     }
     out.human(format!(
-        "wrote a BagIt bag of {} to {} (holey: the payload is not included; fetch.txt lists {}; prov/ holds the checkpoint and a proof per entry)",
+        "wrote a BagIt bag of {} ({}) to {} (holey: the payload is not included; fetch.txt lists {}; prov/ holds the checkpoint and a proof per entry)",
+        count(files, "document", "documents"),
         count(size, "entry", "entries"),
         crate::escape::path(dir),
         count(fetched, "URL", "URLs"),
