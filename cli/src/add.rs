@@ -194,7 +194,19 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
             if let Some(f) = a.manifest_format {
                 m = m.with_format(f)?;
             }
-            m.check(&fields)?;
+            // The ledger's size now: a line's links must name entries it holds.
+            let size = Ledger::open_read_only(ledger)?.size();
+            m.check(&fields, size)?;
+            if let Some(line) = m.names_itself() {
+                out.note_with(
+                    Kind::ManifestItself,
+                    format!(
+                        "{}:{line} names the manifest itself, which was hashed while it was being written (so the hash is of no file that exists): that line is not recorded",
+                        m.shown()
+                    ),
+                    json!({"line": line}),
+                )?;
+            }
             Some(m)
         }
         None => None,

@@ -55,12 +55,14 @@ pub enum Kind {
     UnnamedNotListed,
     /// `witness serve`: an answer to a request.
     WitnessAnswer,
+    /// `add --manifest`: a line names the manifest file itself and is not recorded.
+    ManifestItself,
 }
 
 impl Kind {
     /// Every kind, for the documentation test.
     #[cfg(test)]
-    pub const ALL: [Kind; 20] = [
+    pub const ALL: [Kind; 21] = [
         Kind::ClockAhead,
         Kind::IndexRebuilt,
         Kind::RecoveredEntries,
@@ -81,6 +83,7 @@ impl Kind {
         Kind::Empty,
         Kind::UnnamedNotListed,
         Kind::WitnessAnswer,
+        Kind::ManifestItself,
     ];
 
     /// The `kind` field.
@@ -106,6 +109,7 @@ impl Kind {
             Kind::Empty => "empty",
             Kind::UnnamedNotListed => "unnamed_not_listed",
             Kind::WitnessAnswer => "witness_answer",
+            Kind::ManifestItself => "manifest_itself",
         }
     }
 }

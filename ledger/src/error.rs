@@ -372,6 +372,15 @@ pub enum Error {
         /// The bytes and files its manifest lists.
         found: (u64, u64),
     },
+    /// A BagIt bag whose `bag-info.txt` gives a `Payload-Oxum` that cannot be read, or
+    /// several that differ: what the bag declares is unknown, so it is refused whole.
+    #[error("{}: {why}: the bag is not valid; check where it came from (bagit.py --validate)", path.display())]
+    ManifestBagInfo {
+        /// The `bag-info.txt`.
+        path: PathBuf,
+        /// What is wrong with its `Payload-Oxum`.
+        why: String,
+    },
     /// A manifest that changed between its check and its recording.
     #[error(
         "manifest {shown} changed while it was being read: write it completely, then add it again"
@@ -531,6 +540,23 @@ pub enum LineProblem {
     /// The document it describes breaks one of the ledger's field rules.
     #[error("{0}")]
     Refused(Box<Error>),
+    /// A link to an entry the ledger does not hold (yet): a manifest's lines link only to
+    /// entries recorded before it.
+    #[error(
+        "it links to entry {seq}, which the ledger does not hold (it holds {}): link to an entry recorded before this add (`prov log` lists them)",
+        count(*size, "entry", "entries")
+    )]
+    NoSuchEntry {
+        /// The entry linked to.
+        seq: u64,
+        /// The ledger's size when the manifest was checked.
+        size: u64,
+    },
+    /// A BagIt payload path with a `..` component: it leaves the bag's `data/` folder.
+    #[error(
+        "the path leaves the bag's data/ folder (a `..` in it), which RFC 8493 forbids: the bag is not valid; check where it came from (bagit.py --validate)"
+    )]
+    OutsideBag,
 }
 
 fn recorded_before(recorded: u64) -> String {

@@ -24,6 +24,7 @@ mod key_encryption;
 mod key_file;
 mod manifest;
 mod manifest_formats;
+mod manifest_hostile;
 mod messages;
 mod publish;
 mod readers;
