@@ -63,6 +63,15 @@ pub enum Error {
         /// Its permission bits.
         mode: u32,
     },
+    /// The signing key's path is a link, FIFO, device or folder: a key is read only from a
+    /// regular file, never through a link (which another user could point elsewhere).
+    #[error("key file {} is {what}: the signing key is read only from a regular file, never through a link: give the key file's real path", path.display())]
+    KeyNotRegular {
+        /// The key file's path.
+        path: PathBuf,
+        /// What it is.
+        what: &'static str,
+    },
     /// The signing key file is not a usable Ed25519 PKCS#8 PEM key.
     #[error("key file {} is not an Ed25519 PKCS#8 PEM private key: {reason}", path.display())]
     KeyInvalid {

@@ -22,6 +22,7 @@ mod injection;
 mod integrity;
 mod key_encryption;
 mod key_file;
+mod key_sources;
 mod manifest;
 mod manifest_formats;
 mod manifest_hostile;
