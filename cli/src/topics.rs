@@ -145,18 +145,25 @@ pub fn man(a: ManArgs, out: Out) -> Result<()> {
     {
         let name = c.get_display_name().unwrap_or(c.get_name());
         // Each page replaces whatever stood at its name (a link is replaced, never written
-        // through): written beside it, then renamed over it.
+        // through): written beside it, then renamed over it. The file beside it is created
+        // new (never opened through a link someone put there in a shared folder such as
+        // /tmp since it was removed).
         let path = dir.join(format!("{name}.1"));
         let tmp = dir.join(format!(".{name}.1.tmp"));
         let _ = std::fs::remove_file(&tmp);
-        std::fs::write(&tmp, page(c, main)?).map_err(cannot)?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, &page(c, main)?))
+            .map_err(cannot)?;
         std::fs::rename(&tmp, &path).map_err(cannot)?;
         written += 1;
     }
     out.human(format!(
         "wrote {} into {}: prov.1 and prov-COMMAND.1",
         count(written, "page", "pages"),
-        dir.display()
+        crate::escape::path(dir)
     ))
 }
 
