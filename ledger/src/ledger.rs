@@ -99,6 +99,9 @@ pub struct Ledger {
     pub(crate) index_rebuilt: bool,
     /// The locked ledger folder (not in read-only mode); also used to fsync it.
     pub(crate) dir_handle: Option<File>,
+    /// In a folder with no tiles: the leaf hashes of the latest signed tree, read from the
+    /// log once and checked against its root (`prove.rs`).
+    pub(crate) log_leaves: std::sync::OnceLock<Vec<prov_proofs::Hash>>,
 }
 
 pub(crate) fn read_config(dir: &Path) -> Result<(Config, NoteVerifier)> {
@@ -242,6 +245,7 @@ impl Ledger {
             sealed: 0,
             index_rebuilt: false,
             dir_handle: None,
+            log_leaves: std::sync::OnceLock::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod bad_input;
+mod bundle_reads;
 mod claims;
 mod cli_edges;
 mod cli_json;
