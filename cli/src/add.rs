@@ -328,8 +328,11 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
             noted(out.note_with(
                 Kind::ContainerRecounted,
                 format!(
-                    "entry {seq} (a container recorded before) counts {} members recorded; this add found {now}: its entry keeps the counts of its first recording, and the members found now are linked to it",
-                    then.map_or("no", String::as_str)
+                    "entry {seq} (a container recorded before) counts {} recorded; this add found {now}: its entry keeps the counts of its first recording, and the members found now are linked to it",
+                    then.map_or("no members".into(), |n| match n.parse() {
+                        Ok(n) => crate::output::count(n, "member", "members"),
+                        Err(_) => format!("{n} members"),
+                    })
                 ),
                 json!({"seq": seq, "recorded_then": then, "found_now": now}),
             ))?;

@@ -69,8 +69,8 @@ impl Ledger {
                     return Err(self.damaged(
                         None,
                         format!(
-                            "its first {} entries do not give the root of the latest signed checkpoint: run `prov audit`",
-                            tree.size
+                            "its first {} do not give the root of the latest signed checkpoint: run `prov audit`",
+                            crate::error::count(tree.size, "entry", "entries")
                         ),
                     ));
                 }
