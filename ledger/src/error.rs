@@ -536,7 +536,7 @@ pub enum LineProblem {
     },
     /// Longer than any valid line; it is not read whole.
     #[error(
-        "the line is longer than {max_line} bytes: names are at most {} bytes",
+        "the line is longer than {max_line} bytes, the most a line of this manifest may be (a name is at most {} bytes; a JSON Lines line, metadata and all, at most 1 MiB): check that the manifest is a hash list",
         crate::MAX_NAME
     )]
     TooLong {

@@ -172,3 +172,34 @@ fn a_json_lines_link_to_an_entry_that_does_not_exist_is_refused_before_any_batch
     let e = w.run(&["show", "1", "--json"]).jsonl();
     assert_eq!(e[0]["related"][0]["seq"], 0, "{:?}", e);
 }
+
+#[test]
+fn an_endless_line_is_refused_by_its_number_with_the_limit_of_its_kind() {
+    let w = Workspace::new();
+    w.init();
+    let state = w.ledger_state();
+    // A JSON Lines line whose metadata runs past 1 MiB, after a good line.
+    let good = format!("{{\"sha256\":\"{:064x}\",\"size\":1}}\n", 1);
+    let long = format!(
+        "{{\"sha256\":\"{:064x}\",\"size\":1,\"meta\":{{\"k\":\"{}\"}}}}\n",
+        2,
+        "x".repeat(2 << 20)
+    );
+    w.write("long.jsonl", format!("{good}{long}"));
+    let r = w.run(&["add", "--manifest", "long.jsonl", "--source", "s"]);
+    r.fails(3, "long.jsonl:2: the line is longer than 1048576 bytes");
+    assert!(
+        r.stderr
+            .contains("a JSON Lines line, metadata and all, at most 1 MiB"),
+        "{}",
+        r.stderr
+    );
+    // A line of prov's own form with no end: refused at its limit, never read whole.
+    w.write(
+        "endless.txt",
+        format!("{} 1 {}", "a".repeat(64), "n".repeat(64 << 20)),
+    );
+    w.run(&["add", "--manifest", "endless.txt", "--source", "s"])
+        .fails(3, "endless.txt:1: the line is longer than 8281 bytes");
+    assert_eq!(w.ledger_state(), state);
+}
