@@ -37,7 +37,8 @@ pub struct AddArgs {
     /// Media type of the documents, for example application/pdf
     #[arg(long)]
     media_type: Option<String>,
-    /// Link to an earlier entry, RELATION=SEQ, for example altered_copy_of=12 (repeatable)
+    /// Link to an earlier entry, RELATION=SEQ, for example altered_copy_of=12 (repeatable;
+    /// not contained_in or evidence, which the ledger records itself)
     #[arg(long = "related", value_name = "RELATION=SEQ")]
     related: Vec<String>,
     /// File name to record for stdin or --sha256 documents (files keep their own names)

@@ -200,6 +200,14 @@ impl Manifest {
         for line in &mut lines {
             let line = line?;
             let document = line.document(fields);
+            let given = line.extra.iter().flat_map(|x| &x.related);
+            if let Err(e) = given.clone().try_for_each(crate::ingest::given_relation) {
+                return Err(Error::ManifestLine {
+                    shown,
+                    line: line.number,
+                    problem: LineProblem::Refused(Box::new(e)),
+                });
+            }
             if let Some(r) = document.related.iter().find(|r| r.seq >= size) {
                 return Err(Error::ManifestLine {
                     shown,

@@ -203,3 +203,41 @@ fn an_endless_line_is_refused_by_its_number_with_the_limit_of_its_kind() {
         .fails(3, "endless.txt:1: the line is longer than 8281 bytes");
     assert_eq!(w.ledger_state(), state);
 }
+
+#[test]
+fn links_that_the_ledger_records_itself_cannot_be_given_by_hand() {
+    let w = Workspace::new();
+    w.init();
+    w.write("a.txt", "a\n");
+    w.write("b.txt", "b\n");
+    w.run(&["add", "a.txt", "--source", "s"]).ok();
+    let state = w.ledger_state();
+    // `contained_in` would make `check` tell b.txt as found inside a.txt; `evidence` is a
+    // claim's link.
+    for relation in ["contained_in", "evidence"] {
+        w.run(&[
+            "add",
+            "b.txt",
+            "--source",
+            "s",
+            "--related",
+            &format!("{relation}=0"),
+        ])
+        .fails(3, &format!("'{relation}' is "));
+        w.write(
+            "m.jsonl",
+            format!(
+                "{{\"sha256\":\"{:064x}\",\"size\":2,\"related\":[{{\"relation\":\"{relation}\",\"seq\":0}}]}}\n",
+                7
+            ),
+        );
+        w.run(&["add", "--manifest", "m.jsonl", "--source", "s"])
+            .fails(3, &format!("m.jsonl:1: invalid related: '{relation}' is "));
+        assert_eq!(w.ledger_state(), state, "{relation}");
+    }
+    // A relation of one's own is recorded, and `check` does not tell it as a container.
+    w.run(&["add", "b.txt", "--source", "s", "--related", "found_in=0"])
+        .ok();
+    let r = w.run(&["check", "b.txt"]);
+    assert!(!r.ok().contains(" in a.txt"), "{}", r.stdout);
+}
