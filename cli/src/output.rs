@@ -48,9 +48,10 @@ impl Out {
         self.line(s)
     }
 
-    /// A progress bar on stderr: drawn only on a terminal, never with -q.
+    /// A progress bar on stderr: drawn only on a terminal, never with -q or --json (whose
+    /// stderr holds only JSON objects, even on a terminal).
     pub fn progress(&self, total: u64, template: &str) -> ProgressBar {
-        if self.quiet {
+        if self.quiet || self.json {
             return ProgressBar::hidden();
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());

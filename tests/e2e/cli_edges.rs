@@ -189,6 +189,23 @@ fn the_progress_bar_shows_files_and_bytes() {
     assert!(o.status.success(), "{text}");
     assert!(text.contains("/20 files recorded"), "{text}");
     assert!(text.contains(" B/") && text.contains("hashed"), "{text}");
+    // With --json, even on a terminal, nothing but JSON objects: no bar.
+    w.write("d/new.txt", "one more");
+    let o = std::process::Command::new("script")
+        .args(["-qec", &format!("{line} --json"), "/dev/null"])
+        .current_dir(w.tmp.path())
+        .env_remove("PROV_LEDGER")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{text}");
+    assert!(!text.contains("files recorded"), "{text}");
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line.trim_end_matches('\r'))
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"));
+        assert!(v.is_object(), "{line}");
+    }
 }
 
 #[test]
