@@ -115,10 +115,23 @@ struct Bag {
     tags: Vec<u8>,
 }
 
+/// Writes a new file of the bag: never one that exists, never through a link (the folder was
+/// empty when checked; anything there now was put there since, by someone else).
+fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| cannot_write(path, e))
+}
+
 impl Bag {
     fn write(&mut self, rel: &str, bytes: &[u8]) -> Result<()> {
         let path = self.dir.join(rel);
-        std::fs::write(&path, bytes).map_err(|e| cannot_write(&path, e))?;
+        write_new(&path, bytes)?;
         self.tags
             .extend(format!("{}  {rel}\n", hex::encode(Sha256::digest(bytes))).as_bytes());
         Ok(())
@@ -146,10 +159,12 @@ pub fn bagit(l: &Ledger, ledger: &Path, dir: &Path, out: Out) -> Result<()> {
             crate::escape::path(dir)
         )));
     }
-    // The payload folder is required (RFC 8493 section 2.1.2), even empty.
-    for sub in ["data", "prov/proofs"] {
+    // The payload folder is required (RFC 8493 section 2.1.2), even empty. Each folder is
+    // made new, never found (a link put there since the check is not followed).
+    std::fs::create_dir_all(dir).map_err(|e| cannot_write(dir, e))?;
+    for sub in ["data", "prov", "prov/proofs"] {
         let d = dir.join(sub);
-        std::fs::create_dir_all(&d).map_err(|e| cannot_write(&d, e))?;
+        std::fs::create_dir(&d).map_err(|e| cannot_write(&d, e))?;
     }
     let mut bag = Bag {
         dir: dir.to_owned(),
@@ -201,8 +216,7 @@ pub fn bagit(l: &Ledger, ledger: &Path, dir: &Path, out: Out) -> Result<()> {
         l.origin(),
     );
     bag.write("bag-info.txt", info.as_bytes())?;
-    let tags = dir.join("tagmanifest-sha256.txt");
-    std::fs::write(&tags, &bag.tags).map_err(|e| cannot_write(&tags, e))?;
+    write_new(&dir.join("tagmanifest-sha256.txt"), &bag.tags)?;
     if out.json {
         let mut v = json!({"entries": size, "files": files, "bytes": bytes, "fetch": fetched,
             "checkpoint_size": size, "holey": true});
