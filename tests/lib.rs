@@ -96,11 +96,11 @@ impl Run {
     }
 
     /// The JSON Lines records of documents, leaving out the `skipped` records of files a
-    /// walk passed over.
+    /// walk passed over and the `note` records.
     pub fn documents(&self) -> Vec<serde_json::Value> {
         self.jsonl()
             .into_iter()
-            .filter(|v| v.get("skipped").is_none())
+            .filter(|v| v.get("skipped").is_none() && v.get("note").is_none())
             .collect()
     }
 

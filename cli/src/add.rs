@@ -5,12 +5,14 @@
 use crate::add_report::{Shown, files_bar, manifest_bar, recorded_anyway, summary_line};
 use crate::failure::{Failure, Result};
 use crate::fields::parse_fields;
+use crate::note::Kind;
 use crate::output::{Out, now_ms, rfc3339};
 use clap::Args;
 use prov_ledger::{
     DEFAULT_BATCH, Documents, Fields, FileDigest, Ledger, Limits, Manifest, Options, Skip,
     parse_sha256, walk,
 };
+use serde_json::json;
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -35,7 +37,8 @@ pub struct AddArgs {
     /// Media type of the documents, for example application/pdf
     #[arg(long)]
     pub(crate) media_type: Option<String>,
-    /// Link to an earlier entry, RELATION=SEQ, for example altered_copy_of=12 (repeatable)
+    /// Link to an earlier entry, RELATION=SEQ, for example altered_copy_of=12 (repeatable;
+    /// not contained_in or evidence, which the ledger records itself)
     #[arg(long = "related", value_name = "RELATION=SEQ")]
     pub(crate) related: Vec<String>,
     /// File name to record for stdin or --sha256 documents (files keep their own names)
@@ -201,7 +204,19 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
             if let Some(f) = a.manifest_format {
                 m = m.with_format(f)?;
             }
-            m.check(&fields)?;
+            // The ledger's size now: a line's links must name entries it holds.
+            let size = Ledger::open_read_only(ledger)?.size();
+            m.check(&fields, size)?;
+            if let Some(line) = m.names_itself() {
+                out.note_with(
+                    Kind::ManifestItself,
+                    format!(
+                        "{}:{line} names the manifest itself, which was hashed while it was being written (so the hash is of no file that exists): that line is not recorded",
+                        m.shown()
+                    ),
+                    json!({"line": line}),
+                )?;
+            }
             Some(m)
         }
         None => None,
@@ -220,19 +235,24 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
     let now = now_ms()?;
     const MONTH_MS: u64 = 30 * 24 * 3600 * 1000;
     if l.size() > 0 && now > l.last_time_ms().saturating_add(MONTH_MS) {
-        out.note(format!(
-            "the clock reads {}, more than 30 days after the ledger's last entry ({}): if the clock is wrong, fix it before recording more, since later entries can never carry an earlier time",
-            rfc3339(now),
-            rfc3339(l.last_time_ms())
-        ));
+        out.note_with(
+            Kind::ClockAhead,
+            format!(
+                "the clock reads {}, more than 30 days after the ledger's last entry ({}): if the clock is wrong, fix it before recording more, since later entries can never carry an earlier time",
+                rfc3339(now),
+                rfc3339(l.last_time_ms())
+            ),
+            json!({"clock": rfc3339(now), "last_entry_time": rfc3339(l.last_time_ms())}),
+        )?;
     }
     let rebuilt_at_open = l.index_rebuilt();
     if rebuilt_at_open {
         out.note(
+            Kind::IndexRebuilt,
             "the index disagreed with the signed log (after a crash, or tampered with) and has been rebuilt from it",
-        );
+        )?;
     }
-    crate::admin::recovery_notes(&l, out);
+    crate::admin::recovery_notes(&l, out)?;
     let documents = if let Some(m) = &mut manifest {
         Documents::Manifest(m)
     } else if let Some(hex) = &a.sha256 {
@@ -304,8 +324,10 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         bar.finish_and_clear();
     }
     let out = shown.out;
-    if let Some(note) = shown.short_note() {
-        out.note(note);
+    let done = summary.documents();
+    let noted = |r: Result<()>| r.map_err(|f| recorded_anyway(f, done));
+    if let Some((note, facts)) = shown.short_note() {
+        noted(out.note_with(Kind::MembersNotRecorded, note, facts))?;
     }
     // A container recorded before, looked into again with other limits (or first added with
     // --no-extract): its entry keeps the counts of its first recording.
@@ -313,24 +335,37 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         let Ok(e) = l.entry(*seq) else { continue };
         let then = e.metadata.get("container.recorded");
         if then != Some(now) {
-            out.note(format!(
-                "entry {seq} (a container recorded before) counts {} members recorded; this add found {now}: its entry keeps the counts of its first recording, and the members found now are linked to it",
-                then.map_or("no", String::as_str)
-            ));
+            noted(out.note_with(
+                Kind::ContainerRecounted,
+                format!(
+                    "entry {seq} (a container recorded before) counts {} recorded; this add found {now}: its entry keeps the counts of its first recording, and the members found now are linked to it",
+                    then.map_or("no members".into(), |n| match n.parse() {
+                        Ok(n) => crate::output::count(n, "member", "members"),
+                        Err(_) => format!("{n} members"),
+                    })
+                ),
+                json!({"seq": seq, "recorded_then": then, "found_now": now}),
+            ))?;
             break;
         }
     }
     if let Some(old) = l.upgraded_from() {
-        out.note(format!(
-            "the ledger was format {old} and is now format {}: each place a document is found is now recorded (the same content from one source at two paths is two entries), and files added from a folder are named by their path in it, so files recorded before under their file names alone are recorded again under their paths, once; `prov` versions before this one refuse it as newer",
-            prov_ledger::FORMAT_VERSION
-        ));
+        noted(out.note_with(
+            Kind::FormatUpgraded,
+            format!(
+                "the ledger was format {old} and is now format {}: each place a document is found is now recorded (the same content from one source at two paths is two entries), and files added from a folder are named by their path in it, so files recorded before under their file names alone are recorded again under their paths, once; `prov` versions before this one refuse it as newer",
+                prov_ledger::FORMAT_VERSION
+            ),
+            json!({"from": old, "to": prov_ledger::FORMAT_VERSION}),
+        ))?;
     }
     if l.index_rebuilt() && !rebuilt_at_open {
-        out.note("the index gave an answer that the signed log contradicts; it has been rebuilt from the log");
+        noted(out.note(
+            Kind::IndexRebuilt,
+            "the index gave an answer that the signed log contradicts; it has been rebuilt from the log",
+        ))?;
     }
-    unrecorded_fields_note(&l, &shown.already, &fields, out);
-    let done = summary.documents();
+    noted(unrecorded_fields_note(&l, &shown.already, &fields, out))?;
     out.human(summary_line(&summary, l.size()))
         .map_err(|f| recorded_anyway(f, done))?;
     if a.cosign {
@@ -348,14 +383,14 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
 /// relations) differ from an entry's, say that they were not recorded,
 /// naming the first entry that keeps other ones; a re-run with the same fields says nothing.
 /// Looks at the first [`crate::add_report::ALREADY_KEPT`] such documents.
-fn unrecorded_fields_note(l: &Ledger, already: &[u64], fields: &Fields, out: Out) {
+fn unrecorded_fields_note(l: &Ledger, already: &[u64], fields: &Fields, out: Out) -> Result<()> {
     let given = !fields.metadata.is_empty()
         || fields.agent.is_some()
         || fields.media_type.is_some()
         || !fields.related.is_empty();
     if !given {
         // Nothing was given that could differ: no entry to read.
-        return;
+        return Ok(());
     }
     for seq in already {
         let Ok(e) = l.entry(*seq) else { continue };
@@ -385,11 +420,16 @@ fn unrecorded_fields_note(l: &Ledger, already: &[u64], fields: &Fields, out: Out
         if differ.is_empty() {
             continue;
         }
-        return out.note(format!(
-            "the {} given now {} not recorded for a document already recorded from this source (entry {seq}{}): the ledger records each content, source and place once, with the fields of its first recording; `prov show {seq}` shows them",
-            differ.join(", "),
-            if differ.len() == 1 { "was" } else { "were" },
-            if already.len() > 1 { ", and maybe others" } else { "" },
-        ));
+        return out.note_with(
+            Kind::FieldsNotRecorded,
+            format!(
+                "the {} given now {} not recorded for a document already recorded from this source (entry {seq}{}): the ledger records each content, source and place once, with the fields of its first recording; `prov show {seq}` shows them",
+                differ.join(", "),
+                if differ.len() == 1 { "was" } else { "were" },
+                if already.len() > 1 { ", and maybe others" } else { "" },
+            ),
+            json!({"seq": seq, "fields": differ}),
+        );
     }
+    Ok(())
 }

@@ -8,6 +8,7 @@ use crate::output::{Out, count, rfc3339};
 use indicatif::ProgressBar;
 use prov_ledger::{Ingested, Report, Status, Summary};
 use prov_report::escape;
+use serde_json::json;
 use std::ops::ControlFlow;
 
 /// The progress bar of an ingest of `files` walked files of `bytes` bytes.
@@ -56,15 +57,18 @@ pub struct Shown<'a> {
 }
 
 impl Shown<'_> {
-    /// The note on members not recorded, if any container had some.
-    pub fn short_note(&self) -> Option<String> {
+    /// The note on members not recorded, if any container had some, and its facts.
+    pub fn short_note(&self) -> Option<(String, serde_json::Value)> {
         let (containers, members, first) = self.short;
         let first = first?;
-        Some(format!(
-            "{} in {} {} not recorded (a limit reached, damaged data, an encrypted archive or a name that repeats): `prov show {first}` lists them with the reason",
-            count(members, "member", "members"),
-            count(containers, "container", "containers"),
-            if members == 1 { "was" } else { "were" },
+        Some((
+            format!(
+                "{} in {} {} not recorded (a limit reached, damaged data, an encrypted archive or a name that repeats): `prov show {first}` lists them with the reason",
+                count(members, "member", "members"),
+                count(containers, "container", "containers"),
+                if members == 1 { "was" } else { "were" },
+            ),
+            json!({"members": members, "containers": containers, "first_seq": first}),
         ))
     }
 }
@@ -105,6 +109,7 @@ impl Report for Shown<'_> {
                 self.out = Out {
                     json: false,
                     quiet: true,
+                    stream: false,
                 };
                 ControlFlow::Continue(())
             }

@@ -1,6 +1,7 @@
 //! `prov init`, `prov audit`, `prov reindex`, and the completions arguments.
 
 use crate::failure::{Failure, Result};
+use crate::note::Kind;
 use crate::output::{Out, count, rfc3339};
 use crate::passphrase::PassphraseArgs;
 use crate::proof::parse_key;
@@ -79,23 +80,30 @@ pub fn init(ledger: &Path, a: InitArgs, out: Out) -> Result<()> {
         passphrase.as_ref().map(|p| p.as_str()),
     )?;
     let vkey = l.verifier().to_vkey();
+    if passphrase.is_some() {
+        out.note(
+            Kind::KeyEncrypted,
+            "the signing key is encrypted: `add` and `reindex` need its passphrase ($PROV_KEY_PASSPHRASE, --passphrase-file, or typed on a terminal); a lost passphrase cannot be recovered",
+        )?;
+    }
+    if let Some(k) = &a.key_file {
+        let mut v = json!({});
+        crate::output::set_path(&mut v, k.as_os_str().as_encoded_bytes());
+        out.note_with(
+            Kind::KeyFile,
+            format!(
+                "the signing key is in {}, not in the ledger folder: `add` and `reindex` need --key-file or PROV_KEY_FILE; back it up apart from the ledger",
+                k.display()
+            ),
+            v,
+        )?;
+    }
     if out.json {
         return out.json(
             &json!({"ledger": ledger.display().to_string(), "origin": origin, "vkey": vkey}),
         );
     }
-    if passphrase.is_some() {
-        out.note(
-            "the signing key is encrypted: `add` and `reindex` need its passphrase ($PROV_KEY_PASSPHRASE, --passphrase-file, or typed on a terminal); a lost passphrase cannot be recovered",
-        );
-    }
-    if let Some(k) = &a.key_file {
-        out.note(format!(
-            "the signing key is in {}, not in the ledger folder: `add` and `reindex` need --key-file or PROV_KEY_FILE; back it up apart from the ledger",
-            k.display()
-        ));
-    }
-    out.note(format!(
+    out.words(format!(
         "created ledger {} with origin {origin}; publish its verifier key:",
         ledger.display()
     ));
@@ -209,10 +217,29 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
             ))?;
         }
     }
+    let them = |n: u64| if n == 1 { "it" } else { "them" };
     if r.pending_entries > 0 {
-        out.note(format!("{} after the last commit (an append interrupted before its commit point, or a COMMIT restored from an older copy); the next `prov add` or `prov reindex` commits {}, never cuts {}", count(r.pending_entries, "complete, signed entry lies", "complete, signed entries lie"), if r.pending_entries == 1 { "it" } else { "them" }, if r.pending_entries == 1 { "it" } else { "them" }));
+        out.note_with(
+            Kind::PendingEntries,
+            format!(
+                "{} after the last commit (an append interrupted before its commit point, or a COMMIT restored from an older copy); the next `prov add` or `prov reindex` commits {}, never cuts {}",
+                count(r.pending_entries, "complete, signed entry lies", "complete, signed entries lie"),
+                them(r.pending_entries),
+                them(r.pending_entries)
+            ),
+            json!({"entries": r.pending_entries}),
+        )?;
     } else if r.uncommitted_bytes > 0 && r.fault.is_none() {
-        out.note(format!("{} after the last commit {} an unfinished append that was never reported; the next `prov add` removes {}", count(r.uncommitted_bytes, "byte", "bytes"), if r.uncommitted_bytes == 1 { "is" } else { "are" }, if r.uncommitted_bytes == 1 { "it" } else { "them" }));
+        out.note_with(
+            Kind::UncommittedBytes,
+            format!(
+                "{} after the last commit {} an unfinished append that was never reported; the next `prov add` removes {}",
+                count(r.uncommitted_bytes, "byte", "bytes"),
+                if r.uncommitted_bytes == 1 { "is" } else { "are" },
+                them(r.uncommitted_bytes)
+            ),
+            json!({"bytes": r.uncommitted_bytes}),
+        )?;
     }
     match r.fault {
         Some(f) => Err(Failure::negative(format!("audit failed: {f}"))),
@@ -221,31 +248,43 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
 }
 
 /// What opening for writing did to the bytes past `COMMIT`, as notes (add and reindex).
-pub fn recovery_notes(l: &Ledger, out: Out) {
+///
+/// # Errors
+/// A note could not be written in the stream on stdout.
+pub fn recovery_notes(l: &Ledger, out: Out) -> Result<()> {
     if l.rolled_forward_entries() > 0 {
-        out.note(format!(
-            "recovered: committed {} that an interrupted append had written and signed in full{}",
-            count(l.rolled_forward_entries(), "entry", "entries"),
-            match l.sealed_entries() {
-                0 => String::new(),
-                n => format!(
-                    " ({n} of them had lost their checkpoint; a new one was signed for them)"
-                ),
-            }
-        ));
+        out.note_with(
+            Kind::RecoveredEntries,
+            format!(
+                "recovered: committed {} that an interrupted append had written and signed in full{}",
+                count(l.rolled_forward_entries(), "entry", "entries"),
+                match l.sealed_entries() {
+                    0 => String::new(),
+                    n => format!(
+                        " ({n} of them had lost their checkpoint; a new one was signed for them)"
+                    ),
+                }
+            ),
+            json!({"entries": l.rolled_forward_entries(), "resealed": l.sealed_entries()}),
+        )?;
     }
     if l.recovered_bytes() > 0 {
-        out.note(format!(
-            "recovered: cut {} an interrupted append left unfinished (no checkpoint; never reported)",
-            count(l.recovered_bytes(), "byte", "bytes")
-        ));
+        out.note_with(
+            Kind::RecoveredBytes,
+            format!(
+                "recovered: cut {} an interrupted append left unfinished (no checkpoint; never reported)",
+                count(l.recovered_bytes(), "byte", "bytes")
+            ),
+            json!({"bytes": l.recovered_bytes()}),
+        )?;
     }
+    Ok(())
 }
 
 pub fn reindex(ledger: &Path, a: ReindexArgs, out: Out) -> Result<()> {
     let passphrase = a.passphrase.for_writer()?;
     let l = Ledger::reindex_unlocking(ledger, a.key_file.as_deref(), &passphrase)?;
-    recovery_notes(&l, out);
+    recovery_notes(&l, out)?;
     let root = l.root()?;
     if out.json {
         return out.json(&json!({"entries": l.size(), "root": root.to_base64()}));

@@ -2,12 +2,14 @@
 //! claimed about it and what links to it (both ways).
 
 use crate::failure::{Failure, Result};
+use crate::note::Kind;
 use crate::output::{Out, count, rfc3339};
 use clap::Args;
 use prov_ledger::{Entry, Ledger, Skip, hash_files, walk};
 use prov_report::containers::{self, Chains};
 use prov_report::escape;
 use prov_report::story::Found;
+use serde_json::json;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -78,11 +80,15 @@ pub fn check(ledger: &Path, a: CheckArgs, out: Out) -> Result<()> {
         .collect();
     let found = Found::read(&l, &targets)?;
     if found.more() > 0 {
-        out.note(format!(
-            "{} more entries link to these documents than are shown (at most {} are)",
-            found.more(),
-            prov_ledger::MAX_LINKING
-        ));
+        out.note_with(
+            Kind::LinksNotShown,
+            format!(
+                "{} more entries link to these documents than are shown (at most {} are)",
+                found.more(),
+                prov_ledger::MAX_LINKING
+            ),
+            json!({"more": found.more(), "shown_at_most": prov_ledger::MAX_LINKING}),
+        )?;
     }
     let printed = show_answers(&l, &items, answers, &found, out);
     match printed {
@@ -113,9 +119,12 @@ fn show_answers(
     // each verified with the witness keys and TSA certificates of the ledger's configuration.
     let (trust, unreadable) = prov_ledger::Trust::configured_or_none(l);
     for e in unreadable {
-        out.note(format!(
+        out.note(
+            crate::note::Kind::ConfigUnreadable,
+            format!(
             "{e}: no cosignature or timestamp it would vouch for is counted as an independent bound; fix the file, or add the witnesses and TSAs again"
-        ));
+        ),
+        )?;
     }
     let evidence = l.evidence(&trust)?;
     let bounds = &evidence;
@@ -182,10 +191,10 @@ fn show_answers(
         }
     }
     if let Some(u) = unverified_seen {
-        out.note(crate::stamped::unverified_note(
-            u,
-            evidence.unverified.len(),
-        ));
+        out.note(
+            crate::note::Kind::UnverifiedEvidence,
+            crate::stamped::unverified_note(u, evidence.unverified.len()),
+        )?;
     }
     Ok(())
 }

@@ -4,9 +4,11 @@
 
 use crate::failure::{Failure, Result};
 use crate::fields::parse_fields;
+use crate::note;
 use crate::output::{Out, claim_line};
 use clap::{Args, ValueEnum};
 use prov_ledger::{ClaimStatus, Entry, Error, Kind, Ledger, NewClaim, Verdict};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// The verdicts, as `--verdict` takes them.
@@ -92,10 +94,14 @@ pub fn record(
         e => Failure::from(e),
     })?;
     if let Some(old) = l.upgraded_from() {
-        out.note(format!(
-            "the ledger was format {old} and is now format {} (it holds claims); `prov` versions before claims refuse it as newer",
-            prov_ledger::CLAIMS_FORMAT
-        ));
+        out.note_with(
+            note::Kind::FormatUpgraded,
+            format!(
+                "the ledger was format {old} and is now format {} (it holds claims); `prov` versions before claims refuse it as newer",
+                prov_ledger::CLAIMS_FORMAT
+            ),
+            json!({"from": old, "to": prov_ledger::CLAIMS_FORMAT}),
+        )?;
     }
     Ok(done)
 }

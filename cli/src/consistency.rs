@@ -141,12 +141,18 @@ pub fn consistency(ledger: &Path, a: ConsistencyArgs, out: Out) -> Result<()> {
         Some(path) => {
             std::fs::write(path, text)
                 .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
-            out.note(format!(
-                "wrote the consistency proof from size {} to {} to {}",
-                old.size,
-                l.size(),
-                path.display()
-            ));
+            let mut v =
+                json!({"what": "consistency proof", "old_size": old.size, "size": l.size()});
+            crate::output::set_path(&mut v, path.as_os_str().as_encoded_bytes());
+            out.wrote(
+                format!(
+                    "wrote the consistency proof from size {} to {} to {}",
+                    old.size,
+                    l.size(),
+                    path.display()
+                ),
+                v,
+            )?;
             Ok(())
         }
         None => out.raw(&text),

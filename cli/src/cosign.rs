@@ -8,6 +8,7 @@
 //! this ledger's) is an alarm, never a warning: exit 1 with its answer.
 
 use crate::failure::{Failure, Result};
+use crate::note::Kind;
 use crate::output::{Out, rfc3339};
 use crate::proof::read_input;
 use clap::{Args, Subcommand};
@@ -32,6 +33,13 @@ pub struct CosignArgs {
 pub struct WitnessesArgs {
     #[command(subcommand)]
     command: WitnessesCommand,
+}
+
+impl WitnessesArgs {
+    /// Whether this lists the witnesses (JSON Lines), rather than adds one (one object).
+    pub fn is_list(&self) -> bool {
+        matches!(self.command, WitnessesCommand::List)
+    }
 }
 
 #[derive(Subcommand)]
@@ -113,7 +121,10 @@ pub fn witnesses(ledger: &Path, a: WitnessesArgs, out: Out) -> Result<()> {
                 }
             }
             if list.is_empty() {
-                out.note("no witnesses: add one with `prov witnesses add URL VKEY`");
+                out.note(
+                    Kind::Empty,
+                    "no witnesses: add one with `prov witnesses add URL VKEY`",
+                )?;
             }
             Ok(())
         }
@@ -149,16 +160,19 @@ pub fn cosign(ledger: &Path, a: CosignArgs, out: Out) -> Result<()> {
             "no witnesses to ask: give --witness URL=VKEY, or add them with `prov witnesses add URL VKEY`",
         ));
     }
-    cosign_latest(&l, &list, out)?;
+    cosign_latest(&l, &list, out, false)?;
     // Said once all is stored: a failure stays the one line on stderr.
     let configured = l.witnesses()?;
     for w in &list {
         if !configured.iter().any(|c| c.verifier == w.verifier) {
-            out.note(format!(
+            out.note(
+                crate::note::Kind::NotTrusted,
+                format!(
                 "witness {} is not in witnesses.json: its cosignature is stored, but `prov check`, the clock check and the checkpoints `prove` and `checkpoint` print count it only once you list it (`prov witnesses add {} VKEY`)",
                 escape::text(&w.verifier.name),
                 escape::text(&w.url)
-            ));
+            ),
+            )?;
         }
     }
     Ok(())
@@ -173,10 +187,13 @@ pub fn after_add(l: &Ledger, out: Out) -> Result<()> {
             "--cosign: this ledger has no witnesses; the documents are recorded; add witnesses with `prov witnesses add URL VKEY`, then run `prov cosign`",
         ));
     }
-    cosign_latest(l, &list, out)
+    cosign_latest(l, &list, out, true)
 }
 
-fn cosign_latest(l: &Ledger, list: &[WitnessConfig], out: Out) -> Result<()> {
+/// Asks each witness to cosign the latest checkpoint and stores what they sign. After an
+/// `add` (`in_add`), each result in `--json` is a note (`cosigned`) in `add`'s stream of
+/// documents, so that a script tells it from a document's record.
+fn cosign_latest(l: &Ledger, list: &[WitnessConfig], out: Out, in_add: bool) -> Result<()> {
     let note = l.latest_checkpoint()?;
     let cp = Checkpoint::open(note.as_bytes(), l.verifier()).map_err(|e| {
         Failure::ledger(format!(
@@ -210,27 +227,28 @@ fn cosign_latest(l: &Ledger, list: &[WitnessConfig], out: Out) -> Result<()> {
     };
     for (c, earlier) in done.iter().zip(kept) {
         let kept_text = earlier.map(|t| rfc3339(t.saturating_mul(1000)));
-        if out.json {
-            out.json(&json!({
-                "size": cp.size,
-                "witness": c.line.name,
-                "url": c.url,
-                "time": rfc3339(c.timestamp.saturating_mul(1000)),
-                "timestamp": c.timestamp,
-                "kept_earlier": kept_text,
-            }))?;
-        } else {
-            out.human(format!(
-                "cosigned: checkpoint size {} by {} at {}{}",
-                cp.size,
-                escape::text(&c.line.name),
-                rfc3339(c.timestamp.saturating_mul(1000)),
-                match &kept_text {
-                    Some(t) =>
-                        format!(" (its earlier cosignature of {t} is kept: the earlier bound)"),
-                    None => String::new(),
-                }
-            ))?;
+        let words = format!(
+            "cosigned: checkpoint size {} by {} at {}{}",
+            cp.size,
+            escape::text(&c.line.name),
+            rfc3339(c.timestamp.saturating_mul(1000)),
+            match &kept_text {
+                Some(t) => format!(" (its earlier cosignature of {t} is kept: the earlier bound)"),
+                None => String::new(),
+            }
+        );
+        let v = json!({
+            "size": cp.size,
+            "witness": c.line.name,
+            "url": c.url,
+            "time": rfc3339(c.timestamp.saturating_mul(1000)),
+            "timestamp": c.timestamp,
+            "kept_earlier": kept_text,
+        });
+        match (out.json, in_add) {
+            (true, false) => out.json(&v)?,
+            (true, true) => out.json(&crate::note::note_json(Kind::Cosigned, &words, v))?,
+            (false, _) => out.human(words)?,
         }
     }
     match failed {

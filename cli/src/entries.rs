@@ -57,9 +57,19 @@ pub struct ExportArgs {
 }
 
 impl ExportArgs {
-    /// Whether the export is CSV, which `--json` cannot be.
-    pub fn is_csv(&self) -> bool {
-        matches!(self.format, Format::Csv)
+    /// The text format this export writes that `--json` cannot be (CSV, sha256sum lines).
+    pub fn text_format(&self) -> Option<(&'static str, &'static str)> {
+        match self.format {
+            _ if self.audit_bundle.is_some() => None,
+            Format::Csv => Some(("export --format csv", "CSV")),
+            Format::Sha256sum => Some(("export --format sha256sum", "sha256sum lines")),
+            Format::Jsonl | Format::Bagit => None,
+        }
+    }
+
+    /// Whether the export is JSON Lines (a stream of records), not a bag or a bundle.
+    pub fn is_jsonl(&self) -> bool {
+        matches!(self.format, Format::Jsonl) && self.audit_bundle.is_none()
     }
 }
 

@@ -15,6 +15,7 @@
 //! proof per entry, at that checkpoint) let anyone verify each line against the signed ledger.
 
 use crate::failure::{Failure, Result};
+use crate::note::Kind;
 use crate::output::{Out, count, rfc3339};
 use prov_ledger::{Entry, Ledger};
 use serde_json::json;
@@ -62,11 +63,14 @@ pub fn sha256sum(l: &Ledger, out: Out) -> Result<()> {
     }
     w.flush()?;
     if unnamed > 0 {
-        out.note(format!(
-            "{} no name and {} not listed (a sha256sum line needs one): `prov export` lists every entry",
-            count(unnamed, "entry has", "entries have"),
-            if unnamed == 1 { "is" } else { "are" }
-        ));
+        out.note(
+            Kind::UnnamedNotListed,
+            format!(
+                "{} no name and {} not listed (a sha256sum line needs one): `prov export` lists every entry",
+                count(unnamed, "entry has", "entries have"),
+                if unnamed == 1 { "is" } else { "are" }
+            ),
+        )?;
     }
     Ok(())
 }
@@ -111,10 +115,23 @@ struct Bag {
     tags: Vec<u8>,
 }
 
+/// Writes a new file of the bag: never one that exists, never through a link (the folder was
+/// empty when checked; anything there now was put there since, by someone else).
+fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| cannot_write(path, e))
+}
+
 impl Bag {
     fn write(&mut self, rel: &str, bytes: &[u8]) -> Result<()> {
         let path = self.dir.join(rel);
-        std::fs::write(&path, bytes).map_err(|e| cannot_write(&path, e))?;
+        write_new(&path, bytes)?;
         self.tags
             .extend(format!("{}  {rel}\n", hex::encode(Sha256::digest(bytes))).as_bytes());
         Ok(())
@@ -142,10 +159,12 @@ pub fn bagit(l: &Ledger, ledger: &Path, dir: &Path, out: Out) -> Result<()> {
             prov_report::escape::path(dir)
         )));
     }
-    // The payload folder is required (RFC 8493 section 2.1.2), even empty.
-    for sub in ["data", "prov/proofs"] {
+    // The payload folder is required (RFC 8493 section 2.1.2), even empty. Each folder is
+    // made new, never found (a link put there since the check is not followed).
+    std::fs::create_dir_all(dir).map_err(|e| cannot_write(dir, e))?;
+    for sub in ["data", "prov", "prov/proofs"] {
         let d = dir.join(sub);
-        std::fs::create_dir_all(&d).map_err(|e| cannot_write(&d, e))?;
+        std::fs::create_dir(&d).map_err(|e| cannot_write(&d, e))?;
     }
     let mut bag = Bag {
         dir: dir.to_owned(),
@@ -154,7 +173,8 @@ pub fn bagit(l: &Ledger, ledger: &Path, dir: &Path, out: Out) -> Result<()> {
     let size = l.size();
     let checkpoint = l.checkpoint_at(size)?;
     let (mut manifest, mut fetch) = (Vec::new(), Vec::new());
-    let (mut bytes, mut fetched) = (0u64, 0u64);
+    // The payload files (a claim is none), their bytes, and those fetch.txt lists.
+    let (mut files, mut bytes, mut fetched) = (0u64, 0u64, 0u64);
     for e in l.range(0, size) {
         let e = e?;
         // A claim is about a document, not one: its content is that document's, and its
@@ -165,6 +185,7 @@ pub fn bagit(l: &Ledger, ledger: &Path, dir: &Path, out: Out) -> Result<()> {
         let path = percent_encode(&payload_path(&e));
         manifest.extend(format!("{}  {path}\n", hex::encode(e.content.sha256)).as_bytes());
         bytes = bytes.saturating_add(e.content.size);
+        files += 1;
         if fetchable(&e.source) {
             fetch.extend(format!("{} {} {path}\n", e.source, e.content.size).as_bytes());
             fetched += 1;
@@ -188,23 +209,23 @@ pub fn bagit(l: &Ledger, ledger: &Path, dir: &Path, out: Out) -> Result<()> {
     bag.write("prov/ledger.vkey", format!("{vkey}\n").as_bytes())?;
     let today = &rfc3339(crate::output::now_ms()?)[..10];
     let info = format!(
-        "Bag-Software-Agent: prov {}\nBagging-Date: {today}\nPayload-Oxum: {bytes}.{size}\nExternal-Description: The SHA-256 of entries 0 to {} of the prov ledger {}, as its signed checkpoint of size {size} commits to them (prov/checkpoint, a proof per entry in prov/proofs/). A holey bag: the payload is not included; fetch.txt lists the entries whose source is a URL.\nProv-Origin: {}\nProv-Verifier-Key: {vkey}\nProv-Checkpoint-Size: {size}\n",
+        "Bag-Software-Agent: prov {}\nBagging-Date: {today}\nPayload-Oxum: {bytes}.{files}\nExternal-Description: The SHA-256 of the documents of entries 0 to {} of the prov ledger {}, as its signed checkpoint of size {size} commits to them (prov/checkpoint, a proof per entry in prov/proofs/; claims are entries but no payload). A holey bag: the payload is not included; fetch.txt lists the entries whose source is a URL.\nProv-Origin: {}\nProv-Verifier-Key: {vkey}\nProv-Checkpoint-Size: {size}\n",
         env!("CARGO_PKG_VERSION"),
         size.saturating_sub(1),
         l.origin(),
         l.origin(),
     );
     bag.write("bag-info.txt", info.as_bytes())?;
-    let tags = dir.join("tagmanifest-sha256.txt");
-    std::fs::write(&tags, &bag.tags).map_err(|e| cannot_write(&tags, e))?;
+    write_new(&dir.join("tagmanifest-sha256.txt"), &bag.tags)?;
     if out.json {
-        let mut v = json!({"entries": size, "bytes": bytes, "fetch": fetched,
+        let mut v = json!({"entries": size, "files": files, "bytes": bytes, "fetch": fetched,
             "checkpoint_size": size, "holey": true});
         crate::output::set_path_as(&mut v, "dir", dir.as_os_str().as_encoded_bytes());
         return out.json(&v);
     }
     out.human(format!(
-        "wrote a BagIt bag of {} to {} (holey: the payload is not included; fetch.txt lists {}; prov/ holds the checkpoint and a proof per entry)",
+        "wrote a BagIt bag of {} ({}) to {} (holey: the payload is not included; fetch.txt lists {}; prov/ holds the checkpoint and a proof per entry)",
+        count(files, "document", "documents"),
         count(size, "entry", "entries"),
         prov_report::escape::path(dir),
         count(fetched, "URL", "URLs"),

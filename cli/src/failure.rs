@@ -185,6 +185,7 @@ impl From<prov_ledger::Error> for Failure {
             | E::ManifestUnreadable { .. }
             | E::ManifestLine { .. }
             | E::ManifestOxum { .. }
+            | E::ManifestBagInfo { .. }
             | E::ManifestChanged { .. }
             | E::TokenMalformed { .. } => INPUT,
             _ => LEDGER,

@@ -20,6 +20,7 @@ mod entries;
 mod export_lists;
 mod failure;
 mod fields;
+mod note;
 mod output;
 mod passphrase;
 mod proof;
@@ -264,6 +265,7 @@ fn run(cli: Cli) -> Result<()> {
     let out = Out {
         json: g.json,
         quiet: g.quiet,
+        stream: json_lines(&cli.command),
     };
     let offline = matches!(
         cli.command,
@@ -338,6 +340,26 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// Whether the command's `--json` output is JSON Lines (records in a stream, where its notes
+/// are records too) rather than one JSON object (its notes then go to stderr).
+fn json_lines(command: &Command) -> bool {
+    match command {
+        Command::Add(_)
+        | Command::Check(_)
+        | Command::Show(_)
+        | Command::Log(_)
+        | Command::Checkpoints(_)
+        | Command::Cosign(_)
+        | Command::Timestamp(_)
+        | Command::Timestamps => true,
+        Command::Export(a) => a.is_jsonl(),
+        Command::Witnesses(a) => a.is_list(),
+        Command::Tsas(a) => a.is_list(),
+        Command::Witness(a) => a.is_serve(),
+        _ => false,
+    }
+}
+
 /// The commands whose output is for people or for another program's own format refuse
 /// `--json` rather than ignore it: a script that asked for JSON must not get text.
 fn refuse_json(command: &Command) -> Result<()> {
@@ -346,7 +368,10 @@ fn refuse_json(command: &Command) -> Result<()> {
         Command::Help(_) => ("help", "a help page"),
         Command::Man(_) => ("man", "manual pages (roff)"),
         Command::Demo => ("demo", "a walkthrough for people"),
-        Command::Export(a) if a.is_csv() => ("export --format csv", "CSV"),
+        Command::Export(a) => match a.text_format() {
+            Some(format) => format,
+            None => return Ok(()),
+        },
         _ => return Ok(()),
     };
     Err(failure::Failure::usage(format!(

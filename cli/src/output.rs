@@ -13,6 +13,9 @@ use std::io::Write;
 pub struct Out {
     pub json: bool,
     pub quiet: bool,
+    /// With `json`: the command's output is JSON Lines, so notes are records in it (see
+    /// `note.rs`); otherwise it is one JSON object and notes go to stderr.
+    pub stream: bool,
 }
 
 impl Out {
@@ -43,16 +46,10 @@ impl Out {
         self.line(s)
     }
 
-    /// A note on stderr, unless -q, escaped as one line.
-    pub fn note(&self, s: impl AsRef<str>) {
-        if !self.quiet {
-            stderr_line(s.as_ref());
-        }
-    }
-
-    /// A progress bar on stderr: drawn only on a terminal, never with -q.
+    /// A progress bar on stderr: drawn only on a terminal, never with -q or --json (whose
+    /// stderr holds only JSON objects, even on a terminal).
     pub fn progress(&self, total: u64, template: &str) -> ProgressBar {
-        if self.quiet {
+        if self.quiet || self.json {
             return ProgressBar::hidden();
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
@@ -89,7 +86,7 @@ pub fn skipped(out: &Out, skipped: &[(std::path::PathBuf, &str)]) -> Result<()> 
             set_path(&mut v, p.as_os_str().as_bytes());
             out.json(&v)?;
         } else {
-            out.note(format!("skipped {}: {why}", p.display()));
+            out.words(format!("skipped {}: {why}", p.display()));
         }
     }
     Ok(())

@@ -77,14 +77,28 @@ impl PassphraseArgs {
     }
 }
 
-/// The first line of `path`, without its line ending.
+/// The first line of `path`, without its line ending. A file that group or others can read
+/// or write is refused, as the key file is: a passphrase anyone can read protects nothing.
 fn read_file(path: &Path) -> Result<Zeroizing<String>> {
-    let text = std::fs::read(path).map(Zeroizing::new).map_err(|e| {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let cannot = |e: std::io::Error| {
         Failure::input(format!(
             "cannot read --passphrase-file {}: {e}: check the path",
             path.display()
         ))
-    })?;
+    };
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let mode = file.metadata().map_err(cannot)?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(Failure::input(format!(
+            "--passphrase-file {} is readable or writable by others (mode {mode:o}), so the passphrase protects nothing: run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        )));
+    }
+    let mut text = Zeroizing::new(Vec::new());
+    file.read_to_end(&mut text).map_err(cannot)?;
     let first = text.split(|b| *b == b'\n').next().unwrap_or_default();
     let first = first.strip_suffix(b"\r").unwrap_or(first);
     std::str::from_utf8(first)

@@ -2,6 +2,7 @@
 //! or one JSON object, verified with nothing but the ledger's verifier key.
 
 use crate::failure::{Failure, Result};
+use crate::note;
 use crate::output::{Out, count, entry_json, rfc3339};
 use clap::Args;
 use prov_ledger::parse_sha256;
@@ -217,12 +218,16 @@ pub fn prove(ledger: &Path, a: ProveArgs, out: Out) -> Result<()> {
             .into_iter()
             .find(|t| t.size > seq)
     {
-        out.note(format!(
-            "the checkpoint of size {size} has no RFC 3161 timestamp; the one of size {} has: `prov prove {} --at {}`",
-            t.size,
-            escape::text(&a.target),
-            t.size
-        ));
+        out.note_with(
+            note::Kind::NoTimestamp,
+            format!(
+                "the checkpoint of size {size} has no RFC 3161 timestamp; the one of size {} has: `prov prove {} --at {}`",
+                t.size,
+                escape::text(&a.target),
+                t.size
+            ),
+            json!({"size": size, "timestamped_size": t.size}),
+        )?;
     }
     let text = if out.json {
         let decoded = prov_ledger::decoded_entry(&p)
@@ -244,21 +249,29 @@ pub fn prove(ledger: &Path, a: ProveArgs, out: Out) -> Result<()> {
         Some(path) => {
             std::fs::write(path, &text)
                 .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
-            out.note(format!(
-                "wrote the proof of entry {seq} to {}",
-                path.display()
-            ));
+            let mut v = json!({"what": "inclusion proof", "seq": seq});
+            crate::output::set_path(&mut v, path.as_os_str().as_encoded_bytes());
+            out.wrote(
+                format!("wrote the proof of entry {seq} to {}", path.display()),
+                v,
+            )?;
             if let (Some(t), false) = (tokens.first(), out.json) {
                 let mut side = path.as_os_str().to_owned();
                 side.push(".tst");
                 let side = PathBuf::from(side);
                 std::fs::write(&side, &t.token)
                     .map_err(|e| Failure::input(format!("cannot write {}: {e}", side.display())))?;
-                out.note(format!(
-                    "wrote the checkpoint's RFC 3161 timestamp token by {} to {}",
-                    escape::text(&t.facts.tsa),
-                    side.display()
-                ));
+                let mut v = json!({"what": "timestamp token", "tsa": t.facts.tsa});
+                crate::output::set_path(&mut v, side.as_os_str().as_encoded_bytes());
+                out.note_with(
+                    note::Kind::Wrote,
+                    format!(
+                        "wrote the checkpoint's RFC 3161 timestamp token by {} to {}",
+                        escape::text(&t.facts.tsa),
+                        side.display()
+                    ),
+                    v,
+                )?;
             }
             Ok(())
         }

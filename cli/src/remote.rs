@@ -440,10 +440,10 @@ pub fn prove(remote: &Remote, a: ProveArgs, out: Out) -> Result<()> {
         Some(path) => {
             std::fs::write(path, &text)
                 .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
-            out.note(format!(
-                "wrote the proof of entry {seq} to {}",
-                path.display()
-            ));
+            out.note(
+                crate::note::Kind::Wrote,
+                format!("wrote the proof of entry {seq} to {}", path.display()),
+            )?;
             Ok(())
         }
         None => out.raw(&text),

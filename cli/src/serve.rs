@@ -157,9 +157,12 @@ pub fn archivist(ledger: &Path, a: ArchivistArgs, out: Out) -> Result<()> {
                 return out.json(&json!({"name": name, "token": token}));
             }
             out.line(&token)?;
-            out.note(format!(
-                "added archivist {name}: give it the token above (shown this once), for `Authorization: Bearer TOKEN` or `prov --server URL --token TOKEN`"
-            ));
+            out.note(
+                crate::note::Kind::ArchivistAdded,
+                format!(
+                    "added archivist {name}: give it the token above (shown this once), for `Authorization: Bearer TOKEN` or `prov --server URL --token TOKEN`"
+                ),
+            )?;
             Ok(())
         }
         ArchivistCommand::List => {

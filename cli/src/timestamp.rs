@@ -5,6 +5,7 @@
 //! section 10); and the check of a proof's token by `verify-proof --tsa-cert`.
 
 use crate::failure::{Failure, Result};
+use crate::note::Kind;
 use crate::output::{Out, rfc3339};
 use crate::proof::read_input;
 use base64::Engine as _;
@@ -33,6 +34,13 @@ pub struct TimestampArgs {
 pub struct TsasArgs {
     #[command(subcommand)]
     command: TsasCommand,
+}
+
+impl TsasArgs {
+    /// Whether this lists the TSAs (JSON Lines), rather than adds one (one object).
+    pub fn is_list(&self) -> bool {
+        matches!(self.command, TsasCommand::List)
+    }
 }
 
 #[derive(Subcommand)]
@@ -104,7 +112,10 @@ pub fn tsas(ledger: &Path, a: TsasArgs, out: Out) -> Result<()> {
                 }
             }
             if list.is_empty() {
-                out.note("no TSAs: add one with `prov tsas add URL --cert FILE`");
+                out.note(
+                    Kind::Empty,
+                    "no TSAs: add one with `prov tsas add URL --cert FILE`",
+                )?;
             }
             Ok(())
         }
@@ -144,7 +155,10 @@ pub fn timestamps(ledger: &Path, out: Out) -> Result<()> {
         }
     }
     if all.is_empty() {
-        out.note("no timestamps: get one with `prov timestamp --tsa URL`");
+        out.note(
+            Kind::Empty,
+            "no timestamps: get one with `prov timestamp --tsa URL`",
+        )?;
     }
     Ok(())
 }
@@ -165,7 +179,7 @@ pub fn timestamp(ledger: &Path, a: TimestampArgs, out: Out) -> Result<()> {
             "no TSA to ask: give --tsa URL, or add one with `prov tsas add URL --cert FILE`",
         ));
     }
-    stamp_latest(&l, &list, out)?;
+    stamp_latest(&l, &list, out, false)?;
     // Said once all is stored: a failure stays the one line on stderr.
     let configured = l.tsas()?;
     if let [one] = &list[..]
@@ -174,10 +188,13 @@ pub fn timestamp(ledger: &Path, a: TimestampArgs, out: Out) -> Result<()> {
             .iter()
             .any(|c| c.cert.is_some() && c.cert == one.cert)
     {
-        out.note(format!(
+        out.note(
+            crate::note::Kind::NotTrusted,
+            format!(
             "this TSA's certificate is not in tsas.json: its token is stored, but `prov check` and the clock check count it only once you list it (`prov tsas add {} --cert FILE`)",
             escape::text(&one.url)
-        ));
+            ),
+        )?;
     }
     Ok(())
 }
@@ -191,10 +208,12 @@ pub fn after_add(l: &Ledger, out: Out) -> Result<()> {
             "--timestamp: this ledger has no TSAs; the documents are recorded; add one with `prov tsas add URL --cert FILE`, then run `prov timestamp`",
         ));
     }
-    stamp_latest(l, &list, out)
+    stamp_latest(l, &list, out, true)
 }
 
-fn stamp_latest(l: &Ledger, list: &[TsaConfig], out: Out) -> Result<()> {
+/// Asks each TSA for a token over the latest checkpoint and stores those that verify. After
+/// an `add` (`in_add`), each result in `--json` is a note (`timestamped`) in `add`'s stream.
+fn stamp_latest(l: &Ledger, list: &[TsaConfig], out: Out, in_add: bool) -> Result<()> {
     let note = l.latest_checkpoint()?;
     let cp = Checkpoint::open(note.as_bytes(), l.verifier()).map_err(|e| {
         Failure::ledger(format!(
@@ -221,23 +240,26 @@ fn stamp_latest(l: &Ledger, list: &[TsaConfig], out: Out) -> Result<()> {
                 }
                 let (file, earlier) = l.store_timestamp(cp.size, &token, &cert)?;
                 let kept = earlier.map(rfc3339);
-                if out.json {
-                    let mut v = token_json(cp.size, &facts, &token, &file);
-                    v["url"] = json!(t.url);
-                    v["kept_earlier"] = json!(kept);
-                    out.json(&v)?;
-                } else {
-                    out.human(format!(
-                        "timestamped: checkpoint size {} committed before {} per {}{}",
-                        cp.size,
-                        rfc3339(facts.gen_time_ms),
-                        escape::text(&facts.tsa),
-                        match &kept {
-                            Some(t) =>
-                                format!(" (its earlier token of {t} is kept: the earlier bound)"),
-                            None => String::new(),
-                        }
-                    ))?;
+                let words = format!(
+                    "timestamped: checkpoint size {} committed before {} per {}{}",
+                    cp.size,
+                    rfc3339(facts.gen_time_ms),
+                    escape::text(&facts.tsa),
+                    match &kept {
+                        Some(t) =>
+                            format!(" (its earlier token of {t} is kept: the earlier bound)"),
+                        None => String::new(),
+                    }
+                );
+                let mut v = token_json(cp.size, &facts, &token, &file);
+                v["url"] = json!(t.url);
+                v["kept_earlier"] = json!(kept);
+                match (out.json, in_add) {
+                    (true, false) => out.json(&v)?,
+                    (true, true) => {
+                        out.json(&crate::note::note_json(Kind::Timestamped, &words, v))?
+                    }
+                    (false, _) => out.human(words)?,
                 }
             }
             // A token that does not hold (exit 1) wins over an unreachable TSA (exit 5).

@@ -58,10 +58,12 @@ export             `prov export`: JSON Lines, one entry each; --format csv: seq,
 claim              `prov claim`: an entry of kind 2 (FORMAT.md 6.7): about SEQ, a verdict, by
                    (its source), claim.reason, evidence links; the ledger becomes format 3
 --json             one JSON object, or JSON Lines (one object a line) for streams: add, check,
-                   log, export, checkpoints, and show when it finds several entries; add and
-                   check add a record with `path` and `skipped` (why) for what a walk passed
-                   over, and `path_hex` for a path that is not UTF-8; an error is one object
-                   on stderr: `error`, `exit`, `hint` (null when there is nothing to do);
+                   show, log, export, checkpoints, cosign, timestamp(s), witnesses and tsas
+                   list, witness serve; add and check add a record with `path` and `skipped`
+                   (why) for what a walk passed over, and `path_hex` for a path that is not
+                   UTF-8; a note is {\"note\": TEXT, \"kind\": KIND, ...}, in the stream on stdout
+                   for JSON Lines, on stderr for one object; an error is one object on stderr,
+                   last: `error`, `exit`, `hint` (null when there is nothing to do);
                    completions, help, man, demo and export --format csv|sha256sum refuse it
 audit bundle       `prov export --audit-bundle DIR`: entries.log, COMMIT, ledger.json,
                    ledger.vkey, checkpoint (never key.pem); `prov --ledger DIR audit` reads it
@@ -145,18 +147,25 @@ pub fn man(a: ManArgs, out: Out) -> Result<()> {
     {
         let name = c.get_display_name().unwrap_or(c.get_name());
         // Each page replaces whatever stood at its name (a link is replaced, never written
-        // through): written beside it, then renamed over it.
+        // through): written beside it, then renamed over it. The file beside it is created
+        // new (never opened through a link someone put there in a shared folder such as
+        // /tmp since it was removed).
         let path = dir.join(format!("{name}.1"));
         let tmp = dir.join(format!(".{name}.1.tmp"));
         let _ = std::fs::remove_file(&tmp);
-        std::fs::write(&tmp, page(c, main)?).map_err(cannot)?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, &page(c, main)?))
+            .map_err(cannot)?;
         std::fs::rename(&tmp, &path).map_err(cannot)?;
         written += 1;
     }
     out.human(format!(
         "wrote {} into {}: prov.1 and prov-COMMAND.1",
         count(written, "page", "pages"),
-        dir.display()
+        prov_report::escape::path(dir)
     ))
 }
 

@@ -1,5 +1,6 @@
 //! A command line `prov` cannot parse, said in one line: clap's message with every argument
-//! it names, the usage line as the example to follow, and the help page to read.
+//! it names, the usage line, for a missing argument an example from the command's help that
+//! gives it, and the help page to read.
 //!
 //! clap renders an error over several lines (the message, the arguments it lists, a tip, the
 //! usage); `prov` keeps every error to one line on stderr, so those parts are joined.
@@ -13,12 +14,57 @@ pub fn with_hint(
     args: &[std::ffi::OsString],
 ) -> (String, String) {
     let mut rendered = e.render().to_string();
+    let example = (e.kind() == clap::error::ErrorKind::MissingRequiredArgument)
+        .then(|| example_of(&cmd, args, &rendered))
+        .flatten();
     if !rendered.contains("\nUsage: ")
         && let Some(usage) = usage_of(cmd, args)
     {
         rendered = format!("{}\n\n{usage}\n", rendered.trim_end());
     }
-    join(&rendered)
+    let (line, hint) = join(&rendered);
+    match example {
+        Some(ex) => {
+            let with = |s: &str| s.replacen("; see `", &format!("; for example `{ex}`; see `"), 1);
+            (with(&line), with(&hint))
+        }
+        None => (line, hint),
+    }
+}
+
+/// An example line from the `--help` of the command named in `args` (the deepest one): the
+/// first that gives every option the error names as missing, else the first.
+fn example_of(cmd: &clap::Command, args: &[std::ffi::OsString], rendered: &str) -> Option<String> {
+    let mut c = cmd;
+    for a in args.iter().skip(1).filter_map(|a| a.to_str()) {
+        if let Some(sub) = c.find_subcommand(a) {
+            c = sub;
+        }
+    }
+    // A line ending in `\` goes on on the next one.
+    let help = c.get_after_help()?.to_string().replace("\\\n", "");
+    let examples: Vec<String> = help
+        .lines()
+        .filter_map(|l| l.strip_prefix("  prov "))
+        .map(|l| {
+            l.split("   (")
+                .next()
+                .unwrap_or(l)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let missing: Vec<&str> = rendered
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.starts_with("--"))
+        .collect();
+    let ex = examples
+        .iter()
+        .find(|ex| missing.iter().all(|m| ex.contains(m)))
+        .or(examples.first())?;
+    Some(format!("prov {ex}"))
 }
 
 /// The usage clap renders for the first subcommand named in `args`.
@@ -76,14 +122,17 @@ fn join(rendered: &str) -> (String, String) {
     (format!("{s} ({hint})"), hint)
 }
 
-/// The subcommand a usage line is for: `prov add --source <SOURCE> ...` gives `add`.
-fn subcommand(usage: &str) -> Option<&str> {
-    let mut words = usage.split_whitespace();
-    words.next()?;
-    words
-        .next()
-        .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
-        .filter(|w| !w.starts_with('-'))
+/// The subcommand a usage line is for: `prov add --source <SOURCE> ...` gives `add`,
+/// `prov witness serve --dir <DIR> ...` gives `witness serve`.
+fn subcommand(usage: &str) -> Option<String> {
+    let words: Vec<&str> = usage
+        .split_whitespace()
+        .skip(1)
+        .take_while(|w| {
+            !w.starts_with('-') && w.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+        })
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! archive: it cosigns a ledger's checkpoint only when it extends the last one it cosigned.
 
 use crate::failure::{Failure, Result};
+use crate::note::Kind;
 use crate::output::{Out, stderr_line};
 use crate::proof::parse_key;
 use clap::{Args, Subcommand};
@@ -15,6 +16,13 @@ use std::sync::Arc;
 pub struct WitnessArgs {
     #[command(subcommand)]
     command: WitnessCommand,
+}
+
+impl WitnessArgs {
+    /// Whether this serves (its address line, then a record per answer: JSON Lines).
+    pub fn is_serve(&self) -> bool {
+        matches!(self.command, WitnessCommand::Serve(_))
+    }
 }
 
 #[derive(Subcommand)]
@@ -78,7 +86,7 @@ fn init(a: InitArgs, out: Out) -> Result<()> {
             .json(&json!({"vkey": vkey, "name": a.name, "dir": a.dir.display().to_string()}));
     }
     out.line(&vkey)?;
-    out.note(format!(
+    out.words(format!(
         "created witness {} in {}: publish the key above; give it to ledgers as `prov witnesses add URL KEY`",
         prov_report::escape::text(&a.name),
         prov_report::escape::path(&a.dir)
@@ -113,9 +121,13 @@ fn serve(a: ServeArgs, out: Out) -> Result<()> {
     } else {
         out.line(format!("listening on http://{addr}"))?;
     }
-    let quiet = out.quiet;
+    // With --json, each answer is a record in the stream on stdout; a reader gone or a full
+    // stdout never stops the witness.
     let log = Arc::new(move |answer: &Answer| {
-        if !quiet {
+        if out.json {
+            let status = serde_json::json!({"status": answer.status});
+            let _ = out.note_with(Kind::WitnessAnswer, &answer.summary, status);
+        } else if !out.quiet {
             stderr_line(&format!("witness: {}", answer.summary));
         }
     });

@@ -63,6 +63,15 @@ pub enum Error {
         /// Its permission bits.
         mode: u32,
     },
+    /// The signing key's path is a link, FIFO, device or folder: a key is read only from a
+    /// regular file, never through a link (which another user could point elsewhere).
+    #[error("key file {} is {what}: the signing key is read only from a regular file, never through a link: give the key file's real path", path.display())]
+    KeyNotRegular {
+        /// The key file's path.
+        path: PathBuf,
+        /// What it is.
+        what: &'static str,
+    },
     /// The signing key file is not a usable Ed25519 PKCS#8 PEM key.
     #[error("key file {} is not an Ed25519 PKCS#8 PEM private key: {reason}", path.display())]
     KeyInvalid {
@@ -372,6 +381,15 @@ pub enum Error {
         /// The bytes and files its manifest lists.
         found: (u64, u64),
     },
+    /// A BagIt bag whose `bag-info.txt` gives a `Payload-Oxum` that cannot be read, or
+    /// several that differ: what the bag declares is unknown, so it is refused whole.
+    #[error("{}: {why}: the bag is not valid; check where it came from (bagit.py --validate)", path.display())]
+    ManifestBagInfo {
+        /// The `bag-info.txt`.
+        path: PathBuf,
+        /// What is wrong with its `Payload-Oxum`.
+        why: String,
+    },
     /// A manifest that changed between its check and its recording.
     #[error(
         "manifest {shown} changed while it was being read: write it completely, then add it again"
@@ -518,7 +536,7 @@ pub enum LineProblem {
     },
     /// Longer than any valid line; it is not read whole.
     #[error(
-        "the line is longer than {max_line} bytes: names are at most {} bytes",
+        "the line is longer than {max_line} bytes, the most a line of this manifest may be (a name is at most {} bytes; a JSON Lines line, metadata and all, at most 1 MiB): check that the manifest is a hash list",
         crate::MAX_NAME
     )]
     TooLong {
@@ -531,6 +549,23 @@ pub enum LineProblem {
     /// The document it describes breaks one of the ledger's field rules.
     #[error("{0}")]
     Refused(Box<Error>),
+    /// A link to an entry the ledger does not hold (yet): a manifest's lines link only to
+    /// entries recorded before it.
+    #[error(
+        "it links to entry {seq}, which the ledger does not hold (it holds {}): link to an entry recorded before this add (`prov log` lists them)",
+        count(*size, "entry", "entries")
+    )]
+    NoSuchEntry {
+        /// The entry linked to.
+        seq: u64,
+        /// The ledger's size when the manifest was checked.
+        size: u64,
+    },
+    /// A BagIt payload path with a `..` component: it leaves the bag's `data/` folder.
+    #[error(
+        "the path leaves the bag's data/ folder (a `..` in it), which RFC 8493 forbids: the bag is not valid; check where it came from (bagit.py --validate)"
+    )]
+    OutsideBag,
 }
 
 fn recorded_before(recorded: u64) -> String {

@@ -68,6 +68,7 @@ impl Fields {
     /// # Errors
     /// [`Error::Invalid`] naming the field.
     pub fn validate(&self, name: Option<&[u8]>) -> Result<()> {
+        self.related.iter().try_for_each(given_relation)?;
         let placeholder = FileDigest {
             sha256: [0; 32],
             size: 1,
@@ -75,6 +76,29 @@ impl Fields {
         self.document(name.map(<[u8]>::to_vec), placeholder)
             .validate()
     }
+}
+
+/// Refuses a link given by a user (`--related`, a manifest line) whose relation is one the
+/// ledger records itself: `contained_in` (a member found inside a container, FORMAT.md 6.4),
+/// which `check` tells as where the document was found and which places it (section 8);
+/// `evidence` (a claim's, section 6.7). Given by hand they would show as the ledger's own
+/// findings.
+///
+/// # Errors
+/// [`Error::Invalid`] naming the relation.
+pub fn given_relation(r: &Related) -> Result<()> {
+    let why = match r.relation.as_str() {
+        CONTAINED_IN => "the link prov records itself when it finds a document inside a container",
+        crate::claim::EVIDENCE => "a claim's link to its evidence (`prov claim --evidence`)",
+        _ => return Ok(()),
+    };
+    Err(Error::invalid(
+        "related",
+        format!(
+            "'{}' is {why}: give another relation for a link of your own (such as found_in)",
+            r.relation
+        ),
+    ))
 }
 
 /// The documents of one ingest.
@@ -221,6 +245,7 @@ impl Ledger {
         if options.batch == 0 {
             return Err(Error::invalid("batch", "must be at least 1 document"));
         }
+        fields.related.iter().try_for_each(given_relation)?;
         let mut run = Run {
             ledger: self,
             options,

@@ -81,14 +81,17 @@ fn encrypt(key: &SigningKey, passphrase: &str) -> pkcs8::Result<Zeroizing<String
 /// asked only then.
 ///
 /// # Errors
-/// [`Error::KeyPermissions`], [`Error::KeyInvalid`], [`Error::Damaged`] or [`Error::Io`];
+/// [`Error::KeyPermissions`], [`Error::KeyNotRegular`], [`Error::KeyInvalid`] or
+/// [`Error::Io`];
 /// [`Error::KeyPassphraseNeeded`] and [`Error::KeyPassphraseWrong`] for an encrypted key.
 pub fn load_key_file(path: &Path, passphrase: Passphrase<'_>) -> Result<SigningKey> {
     // A link or FIFO where the key should be is a key that cannot be used, not ledger damage.
     let file = crate::fsys::open_regular(path, false).map_err(|e| match e {
-        Error::Damaged { reason, .. } => Error::KeyInvalid {
+        Error::Damaged { .. } => Error::KeyNotRegular {
             path: path.to_owned(),
-            reason: format!("{reason}: give the key file's real path"),
+            what: std::fs::symlink_metadata(path).map_or("not a regular file", |m| {
+                crate::fsys::kind_of(m.file_type())
+            }),
         },
         e => e,
     })?;

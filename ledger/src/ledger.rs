@@ -101,6 +101,9 @@ pub struct Ledger {
     pub(crate) dir_handle: Option<File>,
     /// The clock check's latest verified cosignature or timestamp, kept between appends.
     pub(crate) clock_bound: Option<crate::clock_bound::ClockBound>,
+    /// In a folder with no tiles: the leaf hashes of the latest signed tree, read from the
+    /// log once and checked against its root (`prove.rs`).
+    pub(crate) log_leaves: std::sync::OnceLock<Vec<prov_proofs::Hash>>,
 }
 
 pub(crate) fn read_config(dir: &Path) -> Result<(Config, NoteVerifier)> {
@@ -245,6 +248,7 @@ impl Ledger {
             index_rebuilt: false,
             dir_handle: None,
             clock_bound: None,
+            log_leaves: std::sync::OnceLock::new(),
         }
     }
 

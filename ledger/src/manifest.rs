@@ -76,6 +76,8 @@ pub struct Manifest {
     base: PathBuf,
     /// A BagIt bag's `Payload-Oxum`: its payload's bytes and files.
     oxum: Option<(u64, u64)>,
+    /// The line that names the manifest itself, passed over (see [`Manifest::names_itself`]).
+    itself: Option<u64>,
 }
 
 impl Manifest {
@@ -129,6 +131,7 @@ impl Manifest {
             id,
             base: PathBuf::from("."),
             oxum: None,
+            itself: None,
         })
     }
 
@@ -172,28 +175,56 @@ impl Manifest {
         &self.shown
     }
 
+    /// The number of the line that names the manifest file itself, which is passed over and
+    /// never recorded: a hash list written into the folder it lists (`sha256sum * > SUMS`)
+    /// lists itself, hashed while it was being written, so its hash is of no file that
+    /// exists, and its size (read from the file now) is of another content. Known after
+    /// [`Manifest::check`].
+    pub fn names_itself(&self) -> Option<u64> {
+        self.itself
+    }
+
     /// The first pass: every line parsed, its size found, and checked as the document it
-    /// describes would be recorded with `fields`; a BagIt manifest's lines against its
-    /// `Payload-Oxum`. Returns how many lines name a document.
+    /// describes would be recorded with `fields` in a ledger of `size` entries (its links
+    /// name entries that exist now: so that no line is refused once others were recorded);
+    /// a BagIt manifest's lines against its `Payload-Oxum`. Returns how many lines name a
+    /// document.
     ///
     /// # Errors
     /// [`Error::ManifestLine`] for the first line that is malformed or refused,
     /// [`Error::ManifestOxum`], [`Error::ManifestChanged`], [`Error::ManifestUnreadable`].
-    pub fn check(&mut self, fields: &Fields) -> Result<u64> {
+    pub fn check(&mut self, fields: &Fields, size: u64) -> Result<u64> {
         let shown = self.shown.clone();
         let (mut count, mut bytes) = (0u64, 0u64);
-        for line in self.lines()? {
+        let mut lines = self.lines()?;
+        for line in &mut lines {
             let line = line?;
-            line.document(fields)
-                .validate()
-                .map_err(|e| Error::ManifestLine {
-                    shown: shown.clone(),
+            let document = line.document(fields);
+            let given = line.extra.iter().flat_map(|x| &x.related);
+            if let Err(e) = given.clone().try_for_each(crate::ingest::given_relation) {
+                return Err(Error::ManifestLine {
+                    shown,
                     line: line.number,
                     problem: LineProblem::Refused(Box::new(e)),
-                })?;
+                });
+            }
+            if let Some(r) = document.related.iter().find(|r| r.seq >= size) {
+                return Err(Error::ManifestLine {
+                    shown,
+                    line: line.number,
+                    problem: LineProblem::NoSuchEntry { seq: r.seq, size },
+                });
+            }
+            document.validate().map_err(|e| Error::ManifestLine {
+                shown: shown.clone(),
+                line: line.number,
+                problem: LineProblem::Refused(Box::new(e)),
+            })?;
             count += 1;
             bytes = bytes.saturating_add(line.digest.size);
         }
+        let itself = lines.itself;
+        self.itself = itself;
         if let Some(declared) = self.oxum
             && declared != (bytes, count)
         {
@@ -231,11 +262,19 @@ impl Manifest {
             format: self.format,
             base: &self.base,
             max_line,
+            me: (self.id.dev, self.id.ino),
+            itself: None,
         })
     }
 }
 
-/// The `Payload-Oxum` of a `bag-info.txt` (`<bytes>.<files>`), if it has one.
+/// The `Payload-Oxum` of a `bag-info.txt` (`<bytes>.<files>`, RFC 8493 section 2.2.2), if
+/// it has one.
+///
+/// # Errors
+/// [`Error::ManifestBagInfo`] for a value that is not `<bytes>.<files>` or several that
+/// differ (a bag that declares what cannot be read, or two things, is refused rather than
+/// taken at its first word); [`Error::ManifestUnreadable`].
 fn payload_oxum(path: &Path) -> Result<Option<(u64, u64)>> {
     let text = match std::fs::read(path) {
         Ok(t) => t,
@@ -243,17 +282,44 @@ fn payload_oxum(path: &Path) -> Result<Option<(u64, u64)>> {
         Err(e) => return Err(cannot_read(&path.display().to_string())(e)),
     };
     let text = String::from_utf8_lossy(&text);
-    let value = text.lines().find_map(|l| {
-        let (label, value) = l.split_once(':')?;
-        label
-            .trim()
-            .eq_ignore_ascii_case("Payload-Oxum")
-            .then(|| value.trim())
-    });
-    Ok(value.and_then(|v| {
-        let (bytes, files) = v.split_once('.')?;
-        Some((bytes.parse().ok()?, files.parse().ok()?))
-    }))
+    let refuse = |why: String| Error::ManifestBagInfo {
+        path: path.to_owned(),
+        why,
+    };
+    let mut found = None;
+    for l in text.lines() {
+        let Some((label, value)) = l.split_once(':') else {
+            continue;
+        };
+        if !label.trim().eq_ignore_ascii_case("Payload-Oxum") {
+            continue;
+        }
+        let value = value.trim();
+        let oxum = value
+            .split_once('.')
+            .and_then(|(b, f)| Some((digits(b)?, digits(f)?)))
+            .ok_or_else(|| {
+                refuse(format!(
+                    "its Payload-Oxum \"{}\" is not BYTES.FILES",
+                    value.escape_debug()
+                ))
+            })?;
+        if found.is_some_and(|f| f != oxum) {
+            return Err(refuse(
+                "it gives two Payload-Oxum values that differ".into(),
+            ));
+        }
+        found = Some(oxum);
+    }
+    Ok(found)
+}
+
+/// A count written in decimal digits alone (no sign, no spaces).
+fn digits(s: &str) -> Option<u64> {
+    s.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| s.parse().ok())
+        .flatten()
 }
 
 fn cannot_read(shown: &str) -> impl Fn(std::io::Error) -> Error + use<> {
@@ -281,6 +347,10 @@ pub struct Lines<'a> {
     format: ManifestFormat,
     base: &'a Path,
     max_line: usize,
+    /// The manifest's own device and inode, to pass over the line that names it.
+    me: (u64, u64),
+    /// That line's number, once read.
+    itself: Option<u64>,
 }
 
 impl Iterator for Lines<'_> {
@@ -321,9 +391,13 @@ impl Iterator for Lines<'_> {
             }
             let number = self.number;
             let parsed = crate::manifest_lines::parse(self.format, line)
-                .and_then(|p| sized(p, self.base, self.format));
+                .and_then(|p| sized(p, self.base, self.format, self.me));
             return Some(match parsed {
-                Ok((p, size)) => Ok(Line {
+                Ok(None) => {
+                    self.itself = Some(number);
+                    continue;
+                }
+                Ok(Some((p, size))) => Ok(Line {
                     number,
                     name: p.name,
                     digest: FileDigest {
@@ -338,19 +412,23 @@ impl Iterator for Lines<'_> {
     }
 }
 
-/// A parsed line and its size: the one it gives, or its file's.
+/// A parsed line and its size: the one it gives, or its file's; `None` for a line whose
+/// file is the manifest itself (`me`, its device and inode).
 fn sized(
     p: crate::manifest_lines::Parsed,
     base: &Path,
     format: ManifestFormat,
-) -> std::result::Result<(crate::manifest_lines::Parsed, u64), LineProblem> {
+    me: (u64, u64),
+) -> std::result::Result<Option<(crate::manifest_lines::Parsed, u64)>, LineProblem> {
+    use std::os::unix::fs::MetadataExt;
     if let Some(size) = p.size {
-        return Ok((p, size));
+        return Ok(Some((p, size)));
     }
     let rel = p.path.as_deref().unwrap_or_default();
     let path = base.join(std::ffi::OsStr::from_bytes(rel));
     match std::fs::metadata(&path) {
-        Ok(m) if m.is_file() => Ok((p, m.len())),
+        Ok(m) if (m.dev(), m.ino()) == me => Ok(None),
+        Ok(m) if m.is_file() => Ok(Some((p, m.len()))),
         Ok(_) => Err(LineProblem::Unmeasurable {
             path,
             source: std::io::Error::other("not a regular file"),

@@ -101,7 +101,7 @@ pub(crate) fn parse(format: ManifestFormat, line: &[u8]) -> Result<Parsed, LineP
     match format {
         ManifestFormat::Prov => prov(line).ok_or_else(malformed),
         ManifestFormat::Sha256sum => sha256sum(line).ok_or_else(malformed),
-        ManifestFormat::Bagit => bagit(line).ok_or_else(malformed),
+        ManifestFormat::Bagit => bagit(line).ok_or_else(malformed)?,
         ManifestFormat::Jsonl => crate::manifest_jsonl::parse(line),
     }
 }
@@ -166,7 +166,11 @@ fn unescape(name: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn bagit(line: &[u8]) -> Option<Parsed> {
+/// A BagIt line; `None` when it is not one, and a refusal when its path leaves `data/`
+/// through a `..` component (RFC 8493 section 2.1.3: a payload path is relative to the bag
+/// and under `data/`; bagit.py refuses such a path as unsafe). Such a line would have its
+/// size read from a file outside the bag, and a name recorded that the bag cannot hold.
+fn bagit(line: &[u8]) -> Option<Result<Parsed, LineProblem>> {
     let (hex, rest) = line.split_at_checked(64)?;
     let sha256 = parse_sha256(std::str::from_utf8(hex).ok()?)?;
     let path = rest.trim_ascii_start();
@@ -175,12 +179,15 @@ fn bagit(line: &[u8]) -> Option<Parsed> {
     }
     let path = percent_decode(path);
     let name = path.strip_prefix(b"data/").filter(|n| !n.is_empty())?;
-    Some(Parsed {
+    if name.split(|b| *b == b'/').any(|c| c == b"..") {
+        return Some(Err(LineProblem::OutsideBag));
+    }
+    Some(Ok(Parsed {
         sha256,
         name: Some(name.to_vec()),
         path: Some(path.clone()),
         ..Parsed::default()
-    })
+    }))
 }
 
 /// RFC 8493 section 2.1.3: `%0D`, `%0A` and `%25` (either case) stand for CR, LF and `%`;
@@ -280,6 +287,18 @@ mod tests {
             "outside the payload"
         );
         assert_eq!(name(B, &format!("{H}data/x")), None, "no separator");
+        for outside in ["data/../x", "data/a/../../x", "data/..", "data/a/%2E%2E/x"] {
+            let got = parse(B, format!("{H}  {outside}").as_bytes());
+            // `%2E` is not one of RFC 8493's escapes: a name, not a `..`.
+            if outside.contains("%2E") {
+                assert!(got.is_ok(), "{outside}");
+            } else {
+                assert!(
+                    matches!(got, Err(LineProblem::OutsideBag)),
+                    "{outside}: {got:?}"
+                );
+            }
+        }
     }
 
     #[test]

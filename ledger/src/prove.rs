@@ -27,14 +27,63 @@ impl Ledger {
         f(&TileHashReader::new(size, &files))
     }
 
-    /// Proves `leaf` is leaf `seq` of the latest signed tree, from the tiles.
-    pub(crate) fn check_included(&self, seq: u64, leaf: &Hash) -> Result<InclusionProof> {
+    /// Proves `leaf` is leaf `seq` of the latest signed tree, from the tiles; in a folder
+    /// with no tiles at all (an audit bundle, or a ledger written before tiles), from the
+    /// log itself: every leaf of the signed tree is hashed from it and the root compared
+    /// with the signed one (RFC 9162 section 2.1.1), once per process.
+    pub(crate) fn check_included(&self, seq: u64, leaf: &Hash) -> Result<()> {
         let tree = self.signed_tree()?;
+        if !crate::fsys::exists(&self.dir.join("tile")) {
+            return self.check_included_by_log(seq, leaf, &tree);
+        }
         let proof = self.with_tree(tree.size, |r| InclusionProof::generate(r, seq, tree.size))?;
         tree.verify_inclusion(seq, leaf, &proof).map_err(|e| {
             self.tiles_disagree(format!("entry {seq} is not proven in the signed tree: {e}"))
         })?;
-        Ok(proof)
+        Ok(())
+    }
+
+    /// [`Ledger::check_included`] with no tiles: the log's first `tree.size` entries must
+    /// give the signed root, and leaf `seq` must be `leaf`. The leaves are kept after the
+    /// first call (32 bytes an entry), so that a lookup of many documents reads the log once.
+    fn check_included_by_log(&self, seq: u64, leaf: &Hash, tree: &Tree) -> Result<()> {
+        let leaves = match self.log_leaves.get() {
+            Some(l) => l,
+            None => {
+                let mut frontier = prov_proofs::Frontier::new();
+                let mut leaves = Vec::new();
+                let mut frames = self.log.frames(HEADER_LEN, self.commit.log_length)?;
+                while frontier.size() < tree.size {
+                    let Some(frame) = frames.next_frame() else {
+                        break;
+                    };
+                    let frame = frame.map_err(|f| f.damaged(&self.log.path))?;
+                    if frame.kind != crate::log::RECORD_ENTRY {
+                        continue;
+                    }
+                    let h = prov_proofs::leaf_hash(&frame.payload);
+                    frontier.append(h);
+                    leaves.push(h);
+                }
+                if frontier.tree() != *tree {
+                    return Err(self.damaged(
+                        None,
+                        format!(
+                            "its first {} do not give the root of the latest signed checkpoint: run `prov audit`",
+                            crate::error::count(tree.size, "entry", "entries")
+                        ),
+                    ));
+                }
+                self.log_leaves.get_or_init(|| leaves)
+            }
+        };
+        if leaves.get(seq as usize) != Some(leaf) {
+            return Err(self.damaged(
+                None,
+                format!("entry {seq} is not leaf {seq} of the latest signed checkpoint"),
+            ));
+        }
+        Ok(())
     }
 
     fn signed_tree(&self) -> Result<Tree> {

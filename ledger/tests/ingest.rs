@@ -354,13 +354,13 @@ fn a_manifest_is_checked_whole_then_recorded_in_batches_by_its_names() {
     let mut file = tempfile::tempfile().unwrap();
     file.write_all(text.as_bytes()).unwrap();
     let mut m = Manifest::from_file(file, "list.txt").unwrap();
-    assert_eq!(m.check(&fields("s")).unwrap(), 6);
+    assert_eq!(m.check(&fields("s"), l.size()).unwrap(), 6);
     // A field the ledger refuses is named by line, before anything is recorded.
     let bad = Fields {
         media_type: Some("x".repeat(300)),
         ..fields("s")
     };
-    match m.check(&bad).unwrap_err() {
+    match m.check(&bad, l.size()).unwrap_err() {
         e @ Error::ManifestLine {
             line: 1,
             problem: LineProblem::Refused(_),

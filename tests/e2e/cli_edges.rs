@@ -10,35 +10,65 @@ fn sha(b: &[u8]) -> String {
 }
 
 #[test]
-fn a_missing_argument_is_named_with_the_usage_line() {
+fn a_missing_argument_is_named_with_the_usage_line_and_an_example() {
     let w = Workspace::new();
     w.init();
     w.write("file", "x");
     let h = sha(b"x");
-    for (args, named) in [
-        (vec!["add", "file"], "--source <SOURCE>"),
-        (vec!["verify-proof", "x"], "--key <KEY>"),
+    // Each with the example of its `--help` that gives what is missing.
+    for (args, named, example) in [
+        (
+            vec!["add", "file"],
+            "--source <SOURCE>",
+            "for example `prov add ./dump --source https://leak.example/dump-1 --meta case=2026-17`",
+        ),
+        (
+            vec!["verify-proof", "x"],
+            "--key <KEY>",
+            "for example `prov verify-proof memo.tlog-proof --key \"$(cat ledger.vkey)\" --document memo.pdf`",
+        ),
         (
             vec!["add", "--sha256", &h, "--source", "s"],
             "--size <SIZE>",
+            "for example `prov add --sha256 5891b5b5...be03 --size 6 --source 'court exhibit 12'`",
         ),
-        (vec!["add", "--sha256", &h], "--size <SIZE>"),
+        (
+            vec!["add", "--sha256", &h],
+            "--size <SIZE>",
+            "--size 6 --source",
+        ),
+        (
+            vec!["witness", "serve", "--dir", "w"],
+            "--log <VKEY>",
+            "for example `prov witness serve --dir /srv/witness",
+        ),
+        (
+            vec!["dkim-key", "add", "--domain", "d"],
+            "--selector <SELECTOR>",
+            "--txt-file k.txt --source 'dns:may2017._domainkey.mail.example.org via 9.9.9.9'`",
+        ),
     ] {
         let r = w.run(&args);
         r.fails(2, named);
+        assert!(r.stderr.contains(example), "{}", r.stderr);
+        // The help page named is the command's own, subcommand and all.
+        let cmd = if args[0] == "add" || args[0] == "verify-proof" {
+            args[0].to_owned()
+        } else {
+            format!("{} {}", args[0], args[1])
+        };
+        assert!(
+            r.stderr.contains(&format!("; see `prov {cmd} --help`)")),
+            "{}",
+            r.stderr
+        );
         assert!(
             !r.stderr.contains("provided: ("),
             "empty list: {}",
             r.stderr
         );
-        let cmd = args[0];
         assert!(
             r.stderr.contains(&format!("(usage: prov {cmd} ")),
-            "{}",
-            r.stderr
-        );
-        assert!(
-            r.stderr.contains(&format!("`prov {cmd} --help`")),
             "{}",
             r.stderr
         );
@@ -159,6 +189,23 @@ fn the_progress_bar_shows_files_and_bytes() {
     assert!(o.status.success(), "{text}");
     assert!(text.contains("/20 files recorded"), "{text}");
     assert!(text.contains(" B/") && text.contains("hashed"), "{text}");
+    // With --json, even on a terminal, nothing but JSON objects: no bar.
+    w.write("d/new.txt", "one more");
+    let o = std::process::Command::new("script")
+        .args(["-qec", &format!("{line} --json"), "/dev/null"])
+        .current_dir(w.tmp.path())
+        .env_remove("PROV_LEDGER")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{text}");
+    assert!(!text.contains("files recorded"), "{text}");
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line.trim_end_matches('\r'))
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"));
+        assert!(v.is_object(), "{line}");
+    }
 }
 
 #[test]

@@ -152,6 +152,14 @@ fn the_manual_page_renders_and_names_every_command() {
             "no page for {c}"
         );
     }
+    // A folder whose name holds a newline and an escape is named in one escaped line.
+    let r = w.run(&["man", "--dir", "odd\nname\x1b[31m"]);
+    assert_eq!(
+        r.ok(),
+        "wrote 30 pages into odd\\nname\\x1b[31m: prov.1 and prov-COMMAND.1\n"
+            .replace("30", &(commands.len() + 1).to_string())
+    );
+    assert!(w.path("odd\nname\x1b[31m/prov.1").exists());
 }
 
 #[test]

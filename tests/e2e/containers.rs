@@ -342,13 +342,23 @@ fn a_folder_records_paths_relative_to_it_and_no_extract_records_only_the_files_g
     assert_eq!(entries(&w).len(), 6);
     // Without it, the same zip is looked into (its entry is already recorded, its members
     // are new places).
+    // With --json the note is a record in the stream, with its facts.
     let r = w.run(&["--json", "add", "-s", "drive", "mail.zip"]);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    let note = r
+        .jsonl()
+        .into_iter()
+        .find(|v| v["kind"] == "container_recounted")
+        .unwrap_or_else(|| panic!("no container_recounted note: {}", r.stdout));
     assert!(
-        r.stderr
+        note["note"]
+            .as_str()
+            .unwrap()
             .contains("(a container recorded before) counts no members recorded"),
-        "{}",
-        r.stderr
+        "{note}"
     );
+    assert_eq!(note["recorded_then"], serde_json::Value::Null, "{note}");
+    assert_eq!(note["seq"], r.documents()[0]["seq"], "{note}");
     let statuses: Vec<String> = r
         .documents()
         .iter()

@@ -94,8 +94,14 @@ fn a_forged_index_key_is_never_believed() {
     assert!(!w.path("never.tlog-proof").exists());
     let r = w.run(&["add", "never.txt", "--source", "s2", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.jsonl()[0]["status"], "first_seen");
-    assert!(r.stderr.contains("rebuilt"), "{}", r.stderr);
+    assert_eq!(r.documents()[0]["status"], "first_seen");
+    let notes: Vec<_> = r
+        .jsonl()
+        .into_iter()
+        .filter(|v| v["kind"] == "index_rebuilt")
+        .collect();
+    assert_eq!(notes.len(), 1, "{}", r.stdout);
+    assert!(notes[0]["note"].as_str().unwrap().contains("rebuilt"));
     w.run(&["check", "never.txt"]).ok();
     w.run(&["prove", "never.txt", "-o", "never.tlog-proof"])
         .ok();

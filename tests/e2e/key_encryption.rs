@@ -69,6 +69,7 @@ fn an_encrypted_key_signs_with_its_passphrase_and_nothing_without_it() {
     // Right, by environment and by file.
     add_with(&w, Some(PASS), &["add", "a.txt", "--source", "s"]).ok();
     w.write("pass.txt", format!("{PASS}\n"));
+    private(&w, "pass.txt");
     w.write("b.txt", "b");
     add_with(
         &w,
@@ -165,6 +166,7 @@ fn init_needs_a_passphrase_from_somewhere_and_encrypts_a_key_kept_apart_too() {
     r.fails(3, "the passphrase is empty");
     std::fs::create_dir(w.path("secure")).unwrap();
     w.write("pass.txt", "s3cret\r\n");
+    private(&w, "pass.txt");
     let k = w.path("secure/ledger.key");
     let k = k.to_str().unwrap();
     let args = [
@@ -196,4 +198,10 @@ fn init_needs_a_passphrase_from_somewhere_and_encrypts_a_key_kept_apart_too() {
         &["add", "a.txt", "-s", "s", "--key-file", k],
     )
     .fails(6, "does not decrypt");
+}
+
+/// Makes a file readable by its owner only, as `prov` needs of a passphrase file.
+fn private(w: &Workspace, rel: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(w.path(rel), std::fs::Permissions::from_mode(0o600)).unwrap();
 }

@@ -2,9 +2,11 @@
 #![forbid(unsafe_code)]
 
 mod bad_input;
+mod bundle_reads;
 mod claims;
 mod cli_edges;
 mod cli_json;
+mod cli_json_walk;
 mod cli_pages;
 mod conformance;
 mod containers;
@@ -22,8 +24,10 @@ mod injection;
 mod integrity;
 mod key_encryption;
 mod key_file;
+mod key_sources;
 mod manifest;
 mod manifest_formats;
+mod manifest_hostile;
 mod messages;
 mod publish;
 mod readers;

@@ -513,7 +513,11 @@ fn a_token_that_does_not_hold_is_never_stored_and_bad_input_is_one_line() {
                 .next()
                 .is_none()
     );
-    assert!(w.run(&["timestamps", "--json"]).ok().is_empty());
+    // No token: no record but the note that says so.
+    let none = w.run(&["timestamps", "--json"]);
+    none.ok();
+    let kinds: Vec<_> = none.jsonl().iter().map(|v| v["kind"].clone()).collect();
+    assert_eq!(kinds, ["empty"], "{}", none.stdout);
     // No TSA configured; a URL that answers no RFC 3161 reply; a closed port.
     w.run(&["timestamp"]).fails(2, "no TSA to ask");
     w.run(&["add", "a.txt", "--source", "t", "--timestamp"])
