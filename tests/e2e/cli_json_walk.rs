@@ -251,6 +251,19 @@ fn every_command_in_the_help_honours_json_or_refuses_it() {
     // An email with no signature: the answer as one object, and the negative answer.
     walk.run("verify-dkim", &["verify-dkim", "plain.eml"], One, 1);
     walk.run("reindex", &["reindex"], One, 0);
+    walk.run(
+        "archivist add",
+        &["archivist", "add", "liv@news.example"],
+        One,
+        0,
+    );
+    walk.run("archivist list", &["archivist", "list"], Lines, 0);
+    walk.run(
+        "archivist revoke",
+        &["archivist", "revoke", "liv@news.example"],
+        One,
+        0,
+    );
     // The readers.
     walk.run("check", &["check", "doc.txt", "memo.txt"], Lines, 0);
     walk.run("show", &["show", "0"], Lines, 0);
@@ -341,6 +354,25 @@ fn every_command_in_the_help_honours_json_or_refuses_it() {
     let _ = serve.kill();
     let _ = serve.wait();
     drop(server);
+    // `serve` runs until stopped too: its address line is one object.
+    walk.seen.insert("serve".into());
+    let mut ledger_server = w
+        .cmd(&["serve", "--addr", "127.0.0.1:0", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(ledger_server.stdout.take().unwrap()).lines();
+    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert!(
+        first["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:"),
+        "{first}"
+    );
+    let _ = ledger_server.kill();
+    let _ = ledger_server.wait();
 
     assert_eq!(
         walk.seen, leaves,

@@ -41,7 +41,7 @@ fn stored_cosignatures_count_only_when_they_verify_with_a_listed_witness() {
     }
     let dir = w.ledger().join("cosignatures");
     let genuine2 = std::fs::read_to_string(dir.join("2")).unwrap();
-    let c = w.run(&["check", "b.txt", "--json"]).json();
+    let c = w.run(&["check", "b.txt", "--json"]).documents()[0].clone();
     assert_eq!(c["independent_bound"]["checkpoint_size"], 2, "{c}");
     assert_eq!(c["unverified_evidence"], json!([]), "{c}");
     let audited = w.run(&["audit", "--json"]).json();
@@ -51,14 +51,15 @@ fn stored_cosignatures_count_only_when_they_verify_with_a_listed_witness() {
     // 2 with it, so nothing bounds b.txt, and `check` says why in one line.
     std::fs::copy(dir.join("1"), dir.join("2")).unwrap();
     let r = w.run(&["check", "b.txt", "--json"]);
-    let c = r.json();
+    let c = r.documents()[0].clone();
     assert_eq!(c["independent_bound"], json!(null), "{c}");
     assert_eq!(c["unverified_evidence"][0]["file"], "cosignatures/2", "{c}");
     assert_eq!(c["unverified_evidence"][0]["trusted_signer"], true, "{c}");
+    // Under --json, the note is a record of the stream (kind unverified_evidence).
     let note: Vec<&str> = r
-        .stderr
+        .stdout
         .lines()
-        .filter(|l| l.contains("not counted"))
+        .filter(|l| l.contains("not counted") && l.contains("\"kind\":\"unverified_evidence\""))
         .collect();
     assert_eq!(note.len(), 1, "{}", r.stderr);
     assert!(
@@ -109,7 +110,7 @@ fn stored_cosignatures_count_only_when_they_verify_with_a_listed_witness() {
     .unwrap();
     w.write("c.txt", "document 2");
     w.run(&["add", "c.txt", "--source", "s"]).ok();
-    let c = w.run(&["check", "b.txt", "--json"]).json();
+    let c = w.run(&["check", "b.txt", "--json"]).documents()[0].clone();
     assert_eq!(c["independent_bound"], json!(null), "{c}");
     let not = c["unverified_evidence"].as_array().unwrap();
     assert_eq!(not.len(), 2, "{c}");
@@ -362,7 +363,7 @@ fn asking_again_at_the_same_size_keeps_the_earlier_bound() {
     w.run(&["cosign"]).ok();
     drop(behind);
     w.run(&["timestamp"]).ok();
-    let first = w.run(&["check", "a.txt", "--json"]).json();
+    let first = w.run(&["check", "a.txt", "--json"]).documents()[0].clone();
     let t1 = first["independent_bound"]["time"]
         .as_str()
         .unwrap()
@@ -378,7 +379,7 @@ fn asking_again_at_the_same_size_keeps_the_earlier_bound() {
     assert!(out.contains("(its earlier cosignature of "), "{out}");
     let out = w.run(&["timestamp"]).ok().to_owned();
     assert!(out.contains("(its earlier token of "), "{out}");
-    let again = w.run(&["check", "a.txt", "--json"]).json();
+    let again = w.run(&["check", "a.txt", "--json"]).documents()[0].clone();
     assert_eq!(again["independent_bound"]["time"], t1.as_str(), "{again}");
     assert_eq!(
         w.run(&["timestamps", "--json"]).json()["gen_time"],
@@ -491,8 +492,16 @@ fn a_configuration_that_does_not_read_stops_no_lookup() {
     w.run(&["add", "a.txt", "--source", "s", "--cosign"]).ok();
     w.write("ledger/witnesses.json", "{\"format\": 1, \"witnesses\": [");
     let r = w.run(&["check", "a.txt", "--json"]);
-    assert_eq!(r.json()["independent_bound"], json!(null));
-    assert!(r.stderr.contains("witnesses.json"), "{}", r.stderr);
+    assert_eq!(r.documents()[0]["independent_bound"], json!(null));
+    let said = r
+        .jsonl()
+        .into_iter()
+        .find(|v| v["kind"] == "config_unreadable");
+    assert!(
+        said.is_some_and(|v| v["note"].as_str().unwrap().contains("witnesses.json")),
+        "{}",
+        r.stdout
+    );
     let note = w.run(&["checkpoint"]).ok().to_owned();
     assert_eq!(note.matches('\u{2014}').count(), 1, "{note}");
     w.run(&["prove", "a.txt", "-o", "a.tlog-proof"]).ok();

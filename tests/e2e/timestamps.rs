@@ -414,7 +414,7 @@ fn tokens_from_a_real_openssl_tsa_are_stored_listed_proven_and_verified_by_opens
     // the TSA's certificate is listed (until then its token vouches for nothing, and `check`
     // says so).
     let r = w.run(&["check", "a.txt", "--json"]);
-    let c = r.json();
+    let c = r.documents()[0].clone();
     assert_eq!(c["independent_bound"]["checkpoint_size"], 2, "{c}");
     assert_eq!(
         c["unverified_evidence"][0]["file"], tokens[0]["file"],
@@ -422,10 +422,10 @@ fn tokens_from_a_real_openssl_tsa_are_stored_listed_proven_and_verified_by_opens
     );
     assert_eq!(c["unverified_evidence"][0]["trusted_signer"], false, "{c}");
     assert!(
-        r.stderr.contains("not counted as an independent bound: 1 stored cosignature or timestamp that does not verify")
-            && r.stderr.contains("prov tsas add URL --cert FILE"),
+        r.stdout.contains("not counted as an independent bound: 1 stored cosignature or timestamp that does not verify")
+            && r.stdout.contains("prov tsas add URL --cert FILE"),
         "{}",
-        r.stderr
+        r.stdout
     );
     w.run(&["tsas", "add", &rsa.url, "--cert", p(&rsa.cert)])
         .ok();
@@ -436,7 +436,7 @@ fn tokens_from_a_real_openssl_tsa_are_stored_listed_proven_and_verified_by_opens
         )),
         "{c}"
     );
-    let c = w.run(&["check", "b.txt", "--json"]).json();
+    let c = w.run(&["check", "b.txt", "--json"]).documents()[0].clone();
     assert_eq!(c["independent_bound"]["kind"], "timestamp");
     assert_eq!(c["independent_bound"]["checkpoint_size"], 2);
 
@@ -472,7 +472,7 @@ fn tokens_from_a_real_openssl_tsa_are_stored_listed_proven_and_verified_by_opens
     let one = tokens[0]["file"].as_str().unwrap();
     let moved = one.replacen("timestamps/1-", "timestamps/2-", 1);
     std::fs::rename(w.ledger().join(one), w.ledger().join(&moved)).unwrap();
-    let c = w.run(&["check", "b.txt", "--json"]).json();
+    let c = w.run(&["check", "b.txt", "--json"]).documents()[0].clone();
     assert_eq!(c["independent_bound"]["by"], "CN=Test TSA EC", "{c}");
     assert_eq!(c["unverified_evidence"][0]["file"], moved.as_str(), "{c}");
     assert!(
@@ -666,7 +666,7 @@ fn an_auditor_with_the_ledger_key_two_witness_keys_and_a_tsa_certificate_verifie
     w.run(&["add", "memo.txt", "--source", "s", "--timestamp"])
         .ok();
     // Before any cosignature, `check` names the TSA's bound.
-    let c = w.run(&["check", "memo.txt", "--json"]).json();
+    let c = w.run(&["check", "memo.txt", "--json"]).documents()[0].clone();
     assert_eq!(c["independent_bound"]["kind"], "timestamp", "{c}");
     // The witnesses the ledger lists: only their verified cosignatures go into its proofs.
     for (arg, k) in [(&arg1, &k1), (&arg2, &k2)] {
@@ -717,7 +717,7 @@ fn an_auditor_with_the_ledger_key_two_witness_keys_and_a_tsa_certificate_verifie
     assert_eq!(v["timestamp"]["tsa"], "CN=Test TSA");
     // The TSA's genTime came first here, so it stays the earliest bound `check` names; a
     // cosignature is named where it is the earliest (a checkpoint cosigned, not stamped).
-    let c = w.run(&["check", "memo.txt", "--json"]).json();
+    let c = w.run(&["check", "memo.txt", "--json"]).documents()[0].clone();
     assert_eq!(c["independent_bound"]["kind"], "timestamp", "{c}");
     w.write("later.txt", "later");
     w.run(&["add", "later.txt", "--source", "s"]).ok();
