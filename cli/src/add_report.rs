@@ -54,6 +54,10 @@ pub struct Shown<'a> {
     /// Containers found already recorded, with the member count this add found (the first
     /// few), to say when their entry counts otherwise.
     pub recounted: Vec<(u64, String)>,
+    /// New documents linked `similar_to` an earlier one (label, entry, link): the first
+    /// [`ALREADY_KEPT`], and how many in all.
+    pub resembling: Vec<(Vec<u8>, u64, prov_ledger::SimilarLink)>,
+    pub resembling_total: u64,
 }
 
 impl Shown<'_> {
@@ -91,6 +95,13 @@ impl Report for Shown<'_> {
             self.short.0 += 1;
             self.short.1 += missing;
             self.short.2.get_or_insert(d.recorded.seq);
+        }
+        if let Some(link) = d.recorded.similar {
+            self.resembling_total += 1;
+            if self.resembling.len() < ALREADY_KEPT {
+                self.resembling
+                    .push((d.label.to_vec(), d.recorded.seq, link));
+            }
         }
         if d.recorded.status == Status::AlreadyRecorded && self.already.len() < ALREADY_KEPT {
             self.already.push(d.recorded.seq);
@@ -145,6 +156,7 @@ fn report_one(d: &Ingested<'_>, out: &Out, verbose: bool) -> Result<()> {
             "first_seen": {"seq": f.seq, "time": rfc3339(f.time_ms), "source": f.source},
             "contained_in": d.contained_in,
             "name": doc.content.name.as_deref().map(crate::output::name_json),
+            "similar_to": crate::similar::link_json(r.similar.as_ref()),
         });
         if let Some(n) = &doc.content.name
             && std::str::from_utf8(n).is_err()

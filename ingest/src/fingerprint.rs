@@ -76,12 +76,19 @@ impl PartialEq for Tlsh {
 impl Eq for Tlsh {}
 
 /// Builds a fingerprint from bytes given in pieces; past [`MAX_FINGERPRINTED`] it gives up.
-pub(crate) struct Printer {
+pub struct Printer {
     builder: Option<Box<TlshBuilder128_1>>,
     len: u64,
 }
 
+impl Default for Printer {
+    fn default() -> Printer {
+        Printer::new()
+    }
+}
+
 impl Printer {
+    /// A printer that has seen nothing yet.
     pub fn new() -> Printer {
         Printer {
             builder: Some(Box::new(TlshBuilder128_1::new())),
@@ -89,6 +96,7 @@ impl Printer {
         }
     }
 
+    /// Adds the next bytes.
     pub fn update(&mut self, data: &[u8]) {
         let Some(b) = &mut self.builder else {
             return;
@@ -102,10 +110,11 @@ impl Printer {
     }
 
     #[cfg(test)]
-    pub fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         self.len
     }
 
+    /// The fingerprint of the bytes given, if TLSH gives one (see [`Tlsh::of`]).
     pub fn finish(&self) -> Option<Tlsh> {
         self.builder.as_ref()?.build().map(Tlsh)
     }

@@ -163,6 +163,7 @@ impl Ledger {
                     status: Status::AlreadyRecorded,
                     seq,
                     first_seen: first_seen(f),
+                    similar: None,
                 });
                 continue;
             }
@@ -182,6 +183,7 @@ impl Ledger {
                         status: Status::FirstSeen,
                         seq,
                         first_seen: first_seen(&me),
+                        similar: None,
                     };
                     slot.first = Some(me);
                     recorded
@@ -190,6 +192,7 @@ impl Ledger {
                     status: Status::Sighting,
                     seq,
                     first_seen: first_seen(&f),
+                    similar: None,
                 },
             });
         }

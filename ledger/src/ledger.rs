@@ -99,6 +99,9 @@ pub struct Ledger {
     pub(crate) index_rebuilt: bool,
     /// The locked ledger folder (not in read-only mode); also used to fsync it.
     pub(crate) dir_handle: Option<File>,
+    /// Writer only: `fingerprints`, opened (and cut back to the committed entries) at the
+    /// first batch that stores any.
+    pub(crate) prints_out: Option<crate::fingerprints::Appender>,
 }
 
 pub(crate) fn read_config(dir: &Path) -> Result<(Config, NoteVerifier)> {
@@ -242,6 +245,7 @@ impl Ledger {
             sealed: 0,
             index_rebuilt: false,
             dir_handle: None,
+            prints_out: None,
         }
     }
 

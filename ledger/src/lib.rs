@@ -29,6 +29,7 @@ mod entry;
 mod entry_rules;
 mod error;
 mod extract;
+mod fingerprints;
 mod fsys;
 mod index;
 mod index_check;
@@ -50,6 +51,7 @@ mod prove;
 mod publish;
 mod queue;
 mod recovery;
+mod similar;
 mod tiles;
 mod timestamps;
 mod tsa_config;
@@ -71,6 +73,7 @@ pub use digest::{
 pub use entry::{Content, ENTRY_VERSION, Entry, Kind, Related, SIGNING_DOMAIN};
 pub use entry_rules::{MAX_ENTRY_BYTES, MAX_NAME, check_recorded_text, is_display_control};
 pub use error::{Error, LineProblem, PathProblem, Result};
+pub use fingerprints::{FILE as FINGERPRINTS_FILE, Loaded as LoadedFingerprints, Print, PrintKind};
 pub use fsys::{FaultHook, Injected, Step};
 pub use ingest::{
     DEFAULT_BATCH, Documents, Fields, Ingested, Options, Report, Summary, system_time_ms,
@@ -86,7 +89,12 @@ pub use log::{LOG_MAGIC, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
 pub use manifest::{Line, LineFields, Lines, Manifest, ManifestFormat, parse_sha256};
 pub use proof_check::{VerifiedEntry, verify_tlog_proof};
 pub use prov_ingest::Limits;
+pub use prov_ingest::{Fingerprints, Tlsh};
 pub use publish::PublishReport;
+pub use similar::{
+    Close, DEFAULT_THRESHOLD, Lookalike, Prints, Resemblance, SIMILAR_BY, SIMILAR_DISTANCE,
+    SIMILAR_TO, SimilarLink, SimilarReport, Similarity, Target, fingerprint_file,
+};
 pub use timestamps::{
     HeldTimestamp, IndependentBound, IndependentBounds, TIMESTAMPS_DIR, TSAS_FILE, TsaConfig,
     checkpoint_imprint,
