@@ -101,6 +101,9 @@ pub fn walk_seekable<R: Read + Seek>(
                     top.fingerprints.text = top_pdf_text(&mut source, &shared);
                 }
             }
+            if let Some(text) = top.claims.text.take() {
+                top.fingerprints.text = Some(text);
+            }
             let notes = std::mem::take(&mut top.claims.notes);
             top.note = top
                 .note

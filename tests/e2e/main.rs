@@ -29,6 +29,7 @@ mod readers;
 mod review_cli;
 mod review_content;
 mod review_tiles;
+mod similar;
 mod timestamps;
 mod walk_races;
 mod walkthrough;
