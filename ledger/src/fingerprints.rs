@@ -113,7 +113,8 @@ fn path(dir: &Path) -> PathBuf {
 /// error (`present` false): a ledger written before fingerprints, or an audit bundle.
 ///
 /// # Errors
-/// [`Error::Damaged`] for a file that is not one (a link, a bad header); read errors.
+/// [`Error::FingerprintsDamaged`] for a bad header, [`Error::Damaged`] for a link or
+/// another kind of file; read errors.
 pub fn load(dir: &Path, size: u64) -> Result<Loaded> {
     let p = path(dir);
     if !fsys::exists(&p) {
@@ -146,13 +147,7 @@ fn check_header(r: &mut impl Read, p: &Path) -> Result<()> {
     let mut h = [0u8; 8];
     let ok = r.read_exact(&mut h).is_ok() && &h == HEADER;
     if !ok {
-        return Err(Error::Damaged {
-            path: p.to_owned(),
-            offset: Some(0),
-            reason: "not a fingerprint file (its header is not PROVFPR 1): move it aside; \
-                     `prov similar` then finds only documents added after"
-                .into(),
-        });
+        return Err(Error::FingerprintsDamaged { path: p.to_owned() });
     }
     Ok(())
 }
@@ -300,6 +295,9 @@ mod tests {
         let l = load(dir.path(), 9).unwrap();
         assert_eq!((l.prints.len(), l.unreadable), (1, 1));
         std::fs::write(path(dir.path()), b"garbage!").unwrap();
-        assert!(matches!(load(dir.path(), 9), Err(Error::Damaged { .. })));
+        assert!(matches!(
+            load(dir.path(), 9),
+            Err(Error::FingerprintsDamaged { .. })
+        ));
     }
 }

@@ -73,7 +73,10 @@ pub use digest::{
 pub use entry::{Content, ENTRY_VERSION, Entry, Kind, Related, SIGNING_DOMAIN};
 pub use entry_rules::{MAX_ENTRY_BYTES, MAX_NAME, check_recorded_text, is_display_control};
 pub use error::{Error, LineProblem, PathProblem, Result};
-pub use fingerprints::{FILE as FINGERPRINTS_FILE, Loaded as LoadedFingerprints, Print, PrintKind};
+pub use fingerprints::{
+    FILE as FINGERPRINTS_FILE, Loaded as LoadedFingerprints, Print, PrintKind,
+    load as load_fingerprints,
+};
 pub use fsys::{FaultHook, Injected, Step};
 pub use ingest::{
     DEFAULT_BATCH, Documents, Fields, Ingested, Options, Report, Summary, system_time_ms,

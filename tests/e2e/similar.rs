@@ -296,3 +296,41 @@ open('bomb.pdf', 'wb').write(pdf)
     // 16 MiB of a part or stream at most, held once, besides what add holds anyway.
     assert!(kib < 160 * 1024, "peak {kib} KiB");
 }
+
+/// The fingerprint file is not signed and cannot be rebuilt: one that is not one is named,
+/// with what to do, by `add` (exit 4, nothing recorded) and `similar`; the audit still
+/// passes and says it is unreadable; moved aside, `add` starts a new one.
+#[test]
+fn a_damaged_fingerprint_file_is_named_and_never_overwritten() {
+    let w = Workspace::new();
+    w.init();
+    let text: String = (0..60)
+        .map(|i| format!("line {i} of a memo about ferries\n"))
+        .collect();
+    w.write("memo.txt", &text);
+    w.write("memo2.txt", text.replace("line 7 ", "row 7 "));
+    w.run(&["add", "-s", "s", "memo.txt"]).ok();
+    let file = w.ledger().join("fingerprints");
+    std::fs::write(&file, b"not mine").unwrap();
+    let before = w.ledger_state();
+    w.run(&["add", "-s", "s", "memo2.txt"]).fails(
+        4,
+        "is not a fingerprint file (its first 8 bytes are not PROVFPR 1): move it aside",
+    );
+    assert!(
+        before == w.ledger_state(),
+        "a refused add changed the ledger"
+    );
+    w.run(&["similar", "0"]).fails(4, "move it aside");
+    let audit = w.run(&["audit"]).ok().to_string();
+    assert!(audit.contains("fingerprints unreadable"), "{audit}");
+    std::fs::rename(&file, w.path("aside")).unwrap();
+    let docs = w
+        .run(&["add", "-s", "s", "--json", "memo2.txt"])
+        .documents();
+    assert!(docs[0]["similar_to"].is_null(), "{docs:?}");
+    // Entry 0's fingerprints went with the file; entry 1's are in the new one.
+    let r = w.run(&["similar", "memo.txt", "--json"]).json();
+    assert_eq!(r["compared"], 2, "{r}");
+    assert_eq!(r["similar"][0]["seq"], 1, "{r}");
+}
