@@ -375,9 +375,9 @@ impl Run<'_, '_> {
             return Ok(());
         }
         if self.prints.is_none() {
-            self.prints = Some(Prints::new(self.ledger.fingerprints()?.prints));
+            self.prints = Some(Prints::indexed(self.ledger.fingerprints()?.prints));
         }
-        let mut batch = Prints::default();
+        let mut batch = Prints::indexed(Vec::new());
         for (i, d) in docs.iter_mut().enumerate() {
             if !printed(d) {
                 continue;

@@ -46,6 +46,7 @@ mod manifest_jsonl;
 mod manifest_lines;
 mod members;
 mod offsets;
+mod print_index;
 mod proof_check;
 mod prove;
 mod publish;

@@ -3,14 +3,17 @@
 //! (FORMAT.md section 6.9).
 //!
 //! Bytes are compared with bytes and text with text; a document's distance to another is the
-//! smaller of the two, with the kind that gave it. The scan is linear over every fingerprint
-//! the ledger holds (`docs/PERFORMANCE.md` has its cost), cut short per fingerprint by a
-//! lower bound on the TLSH distance (the number of differing quartile codes).
+//! smaller of the two, with the kind that gave it. `prov similar` scans every fingerprint the
+//! ledger holds (`docs/PERFORMANCE.md` has its cost), each cut short by a lower bound on the
+//! TLSH distance (the number of differing quartile codes); `prov add`, which asks once per
+//! new document, goes through an index that finds close fingerprints with high probability
+//! (`print_index.rs`).
 
 use crate::entry::{Entry, Kind};
 use crate::error::{Error, Result};
 use crate::fingerprints::{self, Print, PrintKind};
 use crate::ledger::Ledger;
+use crate::print_index::PrintIndex;
 use prov_ingest::{Fingerprints, Tlsh};
 
 /// The relation `prov add` records from a new document to the earlier one it resembles.
@@ -95,10 +98,12 @@ fn differing_codes(a: &[u64; 4], b: &[u64; 4]) -> u32 {
         .sum()
 }
 
-/// Fingerprints held in memory for comparing, with their lower-bound codes.
+/// Fingerprints held in memory for comparing, with their bodies' codes, and for `add` an
+/// index over them (`print_index.rs`).
 #[derive(Default)]
 pub struct Prints {
     list: Vec<(Print, [u64; 4])>,
+    index: Option<PrintIndex>,
 }
 
 /// One fingerprint found close to a document's.
@@ -122,12 +127,26 @@ impl Prints {
         p
     }
 
+    /// Holds `prints` for comparing through an index: much faster for many queries, and a
+    /// close fingerprint is found with high probability only (`print_index.rs`).
+    pub fn indexed(prints: Vec<Print>) -> Prints {
+        let mut p = Prints {
+            list: Vec::new(),
+            index: Some(PrintIndex::new()),
+        };
+        p.extend(prints);
+        p
+    }
+
     /// Adds more.
     pub fn extend(&mut self, prints: impl IntoIterator<Item = Print>) {
-        self.list.extend(prints.into_iter().map(|p| {
+        for p in prints {
             let c = codes(&p.tlsh);
-            (p, c)
-        }));
+            if let Some(index) = &mut self.index {
+                index.insert(u32::try_from(self.list.len()).unwrap_or(u32::MAX), &c);
+            }
+            self.list.push((p, c));
+        }
     }
 
     /// How many fingerprints are held.
@@ -154,7 +173,22 @@ impl Prints {
             return Vec::new();
         }
         let mut found: Vec<Close> = Vec::new();
-        for (p, c) in &self.list {
+        let candidates: Vec<&(Print, [u64; 4])> = match &self.index {
+            None => self.list.iter().collect(),
+            Some(index) => {
+                let mut items: Vec<u32> = mine
+                    .iter()
+                    .flat_map(|(_, _, c)| index.candidates(c))
+                    .collect();
+                items.sort_unstable();
+                items.dedup();
+                items
+                    .into_iter()
+                    .filter_map(|i| self.list.get(i as usize))
+                    .collect()
+            }
+        };
+        for (p, c) in candidates {
             if own == Some(&p.sha256) {
                 continue;
             }
