@@ -31,19 +31,35 @@ pub struct Fingerprints {
     pub text: Option<Tlsh>,
 }
 
-/// One TLSH fingerprint.
+/// One TLSH fingerprint, with its body's 128 quartile codes as four u64 (the last 64 hex
+/// digits of its text, each 16 read as one big-endian u64), for quick comparisons.
 #[derive(Clone)]
-pub struct Tlsh(Tlsh128_1);
+pub struct Tlsh(Tlsh128_1, [u64; 4]);
 
 impl Tlsh {
+    fn new(digest: Tlsh128_1) -> Tlsh {
+        let text = digest.hash();
+        let mut body = [0u64; 4];
+        for (i, chunk) in text[text.len() - 64..].chunks(16).enumerate() {
+            let digits = std::str::from_utf8(chunk).unwrap_or("0");
+            body[i] = u64::from_str_radix(digits, 16).unwrap_or(0);
+        }
+        Tlsh(digest, body)
+    }
+
     /// Its text, as the reference implementation writes it: `T1` and 70 uppercase hex digits.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.hash()).into_owned()
     }
 
+    /// Its body: 128 codes of 2 bits, the last 64 hex digits of its text as four u64.
+    pub fn body(&self) -> [u64; 4] {
+        self.1
+    }
+
     /// Reads a fingerprint written as [`Tlsh::text`] does; `None` for anything else.
     pub fn parse(text: &str) -> Option<Tlsh> {
-        text.parse::<Tlsh128_1>().ok().map(Tlsh)
+        text.parse::<Tlsh128_1>().ok().map(Tlsh::new)
     }
 
     /// The TLSH distance to `other` (with the length term): 0 for equal fingerprints.
@@ -116,7 +132,7 @@ impl Printer {
 
     /// The fingerprint of the bytes given, if TLSH gives one (see [`Tlsh::of`]).
     pub fn finish(&self) -> Option<Tlsh> {
-        self.builder.as_ref()?.build().map(Tlsh)
+        self.builder.as_ref()?.build().map(Tlsh::new)
     }
 }
 

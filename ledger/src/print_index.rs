@@ -61,18 +61,18 @@ impl PrintIndex {
         }
     }
 
-    fn keys(&self, body: &[u64; 4]) -> impl Iterator<Item = u32> + '_ {
-        let body = *body;
-        self.positions.iter().enumerate().map(move |(t, ps)| {
-            let k = ps.iter().fold(0u32, |k, &p| k << 2 | code(&body, p));
-            (t as u32) << 16 | k
-        })
+    fn keys(&self, body: &[u64; 4]) -> [u32; TABLES] {
+        let mut keys = [0u32; TABLES];
+        for (t, (key, ps)) in keys.iter_mut().zip(&self.positions).enumerate() {
+            let k = ps.iter().fold(0u32, |k, &p| k << 2 | code(body, p));
+            *key = (t as u32) << 16 | k;
+        }
+        keys
     }
 
     /// Files item `item` under its body's keys.
     pub fn insert(&mut self, item: u32, body: &[u64; 4]) {
-        let keys: Vec<u32> = self.keys(body).collect();
-        for k in keys {
+        for k in self.keys(body) {
             self.buckets.entry(k).or_default().push(item);
         }
     }
@@ -81,7 +81,8 @@ impl PrintIndex {
     pub fn candidates(&self, body: &[u64; 4]) -> Vec<u32> {
         let mut out: Vec<u32> = self
             .keys(body)
-            .filter_map(|k| self.buckets.get(&k))
+            .iter()
+            .filter_map(|k| self.buckets.get(k))
             .flatten()
             .copied()
             .collect();

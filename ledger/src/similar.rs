@@ -73,20 +73,13 @@ pub struct SimilarLink {
     pub kind: PrintKind,
 }
 
-/// A lower bound on the TLSH distance of two fingerprints, cheap to compute: the body term
-/// alone counts at least 1 per quartile code that differs. Read from the hash texts'
-/// 64 body hex digits (a code per 2 bits).
+/// A fingerprint's body codes (see [`differing_codes`]).
 fn codes(t: &Tlsh) -> [u64; 4] {
-    let text = t.text();
-    let body = &text.as_bytes()[text.len() - 64..];
-    let mut out = [0u64; 4];
-    for (i, chunk) in body.chunks(16).enumerate() {
-        let s = std::str::from_utf8(chunk).unwrap_or("0");
-        out[i] = u64::from_str_radix(s, 16).unwrap_or(0);
-    }
-    out
+    t.body()
 }
 
+/// A lower bound on the TLSH distance of two fingerprints, cheap to compute: the body term
+/// alone counts at least 1 per quartile code that differs.
 fn differing_codes(a: &[u64; 4], b: &[u64; 4]) -> u32 {
     const LOW: u64 = 0x5555_5555_5555_5555;
     a.iter()
