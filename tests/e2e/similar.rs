@@ -334,3 +334,68 @@ fn a_damaged_fingerprint_file_is_named_and_never_overwritten() {
     assert_eq!(r["compared"], 2, "{r}");
     assert_eq!(r["similar"][0]["seq"], 1, "{r}");
 }
+
+fn proc_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?.1.chars().next()
+}
+
+/// A text of its own for each name, long and varied enough for a fingerprint.
+fn memo(name: &str) -> String {
+    (0..40)
+        .map(|i| format!("{name}: paragraph {i} says {} things\n", i * 7 + name.len()))
+        .collect()
+}
+
+/// Killed (SIGKILL) after a batch's fingerprints were stored and before its commit point:
+/// the next add cuts that batch's records before it stores its own, so every record names the
+/// content its entry records, and what was reported keeps its fingerprints.
+#[test]
+fn kill_9_before_the_commit_point_leaves_no_stale_fingerprint() {
+    let w = Workspace::new();
+    w.init();
+    for name in ["a", "b", "c"] {
+        w.write(&format!("docs/{name}.txt"), memo(name));
+    }
+    let mut child = w
+        .cmd(&["add", "docs", "--source", "s", "--batch", "1", "--json"])
+        .env("PROV_TEST_STOP_AT", "LogWrite:3")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    while proc_state(child.id()) != Some('T') {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "prov ended instead of stopping"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let file = w.ledger().join("fingerprints");
+    // Two records (bytes and text) per document: c's were stored, not committed.
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), 8 + 6 * 113);
+    std::fs::remove_file(w.path("docs/c.txt")).unwrap();
+    w.write("docs/d.txt", memo("d"));
+    w.run(&["add", "docs", "--source", "s"]).ok();
+    let shas: std::collections::HashMap<u64, String> = w
+        .run(&["export"])
+        .jsonl()
+        .iter()
+        .map(|e| {
+            (
+                e["seq"].as_u64().unwrap(),
+                e["sha256"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(bytes.len(), 8 + 6 * 113, "c's records were cut, d's stored");
+    for r in bytes[8..].chunks(113) {
+        let seq = u64::from_be_bytes(r[..8].try_into().unwrap());
+        assert_eq!(shas[&seq], hex::encode(&r[8..40]), "record of entry {seq}");
+    }
+    w.run(&["similar", "docs/d.txt", "--threshold", "2000"])
+        .ok();
+}
