@@ -38,12 +38,7 @@ pub struct Tlsh(Tlsh128_1, [u64; 4]);
 
 impl Tlsh {
     fn new(digest: Tlsh128_1) -> Tlsh {
-        let text = digest.hash();
-        let mut body = [0u64; 4];
-        for (i, chunk) in text[text.len() - 64..].chunks(16).enumerate() {
-            let digits = std::str::from_utf8(chunk).unwrap_or("0");
-            body[i] = u64::from_str_radix(digits, 16).unwrap_or(0);
-        }
+        let body = body_of(&digest.hash());
         Tlsh(digest, body)
     }
 
@@ -59,7 +54,8 @@ impl Tlsh {
 
     /// Reads a fingerprint written as [`Tlsh::text`] does; `None` for anything else.
     pub fn parse(text: &str) -> Option<Tlsh> {
-        text.parse::<Tlsh128_1>().ok().map(Tlsh::new)
+        let digest = text.parse::<Tlsh128_1>().ok()?;
+        Some(Tlsh(digest, body_of(text.as_bytes())))
     }
 
     /// The TLSH distance to `other` (with the length term): 0 for equal fingerprints.
@@ -75,6 +71,16 @@ impl Tlsh {
         p.update(data);
         p.finish()
     }
+}
+
+/// The body codes of a fingerprint's text (`T1` and 70 hex digits, checked by the caller).
+fn body_of(text: &[u8]) -> [u64; 4] {
+    let mut body = [0u64; 4];
+    for (i, chunk) in text[text.len().saturating_sub(64)..].chunks(16).enumerate() {
+        let digits = std::str::from_utf8(chunk).unwrap_or("0");
+        body[i] = u64::from_str_radix(digits, 16).unwrap_or(0);
+    }
+    body
 }
 
 impl std::fmt::Debug for Tlsh {

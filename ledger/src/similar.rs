@@ -95,7 +95,10 @@ fn differing_codes(a: &[u64; 4], b: &[u64; 4]) -> u32 {
 /// index over them (`print_index.rs`).
 #[derive(Default)]
 pub struct Prints {
-    list: Vec<(Print, [u64; 4])>,
+    list: Vec<Print>,
+    /// Each fingerprint's kind and body codes, apart and compact: the first test of every
+    /// candidate reads only these.
+    bodies: Vec<(PrintKind, [u64; 4])>,
     index: Option<PrintIndex>,
 }
 
@@ -125,6 +128,7 @@ impl Prints {
     pub fn indexed(prints: Vec<Print>) -> Prints {
         let mut p = Prints {
             list: Vec::new(),
+            bodies: Vec::new(),
             index: Some(PrintIndex::new()),
         };
         p.extend(prints);
@@ -136,9 +140,10 @@ impl Prints {
         for p in prints {
             let c = codes(&p.tlsh);
             if let Some(index) = &mut self.index {
-                index.insert(u32::try_from(self.list.len()).unwrap_or(u32::MAX), &c);
+                index.insert(&c);
             }
-            self.list.push((p, c));
+            self.bodies.push((p.kind, c));
+            self.list.push(p);
         }
     }
 
@@ -166,38 +171,32 @@ impl Prints {
             return Vec::new();
         }
         let mut found: Vec<Close> = Vec::new();
-        let candidates: Vec<&(Print, [u64; 4])> = match &self.index {
-            None => self.list.iter().collect(),
-            Some(index) => {
-                let mut items: Vec<u32> = mine
-                    .iter()
-                    .flat_map(|(_, _, c)| index.candidates(c))
-                    .collect();
-                items.sort_unstable();
-                items.dedup();
-                items
-                    .into_iter()
-                    .filter_map(|i| self.list.get(i as usize))
-                    .collect()
+        let mut consider = |i: usize, kind: PrintKind, t: &Tlsh, mc: &[u64; 4]| {
+            let Some((k, c)) = self.bodies.get(i) else {
+                return;
+            };
+            if kind != *k || differing_codes(c, mc) > threshold {
+                return;
+            }
+            let p = &self.list[i];
+            if own == Some(&p.sha256) {
+                return;
+            }
+            let distance = t.distance(&p.tlsh);
+            if distance <= threshold {
+                found.push(Close {
+                    seq: p.seq,
+                    sha256: p.sha256,
+                    distance,
+                    kind,
+                });
             }
         };
-        for (p, c) in candidates {
-            if own == Some(&p.sha256) {
-                continue;
-            }
-            for (kind, t, mc) in &mine {
-                if *kind != p.kind || differing_codes(c, mc) > threshold {
-                    continue;
-                }
-                let distance = t.distance(&p.tlsh);
-                if distance <= threshold {
-                    found.push(Close {
-                        seq: p.seq,
-                        sha256: p.sha256,
-                        distance,
-                        kind: *kind,
-                    });
-                }
+        for (kind, t, mc) in &mine {
+            match &self.index {
+                // Every fingerprint, or those the index gives (some more than once).
+                None => (0..self.list.len()).for_each(|i| consider(i, *kind, t, mc)),
+                Some(index) => index.for_each_candidate(mc, |i| consider(i as usize, *kind, t, mc)),
             }
         }
         found.sort_by_key(|c| (c.seq, c.distance, c.kind == PrintKind::Bytes));
