@@ -116,6 +116,18 @@ fn path(dir: &Path) -> PathBuf {
 /// [`Error::FingerprintsDamaged`] for a bad header, [`Error::Damaged`] for a link or
 /// another kind of file; read errors.
 pub fn load(dir: &Path, size: u64) -> Result<Loaded> {
+    let mut prints = Vec::new();
+    let mut loaded = scan(dir, size, |p| prints.push(p))?;
+    loaded.prints = prints;
+    Ok(loaded)
+}
+
+/// Calls `each` with every record of an entry below `size`, in file order, holding none:
+/// what [`load`] does, in constant memory. The `Loaded` returned has no `prints`.
+///
+/// # Errors
+/// As [`load`].
+pub fn scan(dir: &Path, size: u64, mut each: impl FnMut(Print)) -> Result<Loaded> {
     let p = path(dir);
     if !fsys::exists(&p) {
         return Ok(Loaded::default());
@@ -135,7 +147,7 @@ pub fn load(dir: &Path, size: u64) -> Result<Loaded> {
             Err(e) => return Err(Error::io("read", &p)(e)),
         }
         match Print::decode(&rec) {
-            Some(print) if print.seq < size => loaded.prints.push(print),
+            Some(print) if print.seq < size => each(print),
             Some(_) => {} // past the committed size: a batch cut back
             None => loaded.unreadable += 1,
         }

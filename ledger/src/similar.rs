@@ -162,55 +162,83 @@ impl Prints {
     /// Every document within `threshold` of `fp`, at most one per seq (its closer kind),
     /// closest first (then by seq), leaving out `own` content.
     pub fn within(&self, fp: &Fingerprints, threshold: u32, own: Option<&[u8; 32]>) -> Vec<Close> {
-        let mine: Vec<(PrintKind, &Tlsh, [u64; 4])> = [
-            (PrintKind::Text, fp.text.as_ref()),
-            (PrintKind::Bytes, fp.bytes.as_ref()),
-        ]
-        .into_iter()
-        .filter_map(|(k, t)| t.map(|t| (k, t, codes(t))))
-        .collect();
-        if mine.is_empty() {
-            return Vec::new();
-        }
+        let q = Query::new(fp, threshold, own);
         let mut found: Vec<Close> = Vec::new();
-        let mut consider = |i: usize, kind: PrintKind, t: &Tlsh, mc: &[u64; 4]| {
-            let Some((k, c)) = self.bodies.get(i) else {
-                return;
-            };
-            if kind != *k || differing_codes(c, mc) > threshold {
-                return;
-            }
-            let p = &self.list[i];
-            if own == Some(&p.sha256) {
-                return;
-            }
-            let distance = t.distance(&p.tlsh);
-            if distance <= threshold {
-                found.push(Close {
-                    seq: p.seq,
-                    sha256: p.sha256,
-                    distance,
-                    kind,
-                });
+        let mut consider = |i: usize, mine: &(PrintKind, &Tlsh, [u64; 4])| {
+            if let (Some(p), Some((kind, c))) = (self.list.get(i), self.bodies.get(i)) {
+                found.extend(q.check(mine, p, *kind, c));
             }
         };
-        for (kind, t, mc) in &mine {
+        for mine in &q.mine {
             match &self.index {
                 // Every fingerprint, or those the index gives (some more than once).
-                None => (0..self.list.len()).for_each(|i| consider(i, *kind, t, mc)),
-                Some(index) => index.for_each_candidate(mc, |i| consider(i as usize, *kind, t, mc)),
+                None => (0..self.list.len()).for_each(|i| consider(i, mine)),
+                Some(index) => index.for_each_candidate(&mine.2, |i| consider(i as usize, mine)),
             }
         }
-        found.sort_by_key(|c| (c.seq, c.distance, c.kind == PrintKind::Bytes));
-        found.dedup_by_key(|c| c.seq);
-        found.sort_by_key(|c| (c.distance, c.seq));
-        found
+        closest_first(found)
     }
 
     /// The closest document within `threshold`, if any (see [`Prints::within`]).
     pub fn closest(&self, fp: &Fingerprints, threshold: u32, own: &[u8; 32]) -> Option<Close> {
         self.within(fp, threshold, Some(own)).into_iter().next()
     }
+}
+
+/// One document's fingerprints being compared with others'.
+struct Query<'a> {
+    mine: Vec<(PrintKind, &'a Tlsh, [u64; 4])>,
+    threshold: u32,
+    own: Option<&'a [u8; 32]>,
+}
+
+impl<'a> Query<'a> {
+    fn new(fp: &'a Fingerprints, threshold: u32, own: Option<&'a [u8; 32]>) -> Query<'a> {
+        let mine = [
+            (PrintKind::Text, fp.text.as_ref()),
+            (PrintKind::Bytes, fp.bytes.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(k, t)| t.map(|t| (k, t, codes(t))))
+        .collect();
+        Query {
+            mine,
+            threshold,
+            own,
+        }
+    }
+
+    /// `p` (of `kind`, body `c`), if it is within the threshold of `mine` and not `own`.
+    fn check(
+        &self,
+        mine: &(PrintKind, &Tlsh, [u64; 4]),
+        p: &Print,
+        kind: PrintKind,
+        c: &[u64; 4],
+    ) -> Option<Close> {
+        let (my_kind, t, mc) = mine;
+        if *my_kind != kind
+            || differing_codes(c, mc) > self.threshold
+            || self.own == Some(&p.sha256)
+        {
+            return None;
+        }
+        let distance = t.distance(&p.tlsh);
+        (distance <= self.threshold).then_some(Close {
+            seq: p.seq,
+            sha256: p.sha256,
+            distance,
+            kind,
+        })
+    }
+}
+
+/// One per seq (its closer kind, text on a tie), closest first, then by seq.
+fn closest_first(mut found: Vec<Close>) -> Vec<Close> {
+    found.sort_by_key(|c| (c.seq, c.distance, c.kind == PrintKind::Bytes));
+    found.dedup_by_key(|c| c.seq);
+    found.sort_by_key(|c| (c.distance, c.seq));
+    found
 }
 
 /// A recorded document that looks like the one asked about.
@@ -276,16 +304,25 @@ impl Ledger {
         threshold: u32,
         own: Option<&[u8; 32]>,
     ) -> Result<SimilarReport> {
-        let loaded = self.fingerprints()?;
-        let compared = loaded.prints.len() as u64;
-        let prints = Prints::new(loaded.prints);
+        // One record at a time, each compared as it is read: constant memory.
+        let q = Query::new(fp, threshold, own);
+        let mut compared = 0u64;
+        let mut close = Vec::new();
+        let loaded = fingerprints::scan(&self.dir, self.size(), |p| {
+            compared += 1;
+            let c = codes(&p.tlsh);
+            for mine in &q.mine {
+                close.extend(q.check(mine, &p, p.kind, &c));
+            }
+        })?;
+        let close = closest_first(close);
         let mut report = SimilarReport {
             compared,
             present: loaded.present,
             unbelieved: loaded.unreadable,
             ..SimilarReport::default()
         };
-        for close in prints.within(fp, threshold, own) {
+        for close in close {
             let entry = self.entry(close.seq)?;
             if entry.content.sha256 != close.sha256 || entry.kind != Kind::FirstSeen {
                 report.unbelieved += 1;
@@ -319,14 +356,14 @@ impl Ledger {
             _ => seq,
         };
         let mut fp = Fingerprints::default();
-        for p in self.fingerprints()?.prints {
+        fingerprints::scan(&self.dir, self.size(), |p| {
             if p.seq == first && p.sha256 == entry.content.sha256 {
                 match p.kind {
                     PrintKind::Bytes => fp.bytes = Some(p.tlsh),
                     PrintKind::Text => fp.text = Some(p.tlsh),
                 }
             }
-        }
+        })?;
         Ok((entry, fp))
     }
 }
