@@ -118,3 +118,5 @@ echo "3. 1,000,000 entries and fingerprints: similar $(cut -d' ' -f1 "$DIR/simil
      "($(($(cut -d' ' -f2 "$DIR/similar1m.times" | median) / 1024)) MiB)," \
      "check $(cut -d' ' -f1 "$DIR/check1m.times" | median) s" \
      "($(($(cut -d' ' -f2 "$DIR/check1m.times" | median) / 1024)) MiB)"
+# The corpora and ledgers take ~1.5 GB: removed unless PROV_BENCH_KEEP is set.
+[ -n "${PROV_BENCH_KEEP:-}" ] || rm -rf "$DIR"
