@@ -13,13 +13,13 @@ use crate::digest::{FileDigest, WalkedFile, hash_reader};
 use crate::entry::{Content, Related};
 use crate::error::{Error, Result, hex};
 use crate::extract::Extracted;
-use crate::fingerprints::{Print, PrintKind};
 use crate::ledger::Ledger;
 use crate::location::CONTAINED_IN;
+use crate::lookalikes;
 use crate::manifest::Manifest;
 use crate::members;
+use crate::prints::Prints;
 use crate::queue::Queue;
-use crate::similar::{Prints, Resemblance, Target};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::ops::ControlFlow;
@@ -271,31 +271,6 @@ impl Ledger {
     }
 }
 
-/// A document's fingerprints as records under `seq`.
-fn prints_of(d: &NewDocument, seq: u64) -> Vec<Print> {
-    let fp = &d.similar.fingerprints;
-    [(PrintKind::Bytes, &fp.bytes), (PrintKind::Text, &fp.text)]
-        .into_iter()
-        .filter_map(|(kind, t)| {
-            t.clone().map(|tlsh| Print {
-                seq,
-                sha256: d.content.sha256,
-                kind,
-                tlsh,
-            })
-        })
-        .collect()
-}
-
-/// The fingerprints a batch stored: those of its first-seen documents.
-fn new_prints(docs: &[NewDocument], results: &[Recorded]) -> Vec<Print> {
-    docs.iter()
-        .zip(results)
-        .filter(|(_, r)| r.status == Status::FirstSeen)
-        .flat_map(|(d, r)| prints_of(d, r.seq))
-        .collect()
-}
-
 /// One ingest in progress.
 struct Run<'r, 'o> {
     ledger: &'r mut Ledger,
@@ -322,11 +297,13 @@ impl Run<'_, '_> {
         seqs: &mut Vec<u64>,
     ) -> Result<ControlFlow<()>> {
         let mut docs = docs;
-        self.resemble(&mut docs)?;
+        if let Some(threshold) = self.options.similar {
+            lookalikes::resemble(self.ledger, &mut self.prints, threshold, &mut docs)?;
+        }
         let now = (self.options.clock)()?;
         let appended = self.ledger.append(&docs, now)?;
         if let Some(prints) = &mut self.prints {
-            prints.extend(new_prints(&docs, &appended.results));
+            prints.extend(lookalikes::new_prints(&docs, &appended.results));
         }
         seqs.extend(appended.results.iter().map(|r| r.seq));
         // The whole batch is recorded, whatever the reporter does with it.
@@ -358,62 +335,6 @@ impl Run<'_, '_> {
         }
         self.report.batch_done(self.summary.documents());
         Ok(ControlFlow::Continue(()))
-    }
-
-    /// Finds, for each document of a batch that has fingerprints, the closest earlier
-    /// document within the threshold: a committed one (its record checked against the log)
-    /// or one before it in the batch. `append` links it if the document is first seen.
-    fn resemble(&mut self, docs: &mut [NewDocument]) -> Result<()> {
-        let Some(threshold) = self.options.similar else {
-            return Ok(());
-        };
-        let printed = |d: &NewDocument| {
-            let f = &d.similar.fingerprints;
-            f.bytes.is_some() || f.text.is_some()
-        };
-        if !docs.iter().any(printed) {
-            return Ok(());
-        }
-        if self.prints.is_none() {
-            self.prints = Some(Prints::indexed(self.ledger.fingerprints()?.prints));
-        }
-        let mut batch = Prints::indexed(Vec::new());
-        for (i, d) in docs.iter_mut().enumerate() {
-            if !printed(d) {
-                continue;
-            }
-            let fp = &d.similar.fingerprints;
-            let own = &d.content.sha256;
-            let committed = self
-                .prints
-                .as_ref()
-                .and_then(|p| p.closest(fp, threshold, own));
-            let committed = match committed {
-                Some(c) => {
-                    let e = self.ledger.entry(c.seq)?;
-                    (e.content.sha256 == c.sha256 && e.kind == crate::entry::Kind::FirstSeen)
-                        .then_some(c)
-                }
-                None => None,
-            };
-            let earlier = batch.closest(fp, threshold, own);
-            let link = match (committed, earlier) {
-                (Some(c), Some(e)) if e.distance < c.distance => {
-                    Some((Target::Earlier(e.seq as usize), e))
-                }
-                (Some(c), _) => Some((Target::Entry(c.seq), c)),
-                (None, Some(e)) => Some((Target::Earlier(e.seq as usize), e)),
-                (None, None) => None,
-            };
-            let mine = prints_of(d, i as u64);
-            d.similar.link = link.map(|(to, c)| Resemblance {
-                to,
-                distance: c.distance,
-                kind: c.kind,
-            });
-            batch.extend(mine);
-        }
-        Ok(())
     }
 
     fn files(&mut self, files: &[WalkedFile], fields: &Fields) -> Result<ControlFlow<()>> {

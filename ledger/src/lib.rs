@@ -40,6 +40,7 @@ mod keys;
 mod ledger;
 mod location;
 mod log;
+mod lookalikes;
 mod lookup;
 mod manifest;
 mod manifest_jsonl;
@@ -47,6 +48,7 @@ mod manifest_lines;
 mod members;
 mod offsets;
 mod print_index;
+mod prints;
 mod proof_check;
 mod prove;
 mod publish;
@@ -91,13 +93,14 @@ pub use ledger::{CLAIMS_FORMAT, FORMAT_VERSION, Ledger, OLDEST_FORMAT};
 pub use location::{CONTAINED_IN, PART_KEY};
 pub use log::{LOG_MAGIC, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
 pub use manifest::{Line, LineFields, Lines, Manifest, ManifestFormat, parse_sha256};
+pub use prints::{Close, Prints};
 pub use proof_check::{VerifiedEntry, verify_tlog_proof};
 pub use prov_ingest::Limits;
 pub use prov_ingest::{Fingerprints, Tlsh};
 pub use publish::PublishReport;
 pub use similar::{
-    Close, DEFAULT_THRESHOLD, Lookalike, Prints, Resemblance, SIMILAR_BY, SIMILAR_DISTANCE,
-    SIMILAR_TO, SimilarLink, SimilarReport, Similarity, Target, fingerprint_file,
+    DEFAULT_THRESHOLD, Lookalike, Resemblance, SIMILAR_BY, SIMILAR_DISTANCE, SIMILAR_TO,
+    SimilarLink, SimilarReport, Similarity, Target, fingerprint_file,
 };
 pub use timestamps::{
     HeldTimestamp, IndependentBound, IndependentBounds, TIMESTAMPS_DIR, TSAS_FILE, TsaConfig,
