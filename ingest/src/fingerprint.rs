@@ -32,35 +32,37 @@ pub struct Fingerprints {
 }
 
 /// One TLSH fingerprint, with its body's 128 quartile codes as four u64 (the last 64 hex
-/// digits of its text, each 16 read as one big-endian u64), for quick comparisons.
+/// digits of its text, each 16 read as one big-endian u64), for quick comparisons. Boxed: a
+/// walk holds the `Found` of every member of a streamed container until it is finished
+/// (`Limits::max_buffered`), and a fingerprint there costs a pointer.
 #[derive(Clone)]
-pub struct Tlsh(Tlsh128_1, [u64; 4]);
+pub struct Tlsh(Box<(Tlsh128_1, [u64; 4])>);
 
 impl Tlsh {
     fn new(digest: Tlsh128_1) -> Tlsh {
         let body = body_of(&digest.hash());
-        Tlsh(digest, body)
+        Tlsh(Box::new((digest, body)))
     }
 
     /// Its text, as the reference implementation writes it: `T1` and 70 uppercase hex digits.
     pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.hash()).into_owned()
+        String::from_utf8_lossy(&self.0.0.hash()).into_owned()
     }
 
     /// Its body: 128 codes of 2 bits, the last 64 hex digits of its text as four u64.
     pub fn body(&self) -> [u64; 4] {
-        self.1
+        self.0.1
     }
 
     /// Reads a fingerprint written as [`Tlsh::text`] does; `None` for anything else.
     pub fn parse(text: &str) -> Option<Tlsh> {
         let digest = text.parse::<Tlsh128_1>().ok()?;
-        Some(Tlsh(digest, body_of(text.as_bytes())))
+        Some(Tlsh(Box::new((digest, body_of(text.as_bytes())))))
     }
 
     /// The TLSH distance to `other` (with the length term): 0 for equal fingerprints.
     pub fn distance(&self, other: &Tlsh) -> u32 {
-        u32::try_from(self.0.diff(&other.0, true)).unwrap_or(u32::MAX)
+        u32::try_from(self.0.0.diff(&other.0.0, true)).unwrap_or(u32::MAX)
     }
 
     /// The fingerprint of `data`, when it is between [`MIN_FINGERPRINTED`] and
@@ -91,7 +93,7 @@ impl std::fmt::Debug for Tlsh {
 
 impl PartialEq for Tlsh {
     fn eq(&self, other: &Tlsh) -> bool {
-        self.0.hash() == other.0.hash()
+        self.0.0.hash() == other.0.0.hash()
     }
 }
 
