@@ -86,6 +86,14 @@ pub struct AddArgs {
     /// those of the members found in it), never its bytes
     #[arg(long)]
     pub(crate) hash_only: bool,
+    /// Do not link new documents to the earlier ones they resemble (`similar_to`; their
+    /// fingerprints are still kept for `prov similar`)
+    #[arg(long, help_heading = "Look-alikes")]
+    pub(crate) no_similar: bool,
+    /// The largest TLSH distance at which a new document is linked `similar_to` the
+    /// earlier document it resembles most (FORMAT.md 6.9)
+    #[arg(long, value_name = "N", default_value_t = prov_ledger::DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u32).range(0..=2000), help_heading = "Look-alikes", conflicts_with = "no_similar")]
+    pub(crate) similar_threshold: u32,
     /// Record only the files given: do not look inside archives, emails and mailboxes
     #[arg(long, help_heading = "Containers")]
     pub(crate) no_extract: bool,
@@ -297,6 +305,7 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         clock: &prov_ledger::system_time_ms,
         progress: &progress,
         extract: (!a.no_extract).then_some(&limits),
+        similar: (!a.no_similar).then_some(a.similar_threshold),
     };
     let mut shown = Shown {
         out,
@@ -308,6 +317,8 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         files_done: 0,
         short: (0, 0, None),
         recounted: Vec::new(),
+        resembling: Vec::new(),
+        resembling_total: 0,
     };
     let summary = l
         .ingest(documents, &fields, &options, &mut shown)
@@ -366,6 +377,9 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         ))?;
     }
     noted(unrecorded_fields_note(&l, &shown.already, &fields, out))?;
+    let done = summary.documents();
+    crate::similar::add_lines(&l, &shown.resembling, shown.resembling_total, out)
+        .map_err(|f| recorded_anyway(f, done))?;
     out.human(summary_line(&summary, l.size()))
         .map_err(|f| recorded_anyway(f, done))?;
     if a.cosign {

@@ -54,6 +54,10 @@ pub struct Shown<'a> {
     /// Containers found already recorded, with the member count this add found (the first
     /// few), to say when their entry counts otherwise.
     pub recounted: Vec<(u64, String)>,
+    /// New documents linked `similar_to` an earlier one (label, entry, link): the first
+    /// [`ALREADY_KEPT`], and how many in all.
+    pub resembling: Vec<(Vec<u8>, u64, prov_ledger::SimilarLink)>,
+    pub resembling_total: u64,
 }
 
 impl Shown<'_> {
@@ -94,6 +98,13 @@ impl Report for Shown<'_> {
             self.short.0 += 1;
             self.short.1 += missing;
             self.short.2.get_or_insert(d.recorded.seq);
+        }
+        if let Some(link) = d.recorded.similar {
+            self.resembling_total += 1;
+            if self.resembling.len() < ALREADY_KEPT {
+                self.resembling
+                    .push((d.label.to_vec(), d.recorded.seq, link));
+            }
         }
         if d.recorded.status == Status::AlreadyRecorded && self.already.len() < ALREADY_KEPT {
             self.already.push(d.recorded.seq);

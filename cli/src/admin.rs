@@ -148,6 +148,20 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
     })?;
     bar.finish_and_clear();
     let times = r.time_range.map(|(a, b)| (rfc3339(a), rfc3339(b)));
+    // Not signed and not rebuilt from the log (FORMAT.md 7.6): counted, never a fault.
+    let prints = prov_ledger::load_fingerprints(ledger, r.entries);
+    let prints_line = match &prints {
+        Ok(l) if !l.present => "none (a ledger written before them, or a bundle)".to_owned(),
+        Ok(l) => format!(
+            "{} (not signed: no audit rule depends on them){}",
+            count(l.prints.len() as u64, "record", "records"),
+            match l.unreadable {
+                0 => String::new(),
+                n => format!("; {} unreadable", count(n, "record", "records")),
+            }
+        ),
+        Err(e) => format!("unreadable ({e}; not signed: no audit rule depends on them)"),
+    };
     if out.json {
         out.json(&json!({
             "ok": r.fault.is_none(),
@@ -168,6 +182,7 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
             "index_not_checked": r.index_not_checked,
             "evidence_verified": r.evidence_verified,
             "evidence_untrusted": r.evidence_untrusted,
+            "fingerprints": prints.as_ref().ok().filter(|l| l.present).map(|l| l.prints.len()),
             "fault": r.fault.as_ref().map(|f| json!({
                 "file": f.file.display().to_string(), "offset": f.offset, "seq": f.seq, "what": f.what,
             })),
@@ -216,6 +231,7 @@ pub fn audit(ledger: &Path, a: AuditArgs, out: Out) -> Result<()> {
                 }
             ))?;
         }
+        out.human(format!("  fingerprints {prints_line}"))?;
     }
     let them = |n: u64| if n == 1 { "it" } else { "them" };
     if r.pending_entries > 0 {

@@ -159,6 +159,9 @@ pub fn demo(out: Out) -> Result<()> {
         false,
     )?;
 
+    r.say("\n(`add` found the posted contract to look like the one attached to the email, and linked it: similar_to, with the distance, signed.) What else looks like it?")?;
+    r.run(&["similar", "pastebin/contract.txt"], 0, false)?;
+
     r.say("\n== 4. A reporter saved the contract from the email. Which contract circulated first, and from where?")?;
     write(&dir.join("saved"), "contract.txt", CONTRACT)?;
     r.run(

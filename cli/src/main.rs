@@ -29,6 +29,7 @@ mod quorum;
 mod remote;
 mod said;
 mod serve;
+mod similar;
 mod stamped;
 mod timestamp;
 mod topics;
@@ -131,6 +132,12 @@ enum Command {
         after_help = "Examples:\n  prov show 42\n  prov show 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\n  prov show 5891b5b522d5df08   (the start that `prov log` prints)\n\nEach entry is followed by the claims about it and the entries that link to it, found by\none pass over the whole log (FORMAT.md 6.7)."
     )]
     Show(entries::ShowArgs),
+    /// List recorded documents that look like a file or an entry (TLSH of bytes and text),
+    /// closest first, with each one's first sighting
+    #[command(
+        after_help = "Examples:\n  prov similar altered-contract.docx\n  prov similar 152 --threshold 60 --json\n\nBytes are compared with bytes, and the text of emails, Office files, PDFs and HTML with\ntext (one edit changes the zipped bytes of an Office file entirely, its text by one edit).\nThe distance is TLSH's: 0 for the same fingerprint; altered copies of a text measure about\n5 to 30, unrelated documents mostly above 100. Default threshold 40 (FORMAT.md 6.9).\nDocuments under 50 bytes, too uniform, or recorded by hash alone have no fingerprint.\n\nExit 0 when some recorded document is within the threshold, 1 when none is."
+    )]
+    Similar(similar::SimilarArgs),
     /// List entries in order
     #[command(after_help = "Example:\n  prov log --from 100 --limit 20 --json")]
     Log(entries::LogArgs),
@@ -306,6 +313,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Check(a) => check::check(&g.ledger, a, out),
         Command::Claim(a) => claim::claim(&g.ledger, a, out),
         Command::Show(a) => entries::show(&g.ledger, a, out),
+        Command::Similar(a) => similar::similar(&g.ledger, a, out),
         Command::Log(a) => entries::log(&g.ledger, a, out),
         Command::Checkpoint(a) => consistency::checkpoint(&g.ledger, a, out),
         Command::Checkpoints(a) => consistency::checkpoints(&g.ledger, a, out),

@@ -66,12 +66,16 @@ pub enum Kind {
     ConfigUnreadable,
     /// `archivist add`: the token printed is shown this once.
     ArchivistAdded,
+    /// `similar`: the ledger has no fingerprint file.
+    NoFingerprints,
+    /// `similar`: records of the fingerprint file were not believed.
+    FingerprintsNotBelieved,
 }
 
 impl Kind {
     /// Every kind, for the documentation test.
     #[cfg(test)]
-    pub const ALL: [Kind; 25] = [
+    pub const ALL: [Kind; 27] = [
         Kind::ClockAhead,
         Kind::IndexRebuilt,
         Kind::RecoveredEntries,
@@ -97,6 +101,8 @@ impl Kind {
         Kind::UnverifiedEvidence,
         Kind::ConfigUnreadable,
         Kind::ArchivistAdded,
+        Kind::NoFingerprints,
+        Kind::FingerprintsNotBelieved,
     ];
 
     /// The `kind` field.
@@ -127,6 +133,8 @@ impl Kind {
             Kind::UnverifiedEvidence => "unverified_evidence",
             Kind::ConfigUnreadable => "config_unreadable",
             Kind::ArchivistAdded => "archivist_added",
+            Kind::NoFingerprints => "no_fingerprints",
+            Kind::FingerprintsNotBelieved => "fingerprints_not_believed",
         }
     }
 }

@@ -71,7 +71,12 @@ times              RFC 3339, UTC, milliseconds: 2026-01-01T00:00:00.000Z
 human output       recorded text escaped to one line: \\\\ \\n \\r \\t, \\xNN for other controls and
                    bytes that are not UTF-8, \\u{202e} for bidirectional controls; --json is exact
 ledger folder      ledger.json, key.pem, entries.log, COMMIT (the signed log and its commit
-                   point); tile/, offsets, content/ (derived: `prov reindex` rebuilds them)
+                   point); tile/, offsets, content/ (derived: `prov reindex` rebuilds them);
+                   fingerprints (TLSH of documents' bytes and text, written by add, not
+                   signed and not rebuildable: FORMAT.md 7.6)
+similar_to         the link add records to the earlier document a new one resembles most,
+                   with metadata similar_to.distance (TLSH) and similar_to.fingerprint (text
+                   or bytes), signed with the entry (FORMAT.md 6.9); `prov similar` lists all
 ";
 
 /// The exit-codes page, made from the table the binary exits by.

@@ -48,6 +48,8 @@ const REFUSED: &[char] = &[
 pub(crate) struct Claims {
     pub list: Vec<(String, String)>,
     pub notes: Vec<String>,
+    /// The fingerprint of the document's text, read with its claims (Office, PDF).
+    pub text: Option<crate::fingerprint::Tlsh>,
     dropped: bool,
 }
 
@@ -169,7 +171,11 @@ pub(crate) fn reads_bytes(kind: Kind) -> bool {
 
 /// The claims of a document held in memory.
 pub(crate) fn from_bytes(kind: Kind, raw: &[u8]) -> Claims {
-    from_seekable(kind, &mut std::io::Cursor::new(raw))
+    let mut claims = from_seekable(kind, &mut std::io::Cursor::new(raw));
+    if kind == Kind::Pdf {
+        claims.text = crate::text::pdf(raw);
+    }
+    claims
 }
 
 /// The claims of a document read with random access (the top file: only the parts that hold

@@ -49,6 +49,7 @@ fn parts(
     };
     let mut number = 0;
     let mut problems = Vec::new();
+    let mut text = crate::text::EmailText::new();
     for part in &message.parts {
         if let Some(why) = w.shared.halted() {
             c.stopped = Some(why);
@@ -65,6 +66,11 @@ fn parts(
             Some(sub) => format!("{}/{}", t.ctype(), sub).to_ascii_lowercase(),
             None => t.ctype().to_ascii_lowercase(),
         });
+        match &part.body {
+            PartType::Text(_) => text.part(&body, false),
+            PartType::Html(_) => text.part(&body, true),
+            _ => {}
+        }
         if part.is_encoding_problem {
             problems.push(number.to_string());
         }
@@ -72,6 +78,7 @@ fn parts(
         let outcome = w.member(entry, &mut &body[..]);
         c.record(&path, outcome);
     }
+    w.email_text = text.finish();
     let note = (!problems.is_empty()).then(|| {
         format!(
             "damaged transfer encoding in part(s) {}: decoded as far as possible",

@@ -58,6 +58,8 @@ pub struct Found {
     /// most 4,096 bytes: a longer one is cut and `KEY.truncated` gives its length in bytes. At
     /// most 64 keys. Details: the crate README, "What documents claim about themselves".
     pub claimed: Vec<(String, String)>,
+    /// Its similarity fingerprints (TLSH of its bytes and of its text), when it has them.
+    pub fingerprints: crate::Fingerprints,
 }
 
 /// What `Found::sha256` covers.
@@ -144,6 +146,8 @@ pub struct Summary {
     pub stopped_by_visitor: bool,
     /// What the top file claims about itself, as [`Found::claimed`] (no `archive.mtime`).
     pub claimed: Vec<(String, String)>,
+    /// Its similarity fingerprints, as [`Found::fingerprints`].
+    pub fingerprints: crate::Fingerprints,
 }
 
 impl Completeness {

@@ -40,6 +40,7 @@
 mod claimed;
 mod email;
 mod error;
+mod fingerprint;
 mod found;
 mod gzip;
 mod limits;
@@ -48,10 +49,12 @@ mod meter;
 mod sevenz;
 mod sniff;
 mod tar;
+mod text;
 mod walk;
 mod zip;
 
 pub use error::Error;
+pub use fingerprint::{Fingerprints, MAX_FINGERPRINTED, MIN_FINGERPRINTED, Printer, Tlsh};
 pub use found::{Completeness, Found, Hashed, Link, Mtime, Summary};
 pub use limits::Limits;
 pub use sniff::{Kind, SNIFF_LEN, sniff};

@@ -2,6 +2,7 @@
 //! enforces the byte limits, while the member's own parser (if it is a container) reads the
 //! same bytes. One read, two uses: that is the tee.
 
+use crate::fingerprint::{HtmlText, Printer, Tlsh};
 use crate::limits::{Limits, bytes};
 use sha2::{Digest, Sha256};
 use std::cell::{Cell, RefCell};
@@ -76,6 +77,10 @@ pub(crate) struct Meter<'a> {
     shared: Rc<Shared>,
     packed: Packed,
     hasher: Sha256,
+    /// The TLSH of the same bytes (`fingerprint.rs`).
+    printer: Printer,
+    /// For an HTML page: the TLSH of its text.
+    html: Option<HtmlText>,
     pub size: u64,
     /// Why reading stopped before the end (a limit), if it did.
     pub cut: Option<String>,
@@ -90,6 +95,8 @@ impl<'a> Meter<'a> {
             shared,
             packed,
             hasher: Sha256::new(),
+            printer: Printer::new(),
+            html: None,
             size: 0,
             cut: None,
             error: None,
@@ -113,8 +120,18 @@ impl<'a> Meter<'a> {
         self.cut.clone().or_else(|| self.error.clone())
     }
 
-    pub fn finish(self) -> [u8; 32] {
-        self.hasher.finalize().into()
+    /// Fingerprints the text of this member too, as an HTML page: `head` is what was read
+    /// of it so far.
+    pub fn start_html(&mut self, head: &[u8]) {
+        let mut html = HtmlText::new();
+        html.update(head);
+        self.html = Some(html);
+    }
+
+    /// The SHA-256, the TLSH of the bytes and, for an HTML page, of its text.
+    pub fn finish(self) -> ([u8; 32], Option<Tlsh>, Option<Tlsh>) {
+        let html = self.html.as_ref().and_then(HtmlText::finish);
+        (self.hasher.finalize().into(), self.printer.finish(), html)
     }
 
     fn stop(&mut self, reason: String) -> io::Error {
@@ -181,6 +198,10 @@ impl Read for Meter<'_> {
             ))
         };
         self.hasher.update(&buf[..keep]);
+        self.printer.update(&buf[..keep]);
+        if let Some(html) = &mut self.html {
+            html.update(&buf[..keep]);
+        }
         self.size += keep as u64;
         self.shared.total.set(self.shared.total.get() + keep as u64);
         match reason {

@@ -9,6 +9,7 @@
 //! soon as they are read.
 
 use crate::claimed::{self, Claims};
+use crate::fingerprint::{self, Fingerprints, Tlsh};
 use crate::found::{Completeness, Found, Hashed, Link, Mtime, Summary};
 use crate::limits::Limits;
 use crate::meter::{Meter, Packed, Shared, Source};
@@ -96,6 +97,12 @@ pub fn walk_seekable<R: Read + Seek>(
                 top.note = note;
             } else {
                 top.claims = claimed::from_seekable(kind, &mut source);
+                if kind == Kind::Pdf {
+                    top.fingerprints.text = top_pdf_text(&mut source, &shared);
+                }
+            }
+            if let Some(text) = top.claims.text.take() {
+                top.fingerprints.text = Some(text);
             }
             let notes = std::mem::take(&mut top.claims.notes);
             top.note = top
@@ -188,6 +195,8 @@ pub(crate) struct Walker<'w, 'v> {
     pub office: Option<Claims>,
     /// The DKIM claims (`prov-dkim`) of the email just parsed, taken by its `inspect`.
     pub dkim: Option<Vec<(String, String)>>,
+    /// The text fingerprint of the email just parsed, taken by its `inspect`.
+    pub email_text: Option<Tlsh>,
     /// Members found, held in visiting order until their outermost open container is
     /// finished; `None` marks a container still being read.
     pending: Vec<Option<Found>>,
@@ -205,6 +214,7 @@ impl<'w, 'v> Walker<'w, 'v> {
             next_index: 0,
             office: None,
             dkim: None,
+            email_text: None,
             pending: Vec::new(),
             open: 0,
             stopped_by_visitor: false,
@@ -271,6 +281,7 @@ impl<'w, 'v> Walker<'w, 'v> {
             note: got.note,
             completeness: got.completeness,
             claimed,
+            fingerprints: got.fingerprints,
         });
         self.open -= 1;
         if self.open == 0 {
@@ -310,6 +321,7 @@ impl<'w, 'v> Walker<'w, 'v> {
         let mut notes = Vec::new();
         let mut completeness = None;
         let mut claims = Claims::default();
+        let mut plain = false;
         let (kind, stored) = match leaf {
             Leaf::Link(_) => (Kind::Link, false),
             Leaf::Opaque => (Kind::Opaque, false),
@@ -320,6 +332,10 @@ impl<'w, 'v> Walker<'w, 'v> {
             Leaf::No => {
                 let head = meter.head(SNIFF_LEN);
                 let mut kind = sniff(&head);
+                if kind == Kind::Opaque && fingerprint::is_html(&head) {
+                    meter.start_html(&head);
+                }
+                plain = kind == Kind::Opaque && fingerprint::is_text(&head);
                 let mut input = Cursor::new(head).chain(&mut meter);
                 let max_depth = self.shared.limits.max_depth;
                 if kind.is_container() && depth >= max_depth {
@@ -343,6 +359,7 @@ impl<'w, 'v> Walker<'w, 'v> {
                     if let Some(dkim) = self.dkim.take() {
                         claims.extend(dkim);
                     }
+                    claims.text = self.email_text.take();
                     completeness = Some(c);
                     notes.extend(note);
                 } else if kind.is_container() {
@@ -366,7 +383,7 @@ impl<'w, 'v> Walker<'w, 'v> {
         Meter::drain(&mut meter);
         let incomplete = meter.incomplete();
         let size = meter.size;
-        let sha256 = meter.finish();
+        let (sha256, bytes_print, html_text) = meter.finish();
         let hashed = match (&incomplete, stored) {
             (Some(_), _) => Hashed::Prefix,
             (None, true) => Hashed::Stored,
@@ -379,11 +396,22 @@ impl<'w, 'v> Walker<'w, 'v> {
         if let (Some(c), Some(why)) = (&mut completeness, self.shared.halted()) {
             c.stopped.get_or_insert(why);
         }
+        // A prefix's fingerprint is not the member's, as its hash is not.
+        let bytes_print = bytes_print.filter(|_| hashed != Hashed::Prefix);
+        let text = match claims.text.take().or(html_text) {
+            Some(t) => Some(t),
+            None if plain => bytes_print.clone(),
+            None => None,
+        };
         Got {
             kind,
             sha256,
             size,
             hashed,
+            fingerprints: Fingerprints {
+                bytes: bytes_print,
+                text: text.filter(|_| hashed != Hashed::Prefix),
+            },
             note: (!notes.is_empty()).then(|| notes.join("; ")),
             completeness,
             claims,
@@ -424,6 +452,7 @@ impl<'w, 'v> Walker<'w, 'v> {
             bytes: self.shared.total.get(),
             stopped_by_visitor: self.stopped_by_visitor,
             claimed: top.claims.finish().0,
+            fingerprints: top.fingerprints,
         })
     }
 }
@@ -444,4 +473,21 @@ struct Got {
     completeness: Option<Completeness>,
     /// What the member claims (its notes already moved into `note`).
     claims: Claims,
+    fingerprints: Fingerprints,
+}
+
+/// The text fingerprint of a top-level PDF, read whole from the file for it within
+/// `max_claimed` (a larger one gets none).
+fn top_pdf_text<R: Read + Seek>(source: &mut R, shared: &Shared) -> Option<Tlsh> {
+    let max = shared.limits.max_claimed;
+    source.rewind().ok()?;
+    let mut raw = Vec::new();
+    source
+        .take(max.saturating_add(1))
+        .read_to_end(&mut raw)
+        .ok()?;
+    if raw.len() as u64 > max {
+        return None;
+    }
+    crate::text::pdf(&raw)
 }

@@ -7,10 +7,13 @@ use crate::commit::Commit;
 use crate::derived::Derived;
 use crate::entry::{Content, Entry, Kind, Related};
 use crate::error::{Error, Result};
+use crate::fingerprints::{Print, PrintKind};
 use crate::index::IndexBatch;
 use crate::ledger::{Ledger, Mode};
 use crate::log::{RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
+use crate::similar::{SIMILAR_BY, SIMILAR_DISTANCE, SIMILAR_TO, SimilarLink, Similarity, Target};
 use prov_proofs::Checkpoint;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// How far the clock may be behind the ledger's last recorded time before an append is
@@ -34,6 +37,9 @@ pub struct NewDocument {
     /// found: its entry, new or already recorded, is linked as `contained_in`. For a
     /// container recorded in an earlier batch, put the link in `related` instead.
     pub within_batch: Option<usize>,
+    /// Its fingerprints, stored if it is first seen, and the earlier document it resembles,
+    /// linked as `similar_to` if it is first seen (`similar.rs`).
+    pub similar: Similarity,
 }
 
 impl NewDocument {
@@ -120,6 +126,8 @@ pub struct Recorded {
     pub seq: u64,
     /// The content's first sighting (this entry itself when `FirstSeen`).
     pub first_seen: FirstSeen,
+    /// The `similar_to` link its new entry records, if it does.
+    pub similar: Option<SimilarLink>,
 }
 
 /// The result of a batch: one [`Recorded`] per document, and the checkpoint signed for the
@@ -214,14 +222,15 @@ impl Ledger {
 
     fn append_once(&mut self, docs: &[NewDocument], now_ms: u64) -> Result<AppendReport> {
         let time_ms = now_ms.max(self.last_time);
-        let results = self.decide(docs, time_ms)?;
-        let resolved: Vec<std::borrow::Cow<'_, NewDocument>> = docs
+        let mut results = self.decide(docs, time_ms)?;
+        let mut resolved: Vec<Cow<'_, NewDocument>> = docs
             .iter()
             .map(|d| match d.within_batch {
-                None => std::borrow::Cow::Borrowed(d),
-                Some(k) => std::borrow::Cow::Owned(d.resolved(results[k].seq)),
+                None => Cow::Borrowed(d),
+                Some(k) => Cow::Owned(d.resolved(results[k].seq)),
             })
             .collect();
+        let prints = link_similar(&mut resolved, &mut results);
         let docs: Vec<&NewDocument> = resolved.iter().map(|d| d.as_ref()).collect();
         let Some(batch) = self.build(&docs, &results, time_ms)? else {
             return Ok(AppendReport {
@@ -230,6 +239,8 @@ impl Ledger {
             });
         };
         let note = batch.note.clone();
+        // The fingerprints are durable before the commit point (FORMAT.md 7.6).
+        self.store_fingerprints(&prints)?;
         self.commit_built(batch)?;
         Ok(AppendReport {
             results,
@@ -354,6 +365,67 @@ impl Ledger {
         self.apply_index(b.index, b.derived.first_seq);
         Ok(())
     }
+}
+
+/// Adds to each first-seen document its `similar_to` link (resolved to the first-seen entry
+/// of the document it resembles) with the link's distance and kind in its metadata, unless
+/// it already has such a link or the entry could not take it; returns the fingerprints to
+/// store, those of the first-seen documents.
+fn link_similar(docs: &mut [Cow<'_, NewDocument>], results: &mut [Recorded]) -> Vec<Print> {
+    let mut prints = Vec::new();
+    for i in 0..docs.len() {
+        let r = &results[i];
+        if r.status != Status::FirstSeen {
+            continue;
+        }
+        let d = &docs[i];
+        let fp = &d.similar.fingerprints;
+        for (kind, t) in [(PrintKind::Bytes, &fp.bytes), (PrintKind::Text, &fp.text)] {
+            if let Some(t) = t {
+                prints.push(Print {
+                    seq: r.seq,
+                    sha256: d.content.sha256,
+                    kind,
+                    tlsh: t.clone(),
+                });
+            }
+        }
+        let Some(link) = d.similar.link else {
+            continue;
+        };
+        let to = match link.to {
+            Target::Entry(seq) => seq,
+            Target::Earlier(k) if k < i => results[k].first_seen.seq,
+            Target::Earlier(_) => continue,
+        };
+        let taken = d.related.iter().any(|l| l.relation == SIMILAR_TO)
+            || d.metadata.contains_key(SIMILAR_DISTANCE)
+            || d.metadata.contains_key(SIMILAR_BY);
+        if to >= r.seq || taken {
+            continue;
+        }
+        let mut linked = d.as_ref().clone();
+        linked.related.push(Related {
+            relation: SIMILAR_TO.into(),
+            seq: to,
+        });
+        linked.related.sort();
+        linked
+            .metadata
+            .insert(SIMILAR_DISTANCE.into(), link.distance.to_string());
+        linked
+            .metadata
+            .insert(SIMILAR_BY.into(), link.kind.as_str().into());
+        if linked.validate().is_ok() {
+            docs[i] = Cow::Owned(linked);
+            results[i].similar = Some(SimilarLink {
+                seq: to,
+                distance: link.distance,
+                kind: link.kind,
+            });
+        }
+    }
+    prints
 }
 
 /// A batch built and signed, not yet written.

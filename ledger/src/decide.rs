@@ -176,6 +176,7 @@ impl Ledger {
                     status: Status::AlreadyRecorded,
                     seq,
                     first_seen: first_seen(f),
+                    similar: None,
                 });
                 continue;
             }
@@ -195,6 +196,7 @@ impl Ledger {
                         status: Status::FirstSeen,
                         seq,
                         first_seen: first_seen(&me),
+                        similar: None,
                     };
                     slot.first = Some(me);
                     recorded
@@ -203,6 +205,7 @@ impl Ledger {
                     status: Status::Sighting,
                     seq,
                     first_seen: first_seen(&f),
+                    similar: None,
                 },
             });
         }

@@ -167,6 +167,21 @@ fn hash_open(
     Ok(digest)
 }
 
+/// Hashes what `r` reads of the open file `before` describes (a reader over it, such as one
+/// that fingerprints the bytes too), refusing it as [`hash_open`] does.
+pub(crate) fn hash_read(
+    r: impl Read,
+    file: &File,
+    before: &Metadata,
+    path: &Path,
+    progress: &dyn Fn(u64),
+) -> Result<FileDigest> {
+    let digest =
+        hash_with_buffer(r, buffer_for(before.len()), progress).map_err(Error::io("read", path))?;
+    check_unchanged(file, before, digest.size, path)?;
+    Ok(digest)
+}
+
 /// Refuses a file read whole (`read` bytes) whose size, change or modification time moved
 /// since `before` was taken, or that did not hold `read` bytes.
 pub(crate) fn check_unchanged(

@@ -49,6 +49,13 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The fingerprint file (FORMAT.md 7.6) is not one: it is not signed and cannot be
+    /// rebuilt from the log, so it is never changed or replaced by `prov` itself.
+    #[error("{} is not a fingerprint file (its first 8 bytes are not PROVFPR 1): move it aside (the log is not affected; `prov similar` then finds only documents added after)", path.display())]
+    FingerprintsDamaged {
+        /// The file.
+        path: PathBuf,
+    },
     /// The ledger folder holds no signing key and none was named.
     #[error("no signing key: {} has no key.pem: pass --key-file PATH, or set PROV_KEY_FILE, to where this ledger's key is kept", dir.display())]
     KeyMissing {

@@ -22,6 +22,8 @@ pub struct Extracted {
     pub top: Option<Summary>,
     /// Its members, in the walk's order (a container before its members).
     pub members: Vec<Found>,
+    /// The file's own similarity fingerprints.
+    pub fingerprints: prov_ingest::Fingerprints,
 }
 
 impl Extracted {
@@ -31,6 +33,7 @@ impl Extracted {
             digest,
             top: None,
             members: Vec::new(),
+            fingerprints: Default::default(),
         }
     }
 }
@@ -47,7 +50,16 @@ pub(crate) fn read_walked(
 ) -> Result<Extracted> {
     let (file, before) = open_walked(f)?;
     let Some(limits) = limits else {
-        return Ok(Extracted::hashed(hash_opened(&file, &before, f, progress)?));
+        // Not looked into: the fingerprint of its bytes only, taken as they are hashed.
+        let mut printer = prov_ingest::Printer::new();
+        let tee = Tee {
+            file: &file,
+            printer: &mut printer,
+        };
+        let digest = crate::digest::hash_read(tee, &file, &before, &f.path, progress)?;
+        let mut x = Extracted::hashed(digest);
+        x.fingerprints.bytes = printer.finish();
+        return Ok(x);
     };
     let mut members = Vec::new();
     let reader = Counted {
@@ -86,6 +98,7 @@ pub(crate) fn read_walked(
     };
     Ok(Extracted {
         digest,
+        fingerprints: top.fingerprints.clone(),
         top: Some(top),
         members,
     })
@@ -147,6 +160,7 @@ pub(crate) fn read_stream(
     };
     Ok(Extracted {
         digest,
+        fingerprints: top.fingerprints.clone(),
         top: Some(top),
         members,
     })
@@ -186,6 +200,20 @@ impl Seek for Counted<'_> {
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start")
         })?;
         Ok(self.pos)
+    }
+}
+
+/// A file read through a fingerprint printer.
+struct Tee<'a> {
+    file: &'a File,
+    printer: &'a mut prov_ingest::Printer,
+}
+
+impl Read for Tee<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.printer.update(&buf[..n]);
+        Ok(n)
     }
 }
 

@@ -15,8 +15,10 @@ use crate::error::{Error, Result, hex};
 use crate::extract::Extracted;
 use crate::ledger::Ledger;
 use crate::location::CONTAINED_IN;
+use crate::lookalikes;
 use crate::manifest::Manifest;
 use crate::members;
+use crate::prints::Prints;
 use crate::queue::Queue;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -59,6 +61,7 @@ impl Fields {
             metadata: self.metadata.clone(),
             related: self.related.clone(),
             within_batch: None,
+            similar: Default::default(),
         }
     }
 
@@ -176,6 +179,10 @@ pub struct Options<'a> {
     /// its own, linked to its container (`members.rs`). `None`: each is recorded as one
     /// document.
     pub extract: Option<&'a prov_ingest::Limits>,
+    /// Link each new document to the earlier one it resembles most within this TLSH
+    /// distance (`similar_to`, FORMAT.md 6.9); `None`: no links (fingerprints are stored
+    /// either way).
+    pub similar: Option<u32>,
 }
 
 impl Default for Options<'static> {
@@ -186,6 +193,7 @@ impl Default for Options<'static> {
             clock: &system_time_ms,
             progress: &|_| {},
             extract: None,
+            similar: None,
         }
     }
 }
@@ -252,6 +260,7 @@ impl Ledger {
             report,
             summary: Summary::default(),
             queue: Queue::default(),
+            prints: None,
         };
         let flow = match documents {
             Documents::Files(files) => run.files(files, fields)?,
@@ -305,6 +314,9 @@ struct Run<'r, 'o> {
     report: &'r mut dyn Report,
     summary: Summary,
     queue: Queue,
+    /// The fingerprints of the committed documents, loaded at the first batch that needs
+    /// them and extended as batches commit.
+    prints: Option<Prints>,
 }
 
 impl Run<'_, '_> {
@@ -320,8 +332,15 @@ impl Run<'_, '_> {
         docs: Vec<NewDocument>,
         seqs: &mut Vec<u64>,
     ) -> Result<ControlFlow<()>> {
+        let mut docs = docs;
+        if let Some(threshold) = self.options.similar {
+            lookalikes::resemble(self.ledger, &mut self.prints, threshold, &mut docs)?;
+        }
         let now = (self.options.clock)()?;
         let appended = self.ledger.append(&docs, now)?;
+        if let Some(prints) = &mut self.prints {
+            prints.extend(lookalikes::new_prints(&docs, &appended.results));
+        }
         seqs.extend(appended.results.iter().map(|r| r.seq));
         // The whole batch is recorded, whatever the reporter does with it.
         for r in &appended.results {

@@ -104,6 +104,9 @@ pub struct Ledger {
     /// In a folder with no tiles: the leaf hashes of the latest signed tree, read from the
     /// log once and checked against its root (`prove.rs`).
     pub(crate) log_leaves: std::sync::OnceLock<Vec<prov_proofs::Hash>>,
+    /// Writer only: `fingerprints`, opened (and cut back to the committed entries) at the
+    /// first batch that stores any.
+    pub(crate) prints_out: Option<crate::fingerprints::Appender>,
 }
 
 pub(crate) fn read_config(dir: &Path) -> Result<(Config, NoteVerifier)> {
@@ -249,6 +252,7 @@ impl Ledger {
             dir_handle: None,
             clock_bound: None,
             log_leaves: std::sync::OnceLock::new(),
+            prints_out: None,
         }
     }
 

@@ -33,6 +33,7 @@ mod entry_rules;
 mod error;
 mod evidence;
 mod extract;
+mod fingerprints;
 mod fsys;
 mod index;
 mod index_check;
@@ -43,6 +44,7 @@ mod keys;
 mod ledger;
 mod location;
 mod log;
+mod lookalikes;
 mod lookup;
 mod manifest;
 mod manifest_jsonl;
@@ -50,11 +52,14 @@ mod manifest_lines;
 mod members;
 mod offsets;
 mod prepared;
+mod print_index;
+mod prints;
 mod proof_check;
 mod prove;
 mod publish;
 mod queue;
 mod recovery;
+mod similar;
 mod tiles;
 mod timestamps;
 mod tsa_config;
@@ -78,6 +83,10 @@ pub use entry::{Content, ENTRY_VERSION, Entry, Kind, Related, SIGNING_DOMAIN};
 pub use entry_rules::{MAX_ENTRY_BYTES, MAX_NAME, check_recorded_text, is_display_control};
 pub use error::{Error, LineProblem, PathProblem, Result};
 pub use evidence::{Evidence, IndependentBound, Trust, Unverified};
+pub use fingerprints::{
+    FILE as FINGERPRINTS_FILE, Loaded as LoadedFingerprints, Print, PrintKind,
+    load as load_fingerprints,
+};
 pub use fsys::{FaultHook, Injected, Step, read_small, replace_durably};
 pub use ingest::{
     DEFAULT_BATCH, Documents, Fields, Ingested, Options, Report, Summary, system_time_ms,
@@ -92,9 +101,15 @@ pub use location::{CONTAINED_IN, PART_KEY};
 pub use log::{LOG_MAGIC, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
 pub use manifest::{Line, LineFields, Lines, Manifest, ManifestFormat, parse_sha256};
 pub use prepared::{PlannedDocument, Prepared};
+pub use prints::{Close, Prints};
 pub use proof_check::{VerifiedEntry, verify_tlog_proof};
 pub use prov_ingest::Limits;
+pub use prov_ingest::{Fingerprints, Tlsh};
 pub use publish::PublishReport;
+pub use similar::{
+    DEFAULT_THRESHOLD, Lookalike, Resemblance, SIMILAR_BY, SIMILAR_DISTANCE, SIMILAR_TO,
+    SimilarLink, SimilarReport, Similarity, Target, fingerprint_file,
+};
 pub use timestamps::{HeldTimestamp, TIMESTAMPS_DIR, TSAS_FILE, TsaConfig, checkpoint_imprint};
 pub use tsa_config::{check_tsa_url, parse_tsa_cert};
 pub use tsa_token::{

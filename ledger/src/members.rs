@@ -36,6 +36,7 @@ pub(crate) struct Planned {
 /// The documents of one file: the file first, then its members in the walk's order.
 pub(crate) fn plan(fields: &Fields, label: Vec<u8>, name: Vec<u8>, x: Extracted) -> Vec<Planned> {
     let mut top = fields.document((!name.is_empty()).then_some(name), x.digest);
+    top.similar.fingerprints = x.fingerprints;
     let Some(summary) = x.top else {
         return vec![Planned {
             label,
@@ -196,6 +197,10 @@ fn member(fields: &Fields, found: &Found) -> NewDocument {
         metadata,
         related: Vec::new(),
         within_batch: None,
+        similar: crate::similar::Similarity {
+            fingerprints: found.fingerprints.clone(),
+            link: None,
+        },
     }
 }
 

@@ -56,6 +56,7 @@ fn options(batch: usize) -> Options<'static> {
         clock: &clock,
         progress: &|_| {},
         extract: None,
+        similar: None,
     }
 }
 
@@ -144,6 +145,7 @@ fn every_file_is_hashed_exactly_once_whatever_the_batch() {
             clock: &clock,
             progress: &progress,
             extract: None,
+            similar: None,
         };
         let s = l
             .ingest(

@@ -2,13 +2,15 @@
 //! what happened (`status`), its entry, its content and where the content was first seen.
 
 use crate::fields::{name_json, rfc3339, set_path};
-use prov_ledger::Ingested;
+use prov_ledger::{Ingested, SimilarLink};
 use serde_json::{Value, json};
 
 /// The object for one document of an ingest, once its batch is durable: `status`
 /// (`first_seen`, `sighting`, `already_recorded`), `seq`, `sha256`, `size`, `first_seen`
-/// (`seq`, `time`, `source`), `contained_in`, `name` (and `name_hex` when it is not UTF-8)
-/// and `path`, the label the caller gave it (with `path_hex` likewise).
+/// (`seq`, `time`, `source`), `contained_in`, `name` (and `name_hex` when it is not UTF-8),
+/// `similar_to` (the earlier document it was linked to as a look-alike: `seq`, `distance`,
+/// `fingerprint`; or null) and `path`, the label the caller gave it (with `path_hex`
+/// likewise).
 pub fn added_json(d: &Ingested<'_>) -> Value {
     let (doc, r) = (d.document, d.recorded);
     let f = &r.first_seen;
@@ -20,6 +22,7 @@ pub fn added_json(d: &Ingested<'_>) -> Value {
         "first_seen": {"seq": f.seq, "time": rfc3339(f.time_ms), "source": f.source},
         "contained_in": d.contained_in,
         "name": doc.content.name.as_deref().map(name_json),
+        "similar_to": similar_json(r.similar.as_ref()),
     });
     if let Some(n) = &doc.content.name
         && std::str::from_utf8(n).is_err()
@@ -28,4 +31,13 @@ pub fn added_json(d: &Ingested<'_>) -> Value {
     }
     set_path(&mut v, d.label);
     v
+}
+
+/// A `similar_to` link as JSON: `seq`, `distance`, `fingerprint` (`text` or `bytes`); null
+/// for none.
+pub fn similar_json(link: Option<&SimilarLink>) -> Value {
+    link.map_or(
+        Value::Null,
+        |s| json!({"seq": s.seq, "distance": s.distance, "fingerprint": s.kind.as_str()}),
+    )
 }

@@ -20,7 +20,7 @@ pub mod escape;
 mod fields;
 pub mod story;
 
-pub use added::added_json;
+pub use added::{added_json, similar_json};
 pub use checked::{Checked, bound_json, check_sha256, unverified_json};
 pub use entry_json::{claim_json, claim_line, claimed_json, entry_json, evidence};
 pub use fields::{count, name_json, rfc3339, set_path, set_path_as};

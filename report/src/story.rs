@@ -179,10 +179,11 @@ impl Told<'_> {
         for e in self.entries {
             for r in e.related.iter().filter(|r| r.relation != CONTAINED_IN) {
                 out.push(format!(
-                    "related   entry {} is {} entry {}",
+                    "related   entry {} is {} entry {}{}",
                     e.seq,
                     escape::text(&r.relation),
-                    r.seq
+                    r.seq,
+                    similarity(e, &r.relation)
                 ));
             }
         }
@@ -209,12 +210,29 @@ impl Told<'_> {
                 (None, _) => format!("sha256 {}", &hex::encode(from.content.sha256)[..16]),
             };
             out.push(format!(
-                "linked    entry {} {what} is {} entry {}",
+                "linked    entry {} {what} is {} entry {}{}",
                 from.seq,
                 escape::text(&link.relation),
-                link.to
+                link.to,
+                similarity(from, &link.relation)
             ));
         }
         out
+    }
+}
+
+/// For a `similar_to` link, its distance and the fingerprint that gave it, from the
+/// entry's metadata (FORMAT.md 6.9): ` (distance 12 by text)`.
+fn similarity(e: &Entry, relation: &str) -> String {
+    if relation != prov_ledger::SIMILAR_TO {
+        return String::new();
+    }
+    match (
+        e.metadata.get(prov_ledger::SIMILAR_DISTANCE),
+        e.metadata.get(prov_ledger::SIMILAR_BY),
+    ) {
+        (Some(d), Some(by)) => format!(" (distance {} by {})", escape::text(d), escape::text(by)),
+        (Some(d), None) => format!(" (distance {})", escape::text(d)),
+        _ => String::new(),
     }
 }

@@ -35,6 +35,7 @@ mod review_cli;
 mod review_content;
 mod review_tiles;
 mod serve;
+mod similar;
 mod timestamps;
 mod tsa_purpose;
 mod walk_races;

@@ -87,6 +87,7 @@ pub(crate) fn detect<R: Read + Seek>(archive: &mut ZipArchive<R>) -> Option<Clai
     if archive.index_for_name("[Content_Types].xml").is_some() {
         part(archive, "docProps/core.xml", CORE, &mut claims);
         part(archive, "docProps/app.xml", APP, &mut claims);
+        claims.text = crate::text::office(archive);
         return Some(claims);
     }
     let first_is_mimetype = archive
@@ -99,6 +100,7 @@ pub(crate) fn detect<R: Read + Seek>(archive: &mut ZipArchive<R>) -> Option<Clai
     }
     if mimetype == ODF_TYPE {
         part(archive, "meta.xml", ODF_META, &mut claims);
+        claims.text = crate::text::office(archive);
         return Some(claims);
     }
     None
