@@ -284,10 +284,7 @@ fn run(cli: Cli) -> Result<()> {
         output::now_ms()?;
     }
     if let Some(url) = g.server.clone() {
-        let remote = remote::Remote {
-            url,
-            token: g.token.clone(),
-        };
+        let remote = remote::Remote::new(url, g.token.clone());
         return match cli.command {
             Command::Add(a) => remote::add(&remote, *a, out),
             Command::Check(a) => remote::check(&remote, a, out),

@@ -29,5 +29,6 @@ mod writer;
 pub use answer::Answer;
 pub use archivists::{ARCHIVISTS_FILE, Archivist, Archivists, Verdict};
 pub use error::{Error, Result};
-pub use server::{Config, Limits, serve};
+pub use server::{Config, Limits, MAX_JSON_BODY, serve};
+pub use upload::MAX_LIST;
 pub use writer::{GROUP, Hold};

@@ -75,6 +75,13 @@ fn an_oversized_body_is_refused_and_a_malformed_request_is_a_json_error() {
         "a".repeat(64)
     ))
     .refused(400, "unknown field");
+    // A list of more documents than one request takes (4096), well within 1 MiB.
+    let one = format!(
+        r#"{{"sha256": "{}", "size": 1, "source": "x"}}"#,
+        "b".repeat(64)
+    );
+    let list = format!(r#"{{"documents": [{}]}}"#, vec![one; 4097].join(","));
+    post_json(&list).refused(413, "at most 4096");
     get(&format!("{}/v1/documents/xyz", s.url)).refused(400, "not a SHA-256");
     get(&format!("{}/v1/entries/7", s.url)).refused(404, "no entry 7");
     get(&format!("{}/v1/entries/-1", s.url)).refused(400, "not an entry number");
