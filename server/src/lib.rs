@@ -27,7 +27,7 @@ mod upload;
 mod writer;
 
 pub use answer::Answer;
-pub use archivists::{ARCHIVISTS_FILE, Archivist, Archivists, Verdict};
+pub use archivists::{ARCHIVISTS_FILE, ARCHIVISTS_LOCK, Archivist, Archivists, Verdict};
 pub use error::{Error, Result};
 pub use server::{Config, Limits, MAX_JSON_BODY, serve};
 pub use upload::MAX_LIST;

@@ -217,3 +217,40 @@ fn tls_serves_the_same_routes_over_https() {
     );
     assert!(plain.is_err());
 }
+
+/// `prov archivist add` and `revoke` change `archivists.json` under their own lock: many at
+/// once all count, and a revoke while `prov serve` runs (holding the ledger's lock) is
+/// neither refused nor kept waiting, and takes effect at once.
+#[test]
+fn archivists_added_and_revoked_at_once_are_all_kept() {
+    let w = Workspace::new();
+    w.init();
+    let first = archivist(&w, "first@news.example");
+    let s = Serve::start(&w, &[], &[]);
+    let spawn = |args: &[&str]| {
+        w.cmd(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut children: Vec<_> = (0..16)
+        .map(|i| spawn(&["archivist", "add", &format!("a{i}@news.example")]))
+        .collect();
+    children.push(spawn(&["archivist", "revoke", "first@news.example"]));
+    let runs: Vec<_> = children
+        .into_iter()
+        .map(|c| prov_tests::Run::from(c.wait_with_output().unwrap()))
+        .collect();
+    let listed = w.run(&["archivist", "list", "--json"]).jsonl();
+    assert_eq!(listed.len(), 17, "{listed:?}");
+    for (i, run) in runs[..16].iter().enumerate() {
+        let token = run.ok().trim();
+        let query = format!("source=x&name=a{i}");
+        let r = upload(&s, Some(token), &query, format!("from a{i}\n").as_bytes());
+        assert_eq!(r.status, 200, "a{i}: {}", r.body);
+    }
+    runs[16].ok();
+    upload(&s, Some(&first), "source=x", b"after the revoke\n").refused(403, "revoked");
+    assert_eq!(size(&w), 16);
+}
