@@ -14,6 +14,7 @@ use prov_ledger::{Skip, hash_files, walk};
 use prov_report::escape;
 use serde_json::{Value, json};
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 /// The server and the archivist's token.
 pub struct Remote {
@@ -33,13 +34,19 @@ struct Reply {
 }
 
 impl Remote {
-    /// The server at `url`, writing with `token`.
-    pub fn new(url: String, token: Option<String>) -> Remote {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        Remote { url, token, agent }
+    /// The server at `url`, writing with `token`; over HTTPS, trusting the certificates of
+    /// `ca_cert` (PEM) instead of the public roots when it is given.
+    pub fn new(url: String, token: Option<String>, ca_cert: Option<&Path>) -> Result<Remote> {
+        let mut config = ureq::Agent::config_builder().http_status_as_error(false);
+        if let Some(path) = ca_cert {
+            config = config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::new_with_certs(&ca_certs(path)?))
+                    .build(),
+            );
+        }
+        let agent = config.build().into();
+        Ok(Remote { url, token, agent })
     }
 
     fn url(&self, path: &str) -> String {
@@ -47,8 +54,13 @@ impl Remote {
     }
 
     fn unreachable(&self, e: ureq::Error) -> Failure {
+        let hint = if e.to_string().contains("certificate") {
+            "its certificate is not trusted here: if a private CA issued it, give --ca-cert CA.pem"
+        } else {
+            "check --server and that `prov serve` runs there"
+        };
         Failure::environment(format!(
-            "cannot reach the ledger server {}: {e}: check --server and that `prov serve` runs there",
+            "cannot reach the ledger server {}: {e}: {hint}",
             self.url
         ))
     }
@@ -83,6 +95,33 @@ impl Remote {
             .header("authorization", format!("Bearer {}", token.trim()));
         self.reply(req.send(body))
     }
+}
+
+/// The certificates of a PEM file given with `--ca-cert` (at most 1 MiB).
+fn ca_certs(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
+    let what = escape::path(path);
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 1 << 20), &mut bytes))
+        .map_err(|e| Failure::input(format!("cannot read --ca-cert {what}: {e}")))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&bytes) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(Failure::input(format!(
+                    "--ca-cert {what} is not PEM: {e}: give the CA's certificate (-----BEGIN CERTIFICATE-----)"
+                )));
+            }
+        }
+    }
+    if certs.is_empty() {
+        return Err(Failure::input(format!(
+            "--ca-cert {what} holds no certificate: give the CA's certificate in PEM (-----BEGIN CERTIFICATE-----)"
+        )));
+    }
+    Ok(certs)
 }
 
 /// A refusal from the server as a failure with its exit code: what the client sent (3), a
