@@ -155,7 +155,17 @@ impl Job<'_> {
         let max_body = prov_server::MAX_JSON_BODY - BODY_MARGIN;
         let mut list = List::default();
         for f in files {
-            let looked = self.look(f)?;
+            // A file that cannot be read stops the add, as one by one: what was looked at
+            // before it is sent first.
+            let looked = match self.look(f) {
+                Ok(l) => l,
+                Err(e) => {
+                    if list.files > 0 {
+                        self.send_list(list)?;
+                    }
+                    return Err(e);
+                }
+            };
             let size: usize = looked
                 .docs
                 .iter()
