@@ -101,6 +101,16 @@ pub struct Global {
         value_name = "TOKEN"
     )]
     token: Option<String>,
+    /// For an https:// --server whose certificate a private CA issued: trust the CA
+    /// certificates in this PEM file (instead of the public roots) [env: PROV_CA_CERT]
+    #[arg(
+        long,
+        global = true,
+        env = "PROV_CA_CERT",
+        hide_env = true,
+        value_name = "FILE"
+    )]
+    ca_cert: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -293,10 +303,7 @@ fn run(cli: Cli) -> Result<()> {
         output::now_ms()?;
     }
     if let Some(url) = g.server.clone() {
-        let remote = remote::Remote {
-            url,
-            token: g.token.clone(),
-        };
+        let remote = remote::Remote::new(url, g.token.clone(), g.ca_cert.as_deref())?;
         return match cli.command {
             Command::Add(a) => remote::add(&remote, *a, out),
             Command::Check(a) => remote::check(&remote, a, out),

@@ -5,23 +5,27 @@
 //! The server's answers are the objects these commands print with `--json`; only `path` is
 //! set to the local path.
 
-use crate::add::AddArgs;
 use crate::check::CheckArgs;
 use crate::entries::ShowArgs;
 use crate::failure::{Failure, Result};
-use crate::fields::parse_fields;
 use crate::output::{Out, count};
 use crate::proof::ProveArgs;
-use prov_ledger::{Fields, Limits, Prepared, Skip, hash_files, walk};
+use prov_ledger::{Skip, hash_files, walk};
 use prov_report::escape;
 use serde_json::{Value, json};
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 /// The server and the archivist's token.
 pub struct Remote {
-    pub url: String,
-    pub token: Option<String>,
+    url: String,
+    token: Option<String>,
+    /// One agent: its connections are kept alive and shared by the upload threads.
+    agent: ureq::Agent,
 }
+
+mod add;
+pub use add::add;
 
 /// An answer: its status and body.
 struct Reply {
@@ -30,11 +34,19 @@ struct Reply {
 }
 
 impl Remote {
-    fn agent() -> ureq::Agent {
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into()
+    /// The server at `url`, writing with `token`; over HTTPS, trusting the certificates of
+    /// `ca_cert` (PEM) instead of the public roots when it is given.
+    pub fn new(url: String, token: Option<String>, ca_cert: Option<&Path>) -> Result<Remote> {
+        let mut config = ureq::Agent::config_builder().http_status_as_error(false);
+        if let Some(path) = ca_cert {
+            config = config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::new_with_certs(&ca_certs(path)?))
+                    .build(),
+            );
+        }
+        let agent = config.build().into();
+        Ok(Remote { url, token, agent })
     }
 
     fn url(&self, path: &str) -> String {
@@ -42,8 +54,13 @@ impl Remote {
     }
 
     fn unreachable(&self, e: ureq::Error) -> Failure {
+        let hint = if e.to_string().contains("certificate") {
+            "its certificate is not trusted here: if a private CA issued it, give --ca-cert CA.pem"
+        } else {
+            "check --server and that `prov serve` runs there"
+        };
         Failure::environment(format!(
-            "cannot reach the ledger server {}: {e}: check --server and that `prov serve` runs there",
+            "cannot reach the ledger server {}: {e}: {hint}",
             self.url
         ))
     }
@@ -64,19 +81,47 @@ impl Remote {
     }
 
     fn get(&self, path: &str) -> Result<Reply> {
-        self.reply(Self::agent().get(self.url(path)).call())
+        self.reply(self.agent.get(self.url(path)).call())
     }
 
     fn post(&self, path: &str, content_type: &str, body: impl ureq::AsSendBody) -> Result<Reply> {
         let token = self.token.as_deref().ok_or_else(|| {
             Failure::usage("recording through a server needs an archivist's token: give --token TOKEN or set PROV_TOKEN (from `prov archivist add NAME` on the server)")
         })?;
-        let req = Self::agent()
+        let req = self
+            .agent
             .post(self.url(path))
             .header("content-type", content_type)
             .header("authorization", format!("Bearer {}", token.trim()));
         self.reply(req.send(body))
     }
+}
+
+/// The certificates of a PEM file given with `--ca-cert` (at most 1 MiB).
+fn ca_certs(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
+    let what = escape::path(path);
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 1 << 20), &mut bytes))
+        .map_err(|e| Failure::input(format!("cannot read --ca-cert {what}: {e}")))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&bytes) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(Failure::input(format!(
+                    "--ca-cert {what} is not PEM: {e}: give the CA's certificate (-----BEGIN CERTIFICATE-----)"
+                )));
+            }
+        }
+    }
+    if certs.is_empty() {
+        return Err(Failure::input(format!(
+            "--ca-cert {what} holds no certificate: give the CA's certificate in PEM (-----BEGIN CERTIFICATE-----)"
+        )));
+    }
+    Ok(certs)
 }
 
 /// A refusal from the server as a failure with its exit code: what the client sent (3), a
@@ -106,185 +151,6 @@ fn lines(r: &Reply) -> Result<Vec<Value>> {
                 .map_err(|e| Failure::environment(format!("the server's answer is not JSON: {e}")))
         })
         .collect()
-}
-
-/// Prints one recorded document as `prov add` does.
-fn show_added(v: &Value, out: &Out, verbose: bool) -> Result<()> {
-    if out.json {
-        return out.json(v);
-    }
-    let path = escape::text(v["path"].as_str().unwrap_or_default());
-    let seq = &v["seq"];
-    let f = &v["first_seen"];
-    match v["status"].as_str() {
-        Some("first_seen") => out.line(format!("first seen        {path}  (entry {seq})")),
-        Some("sighting") => out.line(format!(
-            "seen again        {path}  (entry {seq}; first seen {} from {}, entry {})",
-            f["time"].as_str().unwrap_or_default(),
-            escape::text(f["source"].as_str().unwrap_or_default()),
-            f["seq"]
-        )),
-        _ if verbose => out.line(format!(
-            "already recorded  {path}  (entry {seq}, from this source)"
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// The JSON form of a document planned here, for `--hash-only`.
-fn planned_json(doc: &prov_ledger::NewDocument, within: Option<usize>) -> Value {
-    let mut v = json!({
-        "sha256": hex::encode(doc.content.sha256),
-        "size": doc.content.size,
-        "source": doc.source,
-        "media_type": doc.content.media_type,
-        "meta": doc.metadata,
-        "related": doc.related.iter().map(|r| json!({"relation": r.relation, "seq": r.seq})).collect::<Vec<_>>(),
-        "within": within,
-    });
-    if let Some(n) = &doc.content.name {
-        match std::str::from_utf8(n) {
-            Ok(s) => v["name"] = json!(s),
-            Err(_) => v["name_hex"] = json!(hex::encode(n)),
-        }
-    }
-    v
-}
-
-pub fn add(remote: &Remote, a: AddArgs, out: Out) -> Result<()> {
-    let hash_only = a.hash_only;
-    if a.agent.is_some() {
-        return Err(Failure::usage(
-            "--agent is not taken with --server: the server records the archivist whose token it is",
-        ));
-    }
-    if a.manifest.is_some() || a.cosign || a.timestamp {
-        return Err(Failure::usage(
-            "--manifest, --cosign and --timestamp work on a local ledger only; through a server give files or --sha256",
-        ));
-    }
-    let (metadata, related) = parse_fields(&a.meta, &a.related)?;
-    let fields = Fields {
-        source: a.source.clone(),
-        agent: None,
-        media_type: a.media_type.clone(),
-        metadata,
-        related,
-    };
-    let mut answers: Vec<Value> = Vec::new();
-    if let Some(hex) = &a.sha256 {
-        let sha256 = crate::add::sha256_arg(hex)?;
-        let digest = prov_ledger::FileDigest {
-            sha256,
-            size: a.size.unwrap_or_default(),
-        };
-        let mut doc = fields.document(a.name.clone().map(String::into_bytes), digest);
-        doc.agent = None;
-        let body = planned_json(&doc, None).to_string();
-        let r = remote.post("/v1/documents", "application/json", body.as_bytes())?;
-        if r.status != 200 {
-            return Err(refused(&r));
-        }
-        answers.extend(lines(&r)?);
-        for v in &answers {
-            show_added(v, &out, a.verbose)?;
-        }
-        return summary(remote, &answers, out);
-    }
-    let walked = walk(&a.paths, a.follow_symlinks, &Skip::default())?;
-    crate::output::skipped(&out, &walked.skipped)?;
-    let limits = Limits {
-        max_depth: a.max_depth,
-        max_total_bytes: a.max_expanded,
-        max_ratio: a.max_ratio,
-        max_members: a.max_members,
-        ..Limits::default()
-    };
-    for f in &walked.files {
-        let label = f.path.as_os_str().as_bytes().to_vec();
-        let shown = String::from_utf8_lossy(&label).into_owned();
-        let mut file = std::fs::File::open(&f.path)
-            .map_err(|e| Failure::input(format!("cannot read {}: {e}", escape::path(&f.path))))?;
-        let mut labels: Vec<String> = Vec::new();
-        let r = if hash_only {
-            let p = Prepared::from_stream(
-                &mut file,
-                &shown,
-                label.clone(),
-                (!f.name.is_empty()).then(|| f.name.clone()),
-                &fields,
-                (!a.no_extract).then_some(&limits),
-            )?;
-            let docs: Vec<Value> = p.planned().map(|(_, d, c)| planned_json(d, c)).collect();
-            labels = p
-                .planned()
-                .map(|(l, _, _)| String::from_utf8_lossy(l).into_owned())
-                .collect();
-            let body = json!({"documents": docs}).to_string();
-            remote.post("/v1/documents", "application/json", body.as_bytes())?
-        } else {
-            let mut q = form_urlencoded::Serializer::new(String::new());
-            q.append_pair("source", &fields.source);
-            if !f.name.is_empty() {
-                q.append_pair("name", &String::from_utf8_lossy(&f.name));
-            }
-            if let Some(m) = &fields.media_type {
-                q.append_pair("media_type", m);
-            }
-            for (k, v) in &fields.metadata {
-                q.append_pair("meta", &format!("{k}={v}"));
-            }
-            for r in &fields.related {
-                q.append_pair("related", &format!("{}={}", r.relation, r.seq));
-            }
-            if a.no_extract {
-                q.append_pair("extract", "false");
-            }
-            let path = format!("/v1/documents?{}", q.finish());
-            remote.post(&path, "application/octet-stream", &file)?
-        };
-        if r.status != 200 {
-            return Err(refused(&r));
-        }
-        for (i, mut v) in lines(&r)?.into_iter().enumerate() {
-            // Labelled as `prov add` labels them: the local path, then `!member`.
-            let label = v["path"].as_str().unwrap_or_default().to_owned();
-            let member = label.split_once('!').map(|(_, m)| m.to_owned());
-            v["path"] = json!(match (labels.get(i), member) {
-                (Some(l), _) => l.clone(),
-                (None, Some(m)) => format!("{shown}!{m}"),
-                (None, None) => shown.clone(),
-            });
-            show_added(&v, &out, a.verbose)?;
-            answers.push(v);
-        }
-    }
-    summary(remote, &answers, out)
-}
-
-/// The summary line of `add` (not with `--json`, whose objects are the whole answer).
-fn summary(remote: &Remote, answers: &[Value], out: Out) -> Result<()> {
-    if out.json || out.quiet {
-        return Ok(());
-    }
-    let n = |s: &str| answers.iter().filter(|v| v["status"] == s).count() as u64;
-    let size = remote
-        .get("/checkpoint")
-        .ok()
-        .and_then(|r| {
-            String::from_utf8_lossy(&r.body)
-                .lines()
-                .nth(1)
-                .and_then(|l| l.parse::<u64>().ok())
-        })
-        .unwrap_or_default();
-    let s = prov_ledger::Summary {
-        first_seen: n("first_seen"),
-        sightings: n("sighting"),
-        already_recorded: n("already_recorded"),
-        stopped: false,
-    };
-    out.human(crate::add_report::summary_line(&s, size))
 }
 
 fn document(remote: &Remote, sha: &[u8; 32]) -> Result<Option<Value>> {

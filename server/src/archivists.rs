@@ -18,6 +18,9 @@ use subtle::ConstantTimeEq;
 /// The file, in the ledger folder.
 pub const ARCHIVISTS_FILE: &str = "archivists.json";
 
+/// The lock file of `add` and `revoke`, in the ledger folder: empty, never replaced.
+pub const ARCHIVISTS_LOCK: &str = "archivists.lock";
+
 /// The longest name (it becomes each entry's agent).
 const MAX_NAME: usize = 128;
 
@@ -110,6 +113,35 @@ impl Archivists {
         })
     }
 
+    /// Holds the lock of `add` and `revoke` until dropped (it waits for another holder).
+    /// Opened without following a symbolic link, and only a regular file.
+    fn lock(&self) -> Result<std::fs::File> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = self.path.with_file_name(ARCHIVISTS_LOCK);
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path)
+            .map_err(Error::io("open", &path))?;
+        let regular = f
+            .metadata()
+            .map_err(Error::io("inspect", &path))?
+            .file_type()
+            .is_file();
+        if !regular {
+            return Err(Error::Archivists {
+                path,
+                reason: "it is not a regular file".into(),
+            });
+        }
+        f.lock().map_err(Error::io("lock", &path))?;
+        Ok(f)
+    }
+
     fn write(&self, f: &File) -> Result<()> {
         let text = serde_json::to_string_pretty(f).unwrap_or_default() + "\n";
         Ok(prov_ledger::replace_durably(&self.path, text.as_bytes())?)
@@ -130,6 +162,7 @@ impl Archivists {
     /// one archivist), and those of reading and writing the file.
     pub fn add(&self, name: &str) -> Result<String> {
         check_name(name)?;
+        let _lock = self.lock()?;
         let mut f = self.read()?;
         if f.archivists.iter().any(|a| a.name == name) {
             return Err(Error::NameTaken(name.to_owned()));
@@ -152,6 +185,7 @@ impl Archivists {
     /// # Errors
     /// [`Error::NoSuchArchivist`], and those of reading and writing the file.
     pub fn revoke(&self, name: &str) -> Result<Archivist> {
+        let _lock = self.lock()?;
         let mut f = self.read()?;
         let Some(a) = f.archivists.iter_mut().find(|a| a.name == name) else {
             return Err(Error::NoSuchArchivist(name.to_owned()));

@@ -29,8 +29,9 @@ mod verify_page;
 mod writer;
 
 pub use answer::Answer;
-pub use archivists::{ARCHIVISTS_FILE, Archivist, Archivists, Verdict};
+pub use archivists::{ARCHIVISTS_FILE, ARCHIVISTS_LOCK, Archivist, Archivists, Verdict};
 pub use error::{Error, Result};
-pub use server::{Config, Limits, serve};
+pub use server::{Config, Limits, MAX_JSON_BODY, serve};
+pub use upload::MAX_LIST;
 pub use verify_page::{CONTENT_SECURITY_POLICY, PAGE_FILES, VerifyPage};
 pub use writer::{GROUP, Hold};

@@ -24,8 +24,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The largest JSON body (a document by its hash).
-pub(crate) const MAX_JSON_BODY: usize = 1 << 20;
+/// The largest JSON body (documents by their hashes, a claim): 1 MiB.
+pub const MAX_JSON_BODY: usize = 1 << 20;
 
 /// Bounds on what clients can make the server hold.
 #[derive(Clone, Debug)]

@@ -121,8 +121,11 @@ pub(crate) struct ByHash {
     pub within: Option<usize>,
 }
 
-/// Several documents by hash alone, as `prov --server URL add --hash-only` sends a file and
-/// the members it found in it.
+/// The most documents one JSON list of `POST /v1/documents` takes (one writer group); more are refused with 413.
+pub const MAX_LIST: usize = crate::writer::GROUP;
+
+/// Several documents by hash alone, as `prov --server URL add --hash-only` sends files and
+/// the members it found in them (at most [`MAX_LIST`], in at most 1 MiB of JSON).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ByHashList {
@@ -192,6 +195,16 @@ fn by_hash(body: &[u8], agent: String) -> Result<Prepared, Answer> {
             vec![d]
         }
     };
+    if docs.len() > MAX_LIST {
+        return Err(Answer::error(
+            413,
+            format!(
+                "the list holds {} documents; a request takes at most {MAX_LIST}",
+                docs.len()
+            ),
+            "send them in several requests (`prov --server URL add --hash-only` does)",
+        ));
+    }
     let docs = docs
         .into_iter()
         .map(|d| document(d, &agent))

@@ -4,6 +4,7 @@
 //! Servers are waited for by reading the line they print once bound, never by a timeout.
 
 mod appends;
+mod batched;
 mod client;
 mod hostile;
 mod tiles;

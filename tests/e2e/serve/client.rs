@@ -172,3 +172,120 @@ fn three_archivists_ingest_three_mirrors_at_once_and_the_tiles_prove_it() {
         );
     }
 }
+
+/// Runs openssl in the workspace; false when it is missing or fails.
+fn openssl(w: &Workspace, args: &[&str]) -> bool {
+    std::process::Command::new("openssl")
+        .current_dir(w.path(""))
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// `prov --server https://... --ca-cert ca.pem`: a server whose certificate a private CA
+/// issued (made here by openssl) is trusted through that CA alone, and refused without it.
+#[test]
+fn the_cli_reaches_an_https_server_through_a_private_ca() {
+    let w = Workspace::new();
+    w.init();
+    let token = archivist(&w, "lee@news.example");
+    w.write(
+        "leaf.ext",
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n",
+    );
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let made = openssl(
+        &w,
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2"],
+        ]
+        .concat()
+        .into_iter()
+        .chain([
+            "-subj",
+            "/CN=newsroom test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+        ])
+        .collect::<Vec<_>>(),
+    ) && openssl(
+        &w,
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "key.pem",
+                "-out",
+                "leaf.csr",
+                "-subj",
+                "/CN=ledger",
+            ],
+        ]
+        .concat(),
+    ) && openssl(
+        &w,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "cert.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
+        ],
+    );
+    if !made {
+        return prov_tests::skip("openssl is needed to make a test CA");
+    }
+    let s = Serve::start(&w, &["--tls-cert", "cert.pem", "--tls-key", "key.pem"], &[]);
+    assert!(s.url.starts_with("https://"), "{}", s.url);
+    w.write("memo.txt", "a memo over https\n");
+    let add = ["add", "memo.txt", "--source", "tips", "--json"];
+    // Not a certificate the public roots know: refused, nothing sent.
+    remote(&w, &s, &token, &add[..4]).fails(5, "give --ca-cert");
+    let with_ca = |args: &[&str]| {
+        remote(
+            &w,
+            &s,
+            &token,
+            &[&["--ca-cert", "ca.pem"][..], args].concat(),
+        )
+    };
+    let added = with_ca(&add);
+    assert_eq!(
+        added.documents()[0]["status"],
+        "first_seen",
+        "{}",
+        added.stderr
+    );
+    let checked = with_ca(&["check", "memo.txt", "--json"]);
+    assert_eq!(
+        checked.json(),
+        w.run(&["check", "memo.txt", "--json"]).json()
+    );
+    // A file that is no certificate: one line saying so, exit 3.
+    remote(
+        &w,
+        &s,
+        &token,
+        &["--ca-cert", "leaf.ext", "check", "memo.txt"],
+    )
+    .fails(3, "holds no certificate");
+}

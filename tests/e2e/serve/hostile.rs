@@ -76,6 +76,13 @@ fn an_oversized_body_is_refused_and_a_malformed_request_is_a_json_error() {
         "a".repeat(64)
     ))
     .refused(400, "unknown field");
+    // A list of more documents than one request takes (4096), well within 1 MiB.
+    let one = format!(
+        r#"{{"sha256": "{}", "size": 1, "source": "x"}}"#,
+        "b".repeat(64)
+    );
+    let list = format!(r#"{{"documents": [{}]}}"#, vec![one; 4097].join(","));
+    post_json(&list).refused(413, "at most 4096");
     get(&format!("{}/v1/documents/xyz", s.url)).refused(400, "not a SHA-256");
     get(&format!("{}/v1/entries/7", s.url)).refused(404, "no entry 7");
     get(&format!("{}/v1/entries/-1", s.url)).refused(400, "not an entry number");
@@ -285,4 +292,41 @@ fn a_link_planted_in_the_published_folder_is_not_followed() {
         );
         assert_eq!(r.status, 500, "{path}: {}", r.body);
     }
+}
+
+/// `prov archivist add` and `revoke` change `archivists.json` under their own lock: many at
+/// once all count, and a revoke while `prov serve` runs (holding the ledger's lock) is
+/// neither refused nor kept waiting, and takes effect at once.
+#[test]
+fn archivists_added_and_revoked_at_once_are_all_kept() {
+    let w = Workspace::new();
+    w.init();
+    let first = archivist(&w, "first@news.example");
+    let s = Serve::start(&w, &[], &[]);
+    let spawn = |args: &[&str]| {
+        w.cmd(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut children: Vec<_> = (0..16)
+        .map(|i| spawn(&["archivist", "add", &format!("a{i}@news.example")]))
+        .collect();
+    children.push(spawn(&["archivist", "revoke", "first@news.example"]));
+    let runs: Vec<_> = children
+        .into_iter()
+        .map(|c| prov_tests::Run::from(c.wait_with_output().unwrap()))
+        .collect();
+    let listed = w.run(&["archivist", "list", "--json"]).jsonl();
+    assert_eq!(listed.len(), 17, "{listed:?}");
+    for (i, run) in runs[..16].iter().enumerate() {
+        let token = run.ok().trim();
+        let query = format!("source=x&name=a{i}");
+        let r = upload(&s, Some(token), &query, format!("from a{i}\n").as_bytes());
+        assert_eq!(r.status, 200, "a{i}: {}", r.body);
+    }
+    runs[16].ok();
+    upload(&s, Some(&first), "source=x", b"after the revoke\n").refused(403, "revoked");
+    assert_eq!(size(&w), 16);
 }

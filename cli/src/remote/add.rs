@@ -1,0 +1,449 @@
+//! `prov --server URL add`: files recorded through a ledger server, with the results, JSON
+//! lines and summary `prov add` prints on a local ledger.
+//!
+//! - `--hash-only`: each file is hashed and looked into here, and the documents of many
+//!   files (each file with its members, whole) go in one JSON list per request: at most
+//!   `--batch` documents, never more than the server takes ([`prov_server::MAX_LIST`]), in
+//!   at most [`prov_server::MAX_JSON_BODY`] bytes. The list is recorded in its order, as one
+//!   by one, so the entries and answers are the same.
+//! - the bytes: one request per file (the protocol's one document per body), `--in-flight`
+//!   of them at once on as many connections, so the server records them together. Each
+//!   file is hashed and looked into here first, and one that shares a document with a file
+//!   still in flight waits for it: which copy is first seen, seen again or already recorded
+//!   is then what one by one says. Results are printed in the order of the files; only the
+//!   entry numbers may interleave differently.
+
+use super::{Remote, Reply, lines, refused};
+use crate::add::AddArgs;
+use crate::failure::{Failure, Result};
+use crate::fields::parse_fields;
+use crate::output::Out;
+use indicatif::ProgressBar;
+use prov_ledger::{Fields, Limits, Prepared, Skip, WalkedFile, walk};
+use prov_report::escape;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashSet};
+use std::os::unix::ffi::OsStrExt;
+
+/// Room kept in a list's body for its `{"documents":[...]}` and commas.
+const BODY_MARGIN: usize = 1024;
+
+/// Prints one recorded document as `prov add` does.
+fn show_added(v: &Value, out: &Out, verbose: bool) -> Result<()> {
+    if out.json {
+        return out.json(v);
+    }
+    let path = escape::text(v["path"].as_str().unwrap_or_default());
+    let seq = &v["seq"];
+    let f = &v["first_seen"];
+    match v["status"].as_str() {
+        Some("first_seen") => out.line(format!("first seen        {path}  (entry {seq})")),
+        Some("sighting") => out.line(format!(
+            "seen again        {path}  (entry {seq}; first seen {} from {}, entry {})",
+            f["time"].as_str().unwrap_or_default(),
+            escape::text(f["source"].as_str().unwrap_or_default()),
+            f["seq"]
+        )),
+        _ if verbose => out.line(format!(
+            "already recorded  {path}  (entry {seq}, from this source)"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The JSON form of a document planned here, for `--hash-only`.
+fn planned_json(doc: &prov_ledger::NewDocument, within: Option<usize>) -> Value {
+    let mut v = json!({
+        "sha256": hex::encode(doc.content.sha256),
+        "size": doc.content.size,
+        "source": doc.source,
+        "media_type": doc.content.media_type,
+        "meta": doc.metadata,
+        "related": doc.related.iter().map(|r| json!({"relation": r.relation, "seq": r.seq})).collect::<Vec<_>>(),
+        "within": within,
+    });
+    if let Some(n) = &doc.content.name {
+        match std::str::from_utf8(n) {
+            Ok(s) => v["name"] = json!(s),
+            Err(_) => v["name_hex"] = json!(hex::encode(n)),
+        }
+    }
+    v
+}
+
+/// What `add` needs to look into a file and show its results.
+struct Job<'a> {
+    remote: &'a Remote,
+    fields: Fields,
+    limits: Option<Limits>,
+    out: Out,
+    verbose: bool,
+    bar: ProgressBar,
+    files: usize,
+    done: usize,
+    answers: Vec<Value>,
+}
+
+/// Documents by hash waiting to be sent as one list.
+#[derive(Default)]
+struct List {
+    docs: Vec<String>,
+    labels: Vec<String>,
+    body: usize,
+    files: usize,
+    bytes: u64,
+}
+
+/// A file hashed and looked into here.
+struct Looked {
+    /// Each document's label (the path, then `!member`) and JSON form, `within` counted
+    /// from the file's own first document.
+    docs: Vec<(String, Value)>,
+    size: u64,
+}
+
+impl Job<'_> {
+    fn look(&self, f: &WalkedFile) -> Result<Looked> {
+        let label = f.path.as_os_str().as_bytes().to_vec();
+        let shown = shown(f);
+        let mut file = open(f)?;
+        let p = Prepared::from_stream(
+            &mut file,
+            &shown,
+            label,
+            (!f.name.is_empty()).then(|| f.name.clone()),
+            &self.fields,
+            self.limits.as_ref(),
+        )?;
+        let docs = p
+            .planned()
+            .map(|(l, d, c)| (String::from_utf8_lossy(l).into_owned(), planned_json(d, c)))
+            .collect();
+        Ok(Looked {
+            docs,
+            size: f.id.size,
+        })
+    }
+
+    /// Shows the answers to one request, labelled as `prov add` labels them: by the labels
+    /// sent, or (bytes) the local path, then `!member`.
+    fn show(&mut self, r: &Reply, labels: &[String], shown: &str, files: usize) -> Result<()> {
+        if r.status != 200 {
+            return Err(refused(r));
+        }
+        for (i, mut v) in lines(r)?.into_iter().enumerate() {
+            let label = v["path"].as_str().unwrap_or_default().to_owned();
+            let member = label.split_once('!').map(|(_, m)| m.to_owned());
+            v["path"] = json!(match (labels.get(i), member) {
+                (Some(l), _) => l.clone(),
+                (None, Some(m)) => format!("{shown}!{m}"),
+                (None, None) => shown.to_owned(),
+            });
+            self.bar
+                .suspend(|| show_added(&v, &self.out, self.verbose))?;
+            self.answers.push(v);
+        }
+        self.done += files;
+        self.bar
+            .set_message(format!("{}/{} files recorded", self.done, self.files));
+        Ok(())
+    }
+
+    /// `--hash-only`: the files' documents in lists of at most `per_request`, each file
+    /// whole in one list (a file with more documents than that goes alone).
+    fn by_hash(&mut self, files: &[WalkedFile], per_request: usize) -> Result<()> {
+        let max_body = prov_server::MAX_JSON_BODY - BODY_MARGIN;
+        let mut list = List::default();
+        for f in files {
+            // A file that cannot be read stops the add, as one by one: what was looked at
+            // before it is sent first.
+            let looked = match self.look(f) {
+                Ok(l) => l,
+                Err(e) => {
+                    if list.files > 0 {
+                        self.send_list(list)?;
+                    }
+                    return Err(e);
+                }
+            };
+            let size: usize = looked
+                .docs
+                .iter()
+                .map(|(_, v)| v.to_string().len() + 1)
+                .sum();
+            if list.files > 0
+                && (list.docs.len() + looked.docs.len() > per_request
+                    || list.body + size > max_body)
+            {
+                self.send_list(std::mem::take(&mut list))?;
+            }
+            let base = list.docs.len();
+            for (label, mut v) in looked.docs {
+                if let Some(w) = v["within"].as_u64() {
+                    v["within"] = json!(w as usize + base);
+                }
+                list.labels.push(label);
+                list.docs.push(v.to_string());
+            }
+            list.body += size;
+            list.files += 1;
+            list.bytes += looked.size;
+        }
+        if list.files > 0 {
+            self.send_list(list)?;
+        }
+        Ok(())
+    }
+
+    fn send_list(&mut self, list: List) -> Result<()> {
+        let body = format!("{{\"documents\":[{}]}}", list.docs.join(","));
+        let r = self
+            .remote
+            .post("/v1/documents", "application/json", body.as_bytes())?;
+        self.show(&r, &list.labels, "", list.files)?;
+        self.bar.inc(list.bytes);
+        Ok(())
+    }
+}
+
+fn open(f: &WalkedFile) -> Result<std::fs::File> {
+    std::fs::File::open(&f.path)
+        .map_err(|e| Failure::input(format!("cannot read {}: {e}", escape::path(&f.path))))
+}
+
+/// Uploads one file's bytes, its fields in the query.
+fn send_file(remote: &Remote, fields: &Fields, extract: bool, f: &WalkedFile) -> Result<Reply> {
+    let file = open(f)?;
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("source", &fields.source);
+    if !f.name.is_empty() {
+        q.append_pair("name", &String::from_utf8_lossy(&f.name));
+    }
+    if let Some(m) = &fields.media_type {
+        q.append_pair("media_type", m);
+    }
+    for (k, v) in &fields.metadata {
+        q.append_pair("meta", &format!("{k}={v}"));
+    }
+    for r in &fields.related {
+        q.append_pair("related", &format!("{}={}", r.relation, r.seq));
+    }
+    if !extract {
+        q.append_pair("extract", "false");
+    }
+    let path = format!("/v1/documents?{}", q.finish());
+    remote.post(&path, "application/octet-stream", &file)
+}
+
+fn shown(f: &WalkedFile) -> String {
+    String::from_utf8_lossy(f.path.as_os_str().as_bytes()).into_owned()
+}
+
+/// What a worker hands back: the file's index and the server's answer.
+type Sent = (usize, Result<Reply>);
+
+impl Job<'_> {
+    /// The bytes: one request per file, `in_flight` at once.
+    fn by_bytes(&mut self, files: &[WalkedFile], in_flight: usize) -> Result<()> {
+        let extract = self.limits.is_some();
+        if in_flight <= 1 {
+            for f in files {
+                let r = send_file(self.remote, &self.fields, extract, f)?;
+                self.show(&r, &[], &shown(f), 1)?;
+                self.bar.inc(f.id.size);
+            }
+            return Ok(());
+        }
+        let (job_tx, job_rx) = std::sync::mpsc::channel::<usize>();
+        let job_rx = std::sync::Mutex::new(job_rx);
+        let (sent_tx, sent_rx) = std::sync::mpsc::channel::<Sent>();
+        let (remote, fields) = (self.remote, self.fields.clone());
+        std::thread::scope(|scope| {
+            for _ in 0..in_flight {
+                let (job_rx, sent_tx, fields) = (&job_rx, sent_tx.clone(), &fields);
+                scope.spawn(move || {
+                    loop {
+                        let next = job_rx
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .recv();
+                        let Ok(i) = next else { return };
+                        if sent_tx
+                            .send((i, send_file(remote, fields, extract, &files[i])))
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(sent_tx);
+            let result = self.dispatch(files, in_flight, &job_tx, &sent_rx);
+            drop(job_tx);
+            result
+        })
+    }
+
+    /// Hands files to the workers in order, never one sharing a document with a file in
+    /// flight, and shows the answers in the order of the files. After a failure nothing
+    /// more is sent; what was in flight is still shown (it is recorded), then the first
+    /// failure is the result.
+    fn dispatch(
+        &mut self,
+        files: &[WalkedFile],
+        in_flight: usize,
+        jobs: &std::sync::mpsc::Sender<usize>,
+        sent: &std::sync::mpsc::Receiver<Sent>,
+    ) -> Result<()> {
+        let mut flying: BTreeMap<usize, HashSet<String>> = BTreeMap::new();
+        let mut answered: BTreeMap<usize, Result<Reply>> = BTreeMap::new();
+        let mut next_hashes: Option<HashSet<String>> = None;
+        let (mut next, mut shown_up_to) = (0usize, 0usize);
+        let mut failed: Option<Failure> = None;
+        loop {
+            while failed.is_none() && next < files.len() && flying.len() < in_flight {
+                let hashes = match next_hashes.take() {
+                    Some(h) => h,
+                    None => match self.look(&files[next]) {
+                        Ok(l) => l
+                            .docs
+                            .iter()
+                            .map(|(_, v)| v["sha256"].as_str().unwrap_or_default().to_owned())
+                            .collect(),
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    },
+                };
+                if flying.values().any(|h| !h.is_disjoint(&hashes)) {
+                    next_hashes = Some(hashes);
+                    break;
+                }
+                if jobs.send(next).is_err() {
+                    failed = Some(Failure::environment("the upload threads stopped"));
+                    break;
+                }
+                flying.insert(next, hashes);
+                next += 1;
+            }
+            if flying.is_empty() {
+                break;
+            }
+            let Ok((i, r)) = sent.recv() else {
+                failed.get_or_insert(Failure::environment("the upload threads stopped"));
+                break;
+            };
+            flying.remove(&i);
+            answered.insert(i, r);
+            while let Some(r) = answered.remove(&shown_up_to) {
+                let f = &files[shown_up_to];
+                match r.and_then(|r| self.show(&r, &[], &shown(f), 1)) {
+                    Ok(()) => self.bar.inc(f.id.size),
+                    Err(e) => {
+                        failed.get_or_insert(e);
+                    }
+                }
+                shown_up_to += 1;
+            }
+        }
+        failed.map_or(Ok(()), Err)
+    }
+}
+
+pub fn add(remote: &Remote, a: AddArgs, out: Out) -> Result<()> {
+    if a.agent.is_some() {
+        return Err(Failure::usage(
+            "--agent is not taken with --server: the server records the archivist whose token it is",
+        ));
+    }
+    if a.manifest.is_some() || a.cosign || a.timestamp {
+        return Err(Failure::usage(
+            "--manifest, --cosign and --timestamp work on a local ledger only; through a server give files or --sha256",
+        ));
+    }
+    let (metadata, related) = parse_fields(&a.meta, &a.related)?;
+    let fields = Fields {
+        source: a.source.clone(),
+        agent: None,
+        media_type: a.media_type.clone(),
+        metadata,
+        related,
+    };
+    if let Some(hex) = &a.sha256 {
+        let sha256 = crate::add::sha256_arg(hex)?;
+        let digest = prov_ledger::FileDigest {
+            sha256,
+            size: a.size.unwrap_or_default(),
+        };
+        let mut doc = fields.document(a.name.clone().map(String::into_bytes), digest);
+        doc.agent = None;
+        let body = planned_json(&doc, None).to_string();
+        let r = remote.post("/v1/documents", "application/json", body.as_bytes())?;
+        if r.status != 200 {
+            return Err(refused(&r));
+        }
+        let answers = lines(&r)?;
+        for v in &answers {
+            show_added(v, &out, a.verbose)?;
+        }
+        return summary(remote, &answers, out);
+    }
+    let walked = walk(&a.paths, a.follow_symlinks, &Skip::default())?;
+    crate::output::skipped(&out, &walked.skipped)?;
+    let limits = Limits {
+        max_depth: a.max_depth,
+        max_total_bytes: a.max_expanded,
+        max_ratio: a.max_ratio,
+        max_members: a.max_members,
+        ..Limits::default()
+    };
+    let bar = crate::add_report::files_bar(out, walked.files.len(), walked.total_bytes());
+    let mut job = Job {
+        remote,
+        fields,
+        limits: (!a.no_extract).then_some(limits),
+        out,
+        verbose: a.verbose,
+        bar,
+        files: walked.files.len(),
+        done: 0,
+        answers: Vec::new(),
+    };
+    let result = if a.hash_only {
+        let per_request = usize::try_from(a.batch)
+            .unwrap_or(usize::MAX)
+            .min(prov_server::MAX_LIST);
+        job.by_hash(&walked.files, per_request)
+    } else {
+        job.by_bytes(&walked.files, usize::try_from(a.in_flight).unwrap_or(1))
+    };
+    job.bar.finish_and_clear();
+    result?;
+    summary(remote, &job.answers, out)
+}
+
+/// The summary line of `add` (not with `--json`, whose objects are the whole answer).
+fn summary(remote: &Remote, answers: &[Value], out: Out) -> Result<()> {
+    if out.json || out.quiet {
+        return Ok(());
+    }
+    let n = |s: &str| answers.iter().filter(|v| v["status"] == s).count() as u64;
+    let size = remote
+        .get("/checkpoint")
+        .ok()
+        .and_then(|r| {
+            String::from_utf8_lossy(&r.body)
+                .lines()
+                .nth(1)
+                .and_then(|l| l.parse::<u64>().ok())
+        })
+        .unwrap_or_default();
+    let s = prov_ledger::Summary {
+        first_seen: n("first_seen"),
+        sightings: n("sighting"),
+        already_recorded: n("already_recorded"),
+        stopped: false,
+    };
+    out.human(crate::add_report::summary_line(&s, size))
+}

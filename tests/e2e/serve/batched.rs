@@ -1,0 +1,170 @@
+//! `prov --server URL add` of a folder sends many files per request (`--hash-only`: JSON
+//! lists of documents) or several requests at once (the bytes: `--in-flight`), and prints
+//! exactly what one request per file prints, and what `prov add` prints on the ledger
+//! itself: the same documents, statuses, first sightings, containers and paths.
+
+use super::{Hold, Serve, archivist};
+use prov_tests::{Run, Workspace};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+const SOURCE: &str = "https://leak.example/dump";
+
+/// A folder of 17 files: distinct ones first, a tar whose member is also a file of the
+/// folder, a copy of the first file, one recorded before from this source and one from
+/// another. Made once, so every ledger sees the same bytes at the same paths.
+fn dump(src: &Workspace) -> String {
+    for i in 0..12 {
+        src.write(&format!("dump/{i:02}.txt"), format!("doc {i}\n"));
+    }
+    src.write("pack/a.txt", "alpha\n");
+    src.write("pack/c.txt", "gamma\n");
+    let ok = std::process::Command::new("tar")
+        .current_dir(src.path(""))
+        .args(["cf", "dump/12-pack.tar", "pack/a.txt", "pack/c.txt"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    src.write("dump/13-alpha.txt", "alpha\n");
+    src.write("dump/14-dup.txt", "doc 0\n");
+    src.write("dump/15-old.txt", "recorded before\n");
+    src.write("dump/16-elsewhere.txt", "from elsewhere\n");
+    src.path("dump").to_str().unwrap().to_owned()
+}
+
+/// A fresh ledger holding the two documents recorded before (entries 0 and 1).
+fn ledger(dump: &str) -> Workspace {
+    let w = Workspace::new();
+    w.init();
+    w.run(&["add", &format!("{dump}/15-old.txt"), "--source", SOURCE])
+        .ok();
+    w.run(&["add", &format!("{dump}/16-elsewhere.txt"), "-s", "other"])
+        .ok();
+    w
+}
+
+fn through(w: &Workspace, s: &Serve, token: &str, dump: &str, args: &[&str]) -> Vec<Value> {
+    let mut c = w.cmd(&[
+        "--server", &s.url, "add", dump, "--source", SOURCE, "--json",
+    ]);
+    c.args(args).env("PROV_TOKEN", token);
+    let run = Run::from(c.output().unwrap());
+    run.ok();
+    run.documents()
+}
+
+/// The answers with each entry number named by the path of the document that made it
+/// (entries made before keep their number), and no times.
+fn named(docs: &[Value]) -> Vec<Value> {
+    let mut made = BTreeMap::new();
+    for v in docs {
+        if v["status"] != "already_recorded" {
+            made.insert(v["seq"].as_u64().unwrap(), v["path"].clone());
+        }
+    }
+    let name = |s: &Value| {
+        s.as_u64()
+            .and_then(|n| made.get(&n).cloned())
+            .unwrap_or_else(|| s.clone())
+    };
+    docs.iter()
+        .map(|v| {
+            let mut v = v.clone();
+            v["first_seen"]["time"] = Value::Null;
+            v["seq"] = name(&v["seq"]);
+            v["contained_in"] = name(&v["contained_in"]);
+            v["first_seen"]["seq"] = name(&v["first_seen"]["seq"]);
+            v
+        })
+        .collect()
+}
+
+fn untimed(docs: &[Value]) -> Vec<Value> {
+    docs.iter()
+        .map(|v| {
+            let mut v = v.clone();
+            v["first_seen"]["time"] = Value::Null;
+            v
+        })
+        .collect()
+}
+
+fn posts(s: &Serve) -> usize {
+    s.log().matches("POST /v1/documents 200").count()
+}
+
+#[test]
+fn hash_only_sends_many_files_per_request_with_the_results_of_one_by_one() {
+    let src = Workspace::new();
+    let dump = dump(&src);
+    let local = ledger(&dump);
+    let mine = local
+        .run(&["add", &dump, "--source", SOURCE, "--json"])
+        .documents();
+    assert_eq!(mine.len(), 19, "17 files and the tar's two members");
+    let statuses: Vec<&str> = mine.iter().map(|v| v["status"].as_str().unwrap()).collect();
+    let n = |want: &str| statuses.iter().filter(|s| **s == want).count();
+    assert_eq!(
+        n("already_recorded"),
+        1,
+        "the one recorded before: {statuses:?}"
+    );
+    assert_eq!(
+        n("sighting"),
+        3,
+        "the copy of 00, the member's twin, the one from elsewhere: {statuses:?}"
+    );
+    // One by one (a list of one file each), in lists of at most 5 documents (each file
+    // whole: 5, 5, 5 with the tar and its members, 4), and all in one.
+    for (batch, requests) in [("1", 17), ("5", 4), ("4096", 1)] {
+        let w = ledger(&dump);
+        let token = archivist(&w, "kim@news.example");
+        let s = Serve::start(&w, &[], &[]);
+        let theirs = through(&w, &s, &token, &dump, &["--hash-only", "--batch", batch]);
+        assert_eq!(untimed(&theirs), untimed(&mine), "--batch {batch}");
+        assert_eq!(posts(&s), requests, "--batch {batch}: {}", s.log());
+    }
+}
+
+#[test]
+fn bytes_go_several_at_once_with_the_results_of_one_by_one() {
+    let src = Workspace::new();
+    let dump = dump(&src);
+    let local = ledger(&dump);
+    let mine = local
+        .run(&["add", &dump, "--source", SOURCE, "--json"])
+        .documents();
+    // One at a time: the very entries `prov add` makes.
+    let w = ledger(&dump);
+    let token = archivist(&w, "kim@news.example");
+    let s = Serve::start(&w, &[], &[]);
+    let one = through(&w, &s, &token, &dump, &["--in-flight", "1"]);
+    assert_eq!(untimed(&one), untimed(&mine));
+    drop(s);
+    // Four at once: the writer is held until four uploads wait together.
+    let w = ledger(&dump);
+    let token = archivist(&w, "kim@news.example");
+    let hold = Hold::new(&w);
+    let s = Serve::start(&w, &[], &[hold.env()]);
+    let mut c = w.cmd(&[
+        "--server", &s.url, "add", &dump, "--source", SOURCE, "--json",
+    ]);
+    c.args(["--in-flight", "4"])
+        .env("PROV_TOKEN", &token)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = c.spawn().unwrap();
+    hold.wait_for(4);
+    hold.release();
+    let run = Run::from(child.wait_with_output().unwrap());
+    run.ok();
+    let four = run.documents();
+    // The same documents, statuses and links, printed in the order of the files; only
+    // the entry numbers may interleave otherwise.
+    assert_eq!(named(&four), named(&mine));
+    assert!(s.log().contains("writer: 4 uploads"), "{}", s.log());
+    assert_eq!(posts(&s), 17);
+    // And the ledger holds each entry once: 2 before, 18 made now.
+    let log = w.run(&["log", "--json"]).jsonl();
+    assert_eq!(log.len(), 20);
+}
