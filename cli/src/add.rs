@@ -93,6 +93,12 @@ pub struct AddArgs {
     /// those of the members found in it), never its bytes
     #[arg(long)]
     pub(crate) hash_only: bool,
+    /// With --hash-only: send also what each document claims about itself (its email
+    /// headers, PDF and Office properties, DKIM tags, archive dates), which are read from
+    /// its content and may be as sensitive; without it they stay here, and only what you
+    /// give with --meta is sent
+    #[arg(long, requires = "hash_only")]
+    pub(crate) send_claims: bool,
     /// Do not link new documents to the earlier ones they resemble (`similar_to`; their
     /// fingerprints are still kept for `prov similar`)
     #[arg(long, help_heading = "Look-alikes")]

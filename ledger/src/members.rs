@@ -138,7 +138,10 @@ pub(crate) fn plan(fields: &Fields, label: Vec<u8>, name: Vec<u8>, x: Extracted)
 /// claims: FORMAT.md section 6.4).
 const CLAIM_PREFIXES: [&str; 5] = ["email.", "dkim.", "office.", "pdf.", "archive.mtime"];
 
-fn is_claim(key: &str) -> bool {
+/// Whether a metadata key holds what a document claims about itself (`email.*`, `dkim.*`,
+/// `office.*`, `pdf.*`, `archive.mtime`): read from its content, so as telling as the
+/// content for whoever may not see it (`prov --server add --hash-only` keeps them back).
+pub fn is_claim(key: &str) -> bool {
     CLAIM_PREFIXES.iter().any(|p| key.starts_with(p))
 }
 

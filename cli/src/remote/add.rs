@@ -51,14 +51,32 @@ fn show_added(v: &Value, out: &Out, verbose: bool) -> Result<()> {
     }
 }
 
-/// The JSON form of a document planned here, for `--hash-only`.
-fn planned_json(doc: &prov_ledger::NewDocument, within: Option<usize>) -> Value {
+/// The JSON form of a document planned here, for `--hash-only`. What the document claims
+/// about itself (its email headers, PDF and Office properties, DKIM tags: read from its
+/// content) is kept back unless `claims`; a key the archivist gave with `--meta` is sent
+/// with the archivist's value.
+fn planned_json(
+    doc: &prov_ledger::NewDocument,
+    within: Option<usize>,
+    claims: bool,
+    given: &std::collections::BTreeMap<String, String>,
+) -> Value {
+    let meta: std::collections::BTreeMap<&String, &String> = doc
+        .metadata
+        .iter()
+        .filter(|(k, _)| claims || !prov_ledger::is_claim(k))
+        .chain(
+            given
+                .iter()
+                .filter(|(k, _)| !claims && prov_ledger::is_claim(k)),
+        )
+        .collect();
     let mut v = json!({
         "sha256": hex::encode(doc.content.sha256),
         "size": doc.content.size,
         "source": doc.source,
         "media_type": doc.content.media_type,
-        "meta": doc.metadata,
+        "meta": meta,
         "related": doc.related.iter().map(|r| json!({"relation": r.relation, "seq": r.seq})).collect::<Vec<_>>(),
         "within": within,
     });
@@ -78,6 +96,8 @@ struct Job<'a> {
     limits: Option<Limits>,
     out: Out,
     verbose: bool,
+    /// `--send-claims`: send what documents claim about themselves too.
+    send_claims: bool,
     bar: ProgressBar,
     files: usize,
     done: usize,
@@ -117,7 +137,10 @@ impl Job<'_> {
         )?;
         let docs = p
             .planned()
-            .map(|(l, d, c)| (String::from_utf8_lossy(l).into_owned(), planned_json(d, c)))
+            .map(|(l, d, c)| {
+                let v = planned_json(d, c, self.send_claims, &self.fields.metadata);
+                (String::from_utf8_lossy(l).into_owned(), v)
+            })
             .collect();
         Ok(Looked {
             docs,
@@ -378,7 +401,7 @@ pub fn add(remote: &Remote, a: AddArgs, out: Out) -> Result<()> {
         };
         let mut doc = fields.document(a.name.clone().map(String::into_bytes), digest);
         doc.agent = None;
-        let body = planned_json(&doc, None).to_string();
+        let body = planned_json(&doc, None, true, &fields.metadata).to_string();
         let r = remote.post("/v1/documents", "application/json", body.as_bytes())?;
         if r.status != 200 {
             return Err(refused(&r));
@@ -405,6 +428,7 @@ pub fn add(remote: &Remote, a: AddArgs, out: Out) -> Result<()> {
         limits: (!a.no_extract).then_some(limits),
         out,
         verbose: a.verbose,
+        send_claims: a.send_claims,
         bar,
         files: walked.files.len(),
         done: 0,

@@ -289,3 +289,71 @@ fn the_cli_reaches_an_https_server_through_a_private_ca() {
     )
     .fails(3, "holds no certificate");
 }
+
+/// `--hash-only` keeps back what a document claims about itself (an email's sender and
+/// subject are as telling as its bytes): only hashes, sizes, names, links and the archivist's
+/// own `--meta` are sent, unless `--send-claims`.
+#[test]
+fn hash_only_keeps_back_what_a_document_claims_about_itself() {
+    let w = Workspace::new();
+    w.init();
+    let token = archivist(&w, "jo@news.example");
+    let s = Serve::start(&w, &[], &[]);
+    let mail = "From: Deep Throat <source@example.org>\r\nTo: desk@news.example\r\n\
+                Subject: Follow the money\r\nDate: Mon, 5 May 2025 10:00:00 +0000\r\n\
+                Message-ID: <1@example.org>\r\n\r\nthe garage, at two\r\n";
+    w.write("tip.eml", mail);
+    w.write("other.eml", mail.replace("two", "three"));
+    let kept = remote(
+        &w,
+        &s,
+        &token,
+        &[
+            "add",
+            "tip.eml",
+            "--source",
+            "tips",
+            "--hash-only",
+            "--meta",
+            "email.subject=(withheld)",
+        ],
+    );
+    assert_eq!(kept.code, 0, "{}", kept.stderr);
+    let sent = remote(
+        &w,
+        &s,
+        &token,
+        &[
+            "add",
+            "other.eml",
+            "--source",
+            "tips",
+            "--hash-only",
+            "--send-claims",
+        ],
+    );
+    assert_eq!(sent.code, 0, "{}", sent.stderr);
+    drop(s);
+    let entries = w.run(&["log", "--json"]).jsonl();
+    let meta = |name: &str| {
+        entries
+            .iter()
+            .find(|e| e["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}: {entries:?}"))
+            .to_string()
+    };
+    let tip = meta("tip.eml");
+    assert!(
+        !tip.contains("Deep Throat") && !tip.contains("source@example.org"),
+        "{tip}"
+    );
+    assert!(
+        !tip.contains("Follow the money") && tip.contains("(withheld)"),
+        "{tip}"
+    );
+    let other = meta("other.eml");
+    assert!(
+        other.contains("source@example.org") && other.contains("Follow the money"),
+        "{other}"
+    );
+}
