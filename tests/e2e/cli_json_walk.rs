@@ -266,6 +266,13 @@ fn every_command_in_the_help_honours_json_or_refuses_it() {
     );
     // The readers.
     walk.run("check", &["check", "doc.txt", "memo.txt"], Lines, 0);
+    // A text long enough for a fingerprint, like nothing recorded: the answer as one
+    // object, and the negative answer.
+    w.write(
+        "long.txt",
+        "the quick brown fox jumps over the lazy dog by the river bank\n".repeat(5),
+    );
+    walk.run("similar", &["similar", "long.txt"], One, 1);
     walk.run("show", &["show", "0"], Lines, 0);
     walk.run("log", &["log"], Lines, 0);
     walk.run("checkpoint", &["checkpoint"], One, 0);
