@@ -68,6 +68,8 @@ pub(crate) struct Parsed {
     pub tst: TstInfo,
     /// The encapsulated TSTInfo's DER bytes, as signed (the message-digest attribute's input).
     pub econtent: Vec<u8>,
+    /// genTime's fraction of a second, in milliseconds (`tst.gen_time` holds the seconds).
+    pub fraction_ms: u64,
 }
 
 /// Parses a token (a CMS ContentInfo holding SignedData holding TSTInfo).
@@ -101,13 +103,49 @@ pub(crate) fn parse(token: &[u8]) -> Result<Parsed> {
         .decode_as()
         .map_err(|e| malformed(format!("encapsulated content is not an OCTET STRING ({e})")))?;
     let econtent = econtent.into_bytes();
-    let tst = TstInfo::from_der(&econtent)
+    let (whole_seconds, fraction_ms) = without_fraction(&econtent)?;
+    let tst = TstInfo::from_der(whole_seconds.as_deref().unwrap_or(&econtent))
         .map_err(|e| malformed(format!("not an RFC 3161 TSTInfo ({e})")))?;
     Ok(Parsed {
         signed,
         tst,
         econtent,
+        fraction_ms,
     })
+}
+
+/// RFC 3161 section 2.4.2 lets genTime carry fractions of a second
+/// (`YYYYMMDDhhmmss[.s...]Z`), which DER's GeneralizedTime type (and so `x509-tsp`'s TSTInfo)
+/// refuses. The TSTInfo is re-encoded here with genTime cut to the second, for reading
+/// only (the signature is checked over the bytes as signed), and the fraction's
+/// milliseconds are returned beside; `None` when genTime has no fraction.
+fn without_fraction(tst_info: &[u8]) -> Result<(Option<Vec<u8>>, u64)> {
+    let not_tst = |e: der::Error| malformed(format!("not an RFC 3161 TSTInfo ({e})"));
+    let mut fields = Vec::<Any>::from_der(tst_info).map_err(not_tst)?;
+    let Some(time) = fields
+        .iter_mut()
+        .find(|f| der::Tagged::tag(*f) == der::Tag::GeneralizedTime)
+    else {
+        return Ok((None, 0));
+    };
+    let text = time.value();
+    let Some(dot) = text.iter().position(|&b| b == b'.') else {
+        return Ok((None, 0));
+    };
+    let digits = &text[dot + 1..text.len().saturating_sub(1)];
+    if text.last() != Some(&b'Z') || digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(malformed(
+            "genTime's fraction of a second is not digits ending in Z",
+        ));
+    }
+    let fraction_ms = digits
+        .iter()
+        .chain(b"000")
+        .take(3)
+        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+    let whole: Vec<u8> = text[..dot].iter().copied().chain(*b"Z").collect();
+    *time = Any::new(der::Tag::GeneralizedTime, whole).map_err(not_tst)?;
+    Ok((Some(fields.to_der().map_err(not_tst)?), fraction_ms))
 }
 
 /// A DER INTEGER's value as a `u64`, when it is non-negative and fits.
@@ -138,8 +176,9 @@ pub(crate) fn facts(p: &Parsed, signer_cert: Option<Vec<u8>>) -> Result<TokenFac
         .as_bytes()
         .try_into()
         .map_err(|_| malformed("the SHA-256 message imprint is not 32 bytes"))?;
-    let gen_time_ms =
-        u64::try_from(tst.gen_time.to_unix_duration().as_millis()).unwrap_or(u64::MAX);
+    let gen_time_ms = u64::try_from(tst.gen_time.to_unix_duration().as_millis())
+        .unwrap_or(u64::MAX)
+        .saturating_add(p.fraction_ms);
     let nonce = match &tst.nonce {
         None => None,
         Some(n) => Some(int_u64(n).ok_or_else(|| malformed("a nonce that prov never sends"))?),

@@ -729,3 +729,51 @@ fn an_auditor_with_the_ledger_key_two_witness_keys_and_a_tsa_certificate_verifie
         "{c}"
     );
 }
+
+/// A TSA that gives genTime with fractions of a second (RFC 3161 section 2.4.2 allows
+/// `YYYYMMDDhhmmss.sssZ`; OpenSSL's `clock_precision_digits` makes one): its token is
+/// stored, verified, and its time kept to the millisecond, as `openssl ts -reply -text`
+/// prints it. Such tokens were refused as malformed.
+#[test]
+fn a_gen_time_with_fractions_of_a_second_is_read_to_the_millisecond() {
+    if !have_openssl() {
+        return;
+    }
+    let w = Workspace::new();
+    w.init();
+    let dir = w.path("tsa-ms");
+    let tsa = Tsa::start(&dir, "Test TSA ms", true);
+    let cnf = std::fs::read_to_string(dir.join("tsa.cnf")).unwrap();
+    std::fs::write(dir.join("tsa.cnf"), cnf + "clock_precision_digits = 3\n").unwrap();
+    w.write("a.txt", "alpha");
+    w.run(&["add", "a.txt", "--source", "s"]).ok();
+    w.run(&["timestamp", "--tsa", &tsa.url, "--tsa-cert", p(&tsa.cert)])
+        .ok();
+    let tokens = w.run(&["timestamps", "--json"]).jsonl();
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    let t = &tokens[0];
+    let file = w.ledger().join(t["file"].as_str().unwrap());
+    // What OpenSSL itself reads in the token: "Time stamp: Nov 24 12:00:00.123 2026 GMT".
+    let text = Command::new("openssl")
+        .args(["ts", "-reply", "-token_in", "-text", "-in"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    let stamp = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Time stamp: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let ms = stamp.split('.').nth(1).map(|r| &r[..3]);
+    let ms = ms.unwrap_or_else(|| panic!("the TSA gave no fraction: {stamp}"));
+    let gen_time = t["gen_time"].as_str().unwrap();
+    assert!(
+        gen_time.ends_with(&format!(".{ms}Z")),
+        "{gen_time} against {stamp}"
+    );
+    let (body, _) = body_file(&w, 1);
+    assert!(openssl_verifies(&file, &body, &tsa.ca));
+    w.run(&["tsas", "add", &tsa.url, "--cert", p(&tsa.cert)])
+        .ok();
+    w.run(&["audit"]).ok();
+}
