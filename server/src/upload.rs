@@ -37,7 +37,11 @@ pub(crate) fn authenticate(ctx: &Ctx, headers: &HeaderMap) -> Result<String, Ans
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
+        // The scheme is case-insensitive (RFC 9110 section 11.1), and one or more spaces
+        // may follow it (section 11.4).
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim_start_matches(' '))
         .ok_or_else(|| unauthorized("the Authorization header is not `Bearer TOKEN`"))?;
     match ctx.state.archivists.verify(token) {
         Ok(Verdict::Valid(name)) => Ok(name),

@@ -27,11 +27,22 @@ fn writes_need_a_valid_token_and_a_revoked_one_is_refused_at_once() {
         upload(&s, Some(&token), "source=x", b"good token\n").status,
         200
     );
+    // The scheme is case-insensitive (RFC 9110 section 11.1): `bearer` is `Bearer`.
+    let r = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+        .post(&format!("{}/v1/documents?source=x", s.url))
+        .header("authorization", format!("bearer  {token}"))
+        .send(&b"lower-case scheme\n"[..])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(size(&w), 2);
     // Revoked while the server runs: refused from the next request on.
     w.run(&["archivist", "revoke", "eve@news.example"]).ok();
     let r = upload(&s, Some(&token), "source=x", b"revoked token\n");
     r.refused(403, "revoked");
-    assert_eq!(size(&w), 1);
+    assert_eq!(size(&w), 2);
     let listed = w.run(&["archivist", "list", "--json"]).jsonl();
     assert!(listed[0]["revoked"].is_string());
     // Reads are public.
