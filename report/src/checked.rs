@@ -6,7 +6,7 @@
 use crate::containers::{self, Chains};
 use crate::fields::{name_json, rfc3339, set_path};
 use crate::story::{Found, Told};
-use prov_ledger::{Entry, Evidence, IndependentBound, Ledger, Trust, Unverified};
+use prov_ledger::{Entry, Evidence, IndependentBound, Ledger, Unverified};
 use serde_json::{Value, json};
 
 /// One sighting, with the containers it was found in, innermost first.
@@ -110,17 +110,18 @@ impl Checked<'_> {
 ///
 /// # Errors
 /// Those of [`Ledger::lookup`], [`Ledger::entry`], [`Ledger::links_to`] and
-/// [`Ledger::evidence`] (a witnesses or TSAs file that does not read counts nothing, as for
-/// `prov check`).
-pub fn check_sha256(l: &Ledger, sha256: [u8; 32]) -> prov_ledger::Result<Value> {
+/// the evidence is the caller's ([`Ledger::evidence`], taken once for many answers).
+pub fn check_sha256(
+    l: &Ledger,
+    evidence: &Evidence,
+    sha256: [u8; 32],
+) -> prov_ledger::Result<Value> {
     let entries = l
         .lookup_many(&[sha256])?
         .pop()
         .unwrap_or_else(|| Ok(Vec::new()))?;
     let targets: Vec<u64> = entries.iter().map(|e| e.seq).collect();
     let found = Found::read(l, &targets)?;
-    let (trust, _unreadable) = Trust::configured_or_none(l);
-    let evidence = l.evidence(&trust)?;
     let mut chains = Chains::default();
     let found_in = entries
         .iter()
@@ -134,7 +135,7 @@ pub fn check_sha256(l: &Ledger, sha256: [u8; 32]) -> prov_ledger::Result<Value> 
         entries: &entries,
         found_in: &found_in,
         told: &told,
-        evidence: &evidence,
+        evidence,
     }
     .json())
 }

@@ -45,8 +45,12 @@ pub(crate) async fn document(ctx: Arc<Ctx>, hex: &str) -> Answer {
             "give 64 hex digits: /v1/documents/5891b5b5...be03",
         );
     };
-    with_reader(&ctx, move |l| match prov_report::check_sha256(l, sha) {
-        Ok(v) => {
+    let snap = ctx.state.snapshot();
+    let checked = tokio::task::spawn_blocking(move || {
+        prov_report::check_sha256(&snap.ledger, &snap.evidence, sha)
+    });
+    match checked.await {
+        Ok(Ok(v)) => {
             let known = v["known"].as_bool() == Some(true);
             let mut a = Answer::json(&v);
             if !known {
@@ -54,9 +58,9 @@ pub(crate) async fn document(ctx: Arc<Ctx>, hex: &str) -> Answer {
             }
             a
         }
-        Err(e) => answer::from_ledger(&e),
-    })
-    .await
+        Ok(Err(e)) => answer::from_ledger(&e),
+        Err(_) => Answer::error(500, "internal error", "tell the operator"),
+    }
 }
 
 /// `GET /v1/entries/{seq}`.

@@ -8,16 +8,38 @@
 //! the time of one pointer copy; a reader keeps the one it took for its whole request.
 
 use crate::archivists::Archivists;
-use prov_ledger::Ledger;
+use prov_ledger::{Evidence, Ledger, Trust};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
+
+/// The readers' ledger and the cosignatures and timestamps that count for it, verified once
+/// when the snapshot is taken (not on every read: each verification is a signature check,
+/// and a CMS one for a timestamp token).
+#[derive(Clone)]
+pub(crate) struct Snapshot {
+    pub ledger: Arc<Ledger>,
+    pub evidence: Arc<Evidence>,
+}
+
+impl Snapshot {
+    fn open(dir: &Path) -> prov_ledger::Result<Snapshot> {
+        let ledger = Ledger::open(dir)?;
+        // As for `prov check`: a configuration file that does not read counts nothing.
+        let (trust, _unreadable) = Trust::configured_or_none(&ledger);
+        let evidence = ledger.evidence(&trust)?;
+        Ok(Snapshot {
+            ledger: Arc::new(ledger),
+            evidence: Arc::new(evidence),
+        })
+    }
+}
 
 /// The server's shared state.
 pub(crate) struct State {
     ledger_dir: PathBuf,
     public_dir: PathBuf,
-    reader: RwLock<Arc<Ledger>>,
+    reader: RwLock<Snapshot>,
     stopped: AtomicBool,
     pub archivists: Archivists,
     log: Arc<dyn Fn(&str) + Send + Sync>,
@@ -36,7 +58,7 @@ impl State {
         Ok(State {
             ledger_dir: ledger_dir.to_owned(),
             public_dir: public_dir.to_owned(),
-            reader: RwLock::new(Arc::new(Ledger::open(ledger_dir)?)),
+            reader: RwLock::new(Snapshot::open(ledger_dir)?),
             stopped: AtomicBool::new(false),
             archivists: Archivists::new(ledger_dir),
             log,
@@ -53,8 +75,13 @@ impl State {
         &self.public_dir
     }
 
-    /// The readers' snapshot, as of the last group recorded.
+    /// The readers' ledger, as of the last group recorded.
     pub fn reader(&self) -> Arc<Ledger> {
+        self.snapshot().ledger
+    }
+
+    /// The readers' ledger and its verified evidence, taken together.
+    pub fn snapshot(&self) -> Snapshot {
         match self.reader.read() {
             Ok(r) => r.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -64,8 +91,7 @@ impl State {
     /// Opens a new snapshot and swaps it in (the old one stays if the ledger does not open:
     /// readers keep answering from it).
     pub fn refresh(&self) {
-        if let Ok(fresh) = Ledger::open(&self.ledger_dir) {
-            let fresh = Arc::new(fresh);
+        if let Ok(fresh) = Snapshot::open(&self.ledger_dir) {
             match self.reader.write() {
                 Ok(mut r) => *r = fresh,
                 Err(poisoned) => *poisoned.into_inner() = fresh,
