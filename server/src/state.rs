@@ -23,11 +23,18 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
-    fn open(dir: &Path) -> prov_ledger::Result<Snapshot> {
+    /// The snapshot of the ledger in `dir`; evidence that cannot be read counts for nothing
+    /// (said in `log`), so that the readers still move on to the new entries.
+    fn open(dir: &Path, log: &dyn Fn(&str)) -> prov_ledger::Result<Snapshot> {
         let ledger = Ledger::open(dir)?;
         // As for `prov check`: a configuration file that does not read counts nothing.
         let (trust, _unreadable) = Trust::configured_or_none(&ledger);
-        let evidence = ledger.evidence(&trust)?;
+        let evidence = ledger.evidence(&trust).unwrap_or_else(|e| {
+            log(&format!(
+                "readers: no cosignature or timestamp counts ({e})"
+            ));
+            Evidence::default()
+        });
         Ok(Snapshot {
             ledger: Arc::new(ledger),
             evidence: Arc::new(evidence),
@@ -58,7 +65,7 @@ impl State {
         Ok(State {
             ledger_dir: ledger_dir.to_owned(),
             public_dir: public_dir.to_owned(),
-            reader: RwLock::new(Snapshot::open(ledger_dir)?),
+            reader: RwLock::new(Snapshot::open(ledger_dir, &*log)?),
             stopped: AtomicBool::new(false),
             archivists: Archivists::new(ledger_dir),
             log,
@@ -91,11 +98,13 @@ impl State {
     /// Opens a new snapshot and swaps it in (the old one stays if the ledger does not open:
     /// readers keep answering from it).
     pub fn refresh(&self) {
-        if let Ok(fresh) = Snapshot::open(&self.ledger_dir) {
-            match self.reader.write() {
+        match Snapshot::open(&self.ledger_dir, &*self.log) {
+            Ok(fresh) => match self.reader.write() {
                 Ok(mut r) => *r = fresh,
                 Err(poisoned) => *poisoned.into_inner() = fresh,
-            }
+            },
+            // Said, since the readers now lag the entries the writer acknowledges.
+            Err(e) => self.log(&format!("readers: the snapshot was not renewed ({e})")),
         }
     }
 
