@@ -132,7 +132,9 @@ fn without_fraction(tst_info: &[u8]) -> Result<(Option<Vec<u8>>, u64)> {
     let Some(dot) = text.iter().position(|&b| b == b'.') else {
         return Ok((None, 0));
     };
-    let digits = &text[dot + 1..text.len().saturating_sub(1)];
+    let digits = text
+        .get(dot + 1..text.len().saturating_sub(1))
+        .unwrap_or_default();
     if text.last() != Some(&b'Z') || digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return Err(malformed(
             "genTime's fraction of a second is not digits ending in Z",
@@ -305,6 +307,25 @@ pub fn token_from_reply(bytes: &[u8]) -> Result<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+
+    /// A genTime that is a dot alone, or a dot and Z, is refused as malformed, never a
+    /// panic (a hostile TSA chooses these bytes).
+    #[test]
+    fn a_fraction_with_no_digits_is_malformed() {
+        let der_of = |time: &[u8]| {
+            vec![Any::new(der::Tag::GeneralizedTime, time.to_vec()).unwrap()]
+                .to_der()
+                .unwrap()
+        };
+        for time in [&b"."[..], b".Z", b"20261124120000.Z", b"20261124120000.1"] {
+            let refused = without_fraction(&der_of(time)).is_err();
+            assert!(refused, "{}", String::from_utf8_lossy(time));
+        }
+        let (whole, ms) = without_fraction(&der_of(b"20261124120000.5Z")).unwrap();
+        assert_eq!(ms, 500);
+        let whole = Vec::<Any>::from_der(&whole.unwrap()).unwrap();
+        assert_eq!(whole[0].value(), b"20261124120000Z");
+    }
     use super::*;
 
     #[test]
