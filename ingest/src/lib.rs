@@ -58,4 +58,5 @@ pub use fingerprint::{Fingerprints, MAX_FINGERPRINTED, MIN_FINGERPRINTED, Printe
 pub use found::{Completeness, Found, Hashed, Link, Mtime, Summary};
 pub use limits::Limits;
 pub use sniff::{Kind, SNIFF_LEN, sniff};
+pub use text::text_fingerprint;
 pub use walk::{Visit, walk, walk_reader, walk_seekable};

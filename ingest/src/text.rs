@@ -26,6 +26,19 @@ pub const MAX_PART: u64 = 16 << 20;
 /// The most bytes decompressed per document for its text.
 pub const MAX_TOTAL: u64 = 64 << 20;
 
+/// The text fingerprint of a document held whole in memory, as the walk takes it: the
+/// strings of a PDF's content streams when [`crate::sniff`] says PDF, the text parts of an
+/// OOXML or ODF package when it says Office; `None` for anything else (and for text too
+/// short or too uniform to fingerprint). For tools and fuzzing: the walk itself reads these
+/// parts from the file or the container, never a second copy.
+pub fn text_fingerprint(raw: &[u8]) -> Option<Tlsh> {
+    match crate::sniff(&raw[..raw.len().min(crate::SNIFF_LEN)]) {
+        crate::Kind::Pdf => pdf(raw),
+        crate::Kind::Office => office(&mut ZipArchive::new(std::io::Cursor::new(raw)).ok()?),
+        _ => None,
+    }
+}
+
 /// Whether an OOXML or ODF part holds the document's text.
 fn text_part(name: &str) -> bool {
     name == "word/document.xml"
@@ -345,8 +358,16 @@ mod tests {
         assert_eq!(pdf_fingerprint_text(&pdf), expect.finish());
     }
 
+    /// The PDF path and the public entry point agree.
     fn pdf_fingerprint_text(raw: &[u8]) -> Option<Tlsh> {
-        pdf(raw)
+        let direct = pdf(raw);
+        assert_eq!(text_fingerprint(raw), direct);
+        assert_eq!(
+            text_fingerprint(&raw[1..]),
+            None,
+            "not a PDF without its header"
+        );
+        direct
     }
 
     #[test]

@@ -126,3 +126,44 @@ fn bundle_cases() {
         true
     });
 }
+
+#[test]
+fn text_cases() {
+    replay("text", |data| {
+        let Some(print) = prov_ingest::text_fingerprint(data) else {
+            return false;
+        };
+        let back = prov_ledger::Tlsh::parse(&print.text()).expect("its text parses");
+        assert_eq!(back.distance(&print), 0);
+        true
+    });
+}
+
+#[test]
+fn fingerprints_file_cases() {
+    replay("fingerprints_file", |data| {
+        let Some((size, file)) = data.split_first() else {
+            return false;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(prov_ledger::FINGERPRINTS_FILE), file).unwrap();
+        let Ok(loaded) = prov_ledger::load_fingerprints(dir.path(), u64::from(*size)) else {
+            return false;
+        };
+        assert!(file.starts_with(b"PROVFPR\x01"));
+        assert!(loaded.prints.iter().all(|p| p.seq < u64::from(*size)));
+        !loaded.prints.is_empty()
+    });
+}
+
+#[test]
+fn tsa_token_cases() {
+    replay("tsa_token", |data| {
+        if let Ok(token) = prov_ledger::token_from_reply(data) {
+            assert!(token.len() <= prov_ledger::MAX_TOKEN_BYTES);
+        }
+        // Nobody's imprint: a kept token never verifies against it.
+        assert!(prov_ledger::verify_token(data, &[0u8; 32], None, None).is_err());
+        prov_ledger::read_token(data).is_ok()
+    });
+}
