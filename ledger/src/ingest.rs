@@ -336,11 +336,20 @@ impl Run<'_, '_> {
         if let Some(threshold) = self.options.similar {
             lookalikes::resemble(self.ledger, &mut self.prints, threshold, &mut docs)?;
         }
-        let now = (self.options.clock)()?;
-        let appended = self.ledger.append(&docs, now)?;
-        if let Some(prints) = &mut self.prints {
-            prints.extend(lookalikes::new_prints(&docs, &appended.results));
-        }
+        let appended = (self.options.clock)().and_then(|now| self.ledger.append(&docs, now));
+        let appended = match (appended, &mut self.prints) {
+            (Ok(a), Some(prints)) => {
+                prints.settle(lookalikes::first_seen(&a.results));
+                a
+            }
+            (Ok(a), None) => a,
+            (Err(e), prints) => {
+                if let Some(p) = prints {
+                    p.discard_pending();
+                }
+                return Err(e);
+            }
+        };
         seqs.extend(appended.results.iter().map(|r| r.seq));
         // The whole batch is recorded, whatever the reporter does with it.
         for r in &appended.results {

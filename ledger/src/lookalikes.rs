@@ -6,14 +6,15 @@
 
 use crate::append::{NewDocument, Recorded, Status};
 use crate::error::Result;
-use crate::fingerprints::{Print, PrintKind};
 use crate::ledger::Ledger;
 use crate::prints::Prints;
 use crate::similar::{Resemblance, Target};
 
 /// Finds, for each document of a batch that has fingerprints, the closest earlier
 /// document within the threshold: a committed one (its record checked against the log)
-/// or one before it in the batch. `append` links it if the document is first seen.
+/// or one before it in the batch. `append` links it if the document is first seen. The
+/// batch's fingerprints are left filed in `committed`, pending: the caller settles them
+/// once the batch is appended ([`Prints::settle`]), or discards them.
 pub(crate) fn resemble(
     ledger: &Ledger,
     committed: &mut Option<Prints>,
@@ -27,28 +28,30 @@ pub(crate) fn resemble(
     if !docs.iter().any(printed) {
         return Ok(());
     }
-    if committed.is_none() {
-        *committed = Some(Prints::indexed(ledger.fingerprints()?.prints));
-    }
-    let mut batch = Prints::indexed(Vec::new());
+    let prints = match committed {
+        Some(p) => p,
+        None => committed.insert(Prints::indexed(ledger.fingerprints()?.prints)),
+    };
     for (i, d) in docs.iter_mut().enumerate() {
         if !printed(d) {
             continue;
         }
-        let fp = &d.similar.fingerprints;
-        let own = &d.content.sha256;
-        let found = committed
-            .as_ref()
-            .and_then(|p| p.closest(fp, threshold, own));
-        let found = match found {
-            Some(c) => {
-                let e = ledger.entry(c.seq)?;
-                (e.content.sha256 == c.sha256 && e.kind == crate::entry::Kind::FirstSeen)
-                    .then_some(c)
+        let (found, earlier) = prints.resemble_then_file(
+            &d.similar.fingerprints,
+            threshold,
+            &d.content.sha256,
+            i as u64,
+        );
+        let found = match found.map(|c| ledger.entry(c.seq).map(|e| (c, e))) {
+            Some(Ok((c, e))) => (e.content.sha256 == c.sha256
+                && e.kind == crate::entry::Kind::FirstSeen)
+                .then_some(c),
+            Some(Err(e)) => {
+                prints.discard_pending();
+                return Err(e);
             }
             None => None,
         };
-        let earlier = batch.closest(fp, threshold, own);
         let link = match (found, earlier) {
             (Some(c), Some(e)) if e.distance < c.distance => {
                 Some((Target::Earlier(e.seq as usize), e))
@@ -57,38 +60,20 @@ pub(crate) fn resemble(
             (None, Some(e)) => Some((Target::Earlier(e.seq as usize), e)),
             (None, None) => None,
         };
-        let mine = prints_of(d, i as u64);
         d.similar.link = link.map(|(to, c)| Resemblance {
             to,
             distance: c.distance,
             kind: c.kind,
         });
-        batch.extend(mine);
     }
     Ok(())
 }
 
-/// A document's fingerprints as records under `seq`.
-pub(crate) fn prints_of(d: &NewDocument, seq: u64) -> Vec<Print> {
-    let fp = &d.similar.fingerprints;
-    [(PrintKind::Bytes, &fp.bytes), (PrintKind::Text, &fp.text)]
-        .into_iter()
-        .filter_map(|(kind, t)| {
-            t.clone().map(|tlsh| Print {
-                seq,
-                sha256: d.content.sha256,
-                kind,
-                tlsh,
-            })
-        })
-        .collect()
-}
-
-/// The fingerprints a batch stored: those of its first-seen documents.
-pub(crate) fn new_prints(docs: &[NewDocument], results: &[Recorded]) -> Vec<Print> {
-    docs.iter()
-        .zip(results)
-        .filter(|(_, r)| r.status == Status::FirstSeen)
-        .flat_map(|(d, r)| prints_of(d, r.seq))
-        .collect()
+/// What [`Prints::settle`] needs after a batch is appended: the seq of each document that
+/// was first seen, by its position.
+pub(crate) fn first_seen(results: &[Recorded]) -> impl Fn(u64) -> Option<u64> + '_ {
+    |position| {
+        let r = results.get(usize::try_from(position).ok()?)?;
+        (r.status == Status::FirstSeen).then_some(r.seq)
+    }
 }

@@ -7,17 +7,20 @@
 //! by [`PER_TABLE`] of its codes, at positions fixed here; fingerprints sharing a key in any
 //! table are candidates, and each candidate's distance is then computed exactly. Two
 //! fingerprints whose bodies differ in `p` codes share a table's key with probability
-//! C(128 - p, 7) / C(128, 7): at least one of 20 tables matches with probability above
-//! 0.9999 for p = 10, 0.999 for p = 20, 0.96 for p = 30 and 0.77 for p = 40 (a distance of
-//! 40 has at most 40 differing codes, usually fewer). Unrelated fingerprints (a code equal by
-//! chance one time in four) are candidates about 20 / 4^7 = 0.12% of the time. Memory: 80
-//! bytes per fingerprint and 1.25 MiB per index.
+//! C(128 - p, 8) / C(128, 8): at least one of 32 tables matches with probability above
+//! 0.9999 for p = 20, 0.97 for p = 30 and 0.77 for p = 40 (a distance of 40 has at most 40
+//! differing codes, usually fewer). Unrelated fingerprints (a code equal by chance one time
+//! in four) are candidates about 32 / 4^8 = 0.05% of the time. Each candidate costs a read
+//! from memory the rest of `add` has long since evicted from the caches, so fewer of them
+//! outweigh more tables: 20 tables of 7 codes (0.12% of unrelated fingerprints candidates,
+//! 0.75 at p = 40) cost more. Memory: 160 bytes per fingerprint (its links and its body) and
+//! 8 MiB per index.
 //! `prov similar` does not use it: it compares every fingerprint.
 
 /// Tables of the index.
-pub(crate) const TABLES: usize = 20;
+pub(crate) const TABLES: usize = 32;
 /// Codes per key.
-pub(crate) const PER_TABLE: usize = 7;
+pub(crate) const PER_TABLE: usize = 8;
 
 /// The code positions of each table: distinct within a table, drawn once by a fixed linear
 /// congruential generator (Knuth's MMIX constants), so every run and version agrees.
@@ -51,13 +54,20 @@ const BUCKETS: usize = 1 << (2 * PER_TABLE);
 /// No item.
 const NONE: u32 = u32::MAX;
 
+/// One item: its body, beside the item filed before it in each table, so that judging a
+/// candidate reads the memory that led to it (one or two cache lines, not three).
+struct Node {
+    body: [u64; 4],
+    links: [u32; TABLES],
+}
+
 /// The items of each bucket as a chain: the bucket holds its latest item, and each item the
 /// one filed before it in each table. Items are numbered from 0 in the order they are filed.
-/// No allocation per bucket: 4 bytes per bucket and per item and table.
+/// No allocation per bucket: 4 bytes per bucket, 4 per item and table, and the body.
 pub(crate) struct PrintIndex {
     positions: [[u8; PER_TABLE]; TABLES],
     heads: Vec<u32>,
-    next: Vec<[u32; TABLES]>,
+    nodes: Vec<Node>,
 }
 
 impl PrintIndex {
@@ -65,7 +75,7 @@ impl PrintIndex {
         PrintIndex {
             positions: positions(),
             heads: vec![NONE; TABLES * BUCKETS],
-            next: Vec::new(),
+            nodes: Vec::new(),
         }
     }
 
@@ -83,23 +93,23 @@ impl PrintIndex {
 
     /// Files the next item (numbered as many items as were filed before) under `body`.
     pub fn insert(&mut self, body: &[u64; 4]) {
-        let item = u32::try_from(self.next.len()).unwrap_or(NONE);
+        let item = u32::try_from(self.nodes.len()).unwrap_or(NONE);
         let mut links = [NONE; TABLES];
         for (link, slot) in links.iter_mut().zip(self.slots(body)) {
             *link = self.heads[slot];
             self.heads[slot] = item;
         }
-        self.next.push(links);
+        self.nodes.push(Node { body: *body, links });
     }
 
-    /// Calls `each` with every item sharing a key with `body` (an item sharing several keys,
-    /// as often).
-    pub fn for_each_candidate(&self, body: &[u64; 4], mut each: impl FnMut(u32)) {
+    /// Calls `each` with every item sharing a key with `body`, and the item's body (an item
+    /// sharing several keys, as often).
+    pub fn for_each_candidate(&self, body: &[u64; 4], mut each: impl FnMut(u32, &[u64; 4])) {
         for (t, slot) in self.slots(body).into_iter().enumerate() {
             let mut i = self.heads[slot];
-            while let Some(links) = self.next.get(i as usize) {
-                each(i);
-                i = links[t];
+            while let Some(node) = self.nodes.get(i as usize) {
+                each(i, &node.body);
+                i = node.links[t];
             }
         }
     }
@@ -108,7 +118,10 @@ impl PrintIndex {
     #[cfg(test)]
     pub fn candidates(&self, body: &[u64; 4]) -> Vec<u32> {
         let mut out = Vec::new();
-        self.for_each_candidate(body, |i| out.push(i));
+        self.for_each_candidate(body, |i, b| {
+            assert_eq!(b, &self.nodes[i as usize].body);
+            out.push(i);
+        });
         out.sort_unstable();
         out.dedup();
         out
@@ -141,7 +154,7 @@ mod tests {
                 .wrapping_add(1_442_695_040_888_963_407);
             state
         };
-        for (p, want) in [(10, 0.999), (20, 0.995), (30, 0.94), (40, 0.72)] {
+        for (p, want) in [(10, 0.999), (20, 0.995), (30, 0.95), (40, 0.73)] {
             let mut found = 0;
             let mut unrelated = 0;
             let trials = 2000;

@@ -25,15 +25,21 @@ fn differing_codes(a: &[u64; 4], b: &[u64; 4]) -> u32 {
         .sum()
 }
 
-/// Fingerprints held in memory for comparing, with their bodies' codes, and for `add` an
-/// index over them (`print_index.rs`).
+/// Fingerprints held in memory for comparing, and for `add` an index over them
+/// (`print_index.rs`).
 #[derive(Default)]
 pub struct Prints {
     list: Vec<Print>,
-    /// Each fingerprint's kind and body codes, apart and compact: the first test of every
-    /// candidate reads only these.
-    bodies: Vec<(PrintKind, [u64; 4])>,
+    /// Each fingerprint's kind; `None` for one left out of the search (see [`Prints::settle`]).
+    kinds: Vec<Option<PrintKind>>,
+    /// Without an index, each fingerprint's body codes, apart and compact: the first test of
+    /// every candidate reads only these. With one, the index holds them beside its links.
+    bodies: Vec<[u64; 4]>,
     index: Option<PrintIndex>,
+    /// Where the fingerprints filed for the batch `add` is preparing start
+    /// ([`Prints::resemble_then_file`]); their `seq` is their document's position in the
+    /// batch until [`Prints::settle`].
+    pending: usize,
 }
 
 /// One fingerprint found close to a document's.
@@ -61,24 +67,29 @@ impl Prints {
     /// close fingerprint is found with high probability only (`print_index.rs`).
     pub fn indexed(prints: Vec<Print>) -> Prints {
         let mut p = Prints {
-            list: Vec::new(),
-            bodies: Vec::new(),
             index: Some(PrintIndex::new()),
+            ..Prints::default()
         };
         p.extend(prints);
         p
     }
 
-    /// Adds more.
+    /// Adds more (of committed documents).
     pub fn extend(&mut self, prints: impl IntoIterator<Item = Print>) {
         for p in prints {
-            let c = codes(&p.tlsh);
-            if let Some(index) = &mut self.index {
-                index.insert(&c);
-            }
-            self.bodies.push((p.kind, c));
-            self.list.push(p);
+            self.push(p);
         }
+        self.pending = self.list.len();
+    }
+
+    fn push(&mut self, p: Print) {
+        let c = codes(&p.tlsh);
+        match &mut self.index {
+            Some(index) => index.insert(&c),
+            None => self.bodies.push(c),
+        }
+        self.kinds.push(Some(p.kind));
+        self.list.push(p);
     }
 
     /// How many fingerprints are held.
@@ -91,29 +102,97 @@ impl Prints {
         self.list.is_empty()
     }
 
-    /// Every document within `threshold` of `fp`, at most one per seq (its closer kind),
-    /// closest first (then by seq), leaving out `own` content.
-    pub fn within(&self, fp: &Fingerprints, threshold: u32, own: Option<&[u8; 32]>) -> Vec<Close> {
-        let q = Query::new(fp, threshold, own);
-        let mut found: Vec<Close> = Vec::new();
-        let mut consider = |i: usize, mine: &(PrintKind, &Tlsh, [u64; 4])| {
-            if let (Some(p), Some((kind, c))) = (self.list.get(i), self.bodies.get(i)) {
-                found.extend(q.check(mine, p, *kind, c));
-            }
-        };
+    /// Calls `each` with the fingerprints of `fp` that are close to the held fingerprint `i`
+    /// (within the threshold, not `own`), for every candidate `i`: all of them, or those the
+    /// index gives (some more than once).
+    fn search(&self, q: &Query<'_>, mut each: impl FnMut(usize, Close)) {
         for mine in &q.mine {
+            let mut consider = |i: usize, c: &[u64; 4]| {
+                if let (Some(p), Some(Some(kind))) = (self.list.get(i), self.kinds.get(i)) {
+                    q.check(mine, p, *kind, c)
+                        .into_iter()
+                        .for_each(|f| each(i, f));
+                }
+            };
             match &self.index {
-                // Every fingerprint, or those the index gives (some more than once).
-                None => (0..self.list.len()).for_each(|i| consider(i, mine)),
-                Some(index) => index.for_each_candidate(&mine.2, |i| consider(i as usize, mine)),
+                None => self
+                    .bodies
+                    .iter()
+                    .enumerate()
+                    .for_each(|(i, c)| consider(i, c)),
+                Some(index) => index.for_each_candidate(&mine.2, |i, c| consider(i as usize, c)),
             }
         }
+    }
+
+    /// Every committed document within `threshold` of `fp`, at most one per seq (its closer
+    /// kind), closest first (then by seq), leaving out `own` content.
+    pub fn within(&self, fp: &Fingerprints, threshold: u32, own: Option<&[u8; 32]>) -> Vec<Close> {
+        let mut found = Vec::new();
+        self.search(&Query::new(fp, threshold, own), |i, f| {
+            if i < self.pending {
+                found.push(f);
+            }
+        });
         closest_first(found)
     }
 
-    /// The closest document within `threshold`, if any (see [`Prints::within`]).
+    /// The closest committed document within `threshold`, if any (see [`Prints::within`]).
     pub fn closest(&self, fp: &Fingerprints, threshold: u32, own: &[u8; 32]) -> Option<Close> {
         self.within(fp, threshold, Some(own)).into_iter().next()
+    }
+
+    /// `prov add`'s search for one document (of SHA-256 `own`) of the batch it prepares:
+    /// the closest committed document and the closest one filed before it for the batch
+    /// (whose `seq` is that document's position), each within `threshold`. Then files its
+    /// fingerprints for the batch, at `position`, so that later documents find it: one
+    /// probe of the index per document, and one insertion.
+    pub(crate) fn resemble_then_file(
+        &mut self,
+        fp: &Fingerprints,
+        threshold: u32,
+        own: &[u8; 32],
+        position: u64,
+    ) -> (Option<Close>, Option<Close>) {
+        let (mut committed, mut batch) = (Vec::new(), Vec::new());
+        self.search(&Query::new(fp, threshold, Some(own)), |i, f| {
+            if i < self.pending {
+                committed.push(f);
+            } else {
+                batch.push(f);
+            }
+        });
+        let first = |found| closest_first(found).into_iter().next();
+        let closest = (first(committed), first(batch));
+        for (kind, t) in [(PrintKind::Bytes, &fp.bytes), (PrintKind::Text, &fp.text)] {
+            if let Some(tlsh) = t {
+                self.push(Print {
+                    seq: position,
+                    sha256: *own,
+                    kind,
+                    tlsh: tlsh.clone(),
+                });
+            }
+        }
+        closest
+    }
+
+    /// After the batch is appended: the fingerprints filed for it take the seq of their
+    /// document's entry when it was first seen (`first_seen(position)`), and are left out of
+    /// the search otherwise, as they are not stored.
+    pub(crate) fn settle(&mut self, first_seen: impl Fn(u64) -> Option<u64>) {
+        for i in self.pending..self.list.len() {
+            match first_seen(self.list[i].seq) {
+                Some(seq) => self.list[i].seq = seq,
+                None => self.kinds[i] = None,
+            }
+        }
+        self.pending = self.list.len();
+    }
+
+    /// Leaves the fingerprints filed for a batch that was not appended out of the search.
+    pub(crate) fn discard_pending(&mut self) {
+        self.settle(|_| None);
     }
 }
 
@@ -225,5 +304,58 @@ mod tests {
         let c = prints.closest(&fp, DEFAULT_THRESHOLD, &[0; 32]).unwrap();
         assert_eq!(c.seq, 1);
         assert!(prints.within(&fp, 1000, None).iter().any(|c| c.seq == 2));
+    }
+
+    /// A batch's documents find the committed ones and those filed before them; once the
+    /// batch is settled, only its first-seen documents are found, under their seqs.
+    #[test]
+    fn a_batch_is_filed_then_settled_or_discarded() {
+        let fp = |data: &[u8]| Fingerprints {
+            bytes: Tlsh::of(data),
+            text: None,
+        };
+        let base = text(7, 2000);
+        let mut near = base.clone();
+        near[500] ^= 1;
+        let mut nearer = base.clone();
+        nearer[900] ^= 1;
+        let unrelated: Vec<u8> = (0..2000u64)
+            .map(|i| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as u8)
+            .collect();
+        assert!(
+            Tlsh::of(&unrelated)
+                .unwrap()
+                .distance(&Tlsh::of(&base).unwrap())
+                > 100
+        );
+        let mut prints = Prints::indexed(vec![Print {
+            seq: 4,
+            sha256: [4; 32],
+            kind: PrintKind::Bytes,
+            tlsh: Tlsh::of(&unrelated).unwrap(),
+        }]);
+        let t = DEFAULT_THRESHOLD;
+        let (c, e) = prints.resemble_then_file(&fp(&base), t, &[1; 32], 0);
+        assert!(c.is_none() && e.is_none());
+        let (c, e) = prints.resemble_then_file(&fp(&near), t, &[2; 32], 1);
+        assert!(c.is_none(), "the committed one is unrelated");
+        assert_eq!(e.map(|e| e.seq), Some(0), "the batch's first document");
+        assert!(prints.within(&fp(&base), t, None).is_empty(), "pending");
+        // Entry 10 first saw the base; the near copy was a sighting.
+        prints.settle(|position| (position == 0).then_some(10));
+        let (c, e) = prints.resemble_then_file(&fp(&nearer), t, &[3; 32], 0);
+        assert_eq!(c.map(|c| c.seq), Some(10));
+        assert!(e.is_none());
+        assert_eq!(
+            prints
+                .within(&fp(&near), t, None)
+                .iter()
+                .map(|c| c.seq)
+                .collect::<Vec<_>>(),
+            vec![10]
+        );
+        prints.discard_pending();
+        let found = prints.within(&fp(&nearer), t, Some(&[1; 32]));
+        assert!(found.is_empty(), "{found:?}");
     }
 }
