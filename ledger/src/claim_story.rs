@@ -2,8 +2,8 @@
 //! entries it relates to (`contained_in`, `altered_copy_of`, a claim's `about` and
 //! `evidence`), never the later ones that relate to it, so finding those reads the log.
 //!
-//! This is one pass over the committed log (FORMAT.md section 6.7: no derived index holds
-//! these links yet): each record is decoded, and the entries that link to a target are kept,
+//! This is one pass over the committed log (FORMAT.md section 6.7: no derived index on disk
+//! holds these links; a server keeps them in memory, `link_index.rs`): each record is decoded, and the entries that link to a target are kept,
 //! each checked (its seq and its signature by the ledger's key). A claim about a target
 //! becomes a target itself, so that its retraction is found in the same pass.
 
@@ -42,7 +42,7 @@ pub struct Story {
 }
 
 /// The links `e` has to `targets`: its related links, and a claim's subject.
-fn links_of(e: &Entry, targets: &HashSet<u64>) -> Vec<Link> {
+pub(crate) fn links_of(e: &Entry, targets: &HashSet<u64>) -> Vec<Link> {
     let mut out: Vec<Link> = Vec::new();
     if let Kind::Claim { about, .. } = e.kind
         && targets.contains(&about)

@@ -42,6 +42,7 @@ mod init;
 mod json_forms;
 mod keys;
 mod ledger;
+mod link_index;
 mod location;
 mod log;
 mod lookalikes;
@@ -97,6 +98,7 @@ pub use json_forms::{
 };
 pub use keys::Passphrase;
 pub use ledger::{CLAIMS_FORMAT, FORMAT_VERSION, Ledger, OLDEST_FORMAT};
+pub use link_index::LinkIndex;
 pub use location::{CONTAINED_IN, PART_KEY};
 pub use log::{LOG_MAGIC, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
 pub use manifest::{Line, LineFields, Lines, Manifest, ManifestFormat, parse_sha256};

@@ -1,0 +1,157 @@
+//! The links of `claim_story.rs` held in memory, for a server whose readers ask for them
+//! many times a second: for each entry, the later entries that link to it (its related
+//! links' targets, a claim's subject). Built by reading the log once and extended by the
+//! entries appended since, so an answer reads and checks only the linking entries instead of
+//! every entry after the document's first.
+//!
+//! Nothing in it is trusted more than the log: it only says which entries to read, and each
+//! entry read is checked as [`Ledger::links_to`] checks it (its seq and its signature by
+//! the ledger's key). An answer from it is the answer of that pass, [`MAX_LINKING`] and
+//! [`Story::more`] included (tested against it).
+
+use crate::claim_story::{MAX_LINKING, Story, links_of};
+use crate::entry::{Entry, Kind};
+use crate::error::Result;
+use crate::ledger::Ledger;
+use crate::log::RECORD_ENTRY;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+
+/// Which entries link to which, for the entries below [`LinkIndex::size`].
+#[derive(Clone, Debug, Default)]
+pub struct LinkIndex {
+    size: u64,
+    /// For each linked entry, the entries linking to it, ascending.
+    linking: HashMap<u64, Vec<u64>>,
+}
+
+impl LinkIndex {
+    /// The entries it covers: those below this seq.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Files `e`'s links (its seq follows every entry filed before).
+    fn file(&mut self, e: &Entry) {
+        let about = match e.kind {
+            Kind::Claim { about, .. } => Some(about),
+            _ => None,
+        };
+        for to in about.into_iter().chain(e.related.iter().map(|r| r.seq)) {
+            let from = self.linking.entry(to).or_default();
+            if from.last() != Some(&e.seq) {
+                from.push(e.seq);
+            }
+        }
+        self.size = e.seq + 1;
+    }
+}
+
+impl Ledger {
+    /// Extends `index` with the committed entries it does not cover yet (all of them for
+    /// a new one): each is read and decoded, its signature not checked (answers check the
+    /// entries they read).
+    ///
+    /// # Errors
+    /// A record that does not read or decode ([`crate::Error::Damaged`]); an index built
+    /// for a longer log than this ledger's (another ledger's, or one cut back).
+    pub fn index_links(&self, index: &mut LinkIndex) -> Result<()> {
+        if index.size > self.size() {
+            return Err(self.damaged(
+                None,
+                format!(
+                    "the link index covers {} entries and the log has {}",
+                    index.size,
+                    self.size()
+                ),
+            ));
+        }
+        if index.size == self.size() {
+            return Ok(());
+        }
+        let start = self.offsets(index.size, 1)?;
+        let start = *start
+            .first()
+            .ok_or_else(|| self.damaged(None, "entry not found"))?;
+        let mut frames = self.log.frames(start, self.commit.log_length)?;
+        while let Some(frame) = frames.next_frame() {
+            let frame = frame.map_err(|f| f.damaged(&self.log.path))?;
+            if frame.kind != RECORD_ENTRY {
+                continue;
+            }
+            let e = Entry::from_bytes(&frame.payload)
+                .map_err(|err| self.damaged(Some(frame.offset), err.to_string()))?;
+            if e.seq != index.size {
+                return Err(self.damaged(
+                    Some(frame.offset),
+                    format!("entry {} where entry {} belongs", e.seq, index.size),
+                ));
+            }
+            index.file(&e);
+        }
+        Ok(())
+    }
+
+    /// [`Ledger::links_to`] answered from `index` (extended to this ledger's size by
+    /// [`Ledger::index_links`]): the same story, reading only the linking entries, in seq
+    /// order, a claim about a target becoming a target.
+    ///
+    /// # Errors
+    /// As [`Ledger::links_to`]; an index that does not cover the log.
+    pub fn links_to_indexed(&self, targets: &[u64], index: &LinkIndex) -> Result<Story> {
+        if index.size != self.size() {
+            return Err(self.damaged(
+                None,
+                format!(
+                    "the link index covers {} entries and the log has {}",
+                    index.size,
+                    self.size()
+                ),
+            ));
+        }
+        let lowest = targets.iter().min().copied();
+        let mut targets: HashSet<u64> = targets.iter().copied().collect();
+        let mut next: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
+        let mut queued: HashSet<u64> = HashSet::new();
+        let mut queue = |next: &mut BinaryHeap<Reverse<u64>>, of: u64| {
+            for &from in index.linking.get(&of).into_iter().flatten() {
+                if queued.insert(from) {
+                    next.push(Reverse(from));
+                }
+            }
+        };
+        for &t in &targets {
+            queue(&mut next, t);
+        }
+        let mut story = Story::default();
+        while let Some(Reverse(seq)) = next.pop() {
+            // The pass reads only the entries after the lowest target.
+            if lowest.is_some_and(|l| seq <= l) {
+                continue;
+            }
+            let offset = self.offsets(seq, 1)?;
+            let offset = *offset
+                .first()
+                .ok_or_else(|| self.damaged(None, format!("entry {seq} not found")))?;
+            let frame = self.frame_of(seq, offset)?;
+            let e = Entry::from_bytes(&frame.payload)
+                .map_err(|err| self.damaged(Some(frame.offset), err.to_string()))?;
+            let links = links_of(&e, &targets);
+            if links.is_empty() {
+                continue;
+            }
+            if story.linking.len() == MAX_LINKING {
+                story.more += 1;
+                continue;
+            }
+            let e = self.checked_entry(seq, &frame)?;
+            if e.is_claim() {
+                targets.insert(e.seq);
+                queue(&mut next, e.seq);
+            }
+            story.links.extend(links);
+            story.linking.push(e);
+        }
+        Ok(story)
+    }
+}
