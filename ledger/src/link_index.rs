@@ -16,22 +16,31 @@ use crate::ledger::Ledger;
 use crate::log::RECORD_ENTRY;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// Which entries link to which, for the entries below [`LinkIndex::size`].
+///
+/// Held as runs, each for a stretch of linking entries, the older before the newer, merged
+/// as they grow (a run is merged into the one before it when that one is not more than
+/// twice its size, so there are about log2 of the entries of them): a clone shares the runs,
+/// so a server hands each snapshot its own index for the cost of a few pointers, and
+/// extending it never changes what another snapshot reads.
 #[derive(Clone, Debug, Default)]
 pub struct LinkIndex {
     size: u64,
-    /// For each linked entry, the entries linking to it, ascending.
-    linking: HashMap<u64, Vec<u64>>,
+    runs: Vec<Arc<Run>>,
 }
 
-impl LinkIndex {
-    /// The entries it covers: those below this seq.
-    pub fn size(&self) -> u64 {
-        self.size
-    }
+/// For each linked entry, the entries of one stretch linking to it, ascending.
+#[derive(Debug, Default)]
+struct Run {
+    linking: HashMap<u64, Vec<u64>>,
+    /// Links filed.
+    len: usize,
+}
 
-    /// Files `e`'s links (its seq follows every entry filed before).
+impl Run {
+    /// Files `e`'s links.
     fn file(&mut self, e: &Entry) {
         let about = match e.kind {
             Kind::Claim { about, .. } => Some(about),
@@ -41,9 +50,52 @@ impl LinkIndex {
             let from = self.linking.entry(to).or_default();
             if from.last() != Some(&e.seq) {
                 from.push(e.seq);
+                self.len += 1;
             }
         }
-        self.size = e.seq + 1;
+    }
+
+    /// `older` then `newer` as one run (every entry of `newer` follows every one of `older`).
+    fn merged(older: &Run, newer: &Run) -> Run {
+        let mut linking = older.linking.clone();
+        for (to, from) in &newer.linking {
+            linking.entry(*to).or_default().extend_from_slice(from);
+        }
+        Run {
+            linking,
+            len: older.len + newer.len,
+        }
+    }
+}
+
+impl LinkIndex {
+    /// The entries it covers: those below this seq.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The entries linking to `to`, ascending.
+    fn linking(&self, to: u64) -> impl Iterator<Item = u64> + '_ {
+        self.runs
+            .iter()
+            .filter_map(move |r| r.linking.get(&to))
+            .flatten()
+            .copied()
+    }
+
+    /// Adds the run of the entries read since the last, merging the runs that grew alike.
+    fn push(&mut self, run: Run) {
+        if run.len > 0 {
+            self.runs.push(Arc::new(run));
+        }
+        while let [.., older, newer] = &self.runs[..] {
+            if older.len > 2 * newer.len {
+                break;
+            }
+            let merged = Run::merged(older, newer);
+            self.runs.truncate(self.runs.len() - 2);
+            self.runs.push(Arc::new(merged));
+        }
     }
 }
 
@@ -74,6 +126,8 @@ impl Ledger {
             .first()
             .ok_or_else(|| self.damaged(None, "entry not found"))?;
         let mut frames = self.log.frames(start, self.commit.log_length)?;
+        let mut run = Run::default();
+        let mut size = index.size;
         while let Some(frame) = frames.next_frame() {
             let frame = frame.map_err(|f| f.damaged(&self.log.path))?;
             if frame.kind != RECORD_ENTRY {
@@ -81,14 +135,17 @@ impl Ledger {
             }
             let e = Entry::from_bytes(&frame.payload)
                 .map_err(|err| self.damaged(Some(frame.offset), err.to_string()))?;
-            if e.seq != index.size {
+            if e.seq != size {
                 return Err(self.damaged(
                     Some(frame.offset),
-                    format!("entry {} where entry {} belongs", e.seq, index.size),
+                    format!("entry {} where entry {size} belongs", e.seq),
                 ));
             }
-            index.file(&e);
+            run.file(&e);
+            size += 1;
         }
+        index.push(run);
+        index.size = size;
         Ok(())
     }
 
@@ -114,7 +171,7 @@ impl Ledger {
         let mut next: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
         let mut queued: HashSet<u64> = HashSet::new();
         let mut queue = |next: &mut BinaryHeap<Reverse<u64>>, of: u64| {
-            for &from in index.linking.get(&of).into_iter().flatten() {
+            for from in index.linking(of) {
                 if queued.insert(from) {
                     next.push(Reverse(from));
                 }

@@ -6,7 +6,7 @@
 use crate::containers::{self, Chains};
 use crate::fields::{name_json, rfc3339, set_path};
 use crate::story::{Found, Told};
-use prov_ledger::{Entry, Evidence, IndependentBound, Ledger, Unverified};
+use prov_ledger::{Entry, Evidence, IndependentBound, Ledger, LinkIndex, Unverified};
 use serde_json::{Value, json};
 
 /// One sighting, with the containers it was found in, innermost first.
@@ -106,7 +106,7 @@ impl Checked<'_> {
 
 /// The answer for one content by its hash alone, as `prov check --sha256 HEX --json` prints
 /// it (labelled `sha256:<hex>`): reads its entries, their containers, the links to them (one
-/// pass over the log) and the independent bounds.
+/// pass over the log, or `links`, the index a server keeps) and the independent bounds.
 ///
 /// # Errors
 /// Those of [`Ledger::lookup`], [`Ledger::entry`], [`Ledger::links_to`] and
@@ -114,6 +114,7 @@ impl Checked<'_> {
 pub fn check_sha256(
     l: &Ledger,
     evidence: &Evidence,
+    links: Option<&LinkIndex>,
     sha256: [u8; 32],
 ) -> prov_ledger::Result<Value> {
     let entries = l
@@ -121,7 +122,7 @@ pub fn check_sha256(
         .pop()
         .unwrap_or_else(|| Ok(Vec::new()))?;
     let targets: Vec<u64> = entries.iter().map(|e| e.seq).collect();
-    let found = Found::read(l, &targets)?;
+    let found = Found::read_with(l, &targets, links)?;
     let mut chains = Chains::default();
     let found_in = entries
         .iter()

@@ -8,7 +8,7 @@
 use crate::entry_json::{claim_json, claim_line};
 use crate::escape;
 use crate::fields::{name_json, rfc3339};
-use prov_ledger::{CONTAINED_IN, Entry, Kind, Ledger, Link, Story, Verdict};
+use prov_ledger::{CONTAINED_IN, Entry, Kind, Ledger, Link, LinkIndex, Story, Verdict};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 
@@ -24,7 +24,23 @@ impl Found {
     /// # Errors
     /// As [`Ledger::links_to`].
     pub fn read(l: &Ledger, targets: &[u64]) -> prov_ledger::Result<Found> {
-        let story = l.links_to(targets)?;
+        Found::read_with(l, targets, None)
+    }
+
+    /// As [`Found::read`], from a link index when the caller keeps one (a server): the
+    /// same story, reading only the linking entries.
+    ///
+    /// # Errors
+    /// As [`Ledger::links_to_indexed`].
+    pub fn read_with(
+        l: &Ledger,
+        targets: &[u64],
+        links: Option<&LinkIndex>,
+    ) -> prov_ledger::Result<Found> {
+        let story = match links {
+            Some(index) => l.links_to_indexed(targets, index)?,
+            None => l.links_to(targets)?,
+        };
         let by_seq = story
             .linking
             .iter()
