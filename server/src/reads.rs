@@ -47,7 +47,7 @@ pub(crate) async fn document(ctx: Arc<Ctx>, hex: &str) -> Answer {
     };
     let snap = ctx.state.snapshot();
     let checked = tokio::task::spawn_blocking(move || {
-        prov_report::check_sha256(&snap.ledger, &snap.evidence, None, sha)
+        prov_report::check_sha256(&snap.ledger, &snap.evidence, Some(&snap.links), sha)
     });
     match checked.await {
         Ok(Ok(v)) => {

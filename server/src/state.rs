@@ -8,25 +8,31 @@
 //! the time of one pointer copy; a reader keeps the one it took for its whole request.
 
 use crate::archivists::Archivists;
-use prov_ledger::{Evidence, Ledger, Trust};
+use prov_ledger::{Evidence, Ledger, LinkIndex, Trust};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// The readers' ledger and the cosignatures and timestamps that count for it, verified once
 /// when the snapshot is taken (not on every read: each verification is a signature check,
-/// and a CMS one for a timestamp token).
+/// and a CMS one for a timestamp token), and which entries link to which (read once from
+/// the log, then extended by each group: a document's story then reads its linking entries
+/// only, not every entry after its first).
 #[derive(Clone)]
 pub(crate) struct Snapshot {
     pub ledger: Arc<Ledger>,
     pub evidence: Arc<Evidence>,
+    pub links: LinkIndex,
 }
 
 impl Snapshot {
-    /// The snapshot of the ledger in `dir`; evidence that cannot be read counts for nothing
-    /// (said in `log`), so that the readers still move on to the new entries.
-    fn open(dir: &Path, log: &dyn Fn(&str)) -> prov_ledger::Result<Snapshot> {
+    /// The snapshot of the ledger in `dir`, its link index extended from `links` (the last
+    /// snapshot's, shared); evidence that cannot be read counts for nothing (said in `log`),
+    /// so that the readers still move on to the new entries.
+    fn open(dir: &Path, links: LinkIndex, log: &dyn Fn(&str)) -> prov_ledger::Result<Snapshot> {
         let ledger = Ledger::open(dir)?;
+        let mut links = links;
+        ledger.index_links(&mut links)?;
         // As for `prov check`: a configuration file that does not read counts nothing.
         let (trust, _unreadable) = Trust::configured_or_none(&ledger);
         let evidence = ledger.evidence(&trust).unwrap_or_else(|e| {
@@ -38,6 +44,7 @@ impl Snapshot {
         Ok(Snapshot {
             ledger: Arc::new(ledger),
             evidence: Arc::new(evidence),
+            links,
         })
     }
 }
@@ -65,7 +72,7 @@ impl State {
         Ok(State {
             ledger_dir: ledger_dir.to_owned(),
             public_dir: public_dir.to_owned(),
-            reader: RwLock::new(Snapshot::open(ledger_dir, &*log)?),
+            reader: RwLock::new(Snapshot::open(ledger_dir, LinkIndex::default(), &*log)?),
             stopped: AtomicBool::new(false),
             archivists: Archivists::new(ledger_dir),
             log,
@@ -98,7 +105,8 @@ impl State {
     /// Opens a new snapshot and swaps it in (the old one stays if the ledger does not open:
     /// readers keep answering from it).
     pub fn refresh(&self) {
-        match Snapshot::open(&self.ledger_dir, &*self.log) {
+        let links = self.snapshot().links;
+        match Snapshot::open(&self.ledger_dir, links, &*self.log) {
             Ok(fresh) => match self.reader.write() {
                 Ok(mut r) => *r = fresh,
                 Err(poisoned) => *poisoned.into_inner() = fresh,
