@@ -11,7 +11,9 @@ use crate::fingerprints::{Print, PrintKind};
 use crate::index::IndexBatch;
 use crate::ledger::{Ledger, Mode};
 use crate::log::{RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
-use crate::similar::{SIMILAR_BY, SIMILAR_DISTANCE, SIMILAR_TO, SimilarLink, Similarity, Target};
+use crate::similar::{
+    SIMILAR_BY, SIMILAR_DISTANCE, SIMILAR_TO, SimilarLink, Similarity, Target, tlsh_key,
+};
 use prov_proofs::Checkpoint;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -156,6 +158,9 @@ impl Ledger {
     /// [`Error::ClockBeforeCosignature`] (nothing of the batch is written for any of these), I/O errors from the log (the batch is cut back),
     /// [`Error::CommitUncertain`] and [`Error::NotDurable`] as described above.
     pub fn append(&mut self, docs: &[NewDocument], now_ms: u64) -> Result<AppendReport> {
+        for d in docs {
+            crate::similar::check_not_measured(&d.related, &d.metadata)?;
+        }
         self.ready_to_append(now_ms, !docs.is_empty(), crate::ledger::FORMAT_VERSION)?;
         self.append_once(docs, now_ms)
     }
@@ -378,18 +383,28 @@ fn link_similar(docs: &mut [Cow<'_, NewDocument>], results: &mut [Recorded]) -> 
         if r.status != Status::FirstSeen {
             continue;
         }
-        let d = &docs[i];
-        let fp = &d.similar.fingerprints;
+        // Its fingerprints, signed in its metadata (FORMAT.md 6.10) and stored in the file;
+        // none when the entry cannot take them (its limits), as an unsigned one would not
+        // be believed.
+        let fp = docs[i].similar.fingerprints.clone();
+        let mut signed = docs[i].as_ref().clone();
+        let mut mine = Vec::new();
         for (kind, t) in [(PrintKind::Bytes, &fp.bytes), (PrintKind::Text, &fp.text)] {
             if let Some(t) = t {
-                prints.push(Print {
+                signed.metadata.insert(tlsh_key(kind).into(), t.text());
+                mine.push(Print {
                     seq: r.seq,
-                    sha256: d.content.sha256,
+                    sha256: signed.content.sha256,
                     kind,
                     tlsh: t.clone(),
                 });
             }
         }
+        if !mine.is_empty() && signed.validate().is_ok() {
+            docs[i] = Cow::Owned(signed);
+            prints.extend(mine);
+        }
+        let d = &docs[i];
         let Some(link) = d.similar.link else {
             continue;
         };

@@ -133,6 +133,10 @@ pub fn scan(dir: &Path, size: u64, mut each: impl FnMut(Print)) -> Result<Loaded
         return Ok(Loaded::default());
     }
     let file = fsys::open_regular(&p, false)?;
+    if file.metadata().is_ok_and(|m| m.len() == 0) {
+        // Left empty by a crash between its creation and its header (`Appender::open`).
+        return Ok(Loaded::default());
+    }
     let mut r = BufReader::with_capacity(1 << 20, file);
     check_header(&mut r, &p)?;
     let mut loaded = Loaded {
@@ -178,8 +182,21 @@ impl Appender {
     /// As [`load`]; errors creating, cutting or syncing it.
     pub fn open(dir: &Path, size: u64) -> Result<Appender> {
         let p = path(dir);
-        let file = if fsys::exists(&p) {
-            fsys::open_regular(&p, true)?
+        let existing = if fsys::exists(&p) {
+            Some(fsys::open_regular(&p, true)?)
+        } else {
+            None
+        };
+        let empty = |f: &File| f.metadata().is_ok_and(|m| m.len() == 0);
+        let file = if let Some(f) = existing.filter(|f| !empty(f)) {
+            f
+        } else if fsys::exists(&p) {
+            // Left empty by a crash between its creation and its header: nothing in it to
+            // keep, so it is started again.
+            let mut f = fsys::open_regular(&p, true)?;
+            f.write_all(HEADER).map_err(Error::io("write", &p))?;
+            f.sync_all().map_err(Error::io("sync", &p))?;
+            f
         } else {
             let mut f = OpenOptions::new()
                 .read(true)

@@ -111,7 +111,7 @@ pub use prov_ingest::{Fingerprints, Tlsh};
 pub use publish::PublishReport;
 pub use similar::{
     DEFAULT_THRESHOLD, Lookalike, Resemblance, SIMILAR_BY, SIMILAR_DISTANCE, SIMILAR_TO,
-    SimilarLink, SimilarReport, Similarity, Target, fingerprint_file,
+    SimilarLink, SimilarReport, Similarity, TLSH_BYTES, TLSH_TEXT, Target, fingerprint_file,
 };
 pub use timestamps::{HeldTimestamp, TIMESTAMPS_DIR, TSAS_FILE, TsaConfig, checkpoint_imprint};
 pub use tsa_config::{check_tsa_url, parse_tsa_cert};

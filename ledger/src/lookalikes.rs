@@ -8,7 +8,11 @@ use crate::append::{NewDocument, Recorded, Status};
 use crate::error::Result;
 use crate::ledger::Ledger;
 use crate::prints::Prints;
-use crate::similar::{Resemblance, Target};
+use crate::similar::{Belief, Resemblance, Target, belief};
+
+/// Committed candidates read from the log at most per document, closest first: a file
+/// stuffed with false records costs each document this many entry reads, no more.
+const MAX_TRIED: usize = 16;
 
 /// Finds, for each document of a batch that has fingerprints, the closest earlier
 /// document within the threshold: a committed one (its record checked against the log)
@@ -36,22 +40,28 @@ pub(crate) fn resemble(
         if !printed(d) {
             continue;
         }
-        let (found, earlier) = prints.resemble_then_file(
+        let (committed, earlier) = prints.resemble_then_file(
             &d.similar.fingerprints,
             threshold,
             &d.content.sha256,
             i as u64,
         );
-        let found = match found.map(|c| ledger.entry(c.seq).map(|e| (c, e))) {
-            Some(Ok((c, e))) => (e.content.sha256 == c.sha256
-                && e.kind == crate::entry::Kind::FirstSeen)
-                .then_some(c),
-            Some(Err(e)) => {
-                prints.discard_pending();
-                return Err(e);
+        // The closest record its entry signs (FORMAT.md 6.10): a record of the unsigned file
+        // that the log does not bear out is passed over, never linked.
+        let mut found = None;
+        for c in committed.into_iter().take(MAX_TRIED) {
+            match ledger.entry(c.seq) {
+                Ok(e) if belief(&e, &c) == Belief::Signed => {
+                    found = Some(c);
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    prints.discard_pending();
+                    return Err(e);
+                }
             }
-            None => None,
-        };
+        }
         let link = match (found, earlier) {
             (Some(c), Some(e)) if e.distance < c.distance => {
                 Some((Target::Earlier(e.seq as usize), e))

@@ -53,6 +53,8 @@ pub struct Close {
     pub distance: u32,
     /// Which fingerprints.
     pub kind: PrintKind,
+    /// The fingerprint the record holds.
+    pub tlsh: Tlsh,
 }
 
 impl Prints {
@@ -143,8 +145,9 @@ impl Prints {
     }
 
     /// `prov add`'s search for one document (of SHA-256 `own`) of the batch it prepares:
-    /// the closest committed document and the closest one filed before it for the batch
-    /// (whose `seq` is that document's position), each within `threshold`. Then files its
+    /// the committed fingerprints within `threshold`, closest first (not one per entry: the
+    /// caller believes them against the log first), and the closest document filed before
+    /// it for the batch (whose `seq` is that document's position). Then files its
     /// fingerprints for the batch, at `position`, so that later documents find it: one
     /// probe of the index per document, and one insertion.
     pub(crate) fn resemble_then_file(
@@ -153,17 +156,21 @@ impl Prints {
         threshold: u32,
         own: &[u8; 32],
         position: u64,
-    ) -> (Option<Close>, Option<Close>) {
+    ) -> (Vec<Close>, Option<Close>) {
         let (mut committed, mut batch) = (Vec::new(), Vec::new());
         self.search(&Query::new(fp, threshold, Some(own)), |i, f| {
             if i < self.pending {
-                committed.push(f);
+                committed.push((i, f));
             } else {
                 batch.push(f);
             }
         });
-        let first = |found| closest_first(found).into_iter().next();
-        let closest = (first(committed), first(batch));
+        // The index gives a fingerprint once per table it shares a key with: once each.
+        committed.sort_by_key(|(i, _)| *i);
+        committed.dedup_by_key(|(i, _)| *i);
+        let mut committed: Vec<Close> = committed.into_iter().map(|(_, c)| c).collect();
+        committed.sort_by_key(|c| (c.distance, c.seq, c.kind == PrintKind::Bytes));
+        let closest = (committed, closest_first(batch).into_iter().next());
         for (kind, t) in [(PrintKind::Bytes, &fp.bytes), (PrintKind::Text, &fp.text)] {
             if let Some(tlsh) = t {
                 self.push(Print {
@@ -235,11 +242,12 @@ impl<'a> Query<'a> {
             return None;
         }
         let distance = t.distance(&p.tlsh);
-        (distance <= self.threshold).then_some(Close {
+        (distance <= self.threshold).then(|| Close {
             seq: p.seq,
             sha256: p.sha256,
             distance,
             kind,
+            tlsh: p.tlsh.clone(),
         })
     }
 }
@@ -336,15 +344,15 @@ mod tests {
         }]);
         let t = DEFAULT_THRESHOLD;
         let (c, e) = prints.resemble_then_file(&fp(&base), t, &[1; 32], 0);
-        assert!(c.is_none() && e.is_none());
+        assert!(c.is_empty() && e.is_none());
         let (c, e) = prints.resemble_then_file(&fp(&near), t, &[2; 32], 1);
-        assert!(c.is_none(), "the committed one is unrelated");
+        assert!(c.is_empty(), "the committed one is unrelated");
         assert_eq!(e.map(|e| e.seq), Some(0), "the batch's first document");
         assert!(prints.within(&fp(&base), t, None).is_empty(), "pending");
         // Entry 10 first saw the base; the near copy was a sighting.
         prints.settle(|position| (position == 0).then_some(10));
         let (c, e) = prints.resemble_then_file(&fp(&nearer), t, &[3; 32], 0);
-        assert_eq!(c.map(|c| c.seq), Some(10));
+        assert_eq!(c.first().map(|c| c.seq), Some(10));
         assert!(e.is_none());
         assert_eq!(
             prints

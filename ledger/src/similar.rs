@@ -13,7 +13,7 @@ use crate::entry::{Entry, Kind};
 use crate::error::{Error, Result};
 use crate::fingerprints::{self, PrintKind};
 use crate::ledger::Ledger;
-use crate::prints::{Query, closest_first, codes};
+use crate::prints::{Query, codes};
 use prov_ingest::Fingerprints;
 
 /// The relation `prov add` records from a new document to the earlier one it resembles.
@@ -22,6 +22,69 @@ pub const SIMILAR_TO: &str = "similar_to";
 pub const SIMILAR_DISTANCE: &str = "similar_to.distance";
 /// The metadata key naming the fingerprint that gave it: `text` or `bytes`.
 pub const SIMILAR_BY: &str = "similar_to.fingerprint";
+/// The metadata key of a first-seen entry holding the TLSH of its document's bytes, as
+/// `prov add` took it (FORMAT.md section 6.10): signed, so a record of the unsigned
+/// `fingerprints` file is believed only when it says the same.
+pub const TLSH_BYTES: &str = "tlsh.bytes";
+/// The metadata key holding the TLSH of its document's extracted text.
+pub const TLSH_TEXT: &str = "tlsh.text";
+
+/// The key of a fingerprint of `kind` in an entry's metadata.
+pub(crate) fn tlsh_key(kind: PrintKind) -> &'static str {
+    match kind {
+        PrintKind::Bytes => TLSH_BYTES,
+        PrintKind::Text => TLSH_TEXT,
+    }
+}
+
+/// Keys and relations only `prov add` writes, from what it measured: a caller giving them
+/// would pass a person's word for a measurement (FORMAT.md sections 6.9 and 6.10).
+pub(crate) fn check_not_measured(
+    related: &[crate::entry::Related],
+    metadata: &std::collections::BTreeMap<String, String>,
+) -> Result<()> {
+    let key = metadata
+        .keys()
+        .find(|k| k.starts_with("similar_to.") || k.starts_with("tlsh."))
+        .map(String::as_str)
+        .or_else(|| {
+            related
+                .iter()
+                .any(|r| r.relation == SIMILAR_TO)
+                .then_some(SIMILAR_TO)
+        });
+    match key {
+        Some(key) => Err(Error::invalid(
+            "document",
+            format!(
+                "`{key}` is written by prov add itself, from the fingerprints it measured: to link an altered copy you judged, use --related altered_copy_of=SEQ, or record a claim (prov claim)"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// How a record of the fingerprint file stands against the entry it names: believed when
+/// the entry first saw the record's content and signs the same fingerprint; `Unsigned`
+/// when the entry signs no fingerprint of that kind (one recorded before fingerprints were
+/// signed), which `prov similar` lists and `prov add` does not link to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Belief {
+    Signed,
+    Unsigned,
+    Refused,
+}
+
+pub(crate) fn belief(entry: &Entry, close: &crate::prints::Close) -> Belief {
+    if entry.content.sha256 != close.sha256 || entry.kind != Kind::FirstSeen {
+        return Belief::Refused;
+    }
+    match entry.metadata.get(tlsh_key(close.kind)) {
+        Some(signed) if *signed == close.tlsh.text() => Belief::Signed,
+        Some(_) => Belief::Refused,
+        None => Belief::Unsigned,
+    }
+}
 
 /// The distance at or below which documents are said to look alike, unless told otherwise.
 ///
@@ -149,19 +212,26 @@ impl Ledger {
                 close.extend(q.check(mine, &p, p.kind, &c));
             }
         })?;
-        let close = closest_first(close);
+        // Each record is checked against its entry before one per entry is kept, so that a
+        // false record cannot hide a true one of the same entry.
+        close.sort_by_key(|c| (c.distance, c.seq, c.kind == PrintKind::Bytes));
         let mut report = SimilarReport {
             compared,
             present: loaded.present,
             unbelieved: loaded.unreadable,
             ..SimilarReport::default()
         };
+        let mut kept = std::collections::HashSet::new();
         for close in close {
+            if kept.contains(&close.seq) {
+                continue;
+            }
             let entry = self.entry(close.seq)?;
-            if entry.content.sha256 != close.sha256 || entry.kind != Kind::FirstSeen {
+            if belief(&entry, &close) == Belief::Refused {
                 report.unbelieved += 1;
                 continue;
             }
+            kept.insert(close.seq);
             report.found.push(Lookalike {
                 entry,
                 distance: close.distance,
@@ -189,7 +259,26 @@ impl Ledger {
             }
             _ => seq,
         };
-        let mut fp = Fingerprints::default();
+        // Those its first-seen entry signs, when it signs them; else the file's (an entry
+        // recorded before fingerprints were signed).
+        let first_entry = if first == seq {
+            entry.clone()
+        } else {
+            self.entry(first)?
+        };
+        let signed = |kind| {
+            first_entry
+                .metadata
+                .get(tlsh_key(kind))
+                .and_then(|t| prov_ingest::Tlsh::parse(t))
+        };
+        let mut fp = Fingerprints {
+            bytes: signed(PrintKind::Bytes),
+            text: signed(PrintKind::Text),
+        };
+        if fp.bytes.is_some() || fp.text.is_some() {
+            return Ok((entry, fp));
+        }
         fingerprints::scan(&self.dir, self.size(), |p| {
             if p.seq == first && p.sha256 == entry.content.sha256 {
                 match p.kind {

@@ -7,7 +7,9 @@
 #![forbid(unsafe_code)]
 
 use ed25519_dalek::SigningKey;
-use prov_ledger::{Content, Entry, Kind, Related, SIMILAR_BY, SIMILAR_DISTANCE, SIMILAR_TO};
+use prov_ledger::{
+    Content, Entry, Kind, Related, SIMILAR_BY, SIMILAR_DISTANCE, SIMILAR_TO, TLSH_BYTES, TLSH_TEXT,
+};
 use prov_proofs::{Hash, NoteVerifier};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -56,8 +58,57 @@ fn golden_lookalike() -> Entry {
     e
 }
 
+/// The memo of golden entry 4 (FORMAT.md section 6.10).
+fn memo() -> Vec<u8> {
+    (0..60)
+        .map(|n| format!("line {n} of the golden memo\n"))
+        .collect::<String>()
+        .into_bytes()
+}
+
+/// Its fingerprints as `prov add` takes them, through the real walk: pins TLSH itself, so a
+/// dependency upgrade cannot silently change what is signed.
+fn memo_prints() -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("memo.txt");
+    std::fs::write(&path, memo()).unwrap();
+    let (fp, _) = prov_ledger::fingerprint_file(&path).unwrap();
+    (fp.bytes.unwrap().text(), fp.text.unwrap().text())
+}
+
+/// Entry 4: a first-seen document whose entry signs its fingerprints (section 6.10).
+fn golden_signed_prints() -> Entry {
+    let key = golden_key();
+    let key_id = NoteVerifier::new("example.com/prov", key.verifying_key())
+        .unwrap()
+        .key_id;
+    let (bytes, text) = memo_prints();
+    let memo = memo();
+    let mut e = Entry {
+        seq: 4,
+        prev: golden_lookalike().leaf_hash().unwrap(),
+        time_ms: 1_767_571_200_000, // 2026-01-05T00:00:00.000Z
+        kind: Kind::FirstSeen,
+        content: Content {
+            sha256: Sha256::digest(&memo).into(),
+            size: memo.len() as u64,
+            name: Some(b"memo.txt".to_vec()),
+            ..Content::default()
+        },
+        source: "https://leaks.example/dump-3".into(),
+        agent: None,
+        metadata: BTreeMap::from([(TLSH_BYTES.to_owned(), bytes), (TLSH_TEXT.to_owned(), text)]),
+        related: Vec::new(),
+        key_id: 0,
+        signature: [0; 64],
+    };
+    e.sign(&key, key_id).unwrap();
+    e
+}
+
 fn vectors() -> Value {
     let e = golden_lookalike();
+    let f = golden_signed_prints();
     json!({
         "key_seed": "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
         "public_key": hex::encode(golden_key().verifying_key().as_bytes()),
@@ -68,6 +119,13 @@ fn vectors() -> Value {
             "leaf_data": hex::encode(e.to_bytes().unwrap()),
             "leaf_hash": e.leaf_hash().unwrap().to_hex(),
             "signature": hex::encode(e.signature),
+        }, {
+            "seq": f.seq,
+            "metadata": f.metadata,
+            "signed_message": hex::encode(f.signed_message().unwrap()),
+            "leaf_data": hex::encode(f.to_bytes().unwrap()),
+            "leaf_hash": f.leaf_hash().unwrap().to_hex(),
+            "signature": hex::encode(f.signature),
         }],
     })
 }
@@ -98,6 +156,17 @@ fn golden_lookalike_is_byte_exact_and_in_format_md() {
             "docs/FORMAT.md lacks the golden look-alike's {what}: {want}"
         );
     }
+    let f = golden_signed_prints();
+    for (what, want) in [
+        ("entry 4's leaf hash", f.leaf_hash().unwrap().to_hex()),
+        ("entry 4's tlsh.bytes", f.metadata[TLSH_BYTES].clone()),
+        ("entry 4's tlsh.text", f.metadata[TLSH_TEXT].clone()),
+    ] {
+        assert!(
+            doc_flat.contains(&want),
+            "docs/FORMAT.md lacks the golden {what}: {want}"
+        );
+    }
     // The field table of section 6.9: each row's bytes, in order, are the leaf data.
     let table = doc
         .split("### 6.9")
@@ -124,4 +193,8 @@ fn golden_lookalike_decodes_and_verifies() {
     let decoded = Entry::from_bytes(&bytes).unwrap();
     assert_eq!(decoded, e);
     decoded.verify(&golden_key().verifying_key()).unwrap();
+    let f = golden_signed_prints();
+    let decoded = Entry::from_bytes(&f.to_bytes().unwrap()).unwrap();
+    decoded.verify(&golden_key().verifying_key()).unwrap();
+    assert_eq!(decoded.metadata[TLSH_BYTES].len(), 72);
 }

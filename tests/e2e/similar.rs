@@ -399,3 +399,126 @@ fn kill_9_before_the_commit_point_leaves_no_stale_fingerprint() {
     w.run(&["similar", "docs/d.txt", "--threshold", "2000"])
         .ok();
 }
+
+/// One record of the fingerprints file: seq, SHA-256, kind (1 bytes), the TLSH text.
+fn record(seq: u64, sha256: &[u8], tlsh: &str) -> Vec<u8> {
+    let mut r = seq.to_be_bytes().to_vec();
+    r.extend_from_slice(sha256);
+    r.push(1);
+    r.extend_from_slice(tlsh.as_bytes());
+    assert_eq!(r.len(), 113);
+    r
+}
+
+/// The fingerprints file is not signed, the fingerprint in each first-seen entry's metadata
+/// is (FORMAT.md 6.10): a record planted in the file for entry 1 (its seq and content, an
+/// unrelated document's fingerprint) makes no `similar_to` link to it, and `similar` does
+/// not list it; a false record for entry 0 hides neither its true record from `similar` nor
+/// the link `add` records to it.
+#[test]
+fn a_fingerprint_the_log_does_not_sign_is_never_believed() {
+    let w = Workspace::new();
+    w.init();
+    w.write("a.txt", memo("alpha"));
+    w.write("b.txt", memo("bravo-bravo"));
+    w.run(&["add", "-s", "s", "a.txt", "b.txt"]).ok();
+    let shown = w.run(&["show", "0", "--json"]).json();
+    let signed = shown["metadata"]["tlsh.bytes"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(signed.starts_with("T1") && signed.len() == 72, "{signed}");
+    // The fingerprint of an unrelated document, taken by another ledger.
+    let other = Workspace::new();
+    other.init();
+    other.write("d.txt", memo("delta-delta-delta-x"));
+    other.run(&["add", "-s", "s", "d.txt"]).ok();
+    let d_print = other.run(&["show", "0", "--json"]).json()["metadata"]["tlsh.bytes"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sha = |name: &str| {
+        let v = w.run(&["show", name, "--json"]).json();
+        hex::decode(v["sha256"].as_str().unwrap()).unwrap()
+    };
+    let (sha_a, sha_b) = (sha("0"), sha("1"));
+    let file = w.ledger().join("fingerprints");
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes.extend(record(1, &sha_b, &d_print));
+    // A false record for entry 0 at distance 0 from the near copy added below.
+    let mut near = memo("alpha");
+    near.push_str("one more line\n");
+    w.write("a2.txt", &near);
+    other.write("a2.txt", &near);
+    other.run(&["add", "-s", "s", "a2.txt"]).ok();
+    let a2_print = other.run(&["show", "1", "--json"]).json()["metadata"]["tlsh.bytes"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    bytes.extend(record(0, &[1u8; 32], &a2_print));
+    std::fs::write(&file, bytes).unwrap();
+
+    w.write("d.txt", memo("delta-delta-delta-x"));
+    let docs = w.run(&["add", "-s", "s2", "--json", "d.txt"]).documents();
+    assert!(
+        docs[0]["similar_to"].is_null(),
+        "linked to a planted record: {docs:?}"
+    );
+    let r = w.run(&["similar", "d.txt", "--json"]);
+    let listed = r.json();
+    assert!(
+        listed["similar"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["seq"] != 1),
+        "{listed}"
+    );
+    let r = w.run(&["similar", "a2.txt", "--json"]).json();
+    assert_eq!(r["similar"][0]["seq"], 0, "the true record of entry 0: {r}");
+    let docs = w.run(&["add", "-s", "s2", "--json", "a2.txt"]).documents();
+    assert_eq!(docs[0]["similar_to"]["seq"], 0, "{docs:?}");
+    let _ = sha_a;
+    w.run(&["audit"]).ok();
+}
+
+/// `similar_to` links and their keys, and the signed fingerprints, are what `prov add`
+/// measured: given by a person they are refused (they would read as measured), with
+/// nothing written.
+#[test]
+fn a_look_alike_link_cannot_be_given_by_hand() {
+    let w = Workspace::new();
+    w.init();
+    w.write("a.txt", memo("alpha"));
+    w.write("u.txt", memo("unrelated-u"));
+    w.run(&["add", "-s", "s", "a.txt"]).ok();
+    let before = w.ledger_state();
+    for extra in [
+        ["--related", "similar_to=0"],
+        ["--meta", "similar_to.distance=0"],
+        ["--meta", "tlsh.bytes=T1AAAA"],
+    ] {
+        let mut args = vec!["add", "-s", "s", "u.txt"];
+        args.extend(extra);
+        w.run(&args).fails(3, "is written by prov add itself");
+    }
+    assert!(
+        before == w.ledger_state(),
+        "a refused add changed the ledger"
+    );
+}
+
+/// A fingerprints file left empty (a crash between its creation and its header) is no
+/// damage: `add` and `similar` go on, and the file is started again.
+#[test]
+fn an_empty_fingerprint_file_is_started_again() {
+    let w = Workspace::new();
+    w.init();
+    w.write("a.txt", memo("alpha"));
+    w.run(&["add", "-s", "s", "a.txt"]).ok();
+    std::fs::write(w.ledger().join("fingerprints"), b"").unwrap();
+    w.run(&["similar", "a.txt"]);
+    w.write("b.txt", memo("bravo"));
+    w.run(&["add", "-s", "s", "b.txt"]).ok();
+    let r = w.run(&["similar", "a.txt", "--json"]).json();
+    assert_eq!(r["compared"], 2, "b's two records only: {r}");
+}

@@ -17,7 +17,7 @@ fn export_keeps_metadata_relations_claims_and_signatures() {
         "--meta",
         "case=-17",
         "--related",
-        "similar_to=0",
+        "translation_of=0",
     ])
     .ok();
     claim(
@@ -73,7 +73,7 @@ fn export_keeps_metadata_relations_claims_and_signatures() {
         rows[2]
     );
     assert!(rows[2].contains(r#""{""case"":""-17""}""#), "{}", rows[2]);
-    assert!(rows[2].contains(",similar_to:0,"), "{}", rows[2]);
+    assert!(rows[2].contains(",translation_of:0,"), "{}", rows[2]);
     assert!(rows[3].contains(",claim,"), "{}", rows[3]);
     assert!(rows[3].contains(",'@desk,"), "{}", rows[3]);
     assert!(rows[3].contains(",1,altered,"), "{}", rows[3]);
