@@ -29,16 +29,21 @@ pub struct ServeArgs {
     /// The largest upload taken, in bytes (larger: 413)
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
     max_body: u64,
-    /// Time allowed for a request's headers, and for an idle connection
+    /// Time allowed for a request's headers, and the longest a connection is kept idle
+    /// (before its first request, and between requests)
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
     header_timeout: Duration,
     /// Time allowed for a request's body (slower: 408)
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = humantime::parse_duration)]
     body_timeout: Duration,
+    /// Time an answer may wait for the client to read it (no byte taken for this long: the
+    /// connection is closed)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    write_timeout: Duration,
     /// Uploads waiting for the writer, at most (more: 503 with Retry-After)
     #[arg(long, value_name = "N", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
     queue: u32,
-    /// Connections served at once (more wait in the kernel's backlog)
+    /// Connections served at once (more wait in the kernel's backlog until a slot is free)
     #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: u32,
     /// Serve HTTPS with this PEM certificate chain (with --tls-key)
@@ -116,6 +121,7 @@ pub fn serve(ledger: &Path, a: ServeArgs, out: Out) -> Result<()> {
             max_body: a.max_body,
             header_timeout: a.header_timeout,
             body_timeout: a.body_timeout,
+            write_timeout: a.write_timeout,
             max_connections: a.max_connections as usize,
             queue: a.queue as usize,
             ..Limits::default()

@@ -19,6 +19,7 @@
 mod answer;
 mod archivists;
 mod claims;
+mod connection;
 mod error;
 mod reads;
 mod server;

@@ -4,8 +4,10 @@
 //! Hostile clients: headers must arrive within [`Limits::header_timeout`] (also the most an
 //! idle keep-alive connection is held), a body within [`Limits::body_timeout`] (408), and
 //! no larger than [`Limits::max_body`] (413, refused from its `Content-Length` before it is
-//! read, or as soon as it passes the limit); at most [`Limits::max_connections`] are served
-//! at once (more wait in the kernel's backlog); the writer's queue holds
+//! read, or as soon as it passes the limit); an answer the client does not take is given up
+//! after [`Limits::write_timeout`] without progress; at most [`Limits::max_connections`]
+//! are served at once (more wait in the kernel's backlog; see `connection.rs`); the
+//! writer's queue holds
 //! [`Limits::queue`] uploads, and past it an upload is answered 503 with `Retry-After` at
 //! once. A malformed request is answered 400 with a JSON error; no input makes a handler
 //! panic, and a panic would end only its own request.
@@ -18,7 +20,6 @@ use crate::{reads, tree, upload};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use prov_ledger::Ledger;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Time allowed for a request's body.
     pub body_timeout: Duration,
+    /// Time an answer's write may make no progress (the client does not read it).
+    pub write_timeout: Duration,
     /// Connections served at once.
     pub max_connections: usize,
     /// Uploads waiting for the writer, at most.
@@ -50,6 +53,7 @@ impl Default for Limits {
             max_body: 1 << 30,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(300),
+            write_timeout: Duration::from_secs(30),
             max_connections: 1024,
             queue: 4096,
             extract: prov_ledger::Limits::default(),
@@ -144,7 +148,6 @@ pub fn serve(
     )?);
     let writer = Writer::start(ledger, config.limits.queue, state.clone(), config.hold)
         .map_err(|e| Error::Server(e.to_string()))?;
-    let limits = config.limits.clone();
     let ctx = Arc::new(Ctx {
         state,
         writer,
@@ -155,45 +158,7 @@ pub fn serve(
         .enable_all()
         .build()
         .map_err(|e| Error::Server(e.to_string()))?;
-    rt.block_on(async move {
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| Error::Server(e.to_string()))?;
-        let listener = tokio::net::TcpListener::from_std(listener)
-            .map_err(|e| Error::Server(e.to_string()))?;
-        let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
-        loop {
-            let Ok(permit) = slots.clone().acquire_owned().await else {
-                return Ok(());
-            };
-            let stream = match listener.accept().await {
-                Ok((stream, _)) => stream,
-                // A connection that failed before it was accepted (reset, out of files).
-                Err(_) => continue,
-            };
-            let _ = stream.set_nodelay(true);
-            let (ctx, tls, limits) = (ctx.clone(), tls.clone(), limits.clone());
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req| handle(ctx.clone(), req));
-                let mut http = hyper::server::conn::http1::Builder::new();
-                http.timer(TokioTimer::new())
-                    .header_read_timeout(limits.header_timeout);
-                match tls {
-                    None => {
-                        let _ = http.serve_connection(TokioIo::new(stream), service).await;
-                    }
-                    Some(acceptor) => {
-                        let hs =
-                            tokio::time::timeout(limits.header_timeout, acceptor.accept(stream));
-                        if let Ok(Ok(stream)) = hs.await {
-                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
-                        }
-                    }
-                }
-                drop(permit);
-            });
-        }
-    })
+    rt.block_on(crate::connection::accept_loop(listener, ctx, tls))
 }
 
 fn respond(a: Answer) -> Response<Full<Bytes>> {
@@ -299,7 +264,7 @@ async fn route(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
     )
 }
 
-async fn handle(
+pub(crate) async fn handle(
     ctx: Arc<Ctx>,
     req: Request<Incoming>,
 ) -> std::result::Result<Response<Full<Bytes>>, std::convert::Infallible> {

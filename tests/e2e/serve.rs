@@ -7,6 +7,7 @@ mod appends;
 mod batched;
 mod client;
 mod hostile;
+mod stalls;
 mod tiles;
 
 use prov_tests::Workspace;
