@@ -17,9 +17,13 @@ pub const ENVIRONMENT: u8 = 5;
 /// The signing key is encrypted and its passphrase is wrong or missing: nothing was written.
 pub const KEY_LOCKED: u8 = 6;
 
+/// `prove --key`: the proof made or received (from a ledger server) does not verify against
+/// the verifier key given: nothing was written.
+pub const UNVERIFIED: u8 = 7;
+
 /// Every exit code and what it means: `prov help exit-codes` prints this table, and the
 /// README's table says the same (a test compares them).
-pub const EXIT_CODES: [(u8, &str); 7] = [
+pub const EXIT_CODES: [(u8, &str); 8] = [
     (0, "success"),
     (
         NEGATIVE,
@@ -41,6 +45,10 @@ pub const EXIT_CODES: [(u8, &str); 7] = [
     (
         KEY_LOCKED,
         "the signing key is encrypted and the passphrase given is wrong, or none was given",
+    ),
+    (
+        UNVERIFIED,
+        "prove: the proof (a ledger server's answer) does not verify against the --key given; nothing was written",
     ),
 ];
 
@@ -79,6 +87,12 @@ impl Failure {
     pub fn environment(msg: impl Into<String>) -> Self {
         Self {
             code: ENVIRONMENT,
+            msg: msg.into(),
+        }
+    }
+    pub fn unverified(msg: impl Into<String>) -> Self {
+        Self {
+            code: UNVERIFIED,
             msg: msg.into(),
         }
     }

@@ -23,6 +23,12 @@ pub struct ProveArgs {
     /// [default: the latest]
     #[arg(long, value_name = "SIZE")]
     pub(crate) at: Option<u64>,
+    /// The ledger's verifier key (the line `prov key` prints, or a file holding it): the
+    /// proof is checked against it, as `prov verify-proof` checks it, before it is written,
+    /// and refused (exit 7) when it does not verify. Needed with --server, whose answer is
+    /// otherwise taken on trust
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: Option<String>,
     /// Accepted for scripts of earlier versions, where lookups waited for a running `add`;
     /// they no longer wait
     #[arg(long, hide = true)]
@@ -169,6 +175,38 @@ fn refused(e: prov_ledger::Error, document: Option<&Path>) -> Failure {
     }
 }
 
+/// `prove --key`: the proof `p` of entry `seq` (and of the document `sha256`, when the
+/// target was one) verified against `key` as `prov verify-proof` verifies it; `whose` says
+/// whose proof it is ("the server's") in the refusal, which is exit 7.
+pub fn checked(
+    p: &TlogProof,
+    key: &NoteVerifier,
+    seq: u64,
+    sha256: Option<&[u8; 32]>,
+    whose: &str,
+) -> Result<prov_ledger::VerifiedEntry> {
+    let refuse = |why: String| {
+        Failure::unverified(format!(
+            "{whose} proof of entry {seq} does not verify against --key {}+{:08x} ({why}): nothing was written; check that --key is the ledger's (`prov key` prints it where the ledger is)",
+            key.name, key.key_id
+        ))
+    };
+    let proven = prov_ledger::verify_tlog_proof(p, key, None).map_err(|e| refuse(e.to_string()))?;
+    if proven.entry.seq != seq {
+        return Err(refuse(format!("it proves entry {}", proven.entry.seq)));
+    }
+    if let Some(sha) = sha256
+        && proven.entry.content.sha256 != *sha
+    {
+        return Err(refuse(format!(
+            "the entry records SHA-256 {}, not {}",
+            hex::encode(proven.entry.content.sha256),
+            hex::encode(sha)
+        )));
+    }
+    Ok(proven)
+}
+
 fn resolve(l: &Ledger, target: &str) -> Result<u64> {
     if let Ok(seq) = target.parse::<u64>() {
         return Ok(seq);
@@ -206,8 +244,12 @@ pub fn prove(ledger: &Path, a: ProveArgs, out: Out) -> Result<()> {
         Err(_) => Ledger::open(ledger)?,
     };
     let seq = resolve(&l, &a.target)?;
+    let key = a.key.as_deref().map(parse_key).transpose()?;
     let mut p = l.prove(seq, a.at)?;
     p.checkpoint = l.cosigned_note(&p.checkpoint)?;
+    if let Some(key) = &key {
+        checked(&p, key, seq, None, "this ledger's")?;
+    }
     let size = a.at.unwrap_or(l.size());
     // The RFC 3161 tokens of the checkpoint, earliest first (FORMAT.md section 10).
     let tokens = l.timestamps_at(size)?;

@@ -9,7 +9,6 @@ use crate::check::CheckArgs;
 use crate::entries::ShowArgs;
 use crate::failure::{Failure, Result};
 use crate::output::{Out, count};
-use crate::proof::ProveArgs;
 use prov_ledger::{Skip, hash_files, walk};
 use prov_report::escape;
 use serde_json::{Value, json};
@@ -25,7 +24,9 @@ pub struct Remote {
 }
 
 mod add;
+mod prove;
 pub use add::add;
+pub use prove::prove;
 
 /// An answer: its status and body.
 struct Reply {
@@ -271,47 +272,4 @@ pub fn show(remote: &Remote, a: ShowArgs, out: Out) -> Result<()> {
         v["leaf_hash"].as_str().unwrap_or_default()
     );
     out.line(s)
-}
-
-pub fn prove(remote: &Remote, a: ProveArgs, out: Out) -> Result<()> {
-    if a.at.is_some() {
-        return Err(Failure::usage(
-            "--at works on a local ledger only: a server proves against its latest checkpoint",
-        ));
-    }
-    let seq = match a.target.parse::<u64>() {
-        Ok(seq) => seq,
-        Err(_) => {
-            let sha = match prov_ledger::parse_sha256(&a.target) {
-                Some(sha) => sha,
-                None => {
-                    let path = std::path::Path::new(&a.target);
-                    prov_ledger::hash_file(path, &|_| {})
-                        .map_err(Failure::from_document)?
-                        .sha256
-                }
-            };
-            let v = document(remote, &sha)?.ok_or_else(|| {
-                Failure::negative(format!("{} is not in this ledger", escape::text(&a.target)))
-            })?;
-            v["first_seen"]["seq"].as_u64().unwrap_or_default()
-        }
-    };
-    let r = remote.get(&format!("/v1/proofs/{seq}"))?;
-    if r.status != 200 {
-        return Err(refused(&r));
-    }
-    let text = String::from_utf8_lossy(&r.body).into_owned();
-    match &a.output {
-        Some(path) => {
-            std::fs::write(path, &text)
-                .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
-            out.note(
-                crate::note::Kind::Wrote,
-                format!("wrote the proof of entry {seq} to {}", path.display()),
-            )?;
-            Ok(())
-        }
-        None => out.raw(&text),
-    }
 }

@@ -50,7 +50,14 @@ fn the_cli_records_checks_shows_and_proves_through_the_server() {
         &w,
         &s,
         &token,
-        &["prove", "memo.txt", "-o", "memo.tlog-proof"],
+        &[
+            "prove",
+            "memo.txt",
+            "--key",
+            vkey.trim(),
+            "-o",
+            "memo.tlog-proof",
+        ],
     )
     .ok();
     w.run(&[
