@@ -3,10 +3,10 @@
 
 use crate::failure::{Failure, Result};
 use crate::note::Kind;
-use crate::output::{Out, count, rfc3339};
+use crate::output::{Out, count};
 use clap::Args;
 use prov_ledger::{Entry, Ledger, Skip, hash_files, walk};
-use prov_report::containers::{self, Chains};
+use prov_report::containers::Chains;
 use prov_report::escape;
 use prov_report::story::Found;
 use serde_json::json;
@@ -127,7 +127,6 @@ fn show_answers(
         )?;
     }
     let evidence = l.evidence(&trust)?;
-    let bounds = &evidence;
     let mut unverified_seen = None;
     for ((path, shown, sha), entries) in items.iter().zip(answers) {
         let entries = entries?;
@@ -136,56 +135,27 @@ fn show_answers(
             .map(|e| chains.of(l, e))
             .collect::<prov_ledger::Result<_>>()?;
         let told = found.tell(&entries);
-        let (first, sightings) = match entries.split_first() {
-            Some((f, rest)) => (Some(f), rest),
-            None => (None, &[][..]),
-        };
-        if out.json {
-            let v = prov_report::Checked {
-                label: path,
-                sha256: *sha,
-                entries: &entries,
-                found_in: &found_in,
-                told: &told,
-                evidence: &evidence,
-            }
-            .json();
-            if let Some(f) = first {
-                unverified_seen = unverified_seen.or(evidence.unverified_for(f.seq).next());
-            }
-            out.json(&v)?;
-            continue;
+        let v = prov_report::Checked {
+            label: path,
+            sha256: *sha,
+            entries: &entries,
+            found_in: &found_in,
+            told: &told,
+            evidence: &evidence,
         }
-        match first {
+        .json();
+        if let Some(f) = entries.first() {
+            unverified_seen = unverified_seen.or(evidence.unverified_for(f.seq).next());
+        }
+        match (out.json, entries.is_empty()) {
+            (true, _) => out.json(&v)?,
             // Printed even with -q: the unknown documents are the answer a script wants.
-            None => out.line(format!("unknown  {shown}  (sha256 {})", hex::encode(sha)))?,
-            Some(f) => {
-                out.human(format!(
-                    "known    {shown}  first seen {} from {} (entry {})",
-                    rfc3339(f.time_ms),
-                    escape::text(&f.source),
-                    f.seq
-                ))?;
-                if let Some(t) = containers::text(&found_in[0]) {
-                    out.human(format!("           as {} {t}", containers::place(f)))?;
-                }
-                if let Some(b) = bounds.for_entry(f.seq) {
-                    out.human(format!("           {}", crate::stamped::bound_text(b)))?;
-                }
-                unverified_seen = unverified_seen.or(evidence.unverified_for(f.seq).next());
-                for (s, chain) in sightings.iter().zip(&found_in[1..]) {
-                    out.human(format!(
-                        "         seen again {} from {} (entry {})",
-                        rfc3339(s.time_ms),
-                        escape::text(&s.source),
-                        s.seq
-                    ))?;
-                    if let Some(t) = containers::text(chain) {
-                        out.human(format!("           as {} {t}", containers::place(s)))?;
-                    }
-                }
-                for line in told.lines() {
-                    out.human(format!("         {line}"))?;
+            (false, true) => {
+                out.line(format!("unknown  {shown}  (sha256 {})", hex::encode(sha)))?
+            }
+            (false, false) => {
+                for line in prov_report::lines::check_lines(&v, shown) {
+                    out.human(line)?;
                 }
             }
         }

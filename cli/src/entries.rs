@@ -1,7 +1,7 @@
 //! `prov show`, `prov log`, `prov export`: decoded entries for people and scripts.
 
 use crate::failure::{Failure, Result};
-use crate::output::{Out, count, entry_json, entry_text, name_json, rfc3339};
+use crate::output::{Out, count, entry_json, name_json, rfc3339};
 use clap::{Args, ValueEnum};
 use prov_ledger::parse_sha256;
 use prov_ledger::{Entry, Kind, Ledger};
@@ -116,18 +116,15 @@ pub fn show(ledger: &Path, a: ShowArgs, out: Out) -> Result<()> {
     let found = Found::read(&l, &entries.iter().map(|e| e.seq).collect::<Vec<_>>())?;
     for (i, e) in entries.iter().enumerate() {
         let told = found.tell(std::slice::from_ref(e));
+        let mut v = entry_json(e);
+        told.json_into(&mut v, false);
         if out.json {
-            let mut v = entry_json(e);
-            told.json_into(&mut v, false);
             out.json(&v)?;
         } else {
             if i > 0 {
                 out.line("")?;
             }
-            out.line(entry_text(e))?;
-            for line in told.lines() {
-                out.line(format!("  {line}"))?;
-            }
+            out.line(prov_report::lines::show_text(&v))?;
         }
     }
     Ok(())

@@ -2,7 +2,6 @@
 
 use crate::failure::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use prov_ledger::{Entry, Kind};
 use prov_report::escape;
 pub use prov_report::{claim_line, count, entry_json, name_json, rfc3339, set_path, set_path_as};
 use serde_json::{Value, json};
@@ -90,52 +89,4 @@ pub fn skipped(out: &Out, skipped: &[(std::path::PathBuf, &str)]) -> Result<()> 
         }
     }
     Ok(())
-}
-
-/// An entry for people, several lines.
-pub fn entry_text(e: &Entry) -> String {
-    let kind = match e.kind {
-        Kind::FirstSeen => "first seen".to_owned(),
-        Kind::Sighting { first } => format!("sighting of entry {first}"),
-        Kind::Claim { about, verdict } => {
-            format!("claim: {} about entry {about}", verdict.as_str())
-        }
-    };
-    let mut s = format!(
-        "entry {}\n  kind        {kind}\n  recorded    {}\n  sha256      {}\n  size        {}\n  {}      {}\n",
-        e.seq,
-        rfc3339(e.time_ms),
-        hex::encode(e.content.sha256),
-        count(e.content.size, "byte", "bytes"),
-        if e.is_claim() { "by    " } else { "source" },
-        escape::text(&e.source)
-    );
-    if let Some(n) = &e.content.name {
-        s += &format!("  name        {}\n", escape::bytes(n));
-    }
-    if let Some(m) = &e.content.media_type {
-        s += &format!("  media type  {}\n", escape::text(m));
-    }
-    if let Some(a) = &e.agent {
-        s += &format!("  agent       {}\n", escape::text(a));
-    }
-    for (k, v) in &e.content.digests {
-        s += &format!("  {:<11} {}\n", escape::text(k), hex::encode(v));
-    }
-    for (k, v) in &e.metadata {
-        s += &format!("  meta        {}={}\n", escape::text(k), escape::text(v));
-    }
-    for r in &e.related {
-        s += &format!(
-            "  related     {} entry {}\n",
-            escape::text(&r.relation),
-            r.seq
-        );
-    }
-    // Entries shown were decoded, so they always encode; say so if one ever does not.
-    let leaf = e
-        .leaf_hash()
-        .map_or_else(|err| format!("(none: {err})"), |h| h.to_hex());
-    s += &format!("  leaf hash   {leaf}");
-    s
 }

@@ -11,7 +11,7 @@ use crate::failure::{Failure, Result};
 use crate::output::{Out, count};
 use prov_ledger::{Skip, hash_files, walk};
 use prov_report::escape;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -164,44 +164,39 @@ fn document(remote: &Remote, sha: &[u8; 32]) -> Result<Option<Value>> {
 }
 
 pub fn check(remote: &Remote, a: CheckArgs, out: Out) -> Result<()> {
-    let mut items: Vec<(String, [u8; 32])> = Vec::new();
+    // Each document: its label for JSON (the path's bytes), for people (escaped), and its
+    // hash, as `prov check` on the ledger.
+    let mut items: Vec<(Vec<u8>, String, [u8; 32])> = Vec::new();
     if let Some(hex) = &a.sha256 {
-        items.push((format!("sha256:{hex}"), crate::add::sha256_arg(hex)?));
+        let label = format!("sha256:{hex}");
+        items.push((
+            label.clone().into_bytes(),
+            label,
+            crate::add::sha256_arg(hex)?,
+        ));
     } else {
         let walked = walk(&a.paths, a.follow_symlinks, &Skip::default())?;
         crate::output::skipped(&out, &walked.skipped)?;
         for (f, d) in walked.files.iter().zip(hash_files(&walked.files, &|_| {})) {
             let d = d.map_err(Failure::from_document)?;
             items.push((
-                String::from_utf8_lossy(f.path.as_os_str().as_bytes()).into_owned(),
+                f.path.as_os_str().as_bytes().to_vec(),
+                escape::path(&f.path),
                 d.sha256,
             ));
         }
     }
     let mut unknown = 0u64;
-    for (path, sha) in &items {
+    for (path, shown, sha) in &items {
         match document(remote, sha)? {
             Some(mut v) => {
-                v["path"] = json!(path);
+                crate::output::set_path(&mut v, path);
                 if out.json {
                     out.json(&v)?;
                     continue;
                 }
-                let f = &v["first_seen"];
-                out.human(format!(
-                    "known    {}  first seen {} from {} (entry {})",
-                    escape::text(path),
-                    f["time"].as_str().unwrap_or_default(),
-                    escape::text(f["source"].as_str().unwrap_or_default()),
-                    f["seq"]
-                ))?;
-                for s in v["sightings"].as_array().into_iter().flatten() {
-                    out.human(format!(
-                        "         seen again {} from {} (entry {})",
-                        s["time"].as_str().unwrap_or_default(),
-                        escape::text(s["source"].as_str().unwrap_or_default()),
-                        s["seq"]
-                    ))?;
+                for line in prov_report::lines::check_lines(&v, shown) {
+                    out.human(line)?;
                 }
             }
             None => {
@@ -209,14 +204,10 @@ pub fn check(remote: &Remote, a: CheckArgs, out: Out) -> Result<()> {
                 if out.json {
                     let r = remote.get(&format!("/v1/documents/{}", hex::encode(sha)))?;
                     let mut v = lines(&r)?.pop().unwrap_or(Value::Null);
-                    v["path"] = json!(path);
+                    crate::output::set_path(&mut v, path);
                     out.json(&v)?;
                 } else {
-                    out.line(format!(
-                        "unknown  {}  (sha256 {})",
-                        escape::text(path),
-                        hex::encode(sha)
-                    ))?;
+                    out.line(format!("unknown  {shown}  (sha256 {})", hex::encode(sha)))?;
                 }
             }
         }
@@ -243,33 +234,5 @@ pub fn show(remote: &Remote, a: ShowArgs, out: Out) -> Result<()> {
     if out.json {
         return out.json(&v);
     }
-    let mut s = format!("entry {seq}\n");
-    for k in [
-        "kind",
-        "time",
-        "sha256",
-        "size",
-        "source",
-        "name",
-        "media_type",
-        "agent",
-    ] {
-        match &v[k] {
-            Value::Null => {}
-            Value::String(t) => s += &format!("  {k:<11} {}\n", escape::text(t)),
-            other => s += &format!("  {k:<11} {other}\n"),
-        }
-    }
-    for (k, m) in v["metadata"].as_object().into_iter().flatten() {
-        s += &format!(
-            "  meta        {}={}\n",
-            escape::text(k),
-            escape::text(m.as_str().unwrap_or_default())
-        );
-    }
-    s += &format!(
-        "  leaf hash   {}",
-        v["leaf_hash"].as_str().unwrap_or_default()
-    );
-    out.line(s)
+    out.line(prov_report::lines::show_text(&v))
 }

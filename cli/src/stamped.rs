@@ -77,25 +77,6 @@ impl Stamped {
     }
 }
 
-/// `prov check`'s line on the earliest independent bound of a first-seen entry.
-pub fn bound_text(b: &prov_ledger::IndependentBound) -> String {
-    if b.timestamp {
-        format!(
-            "independently bounded: committed before {} per TSA {} (checkpoint size {})",
-            rfc3339(b.time_ms),
-            escape::text(&b.by),
-            b.size
-        )
-    } else {
-        format!(
-            "independently bounded: cosigned by {} at {} (checkpoint size {})",
-            escape::text(&b.by),
-            rfc3339(b.time_ms),
-            b.size
-        )
-    }
-}
-
 /// `prov check`'s one line on stored cosignatures or tokens that do not count: how many,
 /// and the first, with what to do.
 pub fn unverified_note(first: &prov_ledger::Unverified, all: usize) -> String {

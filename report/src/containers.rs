@@ -1,10 +1,10 @@
 //! Where a document was found through its containers: the email it was attached to, the
-//! archive the email came in, and that archive's source and time, innermost first.
+//! archive the email came in, and that archive's source and time, innermost first
+//! ([`crate::lines`] says it in words).
 //!
 //! Each step follows an entry's `contained_in` link to an earlier entry, read from the log
 //! and checked (its signature and place in the chain), so a chain always ends.
 
-use crate::escape;
 use crate::fields::{name_json, rfc3339};
 use prov_ledger::{CONTAINED_IN, Entry, Kind, Ledger};
 use serde_json::{Value, json};
@@ -54,16 +54,6 @@ fn container_of(e: &Entry) -> Option<u64> {
         .map(|r| r.seq)
 }
 
-/// How an entry is named where it was found: its name (a path in its container), else its
-/// position (`part 3`), else `(no name)`.
-pub fn place(e: &Entry) -> String {
-    match (&e.content.name, e.metadata.get(prov_ledger::PART_KEY)) {
-        (Some(n), _) => escape::bytes(n),
-        (None, Some(part)) => format!("part {}", escape::text(part)),
-        (None, None) => "(no name)".to_string(),
-    }
-}
-
 /// A chain for `--json`: one object per container, innermost first.
 pub fn json(chain: &[Entry]) -> Value {
     Value::Array(
@@ -90,27 +80,4 @@ pub fn json(chain: &[Entry]) -> Value {
             })
             .collect(),
     )
-}
-
-/// A chain for people: `in mailboxes/a/0001.eml (entry 9) in EMLEAKS-3.zip (entry 0, from
-/// 4chan mirror at 2017-05-05T...)`; the outermost container's source and time are given.
-pub fn text(chain: &[Entry]) -> Option<String> {
-    let last = chain.last()?;
-    let mut s = String::new();
-    for c in chain {
-        let name = place(c);
-        s.push_str(&format!("in {name} (entry {}", c.seq));
-        if c.seq == last.seq {
-            s.push_str(&format!(
-                ", from {} at {}",
-                escape::text(&c.source),
-                rfc3339(c.time_ms)
-            ));
-            if let Kind::Sighting { first } = c.kind {
-                s.push_str(&format!("; first seen in entry {first}"));
-            }
-        }
-        s.push_str(") ");
-    }
-    Some(s.trim_end().to_string())
 }

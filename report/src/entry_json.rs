@@ -1,7 +1,6 @@
 //! Entries as JSON (`show --json`, `log --json`, `GET /v1/entries/SEQ`) and claims in one
 //! line (FORMAT.md section 6: every field decoded).
 
-use crate::escape;
 use crate::fields::{name_json, rfc3339};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -77,32 +76,9 @@ pub fn evidence(e: &Entry) -> Vec<u64> {
 /// with `(recorded by AGENT)` after X when an archivist other than X recorded it (through
 /// `prov serve`, `by` is what the client wrote, the agent who sent it).
 pub fn claim_line(e: &Entry) -> String {
-    let Kind::Claim { verdict, .. } = e.kind else {
-        return String::new();
-    };
-    let recorder = match &e.agent {
-        Some(a) if *a != e.source => format!(" (recorded by {})", escape::text(a)),
-        _ => String::new(),
-    };
-    let mut s = format!(
-        "{}, by {}{recorder}, at {}",
-        verdict.as_str(),
-        escape::text(&e.source),
-        rfc3339(e.time_ms)
-    );
-    if let Some(r) = e.metadata.get(prov_ledger::CLAIM_REASON) {
-        s += &format!(": \"{}\"", escape::text(r));
-    }
-    let ev = evidence(e);
-    if !ev.is_empty() {
-        let list: Vec<String> = ev.iter().map(u64::to_string).collect();
-        s += &format!(
-            "; evidence {} {}",
-            if ev.len() == 1 { "entry" } else { "entries" },
-            list.join(", ")
-        );
-    }
-    s
+    claim_json(e).map_or_else(String::new, |c| {
+        crate::lines::claim_text(&c, &rfc3339(e.time_ms))
+    })
 }
 
 /// A recorded (or already recorded) claim as `prov claim --json` prints it and `POST

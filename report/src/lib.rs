@@ -6,6 +6,8 @@
 //! - [`Checked`] and [`check_sha256`]: one document's story (`prov check --json`,
 //!   `GET /v1/documents/{sha256}`);
 //! - [`entry_json`]: one entry, every field decoded (FORMAT.md section 6);
+//! - [`lines`]: the human lines of `check` and `show`, made from those objects (so a local
+//!   command and the same through a server print the same);
 //! - [`escape`]: text recorded from untrusted input, made safe to show on a terminal.
 //!
 //! Nothing here prints or exits; errors are the ledger's ([`prov_ledger::Error`]).
@@ -18,6 +20,7 @@ pub mod containers;
 mod entry_json;
 pub mod escape;
 mod fields;
+pub mod lines;
 pub mod story;
 
 pub use added::{added_json, similar_json};

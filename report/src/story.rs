@@ -5,10 +5,9 @@
 //! The links to an entry are found by one pass over the log ([`Ledger::links_to`], FORMAT.md
 //! section 6.7), made once per command for all the documents it answers.
 
-use crate::entry_json::{claim_json, claim_line};
-use crate::escape;
+use crate::entry_json::claim_json;
 use crate::fields::{name_json, rfc3339};
-use prov_ledger::{CONTAINED_IN, Entry, Kind, Ledger, Link, LinkIndex, Story, Verdict};
+use prov_ledger::{Entry, Kind, Ledger, Link, LinkIndex, Story, Verdict};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 
@@ -127,7 +126,9 @@ pub struct Told<'a> {
 
 impl Told<'_> {
     /// `claims`, `linked_from` (links to the entries) and, with `own`, `related` (the
-    /// entries' own links, `seq`, `relation`, `to`), for `--json`.
+    /// entries' own links, `seq`, `relation`, `to`), for `--json`; a `similar_to` link has
+    /// its `distance` and `fingerprint` too, and a linking entry's name that is not UTF-8
+    /// its `name_hex`. [`crate::lines`] makes the human lines from these.
     pub fn json_into(&self, v: &mut Value, own: bool) {
         v["claims"] = Value::Array(self.claims.iter().map(ClaimView::json).collect());
         if own {
@@ -135,9 +136,11 @@ impl Told<'_> {
                 self.entries
                     .iter()
                     .flat_map(|e| {
-                        e.related
-                            .iter()
-                            .map(|r| json!({"seq": e.seq, "relation": r.relation, "to": r.seq}))
+                        e.related.iter().map(|r| {
+                            let mut o = json!({"seq": e.seq, "relation": r.relation, "to": r.seq});
+                            similarity_of(&mut o, e);
+                            o
+                        })
                     })
                     .collect(),
             );
@@ -156,99 +159,51 @@ impl Told<'_> {
                         "source": from.source,
                         "time": rfc3339(from.time_ms),
                     });
+                    if let Some(n) = &from.content.name
+                        && std::str::from_utf8(n).is_err()
+                    {
+                        o["name_hex"] = json!(hex::encode(n));
+                    }
                     if let Some(c) = claim_json(from) {
                         o["claim"] = c;
                     }
+                    similarity_of(&mut o, from);
                     o
                 })
                 .collect(),
         );
     }
+}
 
-    /// Lines for people (indented by the caller): each claim and its retraction, each link
-    /// the entries make (their containers are said apart), each link to them (the members
-    /// found in them counted, not listed).
-    pub fn lines(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for c in &self.claims {
-            let Kind::Claim { about, .. } = c.claim.kind else {
-                continue;
-            };
-            out.push(format!(
-                "claim     {} (entry {}, about entry {about})",
-                claim_line(c.claim),
-                c.claim.seq
-            ));
-            if let Some(r) = c.retracted_by {
-                out.push(format!(
-                    "          retracted by {} at {} (entry {}){}",
-                    escape::text(&r.source),
-                    rfc3339(r.time_ms),
-                    r.seq,
-                    r.metadata
-                        .get(prov_ledger::CLAIM_REASON)
-                        .map(|s| format!(": \"{}\"", escape::text(s)))
-                        .unwrap_or_default()
-                ));
-            }
-        }
-        for e in self.entries {
-            for r in e.related.iter().filter(|r| r.relation != CONTAINED_IN) {
-                out.push(format!(
-                    "related   entry {} is {} entry {}{}",
-                    e.seq,
-                    escape::text(&r.relation),
-                    r.seq,
-                    similarity(e, &r.relation)
-                ));
-            }
-        }
-        let members: Vec<u64> = self
-            .linked_from
-            .iter()
-            .filter(|(l, _)| l.relation == CONTAINED_IN)
-            .map(|(l, _)| l.from)
-            .collect();
-        if let (Some(first), Some(last)) = (members.first(), members.last()) {
-            out.push(format!(
-                "contains  {} recorded (entries {first} to {last}; `--json` lists them)",
-                crate::fields::count(members.len() as u64, "member", "members")
-            ));
-        }
-        for (link, from) in self
-            .linked_from
-            .iter()
-            .filter(|(l, _)| l.relation != CONTAINED_IN)
-        {
-            let what = match (&from.content.name, from.kind) {
-                (_, Kind::Claim { .. }) => format!("a claim ({})", claim_line(from)),
-                (Some(n), _) => escape::bytes(n),
-                (None, _) => format!("sha256 {}", &hex::encode(from.content.sha256)[..16]),
-            };
-            out.push(format!(
-                "linked    entry {} {what} is {} entry {}{}",
-                from.seq,
-                escape::text(&link.relation),
-                link.to,
-                similarity(from, &link.relation)
-            ));
-        }
-        out
+/// A look-alike's `distance` and `fingerprint` (`text` or `bytes`) as they are recorded in
+/// the linking entry's metadata (FORMAT.md 6.9): a number, or the text when it is not one.
+fn similar_value(v: &str) -> Value {
+    v.parse::<u64>().map_or_else(|_| json!(v), |n| json!(n))
+}
+
+/// Sets a `similar_to` link's `distance` and `fingerprint` from the metadata of the entry
+/// that makes it (`metadata`, as `--json` prints an entry's); any other link is left as is.
+pub fn similarity_into(link: &mut Value, metadata: &Value) {
+    if link["relation"] != prov_ledger::SIMILAR_TO {
+        return;
+    }
+    if let Some(d) = metadata[prov_ledger::SIMILAR_DISTANCE].as_str() {
+        link["distance"] = similar_value(d);
+    }
+    if let Some(by) = metadata[prov_ledger::SIMILAR_BY].as_str() {
+        link["fingerprint"] = json!(by);
     }
 }
 
-/// For a `similar_to` link, its distance and the fingerprint that gave it, from the
-/// entry's metadata (FORMAT.md 6.9): ` (distance 12 by text)`.
-fn similarity(e: &Entry, relation: &str) -> String {
-    if relation != prov_ledger::SIMILAR_TO {
-        return String::new();
+/// [`similarity_into`] from the entry itself.
+fn similarity_of(link: &mut Value, e: &Entry) {
+    if link["relation"] != prov_ledger::SIMILAR_TO {
+        return;
     }
-    match (
-        e.metadata.get(prov_ledger::SIMILAR_DISTANCE),
-        e.metadata.get(prov_ledger::SIMILAR_BY),
-    ) {
-        (Some(d), Some(by)) => format!(" (distance {} by {})", escape::text(d), escape::text(by)),
-        (Some(d), None) => format!(" (distance {})", escape::text(d)),
-        _ => String::new(),
+    if let Some(d) = e.metadata.get(prov_ledger::SIMILAR_DISTANCE) {
+        link["distance"] = similar_value(d);
+    }
+    if let Some(by) = e.metadata.get(prov_ledger::SIMILAR_BY) {
+        link["fingerprint"] = json!(by);
     }
 }

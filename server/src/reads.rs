@@ -63,22 +63,33 @@ pub(crate) async fn document(ctx: Arc<Ctx>, hex: &str) -> Answer {
     }
 }
 
-/// `GET /v1/entries/{seq}`.
+/// `GET /v1/entries/{seq}`: as `prov show --json`, the entry with the claims about it and
+/// the links to it (from the snapshot's link index, as `GET /v1/documents/{sha256}`).
 pub(crate) async fn entry(ctx: Arc<Ctx>, seq: &str) -> Answer {
     let seq = match seq_of(seq) {
         Ok(s) => s,
         Err(a) => return a,
     };
-    with_reader(&ctx, move |l| {
+    let snap = ctx.state.snapshot();
+    let shown = tokio::task::spawn_blocking(move || {
+        let l = &snap.ledger;
         if seq >= l.size() {
-            return not_found(format!("there is no entry {seq}"), l.size());
+            return Ok(Err(not_found(format!("there is no entry {seq}"), l.size())));
         }
-        match l.entry(seq) {
-            Ok(e) => Answer::json(&prov_report::entry_json(&e)),
-            Err(e) => answer::from_ledger(&e),
-        }
-    })
-    .await
+        let e = l.entry(seq)?;
+        let found = prov_report::story::Found::read_with(l, &[seq], Some(&snap.links))?;
+        let mut v = prov_report::entry_json(&e);
+        found
+            .tell(std::slice::from_ref(&e))
+            .json_into(&mut v, false);
+        Ok(Ok(v))
+    });
+    match shown.await {
+        Ok(Ok(Ok(v))) => Answer::json(&v),
+        Ok(Ok(Err(a))) => a,
+        Ok(Err(e)) => answer::from_ledger(&e),
+        Err(_) => Answer::error(500, "internal error", "tell the operator"),
+    }
 }
 
 /// `GET /v1/proofs/{seq}`: the entry's inclusion proof at the latest checkpoint, with its

@@ -1,0 +1,109 @@
+//! `prov --server URL check|show` print what `prov check|show` print on the ledger itself,
+//! line for line, for people and with `--json`: the first sighting and the others, the
+//! containers a document was found in, a look-alike's `similar_to` link with its distance,
+//! the claims about it and the entries that link to it.
+
+use super::{Serve, archivist, try_post};
+use prov_tests::{Run, Workspace};
+
+/// Forty sentences; `changed` replaces the eighteenth (an altered copy).
+fn article(changed: Option<&str>) -> String {
+    let nouns = [
+        "minister", "contract", "ledger", "harbour", "council", "invoice",
+    ];
+    let verbs = ["approved", "questioned", "signed", "delayed", "published"];
+    (0..40)
+        .map(|i| match (i, changed) {
+            (17, Some(c)) => c.to_owned(),
+            _ => format!(
+                "The {} {} the {} on day {}, and the {} {} it.",
+                nouns[i % 6],
+                verbs[i % 5],
+                nouns[(i * 7 + 3) % 6],
+                i % 28 + 1,
+                nouns[(i * 5 + 1) % 6],
+                verbs[(i * 3 + 2) % 5]
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+        + "\n"
+}
+
+#[test]
+fn check_and_show_through_the_server_print_what_they_print_locally() {
+    let w = Workspace::new();
+    w.init();
+    let token = archivist(&w, "ada@news.example");
+    w.write("pack/article.txt", article(None));
+    w.write("pack/note.txt", "a short note\n");
+    let tarred = std::process::Command::new("tar")
+        .current_dir(w.path(""))
+        .args(["cf", "pack.tar", "pack/article.txt", "pack/note.txt"])
+        .status()
+        .unwrap();
+    assert!(tarred.success());
+    w.write(
+        "altered.txt",
+        article(Some(
+            "No one at the port ever saw the second shipment arrive.",
+        )),
+    );
+    // Recorded on the ledger itself (the server links no look-alikes), then served.
+    w.run(&["add", "pack.tar", "--source", "https://leak.example/"])
+        .ok();
+    w.run(&["add", "altered.txt", "--source", "tips"]).ok();
+    let s = Serve::start(&w, &[], &[]);
+    let through = |args: &[&str]| {
+        let mut c = w.cmd(&["--server", &s.url]);
+        c.args(args).env("PROV_TOKEN", &token);
+        Run::from(c.output().unwrap())
+    };
+    // Entries 0 (the tar), 1 and 2 (its members), 3 (the altered copy, a look-alike of 1).
+    let shown = w.run(&["show", "3", "--json"]).jsonl();
+    assert!(
+        shown[0]["related"].to_string().contains("similar_to"),
+        "no look-alike link: {shown:?}"
+    );
+    let claim = r#"{"about": 1, "verdict": "altered", "by": "desk", "reason": "the port log says otherwise", "evidence": [3]}"#;
+    let r = try_post(
+        &format!("{}/v1/claims", s.url),
+        Some(&token),
+        "application/json",
+        claim.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut compared = 0;
+    for args in [
+        &["check", "pack/article.txt"][..],
+        &["check", "altered.txt"],
+        &["check", "pack.tar"],
+        &["check", "pack/note.txt", "pack/article.txt"],
+        &["show", "0"],
+        &["show", "1"],
+        &["show", "3"],
+        &["show", "4"],
+    ] {
+        for json in [false, true] {
+            let args = [args, if json { &["--json"][..] } else { &[] }].concat();
+            let (local, remote) = (w.run(&args), through(&args));
+            assert_eq!(local.code, 0, "{args:?}: {}", local.stderr);
+            assert_eq!(remote.code, 0, "{args:?}: {}", remote.stderr);
+            assert_eq!(local.stdout, remote.stdout, "{args:?}");
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 16);
+    // The lines that were missing through the server are there.
+    let checked = through(&["check", "pack/article.txt"]).stdout;
+    for needle in [
+        "as pack/article.txt in pack.tar (entry 0, from https://leak.example/",
+        "claim     altered, by desk (recorded by ada@news.example)",
+        "linked    entry 3 altered.txt is similar_to entry 1 (distance ",
+    ] {
+        assert!(checked.contains(needle), "{needle:?} not in:\n{checked}");
+    }
+    let shown = through(&["show", "1"]).stdout;
+    assert!(shown.contains("  claim     altered"), "{shown}");
+}
