@@ -161,8 +161,16 @@ pub fn serve(
     rt.block_on(crate::connection::accept_loop(listener, ctx, tls))
 }
 
-fn respond(a: Answer) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(a.body)));
+/// The HTTP response of `a`; to a HEAD request, the same status and header fields with no
+/// body, its `Content-Length` the GET's (RFC 9110 sections 9.3.2 and 8.6).
+fn respond(a: Answer, head: bool) -> Response<Full<Bytes>> {
+    let length = a.body.len();
+    let body = if head {
+        Bytes::new()
+    } else {
+        Bytes::from(a.body)
+    };
+    let mut r = Response::new(Full::new(body));
     *r.status_mut() =
         hyper::StatusCode::from_u16(a.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let h = r.headers_mut();
@@ -175,8 +183,14 @@ fn respond(a: Answer) -> Response<Full<Bytes>> {
             h.insert(name, v);
         }
     }
+    if head {
+        h.insert(hyper::header::CONTENT_LENGTH, length.into());
+    }
     r
 }
+
+/// The methods of the read routes: HEAD is GET without the body (RFC 9110 section 9.3.2).
+const READ: &str = "GET, HEAD";
 
 fn method_not_allowed(allow: &'static str) -> Answer {
     Answer::error(
@@ -190,7 +204,7 @@ fn method_not_allowed(allow: &'static str) -> Answer {
 async fn route(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or("").to_owned();
-    let get = req.method() == Method::GET;
+    let get = req.method() == Method::GET || req.method() == Method::HEAD;
     if path == "/v1/documents" {
         return match req.method() == Method::POST {
             true => upload::post(ctx, req).await,
@@ -212,42 +226,42 @@ async fn route(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
         return if get {
             reads::document(ctx, &sha).await
         } else {
-            method_not_allowed("GET")
+            method_not_allowed(READ)
         };
     }
     if let Some(seq) = read("/v1/entries/") {
         return if get {
             reads::entry(ctx, &seq).await
         } else {
-            method_not_allowed("GET")
+            method_not_allowed(READ)
         };
     }
     if let Some(seq) = read("/v1/proofs/") {
         return if get {
             reads::proof(ctx, &seq).await
         } else {
-            method_not_allowed("GET")
+            method_not_allowed(READ)
         };
     }
     if path == "/v1/consistency" {
         return if get {
             reads::consistency(ctx, &query).await
         } else {
-            method_not_allowed("GET")
+            method_not_allowed(READ)
         };
     }
     if path == "/checkpoint" {
         return if get {
             tree::checkpoint(ctx.state.public_dir())
         } else {
-            method_not_allowed("GET")
+            method_not_allowed(READ)
         };
     }
     if let Some(full) = path.strip_prefix('/').and_then(tree::tile_path) {
         return if get {
             tree::tile(ctx.state.public_dir(), &path[1..], full)
         } else {
-            method_not_allowed("GET")
+            method_not_allowed(READ)
         };
     }
     let page = match &ctx.web {
@@ -255,7 +269,7 @@ async fn route(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
         None => crate::verify_page::not_served(&path),
     };
     if let Some(page) = page {
-        return if get { page } else { method_not_allowed("GET") };
+        return if get { page } else { method_not_allowed(READ) };
     }
     Answer::error(
         404,
@@ -269,7 +283,8 @@ pub(crate) async fn handle(
     req: Request<Incoming>,
 ) -> std::result::Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let line = format!("{} {}", req.method(), req.uri().path());
+    let head = req.method() == Method::HEAD;
     let answer = route(ctx.clone(), req).await;
     ctx.state.log(&format!("{line} {}", answer.summary()));
-    Ok(respond(answer))
+    Ok(respond(answer, head))
 }

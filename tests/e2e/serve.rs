@@ -7,6 +7,7 @@ mod appends;
 mod batched;
 mod client;
 mod hostile;
+mod http;
 mod parity;
 mod proofs;
 mod stalls;

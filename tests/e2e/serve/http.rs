@@ -1,0 +1,88 @@
+//! HTTP as any client expects it: HEAD on every read route is GET without the body (RFC
+//! 9110 section 9.3.2), and every refusal says what to do in HTTP terms.
+
+use super::{Serve, archivist, upload};
+use prov_tests::Workspace;
+use std::io::{Read, Write};
+
+/// One request on its own connection; the answer's head (status line and header fields,
+/// lower-cased) and its body.
+fn raw(s: &Serve, request: &str) -> (String, Vec<u8>) {
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    c.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    c.read_to_end(&mut answer).unwrap();
+    let at = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no head: {}", String::from_utf8_lossy(&answer)));
+    let head = String::from_utf8_lossy(&answer[..at]).to_ascii_lowercase();
+    (head, answer[at + 4..].to_vec())
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+        .map(str::trim)
+}
+
+#[test]
+fn head_is_get_without_the_body_on_every_read_route() {
+    let w = Workspace::new();
+    w.init();
+    let token = archivist(&w, "max@news.example");
+    let s = Serve::start(&w, &[], &[]);
+    upload(&s, Some(&token), "source=x", b"one\n");
+    let sha = "f6d9ba2d2c2b8ab7d2c2d4c23b4ff5cdcf1c8dbb19d07ae5eb9a5a91f5a35ba8";
+    for path in [
+        "/checkpoint",
+        "/v1/entries/0",
+        "/v1/proofs/0",
+        "/v1/consistency?old=1",
+        &format!("/v1/documents/{sha}"),
+        "/v1/entries/9",
+        "/nothing",
+    ] {
+        let req = |method: &str| {
+            raw(
+                &s,
+                &format!("{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            )
+        };
+        let (get, body) = req("GET");
+        let (head, nothing) = req("HEAD");
+        assert_eq!(
+            get.lines().next(),
+            head.lines().next(),
+            "{path}: {get}\n{head}"
+        );
+        assert!(nothing.is_empty(), "{path}: a body to HEAD: {nothing:?}");
+        assert_eq!(
+            header(&head, "content-length"),
+            Some(body.len().to_string().as_str()),
+            "{path}: {head}"
+        );
+        for name in ["content-type", "cache-control"] {
+            assert_eq!(header(&get, name), header(&head, name), "{path} {name}");
+        }
+    }
+    // The tiles tree too, and a write route is still POST only.
+    let (head, nothing) = raw(
+        &s,
+        "HEAD /tile/entries/000.p/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(nothing.is_empty());
+    let (head, _) = raw(
+        &s,
+        "HEAD /v1/documents HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(head.starts_with("http/1.1 405"), "{head}");
+    assert_eq!(header(&head, "allow"), Some("post"));
+    let (head, _) = raw(
+        &s,
+        "DELETE /checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(head.starts_with("http/1.1 405"), "{head}");
+    assert_eq!(header(&head, "allow"), Some("get, head"));
+}
