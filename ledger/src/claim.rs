@@ -196,7 +196,7 @@ impl NewClaim {
             return Err(Error::invalid(
                 "metadata key",
                 format!(
-                    "'{k}': keys starting with '{RESERVED}' are the claim's own (give the reason with --reason)"
+                    "'{k}': keys starting with '{RESERVED}' are the claim's own (give the reason as the claim's reason)"
                 ),
             ));
         }
@@ -279,7 +279,7 @@ impl Ledger {
                 return Err(Error::invalid(
                     "claim",
                     format!(
-                        "entry {} is a claim: make a claim about the document's entry, or retract it with --verdict retracted",
+                        "entry {} is a claim: make a claim about the document's entry, or retract it with the verdict retracted",
                         c.about
                     ),
                 ));

@@ -6,7 +6,7 @@
 
 use crate::answer::{self, Answer};
 use crate::server::{Ctx, MAX_JSON_BODY};
-use crate::upload::{authenticate, bad, timed_out, too_large};
+use crate::upload::{authenticate, timed_out, too_large};
 use crate::writer::{Upload, Work};
 use http_body_util::{BodyExt, Limited};
 use hyper::Request;
@@ -27,6 +27,15 @@ struct ClaimJson {
     evidence: Vec<u64>,
     #[serde(default)]
     meta: BTreeMap<String, String>,
+}
+
+/// A claim that cannot be taken as sent.
+fn bad(why: impl std::fmt::Display) -> Answer {
+    Answer::error(
+        400,
+        why,
+        "send Content-Type: application/json and {\"about\": SEQ, \"verdict\": V, \"by\": WHO, \"reason\": TEXT, \"evidence\": [SEQ...], \"meta\": {...}}; nothing was recorded",
+    )
 }
 
 /// `POST /v1/claims`.

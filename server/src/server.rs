@@ -189,16 +189,14 @@ fn respond(a: Answer, head: bool) -> Response<Full<Bytes>> {
     r
 }
 
+/// The routes, for a client that asked for another.
+const ROUTES: &str = "the routes: POST /v1/documents, POST /v1/claims; GET or HEAD /v1/documents/SHA256, /v1/entries/SEQ, /v1/proofs/SEQ, /v1/consistency?old=N, /checkpoint, /tile/..., /verify/";
+
 /// The methods of the read routes: HEAD is GET without the body (RFC 9110 section 9.3.2).
 const READ: &str = "GET, HEAD";
 
 fn method_not_allowed(allow: &'static str) -> Answer {
-    Answer::error(
-        405,
-        format!("use {allow} here"),
-        "see `prov serve --help` for the routes",
-    )
-    .with("allow", allow)
+    Answer::error(405, format!("use {allow} here"), ROUTES).with("allow", allow)
 }
 
 async fn route(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
@@ -271,11 +269,7 @@ async fn route(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
     if let Some(page) = page {
         return if get { page } else { method_not_allowed(READ) };
     }
-    Answer::error(
-        404,
-        format!("nothing is served at {path}"),
-        "the routes: POST /v1/documents, POST /v1/claims, GET /v1/documents/SHA256, /v1/entries/SEQ, /v1/proofs/SEQ, /v1/consistency?old=N, /checkpoint, /tile/..., /verify/",
-    )
+    Answer::error(404, format!("nothing is served at {path}"), ROUTES)
 }
 
 pub(crate) async fn handle(

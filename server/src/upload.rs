@@ -27,7 +27,7 @@ pub(crate) fn authenticate(ctx: &Ctx, headers: &HeaderMap) -> Result<String, Ans
         Answer::error(
             401,
             why,
-            "send `Authorization: Bearer TOKEN` with the token `prov archivist add NAME` printed",
+            "send the header `Authorization: Bearer TOKEN` with an archivist's token, which the ledger's operator issues",
         )
         .with("www-authenticate", "Bearer realm=\"prov\"")
     };
@@ -59,7 +59,7 @@ pub(crate) fn bad(why: impl std::fmt::Display) -> Answer {
     Answer::error(
         400,
         why,
-        "see `prov serve --help` for the request forms; nothing was recorded",
+        "send the document's bytes as the body with its fields in the query (?source=S[&name=N][&media_type=T][&meta=K=V][&related=R=SEQ][&extract=false]), or Content-Type: application/json and {\"sha256\", \"size\", \"source\", ...}; nothing was recorded",
     )
 }
 
@@ -206,7 +206,7 @@ fn by_hash(body: &[u8], agent: String) -> Result<Prepared, Answer> {
                 "the list holds {} documents; a request takes at most {MAX_LIST}",
                 docs.len()
             ),
-            "send them in several requests (`prov --server URL add --hash-only` does)",
+            "send them in several requests, each of at most that many",
         ));
     }
     let docs = docs
@@ -265,7 +265,7 @@ pub(crate) fn too_large(max: u64) -> Answer {
     Answer::error(
         413,
         format!("the request body is larger than this server takes ({max} bytes)"),
-        "send the document by its hash alone (`prov --server URL add --hash-only`), or ask the operator to raise --max-body",
+        "send the document by its hash alone (Content-Type: application/json and {\"sha256\", \"size\", \"source\"}), or ask the server's operator to take larger bodies",
     )
 }
 
@@ -273,7 +273,7 @@ pub(crate) fn timed_out() -> Answer {
     Answer::error(
         408,
         "the request body did not arrive in time",
-        "send it again over a faster link, or ask the operator to raise --body-timeout",
+        "send it again over a faster link, or ask the server's operator to allow more time",
     )
     .with("connection", "close")
 }

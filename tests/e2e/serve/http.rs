@@ -86,3 +86,68 @@ fn head_is_get_without_the_body_on_every_read_route() {
     assert!(head.starts_with("http/1.1 405"), "{head}");
     assert_eq!(header(&head, "allow"), Some("get, head"));
 }
+
+/// Every refusal's hint speaks to an HTTP client: what to send, or whom to ask; never a
+/// `prov` command or flag, which such a client does not have.
+#[test]
+fn refusals_say_what_to_do_in_http_terms() {
+    let w = Workspace::new();
+    w.init();
+    let token = archivist(&w, "max@news.example");
+    let s = Serve::start(&w, &["--max-body", "100"], &[]);
+    upload(&s, Some(&token), "source=x", b"one\n");
+    let post = |path: &str, token: Option<&str>, json: &str| {
+        super::try_post(
+            &format!("{}{path}", s.url),
+            token,
+            "application/json",
+            json.as_bytes(),
+        )
+        .unwrap()
+    };
+    let list = format!(
+        r#"{{"documents": [{}]}}"#,
+        vec![
+            format!(
+                r#"{{"sha256": "{}", "size": 1, "source": "x"}}"#,
+                "b".repeat(64)
+            );
+            4097
+        ]
+        .join(",")
+    );
+    let refusals = [
+        upload(&s, None, "source=x", b"no token\n"),
+        upload(&s, Some(&token), "name=x", b"no source\n"),
+        upload(&s, Some(&token), "source=x", &[b'a'; 200]),
+        post("/v1/documents", Some(&token), "{not json"),
+        post("/v1/documents", Some(&token), &list),
+        post("/v1/claims", Some(&token), r#"{"about": 0}"#),
+        post(
+            "/v1/claims",
+            Some(&token),
+            r#"{"about": 0, "verdict": "forged", "by": "x", "meta": {"claim.reason": "r"}}"#,
+        ),
+        super::get(&format!("{}/nothing", s.url)),
+        super::get(&format!("{}/verify/", s.url)),
+        super::get(&format!("{}/v1/entries/x", s.url)),
+    ];
+    for r in refusals {
+        assert!(r.status >= 400, "{}", r.body);
+        let v = r.json();
+        let hint = v["hint"].as_str().unwrap();
+        let error = v["error"].as_str().unwrap();
+        for text in [hint, error] {
+            assert!(
+                !text.contains("prov ") && !text.contains(" --"),
+                "{}: a prov command or flag in {v}",
+                r.status
+            );
+        }
+    }
+    let (head, _) = raw(
+        &s,
+        "PUT /checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(head.starts_with("http/1.1 405"), "{head}");
+}
