@@ -44,6 +44,9 @@ pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
         Ok(a) => a,
         Err(a) => return a,
     };
+    if !ctx.writer.has_room() {
+        return crate::writer::Writer::full().with("connection", "close");
+    }
     let body = Limited::new(req.into_body(), MAX_JSON_BODY);
     let body = match tokio::time::timeout(ctx.limits.body_timeout, body.collect()).await {
         Err(_) => return timed_out(),

@@ -9,7 +9,7 @@
 //! are served at once (more wait in the kernel's backlog; see `connection.rs`); the
 //! writer's queue holds
 //! [`Limits::queue`] uploads, and past it an upload is answered 503 with `Retry-After` at
-//! once. A malformed request is answered 400 with a JSON error; no input makes a handler
+//! once, before its body is read. A malformed request is answered 400 with a JSON error; no input makes a handler
 //! panic, and a panic would end only its own request.
 
 use crate::answer::Answer;

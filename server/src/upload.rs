@@ -291,6 +291,11 @@ pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
         Ok(a) => a,
         Err(a) => return a,
     };
+    // A full queue is said before the body is read (and the connection closed, the body
+    // left unread): an upload is not spooled whole only to be refused.
+    if !ctx.writer.has_room() {
+        return crate::writer::Writer::full().with("connection", "close");
+    }
     let json = req
         .headers()
         .get(hyper::header::CONTENT_TYPE)

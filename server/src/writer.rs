@@ -89,12 +89,26 @@ impl Writer {
         Ok(Writer { tx })
     }
 
+    /// Whether the queue has room for one more upload now: checked before an upload's body
+    /// is read, so that a full queue is answered at once rather than after the whole body
+    /// was taken in (the room may still be gone when it is submitted, which [`submit`]
+    /// refuses alike).
+    ///
+    /// [`submit`]: Writer::submit
+    pub fn has_room(&self) -> bool {
+        self.tx.capacity() > 0
+    }
+
+    /// A full queue's answer: 503 with `Retry-After`, closing the connection when the
+    /// request's body was left unread.
+    pub fn full() -> Answer {
+        Answer::busy("the server has too many uploads waiting", 1)
+    }
+
     /// Queues `upload`; a full queue is 503 with `Retry-After`, at once.
     pub fn submit(&self, upload: Upload) -> Result<(), Answer> {
         self.tx.try_send(upload).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => {
-                Answer::busy("the server has too many uploads waiting", 1)
-            }
+            mpsc::error::TrySendError::Full(_) => Writer::full(),
             mpsc::error::TrySendError::Closed(_) => Answer::error(
                 503,
                 "the server stopped recording",

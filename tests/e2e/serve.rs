@@ -10,6 +10,7 @@ mod hostile;
 mod http;
 mod parity;
 mod proofs;
+mod queue;
 mod stalls;
 mod tiles;
 
