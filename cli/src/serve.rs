@@ -136,6 +136,10 @@ pub fn serve(ledger: &Path, a: ServeArgs, out: Out) -> Result<()> {
         hold: hold_writer(),
     };
     let quiet = out.quiet;
+    if config.hold.is_some() {
+        // Said so that a test knows the hold is honoured (a release build has none).
+        stderr_line("serve: the writer waits on PROV_TEST_HOLD_WRITER (a debug build's test hook)");
+    }
     let log = Arc::new(move |line: &str| {
         if !quiet {
             stderr_line(&format!("serve: {line}"));
@@ -207,7 +211,9 @@ pub fn archivist(ledger: &Path, a: ArchivistArgs, out: Out) -> Result<()> {
 
 /// The writer's hold of the server tests: with `PROV_TEST_HOLD_WRITER=PATH`, before each
 /// group the writer writes the number of uploads waiting to `PATH.queued` and waits while
-/// `PATH` exists, so a test can fill the queue and then let it go. Nothing else reads it.
+/// `PATH` exists, so a test can fill the queue and then let it go. Only a debug build (the
+/// tests' binary) reads it: no environment can hold a release build's writer.
+#[cfg(debug_assertions)]
 fn hold_writer() -> Option<prov_server::Hold> {
     let path = PathBuf::from(std::env::var_os("PROV_TEST_HOLD_WRITER")?);
     let mut queued = path.as_os_str().to_owned();
@@ -217,4 +223,10 @@ fn hold_writer() -> Option<prov_server::Hold> {
         let _ = std::fs::write(&queued, waiting.to_string());
         path.exists()
     }))
+}
+
+/// A release build has no hold: `PROV_TEST_HOLD_WRITER` is not read.
+#[cfg(not(debug_assertions))]
+fn hold_writer() -> Option<prov_server::Hold> {
+    None
 }

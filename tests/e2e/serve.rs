@@ -55,6 +55,15 @@ impl Serve {
             })
             .to_owned();
         let port = url.rsplit(':').next().unwrap().parse().unwrap();
+        // The hold is a debug build's only (as `cargo test` builds prov): a binary that
+        // ignores it would leave a test waiting for uploads that never queue.
+        let log_now = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            env.iter().all(|(k, _)| *k != "PROV_TEST_HOLD_WRITER")
+                || log_now.contains("PROV_TEST_HOLD_WRITER"),
+            "{} does not honour PROV_TEST_HOLD_WRITER (a release build?): run the tests with the debug binary",
+            prov_tests::prov_bin().display()
+        );
         Serve {
             child,
             url,
