@@ -28,10 +28,13 @@ use std::os::unix::ffi::OsStrExt;
 /// Room kept in a list's body for its `{"documents":[...]}` and commas.
 const BODY_MARGIN: usize = 1024;
 
-/// Prints one recorded document as `prov add` does.
+/// Prints one recorded document as `prov add` does: nothing with `-q`.
 fn show_added(v: &Value, out: &Out, verbose: bool) -> Result<()> {
     if out.json {
         return out.json(v);
+    }
+    if out.quiet {
+        return Ok(());
     }
     let path = escape::text(v["path"].as_str().unwrap_or_default());
     let seq = &v["seq"];

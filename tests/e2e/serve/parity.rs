@@ -107,3 +107,49 @@ fn check_and_show_through_the_server_print_what_they_print_locally() {
     let shown = through(&["show", "1"]).stdout;
     assert!(shown.contains("  claim     altered"), "{shown}");
 }
+
+/// `-q` through a server is `-q` on the ledger: `add` prints no result lines and no
+/// summary (the exit code tells), `check` only the unknown documents.
+#[test]
+fn quiet_through_the_server_prints_what_it_prints_locally() {
+    let w = Workspace::new();
+    w.init();
+    let token = archivist(&w, "bo@news.example");
+    w.write("a.txt", "alpha\n");
+    w.write("b.txt", "beta\n");
+    w.write("new.txt", "never recorded\n");
+    let local = w.run(&["add", "a.txt", "b.txt", "--source", "s", "-q"]);
+    assert_eq!(
+        (local.code, local.stdout.as_str()),
+        (0, ""),
+        "{}",
+        local.stderr
+    );
+    let s = Serve::start(&w, &[], &[]);
+    let through = |args: &[&str]| {
+        let mut c = w.cmd(&["--server", &s.url]);
+        c.args(args).env("PROV_TOKEN", &token);
+        Run::from(c.output().unwrap())
+    };
+    for extra in [&[][..], &["--hash-only"], &["-v"]] {
+        let args = [&["add", "a.txt", "b.txt", "--source", "t", "-q"][..], extra].concat();
+        let r = through(&args);
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (0, ""),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    for args in [
+        &["check", "a.txt", "new.txt", "-q"][..],
+        &["show", "0", "-q"],
+    ] {
+        let (local, remote) = (w.run(args), through(args));
+        assert_eq!(
+            (local.code, &local.stdout),
+            (remote.code, &remote.stdout),
+            "{args:?}"
+        );
+    }
+}
