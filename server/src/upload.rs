@@ -3,7 +3,8 @@
 //! answered once it is recorded.
 //!
 //! Two forms: the document's bytes as the body, its fields in the query
-//! (`?source=S[&name=N][&media_type=T][&meta=K=V...][&related=R=SEQ...][&extract=false]`),
+//! (`?source=S[&name=N|&name_hex=HEX][&media_type=T][&meta=K=V...][&related=R=SEQ...][&extract=false]`;
+//! `name_hex` for a name that is not UTF-8, its bytes in hex),
 //! extracted as `prov add` extracts; or `Content-Type: application/json` and
 //! `{"sha256": HEX, "size": N, "source": S, ...}` to record it by its hash alone. Either way
 //! the entry's agent is the archivist the token belongs to, never a value the client chose.
@@ -59,7 +60,7 @@ pub(crate) fn bad(why: impl std::fmt::Display) -> Answer {
     Answer::error(
         400,
         why,
-        "send the document's bytes as the body with its fields in the query (?source=S[&name=N][&media_type=T][&meta=K=V][&related=R=SEQ][&extract=false]), or Content-Type: application/json and {\"sha256\", \"size\", \"source\", ...}; nothing was recorded",
+        "send the document's bytes as the body with its fields in the query (?source=S[&name=N or &name_hex=HEX][&media_type=T][&meta=K=V][&related=R=SEQ][&extract=false]), or Content-Type: application/json and {\"sha256\", \"size\", \"source\", ...}; nothing was recorded",
     )
 }
 
@@ -73,7 +74,14 @@ fn query_fields(query: &str, agent: String) -> Result<(Fields, Option<Vec<u8>>, 
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
         match &*k {
             "source" => source = Some(v.into_owned()),
+            "name" | "name_hex" if name.is_some() => {
+                return Err(bad("give name or name_hex, once"));
+            }
             "name" => name = Some(v.into_owned().into_bytes()),
+            // A name that is not UTF-8, byte for byte (percent-decoding is read as UTF-8).
+            "name_hex" => {
+                name = Some(hex::decode(&*v).map_err(|_| bad("name_hex is not hex"))?);
+            }
             "media_type" => f.media_type = Some(v.into_owned()),
             "meta" => {
                 let (key, value) = v

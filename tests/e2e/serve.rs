@@ -8,6 +8,7 @@ mod batched;
 mod client;
 mod hostile;
 mod http;
+mod names;
 mod parity;
 mod proofs;
 mod queue;

@@ -242,8 +242,13 @@ fn send_file(remote: &Remote, fields: &Fields, extract: bool, f: &WalkedFile) ->
     let file = open(f)?;
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.append_pair("source", &fields.source);
+    // The name's exact bytes: as text when it is UTF-8, else in hex (a local add records
+    // the bytes; a lossy name would be another).
     if !f.name.is_empty() {
-        q.append_pair("name", &String::from_utf8_lossy(&f.name));
+        match std::str::from_utf8(&f.name) {
+            Ok(name) => q.append_pair("name", name),
+            Err(_) => q.append_pair("name_hex", &hex::encode(&f.name)),
+        };
     }
     if let Some(m) = &fields.media_type {
         q.append_pair("media_type", m);
