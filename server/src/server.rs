@@ -7,10 +7,15 @@
 //! read, or as soon as it passes the limit); an answer the client does not take is given up
 //! after [`Limits::write_timeout`] without progress; at most [`Limits::max_connections`]
 //! are served at once (more wait in the kernel's backlog; see `connection.rs`); the
-//! writer's queue holds
-//! [`Limits::queue`] uploads, and past it an upload is answered 503 with `Retry-After` at
-//! once, before its body is read. A malformed request is answered 400 with a JSON error; no input makes a handler
-//! panic, and a panic would end only its own request.
+//! writer's queue holds [`Limits::queue`] uploads, and past it an upload is answered 503
+//! with `Retry-After` at once, before its body is read. A request our routes refuse is
+//! answered with a JSON error; no input makes a handler panic, and a panic would end only
+//! its own request.
+//!
+//! A request hyper itself cannot parse (a bad method, header, URI or version: 400; header
+//! fields too large: 431; a URI too long: 414) is answered by hyper with the status and an
+//! empty body, then the connection is closed: hyper 1 writes that answer's head alone
+//! (`Conn::on_parse_error`) and has no hook to give it a body, so it carries no JSON error.
 
 use crate::answer::Answer;
 use crate::error::{Error, Result};

@@ -151,3 +151,20 @@ fn refusals_say_what_to_do_in_http_terms() {
     );
     assert!(head.starts_with("http/1.1 405"), "{head}");
 }
+
+/// A request hyper cannot parse is answered by hyper alone: its status and an empty body
+/// (hyper 1 has no hook to give that answer a body), and the server goes on serving.
+#[test]
+fn a_request_hyper_cannot_parse_gets_its_status_and_the_server_goes_on() {
+    let w = Workspace::new();
+    w.init();
+    let s = Serve::start(&w, &[], &[]);
+    let (head, body) = raw(&s, "GET /checkpoint HTTP/1.1\r\nHost x\r\n\r\n");
+    assert!(head.starts_with("http/1.1 400"), "{head}");
+    assert!(body.is_empty(), "{body:?}");
+    let (head, _) = raw(
+        &s,
+        "GET /checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+}
