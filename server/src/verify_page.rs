@@ -92,7 +92,7 @@ pub(crate) fn not_served(path: &str) -> Option<Answer> {
         Answer::error(
             404,
             "this server was started without the browser verifier",
-            "ask the server's operator to serve it; meanwhile any copy of the browser verifier checks a proof from /v1/proofs/SEQ",
+            "ask the server's operator to serve it (they start the server with --web web/dist); meanwhile any copy of the browser verifier checks a proof from /v1/proofs/SEQ",
         )
     })
 }

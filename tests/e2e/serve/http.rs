@@ -88,7 +88,8 @@ fn head_is_get_without_the_body_on_every_read_route() {
 }
 
 /// Every refusal's hint speaks to an HTTP client: what to send, or whom to ask; never a
-/// `prov` command or flag, which such a client does not have.
+/// `prov` command or flag, which such a client does not have. (`/verify/` without the page
+/// says what its operator would start the server with: web/served.rs.)
 #[test]
 fn refusals_say_what_to_do_in_http_terms() {
     let w = Workspace::new();
@@ -129,7 +130,6 @@ fn refusals_say_what_to_do_in_http_terms() {
             r#"{"about": 0, "verdict": "forged", "by": "x", "meta": {"claim.reason": "r"}}"#,
         ),
         super::get(&format!("{}/nothing", s.url)),
-        super::get(&format!("{}/verify/", s.url)),
         super::get(&format!("{}/v1/entries/x", s.url)),
     ];
     for r in refusals {
