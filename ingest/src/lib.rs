@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod ahead;
 mod claimed;
 mod email;
 mod error;
@@ -50,12 +51,15 @@ mod sevenz;
 mod sniff;
 mod tar;
 mod text;
+mod top;
 mod walk;
 mod zip;
+mod zip_directory;
 
 pub use error::Error;
 pub use fingerprint::{Fingerprints, MAX_FINGERPRINTED, MIN_FINGERPRINTED, Printer, Tlsh};
 pub use found::{Completeness, Found, Hashed, Link, Mtime, Summary};
 pub use limits::Limits;
 pub use sniff::{Kind, SNIFF_LEN, sniff};
-pub use walk::{Visit, walk, walk_reader, walk_seekable};
+pub use top::{walk, walk_reader, walk_seekable, walk_seekable_twin};
+pub use walk::Visit;
