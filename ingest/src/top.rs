@@ -22,7 +22,7 @@ use std::path::Path;
 
 /// Walks the file at `path`: finds its members recursively, hashes each, and calls `visit`
 /// for each (see the module documentation for the order). A top-level zip is read with random
-/// access from the file (and hashed on a second thread, from the file opened again); anything
+/// access from the file (and hashed on a second thread, reading the same file); anything
 /// else is streamed. Returns the top file's [`Summary`].
 ///
 /// Fails only when the file cannot be opened or read: damaged or hostile content is never an
@@ -35,9 +35,38 @@ pub fn walk(path: &Path, limits: &Limits, visit: &mut Visit<'_>) -> Result<Summa
     };
     let file = File::open(path).map_err(open_err)?;
     let size = file.metadata().map_err(open_err)?.len();
-    let mut twin = BufReader::with_capacity(1 << 18, File::open(path).map_err(open_err)?);
     let what = path.display().to_string();
-    walk_seekable_twin(file, Some(&mut twin), size, &what, limits, visit)
+    #[cfg(unix)]
+    {
+        // The same open file, read at a position of its own.
+        let mut twin = BufReader::with_capacity(
+            1 << 18,
+            At {
+                file: &file,
+                pos: 0,
+            },
+        );
+        walk_seekable_twin(&file, Some(&mut twin), size, &what, limits, visit)
+    }
+    #[cfg(not(unix))]
+    walk_seekable_twin(file, None, size, &what, limits, visit)
+}
+
+/// A file read from a position of its own, so that two threads can read it at once.
+#[cfg(unix)]
+struct At<'f> {
+    file: &'f File,
+    pos: u64,
+}
+
+#[cfg(unix)]
+impl Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 /// Walks a file the caller already opened (and checked), like [`walk`]: `size` is its length,
