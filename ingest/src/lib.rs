@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod ahead;
 mod claimed;
 mod email;
 mod error;
@@ -50,8 +51,10 @@ mod sevenz;
 mod sniff;
 mod tar;
 mod text;
+mod top;
 mod walk;
 mod zip;
+mod zip_directory;
 
 pub use error::Error;
 pub use fingerprint::{Fingerprints, MAX_FINGERPRINTED, MIN_FINGERPRINTED, Printer, Tlsh};
@@ -59,4 +62,5 @@ pub use found::{Completeness, Found, Hashed, Link, Mtime, Summary};
 pub use limits::Limits;
 pub use sniff::{Kind, SNIFF_LEN, sniff};
 pub use text::text_fingerprint;
-pub use walk::{Visit, walk, walk_reader, walk_seekable};
+pub use top::{walk, walk_reader, walk_seekable, walk_seekable_twin};
+pub use walk::Visit;

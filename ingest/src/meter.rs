@@ -86,6 +86,19 @@ pub(crate) struct Meter<'a> {
     pub cut: Option<String>,
     /// The read error that ended the member early, if any.
     pub error: Option<String>,
+    /// The member's bytes, already read and hashed whole on another thread (`ahead.rs`):
+    /// read from here instead of `inner`, and hashed again only if not read to their end.
+    whole: Option<(Whole, usize)>,
+}
+
+/// A member's bytes decoded whole ahead of the walk, with the SHA-256 and the TLSH printer of
+/// all of them: the meter reads them as it would read the member, and when it reads them to
+/// their end (no limit cut them) these are the member's hash and fingerprint, exactly as if
+/// it had hashed them itself.
+pub(crate) struct Whole {
+    pub data: Vec<u8>,
+    pub sha256: [u8; 32],
+    pub printer: Printer,
 }
 
 impl<'a> Meter<'a> {
@@ -100,7 +113,14 @@ impl<'a> Meter<'a> {
             size: 0,
             cut: None,
             error: None,
+            whole: None,
         }
+    }
+
+    /// The meter reads `whole`'s bytes, if given, rather than its reader's.
+    pub fn with_whole(mut self, whole: Option<Whole>) -> Meter<'a> {
+        self.whole = whole.map(|w| (w, 0));
+        self
     }
 
     /// Reads up to `n` first bytes (fewer only at the end or on an error).
@@ -131,7 +151,32 @@ impl<'a> Meter<'a> {
     /// The SHA-256, the TLSH of the bytes and, for an HTML page, of its text.
     pub fn finish(self) -> ([u8; 32], Option<Tlsh>, Option<Tlsh>) {
         let html = self.html.as_ref().and_then(HtmlText::finish);
-        (self.hasher.finalize().into(), self.printer.finish(), html)
+        match self.whole {
+            // Read to their end: the hashes taken ahead are of exactly these bytes.
+            Some((whole, _)) if self.size == whole.data.len() as u64 => {
+                (whole.sha256, whole.printer.finish(), html)
+            }
+            // Cut by a limit: what was kept is the first `size` bytes.
+            Some((whole, _)) => {
+                let kept = &whole.data[..whole.data.len().min(self.size as usize)];
+                let mut printer = Printer::new();
+                printer.update(kept);
+                (Sha256::digest(kept).into(), printer.finish(), html)
+            }
+            None => (self.hasher.finalize().into(), self.printer.finish(), html),
+        }
+    }
+
+    /// Reads the next bytes from `whole` if the meter has them, else from its reader.
+    fn read_inner(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some((whole, at)) = &mut self.whole {
+            let rest = whole.data.get(*at..).unwrap_or_default();
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            *at += n;
+            return Ok(n);
+        }
+        self.inner.read(buf)
     }
 
     fn stop(&mut self, reason: String) -> io::Error {
@@ -149,7 +194,7 @@ impl Read for Meter<'_> {
             return Err(self.stop(reason));
         }
         let n = loop {
-            match self.inner.read(buf) {
+            match self.read_inner(buf) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -197,8 +242,10 @@ impl Read for Meter<'_> {
                 bytes(ratio_cap)
             ))
         };
-        self.hasher.update(&buf[..keep]);
-        self.printer.update(&buf[..keep]);
+        if self.whole.is_none() {
+            self.hasher.update(&buf[..keep]);
+            self.printer.update(&buf[..keep]);
+        }
         if let Some(html) = &mut self.html {
             html.update(&buf[..keep]);
         }

@@ -11,134 +11,15 @@
 use crate::claimed::{self, Claims};
 use crate::fingerprint::{self, Fingerprints, Tlsh};
 use crate::found::{Completeness, Found, Hashed, Link, Mtime, Summary};
-use crate::limits::Limits;
-use crate::meter::{Meter, Packed, Shared, Source};
+use crate::meter::{Meter, Packed, Shared};
 use crate::sniff::{Kind, SNIFF_LEN, sniff};
 use crate::{Error, email, gzip, mbox, sevenz, tar, zip};
-use std::fs::File;
-use std::io::{BufReader, Cursor, Read, Seek};
+use std::io::{Cursor, Read};
 use std::ops::ControlFlow;
-use std::path::Path;
 use std::rc::Rc;
 
 /// The visitor: called once per member, in order; `ControlFlow::Break` ends the walk.
 pub type Visit<'v> = dyn FnMut(Found) -> ControlFlow<()> + 'v;
-
-/// Walks the file at `path`: finds its members recursively, hashes each, and calls `visit`
-/// for each (see the module documentation for the order). A top-level zip is read with random
-/// access from the file; anything else is streamed. Returns the top file's [`Summary`].
-///
-/// Fails only when the file cannot be opened or read: damaged or hostile content is never an
-/// error, it is a note on the member concerned.
-pub fn walk(path: &Path, limits: &Limits, visit: &mut Visit<'_>) -> Result<Summary, Error> {
-    limits.check()?;
-    let open_err = |source| Error::Open {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = File::open(path).map_err(open_err)?;
-    let size = file.metadata().map_err(open_err)?.len();
-    walk_seekable(file, size, &path.display().to_string(), limits, visit)
-}
-
-/// Walks a file the caller already opened (and checked), like [`walk`]: `size` is its length,
-/// which bounds the walk's expansion ratio, and `what` names it in errors. The reader is
-/// read from its start; a top-level zip is read with random access.
-///
-/// # Errors
-/// [`Error::Read`] when it cannot be read; [`Error::Limits`] for limits that make no sense.
-pub fn walk_seekable<R: Read + Seek>(
-    reader: R,
-    size: u64,
-    what: &str,
-    limits: &Limits,
-    visit: &mut Visit<'_>,
-) -> Result<Summary, Error> {
-    limits.check()?;
-    let read_err = |source| Error::Read {
-        what: what.to_string(),
-        source,
-    };
-    let mut file = reader;
-    file.rewind().map_err(read_err)?;
-    let mut head = Vec::with_capacity(SNIFF_LEN);
-    (&mut file)
-        .take(SNIFF_LEN as u64)
-        .read_to_end(&mut head)
-        .map_err(read_err)?;
-    file.rewind().map_err(read_err)?;
-    let shared = Shared::new(limits.clone(), Some(size));
-    let mut walker = Walker::new(shared.clone(), visit);
-    // A reader without `read_buf` (std's is unstable) has its buffer zeroed before the
-    // first read: 256 KiB for each 1 KiB file was 9% of an `add` of such files.
-    let capacity = usize::try_from(size).map_or(1 << 18, |s| s.clamp(1 << 13, 1 << 18));
-    let mut source = Source {
-        inner: BufReader::with_capacity(capacity, file),
-        shared: shared.clone(),
-    };
-    let kind = sniff(&head);
-    let top = if kind == Kind::Zip || kind == Kind::SevenZip || claimed::reads_bytes(kind) {
-        // Random access from the file: hash it first, then read members through the
-        // central directory (a 7z's header), so a big archive is never held in memory; or
-        // read the claims of a document from where its format keeps them (a PDF's trailer,
-        // an OOXML package's directory), so it is not held in memory either.
-        let mut top = walker.inspect(0, &mut source, Packed::No, Leaf::Opaque);
-        top.kind = kind;
-        if shared.source_error.borrow().is_none() && source.rewind().is_ok() {
-            if kind == Kind::Zip {
-                let (completeness, note) = zip::seek(&mut walker, &mut source, None, 1);
-                if let Some(claims) = walker.office.take() {
-                    top.kind = Kind::Office;
-                    top.claims = claims;
-                } else {
-                    top.completeness = Some(completeness);
-                    top.note = note;
-                }
-            } else if kind == Kind::SevenZip {
-                let (completeness, note) = sevenz::seek(&mut walker, &mut source, None, 1);
-                top.completeness = Some(completeness);
-                top.note = note;
-            } else {
-                top.claims = claimed::from_seekable(kind, &mut source);
-                if kind == Kind::Pdf {
-                    top.fingerprints.text = top_pdf_text(&mut source, &shared);
-                }
-            }
-            if let Some(text) = top.claims.text.take() {
-                top.fingerprints.text = Some(text);
-            }
-            let notes = std::mem::take(&mut top.claims.notes);
-            top.note = top
-                .note
-                .into_iter()
-                .chain(notes)
-                .reduce(|a, b| a + "; " + &b);
-        }
-        top
-    } else {
-        walker.inspect(0, &mut source, Packed::No, Leaf::No)
-    };
-    walker.finish(top, what.to_string())
-}
-
-/// Walks what `reader` gives, like [`walk`]; a top-level zip is held in memory (up to
-/// `Limits::max_buffered`), and the expansion ratio of the whole walk is not bounded since
-/// the input's size is not known (each member's still is).
-pub fn walk_reader(
-    reader: &mut dyn Read,
-    limits: &Limits,
-    visit: &mut Visit<'_>,
-) -> Result<Summary, Error> {
-    limits.check()?;
-    let shared = Shared::new(limits.clone(), None);
-    let mut walker = Walker::new(shared.clone(), visit);
-    let mut source = Source {
-        inner: reader,
-        shared,
-    };
-    let top = walker.inspect(0, &mut source, Packed::No, Leaf::No);
-    walker.finish(top, "input".into())
-}
 
 /// What the parsers tell the walker about one member besides its bytes.
 pub(crate) struct Entry {
@@ -151,6 +32,8 @@ pub(crate) struct Entry {
     pub media_type: Option<String>,
     pub packed: Packed,
     pub leaf: Leaf,
+    /// Its bytes, decoded and hashed ahead (`ahead.rs`): read from here, not the reader.
+    pub whole: Option<crate::meter::Whole>,
 }
 
 impl Entry {
@@ -164,6 +47,7 @@ impl Entry {
             media_type: None,
             packed: Packed::No,
             leaf: Leaf::No,
+            whole: None,
         }
     }
 }
@@ -210,7 +94,7 @@ pub(crate) struct Walker<'w, 'v> {
 }
 
 impl<'w, 'v> Walker<'w, 'v> {
-    fn new(shared: Rc<Shared>, visit: &'w mut Visit<'v>) -> Self {
+    pub fn new(shared: Rc<Shared>, visit: &'w mut Visit<'v>) -> Self {
         Walker {
             shared,
             visit,
@@ -259,7 +143,8 @@ impl<'w, 'v> Walker<'w, 'v> {
             _ => None,
         };
         let own = Some(index);
-        let mut got = self.inspect_as(own, entry.depth, reader, entry.packed, entry.leaf);
+        let meter = Meter::new(reader, self.shared.clone(), entry.packed).with_whole(entry.whole);
+        let mut got = self.inspect_as(own, entry.depth, meter, entry.leaf);
         if let Some(mtime) = &entry.mtime {
             got.claims
                 .push("archive.mtime", claimed::mtime(mtime).as_bytes());
@@ -306,8 +191,15 @@ impl<'w, 'v> Walker<'w, 'v> {
         }
     }
 
-    fn inspect(&mut self, depth: u32, reader: &mut dyn Read, packed: Packed, leaf: Leaf) -> Got {
-        self.inspect_as(None, depth, reader, packed, leaf)
+    pub fn inspect(
+        &mut self,
+        depth: u32,
+        reader: &mut dyn Read,
+        packed: Packed,
+        leaf: Leaf,
+    ) -> Got {
+        let meter = Meter::new(reader, self.shared.clone(), packed);
+        self.inspect_as(None, depth, meter, leaf)
     }
 
     /// Hashes one member's bytes and, when it is a container within the depth limit, walks
@@ -316,11 +208,9 @@ impl<'w, 'v> Walker<'w, 'v> {
         &mut self,
         own: Option<u64>,
         depth: u32,
-        reader: &mut dyn Read,
-        packed: Packed,
+        mut meter: Meter<'_>,
         leaf: Leaf,
     ) -> Got {
-        let mut meter = Meter::new(reader, self.shared.clone(), packed);
         let mut notes = Vec::new();
         let mut completeness = None;
         let mut claims = Claims::default();
@@ -439,7 +329,7 @@ impl<'w, 'v> Walker<'w, 'v> {
         }
     }
 
-    fn finish(mut self, top: Got, what: String) -> Result<Summary, Error> {
+    pub fn finish(mut self, top: Got, what: String) -> Result<Summary, Error> {
         self.flush();
         if let Some(source) = self.shared.source_error.borrow_mut().take() {
             return Err(Error::Read { what, source });
@@ -467,30 +357,14 @@ fn held_cost(path: &[u8]) -> u64 {
 }
 
 /// One member's bytes, as `inspect` read them.
-struct Got {
-    kind: Kind,
-    sha256: [u8; 32],
-    size: u64,
-    hashed: Hashed,
-    note: Option<String>,
-    completeness: Option<Completeness>,
+pub(crate) struct Got {
+    pub kind: Kind,
+    pub sha256: [u8; 32],
+    pub size: u64,
+    pub hashed: Hashed,
+    pub note: Option<String>,
+    pub completeness: Option<Completeness>,
     /// What the member claims (its notes already moved into `note`).
-    claims: Claims,
-    fingerprints: Fingerprints,
-}
-
-/// The text fingerprint of a top-level PDF, read whole from the file for it within
-/// `max_claimed` (a larger one gets none).
-fn top_pdf_text<R: Read + Seek>(source: &mut R, shared: &Shared) -> Option<Tlsh> {
-    let max = shared.limits.max_claimed;
-    source.rewind().ok()?;
-    let mut raw = Vec::new();
-    source
-        .take(max.saturating_add(1))
-        .read_to_end(&mut raw)
-        .ok()?;
-    if raw.len() as u64 > max {
-        return None;
-    }
-    crate::text::pdf(&raw)
+    pub claims: Claims,
+    pub fingerprints: Fingerprints,
 }

@@ -8,10 +8,10 @@
 //! with a method not supported here is hashed as stored, with a note; an archive whose central
 //! directory cannot be read (cut short) is read from its local headers (4.3.7) up to the cut.
 
+use crate::ahead::{self, Ahead};
 use crate::found::{Completeness, Link, Mtime};
-use crate::limits::bytes;
-use crate::meter::Packed;
 use crate::walk::{Entry, Leaf, Outcome, Walker};
+use crate::zip_directory::{directory_memory, end_record, overlaps, packed, refuse};
 use std::collections::HashMap;
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
 use zip::result::ZipError;
@@ -86,124 +86,6 @@ pub(crate) fn seek<R: Read + Seek>(
     walked
 }
 
-/// Why a zip is not opened, judged from its end record alone; `None` when it may be, in which
-/// case `held` bytes of `max_buffered` were taken for its directory.
-fn refuse(w: &Walker, end: &End, held: u64) -> Option<String> {
-    let limits = &w.shared.limits;
-    if end.entries > limits.max_members {
-        return Some(format!(
-            "the end record declares {} entries, more than max_members ({}): the central \
-             directory was not read and no member was looked for",
-            end.entries, limits.max_members
-        ));
-    }
-    let room = limits.max_buffered.saturating_sub(w.shared.buffered.get());
-    if !w.shared.reserve(held) {
-        return Some(format!(
-            "the central directory ({}, {} entries) would take about {} in memory, more than \
-             the {} left of max_buffered ({}): it was not read and no member was looked for",
-            bytes(end.dir_size),
-            end.entries,
-            bytes(held),
-            bytes(room),
-            bytes(limits.max_buffered)
-        ));
-    }
-    None
-}
-
-/// About how much memory the `zip` crate takes for a central directory: each entry's record
-/// is parsed into a structure of about 320 bytes, and its name and extra fields are held
-/// about twice (as read, and decoded).
-fn directory_memory(end: &End) -> u64 {
-    end.dir_size
-        .saturating_mul(2)
-        .saturating_add(end.entries.saturating_mul(320))
-}
-
-/// A member's compressed size, for its expansion ratio: as the directory or local header
-/// says, but never more than the bytes the archive has after the member's data starts, so
-/// that a lying size cannot raise the member's own ratio cap.
-fn packed(claimed: u64, data_start: u64, len: u64) -> Packed {
-    Packed::Fixed(claimed.min(len.saturating_sub(data_start)))
-}
-
-/// Byte ranges (local header to end of data) of entries that overlap an earlier one, mapped to
-/// the entry they overlap.
-fn overlaps<R: Read + Seek>(archive: &mut ZipArchive<R>) -> HashMap<usize, usize> {
-    let mut ranges = Vec::new();
-    for i in 0..archive.len() {
-        if let Ok(f) = archive.by_index_raw(i) {
-            let start = f.header_start();
-            let data = f.data_start().unwrap_or(start);
-            ranges.push((start, data.saturating_add(f.compressed_size()), i));
-        }
-    }
-    ranges.sort_unstable();
-    let mut overlapped = HashMap::new();
-    let mut reach: Option<(u64, usize)> = None;
-    for (start, end, i) in ranges {
-        match reach {
-            Some((far, owner)) if start < far => {
-                overlapped.insert(i, owner);
-            }
-            _ => {}
-        }
-        if reach.is_none_or(|(far, _)| end > far) {
-            reach = Some((end, i));
-        }
-    }
-    overlapped
-}
-
-/// What the end of central directory record (APPNOTE 4.3.16) says, or the zip64 one (4.3.14)
-/// when the former holds 0xFFFF or 0xFFFFFFFF placeholders.
-struct End {
-    /// Total number of entries in the central directory.
-    entries: u64,
-    /// Size of the central directory in bytes.
-    dir_size: u64,
-}
-
-fn end_record<R: Read + Seek>(r: &mut R) -> Option<End> {
-    let len = r.seek(SeekFrom::End(0)).ok()?;
-    let start = len.saturating_sub(22 + 65535);
-    r.seek(SeekFrom::Start(start)).ok()?;
-    let mut tail = Vec::new();
-    r.take(len - start).read_to_end(&mut tail).ok()?;
-    let at = (0..=tail.len().checked_sub(22)?)
-        .rev()
-        .find(|&i| tail[i..].starts_with(b"PK\x05\x06"))?;
-    let u16_at = |i: usize| u64::from(u16::from_le_bytes([tail[at + i], tail[at + i + 1]]));
-    let u32_at = |i: usize| {
-        u64::from(u32::from_le_bytes(
-            tail[at + i..at + i + 4].try_into().unwrap_or_default(),
-        ))
-    };
-    let short = End {
-        entries: u16_at(10),
-        dir_size: u32_at(12),
-    };
-    if short.entries != 0xFFFF && short.dir_size != 0xFFFF_FFFF {
-        return Some(short);
-    }
-    let locator = tail.get(at.checked_sub(20)?..at)?;
-    if !locator.starts_with(b"PK\x06\x07") {
-        return Some(short);
-    }
-    let offset = u64::from_le_bytes(locator[8..16].try_into().ok()?);
-    r.seek(SeekFrom::Start(offset)).ok()?;
-    let mut record = [0u8; 48];
-    r.read_exact(&mut record).ok()?;
-    if !record.starts_with(b"PK\x06\x06") {
-        return None;
-    }
-    Some(End {
-        entries: u64::from_le_bytes(record[32..40].try_into().ok()?),
-        dir_size: u64::from_le_bytes(record[40..48].try_into().ok()?),
-    })
-}
-
 fn central<R: Read + Seek>(
     w: &mut Walker,
     archive: &mut ZipArchive<R>,
@@ -234,87 +116,165 @@ fn central<R: Read + Seek>(
             c.record(&[], Outcome::Skipped(why.clone()));
         }
     }
-    let overlapped = overlaps(archive);
-    for i in 0..archive.len() {
-        if let Some(why) = w.shared.halted() {
-            // The directory names what was not reached: list it.
-            for name in archive.file_names_raw().skip(i) {
-                c.record(name, Outcome::Skipped(why.clone()));
-            }
-            c.stopped = Some(why);
-            break;
+    let at = Within {
+        parent,
+        depth,
+        len,
+        overlapped: overlaps(archive),
+    };
+    // A top-level zip's small members are decoded ahead on a second thread (ahead.rs),
+    // within a window held against max_buffered.
+    let mut reserved = depth == 1 && w.shared.reserve(ahead::WINDOW);
+    std::thread::scope(|scope| {
+        let mut ahead = if reserved { Ahead::start(scope) } else { None };
+        if reserved && ahead.is_none() {
+            w.shared.release(ahead::WINDOW);
         }
-        let opened = archive.by_index_raw(i).map(|f| {
-            let mut entry = Entry::new(parent, depth, f.name_raw().to_vec());
-            entry.mtime = mtime(&f);
-            let start = f.data_start().unwrap_or(f.header_start());
-            entry.packed = packed(f.compressed_size(), start, len);
-            (entry, f.is_dir(), f.encrypted(), f.is_symlink())
-        });
-        let (mut entry, encrypted, symlink) = match opened {
-            Ok((_, true, _, _)) => {
-                c.found += 1;
-                c.directories += 1;
-                continue;
+        for i in 0..archive.len() {
+            if let Some(why) = w.shared.halted() {
+                // The directory names what was not reached: list it.
+                for name in archive.file_names_raw().skip(i) {
+                    c.record(name, Outcome::Skipped(why.clone()));
+                }
+                c.stopped = Some(why);
+                break;
             }
-            Ok((entry, false, encrypted, symlink)) => (entry, encrypted, symlink),
-            Err(e) => {
-                let name = archive.name_for_index(i).and_then(Result::ok);
-                let name = name.map(|n| n.as_bytes().to_vec()).unwrap_or_default();
-                c.record(&name, Outcome::Skipped(format!("unreadable entry: {e}")));
-                continue;
+            if let Some(a) = &mut ahead {
+                a.fill(&w.shared, archive, &at.overlapped, i);
             }
+            match member(w, archive, i, &at, &mut ahead) {
+                Some((path, outcome)) => c.record(&path, outcome),
+                None => {
+                    c.found += 1;
+                    c.directories += 1;
+                }
+            }
+        }
+        // Still running unless the window could not be taken back (see `member`).
+        reserved = ahead.is_some();
+    });
+    if reserved {
+        w.shared.release(ahead::WINDOW);
+    }
+    c
+}
+
+/// Where a zip's entries are: what `member` needs besides the entry.
+struct Within {
+    parent: Option<u64>,
+    depth: u32,
+    /// The zip's length.
+    len: u64,
+    /// Entries whose bytes overlap an earlier entry's (see [`overlaps`]).
+    overlapped: HashMap<usize, usize>,
+}
+
+/// Reads entry `i` of a zip's central directory: `None` for a directory, else its path and
+/// what became of it.
+fn member<R: Read + Seek>(
+    w: &mut Walker,
+    archive: &mut ZipArchive<R>,
+    i: usize,
+    at: &Within,
+    ahead: &mut Option<Ahead>,
+) -> Option<(Vec<u8>, Outcome)> {
+    let opened = archive.by_index_raw(i).map(|f| {
+        let mut entry = Entry::new(at.parent, at.depth, f.name_raw().to_vec());
+        entry.mtime = mtime(&f);
+        let start = f.data_start().unwrap_or(f.header_start());
+        entry.packed = packed(f.compressed_size(), start, at.len);
+        (entry, f.is_dir(), f.encrypted(), f.is_symlink())
+    });
+    let (mut entry, encrypted, symlink) = match opened {
+        Ok((_, true, _, _)) => return None,
+        Ok((entry, false, encrypted, symlink)) => (entry, encrypted, symlink),
+        Err(e) => {
+            let name = archive.name_for_index(i).and_then(Result::ok);
+            let name = name.map(|n| n.as_bytes().to_vec()).unwrap_or_default();
+            return Some((name, Outcome::Skipped(format!("unreadable entry: {e}"))));
+        }
+    };
+    let path = entry.path.clone();
+    if let Some(other) = at.overlapped.get(&i) {
+        let why = format!(
+            "overlapping entries: its bytes overlap those of entry {other} (a zip bomb \
+             pattern; APPNOTE gives each entry its own bytes): not extracted"
+        );
+        return Some((path, Outcome::Skipped(why)));
+    }
+    let outcome = if encrypted {
+        entry.leaf = Leaf::Stored(
+            "encrypted (traditional PKWARE or AES): the stored bytes are hashed, not \
+             decrypted"
+                .into(),
+        );
+        match archive.by_index_raw(i) {
+            Ok(mut f) => w.member(entry, &mut f),
+            Err(e) => Outcome::Skipped(format!("unreadable entry: {e}")),
+        }
+    } else if symlink {
+        match archive.by_index(i) {
+            Ok(f) => link(w, entry, f),
+            Err(e) => Outcome::Skipped(format!("unreadable entry: {e}")),
+        }
+    } else if let Some((whole, cost)) = ahead.as_mut().and_then(|a| a.take(i)) {
+        // Decoded ahead; or, when it could not be, read here as below.
+        let outcome = match whole {
+            Some(whole) => {
+                entry.whole = Some(whole);
+                w.member(entry, &mut io::empty())
+            }
+            None => decoded(w, archive, i, entry),
         };
-        let path = entry.path.clone();
-        if let Some(other) = overlapped.get(&i) {
-            let why = format!(
-                "overlapping entries: its bytes overlap those of entry {other} (a zip bomb \
-                 pattern; APPNOTE gives each entry its own bytes): not extracted"
-            );
-            c.record(&path, Outcome::Skipped(why));
-            continue;
+        if let Some(a) = ahead {
+            a.walked(cost);
         }
-        let outcome = if encrypted {
-            entry.leaf = Leaf::Stored(
-                "encrypted (traditional PKWARE or AES): the stored bytes are hashed, not \
-                 decrypted"
-                    .into(),
-            );
+        outcome
+    } else {
+        // Streamed: with nothing in flight, the window is given back meanwhile, so that
+        // this member has all of max_buffered that it had without read-ahead.
+        let lend = ahead.as_ref().is_some_and(Ahead::idle);
+        if lend {
+            w.shared.release(ahead::WINDOW);
+        }
+        let outcome = decoded(w, archive, i, entry);
+        if lend && !w.shared.reserve(ahead::WINDOW) {
+            // Cannot happen (what the member held is released): read on without.
+            *ahead = None;
+        }
+        outcome
+    };
+    Some((path, outcome))
+}
+
+/// Reads an entry through the `zip` crate's decoder; one it cannot decode is hashed as
+/// stored, with a note.
+fn decoded<R: Read + Seek>(
+    w: &mut Walker,
+    archive: &mut ZipArchive<R>,
+    i: usize,
+    entry: Entry,
+) -> Outcome {
+    let failed = match archive.by_index(i) {
+        Ok(mut f) => Ok(w.member(entry, &mut f)),
+        Err(e) => Err((e, entry)),
+    };
+    match failed {
+        Ok(outcome) => outcome,
+        Err((
+            e @ (ZipError::UnsupportedArchive(_) | ZipError::CompressionMethodNotSupported(_)),
+            mut entry,
+        )) => {
+            entry.leaf = Leaf::Stored(format!(
+                "{e}: the stored (compressed) bytes are hashed, not decoded"
+            ));
             match archive.by_index_raw(i) {
                 Ok(mut f) => w.member(entry, &mut f),
                 Err(e) => Outcome::Skipped(format!("unreadable entry: {e}")),
             }
-        } else if symlink {
-            match archive.by_index(i) {
-                Ok(f) => link(w, entry, f),
-                Err(e) => Outcome::Skipped(format!("unreadable entry: {e}")),
-            }
-        } else {
-            let failed = match archive.by_index(i) {
-                Ok(mut f) => Ok(w.member(entry, &mut f)),
-                Err(e) => Err((e, entry)),
-            };
-            match failed {
-                Ok(outcome) => outcome,
-                Err((
-                    e @ (ZipError::UnsupportedArchive(_)
-                    | ZipError::CompressionMethodNotSupported(_)),
-                    mut entry,
-                )) => {
-                    entry.leaf = Leaf::Stored(format!(
-                        "{e}: the stored (compressed) bytes are hashed, not decoded"
-                    ));
-                    match archive.by_index_raw(i) {
-                        Ok(mut f) => w.member(entry, &mut f),
-                        Err(e) => Outcome::Skipped(format!("unreadable entry: {e}")),
-                    }
-                }
-                Err((e, _)) => Outcome::Skipped(format!("unreadable entry: {e}")),
-            }
-        };
-        c.record(&path, outcome);
+        }
+        Err((e, _)) => Outcome::Skipped(format!("unreadable entry: {e}")),
     }
-    c
 }
 
 /// A zip whose central directory is missing or damaged: entries in order from their local

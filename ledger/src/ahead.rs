@@ -108,7 +108,7 @@ impl<'f> Ahead<'f> {
             let Some(f) = job.files.get(i) else { return };
             // A claimed file always gets a result, so that no one waits for it forever.
             let r = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                read_walked(f, self.extract, &|n| (self.progress)(n))
+                read_walked(f, self.extract, self.progress)
             }))
             .unwrap_or_else(|_| Err(lost(f)));
             locked(&job.results)[i] = Some(r);

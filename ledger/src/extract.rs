@@ -11,6 +11,7 @@ use prov_ingest::{Found, Hashed, Limits, Summary};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A file as an ingest read it.
 #[derive(Debug)]
@@ -46,7 +47,7 @@ impl Extracted {
 pub(crate) fn read_walked(
     f: &WalkedFile,
     limits: Option<&Limits>,
-    progress: &dyn Fn(u64),
+    progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Extracted> {
     let (file, before) = open_walked(f)?;
     let Some(limits) = limits else {
@@ -62,17 +63,22 @@ pub(crate) fn read_walked(
         return Ok(x);
     };
     let mut members = Vec::new();
-    let reader = Counted {
-        file: &file,
-        pos: 0,
-        reached: 0,
-        progress,
-    };
+    let reached = AtomicU64::new(0);
+    let reader = Counted::new(&file, &reached, progress);
+    // A zip's own hash is taken through a second position on the file, on another thread.
+    let mut twin = Counted::new(&file, &reached, progress);
     let what = f.path.display().to_string();
-    let top = prov_ingest::walk_seekable(reader, before.len(), &what, limits, &mut |found| {
-        members.push(found);
-        ControlFlow::Continue(())
-    })
+    let top = prov_ingest::walk_seekable_twin(
+        reader,
+        Some(&mut twin),
+        before.len(),
+        &what,
+        limits,
+        &mut |found| {
+            members.push(found);
+            ControlFlow::Continue(())
+        },
+    )
     .map_err(|e| match e {
         prov_ingest::Error::Read { source, .. } | prov_ingest::Error::Open { source, .. } => {
             Error::io("read", &f.path)(source)
@@ -131,16 +137,20 @@ pub(crate) fn read_stream(
     )
     .map_err(unreadable)?;
     let mut members = Vec::new();
-    let reader = Counted {
-        file: &spool,
-        pos: 0,
-        reached: 0,
-        progress: &|_| {},
-    };
-    let top = prov_ingest::walk_seekable(reader, size, what, limits, &mut |found| {
-        members.push(found);
-        ControlFlow::Continue(())
-    })
+    let reached = AtomicU64::new(0);
+    let reader = Counted::new(&spool, &reached, &|_| {});
+    let mut twin = Counted::new(&spool, &reached, &|_| {});
+    let top = prov_ingest::walk_seekable_twin(
+        reader,
+        Some(&mut twin),
+        size,
+        what,
+        limits,
+        &mut |found| {
+            members.push(found);
+            ControlFlow::Continue(())
+        },
+    )
     .map_err(|e| match e {
         prov_ingest::Error::Read { source, .. } | prov_ingest::Error::Open { source, .. } => {
             unreadable(source)
@@ -167,12 +177,29 @@ pub(crate) fn read_stream(
 }
 
 /// A file read through a position of its own, reporting progress once per byte of the file
-/// (a zip is read twice: once to hash it, then through its central directory).
+/// (a zip is read twice, each time through a `Counted` of its own sharing `reached`: once to
+/// hash it, and through its central directory).
 struct Counted<'a> {
     file: &'a File,
     pos: u64,
-    reached: u64,
-    progress: &'a dyn Fn(u64),
+    /// The furthest position reported, over every `Counted` of the file.
+    reached: &'a AtomicU64,
+    progress: &'a (dyn Fn(u64) + Sync),
+}
+
+impl<'a> Counted<'a> {
+    fn new(
+        file: &'a File,
+        reached: &'a AtomicU64,
+        progress: &'a (dyn Fn(u64) + Sync),
+    ) -> Counted<'a> {
+        Counted {
+            file,
+            pos: 0,
+            reached,
+            progress,
+        }
+    }
 }
 
 impl Read for Counted<'_> {
@@ -180,9 +207,9 @@ impl Read for Counted<'_> {
         use std::os::unix::fs::FileExt;
         let n = self.file.read_at(buf, self.pos)?;
         self.pos += n as u64;
-        if self.pos > self.reached {
-            (self.progress)(self.pos - self.reached);
-            self.reached = self.pos;
+        let before = self.reached.fetch_max(self.pos, Ordering::Relaxed);
+        if self.pos > before {
+            (self.progress)(self.pos - before);
         }
         Ok(n)
     }

@@ -691,3 +691,113 @@ fn commits_of_any_size_link_every_member_to_the_same_container() {
         assert_eq!(shape(batch), whole, "--batch {batch}");
     }
 }
+
+/// Emails with attachments in a zip with deflated and stored members, one whose CRC-32 in the
+/// central directory is wrong and one whose declared size is too small, then that zip in a
+/// tar.
+const MAKE_MAIL_ZIP: &str = r#"
+import zipfile, random, struct, tarfile
+from email.message import EmailMessage
+rnd = random.Random(3)
+words = "the report is attached please review before the meeting on monday".split()
+with zipfile.ZipFile("z.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    for i in range(40):
+        m = EmailMessage()
+        m["From"] = f"user{i % 7}@example.org"; m["To"] = "leak@example.org"
+        m["Subject"] = f"message {i}"
+        m.set_content(" ".join(rnd.choice(words) for _ in range(200 + i)))
+        m.add_attachment(rnd.randbytes(5000 + 100 * i), maintype="application",
+                         subtype="octet-stream", filename=f"a{i}.bin")
+        z.writestr(f"mail/{i:03}.eml", m.as_bytes())
+    z.writestr(zipfile.ZipInfo("stored.txt"), " ".join(words) * 30)
+    for name in ["badcrc.txt", "short.txt", "after.txt"]:
+        z.writestr(name, " ".join(rnd.choice(words) for _ in range(500)))
+raw = bytearray(open("z.zip", "rb").read())
+at, = struct.unpack("<I", raw[raw.rindex(b"PK\x05\x06") + 16:][:4])
+while raw[at:at + 4] == b"PK\x01\x02":
+    nlen, xlen, clen = struct.unpack("<HHH", raw[at + 28:at + 34])
+    name = bytes(raw[at + 46:at + 46 + nlen])
+    if name == b"badcrc.txt":
+        raw[at + 16] ^= 0xFF
+    elif name == b"short.txt":
+        usize, = struct.unpack("<I", raw[at + 24:at + 28])
+        raw[at + 24:at + 28] = struct.pack("<I", usize - 10)
+    at += 46 + nlen + xlen + clen
+open("z.zip", "wb").write(bytes(raw))
+with tarfile.open("t.tar", "w") as t:
+    t.add("z.zip")
+"#;
+
+/// A zip given to `add` is read on three threads (its members decoded ahead, the file hashed
+/// beside the walk); the same zip inside a tar is read on one. Both record the same members:
+/// names, hashes, sizes, claims, notes, links to their container and to look-alikes.
+#[test]
+fn a_zip_given_records_what_the_same_zip_inside_a_tar_records() {
+    if !tools(&["python3"]) {
+        return;
+    }
+    let w = Workspace::new();
+    let dir = w.tmp.path();
+    python(dir, MAKE_MAIL_ZIP);
+    let record = |name: &str| {
+        let ledger = w.path(&format!("l-{name}"));
+        w.run_at(&ledger, &["init", "--origin", "e2e.example/z"])
+            .ok();
+        w.run_at(&ledger, &["add", "-s", "s", name]).ok();
+        w.run_at(&ledger, &["audit"]).ok();
+        w.run_at(&ledger, &["export"]).jsonl()
+    };
+    let given = record("z.zip");
+    let in_tar = record("t.tar");
+    // In the tar's ledger, entry 0 is the tar and entry 1 the zip: one seq later each.
+    let member = |e: &Value, shift: u64| {
+        let related: Vec<_> = e["related"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["relation"].clone(), r["seq"].as_u64().unwrap() - shift))
+            .collect();
+        let fields = ["name", "kind", "sha256", "size", "media_type", "metadata"];
+        (fields.map(|f| e[f].clone()), related)
+    };
+    assert_eq!(given.len() + 1, in_tar.len());
+    assert_eq!(
+        given[0]["sha256"], in_tar[1]["sha256"],
+        "the zip's own hash"
+    );
+    assert_eq!(given[0]["size"], in_tar[1]["size"]);
+    for k in ["declared", "found", "recorded", "not_recorded"] {
+        let key = format!("container.{k}");
+        assert_eq!(meta(&given[0], &key), meta(&in_tar[1], &key), "{key}");
+    }
+    for (a, b) in given[1..].iter().zip(&in_tar[2..]) {
+        assert_eq!(member(a, 0), member(b, 1));
+    }
+    // The fixture is what it says: 40 emails with 2 parts each, and the two lies show (a
+    // member not read to its end has no hash to record: its container lists it).
+    assert_eq!(given.len(), 1 + 40 * 3 + 2);
+    let listed = [1, 2].map(|i| meta(&given[0], &format!("container.not_recorded.{i}")));
+    assert_eq!(
+        listed,
+        [1, 2].map(|i| meta(&in_tar[1], &format!("container.not_recorded.{i}")))
+    );
+    assert!(
+        listed[0]
+            .unwrap()
+            .contains("badcrc.txt: not read to the end"),
+        "{listed:?}"
+    );
+    assert!(
+        listed[1]
+            .unwrap()
+            .contains("short.txt: not read to the end"),
+        "{listed:?}"
+    );
+    assert!(given.iter().any(|e| {
+        e["related"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["relation"] == "similar_to")
+    }));
+}

@@ -1,0 +1,128 @@
+//! A zip's central directory judged before its members are read (PKWARE APPNOTE.TXT 6.3):
+//! what the end record declares (4.3.16, zip64 4.3.14), the memory the `zip` crate will take
+//! to read the directory, and the entries whose bytes overlap another's.
+
+use crate::limits::bytes;
+use crate::meter::Packed;
+use crate::walk::Walker;
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
+use zip::ZipArchive;
+
+/// Why a zip is not opened, judged from its end record alone; `None` when it may be, in which
+/// case `held` bytes of `max_buffered` were taken for its directory.
+pub(crate) fn refuse(w: &Walker, end: &End, held: u64) -> Option<String> {
+    let limits = &w.shared.limits;
+    if end.entries > limits.max_members {
+        return Some(format!(
+            "the end record declares {} entries, more than max_members ({}): the central \
+             directory was not read and no member was looked for",
+            end.entries, limits.max_members
+        ));
+    }
+    let room = limits.max_buffered.saturating_sub(w.shared.buffered.get());
+    if !w.shared.reserve(held) {
+        return Some(format!(
+            "the central directory ({}, {} entries) would take about {} in memory, more than \
+             the {} left of max_buffered ({}): it was not read and no member was looked for",
+            bytes(end.dir_size),
+            end.entries,
+            bytes(held),
+            bytes(room),
+            bytes(limits.max_buffered)
+        ));
+    }
+    None
+}
+
+/// About how much memory the `zip` crate takes for a central directory: each entry's record
+/// is parsed into a structure of about 320 bytes, and its name and extra fields are held
+/// about twice (as read, and decoded).
+pub(crate) fn directory_memory(end: &End) -> u64 {
+    end.dir_size
+        .saturating_mul(2)
+        .saturating_add(end.entries.saturating_mul(320))
+}
+
+/// A member's compressed size, for its expansion ratio: as the directory or local header
+/// says, but never more than the bytes the archive has after the member's data starts, so
+/// that a lying size cannot raise the member's own ratio cap.
+pub(crate) fn packed(claimed: u64, data_start: u64, len: u64) -> Packed {
+    Packed::Fixed(claimed.min(len.saturating_sub(data_start)))
+}
+
+/// Byte ranges (local header to end of data) of entries that overlap an earlier one, mapped to
+/// the entry they overlap.
+pub(crate) fn overlaps<R: Read + Seek>(archive: &mut ZipArchive<R>) -> HashMap<usize, usize> {
+    let mut ranges = Vec::new();
+    for i in 0..archive.len() {
+        if let Ok(f) = archive.by_index_raw(i) {
+            let start = f.header_start();
+            let data = f.data_start().unwrap_or(start);
+            ranges.push((start, data.saturating_add(f.compressed_size()), i));
+        }
+    }
+    ranges.sort_unstable();
+    let mut overlapped = HashMap::new();
+    let mut reach: Option<(u64, usize)> = None;
+    for (start, end, i) in ranges {
+        match reach {
+            Some((far, owner)) if start < far => {
+                overlapped.insert(i, owner);
+            }
+            _ => {}
+        }
+        if reach.is_none_or(|(far, _)| end > far) {
+            reach = Some((end, i));
+        }
+    }
+    overlapped
+}
+
+/// What the end of central directory record (APPNOTE 4.3.16) says, or the zip64 one (4.3.14)
+/// when the former holds 0xFFFF or 0xFFFFFFFF placeholders.
+pub(crate) struct End {
+    /// Total number of entries in the central directory.
+    pub entries: u64,
+    /// Size of the central directory in bytes.
+    pub dir_size: u64,
+}
+
+pub(crate) fn end_record<R: Read + Seek>(r: &mut R) -> Option<End> {
+    let len = r.seek(SeekFrom::End(0)).ok()?;
+    let start = len.saturating_sub(22 + 65535);
+    r.seek(SeekFrom::Start(start)).ok()?;
+    let mut tail = Vec::new();
+    r.take(len - start).read_to_end(&mut tail).ok()?;
+    let at = (0..=tail.len().checked_sub(22)?)
+        .rev()
+        .find(|&i| tail[i..].starts_with(b"PK\x05\x06"))?;
+    let u16_at = |i: usize| u64::from(u16::from_le_bytes([tail[at + i], tail[at + i + 1]]));
+    let u32_at = |i: usize| {
+        u64::from(u32::from_le_bytes(
+            tail[at + i..at + i + 4].try_into().unwrap_or_default(),
+        ))
+    };
+    let short = End {
+        entries: u16_at(10),
+        dir_size: u32_at(12),
+    };
+    if short.entries != 0xFFFF && short.dir_size != 0xFFFF_FFFF {
+        return Some(short);
+    }
+    let locator = tail.get(at.checked_sub(20)?..at)?;
+    if !locator.starts_with(b"PK\x06\x07") {
+        return Some(short);
+    }
+    let offset = u64::from_le_bytes(locator[8..16].try_into().ok()?);
+    r.seek(SeekFrom::Start(offset)).ok()?;
+    let mut record = [0u8; 48];
+    r.read_exact(&mut record).ok()?;
+    if !record.starts_with(b"PK\x06\x06") {
+        return None;
+    }
+    Some(End {
+        entries: u64::from_le_bytes(record[32..40].try_into().ok()?),
+        dir_size: u64::from_le_bytes(record[40..48].try_into().ok()?),
+    })
+}
