@@ -49,6 +49,10 @@ fn code(body: &[u64; 4], position: u8) -> u32 {
     ((body[p / 32] >> (2 * (p % 32))) & 3) as u32
 }
 
+/// Items walked at most per bucket, the latest first (see
+/// [`PrintIndex::for_each_candidate`]).
+pub(crate) const MAX_PER_BUCKET: usize = 64;
+
 /// Keys per table.
 const BUCKETS: usize = 1 << (2 * PER_TABLE);
 /// No item.
@@ -104,10 +108,20 @@ impl PrintIndex {
 
     /// Calls `each` with every item sharing a key with `body`, and the item's body (an item
     /// sharing several keys, as often).
+    ///
+    /// At most the [`MAX_PER_BUCKET`] latest items of each bucket: documents that all look
+    /// alike (a mailbox of one company's emails, say) share their buckets, and walking each
+    /// bucket whole would make an add of n of them cost n² comparisons. A document then finds
+    /// the closest among the latest look-alikes, not always among all of them.
     pub fn for_each_candidate(&self, body: &[u64; 4], mut each: impl FnMut(u32, &[u64; 4])) {
         for (t, slot) in self.slots(body).into_iter().enumerate() {
             let mut i = self.heads[slot];
+            let mut walked = 0;
             while let Some(node) = self.nodes.get(i as usize) {
+                if walked == MAX_PER_BUCKET {
+                    break;
+                }
+                walked += 1;
                 each(i, &node.body);
                 i = node.links[t];
             }
@@ -206,5 +220,24 @@ mod tests {
         b[2] ^= 0b1100 << 40;
         assert_eq!(index.candidates(&b), vec![0]);
         assert!(index.candidates(&[!a[0], !a[1], !a[2], !a[3]]).is_empty());
+    }
+
+    /// Documents that all look alike: each query walks at most the latest
+    /// `MAX_PER_BUCKET` of each bucket, so an add of n of them is not n² comparisons.
+    #[test]
+    fn a_crowd_of_look_alikes_is_walked_only_so_far() {
+        let mut index = PrintIndex::new();
+        let body = [1, 2, 3, 4];
+        for _ in 0..1000 {
+            index.insert(&body);
+        }
+        let mut walked = 0;
+        let mut latest = false;
+        index.for_each_candidate(&body, |i, _| {
+            walked += 1;
+            latest |= i == 999;
+        });
+        assert_eq!(walked, TABLES * MAX_PER_BUCKET);
+        assert!(latest, "the latest look-alike is a candidate");
     }
 }

@@ -109,7 +109,13 @@ impl Prints {
     /// index gives (some more than once).
     fn search(&self, q: &Query<'_>, mut each: impl FnMut(usize, Close)) {
         for mine in &q.mine {
+            // An item the index gives again (it shares several keys, as close ones do) is
+            // judged once.
+            let mut judged = std::collections::HashSet::new();
             let mut consider = |i: usize, c: &[u64; 4]| {
+                if self.index.is_some() && !judged.insert(i) {
+                    return;
+                }
                 if let (Some(p), Some(Some(kind))) = (self.list.get(i), self.kinds.get(i)) {
                     q.check(mine, p, *kind, c)
                         .into_iter()
