@@ -6,6 +6,7 @@
 mod audit_rules;
 mod dkim_record;
 mod export;
+mod retractions;
 
 use prov_tests::Workspace;
 use serde_json::Value;
