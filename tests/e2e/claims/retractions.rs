@@ -46,3 +46,80 @@ fn a_retracted_claim_can_be_made_again() {
     let key = w.run(&["key"]).ok().trim().to_owned();
     w.run(&["audit", "--key", &key]).ok();
 }
+
+/// A claim citing the original as evidence, then retracted: `check` and `show` of the
+/// original list it retracted, as they list a retracted claim about the document.
+#[test]
+fn a_retracted_claim_cited_as_evidence_is_shown_retracted() {
+    let w = two_documents();
+    let altered = [
+        "1",
+        "--verdict",
+        "altered",
+        "--by",
+        "desk",
+        "--evidence",
+        "0",
+    ];
+    assert_eq!(claim(&w, &altered)["seq"], 2);
+    let why = ["--reason", "wrong original"];
+    claim(
+        &w,
+        &[&["2", "--verdict", "retracted", "--by", "x"][..], &why[..]].concat(),
+    );
+    for args in [
+        &["check", "--json", "orig.pdf"][..],
+        &["show", "0", "--json"],
+    ] {
+        let v = w.run(args).json();
+        let cited = v["linked_from"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["seq"] == 2)
+            .unwrap_or_else(|| panic!("{args:?} lacks the claim: {v}"));
+        assert_eq!(cited["claim"]["retracted"], true, "{args:?}: {v}");
+        let by = &cited["claim"]["retracted_by"];
+        assert_eq!(
+            (&by["seq"], &by["by"], &by["reason"]),
+            (&3.into(), &"x".into(), &"wrong original".into()),
+            "{args:?}: {v}"
+        );
+        // The other link to the original, a document, has no claim to retract.
+        assert!(v["linked_from"][0]["claim"].is_null(), "{v}");
+    }
+    for args in [&["check", "orig.pdf"][..], &["show", "0"]] {
+        let out = w.run(args).ok().to_owned();
+        let at = out
+            .find("linked    entry 2 a claim (altered, by desk")
+            .unwrap_or_else(|| panic!("{args:?}:\n{out}"));
+        let next = out[at..].lines().nth(1).unwrap_or_default();
+        assert!(
+            next.trim_start().starts_with("retracted by x at ")
+                && next.ends_with("(entry 3): \"wrong original\""),
+            "{args:?}:\n{out}"
+        );
+    }
+    // Not retracted: false, and no line.
+    let standing = [
+        "1",
+        "--verdict",
+        "forged",
+        "--by",
+        "desk",
+        "--evidence",
+        "0",
+    ];
+    assert_eq!(claim(&w, &standing)["seq"], 4);
+    let v = w.run(&["check", "--json", "orig.pdf"]).json();
+    let last = v["linked_from"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            &last["seq"],
+            &last["claim"]["retracted"],
+            &last["claim"]["retracted_by"]
+        ),
+        (&4.into(), &false.into(), &Value::Null),
+        "{v}"
+    );
+}
