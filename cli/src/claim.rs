@@ -52,7 +52,7 @@ pub struct ClaimArgs {
     /// Who makes the claim: a person, a desk, a tool (recorded as the entry's source)
     #[arg(long, value_name = "WHO")]
     by: String,
-    /// Why, in words
+    /// Why, in words (not blank: leave --reason out when there is none)
     #[arg(long, value_name = "TEXT")]
     reason: Option<String>,
     /// An earlier entry that supports the claim (repeatable): an original, a key, a claim

@@ -134,7 +134,7 @@ pub struct NewClaim {
     pub verdict: Option<Verdict>,
     /// Who makes the claim (the entry's `source`).
     pub by: String,
-    /// Why, in words (metadata [`CLAIM_REASON`]).
+    /// Why, in words (metadata [`CLAIM_REASON`]); `None` when there is none, never blank.
     pub reason: Option<String>,
     /// Entries that support it (links `evidence`).
     pub evidence: Vec<u64>,
@@ -198,6 +198,13 @@ impl NewClaim {
                 format!(
                     "'{k}': keys starting with '{RESERVED}' are the claim's own (give the reason as the claim's reason)"
                 ),
+            ));
+        }
+        // FORMAT.md 6.7: `claim.reason` is absent when no reason is given, never empty.
+        if self.reason.as_ref().is_some_and(|r| r.trim().is_empty()) {
+            return Err(Error::invalid(
+                "reason",
+                "must not be blank: say why in words, or leave it out",
             ));
         }
         if let Some(r) = &self.reason

@@ -6,6 +6,7 @@
 mod audit_rules;
 mod dkim_record;
 mod export;
+mod fields;
 mod retractions;
 
 use prov_tests::Workspace;
