@@ -140,6 +140,16 @@ fn told(claims: &Value, related: &[Value], linked_from: &Value) -> Vec<String> {
             num(&c["seq"]),
             num(&c["about"])
         ));
+        // The claimant's further metadata (`--meta`), on one line.
+        let meta: Vec<String> = c["metadata"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| format!("{}={}", escape::text(k), text(v)))
+            .collect();
+        if !meta.is_empty() {
+            out.push(format!("          meta      {}", meta.join("; ")));
+        }
         out.extend(retraction_line(c));
     }
     for r in related

@@ -35,3 +35,50 @@ fn a_blank_reason_is_refused_with_nothing_written() {
     let c = claim(&w, &["1", "--verdict", "forged", "--by", "desk"]);
     assert_eq!(c["entry"]["metadata"], serde_json::json!({}), "{c}");
 }
+
+/// A claim's `--meta` is in the document's story, not only in `show` of the claim: JSON
+/// `claims[].metadata` (without the reason, which is `reason`), a `meta` line for people.
+#[test]
+fn a_claims_further_metadata_is_in_the_documents_story() {
+    let w = two_documents();
+    let c = claim(
+        &w,
+        &[
+            "1",
+            "--verdict",
+            "disputed",
+            "--by",
+            "ed",
+            "--reason",
+            "dates",
+            "--meta",
+            "ticket=T-42",
+            "--meta",
+            "lang=fr",
+        ],
+    );
+    assert_eq!(c["seq"], 2);
+    let want = serde_json::json!({"lang": "fr", "ticket": "T-42"});
+    for args in [
+        &["check", "--json", "altered.pdf"][..],
+        &["show", "1", "--json"],
+    ] {
+        let v = w.run(args).json();
+        assert_eq!(v["claims"][0]["metadata"], want, "{args:?}: {v}");
+        assert_eq!(v["claims"][0]["reason"], "dates", "{args:?}: {v}");
+    }
+    for args in [&["check", "altered.pdf"][..], &["show", "1"]] {
+        let out = w.run(args).ok().to_owned();
+        let at = out
+            .find("claim     disputed, by ed")
+            .unwrap_or_else(|| panic!("{args:?}:\n{out}"));
+        let next = out[at..].lines().nth(1).unwrap_or_default().trim_start();
+        assert_eq!(next, "meta      lang=fr; ticket=T-42", "{args:?}:\n{out}");
+    }
+    // Without --meta: an empty object, and no line.
+    claim(&w, &["1", "--verdict", "forged", "--by", "fay"]);
+    let v = w.run(&["check", "--json", "altered.pdf"]).json();
+    assert_eq!(v["claims"][1]["metadata"], serde_json::json!({}), "{v}");
+    let out = w.run(&["check", "altered.pdf"]).ok().to_owned();
+    assert_eq!(out.matches("meta ").count(), 1, "{out}");
+}
