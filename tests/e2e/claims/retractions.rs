@@ -123,3 +123,33 @@ fn a_retracted_claim_cited_as_evidence_is_shown_retracted() {
         "{v}"
     );
 }
+
+/// The proof of a claim proves it was recorded, not that it still stands: `verify-proof`
+/// says where a later retraction would be found, and that place shows it.
+#[test]
+fn verify_proof_of_a_claim_says_a_later_retraction_is_found_in_the_ledger() {
+    let w = two_documents();
+    claim(&w, &["1", "--verdict", "forged", "--by", "desk"]);
+    w.run(&["prove", "2", "-o", "claim.tlog-proof"]).ok();
+    claim(&w, &["2", "--verdict", "retracted", "--by", "desk"]);
+    let key = w.run(&["key"]).ok().trim().to_owned();
+    let out = w
+        .run(&["verify-proof", "claim.tlog-proof", "--key", &key])
+        .ok()
+        .to_owned();
+    let want = "  a proof cannot show a later retraction or claim: `prov show 2` or `prov check` on the ledger gives them";
+    assert!(out.contains(want), "{out}");
+    assert!(
+        w.run(&["show", "2"])
+            .ok()
+            .contains("claim     retracted, by desk, at "),
+        "show of the claim gives its retraction"
+    );
+    // A document's proof says nothing of the kind.
+    w.run(&["prove", "1", "-o", "doc.tlog-proof"]).ok();
+    let out = w
+        .run(&["verify-proof", "doc.tlog-proof", "--key", &key])
+        .ok()
+        .to_owned();
+    assert!(!out.contains("a later retraction"), "{out}");
+}
