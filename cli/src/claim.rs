@@ -52,7 +52,7 @@ pub struct ClaimArgs {
     /// Who makes the claim: a person, a desk, a tool (recorded as the entry's source)
     #[arg(long, value_name = "WHO")]
     by: String,
-    /// Why, in words
+    /// Why, in words (not blank: leave --reason out when there is none)
     #[arg(long, value_name = "TEXT")]
     reason: Option<String>,
     /// An earlier entry that supports the claim (repeatable): an original, a key, a claim
@@ -70,8 +70,8 @@ pub struct ClaimArgs {
 }
 
 /// Records `c` and returns what happened, with the claim's entry (the earlier one when it
-/// was already recorded). A seq the ledger does not hold is bad input (exit 3): nothing is
-/// written.
+/// was already recorded). A seq the ledger does not hold is [`crate::failure::NO_ENTRY`]
+/// (exit 8), as everywhere: nothing is written.
 pub fn record(
     ledger: &Path,
     c: &NewClaim,
@@ -87,7 +87,7 @@ pub fn record(
     let mut l = Ledger::open_writer_with_key(ledger, key_file)?;
     let now = crate::output::now_ms()?;
     let done = l.claim(c, now).map_err(|e| match e {
-        Error::NoSuchEntry { seq, size } => Failure::input(format!(
+        Error::NoSuchEntry { seq, size } => Failure::no_entry(format!(
             "no entry {seq}: the ledger has {}; a claim names entries the ledger holds (`prov log` lists them)",
             crate::output::count(size, "entry", "entries")
         )),

@@ -21,9 +21,13 @@ pub const KEY_LOCKED: u8 = 6;
 /// the verifier key given: nothing was written.
 pub const UNVERIFIED: u8 = 7;
 
+/// An entry number the ledger does not hold (`show`, `prove`, `similar`, `claim`, also
+/// through a server): its own code, since 1 is also `similar`'s "no look-alike".
+pub const NO_ENTRY: u8 = 8;
+
 /// Every exit code and what it means: `prov help exit-codes` prints this table, and the
 /// README's table says the same (a test compares them).
-pub const EXIT_CODES: [(u8, &str); 8] = [
+pub const EXIT_CODES: [(u8, &str); 9] = [
     (0, "success"),
     (
         NEGATIVE,
@@ -49,6 +53,10 @@ pub const EXIT_CODES: [(u8, &str); 8] = [
     (
         UNVERIFIED,
         "prove: the proof (a ledger server's answer) does not verify against the --key given; nothing was written",
+    ),
+    (
+        NO_ENTRY,
+        "no entry of the number given: the ledger holds fewer entries (nothing was written)",
     ),
 ];
 
@@ -93,6 +101,12 @@ impl Failure {
     pub fn unverified(msg: impl Into<String>) -> Self {
         Self {
             code: UNVERIFIED,
+            msg: msg.into(),
+        }
+    }
+    pub fn no_entry(msg: impl Into<String>) -> Self {
+        Self {
+            code: NO_ENTRY,
             msg: msg.into(),
         }
     }
@@ -183,7 +197,8 @@ impl From<prov_ledger::Error> for Failure {
             ));
         }
         let code = match &e {
-            E::NoSuchEntry { .. } | E::NotInCheckpoint { .. } | E::TokenRefused { .. } => NEGATIVE,
+            E::NoSuchEntry { .. } => NO_ENTRY,
+            E::NotInCheckpoint { .. } | E::TokenRefused { .. } => NEGATIVE,
             E::KeyPassphraseNeeded { .. } | E::KeyPassphraseWrong { .. } => KEY_LOCKED,
             E::AlreadyExists(_)
             | E::Invalid { .. }

@@ -134,7 +134,7 @@ enum Command {
     /// Record a signed claim about an entry: authentic, forged, altered, disputed,
     /// unverified, or retracted (of an earlier claim)
     #[command(
-        after_help = "Examples:\n  prov claim 152 --verdict forged --by 'verification desk' --reason 'fonts postdate the date' --evidence 140\n  prov claim 160 --verdict retracted --by 'verification desk' --reason 'wrong file'   (160 is the claim)\n\nA claim is an entry (FORMAT.md 6.7): `prove` proves it, `check` and `show` list it. The same\nclaim again (entry, verdict, --by, --reason) is already recorded and adds nothing. A SEQ the\nledger does not hold is refused (exit 3). The first claim moves the ledger to format 3."
+        after_help = "Examples:\n  prov claim 152 --verdict forged --by 'verification desk' --reason 'fonts postdate the date' --evidence 140\n  prov claim 160 --verdict retracted --by 'verification desk' --reason 'wrong file'   (160 is the claim)\n\nA claim is an entry (FORMAT.md 6.7): `prove` proves it, `check` and `show` list it. The same\nclaim again (entry, verdict, --by, --reason) is already recorded and adds nothing. A SEQ the\nledger does not hold is refused (exit 8). The first claim moves the ledger to format 3."
     )]
     Claim(claim::ClaimArgs),
     /// Show one entry by sequence number, or every entry for a SHA-256 (or its first digits)

@@ -427,9 +427,17 @@ pub fn verify_proof(a: VerifyProofArgs, out: Out) -> Result<()> {
             "  seen again at {}; first seen in entry {first} (prove that entry for the first-seen time)",
             rfc3339(e.time_ms)
         )),
-        Kind::Claim { about, .. } => out.human(format!(
-            "  a claim about entry {about} (the document above is that entry's), recorded by the ledger at {}",
-            rfc3339(e.time_ms)
-        )),
+        Kind::Claim { about, .. } => {
+            out.human(format!(
+                "  a claim about entry {about} (the document above is that entry's), recorded by the ledger at {}",
+                rfc3339(e.time_ms)
+            ))?;
+            // A proof is of one entry at one checkpoint: what was recorded after it is not
+            // in it (FORMAT.md 6.7, links both ways).
+            out.human(format!(
+                "  a proof cannot show a later retraction or claim: `prov show {}` or `prov check` on the ledger gives them",
+                e.seq
+            ))
+        }
     }
 }

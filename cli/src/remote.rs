@@ -144,6 +144,16 @@ fn refused(r: &Reply) -> Failure {
     }
 }
 
+/// A refusal of a route that names an entry (`/v1/entries/SEQ`, `/v1/proofs/SEQ`): its 404
+/// is an entry the ledger does not hold, the exit code it has without a server.
+fn refused_entry(r: &Reply) -> Failure {
+    let f = refused(r);
+    match r.status {
+        404 => Failure::no_entry(f.msg),
+        _ => f,
+    }
+}
+
 fn lines(r: &Reply) -> Result<Vec<Value>> {
     String::from_utf8_lossy(&r.body)
         .lines()
@@ -228,7 +238,7 @@ pub fn show(remote: &Remote, a: ShowArgs, out: Out) -> Result<()> {
     })?;
     let r = remote.get(&format!("/v1/entries/{seq}"))?;
     if r.status != 200 {
-        return Err(refused(&r));
+        return Err(refused_entry(&r));
     }
     let v = lines(&r)?.pop().unwrap_or(Value::Null);
     if out.json {

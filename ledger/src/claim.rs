@@ -134,7 +134,7 @@ pub struct NewClaim {
     pub verdict: Option<Verdict>,
     /// Who makes the claim (the entry's `source`).
     pub by: String,
-    /// Why, in words (metadata [`CLAIM_REASON`]).
+    /// Why, in words (metadata [`CLAIM_REASON`]); `None` when there is none, never blank.
     pub reason: Option<String>,
     /// Entries that support it (links `evidence`).
     pub evidence: Vec<u64>,
@@ -200,6 +200,13 @@ impl NewClaim {
                 ),
             ));
         }
+        // FORMAT.md 6.7: `claim.reason` is absent when no reason is given, never empty.
+        if self.reason.as_ref().is_some_and(|r| r.trim().is_empty()) {
+            return Err(Error::invalid(
+                "reason",
+                "must not be blank: say why in words, or leave it out",
+            ));
+        }
         if let Some(r) = &self.reason
             && (r.chars().any(char::is_control) || r.len() > crate::entry_rules::MAX_META_VALUE)
         {
@@ -236,7 +243,7 @@ impl Ledger {
     /// a verdict other than `retracted` about a claim, a `retracted` about anything but a
     /// claim that is not itself a retraction. Already recorded (nothing written, the earlier
     /// entry returned): the same verdict by the same `by` with the same reason about the same
-    /// entry, or a retraction of a claim already retracted.
+    /// entry, not retracted since, or a retraction of a claim already retracted.
     ///
     /// # Errors
     /// [`Error::NoSuchEntry`], [`Error::Invalid`], and those of [`Ledger::append`].
@@ -300,8 +307,11 @@ impl Ledger {
     }
 
     /// The claim already recorded that `wanted` repeats: the same entry, verdict, claimant
-    /// and reason; for a retraction, any retraction of the same claim. Read from the log's
-    /// entries of the claimed content, each checked.
+    /// and reason, not retracted since (a retracted claim no longer stands: making it again
+    /// is a new claim); for a retraction, any retraction of the same claim. Read from the
+    /// log's entries of the claimed content, each checked: a retraction records the sha256
+    /// of the claim it retracts (FORMAT.md 6.7), so the retractions of every candidate are
+    /// among them, and no pass over the whole log is needed.
     fn same_claim(&self, wanted: &Entry) -> Result<Option<Entry>> {
         let sha = wanted.content.sha256;
         let mut seqs = crate::recovery::seqs_in(&self.contents, &sha);
@@ -309,25 +319,33 @@ impl Ledger {
         let Kind::Claim { about, verdict } = wanted.kind else {
             return Ok(None);
         };
+        let mut claims = Vec::new();
         for seq in seqs.into_iter().filter(|s| *s > about) {
             let e = self.entry(seq)?;
-            let Kind::Claim {
+            if let Kind::Claim {
                 about: a,
                 verdict: v,
             } = e.kind
-            else {
-                continue;
-            };
-            let same = a == about
-                && v == verdict
-                && (verdict == Verdict::Retracted
-                    || (e.source == wanted.source
-                        && e.metadata.get(CLAIM_REASON) == wanted.metadata.get(CLAIM_REASON)));
-            if same {
-                return Ok(Some(e));
+            {
+                claims.push((a, v, e));
             }
         }
-        Ok(None)
+        let retracted = |seq: u64| {
+            claims
+                .iter()
+                .any(|(a, v, _)| *a == seq && *v == Verdict::Retracted)
+        };
+        Ok(claims
+            .iter()
+            .find(|(a, v, e)| {
+                *a == about
+                    && *v == verdict
+                    && (verdict == Verdict::Retracted
+                        || (e.source == wanted.source
+                            && e.metadata.get(CLAIM_REASON) == wanted.metadata.get(CLAIM_REASON)
+                            && !retracted(e.seq)))
+            })
+            .map(|(_, _, e)| e.clone()))
     }
 }
 

@@ -47,8 +47,9 @@ pub fn entry_json(e: &Entry) -> Value {
 
 /// What a claim entry says, for `--json`: `about`, `verdict`, `by`, `recorded_by` (the
 /// entry's agent: the archivist who recorded it, which `by`, the claimant's own words, need
-/// not be; null when none), `reason` (or null) and `evidence` (seqs); `None` for an entry
-/// that is not a claim.
+/// not be; null when none), `reason` (or null), `evidence` (seqs) and `metadata` (the
+/// claimant's further keys, `--meta`, without the reason); `None` for an entry that is not
+/// a claim.
 pub fn claim_json(e: &Entry) -> Option<Value> {
     let Kind::Claim { about, verdict } = e.kind else {
         return None;
@@ -60,7 +61,15 @@ pub fn claim_json(e: &Entry) -> Option<Value> {
         "recorded_by": e.agent,
         "reason": e.metadata.get(prov_ledger::CLAIM_REASON),
         "evidence": evidence(e),
+        "metadata": further_metadata(e).collect::<std::collections::BTreeMap<_, _>>(),
     }))
+}
+
+/// A claim's metadata but its reason: the claimant's further keys (`prov claim --meta`).
+fn further_metadata(e: &Entry) -> impl Iterator<Item = (&String, &String)> {
+    e.metadata
+        .iter()
+        .filter(|(k, _)| *k != prov_ledger::CLAIM_REASON)
 }
 
 /// A claim's evidence: the seqs of its `evidence` links.
@@ -83,7 +92,7 @@ pub fn claim_line(e: &Entry) -> String {
 
 /// A recorded (or already recorded) claim as `prov claim --json` prints it and `POST
 /// /v1/claims` answers it: `status`, `seq`, `time`, `entry` (every field), and the claim's
-/// own fields (`about`, `verdict`, `by`, `reason`, `evidence`).
+/// own fields (`about`, `verdict`, `by`, `reason`, `evidence`, `metadata`).
 pub fn claimed_json(status: prov_ledger::ClaimStatus, e: &Entry) -> Value {
     let mut v = json!({
         "status": status.as_str(),

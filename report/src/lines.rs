@@ -140,19 +140,17 @@ fn told(claims: &Value, related: &[Value], linked_from: &Value) -> Vec<String> {
             num(&c["seq"]),
             num(&c["about"])
         ));
-        let r = &c["retracted_by"];
-        if !r.is_null() {
-            out.push(format!(
-                "          retracted by {} at {} (entry {}){}",
-                text(&r["by"]),
-                text(&r["time"]),
-                num(&r["seq"]),
-                r["reason"]
-                    .as_str()
-                    .map(|s| format!(": \"{}\"", escape::text(s)))
-                    .unwrap_or_default()
-            ));
+        // The claimant's further metadata (`--meta`), on one line.
+        let meta: Vec<String> = c["metadata"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| format!("{}={}", escape::text(k), text(v)))
+            .collect();
+        if !meta.is_empty() {
+            out.push(format!("          meta      {}", meta.join("; ")));
         }
+        out.extend(retraction_line(c));
     }
     for r in related
         .iter()
@@ -204,8 +202,27 @@ fn told(claims: &Value, related: &[Value], linked_from: &Value) -> Vec<String> {
             num(&l["to"]),
             similarity(l)
         ));
+        out.extend(retraction_line(&l["claim"]));
     }
     out
+}
+
+/// A claim's retraction, from its `retracted_by` (null when none), under its line:
+/// `retracted by X at TIME (entry N): "REASON"`.
+fn retraction_line(claim: &Value) -> Option<String> {
+    let r = &claim["retracted_by"];
+    (!r.is_null()).then(|| {
+        format!(
+            "          retracted by {} at {} (entry {}){}",
+            text(&r["by"]),
+            text(&r["time"]),
+            num(&r["seq"]),
+            r["reason"]
+                .as_str()
+                .map(|s| format!(": \"{}\"", escape::text(s)))
+                .unwrap_or_default()
+        )
+    })
 }
 
 /// The lines of `prov check` for a known document, from its `check --json` object; `shown`

@@ -61,26 +61,28 @@ impl Found {
             entries,
             claims: Vec::new(),
             linked_from: Vec::new(),
+            retracted: HashMap::new(),
         };
         for link in &self.story.links {
-            if !about_us.contains(&link.to) {
-                continue;
-            }
             let Some(from) = self.by_seq.get(&link.from).map(|&i| &self.story.linking[i]) else {
                 continue;
             };
+            // The retraction of a claim that links to us (citing us as evidence).
+            if link.relation == prov_ledger::ABOUT
+                && is_retraction(from)
+                && told.linked_from.iter().any(|(_, f)| f.seq == link.to)
+            {
+                told.retracted.insert(link.to, from);
+            }
+            if !about_us.contains(&link.to) {
+                continue;
+            }
             if link.relation != prov_ledger::ABOUT {
                 told.linked_from.push((link, from));
                 continue;
             }
             about_us.insert(from.seq);
-            let retracts = matches!(
-                from.kind,
-                Kind::Claim {
-                    verdict: Verdict::Retracted,
-                    ..
-                }
-            );
+            let retracts = is_retraction(from);
             match told.claims.iter_mut().find(|c| c.claim.seq == link.to) {
                 Some(c) if retracts => c.retracted_by = Some(from),
                 _ => told.claims.push(ClaimView {
@@ -91,6 +93,31 @@ impl Found {
         }
         told
     }
+}
+
+/// Whether `e` is a claim of verdict `retracted`.
+fn is_retraction(e: &Entry) -> bool {
+    matches!(
+        e.kind,
+        Kind::Claim {
+            verdict: Verdict::Retracted,
+            ..
+        }
+    )
+}
+
+/// A claim's `retracted` and `retracted_by` (`seq`, `by`, `time`, `reason`, or null), for
+/// `--json`.
+fn retraction_into(v: &mut Value, retracted_by: Option<&Entry>) {
+    v["retracted"] = json!(retracted_by.is_some());
+    v["retracted_by"] = retracted_by.map_or(Value::Null, |r| {
+        json!({
+            "seq": r.seq,
+            "by": r.source,
+            "time": rfc3339(r.time_ms),
+            "reason": r.metadata.get(prov_ledger::CLAIM_REASON),
+        })
+    });
 }
 
 /// A claim, and the claim that retracted it.
@@ -104,15 +131,7 @@ impl ClaimView<'_> {
         let mut v = claim_json(self.claim).unwrap_or(Value::Null);
         v["seq"] = json!(self.claim.seq);
         v["time"] = json!(rfc3339(self.claim.time_ms));
-        v["retracted"] = json!(self.retracted_by.is_some());
-        v["retracted_by"] = self.retracted_by.map_or(Value::Null, |r| {
-            json!({
-                "seq": r.seq,
-                "by": r.source,
-                "time": rfc3339(r.time_ms),
-                "reason": r.metadata.get(prov_ledger::CLAIM_REASON),
-            })
-        });
+        retraction_into(&mut v, self.retracted_by);
         v
     }
 }
@@ -122,6 +141,8 @@ pub struct Told<'a> {
     entries: &'a [Entry],
     claims: Vec<ClaimView<'a>>,
     linked_from: Vec<(&'a Link, &'a Entry)>,
+    /// The retractions of the claims in `linked_from`, by the seq of the claim retracted.
+    retracted: HashMap<u64, &'a Entry>,
 }
 
 impl Told<'_> {
@@ -164,7 +185,8 @@ impl Told<'_> {
                     {
                         o["name_hex"] = json!(hex::encode(n));
                     }
-                    if let Some(c) = claim_json(from) {
+                    if let Some(mut c) = claim_json(from) {
+                        retraction_into(&mut c, self.retracted.get(&from.seq).copied());
                         o["claim"] = c;
                     }
                     similarity_of(&mut o, from);

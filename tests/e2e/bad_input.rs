@@ -522,7 +522,7 @@ fn the_bad_input_table() {
             "show beyond the end",
             "ledger",
             &["show", "99"],
-            1,
+            8,
             "no entry 99",
         ),
         case(

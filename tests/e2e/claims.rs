@@ -6,6 +6,8 @@
 mod audit_rules;
 mod dkim_record;
 mod export;
+mod fields;
+mod retractions;
 
 use prov_tests::Workspace;
 use serde_json::Value;
@@ -328,14 +330,14 @@ fn a_claim_is_proven_and_verified_with_its_document() {
     assert!(out.contains("related   altered_copy_of entry 0"), "{out}");
 }
 
-/// A claim about an entry, or with evidence, that the ledger does not hold is refused as bad
-/// input (exit 3), and nothing is written: not even the format change.
+/// A claim about an entry, or with evidence, that the ledger does not hold is refused (exit 8,
+/// as everywhere), and nothing is written: not even the format change.
 #[test]
 fn a_claim_about_a_seq_that_does_not_exist_is_refused_with_nothing_written() {
     let w = two_documents();
     let before = w.ledger_state();
     w.run(&["claim", "9", "--verdict", "forged", "--by", "desk"])
-        .fails(3, "no entry 9: the ledger has 2 entries");
+        .fails(8, "no entry 9: the ledger has 2 entries");
     w.run(&[
         "claim",
         "9",
@@ -345,7 +347,7 @@ fn a_claim_about_a_seq_that_does_not_exist_is_refused_with_nothing_written() {
         "desk",
         "--json",
     ])
-    .fails_json(3, "no entry 9");
+    .fails_json(8, "no entry 9");
     w.run(&[
         "claim",
         "1",
@@ -356,7 +358,7 @@ fn a_claim_about_a_seq_that_does_not_exist_is_refused_with_nothing_written() {
         "--evidence",
         "7",
     ])
-    .fails(3, "no entry 7");
+    .fails(8, "no entry 7");
     w.run(&["claim", "1", "--verdict", "fake", "--by", "desk"])
         .fails(2, "--verdict");
     w.run(&["claim", "1", "--verdict", "forged"])

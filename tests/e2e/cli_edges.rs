@@ -282,7 +282,7 @@ fn show_takes_the_short_hash_that_log_prints() {
     w.run(&["show", "abc"])
         .fails(3, "at least its first 4 hex digits");
     w.run(&["show", "7"])
-        .fails(1, "no entry 7: the ledger has 4 entries");
+        .fails(8, "no entry 7: the ledger has 4 entries");
 }
 
 #[test]

@@ -66,7 +66,7 @@ fn the_exit_codes_page_is_the_readmes_table() {
                 .then(|| (cells[1].to_owned(), cells[2].to_owned()))
         })
         .collect();
-    assert_eq!(rows.len(), 8, "README's exit code table");
+    assert_eq!(rows.len(), 9, "README's exit code table");
     for (code, meaning) in rows {
         assert!(
             page.contains(&format!("  {code}  {meaning}\n")),

@@ -119,9 +119,9 @@ fn proofs_and_keys_that_are_wrong_or_malformed() {
     std::fs::write(w.path("other-cp.txt"), other.run(&["checkpoint"]).ok()).unwrap();
     w.run(&["consistency", "other-cp.txt"])
         .fails(1, "not signed by any trusted key");
-    // Unknown document and unknown entry: negative answers.
+    // Unknown document: a negative answer; unknown entry: its own code.
     w.run(&["check", "b.txt"]).fails(1, "unknown");
-    w.run(&["show", "99"]).fails(1, "no entry 99");
+    w.run(&["show", "99"]).fails(8, "no entry 99");
     w.run(&["prove", "b.txt"]).fails(1, "not in this ledger");
 }
 

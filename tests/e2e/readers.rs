@@ -594,8 +594,8 @@ fn while_stopped(env: &Env, counts: &Counts) {
     fail(&["checkpoint", "--size", &next]).fails(3, "no checkpoint was issued at size");
 
     let unseen = format!("no entry {size}: the ledger has {size} entries");
-    fail(&["show", &n]).fails(1, &unseen);
-    fail(&["prove", &n]).fails(1, &unseen);
+    fail(&["show", &n]).fails(8, &unseen);
+    fail(&["prove", &n]).fails(8, &unseen);
     let last = (size - 1).to_string();
     let e = read(&["show", &last, "--json"]).json();
     env.seen.lock().unwrap().entry("show", &e);

@@ -243,7 +243,7 @@ fn a_tiny_file_gets_no_fingerprint_and_no_error() {
         .fails(1, "tiny.txt has no fingerprint");
     w.run(&["similar", "missing.txt"])
         .fails(3, "cannot read missing.txt");
-    w.run(&["similar", "7"]).fails(1, "no entry 7");
+    w.run(&["similar", "7"]).fails(8, "no entry 7");
     w.run(&["audit"]).ok();
 }
 

@@ -4,7 +4,7 @@
 //! not lead to the signed root, another entry than the one asked for) is refused with exit
 //! 7 and nothing is written: the client trusts the key, never the server.
 
-use super::{Remote, document, refused};
+use super::{Remote, document, refused_entry};
 use crate::failure::{Failure, Result};
 use crate::output::Out;
 use crate::proof::{ProveArgs, checked, parse_key};
@@ -49,7 +49,7 @@ pub fn prove(remote: &Remote, a: ProveArgs, out: Out) -> Result<()> {
     };
     let r = remote.get(&format!("/v1/proofs/{seq}"))?;
     if r.status != 200 {
-        return Err(refused(&r));
+        return Err(refused_entry(&r));
     }
     let p = TlogProof::parse(&r.body).map_err(|e| {
         Failure::unverified(format!(
