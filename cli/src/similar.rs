@@ -144,8 +144,9 @@ pub fn similar(ledger: &Path, a: SimilarArgs, out: Out) -> Result<()> {
         out.note_with(
             crate::note::Kind::FingerprintsNotBelieved,
             format!(
-                "{} of the fingerprint file were not believed (unreadable, or naming an entry of other content)",
-                count(report.unbelieved, "record", "records")
+                "{} of the fingerprint file {} not believed (unreadable, or not what the entry it names records and signs)",
+                count(report.unbelieved, "record", "records"),
+                if report.unbelieved == 1 { "was" } else { "were" }
             ),
             json!({"records": report.unbelieved}),
         )?;
