@@ -113,7 +113,10 @@ impl Prints {
             // judged once.
             let mut judged = std::collections::HashSet::new();
             let mut consider = |i: usize, c: &[u64; 4]| {
-                if self.index.is_some() && !judged.insert(i) {
+                // Most candidates are dismissed by the lower bound alone, before any set.
+                if differing_codes(c, &mine.2) > q.threshold
+                    || (self.index.is_some() && !judged.insert(i))
+                {
                     return;
                 }
                 if let (Some(p), Some(Some(kind))) = (self.list.get(i), self.kinds.get(i)) {
