@@ -100,6 +100,17 @@ impl LinkIndex {
 }
 
 impl Ledger {
+    fn index_mismatch(&self, index: &LinkIndex) -> crate::Error {
+        self.damaged(
+            None,
+            format!(
+                "the link index covers {} entries and the log has {}",
+                index.size,
+                self.size()
+            ),
+        )
+    }
+
     /// Extends `index` with the committed entries it does not cover yet (all of them for
     /// a new one): each is read and decoded, its signature not checked (answers check the
     /// entries they read).
@@ -109,14 +120,7 @@ impl Ledger {
     /// for a longer log than this ledger's (another ledger's, or one cut back).
     pub fn index_links(&self, index: &mut LinkIndex) -> Result<()> {
         if index.size > self.size() {
-            return Err(self.damaged(
-                None,
-                format!(
-                    "the link index covers {} entries and the log has {}",
-                    index.size,
-                    self.size()
-                ),
-            ));
+            return Err(self.index_mismatch(index));
         }
         if index.size == self.size() {
             return Ok(());
@@ -157,14 +161,7 @@ impl Ledger {
     /// As [`Ledger::links_to`]; an index that does not cover the log.
     pub fn links_to_indexed(&self, targets: &[u64], index: &LinkIndex) -> Result<Story> {
         if index.size != self.size() {
-            return Err(self.damaged(
-                None,
-                format!(
-                    "the link index covers {} entries and the log has {}",
-                    index.size,
-                    self.size()
-                ),
-            ));
+            return Err(self.index_mismatch(index));
         }
         let lowest = targets.iter().min().copied();
         let mut targets: HashSet<u64> = targets.iter().copied().collect();
