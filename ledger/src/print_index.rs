@@ -113,17 +113,27 @@ impl PrintIndex {
     /// alike (a mailbox of one company's emails, say) share their buckets, and walking each
     /// bucket whole would make an add of n of them cost n² comparisons. A document then finds
     /// the closest among the latest look-alikes, not always among all of them.
+    ///
+    /// The buckets are walked side by side, one step of each at a time: the reads of one
+    /// step do not depend on each other, so the processor waits for memory once per step,
+    /// not once per item (each read is one the rest of `add` has evicted from the caches).
     pub fn for_each_candidate(&self, body: &[u64; 4], mut each: impl FnMut(u32, &[u64; 4])) {
-        for (t, slot) in self.slots(body).into_iter().enumerate() {
-            let mut i = self.heads[slot];
-            let mut walked = 0;
-            while let Some(node) = self.nodes.get(i as usize) {
-                if walked == MAX_PER_BUCKET {
-                    break;
+        let slots = self.slots(body);
+        let mut at = [NONE; TABLES];
+        for (a, slot) in at.iter_mut().zip(slots) {
+            *a = self.heads[slot];
+        }
+        for _ in 0..MAX_PER_BUCKET {
+            let mut any = false;
+            for (t, a) in at.iter_mut().enumerate() {
+                if let Some(node) = self.nodes.get(*a as usize) {
+                    each(*a, &node.body);
+                    *a = node.links[t];
+                    any = true;
                 }
-                walked += 1;
-                each(i, &node.body);
-                i = node.links[t];
+            }
+            if !any {
+                break;
             }
         }
     }
