@@ -96,6 +96,7 @@ pub fn similar(ledger: &Path, a: SimilarArgs, out: Out) -> Result<()> {
                     "seq": e.seq,
                     "distance": f.distance,
                     "fingerprint": f.kind.as_str(),
+                    "signed": f.signed,
                     "sha256": hex::encode(e.content.sha256),
                     "first_seen": {
                         "seq": e.seq,
@@ -125,12 +126,17 @@ pub fn similar(ledger: &Path, a: SimilarArgs, out: Out) -> Result<()> {
                 .as_deref()
                 .map_or_else(|| "(no name)".to_string(), escape::bytes);
             out.line(format!(
-                "distance {:>3} ({})  entry {}  {name}  first seen {} from {}",
+                "distance {:>3} ({})  entry {}  {name}  first seen {} from {}{}",
                 f.distance,
                 f.kind.as_str(),
                 e.seq,
                 rfc3339(e.time_ms),
                 escape::text(&e.source),
+                if f.signed {
+                    ""
+                } else {
+                    "  (its entry signs no fingerprint: the unsigned file's word only)"
+                },
             ))?;
         }
     }

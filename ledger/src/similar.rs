@@ -147,6 +147,10 @@ pub struct Lookalike {
     pub distance: u32,
     /// Which fingerprints gave it.
     pub kind: PrintKind,
+    /// Whether its entry signs the fingerprint compared (FORMAT.md 6.10); when not (an
+    /// entry recorded before entries signed them, or one that has no fingerprint of its
+    /// own), the fingerprint is the unsigned file's word only.
+    pub signed: bool,
 }
 
 /// What [`Ledger::similar`] found.
@@ -227,7 +231,8 @@ impl Ledger {
                 continue;
             }
             let entry = self.entry(close.seq)?;
-            if belief(&entry, &close) == Belief::Refused {
+            let belief = belief(&entry, &close);
+            if belief == Belief::Refused {
                 report.unbelieved += 1;
                 continue;
             }
@@ -236,6 +241,7 @@ impl Ledger {
                 entry,
                 distance: close.distance,
                 kind: close.kind,
+                signed: belief == Belief::Signed,
             });
         }
         Ok(report)

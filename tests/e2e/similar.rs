@@ -475,6 +475,7 @@ fn a_fingerprint_the_log_does_not_sign_is_never_believed() {
     );
     let r = w.run(&["similar", "a2.txt", "--json"]).json();
     assert_eq!(r["similar"][0]["seq"], 0, "the true record of entry 0: {r}");
+    assert_eq!(r["similar"][0]["signed"], true, "its entry signs it: {r}");
     let docs = w.run(&["add", "-s", "s2", "--json", "a2.txt"]).documents();
     assert_eq!(docs[0]["similar_to"]["seq"], 0, "{docs:?}");
     let _ = sha_a;
