@@ -10,7 +10,7 @@
 use crate::entry::{Entry, Kind};
 use crate::error::Result;
 use crate::ledger::Ledger;
-use crate::log::{HEADER_LEN, RECORD_ENTRY};
+use crate::log::{Frame, HEADER_LEN, RECORD_ENTRY};
 use std::collections::HashSet;
 
 /// Linking entries kept at most by one pass; past it they are counted in [`Story::more`].
@@ -42,7 +42,7 @@ pub struct Story {
 }
 
 /// The links `e` has to `targets`: its related links, and a claim's subject.
-pub(crate) fn links_of(e: &Entry, targets: &HashSet<u64>) -> Vec<Link> {
+fn links_of(e: &Entry, targets: &HashSet<u64>) -> Vec<Link> {
     let mut out: Vec<Link> = Vec::new();
     if let Kind::Claim { about, .. } = e.kind
         && targets.contains(&about)
@@ -89,23 +89,38 @@ impl Ledger {
             if this <= lowest {
                 continue;
             }
-            let e = Entry::from_bytes(&frame.payload)
-                .map_err(|err| self.damaged(Some(frame.offset), err.to_string()))?;
-            let links = links_of(&e, &targets);
-            if links.is_empty() {
-                continue;
-            }
-            if story.linking.len() == MAX_LINKING {
-                story.more += 1;
-                continue;
-            }
-            let e = self.checked_entry(this, &frame)?;
-            if e.is_claim() {
-                targets.insert(e.seq);
-            }
-            story.links.extend(links);
-            story.linking.push(e);
+            self.take_if_linking(this, &frame, &mut targets, &mut story)?;
         }
         Ok(story)
+    }
+
+    /// One step of the pass (and of `links_to_indexed`): keeps entry `seq` (its `frame`) in
+    /// `story` when it links to one of `targets`, checked (seq and signature) first, or
+    /// counts it past [`MAX_LINKING`]; a claim kept becomes a target. Returns whether it did.
+    pub(crate) fn take_if_linking(
+        &self,
+        seq: u64,
+        frame: &Frame,
+        targets: &mut HashSet<u64>,
+        story: &mut Story,
+    ) -> Result<bool> {
+        let e = Entry::from_bytes(&frame.payload)
+            .map_err(|err| self.damaged(Some(frame.offset), err.to_string()))?;
+        let links = links_of(&e, targets);
+        if links.is_empty() {
+            return Ok(false);
+        }
+        if story.linking.len() == MAX_LINKING {
+            story.more += 1;
+            return Ok(false);
+        }
+        let e = self.checked_entry(seq, frame)?;
+        let claim = e.is_claim();
+        if claim {
+            targets.insert(e.seq);
+        }
+        story.links.extend(links);
+        story.linking.push(e);
+        Ok(claim)
     }
 }

@@ -6,10 +6,10 @@
 //!
 //! Nothing in it is trusted more than the log: it only says which entries to read, and each
 //! entry read is checked as [`Ledger::links_to`] checks it (its seq and its signature by
-//! the ledger's key). An answer from it is the answer of that pass, [`MAX_LINKING`] and
+//! the ledger's key). An answer from it is the answer of that pass, [`MAX_LINKING`](crate::MAX_LINKING) and
 //! [`Story::more`] included (tested against it).
 
-use crate::claim_story::{MAX_LINKING, Story, links_of};
+use crate::claim_story::Story;
 use crate::entry::{Entry, Kind};
 use crate::error::Result;
 use crate::ledger::Ledger;
@@ -188,23 +188,9 @@ impl Ledger {
                 .first()
                 .ok_or_else(|| self.damaged(None, format!("entry {seq} not found")))?;
             let frame = self.frame_of(seq, offset)?;
-            let e = Entry::from_bytes(&frame.payload)
-                .map_err(|err| self.damaged(Some(frame.offset), err.to_string()))?;
-            let links = links_of(&e, &targets);
-            if links.is_empty() {
-                continue;
+            if self.take_if_linking(seq, &frame, &mut targets, &mut story)? {
+                queue(&mut next, seq);
             }
-            if story.linking.len() == MAX_LINKING {
-                story.more += 1;
-                continue;
-            }
-            let e = self.checked_entry(seq, &frame)?;
-            if e.is_claim() {
-                targets.insert(e.seq);
-                queue(&mut next, e.seq);
-            }
-            story.links.extend(links);
-            story.linking.push(e);
         }
         Ok(story)
     }
