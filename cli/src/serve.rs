@@ -97,6 +97,8 @@ pub fn server_failure(e: prov_server::Error) -> Failure {
 pub fn serve(ledger: &Path, a: ServeArgs, out: Out) -> Result<()> {
     let passphrase = a.passphrase.for_writer()?;
     let l = Ledger::open_writer_unlocking(ledger, a.key_file.as_deref(), &passphrase)?;
+    // What opening it repaired, said to the operator as `add` says it.
+    crate::admin::recovery_notes(&l, out)?;
     let listener = std::net::TcpListener::bind(&a.addr).map_err(|e| {
         Failure::environment(format!(
             "cannot listen on {}: {e}: give another --addr",
@@ -110,13 +112,10 @@ pub fn serve(ledger: &Path, a: ServeArgs, out: Out) -> Result<()> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let config = Config {
         ledger_dir: ledger.to_owned(),
-        public_dir: a.publish.unwrap_or_else(|| {
-            // `ledger/` and `ledger` alike: beside the folder, never inside it.
-            let ledger: PathBuf = ledger.components().collect();
-            let mut beside = ledger.into_os_string();
-            beside.push(".public");
-            PathBuf::from(beside)
-        }),
+        public_dir: match a.publish {
+            Some(p) => p,
+            None => beside_ledger(ledger)?,
+        },
         limits: Limits {
             max_body: a.max_body,
             header_timeout: a.header_timeout,
@@ -154,6 +153,21 @@ pub fn serve(ledger: &Path, a: ServeArgs, out: Out) -> Result<()> {
         out.line(format!("listening on {url}"))?;
     }
     prov_server::serve(l, config, listener, log).map_err(server_failure)
+}
+
+/// The default published folder: `LEDGER.public` beside the ledger folder, named from its
+/// absolute path, so that `ledger/`, `ledger` and `.` (run from inside it) all give a
+/// folder beside it, never inside it.
+fn beside_ledger(ledger: &Path) -> Result<PathBuf> {
+    let ledger = std::fs::canonicalize(ledger).map_err(|e| {
+        Failure::environment(format!(
+            "cannot resolve the ledger folder {}: {e}: give --publish DIR",
+            ledger.display()
+        ))
+    })?;
+    let mut beside = ledger.into_os_string();
+    beside.push(".public");
+    Ok(PathBuf::from(beside))
 }
 
 pub fn archivist(ledger: &Path, a: ArchivistArgs, out: Out) -> Result<()> {

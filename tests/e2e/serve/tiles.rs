@@ -76,3 +76,37 @@ fn prov_proofs_leaf(entry: &[u8]) -> String {
     h.update(entry);
     hex::encode(h.finalize())
 }
+
+/// `prov --ledger . serve`, run inside the ledger folder: the tree is published beside the
+/// folder (`LEDGER.public`), as for any other spelling of its path. It was `..public`,
+/// inside the folder, refused after the server had said it was listening.
+#[test]
+fn a_ledger_given_as_dot_publishes_beside_it() {
+    use std::io::BufRead;
+    let w = Workspace::new();
+    w.init();
+    let mut child = std::process::Command::new(prov_tests::prov_bin())
+        .args(["--ledger", ".", "serve", "--addr", "127.0.0.1:0"])
+        .current_dir(w.ledger())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let checkpoint = get(&format!("{url}/checkpoint"));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(checkpoint.status, 200, "{}", checkpoint.body);
+    let mut beside = w.ledger().into_os_string();
+    beside.push(".public");
+    assert!(std::path::Path::new(&beside).join("checkpoint").is_file());
+    assert!(!w.ledger().join("..public").exists());
+}
