@@ -28,6 +28,9 @@ use std::sync::Arc;
 #[derive(Clone, Debug, Default)]
 pub struct LinkIndex {
     size: u64,
+    /// The leaf hash of entry `size - 1` as read: the log extended must still hold it, or
+    /// the index is of another log (a folder swapped, restored or cut back) and is rebuilt.
+    last_leaf: Option<prov_proofs::Hash>,
     runs: Vec<Arc<Run>>,
 }
 
@@ -111,16 +114,34 @@ impl Ledger {
         )
     }
 
+    /// Whether this ledger's log still holds the entries `index` was built from: its entry
+    /// `size - 1` has the leaf hash the index read (entries are hash-chained, so the ones
+    /// before it are the same too).
+    fn holds(&self, index: &LinkIndex) -> Result<bool> {
+        let Some(last) = index.size.checked_sub(1) else {
+            return Ok(true);
+        };
+        if index.size > self.size() {
+            return Ok(false);
+        }
+        let offset = self.offsets(last, 1)?;
+        let offset = *offset
+            .first()
+            .ok_or_else(|| self.damaged(None, format!("entry {last} not found")))?;
+        let frame = self.frame_of(last, offset)?;
+        Ok(index.last_leaf == Some(prov_proofs::leaf_hash(&frame.payload)))
+    }
+
     /// Extends `index` with the committed entries it does not cover yet (all of them for
     /// a new one): each is read and decoded, its signature not checked (answers check the
-    /// entries they read).
+    /// entries they read). An index of another log (this folder swapped, restored from a
+    /// backup or cut back since) is rebuilt from the first entry.
     ///
     /// # Errors
-    /// A record that does not read or decode ([`crate::Error::Damaged`]); an index built
-    /// for a longer log than this ledger's (another ledger's, or one cut back).
+    /// A record that does not read or decode ([`crate::Error::Damaged`]).
     pub fn index_links(&self, index: &mut LinkIndex) -> Result<()> {
-        if index.size > self.size() {
-            return Err(self.index_mismatch(index));
+        if !self.holds(index)? {
+            *index = LinkIndex::default();
         }
         if index.size == self.size() {
             return Ok(());
@@ -132,6 +153,7 @@ impl Ledger {
         let mut frames = self.log.frames(start, self.commit.log_length)?;
         let mut run = Run::default();
         let mut size = index.size;
+        let mut last = None;
         while let Some(frame) = frames.next_frame() {
             let frame = frame.map_err(|f| f.damaged(&self.log.path))?;
             if frame.kind != RECORD_ENTRY {
@@ -147,9 +169,13 @@ impl Ledger {
             }
             run.file(&e);
             size += 1;
+            last = Some(frame.payload);
         }
         index.push(run);
         index.size = size;
+        if let Some(payload) = last {
+            index.last_leaf = Some(prov_proofs::leaf_hash(&payload));
+        }
         Ok(())
     }
 

@@ -129,3 +129,34 @@ fn the_index_answers_as_the_pass_over_the_log() {
     // An index of another length is refused, not trusted.
     assert!(l.links_to_indexed(&[0], &LinkIndex::default()).is_err());
 }
+
+/// An index carried over to a log that no longer holds what it was built from (the folder
+/// swapped for another ledger, longer or shorter) is rebuilt, never extended: an extended
+/// one would keep the old links and miss the new log's.
+#[test]
+fn an_index_of_another_log_is_rebuilt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = Ledger::init(&tmp.path().join("a"), "test.example/a").unwrap();
+    a.append(&[doc(1, Vec::new()), doc(2, Vec::new())], T0)
+        .unwrap();
+    let mut index = LinkIndex::default();
+    a.index_links(&mut index).unwrap();
+    // Another ledger, longer: its entry 1, within the old index's size, links to entry 0.
+    let mut b = Ledger::init(&tmp.path().join("b"), "test.example/b").unwrap();
+    b.append(&[doc(10, Vec::new())], T0).unwrap();
+    let link = Related {
+        relation: "altered_copy_of".into(),
+        seq: 0,
+    };
+    b.append(&[doc(11, vec![link])], T0 + 1).unwrap();
+    b.append(&[doc(12, Vec::new())], T0 + 2).unwrap();
+    b.index_links(&mut index).unwrap();
+    assert_eq!(index.size(), 3);
+    assert_eq!(same(&b, &index, &[0]), 1, "entry 1's link to entry 0");
+    // And a shorter one.
+    let mut c = Ledger::init(&tmp.path().join("c"), "test.example/c").unwrap();
+    c.append(&[doc(20, Vec::new())], T0).unwrap();
+    c.index_links(&mut index).unwrap();
+    assert_eq!(index.size(), 1);
+    same(&c, &index, &[0]);
+}
