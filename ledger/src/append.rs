@@ -386,7 +386,11 @@ fn link_similar(docs: &mut [Cow<'_, NewDocument>], results: &mut [Recorded]) -> 
         // Its fingerprints, signed in its metadata (FORMAT.md 6.10) and stored in the file;
         // none when the entry cannot take them (its limits), as an unsigned one would not
         // be believed.
-        let fp = docs[i].similar.fingerprints.clone();
+        let fp = &docs[i].similar.fingerprints;
+        if fp.bytes.is_none() && fp.text.is_none() && docs[i].similar.link.is_none() {
+            continue;
+        }
+        let fp = fp.clone();
         let mut signed = docs[i].as_ref().clone();
         let mut mine = Vec::new();
         for (kind, t) in [(PrintKind::Bytes, &fp.bytes), (PrintKind::Text, &fp.text)] {

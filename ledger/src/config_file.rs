@@ -95,7 +95,9 @@ impl Ledger {
             list.into(),
             serde_json::to_value(items).map_err(|e| Error::invalid(name, e.to_string()))?,
         );
-        let text = serde_json::to_string_pretty(&file).unwrap_or_default() + "\n";
+        let text = serde_json::to_string_pretty(&file)
+            .map_err(|e| Error::invalid(name, e.to_string()))?
+            + "\n";
         fsys::replace_durably(&path, text.as_bytes())?;
         Ok(result)
     }

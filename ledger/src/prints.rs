@@ -167,17 +167,14 @@ impl Prints {
         position: u64,
     ) -> (Vec<Close>, Option<Close>) {
         let (mut committed, mut batch) = (Vec::new(), Vec::new());
+        // `search` judges each fingerprint once however many tables give it.
         self.search(&Query::new(fp, threshold, Some(own)), |i, f| {
             if i < self.pending {
-                committed.push((i, f));
+                committed.push(f);
             } else {
                 batch.push(f);
             }
         });
-        // The index gives a fingerprint once per table it shares a key with: once each.
-        committed.sort_by_key(|(i, _)| *i);
-        committed.dedup_by_key(|(i, _)| *i);
-        let mut committed: Vec<Close> = committed.into_iter().map(|(_, c)| c).collect();
         committed.sort_by_key(|c| (c.distance, c.seq, c.kind == PrintKind::Bytes));
         let closest = (committed, closest_first(batch).into_iter().next());
         for (kind, t) in [(PrintKind::Bytes, &fp.bytes), (PrintKind::Text, &fp.text)] {

@@ -278,13 +278,19 @@ impl Ledger {
                 .get(tlsh_key(kind))
                 .and_then(|t| prov_ingest::Tlsh::parse(t))
         };
-        let mut fp = Fingerprints {
-            bytes: signed(PrintKind::Bytes),
-            text: signed(PrintKind::Text),
-        };
-        if fp.bytes.is_some() || fp.text.is_some() {
+        // An entry that signs any fingerprint is believed alone: one it signs that does not
+        // parse is none, never the file's record instead.
+        if [TLSH_BYTES, TLSH_TEXT]
+            .iter()
+            .any(|k| first_entry.metadata.contains_key(*k))
+        {
+            let fp = Fingerprints {
+                bytes: signed(PrintKind::Bytes),
+                text: signed(PrintKind::Text),
+            };
             return Ok((entry, fp));
         }
+        let mut fp = Fingerprints::default();
         fingerprints::scan(&self.dir, self.size(), |p| {
             if p.seq == first && p.sha256 == entry.content.sha256 {
                 match p.kind {
