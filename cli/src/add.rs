@@ -390,9 +390,12 @@ pub fn add(ledger: &Path, a: AddArgs, out: Out) -> Result<()> {
         ))?;
     }
     noted(unrecorded_fields_note(&l, &shown.already, &fields, out))?;
-    let done = summary.documents();
-    crate::similar::add_lines(&l, &shown.resembling, shown.resembling_total, out)
-        .map_err(|f| recorded_anyway(f, done))?;
+    noted(crate::similar::add_lines(
+        &l,
+        &shown.resembling,
+        shown.resembling_total,
+        out,
+    ))?;
     out.human(summary_line(&summary, l.size()))
         .map_err(|f| recorded_anyway(f, done))?;
     if a.cosign {

@@ -51,6 +51,16 @@ impl Answer {
         }
     }
 
+    /// 503: the writer stopped (an error it cannot go on from); nothing more is recorded
+    /// until the operator restarts the server.
+    pub(crate) fn stopped() -> Answer {
+        Answer::error(
+            503,
+            "the server stopped recording",
+            "its operator must restart it (what it acknowledged is kept)",
+        )
+    }
+
     /// 503 with `Retry-After` (seconds): the queue is full or the writer is busy.
     pub(crate) fn busy(error: &str, retry_after: u64) -> Answer {
         let mut a = Answer::error(

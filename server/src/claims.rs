@@ -85,11 +85,5 @@ pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
     }) {
         return a;
     }
-    answer.await.unwrap_or_else(|_| {
-        Answer::error(
-            503,
-            "the server stopped recording",
-            "its operator must restart it (what it acknowledged is kept)",
-        )
-    })
+    answer.await.unwrap_or_else(|_| Answer::stopped())
 }

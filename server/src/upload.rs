@@ -289,11 +289,7 @@ pub(crate) fn timed_out() -> Answer {
 /// `POST /v1/documents`.
 pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
     if ctx.state.stopped() {
-        return Answer::error(
-            503,
-            "the server stopped recording",
-            "its operator must restart it (what it acknowledged is kept)",
-        );
+        return Answer::stopped();
     }
     let agent = match authenticate(&ctx, req.headers()) {
         Ok(a) => a,
@@ -369,11 +365,5 @@ pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
     }) {
         return a;
     }
-    answer.await.unwrap_or_else(|_| {
-        Answer::error(
-            503,
-            "the server stopped recording",
-            "its operator must restart it (what it acknowledged is kept)",
-        )
-    })
+    answer.await.unwrap_or_else(|_| Answer::stopped())
 }

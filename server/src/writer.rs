@@ -109,11 +109,7 @@ impl Writer {
     pub fn submit(&self, upload: Upload) -> Result<(), Answer> {
         self.tx.try_send(upload).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => Writer::full(),
-            mpsc::error::TrySendError::Closed(_) => Answer::error(
-                503,
-                "the server stopped recording",
-                "its operator must restart it (what it acknowledged is kept)",
-            ),
+            mpsc::error::TrySendError::Closed(_) => Answer::stopped(),
         })
     }
 }
@@ -176,11 +172,7 @@ fn run(
         let mut stop = !group.is_empty() && record(&mut ledger, group, &mut pending);
         for (c, reply) in claims {
             if stop {
-                let _ = reply.send(Answer::error(
-                    503,
-                    "the server stopped recording",
-                    "its operator must restart it (what it acknowledged is kept)",
-                ));
+                let _ = reply.send(Answer::stopped());
                 continue;
             }
             match claim_now(&mut ledger, &c) {
