@@ -60,6 +60,9 @@ pub(crate) struct Ahead {
     next: usize,
     /// Bytes of [`WINDOW`] taken by members sent and not yet walked.
     in_flight: u64,
+    /// A member whose stored bytes could not be read: not tried again (it is the walker's
+    /// to meet), so nothing past it is sent before the walker passes it.
+    unreadable: Option<usize>,
 }
 
 impl Ahead {
@@ -92,6 +95,7 @@ impl Ahead {
             sent: VecDeque::new(),
             next: 0,
             in_flight: 0,
+            unreadable: None,
         })
     }
 
@@ -115,6 +119,9 @@ impl Ahead {
         self.next = self.next.max(at);
         while self.next < archive.len() && self.sent.len() < MAX_AHEAD {
             let i = self.next;
+            if self.unreadable == Some(i) {
+                return;
+            }
             let Ok(f) = archive.by_index_raw(i) else {
                 return;
             };
@@ -144,6 +151,7 @@ impl Ahead {
                 if !before {
                     shared.source_error.borrow_mut().take();
                 }
+                self.unreadable = Some(i);
                 return;
             }
             let job = Job {
