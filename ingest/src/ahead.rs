@@ -15,8 +15,9 @@
 //!
 //! Bounds: a member is sent only if its declared size and its stored size are both at most
 //! [`WHOLE_MAX`], and the members sent and not yet walked take at most [`WINDOW`] bytes
-//! (stored plus declared), which is held against `max_buffered` while the zip is walked
-//! (released while a member that was not sent is streamed, when nothing is in flight). A
+//! (stored plus declared), on top of `max_buffered`, which every member and everything
+//! nested in one meets exactly as without read-ahead (a window held against it would leave
+//! less for a container nested in a member, and change what is recorded). A
 //! member the worker cannot decode whole (damaged, lying about its size or CRC, or a method
 //! other than stored or deflate) is read by the walker from the zip as before, with the same
 //! notes.
@@ -35,8 +36,8 @@ use zip::{CompressionMethod, ZipArchive};
 /// Members declaring more bytes than this, or storing more, are streamed by the walker.
 pub(crate) const WHOLE_MAX: u64 = 8 << 20;
 
-/// Bytes (stored plus declared) of the members sent and not yet walked, at most; held
-/// against `max_buffered` while a zip is walked with read-ahead.
+/// Bytes (stored plus declared) of the members sent and not yet walked, at most: memory on
+/// top of `max_buffered` while a top-level zip is walked with read-ahead.
 pub(crate) const WINDOW: u64 = 32 << 20;
 
 /// Members sent ahead and not yet walked, at most.
@@ -97,11 +98,6 @@ impl Ahead {
             in_flight: 0,
             unreadable: None,
         })
-    }
-
-    /// Whether no member is in flight.
-    pub fn idle(&self) -> bool {
-        self.sent.is_empty()
     }
 
     /// Sends the stored bytes of the members from `at` on, in order, while they can be

@@ -23,6 +23,9 @@ pub(crate) struct Shared {
     pub halt: RefCell<Option<String>>,
     /// An I/O error from the top file itself (not its content): the walk fails with it.
     pub source_error: RefCell<Option<io::Error>>,
+    /// Whether a top-level zip's members are decoded ahead on a second thread (`ahead.rs`):
+    /// for a walk given a second reader of the file (`walk`, `walk_seekable_twin`).
+    pub read_ahead: Cell<bool>,
 }
 
 impl Shared {
@@ -34,6 +37,7 @@ impl Shared {
             buffered: Cell::new(0),
             halt: RefCell::new(None),
             source_error: RefCell::new(None),
+            read_ahead: Cell::new(false),
         })
     }
 

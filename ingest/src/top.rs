@@ -131,6 +131,7 @@ pub fn walk_seekable_twin<R: Read + Seek>(
     // directory), so it is not held in memory either. Hashing the whole file never reaches
     // a limit unless it is larger than max_total_bytes: only then is it hashed first.
     let twin = twin.filter(|_| size <= shared.total_cap);
+    shared.read_ahead.set(twin.is_some());
     let top = std::thread::scope(|scope| {
         let hashing = twin.and_then(|twin| {
             std::thread::Builder::new()

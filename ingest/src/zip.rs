@@ -8,7 +8,7 @@
 //! with a method not supported here is hashed as stored, with a note; an archive whose central
 //! directory cannot be read (cut short) is read from its local headers (4.3.7) up to the cut.
 
-use crate::ahead::{self, Ahead};
+use crate::ahead::Ahead;
 use crate::found::{Completeness, Link, Mtime};
 use crate::walk::{Entry, Leaf, Outcome, Walker};
 use crate::zip_directory::{directory_memory, end_record, overlaps, packed, refuse};
@@ -122,14 +122,16 @@ fn central<R: Read + Seek>(
         len,
         overlapped: overlaps(archive),
     };
-    // A top-level zip's small members are decoded ahead on a second thread (ahead.rs),
-    // within a window held against max_buffered.
-    let mut reserved = depth == 1 && w.shared.reserve(ahead::WINDOW);
+    // A top-level zip's small members are decoded ahead on a second thread (ahead.rs) when
+    // the walk has a second reader of the file, within a window of its own on top of
+    // max_buffered, so that every limit meets what it
+    // met without read-ahead.
     std::thread::scope(|scope| {
-        let mut ahead = if reserved { Ahead::start(scope) } else { None };
-        if reserved && ahead.is_none() {
-            w.shared.release(ahead::WINDOW);
-        }
+        let mut ahead = if depth == 1 && w.shared.read_ahead.get() {
+            Ahead::start(scope)
+        } else {
+            None
+        };
         for i in 0..archive.len() {
             if let Some(why) = w.shared.halted() {
                 // The directory names what was not reached: list it.
@@ -150,12 +152,7 @@ fn central<R: Read + Seek>(
                 }
             }
         }
-        // Still running unless the window could not be taken back (see `member`).
-        reserved = ahead.is_some();
     });
-    if reserved {
-        w.shared.release(ahead::WINDOW);
-    }
     c
 }
 
@@ -231,18 +228,7 @@ fn member<R: Read + Seek>(
         }
         outcome
     } else {
-        // Streamed: with nothing in flight, the window is given back meanwhile, so that
-        // this member has all of max_buffered that it had without read-ahead.
-        let lend = ahead.as_ref().is_some_and(Ahead::idle);
-        if lend {
-            w.shared.release(ahead::WINDOW);
-        }
-        let outcome = decoded(w, archive, i, entry);
-        if lend && !w.shared.reserve(ahead::WINDOW) {
-            // Cannot happen (what the member held is released): read on without.
-            *ahead = None;
-        }
-        outcome
+        decoded(w, archive, i, entry)
     };
     Some((path, outcome))
 }

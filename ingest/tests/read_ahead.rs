@@ -4,9 +4,8 @@
 //! limit cuts a member or ends the walk among members already decoded ahead.
 //!
 //! The reference walk is the same file through `walk_seekable` (no second reader, so the file
-//! is hashed first) with `max_buffered` at 4 MiB, too little for the read-ahead's window
-//! (which holds at least two of its largest members, 8 MiB each) and plenty for these
-//! members: that walk reads every member on one thread, as before the read-ahead.
+//! is hashed first and nothing is read ahead), here with `max_buffered` at 4 MiB, plenty for
+//! these members: that walk reads every member on one thread, as before the read-ahead.
 
 mod common;
 
