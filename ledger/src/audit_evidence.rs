@@ -47,26 +47,43 @@ pub(crate) fn check_evidence(
         seq: None,
         what,
     };
-    let trust = match Trust::configured(l) {
-        Ok(own) => Trust {
-            witnesses: given.witnesses.clone().unwrap_or(own.witnesses),
-            tsa_certs: given.tsa_certs.clone().unwrap_or(own.tsa_certs),
+    // Each kind of key the auditor did not give is read from the ledger's configuration; a
+    // file that does not read is a fault only for the kind it holds, and says what to do.
+    let unreadable = |e: crate::Error| {
+        let (path, reason) = match e {
+            crate::Error::Damaged { path, reason, .. } => (path, reason),
+            other => (dir.to_owned(), other.to_string()),
+        };
+        fault(
+            path,
+            format!(
+                "{reason}: the stored cosignatures and timestamps cannot be checked against it; fix or remove it, or give the keys with --witness and --tsa-cert"
+            ),
+        )
+    };
+    let witnesses = match &given.witnesses {
+        Some(w) => w.clone(),
+        None => match l.witnesses() {
+            Ok(w) => w.into_iter().map(|w| w.verifier).collect(),
+            Err(e) => {
+                report.fault = Some(unreadable(e));
+                return;
+            }
         },
-        Err(crate::Error::Damaged { path, reason, .. })
-            if given.witnesses.is_none() || given.tsa_certs.is_none() =>
-        {
-            report.fault = Some(fault(
-                path,
-                format!(
-                    "{reason}: the stored cosignatures and timestamps cannot be checked against it; fix or remove it, or give the keys with --witness and --tsa-cert"
-                ),
-            ));
-            return;
-        }
-        Err(_) => Trust {
-            witnesses: given.witnesses.clone().unwrap_or_default(),
-            tsa_certs: given.tsa_certs.clone().unwrap_or_default(),
+    };
+    let tsa_certs = match &given.tsa_certs {
+        Some(c) => c.clone(),
+        None => match l.tsas() {
+            Ok(t) => t.into_iter().filter_map(|t| t.cert).collect(),
+            Err(e) => {
+                report.fault = Some(unreadable(e));
+                return;
+            }
         },
+    };
+    let trust = Trust {
+        witnesses,
+        tsa_certs,
     };
     let checkpoint = |size: u64| Ok(notes.get(&size).cloned().ok_or_else(|| no_checkpoint(size)));
     let ev = match l.evidence_over(&trust, &checkpoint) {
