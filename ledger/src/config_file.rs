@@ -25,7 +25,9 @@ pub(crate) fn check_url(what: &'static str, url: &str) -> Result<()> {
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"))
         .ok_or_else(|| Error::invalid(what, "must start with http:// or https://"))?;
-    if rest.is_empty() || rest.starts_with('/') {
+    // The authority ends at the first `/`, `?` or `#` (RFC 3986 section 3.2).
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() {
         return Err(Error::invalid(what, "has no host"));
     }
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -100,5 +102,27 @@ impl Ledger {
             + "\n";
         fsys::replace_durably(&path, text.as_bytes())?;
         Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_url;
+
+    #[test]
+    fn a_url_needs_a_host_before_its_path_query_or_fragment() {
+        for bad in [
+            "http://",
+            "https:///x",
+            "http://?x",
+            "http://#a",
+            "ftp://h",
+            "http://h x",
+        ] {
+            assert!(check_url("witness", bad).is_err(), "{bad}");
+        }
+        for good in ["http://h", "https://h:8080/w?a#b", "http://10.0.0.1/"] {
+            assert!(check_url("witness", good).is_ok(), "{good}");
+        }
     }
 }

@@ -106,7 +106,7 @@ fn file(public: &Path, rel: &str) -> Result<Vec<u8>, Answer> {
 /// `GET /checkpoint`.
 pub(crate) fn checkpoint(public: &Path) -> Answer {
     match file(public, "checkpoint") {
-        Ok(body) => Answer::ok(TEXT, body).with("cache-control", "no-cache"),
+        Ok(body) => Answer::ok(TEXT, body),
         Err(a) => a,
     }
 }

@@ -407,8 +407,7 @@ pub fn add(remote: &Remote, a: AddArgs, out: Out) -> Result<()> {
             sha256,
             size: a.size.unwrap_or_default(),
         };
-        let mut doc = fields.document(a.name.clone().map(String::into_bytes), digest);
-        doc.agent = None;
+        let doc = fields.document(a.name.clone().map(String::into_bytes), digest);
         let body = planned_json(&doc, None, true, &fields.metadata).to_string();
         let r = remote.post("/v1/documents", "application/json", body.as_bytes())?;
         if r.status != 200 {
