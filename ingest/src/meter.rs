@@ -194,6 +194,11 @@ impl Read for Meter<'_> {
         if let Some(reason) = self.cut.clone() {
             return Err(io::Error::other(reason));
         }
+        if let Some(error) = &self.error {
+            // A decoder that failed once is never read again: its state is not to be trusted
+            // (lzma-rust2 0.16 loops forever when read after a failure).
+            return Err(io::Error::other(error.clone()));
+        }
         if let Some(reason) = self.shared.halted() {
             return Err(self.stop(reason));
         }

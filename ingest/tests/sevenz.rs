@@ -275,3 +275,37 @@ fn a_damaged_bzip2_folder_is_noted_not_a_panic() {
     assert_eq!(summary.kind, Kind::SevenZip);
     assert!(summary.note.is_some(), "{summary:?}");
 }
+
+/// Found by `fuzz/fuzz_targets/ingest_walk.rs`: a member whose LZMA2 data fails to decode
+/// ("corrupted input data") was read again to drain it, and lzma-rust2 0.16.5 then loops
+/// forever inside one `read` (a 227-byte archive stopped `prov add` for good). A reader that
+/// failed is never read again: the member is listed as not read, the one after it in the same
+/// solid block as not reached, and the walk goes on to the next folder.
+#[test]
+fn a_decoder_that_failed_is_not_read_again() {
+    let bytes = include_bytes!("vectors/7z-lzma2-read-after-error.7z");
+    let mut found = Vec::new();
+    let summary = prov_ingest::walk_reader(&mut &bytes[..], &Limits::default(), &mut |f| {
+        found.push(f);
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!(summary.kind, Kind::SevenZip);
+    let c = summary.completeness.as_ref().unwrap();
+    let not: Vec<(String, &str)> = c
+        .not_recorded
+        .iter()
+        .map(|(path, why)| (String::from_utf8_lossy(path).into_owned(), why.as_str()))
+        .collect();
+    assert_eq!(not.len(), 2, "{not:?}");
+    assert_eq!(not[0].0, "d/a.txt");
+    assert!(not[0].1.contains("read error"), "{not:?}");
+    assert_eq!(not[1].0, "m.eml");
+    assert!(not[1].1.contains("not reached"), "{not:?}");
+    let whole: Vec<&[u8]> = found
+        .iter()
+        .filter(|f| f.hashed != Hashed::Prefix)
+        .map(|f| f.path.as_slice())
+        .collect();
+    assert_eq!(whole, [b"e.txt".as_slice()]);
+}
