@@ -6,7 +6,7 @@
 #      published), p50/p99 latency;
 #   3. the same documents dealt out into 16 folders, each added at once by its own
 #      `prov --server URL add` process: with --hash-only (many files per JSON list), then
-#      with the bytes (one request per file, --in-flight 4 each), each on a fresh server;
+#      with the bytes (many files per multipart request), each on a fresh server;
 #   4. GET /v1/documents/{sha256} by 32 clients for 10 s while 2 clients keep appending.
 # Load comes from server/examples/serve_load.rs (real HTTP clients, one keep-alive
 # connection each). Prints one table and writes bench/serve-last.json.
@@ -104,7 +104,7 @@ print(f"{'CLI ingest (prov add DIR)':38} {cli:9.1f}")
 print(f"{'server, 1 client':38} {one['per_second']:9.1f} {one['p50_ms']:8.2f} {one['p99_ms']:8.2f}")
 print(f"{'server, 16 clients':38} {many['per_second']:9.1f} {many['p50_ms']:8.2f} {many['p99_ms']:8.2f}")
 print(f"{'16 x prov --server add --hash-only':38} {hashes:9.1f}   ({hash_cps} checkpoints)")
-print(f"{'16 x prov --server add (bytes, 4 each)':38} {bytes_:9.1f}   ({bytes_cps} checkpoints)")
+print(f"{'16 x prov --server add (bytes)':38} {bytes_:9.1f}   ({bytes_cps} checkpoints)")
 print(f"{'reads, 32 clients, appends running':38} {reads['per_second']:9.1f} {reads['p50_ms']:8.2f} {reads['p99_ms']:8.2f}")
 print(f"16 clients / 1 client: {many['per_second']/one['per_second']:.1f}x (target 5x); "
       f"16 clients / CLI: {many['per_second']/cli:.2f}x (target 0.5x); "

@@ -68,13 +68,15 @@ pub struct AddArgs {
     clamp_time: bool,
     /// Documents per commit: each batch is fsync'd, signed into a checkpoint and reported
     /// before the next is read (smaller: less to redo after a crash; larger: faster). With
-    /// --server --hash-only: documents per request (at most 4096, in at most 1 MiB of JSON)
+    /// --server: files per request (at most 4096, in at most 16 MiB unless one file is
+    /// larger); with --hash-only, documents per request (at most 4096, in at most 1 MiB of
+    /// JSON). The server records each request as one commit
     #[arg(long, default_value_t = DEFAULT_BATCH as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub(crate) batch: u64,
-    /// With --server, without --hash-only: uploads sent at once (each file is one request;
-    /// the server records those that arrive together as one commit). Results are printed in
-    /// the order of the files, and two files holding the same document are never in flight
-    /// together, so each says what it would say one by one
+    /// With --server, without --hash-only: requests sent at once (each carries the bytes of
+    /// up to --batch files; the server records those that arrive together as one commit).
+    /// Results are printed in the order of the files, and two requests holding the same
+    /// document are never in flight together, so each file says what it would say one by one
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub(crate) in_flight: u64,
     /// Also print a line for each document already recorded from this source (a re-run

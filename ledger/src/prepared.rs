@@ -82,6 +82,21 @@ impl Prepared {
     pub fn documents(&self) -> usize {
         self.plan.len()
     }
+
+    /// Several uploads as one, in this order: recorded in one commit, all or none (a
+    /// request that carries several documents' bytes). Each keeps its links to its own
+    /// containers.
+    pub fn join(uploads: Vec<Prepared>) -> Prepared {
+        let mut plan = Vec::with_capacity(uploads.iter().map(Prepared::documents).sum());
+        for upload in uploads {
+            let base = plan.len();
+            plan.extend(upload.plan.into_iter().map(|mut p| {
+                p.container = p.container.map(|c| c + base);
+                p
+            }));
+        }
+        Prepared { plan }
+    }
 }
 
 /// One document of a [`Prepared`] upload, as a front end sends it by hash alone: how

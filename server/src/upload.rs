@@ -6,7 +6,8 @@
 //! (`?source=S[&name=N|&name_hex=HEX][&media_type=T][&meta=K=V...][&related=R=SEQ...][&extract=false]`;
 //! `name_hex` for a name that is not UTF-8, its bytes in hex),
 //! extracted as `prov add` extracts; or `Content-Type: application/json` and
-//! `{"sha256": HEX, "size": N, "source": S, ...}` to record it by its hash alone. Either way
+//! `{"sha256": HEX, "size": N, "source": S, ...}` to record it by its hash alone; or several
+//! documents' bytes as the parts of `Content-Type: multipart/form-data` (`parts.rs`). Each way
 //! the entry's agent is the archivist the token belongs to, never a value the client chose.
 
 use crate::answer::Answer;
@@ -60,7 +61,7 @@ pub(crate) fn bad(why: impl std::fmt::Display) -> Answer {
     Answer::error(
         400,
         why,
-        "send the document's bytes as the body with its fields in the query (?source=S[&name=N or &name_hex=HEX][&media_type=T][&meta=K=V][&related=R=SEQ][&extract=false]), or Content-Type: application/json and {\"sha256\", \"size\", \"source\", ...}; nothing was recorded",
+        "send the document's bytes as the body with its fields in the query (?source=S[&name=N or &name_hex=HEX][&media_type=T][&meta=K=V][&related=R=SEQ][&extract=false]), or several documents as the parts of Content-Type: multipart/form-data with the fields in the query, or Content-Type: application/json and {\"sha256\", \"size\", \"source\", ...}; nothing was recorded",
     )
 }
 
@@ -300,11 +301,14 @@ pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
     if !ctx.writer.has_room() {
         return crate::writer::Writer::full().with("connection", "close");
     }
-    let json = req
+    let content_type = req
         .headers()
         .get(hyper::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .unwrap_or("")
+        .to_owned();
+    let json = content_type.starts_with("application/json");
+    let multipart = crate::parts::boundary(&content_type);
     let query = req.uri().query().unwrap_or("").to_owned();
     let declared = req.body().size_hint().lower();
     let prepared = if json {
@@ -336,26 +340,42 @@ pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
         if declared > ctx.limits.max_body {
             return too_large(ctx.limits.max_body);
         }
-        let mut file = match spool(&ctx, req.into_body()).await {
-            Ok(f) => f,
-            Err(a) => return a,
-        };
-        let limits = ctx.limits.extract.clone();
-        let made = tokio::task::spawn_blocking(move || {
-            Prepared::from_stream(
-                &mut file,
-                "the request body",
-                b"-".to_vec(),
-                name,
-                &fields,
-                extract.then_some(&limits),
-            )
-        })
-        .await;
-        match made {
-            Ok(Ok(p)) => p,
-            Ok(Err(e)) => return crate::answer::from_ledger(&e),
-            Err(_) => return Answer::error(500, "internal error", "tell the operator"),
+        if let Some(boundary) = multipart {
+            if name.is_some() {
+                return bad(
+                    "in a multipart upload each part's name is its filename (or its Prov-Name-Hex header), not name= in the query",
+                );
+            }
+            let boundary = match boundary {
+                Ok(b) => b,
+                Err(a) => return a,
+            };
+            match crate::parts::prepare(&ctx, req.into_body(), boundary, fields, extract).await {
+                Ok(p) => p,
+                Err(a) => return a,
+            }
+        } else {
+            let mut file = match spool(&ctx, req.into_body()).await {
+                Ok(f) => f,
+                Err(a) => return a,
+            };
+            let limits = ctx.limits.extract.clone();
+            let made = tokio::task::spawn_blocking(move || {
+                Prepared::from_stream(
+                    &mut file,
+                    "the request body",
+                    b"-".to_vec(),
+                    name,
+                    &fields,
+                    extract.then_some(&limits),
+                )
+            })
+            .await;
+            match made {
+                Ok(Ok(p)) => p,
+                Ok(Err(e)) => return crate::answer::from_ledger(&e),
+                Err(_) => return Answer::error(500, "internal error", "tell the operator"),
+            }
         }
     };
     let (reply, answer) = tokio::sync::oneshot::channel();

@@ -6,12 +6,14 @@
 //!   `--batch` documents, never more than the server takes ([`prov_server::MAX_LIST`]), in
 //!   at most [`prov_server::MAX_JSON_BODY`] bytes. The list is recorded in its order, as one
 //!   by one, so the entries and answers are the same.
-//! - the bytes: one request per file (the protocol's one document per body), `--in-flight`
-//!   of them at once on as many connections, so the server records them together. Each
-//!   file is hashed and looked into here first, and one that shares a document with a file
-//!   still in flight waits for it: which copy is first seen, seen again or already recorded
-//!   is then what one by one says. Results are printed in the order of the files; only the
-//!   entry numbers may interleave differently.
+//! - the bytes: many files per request, as the parts of one `multipart/form-data` body
+//!   (at most `--batch` files, never more than [`prov_server::MAX_PARTS`], in at most
+//!   [`BYTES_PER_REQUEST`] unless one file is larger), which the server records as one
+//!   commit; `--in-flight` requests at once on as many connections. Each file is hashed and
+//!   looked into here first, and a request that shares a document with one still in flight
+//!   waits for it: which copy is first seen, seen again or already recorded is then what
+//!   one by one says. Results are printed in the order of the files; only the entry numbers
+//!   may interleave differently.
 
 use super::{Remote, Reply, lines, refused};
 use crate::add::AddArgs;
@@ -237,19 +239,56 @@ fn open(f: &WalkedFile) -> Result<std::fs::File> {
         .map_err(|e| Failure::input(format!("cannot read {}: {e}", escape::path(&f.path))))
 }
 
-/// Uploads one file's bytes, its fields in the query.
-fn send_file(remote: &Remote, fields: &Fields, extract: bool, f: &WalkedFile) -> Result<Reply> {
-    let file = open(f)?;
+/// The most bytes of files one request carries (a larger file goes alone).
+const BYTES_PER_REQUEST: u64 = 16 << 20;
+
+/// Consecutive files sent as one request, and the documents found in them here.
+struct Batch {
+    start: usize,
+    end: usize,
+    hashes: HashSet<String>,
+}
+
+/// The multipart body of `files` (RFC 7578), read as it is sent: one part per file, named
+/// by its `filename` when the name is UTF-8 text that needs no quoting, else by a
+/// `Prov-Name-Hex` header with its exact bytes.
+fn multipart(files: &[WalkedFile], boundary: &str) -> Result<impl std::io::Read + 'static> {
+    use std::io::{Cursor, Read};
+    let mut body: Box<dyn Read> = Box::new(std::io::empty());
+    for f in files {
+        let mut head = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"document\"");
+        match std::str::from_utf8(&f.name) {
+            Ok("") => {}
+            Ok(name)
+                if !name
+                    .chars()
+                    .any(|c| c.is_control() || c == '"' || c == '\\') =>
+            {
+                head.push_str(&format!("; filename=\"{name}\""));
+            }
+            _ => head.push_str(&format!("\r\nProv-Name-Hex: {}", hex::encode(&f.name))),
+        }
+        head.push_str("\r\nContent-Type: application/octet-stream\r\n\r\n");
+        body = Box::new(
+            body.chain(Cursor::new(head.into_bytes()))
+                .chain(open(f)?)
+                .chain(Cursor::new(b"\r\n".to_vec())),
+        );
+    }
+    Ok(body.chain(Cursor::new(format!("--{boundary}--\r\n").into_bytes())))
+}
+
+/// Uploads the bytes of `files` as one request (one commit on the server), their common
+/// fields in the query.
+fn send_batch(
+    remote: &Remote,
+    fields: &Fields,
+    extract: bool,
+    files: &[WalkedFile],
+    boundary: &str,
+) -> Result<Reply> {
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.append_pair("source", &fields.source);
-    // The name's exact bytes: as text when it is UTF-8, else in hex (a local add records
-    // the bytes; a lossy name would be another).
-    if !f.name.is_empty() {
-        match std::str::from_utf8(&f.name) {
-            Ok(name) => q.append_pair("name", name),
-            Err(_) => q.append_pair("name_hex", &hex::encode(&f.name)),
-        };
-    }
     if let Some(m) = &fields.media_type {
         q.append_pair("media_type", m);
     }
@@ -263,34 +302,55 @@ fn send_file(remote: &Remote, fields: &Fields, extract: bool, f: &WalkedFile) ->
         q.append_pair("extract", "false");
     }
     let path = format!("/v1/documents?{}", q.finish());
-    remote.post(&path, "application/octet-stream", &file)
+    let body = ureq::SendBody::from_owned_reader(multipart(files, boundary)?);
+    remote.post(
+        &path,
+        &format!("multipart/form-data; boundary={boundary}"),
+        body,
+    )
+}
+
+/// A boundary no part holds: drawn from the hashes of every document in them (a file
+/// cannot hold a hash of itself) and the clock.
+fn boundary(hashes: &HashSet<String>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut sorted: Vec<&String> = hashes.iter().collect();
+    sorted.sort();
+    let mut h = Sha256::new();
+    for s in sorted {
+        h.update(s.as_bytes());
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    h.update(nanos.to_le_bytes());
+    format!("prov-{}", hex::encode(&h.finalize()[..16]))
 }
 
 fn shown(f: &WalkedFile) -> String {
     String::from_utf8_lossy(f.path.as_os_str().as_bytes()).into_owned()
 }
 
-/// What a worker hands back: the file's index and the server's answer.
-type Sent = (usize, Result<Reply>);
+/// What a worker hands back: the batch's first file, its end, and the server's answer.
+type Sent = (usize, usize, Result<Reply>);
 
 impl Job<'_> {
-    /// The bytes: one request per file, `in_flight` at once.
-    fn by_bytes(&mut self, files: &[WalkedFile], in_flight: usize) -> Result<()> {
+    /// The bytes: the files in requests of at most `per_request` files and
+    /// [`BYTES_PER_REQUEST`] bytes, `in_flight` requests at once.
+    fn by_bytes(
+        &mut self,
+        files: &[WalkedFile],
+        per_request: usize,
+        in_flight: usize,
+    ) -> Result<()> {
         let extract = self.limits.is_some();
-        if in_flight <= 1 {
-            for f in files {
-                let r = send_file(self.remote, &self.fields, extract, f)?;
-                self.show(&r, &[], &shown(f), 1)?;
-                self.bar.inc(f.id.size);
-            }
-            return Ok(());
-        }
-        let (job_tx, job_rx) = std::sync::mpsc::channel::<usize>();
+        let (job_tx, job_rx) = std::sync::mpsc::channel::<(usize, usize, String)>();
         let job_rx = std::sync::Mutex::new(job_rx);
         let (sent_tx, sent_rx) = std::sync::mpsc::channel::<Sent>();
         let (remote, fields) = (self.remote, self.fields.clone());
         std::thread::scope(|scope| {
-            for _ in 0..in_flight {
+            for _ in 0..in_flight.max(1) {
                 let (job_rx, sent_tx, fields) = (&job_rx, sent_tx.clone(), &fields);
                 scope.spawn(move || {
                     loop {
@@ -298,84 +358,141 @@ impl Job<'_> {
                             .lock()
                             .unwrap_or_else(std::sync::PoisonError::into_inner)
                             .recv();
-                        let Ok(i) = next else { return };
-                        if sent_tx
-                            .send((i, send_file(remote, fields, extract, &files[i])))
-                            .is_err()
-                        {
+                        let Ok((start, end, b)) = next else { return };
+                        let r = send_batch(remote, fields, extract, &files[start..end], &b);
+                        if sent_tx.send((start, end, r)).is_err() {
                             return;
                         }
                     }
                 });
             }
             drop(sent_tx);
-            let result = self.dispatch(files, in_flight, &job_tx, &sent_rx);
+            let result = self.dispatch(files, per_request, in_flight.max(1), &job_tx, &sent_rx);
             drop(job_tx);
             result
         })
     }
 
-    /// Hands files to the workers in order, never one sharing a document with a file in
-    /// flight, and shows the answers in the order of the files. After a failure nothing
-    /// more is sent; what was in flight is still shown (it is recorded), then the first
-    /// failure is the result.
+    /// The next batch from `files[next..]`: files looked into here until the request is
+    /// full. A file that cannot be read ends the batch before it, and is the error once
+    /// the batch is empty.
+    fn batch(&self, files: &[WalkedFile], next: usize, per_request: usize) -> Result<Batch> {
+        let mut b = Batch {
+            start: next,
+            end: next,
+            hashes: HashSet::new(),
+        };
+        let mut bytes = 0u64;
+        while b.end < files.len() && b.end - b.start < per_request {
+            let f = &files[b.end];
+            if b.end > b.start && bytes + f.id.size > BYTES_PER_REQUEST {
+                break;
+            }
+            match self.look(f) {
+                Ok(l) => b.hashes.extend(
+                    l.docs
+                        .iter()
+                        .map(|(_, v)| v["sha256"].as_str().unwrap_or_default().to_owned()),
+                ),
+                Err(e) if b.end == b.start => return Err(e),
+                Err(_) => break,
+            }
+            bytes += f.id.size;
+            b.end += 1;
+        }
+        Ok(b)
+    }
+
+    /// Shows one request's answers as `prov add` shows them, each labelled by the local
+    /// path of the part it came from (the answer's `path` is the part's index, then
+    /// `!member`).
+    fn show_batch(&mut self, r: &Reply, files: &[WalkedFile]) -> Result<()> {
+        if r.status != 200 {
+            return Err(refused(r));
+        }
+        for mut v in lines(r)? {
+            let path = v["path"].as_str().unwrap_or_default().to_owned();
+            let (part, member) = match path.split_once('!') {
+                Some((p, m)) => (p, Some(m)),
+                None => (path.as_str(), None),
+            };
+            let Some(f) = part.parse::<usize>().ok().and_then(|i| files.get(i)) else {
+                return Err(Failure::environment(format!(
+                    "the server answered for a part the request did not hold ({path:?})"
+                )));
+            };
+            v["path"] = json!(match member {
+                Some(m) => format!("{}!{m}", shown(f)),
+                None => shown(f),
+            });
+            self.bar
+                .suspend(|| show_added(&v, &self.out, self.verbose))?;
+            self.answers.push(v);
+        }
+        self.done += files.len();
+        self.bar
+            .set_message(format!("{}/{} files recorded", self.done, self.files));
+        self.bar.inc(files.iter().map(|f| f.id.size).sum());
+        Ok(())
+    }
+
+    /// Hands batches to the workers in order, never one sharing a document with a batch in
+    /// flight (so each file says what it would say one by one), and shows the answers in
+    /// the order of the files. After a failure nothing more is sent; what was in flight is
+    /// still shown (it is recorded), then the first failure is the result.
     fn dispatch(
         &mut self,
         files: &[WalkedFile],
+        per_request: usize,
         in_flight: usize,
-        jobs: &std::sync::mpsc::Sender<usize>,
+        jobs: &std::sync::mpsc::Sender<(usize, usize, String)>,
         sent: &std::sync::mpsc::Receiver<Sent>,
     ) -> Result<()> {
         let mut flying: BTreeMap<usize, HashSet<String>> = BTreeMap::new();
-        let mut answered: BTreeMap<usize, Result<Reply>> = BTreeMap::new();
-        let mut next_hashes: Option<HashSet<String>> = None;
+        let mut answered: BTreeMap<usize, (usize, Result<Reply>)> = BTreeMap::new();
+        let mut waiting: Option<Batch> = None;
         let (mut next, mut shown_up_to) = (0usize, 0usize);
         let mut failed: Option<Failure> = None;
         loop {
-            while failed.is_none() && next < files.len() && flying.len() < in_flight {
-                let hashes = match next_hashes.take() {
-                    Some(h) => h,
-                    None => match self.look(&files[next]) {
-                        Ok(l) => l
-                            .docs
-                            .iter()
-                            .map(|(_, v)| v["sha256"].as_str().unwrap_or_default().to_owned())
-                            .collect(),
+            while failed.is_none()
+                && (waiting.is_some() || next < files.len())
+                && flying.len() < in_flight
+            {
+                let b = match waiting.take() {
+                    Some(b) => b,
+                    None => match self.batch(files, next, per_request) {
+                        Ok(b) => b,
                         Err(e) => {
                             failed = Some(e);
                             break;
                         }
                     },
                 };
-                if flying.values().any(|h| !h.is_disjoint(&hashes)) {
-                    next_hashes = Some(hashes);
+                next = b.end;
+                if flying.values().any(|h| !h.is_disjoint(&b.hashes)) {
+                    waiting = Some(b);
                     break;
                 }
-                if jobs.send(next).is_err() {
+                if jobs.send((b.start, b.end, boundary(&b.hashes))).is_err() {
                     failed = Some(Failure::environment("the upload threads stopped"));
                     break;
                 }
-                flying.insert(next, hashes);
-                next += 1;
+                flying.insert(b.start, b.hashes);
             }
             if flying.is_empty() {
                 break;
             }
-            let Ok((i, r)) = sent.recv() else {
+            let Ok((start, end, r)) = sent.recv() else {
                 failed.get_or_insert(Failure::environment("the upload threads stopped"));
                 break;
             };
-            flying.remove(&i);
-            answered.insert(i, r);
-            while let Some(r) = answered.remove(&shown_up_to) {
-                let f = &files[shown_up_to];
-                match r.and_then(|r| self.show(&r, &[], &shown(f), 1)) {
-                    Ok(()) => self.bar.inc(f.id.size),
-                    Err(e) => {
-                        failed.get_or_insert(e);
-                    }
+            flying.remove(&start);
+            answered.insert(start, (end, r));
+            while let Some((end, r)) = answered.remove(&shown_up_to) {
+                if let Err(e) = r.and_then(|r| self.show_batch(&r, &files[shown_up_to..end])) {
+                    failed.get_or_insert(e);
                 }
-                shown_up_to += 1;
+                shown_up_to = end;
             }
         }
         failed.map_or(Ok(()), Err)
@@ -441,13 +558,16 @@ pub fn add(remote: &Remote, a: AddArgs, out: Out) -> Result<()> {
         done: 0,
         answers: Vec::new(),
     };
+    let per_request = usize::try_from(a.batch).unwrap_or(usize::MAX);
     let result = if a.hash_only {
-        let per_request = usize::try_from(a.batch)
-            .unwrap_or(usize::MAX)
-            .min(prov_server::MAX_LIST);
-        job.by_hash(&walked.files, per_request)
+        job.by_hash(&walked.files, per_request.min(prov_server::MAX_LIST))
     } else {
-        job.by_bytes(&walked.files, usize::try_from(a.in_flight).unwrap_or(1))
+        let in_flight = usize::try_from(a.in_flight).unwrap_or(1);
+        job.by_bytes(
+            &walked.files,
+            per_request.min(prov_server::MAX_PARTS),
+            in_flight,
+        )
     };
     job.bar.finish_and_clear();
     result?;

@@ -1,5 +1,6 @@
 //! `prov --server URL add` of a folder sends many files per request (`--hash-only`: JSON
-//! lists of documents) or several requests at once (the bytes: `--in-flight`), and prints
+//! lists of documents; the bytes: multipart bodies) and several requests at once
+//! (`--in-flight`), and prints
 //! exactly what one request per file prints, and what `prov add` prints on the ledger
 //! itself: the same documents, statuses, first sightings, containers and paths.
 
@@ -127,6 +128,37 @@ fn hash_only_sends_many_files_per_request_with_the_results_of_one_by_one() {
 }
 
 #[test]
+fn bytes_go_many_files_per_request_with_the_results_of_one_by_one() {
+    let src = Workspace::new();
+    let dump = dump(&src);
+    let local = ledger(&dump);
+    let mine = local
+        .run(&["add", &dump, "--source", SOURCE, "--json"])
+        .documents();
+    // In requests of at most 5 files (5, 5, 5, 2), one at a time, then all in one request
+    // (the default), each request one multipart body the server records as one commit.
+    for (args, requests) in [(&["--batch", "5", "--in-flight", "1"][..], 4), (&[][..], 1)] {
+        let w = ledger(&dump);
+        let token = archivist(&w, "kim@news.example");
+        let s = Serve::start(&w, &[], &[]);
+        let theirs = through(&w, &s, &token, &dump, args);
+        assert_eq!(untimed(&theirs), untimed(&mine), "{args:?}");
+        assert_eq!(posts(&s), requests, "{args:?}: {}", s.log());
+        assert_eq!(w.run(&["log", "--json"]).jsonl().len(), 20);
+    }
+    // In requests of at most 5 files, 4 at once: the third request holds a copy of the
+    // first file (14-dup.txt), so it waits for the first, and every file still says what it
+    // says one by one (the tar's member and its twin 13-alpha.txt share the third).
+    let w = ledger(&dump);
+    let token = archivist(&w, "kim@news.example");
+    let s = Serve::start(&w, &[], &[]);
+    let four = through(&w, &s, &token, &dump, &["--batch", "5", "--in-flight", "4"]);
+    assert_eq!(named(&four), named(&mine));
+    assert_eq!(posts(&s), 4);
+    assert_eq!(w.run(&["log", "--json"]).jsonl().len(), 20);
+}
+
+#[test]
 fn bytes_go_several_at_once_with_the_results_of_one_by_one() {
     let src = Workspace::new();
     let dump = dump(&src);
@@ -138,7 +170,7 @@ fn bytes_go_several_at_once_with_the_results_of_one_by_one() {
     let w = ledger(&dump);
     let token = archivist(&w, "kim@news.example");
     let s = Serve::start(&w, &[], &[]);
-    let one = through(&w, &s, &token, &dump, &["--in-flight", "1"]);
+    let one = through(&w, &s, &token, &dump, &["--batch", "1", "--in-flight", "1"]);
     assert_eq!(untimed(&one), untimed(&mine));
     drop(s);
     // Four at once: the writer is held until four uploads wait together.
@@ -149,7 +181,7 @@ fn bytes_go_several_at_once_with_the_results_of_one_by_one() {
     let mut c = w.cmd(&[
         "--server", &s.url, "add", &dump, "--source", SOURCE, "--json",
     ]);
-    c.args(["--in-flight", "4"])
+    c.args(["--batch", "1", "--in-flight", "4"])
         .env("PROV_TOKEN", &token)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());

@@ -59,3 +59,77 @@ fn a_name_that_is_not_utf8_is_recorded_byte_for_byte() {
     upload(&s, Some(&token), "source=s&name=a&name_hex=62", b"twice\n").refused(400, "once");
     upload(&s, Some(&token), "source=s&name_hex=zz", b"bad\n").refused(400, "not hex");
 }
+
+/// Names that a multipart `filename` cannot carry as they are (a quote, a backslash, a
+/// line break) go as `Prov-Name-Hex`, and come back byte for byte; a hand-made multipart
+/// body names each part by its `filename` or that header.
+#[test]
+fn names_in_a_multipart_upload_are_exact() {
+    let w = Workspace::new();
+    w.init();
+    let token = archivist(&w, "eli@news.example");
+    let names: [&[u8]; 4] = [
+        b"say \"hi\".txt",
+        b"back\\slash.txt",
+        b"line\nbreak.txt",
+        b"plain name.txt",
+    ];
+    for (i, n) in names.iter().enumerate() {
+        let p = w.path("odd").join(std::ffi::OsStr::from_bytes(n));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, format!("odd name {i}\n")).unwrap();
+    }
+    let s = Serve::start(&w, &[], &[]);
+    let mut c = w.cmd(&["--server", &s.url, "add", "odd", "--source", "s", "--json"]);
+    c.env("PROV_TOKEN", &token);
+    let r = Run::from(c.output().unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let entries = w.run(&["log", "--json"]).jsonl();
+    let mut recorded: Vec<Vec<u8>> = entries
+        .iter()
+        .map(|e| match e["name"].as_str() {
+            Some(n) => n.as_bytes().to_vec(),
+            None => hex::decode(e["name_hex"].as_str().unwrap()).unwrap(),
+        })
+        .collect();
+    recorded.sort();
+    let mut want: Vec<Vec<u8>> = names.iter().map(|n| n.to_vec()).collect();
+    want.sort();
+    assert_eq!(recorded, want);
+
+    // By hand: a filename, a hex name, both (refused), and a bad hex.
+    let part = |head: &str, body: &str| {
+        format!("--B\r\nContent-Disposition: form-data; name=\"d\"{head}\r\n\r\n{body}\r\n")
+    };
+    let post = |body: String| {
+        super::try_post(
+            &format!("{}/v1/documents?source=hand", s.url),
+            Some(&token),
+            "multipart/form-data; boundary=B",
+            body.as_bytes(),
+        )
+        .unwrap()
+    };
+    let r = post(
+        part("; filename=\"a.txt\"", "first by hand")
+            + &part("\r\nProv-Name-Hex: ff2e62696e", "second by hand")
+            + "--B--\r\n",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let lines: Vec<serde_json::Value> = r
+        .body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["name"], "a.txt");
+    assert_eq!(lines[0]["path"], "0");
+    assert_eq!(lines[1]["name_hex"], "ff2e62696e");
+    assert_eq!(lines[1]["path"], "1");
+    post(part("; filename=\"a\"\r\nProv-Name-Hex: 62", "both") + "--B--\r\n")
+        .refused(400, "give one");
+    post(part("\r\nProv-Name-Hex: zz", "bad") + "--B--\r\n").refused(400, "not hex");
+    post("--B--\r\n".into()).refused(400, "no part");
+    post(part("; filename=\"cut\"", "no end")).refused(400, "multipart");
+    // Nothing of a refused upload was recorded: 4 files and the 2 parts by hand.
+    assert_eq!(w.run(&["log", "--json"]).jsonl().len(), 6);
+}
