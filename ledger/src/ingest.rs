@@ -254,13 +254,20 @@ impl Ledger {
             return Err(Error::invalid("batch", "must be at least 1 document"));
         }
         fields.related.iter().try_for_each(given_relation)?;
+        // The index an earlier ingest of this writer left, if nothing was appended since.
+        let size = self.size();
+        let prints = self
+            .prints_kept
+            .take()
+            .filter(|(_, covers)| *covers == size)
+            .map(|(p, _)| p);
         let mut run = Run {
             ledger: self,
             options,
             report,
             summary: Summary::default(),
             queue: Queue::default(),
-            prints: None,
+            prints,
         };
         let flow = match documents {
             Documents::Files(files) => run.files(files, fields)?,
@@ -301,8 +308,9 @@ impl Ledger {
                 run.commit_queued(true)?
             }
         };
-        let mut summary = run.summary;
+        let (prints, mut summary) = (run.prints, run.summary);
         summary.stopped = flow.is_break();
+        self.prints_kept = prints.map(|p| (p, self.size()));
         Ok(summary)
     }
 }

@@ -107,6 +107,9 @@ pub struct Ledger {
     /// Writer only: `fingerprints`, opened (and cut back to the committed entries) at the
     /// first batch that stores any.
     pub(crate) prints_out: Option<crate::fingerprints::Appender>,
+    /// Writer only: the look-alike index an ingest built, kept for the next one with the
+    /// number of entries it covers (a long-lived writer, the server's, loads it once).
+    pub(crate) prints_kept: Option<(crate::prints::Prints, u64)>,
 }
 
 pub(crate) fn read_config(dir: &Path) -> Result<(Config, NoteVerifier)> {
@@ -253,6 +256,7 @@ impl Ledger {
             clock_bound: None,
             log_leaves: std::sync::OnceLock::new(),
             prints_out: None,
+            prints_kept: None,
         }
     }
 

@@ -281,8 +281,11 @@ fn stops(e: &prov_ledger::Error) -> bool {
 fn ingest(ledger: &mut Ledger, uploads: Vec<Prepared>) -> prov_ledger::Result<Vec<Value>> {
     let mut collected = Collected::default();
     let documents = uploads.iter().map(Prepared::documents).sum::<usize>();
+    // Look-alikes are linked as `prov add` links them (the index is loaded at the first
+    // group that needs it and kept by the ledger between groups).
     let options = Options {
         batch: documents.max(1),
+        similar: Some(prov_ledger::DEFAULT_THRESHOLD),
         ..Options::default()
     };
     ledger.ingest(

@@ -49,7 +49,7 @@ fn check_and_show_through_the_server_print_what_they_print_locally() {
             "No one at the port ever saw the second shipment arrive.",
         )),
     );
-    // Recorded on the ledger itself (the server links no look-alikes), then served.
+    // Recorded on the ledger itself, then served.
     w.run(&["add", "pack.tar", "--source", "https://leak.example/"])
         .ok();
     w.run(&["add", "altered.txt", "--source", "tips"]).ok();
@@ -152,4 +152,66 @@ fn quiet_through_the_server_prints_what_it_prints_locally() {
             "{args:?}"
         );
     }
+}
+
+/// The server links a look-alike as `prov add` does (`similar_to`, signed in the entry):
+/// across groups, which keep the look-alike index between them, and after a claim, an
+/// append outside the groups after which the index is read again.
+#[test]
+fn the_server_links_look_alikes_as_add_does() {
+    let w = Workspace::new();
+    w.init();
+    let token = archivist(&w, "ada@news.example");
+    w.write("first/article.txt", article(None));
+    w.write(
+        "second/altered.txt",
+        article(Some(
+            "No one at the port ever saw the second shipment arrive.",
+        )),
+    );
+    w.write("second/other.txt", "an unrelated short note\n");
+    w.write(
+        "third/again.txt",
+        article(Some("The harbour master kept a second, secret ledger.")),
+    );
+    let s = Serve::start(&w, &[], &[]);
+    let add = |dir: &str| {
+        let mut c = w.cmd(&["--server", &s.url, "add", dir, "--source", "tips", "--json"]);
+        c.env("PROV_TOKEN", &token);
+        let r = Run::from(c.output().unwrap());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.documents()
+    };
+    let first = add("first");
+    assert!(first[0]["similar_to"].is_null());
+    let second = add("second");
+    let altered = second.iter().find(|v| v["name"] == "altered.txt").unwrap();
+    assert_eq!(altered["similar_to"]["seq"], 0, "{second:?}");
+    let other = second.iter().find(|v| v["name"] == "other.txt").unwrap();
+    assert!(other["similar_to"].is_null(), "{other}");
+    // A claim is appended between two groups.
+    let claim = r#"{"about": 1, "verdict": "altered", "by": "desk", "reason": "checked"}"#;
+    let r = try_post(
+        &format!("{}/v1/claims", s.url),
+        Some(&token),
+        "application/json",
+        claim.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let third = add("third");
+    assert!(
+        third[0]["similar_to"]["seq"].as_u64().is_some(),
+        "{third:?}"
+    );
+    // Signed in the entry, and the audit holds.
+    let shown = w
+        .run(&["show", &third[0]["seq"].to_string(), "--json"])
+        .jsonl();
+    assert!(
+        shown[0]["related"].to_string().contains("similar_to"),
+        "{shown:?}"
+    );
+    drop(s);
+    w.run(&["audit"]).ok();
 }
