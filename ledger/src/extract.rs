@@ -53,8 +53,8 @@ pub(crate) fn read_walked(
     let Some(limits) = limits else {
         // Not looked into: the fingerprint of its bytes only, taken as they are hashed.
         let mut printer = prov_ingest::Printer::new();
-        let tee = Tee {
-            file: &file,
+        let tee = Printed {
+            inner: &file,
             printer: &mut printer,
         };
         let digest = crate::digest::hash_read(tee, &file, &before, &f.path, progress)?;
@@ -136,14 +136,48 @@ pub(crate) fn read_stream(
         &mut spool,
     )
     .map_err(unreadable)?;
-    let mut members = Vec::new();
+    read_spooled(&spool, 0, size, what, Some(limits))
+}
+
+/// Reads one document already spooled: the `len` bytes of `file` from `start` (a part of a
+/// request the server spooled with others), hashed and, with `limits`, looked into as a
+/// file is.
+///
+/// # Errors
+/// [`Error::StreamUnreadable`] when the file cannot be read.
+pub(crate) fn read_spooled(
+    file: &File,
+    start: u64,
+    len: u64,
+    what: &str,
+    limits: Option<&Limits>,
+) -> Result<Extracted> {
+    let unreadable = |source| Error::StreamUnreadable {
+        what: what.to_string(),
+        source,
+    };
     let reached = AtomicU64::new(0);
-    let reader = Counted::new(&spool, &reached, &|_| {});
-    let mut twin = Counted::new(&spool, &reached, &|_| {});
+    let window = || Counted::window(file, start, len, &reached);
+    let Some(limits) = limits else {
+        let mut printer = prov_ingest::Printer::new();
+        let digest = crate::digest::hash_reader(
+            Printed {
+                inner: window(),
+                printer: &mut printer,
+            },
+            &|_| {},
+        )
+        .map_err(unreadable)?;
+        let mut x = Extracted::hashed(digest);
+        x.fingerprints.bytes = printer.finish();
+        return Ok(x);
+    };
+    let mut members = Vec::new();
+    let mut twin = window();
     let top = prov_ingest::walk_seekable_twin(
-        reader,
+        window(),
         Some(&mut twin),
-        size,
+        len,
         what,
         limits,
         &mut |found| {
@@ -164,8 +198,7 @@ pub(crate) fn read_stream(
             size: top.size,
         },
         Hashed::Stored | Hashed::Prefix => {
-            spool.seek(SeekFrom::Start(0)).map_err(unreadable)?;
-            crate::digest::hash_reader(&spool, &|_| {}).map_err(unreadable)?
+            crate::digest::hash_reader(window(), &|_| {}).map_err(unreadable)?
         }
     };
     Ok(Extracted {
@@ -181,6 +214,10 @@ pub(crate) fn read_stream(
 /// hash it, and through its central directory).
 struct Counted<'a> {
     file: &'a File,
+    /// Where its bytes start in the file, and how many there are (`None`: to the file's
+    /// end).
+    base: u64,
+    len: Option<u64>,
     pos: u64,
     /// The furthest position reported, over every `Counted` of the file.
     reached: &'a AtomicU64,
@@ -195,9 +232,20 @@ impl<'a> Counted<'a> {
     ) -> Counted<'a> {
         Counted {
             file,
+            base: 0,
+            len: None,
             pos: 0,
             reached,
             progress,
+        }
+    }
+
+    /// The `len` bytes of `file` from `start`, as if they were a file of their own.
+    fn window(file: &'a File, start: u64, len: u64, reached: &'a AtomicU64) -> Counted<'a> {
+        Counted {
+            base: start,
+            len: Some(len),
+            ..Counted::new(file, reached, &|_| {})
         }
     }
 }
@@ -205,7 +253,14 @@ impl<'a> Counted<'a> {
 impl Read for Counted<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         use std::os::unix::fs::FileExt;
-        let n = self.file.read_at(buf, self.pos)?;
+        let rest = self.len.map_or(usize::MAX, |len| {
+            usize::try_from(len.saturating_sub(self.pos)).unwrap_or(usize::MAX)
+        });
+        let want = buf.len().min(rest);
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.base + self.pos)?;
         self.pos += n as u64;
         let before = self.reached.fetch_max(self.pos, Ordering::Relaxed);
         if self.pos > before {
@@ -217,7 +272,10 @@ impl Read for Counted<'_> {
 
 impl Seek for Counted<'_> {
     fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
-        let len = self.file.metadata()?.len();
+        let len = match self.len {
+            Some(len) => len,
+            None => self.file.metadata()?.len(),
+        };
         let pos = match to {
             SeekFrom::Start(p) => Some(p),
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
@@ -230,15 +288,15 @@ impl Seek for Counted<'_> {
     }
 }
 
-/// A file read through a fingerprint printer.
-struct Tee<'a> {
-    file: &'a File,
+/// A reader read through a fingerprint printer.
+struct Printed<'a, R> {
+    inner: R,
     printer: &'a mut prov_ingest::Printer,
 }
 
-impl Read for Tee<'_> {
+impl<R: Read> Read for Printed<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.file.read(buf)?;
+        let n = self.inner.read(buf)?;
         self.printer.update(&buf[..n]);
         Ok(n)
     }

@@ -57,6 +57,54 @@ impl Prepared {
         })
     }
 
+    /// One file of a walk, read in place (as `prov add` reads it: checked to be the file
+    /// listed and unchanged while read), hashed and, with `extract`, looked into; `label`
+    /// names it in results.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for fields the ledger would refuse; the errors of `prov add` for a
+    /// file that cannot be read or changed.
+    pub fn from_walked(
+        f: &crate::digest::WalkedFile,
+        label: Vec<u8>,
+        fields: &Fields,
+        extract: Option<&prov_ingest::Limits>,
+    ) -> Result<Prepared> {
+        let name = (!f.name.is_empty()).then(|| f.name.clone());
+        fields.validate(name.as_deref())?;
+        let x = crate::extract::read_walked(f, extract, &|_| {})?;
+        Ok(Prepared {
+            plan: members::plan(fields, label, name.unwrap_or_default(), x),
+        })
+    }
+
+    /// One document already spooled (the `len` bytes of `file` from `start`: a part of a
+    /// request spooled with others), hashed and, with `extract`, looked into as
+    /// [`Prepared::from_stream`] does, without copying it again.
+    ///
+    /// # Errors
+    /// As [`Prepared::from_stream`].
+    pub fn from_spooled(
+        file: &std::fs::File,
+        (start, len): (u64, u64),
+        what: &str,
+        label: Vec<u8>,
+        name: Option<Vec<u8>>,
+        fields: &Fields,
+        extract: Option<&prov_ingest::Limits>,
+    ) -> Result<Prepared> {
+        fields.validate(name.as_deref())?;
+        if len == 0 {
+            return Err(Error::EmptyStream {
+                what: what.to_owned(),
+            });
+        }
+        let x = crate::extract::read_spooled(file, start, len, what, extract)?;
+        Ok(Prepared {
+            plan: members::plan(fields, label, name.unwrap_or_default(), x),
+        })
+    }
+
     /// One document by its hash alone, as `prov add --sha256 HEX --size N` records it
     /// (labelled `sha256:<hex>`).
     ///

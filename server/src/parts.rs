@@ -22,7 +22,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use prov_ledger::{Fields, Prepared};
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 
 /// The most parts one request takes (one writer group).
 pub const MAX_PARTS: usize = MAX_LIST;
@@ -130,7 +130,7 @@ pub(crate) async fn prepare(
     fields: Fields,
     extract: bool,
 ) -> Result<Prepared, Answer> {
-    let (mut file, parts) = spool(ctx, body, boundary).await?;
+    let (file, parts) = spool(ctx, body, boundary).await?;
     for p in &parts {
         if let Err(e) = fields.validate(p.name.as_deref()) {
             return Err(crate::answer::from_ledger(&e));
@@ -140,14 +140,9 @@ pub(crate) async fn prepare(
     let made = tokio::task::spawn_blocking(move || {
         let mut uploads = Vec::with_capacity(parts.len());
         for (i, p) in parts.into_iter().enumerate() {
-            file.seek(SeekFrom::Start(p.start)).map_err(|e| {
-                prov_ledger::Error::StreamUnreadable {
-                    what: format!("part {i} of the request"),
-                    source: e,
-                }
-            })?;
-            uploads.push(Prepared::from_stream(
-                &mut (&mut file).take(p.len),
+            uploads.push(Prepared::from_spooled(
+                &file,
+                (p.start, p.len),
                 &format!("part {i} of the request"),
                 i.to_string().into_bytes(),
                 p.name,

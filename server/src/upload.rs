@@ -20,7 +20,7 @@ use hyper::{HeaderMap, Request};
 use prov_ledger::{Fields, FileDigest, Prepared, Related};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::io::{Seek, Write};
+use std::io::Write;
 use std::sync::Arc;
 
 /// The archivist a request's bearer token names.
@@ -225,8 +225,9 @@ fn by_hash(body: &[u8], agent: String) -> Result<Prepared, Answer> {
     Prepared::from_planned(docs).map_err(|e| crate::answer::from_ledger(&e))
 }
 
-/// Reads the body into a temporary file, within the size limit and the time allowed.
-async fn spool(ctx: &Ctx, body: Incoming) -> Result<std::fs::File, Answer> {
+/// Reads the body into a temporary file, within the size limit and the time allowed: the
+/// file and how many bytes it holds.
+async fn spool(ctx: &Ctx, body: Incoming) -> Result<(std::fs::File, u64), Answer> {
     let mut file = tempfile::tempfile().map_err(|e| {
         Answer::error(
             503,
@@ -254,20 +255,13 @@ async fn spool(ctx: &Ctx, body: Incoming) -> Result<std::fs::File, Answer> {
                 })?;
             }
         }
-        Ok(())
+        Ok(total)
     };
-    match tokio::time::timeout(ctx.limits.body_timeout, read).await {
+    let total = match tokio::time::timeout(ctx.limits.body_timeout, read).await {
         Err(_) => return Err(timed_out()),
         Ok(r) => r?,
-    }
-    file.rewind().map_err(|e| {
-        Answer::error(
-            503,
-            format!("cannot read the spooled upload: {e}"),
-            "try again later",
-        )
-    })?;
-    Ok(file)
+    };
+    Ok((file, total))
 }
 
 pub(crate) fn too_large(max: u64) -> Answer {
@@ -355,14 +349,15 @@ pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
                 Err(a) => return a,
             }
         } else {
-            let mut file = match spool(&ctx, req.into_body()).await {
+            let (file, len) = match spool(&ctx, req.into_body()).await {
                 Ok(f) => f,
                 Err(a) => return a,
             };
             let limits = ctx.limits.extract.clone();
             let made = tokio::task::spawn_blocking(move || {
-                Prepared::from_stream(
-                    &mut file,
+                Prepared::from_spooled(
+                    &file,
+                    (0, len),
                     "the request body",
                     b"-".to_vec(),
                     name,

@@ -130,16 +130,7 @@ struct Looked {
 impl Job<'_> {
     fn look(&self, f: &WalkedFile) -> Result<Looked> {
         let label = f.path.as_os_str().as_bytes().to_vec();
-        let shown = shown(f);
-        let mut file = open(f)?;
-        let p = Prepared::from_stream(
-            &mut file,
-            &shown,
-            label,
-            (!f.name.is_empty()).then(|| f.name.clone()),
-            &self.fields,
-            self.limits.as_ref(),
-        )?;
+        let p = Prepared::from_walked(f, label, &self.fields, self.limits.as_ref())?;
         let docs = p
             .planned()
             .map(|(l, d, c)| {
@@ -310,16 +301,23 @@ fn send_batch(
     )
 }
 
-/// A boundary no part holds: drawn from the hashes of every document in them (a file
-/// cannot hold a hash of itself) and the clock.
+/// A boundary no part holds: drawn from the hashes of the documents in them when they were
+/// looked into here (a file cannot hold a hash of itself), 64 random bits (std's hasher
+/// keys) and the clock.
 fn boundary(hashes: &HashSet<String>) -> String {
     use sha2::{Digest, Sha256};
+    use std::hash::BuildHasher;
     let mut sorted: Vec<&String> = hashes.iter().collect();
     sorted.sort();
     let mut h = Sha256::new();
     for s in sorted {
         h.update(s.as_bytes());
     }
+    h.update(
+        std::collections::hash_map::RandomState::new()
+            .hash_one(hashes.len())
+            .to_le_bytes(),
+    );
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -376,7 +374,13 @@ impl Job<'_> {
     /// The next batch from `files[next..]`: files looked into here until the request is
     /// full. A file that cannot be read ends the batch before it, and is the error once
     /// the batch is empty.
-    fn batch(&self, files: &[WalkedFile], next: usize, per_request: usize) -> Result<Batch> {
+    fn batch(
+        &self,
+        files: &[WalkedFile],
+        next: usize,
+        per_request: usize,
+        look: bool,
+    ) -> Result<Batch> {
         let mut b = Batch {
             start: next,
             end: next,
@@ -388,12 +392,18 @@ impl Job<'_> {
             if b.end > b.start && bytes + f.id.size > BYTES_PER_REQUEST {
                 break;
             }
-            match self.look(f) {
-                Ok(l) => b.hashes.extend(
-                    l.docs
-                        .iter()
-                        .map(|(_, v)| v["sha256"].as_str().unwrap_or_default().to_owned()),
-                ),
+            // Without another request in flight to wait for, a file is only opened here.
+            let looked = match look {
+                true => self.look(f).map(|l| {
+                    let docs = l.docs.iter();
+                    b.hashes.extend(
+                        docs.map(|(_, v)| v["sha256"].as_str().unwrap_or_default().to_owned()),
+                    );
+                }),
+                false => open(f).map(drop),
+            };
+            match looked {
+                Ok(()) => {}
                 Err(e) if b.end == b.start => return Err(e),
                 Err(_) => break,
             }
@@ -453,6 +463,12 @@ impl Job<'_> {
         let mut waiting: Option<Batch> = None;
         let (mut next, mut shown_up_to) = (0usize, 0usize);
         let mut failed: Option<Failure> = None;
+        // The documents of each request are needed only to hold back one that shares a
+        // document with a request in flight: with one request at a time, or all the files
+        // in one request, the files are not looked into here (the server does).
+        let bytes: u64 = files.iter().map(|f| f.id.size).sum();
+        let one_request = files.len() <= per_request && bytes <= BYTES_PER_REQUEST;
+        let look = in_flight > 1 && !one_request;
         loop {
             while failed.is_none()
                 && (waiting.is_some() || next < files.len())
@@ -460,7 +476,7 @@ impl Job<'_> {
             {
                 let b = match waiting.take() {
                     Some(b) => b,
-                    None => match self.batch(files, next, per_request) {
+                    None => match self.batch(files, next, per_request, look) {
                         Ok(b) => b,
                         Err(e) => {
                             failed = Some(e);
