@@ -93,7 +93,11 @@ impl Remote {
             .agent
             .post(self.url(path))
             .header("content-type", content_type)
-            .header("authorization", format!("Bearer {}", token.trim()));
+            .header("authorization", format!("Bearer {}", token.trim()))
+            // The server refuses a wrong token or a full queue before it reads the body, and
+            // closes the connection: waiting for its 100 (RFC 9110 section 10.1.1) lets the
+            // refusal be read rather than a broken pipe from sending the body.
+            .header("expect", "100-continue");
         self.reply(req.send(body))
     }
 }

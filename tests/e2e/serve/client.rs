@@ -80,6 +80,22 @@ fn the_cli_records_checks_shows_and_proves_through_the_server() {
         &["add", "other.txt", "--source", "x"],
     )
     .fails(3, "refused (401)");
+    // With a body far larger than the socket buffers: the server refuses before reading
+    // it, and the client waits for its 100 before sending, so it reads the refusal rather
+    // than failing on a broken pipe (exit 5, "cannot reach").
+    let big: Vec<u8> = (0..24u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(w.path("big.bin"), big).unwrap();
+    for _ in 0..3 {
+        remote(
+            &w,
+            &s,
+            &"0".repeat(64),
+            &["add", "big.bin", "--source", "x"],
+        )
+        .fails(3, "refused (401)");
+    }
     let mut c = w.cmd(&["--server", &s.url, "add", "other.txt", "--source", "x"]);
     c.env_remove("PROV_TOKEN");
     prov_tests::Run::from(c.output().unwrap()).fails(2, "needs an archivist's token");
