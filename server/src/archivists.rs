@@ -4,15 +4,17 @@
 //! never stored: `archivists.json` in the ledger folder keeps only its SHA-256, written whole
 //! and durably (a temporary file, fsync, rename, fsync of the folder). A token presented is
 //! hashed and compared with every stored hash in constant time (`subtle`), so neither the
-//! answer's timing nor an early exit says how much of a token was right. The server reads
-//! the file again for each write request: `prov archivist revoke` takes effect at once,
-//! with no restart.
+//! answer's timing nor an early exit says how much of a token was right. The server looks
+//! at the file again for each write request (its identity, size and times; read and parsed
+//! again only when they changed): `prov archivist revoke` takes effect at once, with no
+//! restart.
 
 use crate::error::{Error, Result};
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use subtle::ConstantTimeEq;
 
 /// The file, in the ledger folder.
@@ -40,7 +42,7 @@ pub struct Archivist {
     pub revoked_ms: Option<u64>,
 }
 
-#[derive(Serialize, Deserialize, Default)]
+#[derive(Serialize, Deserialize, Default, Debug)]
 struct File {
     archivists: Vec<Archivist>,
 }
@@ -60,6 +62,26 @@ pub enum Verdict {
 #[derive(Clone, Debug)]
 pub struct Archivists {
     path: PathBuf,
+    /// The file as last parsed, with the stamp it had then.
+    parsed: Arc<Mutex<Option<(Stamp, Arc<File>)>>>,
+}
+
+/// What tells one version of the file from another: its device and inode (`add` and
+/// `revoke` replace it), size, and modification and change times to the nanosecond.
+type Stamp = (u64, u64, u64, i64, i64, i64, i64);
+
+fn stamp(m: &std::fs::Metadata) -> Stamp {
+    use std::os::unix::fs::MetadataExt;
+    let (dev, ino, len) = (m.dev(), m.ino(), m.len());
+    (
+        dev,
+        ino,
+        len,
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec(),
+    )
 }
 
 fn now_ms() -> u64 {
@@ -94,6 +116,7 @@ impl Archivists {
     pub fn new(ledger_dir: &Path) -> Archivists {
         Archivists {
             path: ledger_dir.join(ARCHIVISTS_FILE),
+            parsed: Arc::default(),
         }
     }
 
@@ -111,6 +134,30 @@ impl Archivists {
             path: self.path.clone(),
             reason: e.to_string(),
         })
+    }
+
+    /// The file as it is now: parsed again only when its stamp changed since it was last
+    /// parsed (a server verifies a token for every write request).
+    fn current(&self) -> Result<Arc<File>> {
+        let now = match std::fs::metadata(&self.path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Arc::default()),
+            r => stamp(&r.map_err(Error::io("read", &self.path))?),
+        };
+        let mut parsed = self
+            .parsed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((seen, f)) = &*parsed
+            && *seen == now
+        {
+            return Ok(f.clone());
+        }
+        let f = Arc::new(self.read()?);
+        // Kept only if the file did not change while it was read.
+        if std::fs::metadata(&self.path).is_ok_and(|m| stamp(&m) == now) {
+            *parsed = Some((now, f.clone()));
+        }
+        Ok(f)
     }
 
     /// Holds the lock of `add` and `revoke` until dropped (it waits for another holder).
@@ -203,7 +250,7 @@ impl Archivists {
     pub fn verify(&self, token: &str) -> Result<Verdict> {
         let presented = token_hash(token);
         let mut found: Option<&Archivist> = None;
-        let f = self.read()?;
+        let f = self.current()?;
         for a in &f.archivists {
             let mut stored = [0u8; 32];
             let ok = hex::decode_to_slice(&a.token_sha256, &mut stored).is_ok();
@@ -246,5 +293,37 @@ mod tests {
             Verdict::Revoked("alice@newsroom.example".into())
         );
         assert!(matches!(a.add("bad name"), Err(Error::BadName { .. })));
+    }
+
+    /// The server's copy is parsed once and kept while the file is the same; another
+    /// process's revoke (another `Archivists` here) or a hand edit is seen at the next
+    /// request.
+    #[test]
+    fn a_change_by_another_process_is_seen_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Archivists::new(dir.path());
+        let cli = Archivists::new(dir.path());
+        let token = cli.add("bo@newsroom.example").unwrap();
+        let valid = Verdict::Valid("bo@newsroom.example".into());
+        assert_eq!(server.verify(&token).unwrap(), valid);
+        assert_eq!(server.verify(&token).unwrap(), valid);
+        cli.revoke("bo@newsroom.example").unwrap();
+        assert_eq!(
+            server.verify(&token).unwrap(),
+            Verdict::Revoked("bo@newsroom.example".into())
+        );
+        // Edited in place (same inode), to a file that no longer parses: an error, not the
+        // copy kept.
+        let path = dir.path().join(ARCHIVISTS_FILE);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, b"{not json"))
+            .unwrap();
+        assert!(matches!(
+            server.verify(&token),
+            Err(Error::Archivists { .. })
+        ));
     }
 }
