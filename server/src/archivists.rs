@@ -63,12 +63,15 @@ pub enum Verdict {
 pub struct Archivists {
     path: PathBuf,
     /// The file as last parsed, with the stamp it had then.
-    parsed: Arc<Mutex<Option<(Stamp, Arc<File>)>>>,
+    parsed: Arc<Mutex<Option<Parsed>>>,
 }
 
 /// What tells one version of the file from another: its device and inode (`add` and
 /// `revoke` replace it), size, and modification and change times to the nanosecond.
 type Stamp = (u64, u64, u64, i64, i64, i64, i64);
+
+/// The file as parsed, and its stamp when it was read.
+type Parsed = (Stamp, Arc<File>);
 
 fn stamp(m: &std::fs::Metadata) -> Stamp {
     use std::os::unix::fs::MetadataExt;

@@ -6,7 +6,8 @@
 
 use crate::answer::{self, Answer};
 use crate::server::{Ctx, MAX_JSON_BODY};
-use crate::upload::{authenticate, timed_out, too_large};
+use crate::spool::{timed_out, too_large};
+use crate::upload::authenticate;
 use crate::writer::{Upload, Work};
 use http_body_util::{BodyExt, Limited};
 use hyper::Request;

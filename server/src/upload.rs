@@ -13,6 +13,7 @@
 use crate::answer::Answer;
 use crate::archivists::Verdict;
 use crate::server::Ctx;
+use crate::spool::{timed_out, too_large};
 use crate::writer::{Upload, Work};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body, Incoming};
@@ -20,7 +21,6 @@ use hyper::{HeaderMap, Request};
 use prov_ledger::{Fields, FileDigest, Prepared, Related};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::sync::Arc;
 
 /// The archivist a request's bearer token names.
@@ -225,62 +225,6 @@ fn by_hash(body: &[u8], agent: String) -> Result<Prepared, Answer> {
     Prepared::from_planned(docs).map_err(|e| crate::answer::from_ledger(&e))
 }
 
-/// Reads the body into a temporary file, within the size limit and the time allowed: the
-/// file and how many bytes it holds.
-async fn spool(ctx: &Ctx, body: Incoming) -> Result<(std::fs::File, u64), Answer> {
-    let mut file = tempfile::tempfile().map_err(|e| {
-        Answer::error(
-            503,
-            format!("cannot spool the upload: {e}"),
-            "try again later",
-        )
-    })?;
-    let max = ctx.limits.max_body;
-    let read = async {
-        let mut body = body;
-        let mut total = 0u64;
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|_| bad("the request body could not be read"))?;
-            if let Ok(data) = frame.into_data() {
-                total += data.len() as u64;
-                if total > max {
-                    return Err(too_large(max));
-                }
-                file.write_all(&data).map_err(|e| {
-                    Answer::error(
-                        503,
-                        format!("cannot spool the upload: {e}"),
-                        "try again later",
-                    )
-                })?;
-            }
-        }
-        Ok(total)
-    };
-    let total = match tokio::time::timeout(ctx.limits.body_timeout, read).await {
-        Err(_) => return Err(timed_out()),
-        Ok(r) => r?,
-    };
-    Ok((file, total))
-}
-
-pub(crate) fn too_large(max: u64) -> Answer {
-    Answer::error(
-        413,
-        format!("the request body is larger than this server takes ({max} bytes)"),
-        "send the document by its hash alone (Content-Type: application/json and {\"sha256\", \"size\", \"source\"}), or ask the server's operator to take larger bodies",
-    )
-}
-
-pub(crate) fn timed_out() -> Answer {
-    Answer::error(
-        408,
-        "the request body did not arrive in time",
-        "send it again over a faster link, or ask the server's operator to allow more time",
-    )
-    .with("connection", "close")
-}
-
 /// `POST /v1/documents`.
 pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
     if ctx.state.stopped() {
@@ -349,7 +293,7 @@ pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
                 Err(a) => return a,
             }
         } else {
-            let (file, len) = match spool(&ctx, req.into_body()).await {
+            let (file, len) = match crate::spool::body(&ctx, req.into_body()).await {
                 Ok(f) => f,
                 Err(a) => return a,
             };

@@ -1,0 +1,160 @@
+//! Reading an upload's body into a temporary file (deleted when closed), never into memory,
+//! within `max_body` (413, as soon as it passes the limit) and `body_timeout` (408): a
+//! document's bytes as the whole body, or the parts of a `multipart/form-data` body (RFC
+//! 7578) one after another in one file, each with where it lies.
+
+use crate::answer::Answer;
+use crate::server::Ctx;
+use crate::upload::bad;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use std::fs::File;
+use std::io::Write;
+
+/// The most parts one request takes (one writer group).
+pub const MAX_PARTS: usize = crate::upload::MAX_LIST;
+
+/// The part header that gives a name that is not UTF-8, as hex.
+const NAME_HEX: &str = "prov-name-hex";
+
+/// One part spooled: its name and where its bytes are in the spool.
+pub(crate) struct Part {
+    pub name: Option<Vec<u8>>,
+    pub start: u64,
+    pub len: u64,
+}
+
+/// Reads the body into a temporary file, within the size limit and the time allowed: the
+/// file and how many bytes it holds.
+pub(crate) async fn body(ctx: &Ctx, body: Incoming) -> Result<(std::fs::File, u64), Answer> {
+    let mut file = tempfile::tempfile().map_err(|e| {
+        Answer::error(
+            503,
+            format!("cannot spool the upload: {e}"),
+            "try again later",
+        )
+    })?;
+    let max = ctx.limits.max_body;
+    let read = async {
+        let mut body = body;
+        let mut total = 0u64;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| bad("the request body could not be read"))?;
+            if let Ok(data) = frame.into_data() {
+                total += data.len() as u64;
+                if total > max {
+                    return Err(too_large(max));
+                }
+                file.write_all(&data).map_err(|e| {
+                    Answer::error(
+                        503,
+                        format!("cannot spool the upload: {e}"),
+                        "try again later",
+                    )
+                })?;
+            }
+        }
+        Ok(total)
+    };
+    let total = match tokio::time::timeout(ctx.limits.body_timeout, read).await {
+        Err(_) => return Err(timed_out()),
+        Ok(r) => r?,
+    };
+    Ok((file, total))
+}
+
+pub(crate) fn too_large(max: u64) -> Answer {
+    Answer::error(
+        413,
+        format!("the request body is larger than this server takes ({max} bytes)"),
+        "send the document by its hash alone (Content-Type: application/json and {\"sha256\", \"size\", \"source\"}), or ask the server's operator to take larger bodies",
+    )
+}
+
+pub(crate) fn timed_out() -> Answer {
+    Answer::error(
+        408,
+        "the request body did not arrive in time",
+        "send it again over a faster link, or ask the server's operator to allow more time",
+    )
+    .with("connection", "close")
+}
+
+/// Reads every part of `body` into one temporary file.
+pub(crate) async fn parts(
+    ctx: &Ctx,
+    body: Incoming,
+    boundary: String,
+) -> Result<(File, Vec<Part>), Answer> {
+    let spool_failed = |e: std::io::Error| {
+        Answer::error(
+            503,
+            format!("cannot spool the upload: {e}"),
+            "try again later",
+        )
+    };
+    let mut file = tempfile::tempfile().map_err(spool_failed)?;
+    let max = ctx.limits.max_body;
+    let limits = multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(max));
+    let mut form = multer::Multipart::with_constraints(body.into_data_stream(), boundary, limits);
+    let mut parts = Vec::new();
+    let mut at = 0u64;
+    let read = async {
+        while let Some(mut field) = form.next_field().await.map_err(multipart_error(max))? {
+            if parts.len() == MAX_PARTS {
+                return Err(Answer::error(
+                    413,
+                    format!("the upload holds more than {MAX_PARTS} parts"),
+                    "send the documents in several requests, each of at most that many",
+                ));
+            }
+            let name = part_name(&field)?;
+            let start = at;
+            while let Some(chunk) = field.chunk().await.map_err(multipart_error(max))? {
+                file.write_all(&chunk).map_err(spool_failed)?;
+                at += chunk.len() as u64;
+            }
+            parts.push(Part {
+                name,
+                start,
+                len: at - start,
+            });
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(ctx.limits.body_timeout, read).await {
+        Err(_) => return Err(timed_out()),
+        Ok(r) => r?,
+    }
+    if parts.is_empty() {
+        return Err(bad("the multipart body holds no part"));
+    }
+    Ok((file, parts))
+}
+
+fn multipart_error(max: u64) -> impl Fn(multer::Error) -> Answer {
+    move |e| match e {
+        multer::Error::StreamSizeExceeded { .. } => too_large(max),
+        e => bad(format!("the multipart body: {e}")),
+    }
+}
+
+/// A part's name: its `filename`, or the bytes its `Prov-Name-Hex` header gives.
+fn part_name(field: &multer::Field<'_>) -> Result<Option<Vec<u8>>, Answer> {
+    let hex_name = match field.headers().get(NAME_HEX) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|h| hex::decode(h).ok())
+                .ok_or_else(|| bad("a part's Prov-Name-Hex is not hex"))?,
+        ),
+    };
+    match (field.file_name(), hex_name) {
+        (Some(_), Some(_)) => Err(bad(
+            "a part gives both a filename and Prov-Name-Hex: give one",
+        )),
+        (Some(n), None) => Ok((!n.is_empty()).then(|| n.as_bytes().to_vec())),
+        (None, h) => Ok(h),
+    }
+}
