@@ -242,7 +242,8 @@ fn record(ledger: &mut Ledger, group: Vec<Docs>, pending: &mut Pending) -> bool 
                 let mut stop = false;
                 for (upload, reply) in uploads.into_iter().zip(replies) {
                     if stop {
-                        let _ = reply.send(answer::from_ledger(&e));
+                        // The writer stopped on an upload before it: this one was not tried.
+                        let _ = reply.send(Answer::stopped());
                         continue;
                     }
                     stop = record(
