@@ -1,14 +1,17 @@
 //! Gzip streams (RFC 1952): one member, the decompressed stream, named by the header's
 //! `FNAME` field (raw bytes, ISO 8859-1 by the RFC) when there is one, dated by `MTIME` when it
 //! is not 0. Concatenated gzip members (RFC 1952 2.2) are one stream, as `gzip -d` gives it.
+//! Bytes after the last member that do not start another (the zeros a tape or block writer
+//! pads with, or anything else) are not part of the stream: `gzip -d` ignores them, and so
+//! does this, with a note unless they are all zeros.
 //! The expansion ratio is checked against the compressed bytes consumed so far.
 
 use crate::found::{Completeness, Mtime};
 use crate::meter::{Counted, Packed};
 use crate::walk::{Entry, Walker};
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 use std::cell::Cell;
-use std::io::{Cursor, Read};
+use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::rc::Rc;
 
 /// The longest `FNAME` looked for in the header.
@@ -32,7 +35,11 @@ pub(crate) fn walk(
         inner: &mut chained,
         count: count.clone(),
     };
-    let mut decoder = MultiGzDecoder::new(counted);
+    let trailing = Rc::new(Cell::new(Trailing::default()));
+    let mut decoder = Members {
+        current: Some(GzDecoder::new(BufReader::new(counted))),
+        trailing: trailing.clone(),
+    };
     let mut entry = Entry::new(parent, depth, name.unwrap_or_default());
     entry.mtime = mtime.map(|t| Mtime::Unix(i64::from(t)));
     entry.packed = Packed::Live(count);
@@ -43,7 +50,78 @@ pub(crate) fn walk(
     let path = entry.path.clone();
     let outcome = w.member(entry, &mut decoder);
     c.record(&path, outcome);
-    (c, None)
+    let t = trailing.get();
+    let note = (t.bytes > 0 && !t.zeros).then(|| {
+        format!(
+            "{} bytes after the gzip stream do not start another member: not part of it, \
+             ignored as gzip -d ignores them",
+            t.bytes
+        )
+    });
+    (c, note)
+}
+
+/// What followed the last member: how many bytes, and whether all were zeros.
+#[derive(Clone, Copy)]
+struct Trailing {
+    bytes: u64,
+    zeros: bool,
+}
+
+impl Default for Trailing {
+    fn default() -> Trailing {
+        Trailing {
+            bytes: 0,
+            zeros: true,
+        }
+    }
+}
+
+/// The members of a gzip stream one after another (RFC 1952 section 2.2), as one stream;
+/// what follows the last one is counted in `trailing`, never decoded.
+struct Members<R: BufRead> {
+    current: Option<GzDecoder<R>>,
+    trailing: Rc<Cell<Trailing>>,
+}
+
+impl<R: BufRead> Read for Members<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(member) = self.current.as_mut() else {
+                return Ok(0);
+            };
+            let n = member.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // This member ended: another starts with the magic bytes 1f 8b.
+            let Some(member) = self.current.take() else {
+                return Ok(0);
+            };
+            let mut rest = member.into_inner();
+            let next = rest.fill_buf()?;
+            if next.is_empty() {
+                return Ok(0);
+            }
+            if next[0] == 0x1f && next.get(1).is_none_or(|&b| b == 0x8b) {
+                self.current = Some(GzDecoder::new(rest));
+                continue;
+            }
+            let mut t = Trailing::default();
+            loop {
+                let chunk = rest.fill_buf()?;
+                if chunk.is_empty() {
+                    break;
+                }
+                t.zeros &= chunk.iter().all(|&b| b == 0);
+                t.bytes += chunk.len() as u64;
+                let n = chunk.len();
+                rest.consume(n);
+            }
+            self.trailing.set(t);
+            return Ok(0);
+        }
+    }
 }
 
 /// `FNAME` and `MTIME` from a gzip header (RFC 1952 2.3), when the header is well formed.

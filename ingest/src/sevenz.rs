@@ -135,6 +135,11 @@ fn members<R: Read + Seek>(
             let why = "encrypted (7z AES-256): not decrypted, and no password is asked for";
             notes.push(format!("{why}: its members were not read"));
             Some(why.to_string())
+        } else if block.coders.iter().any(|c| c.encoder_method_id() == BZIP2) {
+            let why = "compressed with BZip2, which is not decoded here (the decoder at hand \
+                       panics on some damaged data)";
+            notes.push(format!("{why}: its members were not read"));
+            Some(why.to_string())
         } else if !w.shared.reserve(layout.folder_memory[b]) {
             let why = format!(
                 "decoding its folder needs about {} of memory (its dictionary), more than \
@@ -184,7 +189,7 @@ fn members<R: Read + Seek>(
             w.shared.release(layout.folder_memory[b]);
             match decoded {
                 Err(e) => {
-                    let why = format!("its folder could not be decoded: {e}");
+                    let why = format!("its solid block (7z folder) could not be decoded: {e}");
                     notes.push(why.clone());
                     Some(why)
                 }

@@ -42,11 +42,13 @@ pub(crate) fn walk(
         let path = entry.path_bytes().into_owned();
         let kind = entry.header().entry_type();
         let mut found = Entry::new(parent, depth, path.clone());
-        found.mtime = entry
-            .header()
-            .mtime()
-            .ok()
-            .and_then(|t| i64::try_from(t).ok())
+        // A pax `mtime` record (POSIX.1-2001) overrides the header's field, which cannot hold
+        // a date before 1970 or past 2242 (GNU tar then writes 0 there).
+        found.mtime = pax_mtime(&mut entry)
+            .or_else(|| {
+                let t = entry.header().mtime().ok()?;
+                i64::try_from(t).ok()
+            })
             .map(Mtime::Unix);
         let outcome = match kind {
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
@@ -110,4 +112,23 @@ impl<R: Read> Read for Exact<'_, R> {
         self.left = self.left.saturating_sub(n as u64);
         Ok(n)
     }
+}
+
+/// The whole seconds of a pax extended header's `mtime` record (`-315619200.5` is
+/// -315619201: the second it falls in), if it has a well-formed one.
+fn pax_mtime<R: Read>(entry: &mut tar::Entry<'_, R>) -> Option<i64> {
+    let records = entry.pax_extensions().ok()??;
+    let value = records
+        .filter_map(Result::ok)
+        .find(|r| r.key_bytes() == b"mtime")?
+        .value()
+        .ok()?
+        .to_owned();
+    let (whole, fraction) = value.split_once('.').unwrap_or((&value, ""));
+    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let seconds: i64 = whole.parse().ok()?;
+    let below = value.starts_with('-') && fraction.bytes().any(|b| b != b'0');
+    seconds.checked_sub(i64::from(below))
 }

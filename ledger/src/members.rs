@@ -9,6 +9,7 @@
 
 use crate::append::NewDocument;
 use crate::entry::Content;
+use crate::entry_rules::MAX_MEDIA_TYPE;
 use crate::extract::Extracted;
 use crate::ingest::Fields;
 use crate::location::PART_KEY;
@@ -61,7 +62,10 @@ pub(crate) fn plan(fields: &Fields, label: Vec<u8>, name: Vec<u8>, x: Extracted)
         completeness.push((0, summary.kind, c, None));
     }
     if let Some(note) = summary.note {
-        plan[0].doc.metadata.insert("ingest.note".into(), note);
+        plan[0]
+            .doc
+            .metadata
+            .insert("ingest.note".into(), recordable(&note));
     }
     claim(&mut plan[0].doc, summary.claimed);
     if plan[0].doc.validate().is_err() {
@@ -181,18 +185,38 @@ fn member(fields: &Fields, found: &Found) -> NewDocument {
         metadata.insert("archive.link".into(), kind.into());
         text_or_hex(&mut metadata, "archive.link_target", &link.target);
     }
-    if let Some(note) = &found.note {
-        metadata.insert("ingest.note".into(), note.clone());
+    let mut note = found.note.clone();
+    // A type the container declares (an email part's Content-Type) that the ledger's rule
+    // refuses is left out, never the member with it.
+    let declared = match &found.media_type {
+        Some(t)
+            if !t.is_empty() && t.len() <= MAX_MEDIA_TYPE && !t.chars().any(char::is_control) =>
+        {
+            Some(t.clone())
+        }
+        Some(t) => {
+            let why = format!(
+                "its declared media type was left out: {} bytes, or control characters ({})",
+                t.len(),
+                recordable(t)
+            );
+            note = Some(match note {
+                Some(n) => format!("{n}; {why}"),
+                None => why,
+            });
+            None
+        }
+        None => None,
+    };
+    if let Some(note) = &note {
+        metadata.insert("ingest.note".into(), recordable(note));
     }
     NewDocument {
         content: Content {
             sha256: found.sha256,
             size: found.size,
             name,
-            media_type: found
-                .media_type
-                .clone()
-                .or_else(|| media_type(found.kind).map(str::to_string)),
+            media_type: declared.or_else(|| media_type(found.kind).map(str::to_string)),
             ..Default::default()
         },
         source: fields.source.clone(),
@@ -238,15 +262,31 @@ fn describe(
         };
         m.insert(
             format!("container.not_recorded.{}", i + 1),
-            cut(format!("{path}: {why}")),
+            recordable(&format!("{path}: {why}")),
         );
     }
     if let Some(why) = &c.stopped {
-        m.insert("container.stopped".into(), cut(why.clone()));
+        m.insert("container.stopped".into(), recordable(why));
     }
 }
 
-/// A value within the ledger's limit for one metadata value.
+/// A note of the walk as a metadata value the ledger takes, whatever it quotes (a library's
+/// error quoting a header's bytes, thousands of damaged parts): each control character, and
+/// each character that reorders or breaks the text a person reads, written as `\u{..}`,
+/// then cut to 1,024 bytes, well within the limit of one value.
+pub(crate) fn recordable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() || crate::entry_rules::is_display_control(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    cut(out)
+}
+
+/// A value within 1,024 bytes (and an ellipsis when cut).
 fn cut(mut s: String) -> String {
     let max = 1024;
     if s.len() > max {
@@ -263,7 +303,7 @@ fn cut(mut s: String) -> String {
 /// Stores raw bytes as text when they are printable UTF-8, else under `KEY.hex`.
 pub(crate) fn text_or_hex(m: &mut BTreeMap<String, String>, key: &str, bytes: &[u8]) {
     match std::str::from_utf8(bytes) {
-        Ok(s) if !s.chars().any(|c| c.is_control() && c != '\t') => {
+        Ok(s) if !s.chars().any(char::is_control) => {
             m.insert(key.into(), s.into());
         }
         _ => {

@@ -801,3 +801,83 @@ fn a_zip_given_records_what_the_same_zip_inside_a_tar_records() {
             .any(|r| r["relation"] == "similar_to")
     }));
 }
+
+/// Found by an attacker: what a walk says about a hostile container (a tar library's error
+/// quoting a header's control bytes; a note naming 1,500 damaged parts; an email part whose
+/// Content-Type holds a control character) was put as it was into signed metadata, which
+/// refused it, and the whole `add` failed with nothing recorded. A tar.gz padded with zeros
+/// (as block writers pad) or followed by junk lost every member; a pax tar's dates before
+/// 1970 or past 2242 were signed as 1970.
+#[test]
+fn what_a_hostile_container_says_is_recorded_and_never_stops_the_add() {
+    if !tools(&["python3", "tar", "gzip"]) {
+        return;
+    }
+    let w = Workspace::new();
+    w.init();
+    python(
+        &w.path(""),
+        r#"
+import tarfile, io, os, gzip
+os.makedirs('dump', exist_ok=True)
+b = io.BytesIO()
+t = tarfile.open(fileobj=b, mode='w', format=tarfile.GNU_FORMAT)
+ti = tarfile.TarInfo('a.txt'); ti.size = 3; t.addfile(ti, io.BytesIO(b'abc')); t.close()
+open('dump/junk-header.tar', 'wb').write(b.getvalue()[:1024] + b'\x0b' * 32 + b'\0' * 480)
+parts = b''.join(b'--X\r\nContent-Transfer-Encoding: base64\r\n\r\n!!@@' + str(i).encode() + b'\r\n' for i in range(1500))
+open('dump/many-parts.eml', 'wb').write(b'From: a@b\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=X\r\n\r\n' + parts + b'--X--\r\n')
+open('dump/control-type.eml', 'wb').write(b'From: a@b\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=X\r\n\r\n--X\r\nContent-Type: application/x\x01; name="f.txt"\r\n\r\nattached bytes\r\n--X--\r\n')
+b = io.BytesIO()
+t = tarfile.open(fileobj=b, mode='w', format=tarfile.PAX_FORMAT)
+for name, when in (('old.txt', -302443200), ('future.txt', 10413792000)):
+    data = name.encode() * 3
+    ti = tarfile.TarInfo(name); ti.size = len(data); ti.mtime = when
+    t.addfile(ti, io.BytesIO(data))
+t.close()
+tgz = gzip.compress(b.getvalue())
+open('dump/zero-padded.tgz', 'wb').write(tgz + b'\0' * 1024)
+open('dump/junk-after.tgz', 'wb').write(tgz + b'JUNKJUNK')
+"#,
+    );
+    let r = w.run(&["add", "dump", "-s", "hostile", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let all = entries(&w);
+    let named = |n: &str| {
+        all.iter()
+            .find(|e| e["name"].as_str() == Some(n))
+            .unwrap_or_else(|| panic!("{n} not recorded: {all:?}"))
+    };
+    let stopped = meta(named("junk-header.tar"), "container.stopped").unwrap();
+    assert!(stopped.contains("\\u{b}"), "{stopped}");
+    let note = meta(named("many-parts.eml"), "ingest.note").unwrap();
+    assert!(note.len() <= 1024 + 3 && note.ends_with('…'), "{note}");
+    // The attachment is recorded; only its declared type is left out, with a note.
+    let f = named("f.txt");
+    assert!(
+        meta(f, "ingest.note").unwrap().contains("media type"),
+        "{f}"
+    );
+    // Every member of both tar.gz files, with the pax dates; junk is noted, zeros are not.
+    for tgz in ["zero-padded.tgz", "junk-after.tgz"] {
+        let e = named(tgz);
+        let inner = all
+            .iter()
+            .find(|x| {
+                x["related"]
+                    .to_string()
+                    .contains(&format!("\"seq\":{}", e["seq"]))
+            })
+            .unwrap();
+        assert_eq!(meta(inner, "container.recorded"), Some("2"), "{inner}");
+        let noted = meta(e, "ingest.note").is_some();
+        assert_eq!(noted, tgz == "junk-after.tgz", "{e}");
+    }
+    let dates: Vec<&str> = ["old.txt", "future.txt"]
+        .iter()
+        .flat_map(|n| all.iter().filter(move |e| e["name"].as_str() == Some(*n)))
+        .filter_map(|e| meta(e, "archive.mtime"))
+        .collect();
+    assert!(dates.contains(&"1960-06-01T12:00:00Z"), "{dates:?}");
+    assert!(dates.contains(&"2300-01-01T00:00:00Z"), "{dates:?}");
+    w.run(&["audit"]).ok();
+}
