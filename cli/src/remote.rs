@@ -86,6 +86,18 @@ impl Remote {
     }
 
     fn post(&self, path: &str, content_type: &str, body: impl ureq::AsSendBody) -> Result<Reply> {
+        self.post_sized(path, content_type, body, None)
+    }
+
+    /// `post` with the body's length given (a reader's length is not known otherwise, and
+    /// the body would go chunked).
+    fn post_sized(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl ureq::AsSendBody,
+        len: Option<u64>,
+    ) -> Result<Reply> {
         let token = self.token.as_deref().ok_or_else(|| {
             Failure::usage("recording through a server needs an archivist's token: give --token TOKEN or set PROV_TOKEN (from `prov archivist add NAME` on the server)")
         })?;
@@ -98,6 +110,10 @@ impl Remote {
             // closes the connection: waiting for its 100 (RFC 9110 section 10.1.1) lets the
             // refusal be read rather than a broken pipe from sending the body.
             .header("expect", "100-continue");
+        let req = match len {
+            Some(len) => req.header("content-length", len.to_string()),
+            None => req,
+        };
         self.reply(req.send(body))
     }
 }

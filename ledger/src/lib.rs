@@ -60,6 +60,7 @@ mod prove;
 mod publish;
 mod queue;
 mod recovery;
+mod sent_file;
 mod similar;
 mod tiles;
 mod timestamps;
@@ -109,6 +110,7 @@ pub use proof_check::{VerifiedEntry, verify_tlog_proof};
 pub use prov_ingest::Limits;
 pub use prov_ingest::{Fingerprints, Tlsh};
 pub use publish::PublishReport;
+pub use sent_file::SentFile;
 pub use similar::{
     DEFAULT_THRESHOLD, Lookalike, Resemblance, SIMILAR_BY, SIMILAR_DISTANCE, SIMILAR_TO,
     SimilarLink, SimilarReport, Similarity, TLSH_BYTES, TLSH_TEXT, Target, fingerprint_file,

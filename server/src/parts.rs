@@ -48,8 +48,9 @@ pub(crate) async fn prepare(
     let limits = ctx.limits.extract.clone();
     let made = tokio::task::spawn_blocking(move || {
         let mut uploads = Vec::with_capacity(parts.len());
+        let mut documents = 0usize;
         for (i, p) in parts.into_iter().enumerate() {
-            uploads.push(Prepared::from_spooled(
+            let upload = Prepared::from_spooled(
                 &file,
                 (p.start, p.len),
                 &format!("part {i} of the request"),
@@ -57,7 +58,19 @@ pub(crate) async fn prepare(
                 p.name,
                 &fields,
                 extract.then_some(&limits),
-            )?);
+            )?;
+            // The members of all parts together are held to what one body may hold.
+            documents += upload.documents();
+            if documents as u64 > limits.max_members.saturating_add(1) {
+                return Err(prov_ledger::Error::Invalid {
+                    field: "request",
+                    reason: format!(
+                        "its parts hold more than {} documents with their members: send them in several requests",
+                        limits.max_members
+                    ),
+                });
+            }
+            uploads.push(upload);
         }
         Ok::<_, prov_ledger::Error>(Prepared::join(uploads))
     })

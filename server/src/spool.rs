@@ -6,16 +6,28 @@
 use crate::answer::Answer;
 use crate::server::Ctx;
 use crate::upload::bad;
+use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use std::fs::File;
-use std::io::Write;
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The most parts one request takes (one writer group).
 pub const MAX_PARTS: usize = crate::upload::MAX_LIST;
 
 /// The part header that gives a name that is not UTF-8, as hex.
 const NAME_HEX: &str = "prov-name-hex";
+
+/// How far the body read may run ahead of what was spooled: the largest chunk hyper reads
+/// at once and the headers of one part, or what comes before the first part.
+const HELD: u64 = 1 << 20;
+
+/// What each part's headers may add to that.
+const PER_PART: u64 = 16 << 10;
+
+const HEADERS_TOO_LARGE: &str = "a part's headers, or what comes before the first part, are larger than this server takes (about 1 MiB)";
 
 /// One part spooled: its name and where its bytes are in the spool.
 pub(crate) struct Part {
@@ -96,11 +108,25 @@ pub(crate) async fn parts(
     let mut file = tempfile::tempfile().map_err(spool_failed)?;
     let max = ctx.limits.max_body;
     let limits = multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(max));
-    let mut form = multer::Multipart::with_constraints(body.into_data_stream(), boundary, limits);
+    // What the parser holds that is not spooled (the headers of the part it reads, or what
+    // comes before the first part) is bounded: the body read may run ahead of what was
+    // written by at most HELD, and PER_PART for each part's headers.
+    let (got, kept) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let (got_in, kept_in) = (got.clone(), kept.clone());
+    let stream = body.into_data_stream().map(move |chunk| {
+        let chunk = chunk.map_err(io::Error::other)?;
+        let total = got_in.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
+        if total > kept_in.load(Ordering::Relaxed) + HELD {
+            return Err(io::Error::other(HEADERS_TOO_LARGE));
+        }
+        Ok(chunk)
+    });
+    let mut form = multer::Multipart::with_constraints(stream, boundary, limits);
     let mut parts = Vec::new();
     let mut at = 0u64;
     let read = async {
         while let Some(mut field) = form.next_field().await.map_err(multipart_error(max))? {
+            kept.fetch_add(PER_PART, Ordering::Relaxed);
             if parts.len() == MAX_PARTS {
                 return Err(Answer::error(
                     413,
@@ -113,6 +139,7 @@ pub(crate) async fn parts(
             while let Some(chunk) = field.chunk().await.map_err(multipart_error(max))? {
                 file.write_all(&chunk).map_err(spool_failed)?;
                 at += chunk.len() as u64;
+                kept.fetch_add(chunk.len() as u64, Ordering::Relaxed);
             }
             parts.push(Part {
                 name,
@@ -135,26 +162,45 @@ pub(crate) async fn parts(
 fn multipart_error(max: u64) -> impl Fn(multer::Error) -> Answer {
     move |e| match e {
         multer::Error::StreamSizeExceeded { .. } => too_large(max),
+        multer::Error::StreamReadFailed(e) if e.to_string() == HEADERS_TOO_LARGE => {
+            bad(HEADERS_TOO_LARGE)
+        }
         e => bad(format!("the multipart body: {e}")),
     }
 }
 
-/// A part's name: its `filename`, or the bytes its `Prov-Name-Hex` header gives.
+/// A part's name: its `filename`, or the bytes its `Prov-Name-Hex` header gives (empty for a
+/// document with no name). A part with neither is a form field, not a file: refused, so
+/// that a form's text inputs never become documents.
 fn part_name(field: &multer::Field<'_>) -> Result<Option<Vec<u8>>, Answer> {
     let hex_name = match field.headers().get(NAME_HEX) {
         None => None,
         Some(v) => Some(
             v.to_str()
                 .ok()
-                .and_then(|h| hex::decode(h).ok())
+                .and_then(|h| hex::decode(h.trim()).ok())
                 .ok_or_else(|| bad("a part's Prov-Name-Hex is not hex"))?,
         ),
     };
+    let disposition = field
+        .headers()
+        .get(hyper::header::CONTENT_DISPOSITION)
+        .map(|v| v.as_bytes().to_ascii_lowercase());
+    let names_a_file = disposition
+        .as_deref()
+        .is_some_and(|d| d.windows(9).any(|w| w == b"filename="));
     match (field.file_name(), hex_name) {
         (Some(_), Some(_)) => Err(bad(
             "a part gives both a filename and Prov-Name-Hex: give one",
         )),
         (Some(n), None) => Ok((!n.is_empty()).then(|| n.as_bytes().to_vec())),
-        (None, h) => Ok(h),
+        (None, Some(h)) => Ok((!h.is_empty()).then_some(h)),
+        (None, None) if names_a_file => Err(bad(
+            "a part's filename is not UTF-8: give its bytes in hex in a Prov-Name-Hex header instead",
+        )),
+        (None, None) => Err(bad(format!(
+            "part {:?} is a form field, not a file: each part must be a document with a filename (or a Prov-Name-Hex header); the fields go in the query",
+            field.name().unwrap_or("")
+        ))),
     }
 }

@@ -245,7 +245,10 @@ pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let json = content_type.starts_with("application/json");
+    // Media types are case-insensitive (RFC 9110 section 8.3.1).
+    let json = content_type
+        .to_ascii_lowercase()
+        .starts_with("application/json");
     let multipart = crate::parts::boundary(&content_type);
     let query = req.uri().query().unwrap_or("").to_owned();
     let declared = req.body().size_hint().lower();

@@ -21,11 +21,12 @@ use crate::failure::{Failure, Result};
 use crate::fields::parse_fields;
 use crate::output::Out;
 use indicatif::ProgressBar;
-use prov_ledger::{Fields, Limits, Prepared, Skip, WalkedFile, walk};
+use prov_ledger::{Fields, Limits, Prepared, SentFile, Skip, WalkedFile, walk};
 use prov_report::escape;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Room kept in a list's body for its `{"documents":[...]}` and commas.
 const BODY_MARGIN: usize = 1024;
@@ -240,33 +241,78 @@ struct Batch {
     hashes: HashSet<String>,
 }
 
-/// The multipart body of `files` (RFC 7578), read as it is sent: one part per file, named
-/// by its `filename` when the name is UTF-8 text that needs no quoting, else by a
-/// `Prov-Name-Hex` header with its exact bytes.
-fn multipart(files: &[WalkedFile], boundary: &str) -> Result<impl std::io::Read + 'static> {
-    use std::io::{Cursor, Read};
-    let mut body: Box<dyn Read> = Box::new(std::io::empty());
-    for f in files {
-        let mut head = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"document\"");
-        match std::str::from_utf8(&f.name) {
-            Ok("") => {}
-            Ok(name)
-                if !name
-                    .chars()
-                    .any(|c| c.is_control() || c == '"' || c == '\\') =>
-            {
-                head.push_str(&format!("; filename=\"{name}\""));
+/// The multipart body of `files` (RFC 7578), read as it is sent: one part after another,
+/// each file opened only when its part is reached (so a request of 4,096 files holds one
+/// open at a time) and checked against the walk as `prov add` checks it ([`SentFile`]).
+/// Each part is named by its `filename` when the name is UTF-8 text that needs no quoting,
+/// else by a `Prov-Name-Hex` header with its exact bytes (empty for no name).
+struct Body {
+    parts: std::vec::IntoIter<(Vec<u8>, WalkedFile)>,
+    now: Option<(std::io::Cursor<Vec<u8>>, SentFile)>,
+    end: std::io::Cursor<Vec<u8>>,
+    /// Why a file could not be sent, for the caller (the request fails with its text only).
+    failed: Arc<Mutex<Option<prov_ledger::Error>>>,
+}
+
+impl Body {
+    /// The body, and its length (sent as `Content-Length`, so that a server refuses a body
+    /// over its limit before any of it is sent).
+    fn new(files: &[WalkedFile], boundary: &str) -> (Body, u64) {
+        let mut len = 0u64;
+        let mut parts = Vec::with_capacity(files.len());
+        for (i, f) in files.iter().enumerate() {
+            let mut head = if i == 0 { String::new() } else { "\r\n".into() };
+            head.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"document\""
+            ));
+            let plain = |n: &str| {
+                !n.is_empty() && !n.chars().any(|c| c.is_control() || c == '"' || c == '\\')
+            };
+            match std::str::from_utf8(&f.name) {
+                Ok(name) if plain(name) => head.push_str(&format!("; filename=\"{name}\"")),
+                _ => head.push_str(&format!("\r\nProv-Name-Hex: {}", hex::encode(&f.name))),
             }
-            _ => head.push_str(&format!("\r\nProv-Name-Hex: {}", hex::encode(&f.name))),
+            head.push_str("\r\nContent-Type: application/octet-stream\r\n\r\n");
+            len += head.len() as u64 + f.id.size;
+            parts.push((head.into_bytes(), f.clone()));
         }
-        head.push_str("\r\nContent-Type: application/octet-stream\r\n\r\n");
-        body = Box::new(
-            body.chain(Cursor::new(head.into_bytes()))
-                .chain(open(f)?)
-                .chain(Cursor::new(b"\r\n".to_vec())),
-        );
+        let end = format!("\r\n--{boundary}--\r\n").into_bytes();
+        len += end.len() as u64;
+        let body = Body {
+            parts: parts.into_iter(),
+            now: None,
+            end: std::io::Cursor::new(end),
+            failed: Arc::default(),
+        };
+        (body, len)
     }
-    Ok(body.chain(Cursor::new(format!("--{boundary}--\r\n").into_bytes())))
+}
+
+impl std::io::Read for Body {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if let Some((head, file)) = &mut self.now {
+                let n = head.read(buf)?;
+                if n > 0 {
+                    return Ok(n);
+                }
+                match file.read(buf) {
+                    Ok(0) => self.now = None,
+                    Ok(n) => return Ok(n),
+                    Err(e) => {
+                        if let Some(why) = file.take_error() {
+                            *self.failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(why);
+                        }
+                        return Err(e);
+                    }
+                }
+            } else if let Some((head, f)) = self.parts.next() {
+                self.now = Some((std::io::Cursor::new(head), SentFile::new(f)));
+            } else {
+                return self.end.read(buf);
+            }
+        }
+    }
 }
 
 /// Uploads the bytes of `files` as one request (one commit on the server), their common
@@ -293,12 +339,20 @@ fn send_batch(
         q.append_pair("extract", "false");
     }
     let path = format!("/v1/documents?{}", q.finish());
-    let body = ureq::SendBody::from_owned_reader(multipart(files, boundary)?);
-    remote.post(
+    let (body, len) = Body::new(files, boundary);
+    let failed = body.failed.clone();
+    let sent = remote.post_sized(
         &path,
         &format!("multipart/form-data; boundary={boundary}"),
-        body,
-    )
+        ureq::SendBody::from_owned_reader(body),
+        Some(len),
+    );
+    // A file that could not be sent (replaced, changed, unreadable) is the error, not the
+    // broken request it left.
+    match failed.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        Some(why) => Err(why.into()),
+        None => sent,
+    }
 }
 
 /// A boundary no part holds: drawn from the hashes of the documents in them when they were
@@ -418,7 +472,31 @@ impl Job<'_> {
     /// `!member`).
     fn show_batch(&mut self, r: &Reply, files: &[WalkedFile]) -> Result<()> {
         if r.status != 200 {
-            return Err(refused(r));
+            // One request is one commit: none of its files was recorded. Say which.
+            let mut f = refused(r);
+            let names: Vec<String> = files
+                .iter()
+                .take(3)
+                .map(|f| escape::path(&f.path))
+                .collect();
+            let more = files.len().saturating_sub(3);
+            let count = match files.len() {
+                1 => "1 file".to_string(),
+                n => format!("{n} files"),
+            };
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            f.msg.push_str(&format!(
+                " (nothing of this request was recorded, its {count}: {}{more})",
+                names.join(", ")
+            ));
+            if r.status == 413 && files.len() > 1 {
+                f.msg.push_str("; --batch 1 sends one file per request");
+            }
+            return Err(f);
         }
         for mut v in lines(r)? {
             let path = v["path"].as_str().unwrap_or_default().to_owned();
@@ -519,6 +597,11 @@ pub fn add(remote: &Remote, a: AddArgs, out: Out) -> Result<()> {
     if a.agent.is_some() {
         return Err(Failure::usage(
             "--agent is not taken with --server: the server records the archivist whose token it is",
+        ));
+    }
+    if a.no_similar || a.similar_threshold != prov_ledger::DEFAULT_THRESHOLD {
+        return Err(Failure::usage(
+            "--no-similar and --similar-threshold work on a local ledger only: the server links look-alikes at its own threshold (40)",
         ));
     }
     if a.manifest.is_some() || a.cosign || a.timestamp {

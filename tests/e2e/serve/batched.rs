@@ -200,3 +200,66 @@ fn bytes_go_several_at_once_with_the_results_of_one_by_one() {
     let log = w.run(&["log", "--json"]).jsonl();
     assert_eq!(log.len(), 20);
 }
+
+/// A request of many files opens one at a time (a folder of more files than the process
+/// may open still goes in one request), and a refused request names its files.
+#[test]
+fn many_files_go_with_few_descriptors_and_a_refusal_names_its_files() {
+    let w = Workspace::new();
+    w.init();
+    let token = archivist(&w, "kim@news.example");
+    for i in 0..300 {
+        w.write(&format!("many/{i:03}.txt"), format!("file {i}\n"));
+    }
+    let s = Serve::start(&w, &[], &[]);
+    let script = format!(
+        "ulimit -n 64 && exec '{}' --ledger '{}' --server '{}' add many --source s -q",
+        prov_tests::prov_bin().display(),
+        w.ledger().display(),
+        s.url
+    );
+    let mut c = std::process::Command::new("sh");
+    c.args(["-c", &script])
+        .current_dir(w.path(""))
+        .env("PROV_TOKEN", &token);
+    let r = Run::from(c.output().unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(posts(&s), 1);
+    assert_eq!(w.run(&["log", "--json"]).jsonl().len(), 300);
+    // A document held by hash with another size: its request is refused whole, and says
+    // which files were not recorded.
+    for i in 0..5 {
+        w.write(&format!("more/{i}.txt"), format!("more {i}\n"));
+    }
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(b"more 2\n"))
+    };
+    let by_hash = format!(r#"{{"sha256": "{sha}", "size": 99, "source": "s"}}"#);
+    let r = super::try_post(
+        &format!("{}/v1/documents", s.url),
+        Some(&token),
+        "application/json",
+        by_hash.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut c = w.cmd(&["--server", &s.url, "add", "more", "--source", "s"]);
+    c.env("PROV_TOKEN", &token);
+    Run::from(c.output().unwrap()).fails(
+        3,
+        "nothing of this request was recorded, its 5 files: more/0.txt",
+    );
+    // And the look-alike flags are refused: the server links at its own threshold.
+    let mut c = w.cmd(&[
+        "--server",
+        &s.url,
+        "add",
+        "more",
+        "--source",
+        "s",
+        "--no-similar",
+    ]);
+    c.env("PROV_TOKEN", &token);
+    Run::from(c.output().unwrap()).fails(2, "local ledger only");
+}

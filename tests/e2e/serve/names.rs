@@ -129,7 +129,36 @@ fn names_in_a_multipart_upload_are_exact() {
         .refused(400, "give one");
     post(part("\r\nProv-Name-Hex: zz", "bad") + "--B--\r\n").refused(400, "not hex");
     post("--B--\r\n".into()).refused(400, "no part");
+    // A form field is not a document; a part's headers are bounded (here 2 MiB of one
+    // header line), as is what comes before the first part.
+    post("--B\r\nContent-Disposition: form-data; name=\"source\"\r\n\r\nzzz\r\n--B--\r\n".into())
+        .refused(400, "form field");
+    let huge = format!("X-Pad: {}", "a".repeat(2 << 20));
+    post(part(&format!("; filename=\"h\"\r\n{huge}"), "padded") + "--B--\r\n")
+        .refused(400, "headers");
+    post(
+        "x".repeat(2 << 20) + "\r\n" + &part("; filename=\"p\"", "after a preamble") + "--B--\r\n",
+    )
+    .refused(400, "headers");
+    // No name at all: an empty Prov-Name-Hex.
+    let r = post(part("\r\nProv-Name-Hex: ", "nameless by hand") + "--B--\r\n");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.json()["name"].is_null(), "{}", r.body);
     post(part("; filename=\"cut\"", "no end")).refused(400, "multipart");
-    // Nothing of a refused upload was recorded: 4 files and the 2 parts by hand.
-    assert_eq!(w.run(&["log", "--json"]).jsonl().len(), 6);
+    // Nothing of a refused upload was recorded: 4 files and the 3 parts by hand.
+    assert_eq!(w.run(&["log", "--json"]).jsonl().len(), 7);
+    // A JSON body is JSON whatever the case of its media type (RFC 9110 section 8.3.1).
+    let by_hash = format!(
+        r#"{{"sha256": "{}", "size": 5, "source": "hand"}}"#,
+        "ab".repeat(32)
+    );
+    let r = super::try_post(
+        &format!("{}/v1/documents", s.url),
+        Some(&token),
+        "Application/JSON",
+        by_hash.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["sha256"], "ab".repeat(32));
 }
