@@ -199,7 +199,15 @@ fn is_email(head: &[u8]) -> bool {
     let mut ended = false;
     while let Some(line) = lines.next() {
         if lines.peek().is_none() {
-            break; // the last piece may be a line cut by the end of `head`
+            // The last piece may be a line cut by the end of `head`: a first header line
+            // longer than all of it (an unfolded To: of hundreds of addresses) still names
+            // an email when its field is one emails have.
+            if fields == 0 && head.len() >= SNIFF_LEN {
+                let name = line.split(|&b| b == b':').next().unwrap_or_default();
+                return line.contains(&b':')
+                    && KNOWN_FIELDS.iter().any(|k| name.eq_ignore_ascii_case(k));
+            }
+            break;
         }
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
@@ -228,6 +236,20 @@ fn is_email(head: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by an attacker: an email whose first header line does not fit in the head
+    /// was taken for a plain file, and its attachments never looked for.
+    #[test]
+    fn a_first_header_line_longer_than_the_head_is_an_email() {
+        let mut long = b"To: ".to_vec();
+        while long.len() < SNIFF_LEN + 100 {
+            long.extend_from_slice(b"someone@example.com, ");
+        }
+        assert_eq!(sniff(&long[..SNIFF_LEN]), Kind::Email);
+        let mut other = b"Totals: ".to_vec();
+        other.resize(SNIFF_LEN, b'1');
+        assert_ne!(sniff(&other), Kind::Email);
+    }
 
     #[test]
     fn magic_numbers() {
