@@ -261,17 +261,22 @@ fn a_dictionary_past_max_buffered_is_not_decoded() {
     assert_eq!(found[0].sha256, sha(&text));
 }
 
-/// Found by `fuzz/fuzz_targets/ingest_walk.rs`: a damaged BZip2 folder made libbz2-rs-sys
-/// 0.2.6 index out of bounds (a panic). BZip2 is not decoded any more: the folder is noted.
-#[test]
-fn a_damaged_bzip2_folder_is_noted_not_a_panic() {
-    let bytes = include_bytes!("vectors/7z-bzip2-panic.7z");
+/// Walks a container held in memory, with the default limits.
+fn walk_bytes(bytes: &[u8]) -> (Vec<Found>, prov_ingest::Summary) {
     let mut found = Vec::new();
     let summary = prov_ingest::walk_reader(&mut &bytes[..], &Limits::default(), &mut |f| {
         found.push(f);
         std::ops::ControlFlow::Continue(())
     })
     .unwrap();
+    (found, summary)
+}
+
+/// Found by `fuzz/fuzz_targets/ingest_walk.rs`: a damaged BZip2 folder made libbz2-rs-sys
+/// 0.2.6 index out of bounds (a panic). BZip2 is not decoded any more: the folder is noted.
+#[test]
+fn a_damaged_bzip2_folder_is_noted_not_a_panic() {
+    let (_, summary) = walk_bytes(include_bytes!("vectors/7z-bzip2-panic.7z"));
     assert_eq!(summary.kind, Kind::SevenZip);
     assert!(summary.note.is_some(), "{summary:?}");
 }
@@ -283,13 +288,7 @@ fn a_damaged_bzip2_folder_is_noted_not_a_panic() {
 /// solid block as not reached, and the walk goes on to the next folder.
 #[test]
 fn a_decoder_that_failed_is_not_read_again() {
-    let bytes = include_bytes!("vectors/7z-lzma2-read-after-error.7z");
-    let mut found = Vec::new();
-    let summary = prov_ingest::walk_reader(&mut &bytes[..], &Limits::default(), &mut |f| {
-        found.push(f);
-        std::ops::ControlFlow::Continue(())
-    })
-    .unwrap();
+    let (found, summary) = walk_bytes(include_bytes!("vectors/7z-lzma2-read-after-error.7z"));
     assert_eq!(summary.kind, Kind::SevenZip);
     let c = summary.completeness.as_ref().unwrap();
     let not: Vec<(String, &str)> = c

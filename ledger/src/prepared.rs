@@ -6,12 +6,10 @@
 //!
 //! [`Documents::Prepared`]: crate::Documents::Prepared
 
-use crate::digest::{FileDigest, hash_reader};
+use crate::digest::FileDigest;
 use crate::error::{Error, Result};
-use crate::extract::Extracted;
 use crate::ingest::Fields;
 use crate::members::{self, Planned};
-use std::io::Read;
 
 /// One upload planned as documents (the document itself, then every member found in it,
 /// each linked to its container), not yet recorded. Its fields were checked against the
@@ -22,41 +20,6 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Reads `reader` to its end (spooled to a temporary file), hashes it and, with
-    /// `extract`, looks into it within those limits, as `prov add -` does; `what` names the
-    /// stream in errors, `label` its results (`-`), `name` is the name recorded.
-    ///
-    /// # Errors
-    /// [`Error::Invalid`] for fields the ledger would refuse, [`Error::StreamUnreadable`],
-    /// [`Error::EmptyStream`].
-    pub fn from_stream(
-        reader: &mut dyn Read,
-        what: &str,
-        label: Vec<u8>,
-        name: Option<Vec<u8>>,
-        fields: &Fields,
-        extract: Option<&prov_ingest::Limits>,
-    ) -> Result<Prepared> {
-        fields.validate(name.as_deref())?;
-        let x = match extract {
-            Some(limits) => crate::extract::read_stream(reader, what, limits, &|_| {})?,
-            None => Extracted::hashed(hash_reader(reader, &|_| {}).map_err(|source| {
-                Error::StreamUnreadable {
-                    what: what.to_owned(),
-                    source,
-                }
-            })?),
-        };
-        if x.digest.size == 0 {
-            return Err(Error::EmptyStream {
-                what: what.to_owned(),
-            });
-        }
-        Ok(Prepared {
-            plan: members::plan(fields, label, name.unwrap_or_default(), x),
-        })
-    }
-
     /// One file of a walk, read in place (as `prov add` reads it: checked to be the file
     /// listed and unchanged while read), hashed and, with `extract`, looked into; `label`
     /// names it in results.
@@ -79,11 +42,13 @@ impl Prepared {
     }
 
     /// One document already spooled (the `len` bytes of `file` from `start`: a part of a
-    /// request spooled with others), hashed and, with `extract`, looked into as
-    /// [`Prepared::from_stream`] does, without copying it again.
+    /// request spooled with others, or a whole request's body), hashed and, with
+    /// `extract`, looked into within those limits as `prov add -` does, without copying it
+    /// again; `what` names it in errors, `label` its results, `name` is the name recorded.
     ///
     /// # Errors
-    /// As [`Prepared::from_stream`].
+    /// [`Error::Invalid`] for fields the ledger would refuse, [`Error::StreamUnreadable`],
+    /// [`Error::EmptyStream`].
     pub fn from_spooled(
         file: &std::fs::File,
         (start, len): (u64, u64),
