@@ -87,8 +87,9 @@ fn stamp(m: &std::fs::Metadata) -> Stamp {
     )
 }
 
-fn now_ms() -> u64 {
-    prov_ledger::system_time_ms().unwrap_or(0)
+/// The time now; a clock before 1970 is an error (never a date of 0 stored).
+fn now_ms() -> Result<u64> {
+    Ok(prov_ledger::system_time_ms()?)
 }
 
 fn token_hash(token: &str) -> [u8; 32] {
@@ -223,7 +224,7 @@ impl Archivists {
         f.archivists.push(Archivist {
             name: name.to_owned(),
             token_sha256: hex::encode(token_hash(&token)),
-            added_ms: now_ms(),
+            added_ms: now_ms()?,
             revoked_ms: None,
         });
         self.write(&f)?;
@@ -240,7 +241,9 @@ impl Archivists {
         let Some(a) = f.archivists.iter_mut().find(|a| a.name == name) else {
             return Err(Error::NoSuchArchivist(name.to_owned()));
         };
-        a.revoked_ms.get_or_insert_with(now_ms);
+        if a.revoked_ms.is_none() {
+            a.revoked_ms = Some(now_ms()?);
+        }
         let a = a.clone();
         self.write(&f)?;
         Ok(a)

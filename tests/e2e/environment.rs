@@ -104,6 +104,8 @@ fn a_clock_before_1970_is_exit_5_for_every_command_never_a_panic() {
         &["prove", "0"],
         &["export"],
         &["init", "--origin", "x.example/y"],
+        // Never an archivist dated 0.
+        &["archivist", "add", "eve@news.example"],
     ] {
         let Some(r) = run_at_time(&w, at, args) else {
             return;
