@@ -133,13 +133,30 @@ fn names_in_a_multipart_upload_are_exact() {
     // header line), as is what comes before the first part.
     post("--B\r\nContent-Disposition: form-data; name=\"source\"\r\n\r\nzzz\r\n--B--\r\n".into())
         .refused(400, "form field");
+    // The server refuses these while the body is still arriving and closes the connection,
+    // so a client still sending may see the connection cut rather than the answer; either
+    // way nothing is recorded (counted below).
+    let cut_short = |body: String| match super::try_post(
+        &format!("{}/v1/documents?source=hand", s.url),
+        Some(&token),
+        "multipart/form-data; boundary=B",
+        body.as_bytes(),
+    ) {
+        Ok(r) => r.refused(400, "headers"),
+        Err(ureq::Error::Io(e)) => assert!(
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+            ),
+            "{e}"
+        ),
+        Err(e) => panic!("{e}"),
+    };
     let huge = format!("X-Pad: {}", "a".repeat(2 << 20));
-    post(part(&format!("; filename=\"h\"\r\n{huge}"), "padded") + "--B--\r\n")
-        .refused(400, "headers");
-    post(
+    cut_short(part(&format!("; filename=\"h\"\r\n{huge}"), "padded") + "--B--\r\n");
+    cut_short(
         "x".repeat(2 << 20) + "\r\n" + &part("; filename=\"p\"", "after a preamble") + "--B--\r\n",
-    )
-    .refused(400, "headers");
+    );
     // No name at all: an empty Prov-Name-Hex.
     let r = post(part("\r\nProv-Name-Hex: ", "nameless by hand") + "--B--\r\n");
     assert_eq!(r.status, 200, "{}", r.body);
