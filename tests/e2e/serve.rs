@@ -168,6 +168,18 @@ pub(crate) fn try_post(
     reply(req.send(body))
 }
 
+/// `POST PATH` (`/v1/claims`, `/v1/documents`) with a JSON body; panics only when the
+/// connection fails.
+pub(crate) fn post_json(s: &Serve, token: Option<&str>, path: &str, json: &str) -> Reply {
+    try_post(
+        &format!("{}{path}", s.url),
+        token,
+        "application/json",
+        json.as_bytes(),
+    )
+    .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+}
+
 /// `POST /v1/documents?QUERY` with the document's bytes.
 pub(crate) fn upload(s: &Serve, token: Option<&str>, query: &str, body: &[u8]) -> Reply {
     try_post(

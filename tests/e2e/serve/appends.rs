@@ -218,15 +218,7 @@ fn a_claim_posted_is_recorded_by_the_archivist_as_prov_claim_records_it() {
         200
     );
     let body = r#"{"about": 0, "verdict": "forged", "by": "verification desk", "reason": "fonts postdate the date"}"#;
-    let post = |body: &str, token: Option<&str>| {
-        try_post(
-            &format!("{}/v1/claims", s.url),
-            token,
-            "application/json",
-            body.as_bytes(),
-        )
-        .unwrap()
-    };
+    let post = |body: &str, token: Option<&str>| super::post_json(&s, token, "/v1/claims", body);
     post(body, None).refused(401, "token");
     let r = post(body, Some(&token));
     assert_eq!(r.status, 200, "{}", r.body);

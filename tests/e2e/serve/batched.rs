@@ -236,13 +236,7 @@ fn many_files_go_with_few_descriptors_and_a_refusal_names_its_files() {
         hex::encode(sha2::Sha256::digest(b"more 2\n"))
     };
     let by_hash = format!(r#"{{"sha256": "{sha}", "size": 99, "source": "s"}}"#);
-    let r = super::try_post(
-        &format!("{}/v1/documents", s.url),
-        Some(&token),
-        "application/json",
-        by_hash.as_bytes(),
-    )
-    .unwrap();
+    let r = super::post_json(&s, Some(&token), "/v1/documents", &by_hash);
     assert_eq!(r.status, 200, "{}", r.body);
     let mut c = w.cmd(&["--server", &s.url, "add", "more", "--source", "s"]);
     c.env("PROV_TOKEN", &token);

@@ -71,15 +71,7 @@ fn an_oversized_body_is_refused_and_a_malformed_request_is_a_json_error() {
     upload(&s, Some(&token), "source=x&meta=novalue", b"doc\n").refused(400, "KEY=VALUE");
     upload(&s, Some(&token), "source=x&agent=me", b"doc\n").refused(400, "unknown query parameter");
     upload(&s, Some(&token), "source=x", b"").refused(400, "empty");
-    let post_json = |body: &str| {
-        try_post(
-            &format!("{}/v1/documents", s.url),
-            Some(&token),
-            "application/json",
-            body.as_bytes(),
-        )
-        .unwrap()
-    };
+    let post_json = |body: &str| super::post_json(&s, Some(&token), "/v1/documents", body);
     post_json("{not json").refused(400, "JSON body");
     post_json(r#"{"sha256": "zz", "size": 1, "source": "x"}"#).refused(400, "sha256");
     post_json(&format!(

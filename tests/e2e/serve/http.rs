@@ -97,15 +97,8 @@ fn refusals_say_what_to_do_in_http_terms() {
     let token = archivist(&w, "max@news.example");
     let s = Serve::start(&w, &["--max-body", "100"], &[]);
     upload(&s, Some(&token), "source=x", b"one\n");
-    let post = |path: &str, token: Option<&str>, json: &str| {
-        super::try_post(
-            &format!("{}{path}", s.url),
-            token,
-            "application/json",
-            json.as_bytes(),
-        )
-        .unwrap()
-    };
+    let post =
+        |path: &str, token: Option<&str>, json: &str| super::post_json(&s, token, path, json);
     let list = format!(
         r#"{{"documents": [{}]}}"#,
         vec![

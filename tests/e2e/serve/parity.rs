@@ -3,7 +3,7 @@
 //! containers a document was found in, a look-alike's `similar_to` link with its distance,
 //! the claims about it and the entries that link to it.
 
-use super::{Serve, archivist, try_post};
+use super::{Serve, archivist, post_json};
 use prov_tests::{Run, Workspace};
 
 /// Forty sentences; `changed` replaces the eighteenth (an altered copy).
@@ -66,13 +66,7 @@ fn check_and_show_through_the_server_print_what_they_print_locally() {
         "no look-alike link: {shown:?}"
     );
     let claim = r#"{"about": 1, "verdict": "altered", "by": "desk", "reason": "the port log says otherwise", "evidence": [3]}"#;
-    let r = try_post(
-        &format!("{}/v1/claims", s.url),
-        Some(&token),
-        "application/json",
-        claim.as_bytes(),
-    )
-    .unwrap();
+    let r = post_json(&s, Some(&token), "/v1/claims", claim);
     assert_eq!(r.status, 200, "{}", r.body);
     let mut compared = 0;
     for args in [
@@ -191,13 +185,7 @@ fn the_server_links_look_alikes_as_add_does() {
     assert!(other["similar_to"].is_null(), "{other}");
     // A claim is appended between two groups.
     let claim = r#"{"about": 1, "verdict": "altered", "by": "desk", "reason": "checked"}"#;
-    let r = try_post(
-        &format!("{}/v1/claims", s.url),
-        Some(&token),
-        "application/json",
-        claim.as_bytes(),
-    )
-    .unwrap();
+    let r = post_json(&s, Some(&token), "/v1/claims", claim);
     assert_eq!(r.status, 200, "{}", r.body);
     let third = add("third");
     assert!(

@@ -38,13 +38,12 @@ fn a_full_queue_refuses_an_upload_before_reading_its_body() {
         assert!(answer.contains("retry-after: 1"), "{answer}");
         assert!(answer.contains("too many uploads waiting"), "{answer}");
     }
-    let claim = super::try_post(
-        &format!("{}/v1/claims", s.url),
+    let claim = super::post_json(
+        &s,
         Some(&token),
-        "application/json",
-        br#"{"about": 0, "verdict": "forged", "by": "x"}"#,
-    )
-    .unwrap();
+        "/v1/claims",
+        r#"{"about": 0, "verdict": "forged", "by": "x"}"#,
+    );
     assert_eq!(claim.status, 503, "{}", claim.body);
     hold.release();
     assert_eq!(waiting.join().unwrap().status, 200);

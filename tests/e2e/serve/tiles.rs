@@ -3,7 +3,7 @@
 //! signed by the ledger's key, its tiles giving the checkpoint's root, every entry there;
 //! with the right cache headers, and nothing served outside the tlog-tiles grammar.
 
-use super::{Serve, archivist, get, try_post};
+use super::{Serve, archivist, get};
 use prov_tests::Workspace;
 use sha2::Digest;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ fn the_served_tiles_verify_with_an_independent_tlog_tiles_client() {
                 for i in 0..75 {
                     let sha = hex::encode(sha2::Sha256::digest(format!("{t}/{i}")));
                     let body = format!(r#"{{"sha256": "{sha}", "size": 10, "source": "hashes", "name": "{t}/{i}"}}"#);
-                    let r = try_post(&format!("{}/v1/documents", s.url), Some(&token), "application/json", body.as_bytes()).unwrap();
+                    let r = super::post_json(&s, Some(&token), "/v1/documents", &body);
                     assert_eq!(r.status, 200, "{}", r.body);
                 }
             })
