@@ -20,14 +20,37 @@ pub const MAX_PARTS: usize = crate::upload::MAX_LIST;
 /// The part header that gives a name that is not UTF-8, as hex.
 const NAME_HEX: &str = "prov-name-hex";
 
-/// How far the body read may run ahead of what was spooled: the largest chunk hyper reads
-/// at once and the headers of one part, or what comes before the first part.
+/// How far the body read may run ahead of what was spooled since the part being read began
+/// (or since the body began, before the first part): the largest chunk hyper reads at once
+/// and the headers of one part, or what comes before the first part.
 const HELD: u64 = 1 << 20;
 
-/// What each part's headers may add to that.
-const PER_PART: u64 = 16 << 10;
+/// The parser was given more than [`HELD`] that it did not hand on as a part's bytes.
+#[derive(Debug)]
+struct HeadersTooLarge;
 
-const HEADERS_TOO_LARGE: &str = "a part's headers, or what comes before the first part, are larger than this server takes (about 1 MiB)";
+impl std::fmt::Display for HeadersTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a part's headers, or what comes before the first part, are larger than this server takes (about 1 MiB)")
+    }
+}
+
+impl std::error::Error for HeadersTooLarge {}
+
+/// A spool file that cannot be made or written: the server's trouble, not the client's.
+fn spool_failed(e: io::Error) -> Answer {
+    Answer::error(
+        503,
+        format!("cannot spool the upload: {e}"),
+        "try again later",
+    )
+}
+
+/// Writes a chunk to the spool, off the async workers' way (a disk under writeback pressure
+/// blocks the write).
+fn spool_write(file: &mut File, chunk: &[u8]) -> Result<(), Answer> {
+    tokio::task::block_in_place(|| file.write_all(chunk)).map_err(spool_failed)
+}
 
 /// One part spooled: its name and where its bytes are in the spool.
 pub(crate) struct Part {
@@ -39,13 +62,7 @@ pub(crate) struct Part {
 /// Reads the body into a temporary file, within the size limit and the time allowed: the
 /// file and how many bytes it holds.
 pub(crate) async fn body(ctx: &Ctx, body: Incoming) -> Result<(std::fs::File, u64), Answer> {
-    let mut file = tempfile::tempfile().map_err(|e| {
-        Answer::error(
-            503,
-            format!("cannot spool the upload: {e}"),
-            "try again later",
-        )
-    })?;
+    let mut file = tempfile::tempfile().map_err(spool_failed)?;
     let max = ctx.limits.max_body;
     let read = async {
         let mut body = body;
@@ -57,13 +74,7 @@ pub(crate) async fn body(ctx: &Ctx, body: Incoming) -> Result<(std::fs::File, u6
                 if total > max {
                     return Err(too_large(max));
                 }
-                file.write_all(&data).map_err(|e| {
-                    Answer::error(
-                        503,
-                        format!("cannot spool the upload: {e}"),
-                        "try again later",
-                    )
-                })?;
+                spool_write(&mut file, &data)?;
             }
         }
         Ok(total)
@@ -98,26 +109,19 @@ pub(crate) async fn parts(
     body: Incoming,
     boundary: String,
 ) -> Result<(File, Vec<Part>), Answer> {
-    let spool_failed = |e: std::io::Error| {
-        Answer::error(
-            503,
-            format!("cannot spool the upload: {e}"),
-            "try again later",
-        )
-    };
     let mut file = tempfile::tempfile().map_err(spool_failed)?;
     let max = ctx.limits.max_body;
     let limits = multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(max));
     // What the parser holds that is not spooled (the headers of the part it reads, or what
-    // comes before the first part) is bounded: the body read may run ahead of what was
-    // written by at most HELD, and PER_PART for each part's headers.
+    // comes before the first part) is bounded: since the part being read began, the body
+    // read may run ahead of what was written by at most HELD.
     let (got, kept) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let (got_in, kept_in) = (got.clone(), kept.clone());
     let stream = body.into_data_stream().map(move |chunk| {
         let chunk = chunk.map_err(io::Error::other)?;
         let total = got_in.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
         if total > kept_in.load(Ordering::Relaxed) + HELD {
-            return Err(io::Error::other(HEADERS_TOO_LARGE));
+            return Err(io::Error::other(HeadersTooLarge));
         }
         Ok(chunk)
     });
@@ -126,7 +130,8 @@ pub(crate) async fn parts(
     let mut at = 0u64;
     let read = async {
         while let Some(mut field) = form.next_field().await.map_err(multipart_error(max))? {
-            kept.fetch_add(PER_PART, Ordering::Relaxed);
+            // The allowance starts again at each part: it never carries over.
+            kept.store(got.load(Ordering::Relaxed), Ordering::Relaxed);
             if parts.len() == MAX_PARTS {
                 return Err(Answer::error(
                     413,
@@ -137,7 +142,7 @@ pub(crate) async fn parts(
             let name = part_name(&field)?;
             let start = at;
             while let Some(chunk) = field.chunk().await.map_err(multipart_error(max))? {
-                file.write_all(&chunk).map_err(spool_failed)?;
+                spool_write(&mut file, &chunk)?;
                 at += chunk.len() as u64;
                 kept.fetch_add(chunk.len() as u64, Ordering::Relaxed);
             }
@@ -159,12 +164,26 @@ pub(crate) async fn parts(
     Ok((file, parts))
 }
 
+/// Whether a read error is (or wraps) [`HeadersTooLarge`].
+fn too_large_headers(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut at = Some(e);
+    while let Some(e) = at {
+        if e.is::<HeadersTooLarge>()
+            || e.downcast_ref::<io::Error>()
+                .and_then(|io| io.get_ref())
+                .is_some_and(|inner| inner.is::<HeadersTooLarge>())
+        {
+            return true;
+        }
+        at = e.source();
+    }
+    false
+}
+
 fn multipart_error(max: u64) -> impl Fn(multer::Error) -> Answer {
     move |e| match e {
         multer::Error::StreamSizeExceeded { .. } => too_large(max),
-        multer::Error::StreamReadFailed(e) if e.to_string() == HEADERS_TOO_LARGE => {
-            bad(HEADERS_TOO_LARGE)
-        }
+        multer::Error::StreamReadFailed(e) if too_large_headers(&*e) => bad(HeadersTooLarge),
         e => bad(format!("the multipart body: {e}")),
     }
 }
@@ -188,7 +207,7 @@ fn part_name(field: &multer::Field<'_>) -> Result<Option<Vec<u8>>, Answer> {
         .map(|v| v.as_bytes().to_ascii_lowercase());
     let names_a_file = disposition
         .as_deref()
-        .is_some_and(|d| d.windows(9).any(|w| w == b"filename="));
+        .is_some_and(|d| d.windows(8).any(|w| w == b"filename"));
     match (field.file_name(), hex_name) {
         (Some(_), Some(_)) => Err(bad(
             "a part gives both a filename and Prov-Name-Hex: give one",
@@ -196,7 +215,7 @@ fn part_name(field: &multer::Field<'_>) -> Result<Option<Vec<u8>>, Answer> {
         (Some(n), None) => Ok((!n.is_empty()).then(|| n.as_bytes().to_vec())),
         (None, Some(h)) => Ok((!h.is_empty()).then_some(h)),
         (None, None) if names_a_file => Err(bad(
-            "a part's filename is not UTF-8: give its bytes in hex in a Prov-Name-Hex header instead",
+            "a part's filename could not be read (not UTF-8, or given only as filename*): give its bytes in hex in a Prov-Name-Hex header instead",
         )),
         (None, None) => Err(bad(format!(
             "part {:?} is a form field, not a file: each part must be a document with a filename (or a Prov-Name-Hex header); the fields go in the query",
