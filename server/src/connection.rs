@@ -27,6 +27,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+/// How long a failed `accept` waits before the next.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+
 /// Accepts connections on `listener` and serves each on its own task, until the process
 /// ends.
 pub(crate) async fn accept_loop(
@@ -47,8 +50,14 @@ pub(crate) async fn accept_loop(
         };
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
-            // A connection that failed before it was accepted (reset, out of files).
-            Err(_) => continue,
+            // A connection that failed before it was accepted (reset), or no descriptor left
+            // to accept it with (EMFILE): the connection waits in the backlog, and an accept
+            // retried at once would fail at once, spinning a worker; wait a little first.
+            Err(_) => {
+                drop(permit);
+                tokio::time::sleep(ACCEPT_RETRY).await;
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
         let (ctx, tls, limits) = (ctx.clone(), tls.clone(), limits.clone());

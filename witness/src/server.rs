@@ -72,9 +72,13 @@ pub fn serve(
             };
             let stream = match listener.accept().await {
                 Ok((stream, _)) => stream,
-                // A connection that failed before it was accepted (reset, out of files): the
-                // next one may do better.
-                Err(_) => continue,
+                // A connection that failed before it was accepted (reset), or no descriptor
+                // left to accept it with (EMFILE, which an accept retried at once meets again
+                // at once): wait a little, then the next one may do better.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
             };
             let (witness, log) = (witness.clone(), log.clone());
             tokio::spawn(async move {
