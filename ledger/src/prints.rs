@@ -40,6 +40,10 @@ pub struct Prints {
     /// ([`Prints::resemble_then_file`]); their `seq` is their document's position in the
     /// batch until [`Prints::settle`].
     pending: usize,
+    /// The contents whose fingerprints are held (committed, or filed for the batch): a copy
+    /// of one is never filed again, so that repeats (sightings) cannot push the original out
+    /// of the latest items its buckets keep.
+    held: std::collections::HashSet<[u8; 32]>,
 }
 
 /// One fingerprint found close to a document's.
@@ -91,6 +95,7 @@ impl Prints {
             None => self.bodies.push(c),
         }
         self.kinds.push(Some(p.kind));
+        self.held.insert(p.sha256);
         self.list.push(p);
     }
 
@@ -177,6 +182,9 @@ impl Prints {
         });
         committed.sort_by_key(|c| (c.distance, c.seq, c.kind == PrintKind::Bytes));
         let closest = (committed, closest_first(batch).into_iter().next());
+        if self.held.contains(own) {
+            return closest;
+        }
         for (kind, t) in [(PrintKind::Bytes, &fp.bytes), (PrintKind::Text, &fp.text)] {
             if let Some(tlsh) = t {
                 self.push(Print {
@@ -197,7 +205,10 @@ impl Prints {
         for i in self.pending..self.list.len() {
             match first_seen(self.list[i].seq) {
                 Some(seq) => self.list[i].seq = seq,
-                None => self.kinds[i] = None,
+                None => {
+                    self.kinds[i] = None;
+                    self.held.remove(&self.list[i].sha256);
+                }
             }
         }
         self.pending = self.list.len();

@@ -523,3 +523,30 @@ fn an_empty_fingerprint_file_is_started_again() {
     let r = w.run(&["similar", "a.txt", "--json"]).json();
     assert_eq!(r["compared"], 2, "b's two records only: {r}");
 }
+
+/// Found in review: the look-alike index kept every copy's fingerprints (sightings too), so
+/// 100 copies of a document, in earlier batches of the same add, pushed the original out of
+/// the latest items its buckets keep, and its altered copy was linked to nothing. A copy of
+/// content already held is not filed again.
+#[test]
+fn copies_in_earlier_batches_do_not_hide_the_original() {
+    let w = Workspace::new();
+    w.init();
+    let original = memo("contract");
+    w.write("docs/000-original.txt", &original);
+    for i in 1..=100 {
+        w.write(&format!("docs/{i:03}-copy.txt"), &original);
+    }
+    w.write(
+        "docs/101-altered.txt",
+        original.replacen("paragraph 3", "paragraph 9", 1),
+    );
+    let docs = w
+        .run(&["add", "docs", "--source", "s", "--batch", "101", "--json"])
+        .documents();
+    let altered = docs
+        .iter()
+        .find(|d| d["path"].as_str().unwrap().ends_with("101-altered.txt"))
+        .unwrap();
+    assert_eq!(altered["similar_to"]["seq"], 0, "{altered}");
+}
