@@ -85,8 +85,8 @@ impl Remote {
         self.reply(self.agent.get(self.url(path)).call())
     }
 
-    fn post(&self, path: &str, content_type: &str, body: impl ureq::AsSendBody) -> Result<Reply> {
-        self.post_sized(path, content_type, body, None)
+    fn post(&self, path: &str, content_type: &str, body: &[u8]) -> Result<Reply> {
+        self.post_sized(path, content_type, body, Some(body.len() as u64))
     }
 
     /// `post` with the body's length given (a reader's length is not known otherwise, and
@@ -105,11 +105,15 @@ impl Remote {
             .agent
             .post(self.url(path))
             .header("content-type", content_type)
-            .header("authorization", format!("Bearer {}", token.trim()))
-            // The server refuses a wrong token or a full queue before it reads the body, and
-            // closes the connection: waiting for its 100 (RFC 9110 section 10.1.1) lets the
-            // refusal be read rather than a broken pipe from sending the body.
-            .header("expect", "100-continue");
+            .header("authorization", format!("Bearer {}", token.trim()));
+        // The server refuses a wrong token or a full queue before it reads the body, and
+        // closes the connection: for a body larger than the socket takes at once, waiting for
+        // its 100 (RFC 9110 section 10.1.1) lets the refusal be read rather than a broken pipe
+        // from sending the body. A small body is sent at once (no round trip more).
+        let req = match len {
+            Some(len) if len <= EXPECT_ABOVE => req,
+            _ => req.header("expect", "100-continue"),
+        };
         let req = match len {
             Some(len) => req.header("content-length", len.to_string()),
             None => req,
@@ -117,6 +121,9 @@ impl Remote {
         self.reply(req.send(body))
     }
 }
+
+/// Bodies larger than this wait for the server's 100 (Continue) before they are sent.
+const EXPECT_ABOVE: u64 = 64 << 10;
 
 /// The certificates of a PEM file given with `--ca-cert` (at most 1 MiB).
 fn ca_certs(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {

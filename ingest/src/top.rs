@@ -136,7 +136,7 @@ pub fn walk_seekable_twin<R: Read + Seek>(
         let hashing = twin.and_then(|twin| {
             std::thread::Builder::new()
                 .name("top-hash".into())
-                .spawn_scoped(scope, move || hash(twin))
+                .spawn_scoped(scope, move || hash(twin, size))
                 .ok()
         });
         let Some(hashing) = hashing else {
@@ -181,11 +181,11 @@ fn fail(shared: &Shared, e: io::Error) {
     shared.source_error.borrow_mut().get_or_insert(e);
 }
 
-/// The SHA-256, TLSH and length of all that `twin` gives.
-fn hash(twin: &mut (dyn Read + Send)) -> io::Result<([u8; 32], Option<Tlsh>, u64)> {
+/// The SHA-256, TLSH and length of all that `twin` gives (a file of `size` bytes).
+fn hash(twin: &mut (dyn Read + Send), size: u64) -> io::Result<([u8; 32], Option<Tlsh>, u64)> {
     let mut hasher = Sha256::new();
     let mut printer = Printer::new();
-    let mut buf = vec![0u8; 1 << 18];
+    let mut buf = vec![0u8; buffer_for(size)];
     let mut n = 0u64;
     loop {
         let got = match twin.read(&mut buf) {

@@ -417,10 +417,8 @@ fn link_similar(docs: &mut [Cow<'_, NewDocument>], results: &mut [Recorded]) -> 
             Target::Earlier(k) if k < i => results[k].first_seen.seq,
             Target::Earlier(_) => continue,
         };
-        let taken = d.related.iter().any(|l| l.relation == SIMILAR_TO)
-            || d.metadata.contains_key(SIMILAR_DISTANCE)
-            || d.metadata.contains_key(SIMILAR_BY);
-        if to >= r.seq || taken {
+        // A link or key given by hand was refused before (`check_not_measured`).
+        if to >= r.seq {
             continue;
         }
         let mut linked = d.as_ref().clone();

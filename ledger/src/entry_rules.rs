@@ -26,7 +26,7 @@ pub(crate) const MAX_META_VALUE: usize = 4096;
 pub(crate) const MAX_RELATED: usize = 64;
 pub(crate) const MAX_RELATION: usize = 64;
 
-fn text(field: &'static str, s: &str, min: usize, max: usize) -> Result<()> {
+pub(crate) fn text(field: &'static str, s: &str, min: usize, max: usize) -> Result<()> {
     if s.len() < min || s.len() > max {
         return Err(Error::invalid(
             field,

@@ -158,6 +158,14 @@ pub(crate) fn read_spooled(
     };
     let reached = AtomicU64::new(0);
     let window = || Counted::window(file, start, len, &reached);
+    // A spool shorter than it was said to be is an error, never a shorter document.
+    let short = |read: u64| match read == len {
+        true => Ok(()),
+        false => Err(unreadable(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("{read} bytes where {len} were spooled"),
+        ))),
+    };
     let Some(limits) = limits else {
         let mut printer = prov_ingest::Printer::new();
         let digest = crate::digest::hash_reader(
@@ -168,6 +176,7 @@ pub(crate) fn read_spooled(
             &|_| {},
         )
         .map_err(unreadable)?;
+        short(digest.size)?;
         let mut x = Extracted::hashed(digest);
         x.fingerprints.bytes = printer.finish();
         return Ok(x);
@@ -201,6 +210,7 @@ pub(crate) fn read_spooled(
             crate::digest::hash_reader(window(), &|_| {}).map_err(unreadable)?
         }
     };
+    short(digest.size)?;
     Ok(Extracted {
         digest,
         fingerprints: top.fingerprints.clone(),

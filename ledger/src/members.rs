@@ -189,23 +189,20 @@ fn member(fields: &Fields, found: &Found) -> NewDocument {
     // A type the container declares (an email part's Content-Type) that the ledger's rule
     // refuses is left out, never the member with it.
     let declared = match &found.media_type {
-        Some(t)
-            if !t.is_empty() && t.len() <= MAX_MEDIA_TYPE && !t.chars().any(char::is_control) =>
-        {
-            Some(t.clone())
-        }
-        Some(t) => {
-            let why = format!(
-                "its declared media type was left out: {} bytes, or control characters ({})",
-                t.len(),
-                recordable(t)
-            );
-            note = Some(match note {
-                Some(n) => format!("{n}; {why}"),
-                None => why,
-            });
-            None
-        }
+        Some(t) => match crate::entry_rules::text("media type", t, 1, MAX_MEDIA_TYPE) {
+            Ok(()) => Some(t.clone()),
+            Err(e) => {
+                let why = format!(
+                    "its declared media type was left out ({e}): {}",
+                    recordable(t)
+                );
+                note = Some(match note {
+                    Some(n) => format!("{n}; {why}"),
+                    None => why,
+                });
+                None
+            }
+        },
         None => None,
     };
     if let Some(note) = &note {

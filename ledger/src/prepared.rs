@@ -161,3 +161,33 @@ impl Prepared {
         Ok(Prepared { plan })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A spool shorter than the length given is an error, never a shorter document, with
+    /// or without looking into it.
+    #[test]
+    fn a_spool_shorter_than_said_is_refused() {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(b"twelve bytes").unwrap();
+        let fields = Fields {
+            source: "s".into(),
+            ..Fields::default()
+        };
+        let limits = prov_ingest::Limits::default();
+        for extract in [None, Some(&limits)] {
+            let whole =
+                Prepared::from_spooled(&f, (0, 12), "spool", b"-".to_vec(), None, &fields, extract);
+            assert_eq!(whole.unwrap().documents(), 1);
+            let short =
+                Prepared::from_spooled(&f, (0, 20), "spool", b"-".to_vec(), None, &fields, extract);
+            assert!(
+                matches!(short, Err(Error::StreamUnreadable { .. })),
+                "{extract:?}"
+            );
+        }
+    }
+}

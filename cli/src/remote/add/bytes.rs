@@ -126,7 +126,8 @@ impl Job<'_> {
             };
             let Some(f) = part.parse::<usize>().ok().and_then(|i| files.get(i)) else {
                 return Err(Failure::environment(format!(
-                    "the server answered for a part the request did not hold ({path:?})"
+                    "the server answered for a part the request did not hold ({})",
+                    escape::text(&path)
                 )));
             };
             v["path"] = json!(match member {
