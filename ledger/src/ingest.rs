@@ -72,6 +72,8 @@ impl Fields {
     /// [`Error::Invalid`] naming the field.
     pub fn validate(&self, name: Option<&[u8]>) -> Result<()> {
         self.related.iter().try_for_each(given_relation)?;
+        // Refused here, before any file is read (or uploaded), as well as at the commit.
+        crate::similar::check_not_measured(&self.related, &self.metadata)?;
         let placeholder = FileDigest {
             sha256: [0; 32],
             size: 1,

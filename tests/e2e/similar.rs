@@ -550,3 +550,38 @@ fn copies_in_earlier_batches_do_not_hide_the_original() {
         .unwrap();
     assert_eq!(altered["similar_to"]["seq"], 0, "{altered}");
 }
+
+/// A `tlsh.*` key given by hand is refused before any file is read (review: it was refused
+/// only at the commit, after every file was read, or through a server uploaded): the
+/// files are never opened (strace).
+#[test]
+fn a_measured_key_given_by_hand_is_refused_before_any_file_is_read() {
+    if std::process::Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        prov_tests::skip("strace is not installed (apt-get install strace)");
+        return;
+    }
+    let w = Workspace::new();
+    w.init();
+    w.write("docs/never-opened.txt", memo("never"));
+    let trace = w.path("trace");
+    let mut strace = std::process::Command::new("strace");
+    strace.args([
+        "-f",
+        "-e",
+        "trace=openat,open",
+        "-o",
+        trace.to_str().unwrap(),
+    ]);
+    let r = w.run_wrapped(
+        &mut strace,
+        &["add", "docs", "--source", "s", "--meta", "tlsh.bytes=T1AB"],
+    );
+    r.fails(3, "`tlsh.bytes` is written by prov add itself");
+    let opened = std::fs::read_to_string(&trace).unwrap();
+    assert!(opened.contains("openat"), "the trace saw nothing: {opened}");
+    assert!(!opened.contains("never-opened.txt"), "{opened}");
+}
