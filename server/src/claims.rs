@@ -41,14 +41,17 @@ fn bad(why: impl std::fmt::Display) -> Answer {
 
 /// `POST /v1/claims`.
 pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
-    let agent = match authenticate(&ctx, req.headers()) {
+    let (head, body) = req.into_parts();
+    let admitted =
+        authenticate(&ctx, &head.headers).and_then(|agent| match ctx.writer.has_room() {
+            true => Ok(agent),
+            false => Err(crate::writer::Writer::full().with("connection", "close")),
+        });
+    let agent = match admitted {
         Ok(a) => a,
-        Err(a) => return a,
+        Err(refusal) => return crate::linger::refuse(&head, body, refusal).await,
     };
-    if !ctx.writer.has_room() {
-        return crate::writer::Writer::full().with("connection", "close");
-    }
-    let body = Limited::new(req.into_body(), MAX_JSON_BODY);
+    let body = Limited::new(body, MAX_JSON_BODY);
     let body = match tokio::time::timeout(ctx.limits.body_timeout, body.collect()).await {
         Err(_) => return timed_out(),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {

@@ -21,6 +21,7 @@ mod archivists;
 mod claims;
 mod connection;
 mod error;
+mod linger;
 mod parts;
 mod reads;
 mod server;

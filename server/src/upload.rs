@@ -17,6 +17,7 @@ use crate::spool::{timed_out, too_large};
 use crate::writer::{Upload, Work};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body, Incoming};
+use hyper::http::request::Parts;
 use hyper::{HeaderMap, Request};
 use prov_ledger::{Fields, FileDigest, Prepared, Related};
 use serde::Deserialize;
@@ -225,81 +226,102 @@ fn by_hash(body: &[u8], agent: String) -> Result<Prepared, Answer> {
     Prepared::from_planned(docs).map_err(|e| crate::answer::from_ledger(&e))
 }
 
-/// `POST /v1/documents`.
-pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
+/// How an upload's body is read, once its head was admitted.
+enum Form {
+    /// `application/json`: documents by hash alone, recorded by `agent`.
+    Json(String),
+    /// `multipart/form-data`: one document a part.
+    Parts {
+        boundary: String,
+        fields: Fields,
+        extract: bool,
+    },
+    /// The document's bytes as the body.
+    Bytes {
+        fields: Fields,
+        name: Option<Vec<u8>>,
+        extract: bool,
+    },
+}
+
+/// What the head of an upload allows, or its refusal, before any byte of the body is read.
+fn admit(ctx: &Ctx, head: &Parts, declared: u64) -> Result<Form, Answer> {
     if ctx.state.stopped() {
-        return Answer::stopped();
+        return Err(Answer::stopped());
     }
-    let agent = match authenticate(&ctx, req.headers()) {
-        Ok(a) => a,
-        Err(a) => return a,
-    };
-    // A full queue is said before the body is read (and the connection closed, the body
-    // left unread): an upload is not spooled whole only to be refused.
+    let agent = authenticate(ctx, &head.headers)?;
+    // A full queue is said before the body is read: an upload is not spooled whole only
+    // to be refused.
     if !ctx.writer.has_room() {
-        return crate::writer::Writer::full().with("connection", "close");
+        return Err(crate::writer::Writer::full().with("connection", "close"));
     }
-    let content_type = req
-        .headers()
+    let content_type = head
+        .headers
         .get(hyper::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+        .unwrap_or("");
     // Media types are case-insensitive (RFC 9110 section 8.3.1).
-    let json = content_type
+    if content_type
         .to_ascii_lowercase()
-        .starts_with("application/json");
-    let multipart = crate::parts::boundary(&content_type);
-    let query = req.uri().query().unwrap_or("").to_owned();
-    let declared = req.body().size_hint().lower();
-    let prepared = if json {
-        let max = crate::server::MAX_JSON_BODY;
-        if declared > max as u64 {
-            return too_large(max as u64);
-        }
-        let body = Limited::new(req.into_body(), max);
-        let body = match tokio::time::timeout(ctx.limits.body_timeout, body.collect()).await {
-            Err(_) => return timed_out(),
-            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-                return too_large(max as u64);
-            }
-            Ok(Err(_)) => return bad("the request body could not be read"),
-            Ok(Ok(b)) => b.to_bytes(),
+        .starts_with("application/json")
+    {
+        let max = crate::server::MAX_JSON_BODY as u64;
+        return match declared > max {
+            true => Err(too_large(max)),
+            false => Ok(Form::Json(agent)),
         };
-        match by_hash(&body, agent) {
-            Ok(p) => p,
-            Err(a) => return a,
-        }
-    } else {
-        let (fields, name, extract) = match query_fields(&query, agent) {
-            Ok(f) => f,
-            Err(a) => return a,
-        };
-        if let Err(e) = fields.validate(name.as_deref()) {
-            return crate::answer::from_ledger(&e);
-        }
-        if declared > ctx.limits.max_body {
-            return too_large(ctx.limits.max_body);
-        }
-        if let Some(boundary) = multipart {
-            if name.is_some() {
-                return bad(
-                    "in a multipart upload each part's name is its filename (or its Prov-Name-Hex header), not name= in the query",
-                );
-            }
-            let boundary = match boundary {
-                Ok(b) => b,
-                Err(a) => return a,
+    }
+    let (fields, name, extract) = query_fields(head.uri.query().unwrap_or(""), agent)?;
+    fields
+        .validate(name.as_deref())
+        .map_err(|e| crate::answer::from_ledger(&e))?;
+    if declared > ctx.limits.max_body {
+        return Err(too_large(ctx.limits.max_body));
+    }
+    match crate::parts::boundary(content_type) {
+        Some(_) if name.is_some() => Err(bad(
+            "in a multipart upload each part's name is its filename (or its Prov-Name-Hex header), not name= in the query",
+        )),
+        Some(boundary) => Ok(Form::Parts {
+            boundary: boundary?,
+            fields,
+            extract,
+        }),
+        None => Ok(Form::Bytes {
+            fields,
+            name,
+            extract,
+        }),
+    }
+}
+
+/// Reads the body as `form` says, and prepares its documents.
+async fn read(ctx: &Ctx, form: Form, body: Incoming) -> Result<Prepared, Answer> {
+    match form {
+        Form::Json(agent) => {
+            let max = crate::server::MAX_JSON_BODY;
+            let body = Limited::new(body, max);
+            let body = match tokio::time::timeout(ctx.limits.body_timeout, body.collect()).await {
+                Err(_) => return Err(timed_out()),
+                Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+                    return Err(too_large(max as u64));
+                }
+                Ok(Err(_)) => return Err(bad("the request body could not be read")),
+                Ok(Ok(b)) => b.to_bytes(),
             };
-            match crate::parts::prepare(&ctx, req.into_body(), boundary, fields, extract).await {
-                Ok(p) => p,
-                Err(a) => return a,
-            }
-        } else {
-            let (file, len) = match crate::spool::body(&ctx, req.into_body()).await {
-                Ok(f) => f,
-                Err(a) => return a,
-            };
+            by_hash(&body, agent)
+        }
+        Form::Parts {
+            boundary,
+            fields,
+            extract,
+        } => crate::parts::prepare(ctx, body, boundary, fields, extract).await,
+        Form::Bytes {
+            fields,
+            name,
+            extract,
+        } => {
+            let (file, len) = crate::spool::body(ctx, body).await?;
             let limits = ctx.limits.extract.clone();
             let made = tokio::task::spawn_blocking(move || {
                 Prepared::from_spooled(
@@ -314,11 +336,24 @@ pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
             })
             .await;
             match made {
-                Ok(Ok(p)) => p,
-                Ok(Err(e)) => return crate::answer::from_ledger(&e),
-                Err(_) => return Answer::error(500, "internal error", "tell the operator"),
+                Ok(Ok(p)) => Ok(p),
+                Ok(Err(e)) => Err(crate::answer::from_ledger(&e)),
+                Err(_) => Err(Answer::error(500, "internal error", "tell the operator")),
             }
         }
+    }
+}
+
+/// `POST /v1/documents`.
+pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
+    let (head, body) = req.into_parts();
+    let form = match admit(&ctx, &head, body.size_hint().lower()) {
+        Ok(f) => f,
+        Err(refusal) => return crate::linger::refuse(&head, body, refusal).await,
+    };
+    let prepared = match read(&ctx, form, body).await {
+        Ok(p) => p,
+        Err(a) => return a,
     };
     let (reply, answer) = tokio::sync::oneshot::channel();
     if let Err(a) = ctx.writer.submit(Upload {

@@ -161,3 +161,47 @@ fn a_request_hyper_cannot_parse_gets_its_status_and_the_server_goes_on() {
     );
     assert!(head.starts_with("http/1.1 200"), "{head}");
 }
+
+/// A write refused before its body is read (a wrong token) is answered once the small body
+/// that was still arriving is in: a server that answered and closed at once would reset the
+/// connection when the rest arrived, and the client would see "broken pipe" or "connection
+/// reset" instead of the 401 (RFC 9112 section 9.6). The body here comes in pieces, the
+/// first after a pause in which such a server would already have answered and closed.
+#[test]
+fn a_refusal_is_read_by_a_client_still_sending_its_small_body() {
+    let w = Workspace::new();
+    w.init();
+    let s = Serve::start(&w, &[], &[]);
+    for path in ["/v1/documents?source=x", "/v1/claims"] {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Length: 4096\r\nConnection: close\r\n\r\n",
+            "0".repeat(64)
+        );
+        c.write_all(head.as_bytes()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        for _ in 0..8 {
+            c.write_all(&[b'{'; 512])
+                .unwrap_or_else(|e| panic!("{path}: sending the body: {e}"));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let mut answer = Vec::new();
+        c.read_to_end(&mut answer)
+            .unwrap_or_else(|e| panic!("{path}: reading the answer: {e}"));
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 401"), "{path}: {answer}");
+        assert!(answer.contains("not an archivist's"), "{path}: {answer}");
+    }
+    // A client that waits for 100 (Continue) is refused at once, without it.
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let head = format!(
+        "POST /v1/documents?source=x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Length: 4096\r\nExpect: 100-continue\r\n\r\n",
+        "0".repeat(64)
+    );
+    c.write_all(head.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    c.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(!answer.contains("100 Continue"), "{answer}");
+}
