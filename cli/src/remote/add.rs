@@ -42,7 +42,7 @@ fn show_added(v: &Value, out: &Out, verbose: bool) -> Result<()> {
     if out.quiet {
         return Ok(());
     }
-    let path = escape::text(v["path"].as_str().unwrap_or_default());
+    let path = escape::bytes(&path_bytes(v));
     let seq = &v["seq"];
     let f = &v["first_seen"];
     match v["status"].as_str() {
@@ -58,6 +58,23 @@ fn show_added(v: &Value, out: &Out, verbose: bool) -> Result<()> {
         )),
         _ => Ok(()),
     }
+}
+
+/// An answer's `path` as bytes: from `path_hex` when it is not UTF-8.
+fn path_bytes(v: &Value) -> Vec<u8> {
+    match v["path_hex"].as_str().and_then(|h| hex::decode(h).ok()) {
+        Some(bytes) => bytes,
+        None => v["path"].as_str().unwrap_or_default().as_bytes().to_vec(),
+    }
+}
+
+/// Labels an answer with `label` (the local path, then `!member`) as `prov add --json`
+/// labels it: `path`, and `path_hex` when it is not UTF-8.
+fn relabel(v: &mut Value, label: &[u8]) {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("path_hex");
+    }
+    prov_report::set_path(v, label);
 }
 
 /// The JSON form of a document planned here, for `--hash-only`. What the document claims
@@ -117,7 +134,7 @@ struct Job<'a> {
 #[derive(Default)]
 struct List {
     docs: Vec<String>,
-    labels: Vec<String>,
+    labels: Vec<Vec<u8>>,
     body: usize,
     files: usize,
     bytes: u64,
@@ -127,7 +144,7 @@ struct List {
 struct Looked {
     /// Each document's label (the path, then `!member`) and JSON form, `within` counted
     /// from the file's own first document.
-    docs: Vec<(String, Value)>,
+    docs: Vec<(Vec<u8>, Value)>,
     size: u64,
 }
 
@@ -139,7 +156,7 @@ impl Job<'_> {
             .planned()
             .map(|(l, d, c)| {
                 let v = planned_json(d, c, self.send_claims, &self.fields.metadata);
-                (String::from_utf8_lossy(l).into_owned(), v)
+                (l.to_vec(), v)
             })
             .collect();
         Ok(Looked {
@@ -148,20 +165,22 @@ impl Job<'_> {
         })
     }
 
-    /// Shows the answers to one request, labelled as `prov add` labels them: by the labels
-    /// sent, or (bytes) the local path, then `!member`.
-    fn show(&mut self, r: &Reply, labels: &[String], shown: &str, files: usize) -> Result<()> {
+    /// Shows the answers to one list, labelled as `prov add` labels them: by the labels
+    /// sent, one per document.
+    fn show(&mut self, r: &Reply, labels: &[Vec<u8>], files: usize) -> Result<()> {
         if r.status != 200 {
             return Err(refused(r));
         }
-        for (i, mut v) in lines(r)?.into_iter().enumerate() {
-            let label = v["path"].as_str().unwrap_or_default().to_owned();
-            let member = label.split_once('!').map(|(_, m)| m.to_owned());
-            v["path"] = json!(match (labels.get(i), member) {
-                (Some(l), _) => l.clone(),
-                (None, Some(m)) => format!("{shown}!{m}"),
-                (None, None) => shown.to_owned(),
-            });
+        let answers = lines(r)?;
+        if answers.len() != labels.len() {
+            return Err(Failure::environment(format!(
+                "the server answered for {} documents where the request held {}",
+                answers.len(),
+                labels.len()
+            )));
+        }
+        for (mut v, label) in answers.into_iter().zip(labels) {
+            relabel(&mut v, label);
             self.bar
                 .suspend(|| show_added(&v, &self.out, self.verbose))?;
             self.answers.push(v);
@@ -223,7 +242,7 @@ impl Job<'_> {
         let r = self
             .remote
             .post("/v1/documents", "application/json", body.as_bytes())?;
-        self.show(&r, &list.labels, "", list.files)?;
+        self.show(&r, &list.labels, list.files)?;
         self.bar.inc(list.bytes);
         Ok(())
     }
@@ -242,10 +261,6 @@ struct Batch {
     start: usize,
     end: usize,
     hashes: HashSet<String>,
-}
-
-fn shown(f: &WalkedFile) -> String {
-    String::from_utf8_lossy(f.path.as_os_str().as_bytes()).into_owned()
 }
 
 pub fn add(remote: &Remote, a: AddArgs, out: Out) -> Result<()> {

@@ -60,6 +60,70 @@ fn a_name_that_is_not_utf8_is_recorded_byte_for_byte() {
     upload(&s, Some(&token), "source=s&name_hex=zz", b"bad\n").refused(400, "not hex");
 }
 
+/// Through a server, `add` shows a path that is not UTF-8 as a local `add` shows it:
+/// escaped for people (`\xe9`), and in JSON lossily in `path` with its bytes in `path_hex`;
+/// the path of a member inside a container too, with the bytes or by hash alone.
+#[test]
+fn a_path_that_is_not_utf8_is_shown_as_a_local_add_shows_it() {
+    let raw: &[u8] = b"caf\xe9 menu.txt";
+    let make = |w: &Workspace| {
+        w.init();
+        let dir = w.path("docs");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(std::ffi::OsStr::from_bytes(raw)), "latin-1 name\n").unwrap();
+        // The tar's member has the same path and other bytes, so every line is "first seen".
+        let packed = w.path("pack/docs");
+        std::fs::create_dir_all(&packed).unwrap();
+        std::fs::write(packed.join(std::ffi::OsStr::from_bytes(raw)), "packed\n").unwrap();
+        let tarred = std::process::Command::new("tar")
+            .current_dir(w.path("pack"))
+            .args(["cf", "../pack.tar", "docs"])
+            .status()
+            .unwrap();
+        assert!(tarred.success());
+    };
+    let (local, w) = (Workspace::new(), Workspace::new());
+    make(&local);
+    make(&w);
+    let token = archivist(&w, "eli@news.example");
+    let s = Serve::start(&w, &[], &[]);
+    let through = |args: &[&str]| {
+        let mut c = w.cmd(&["--server", &s.url]);
+        c.args(args).env("PROV_TOKEN", &token);
+        Run::from(c.output().unwrap())
+    };
+    let args = ["add", "docs", "pack.tar", "--source", "s"];
+    let (l, r) = (local.run(&args), through(&args));
+    assert_eq!((l.code, r.code), (0, 0), "{}", r.stderr);
+    assert_eq!(l.stdout, r.stdout);
+    assert!(l.stdout.contains("docs/caf\\xe9 menu.txt"), "{}", l.stdout);
+    assert!(
+        l.stdout.contains("pack.tar!docs/caf\\xe9 menu.txt"),
+        "{}",
+        l.stdout
+    );
+    let shown = |run: Run| -> Vec<String> {
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.documents()
+            .iter()
+            .map(|v| {
+                format!(
+                    "{} {} {} {}",
+                    v["status"], v["seq"], v["path"], v["path_hex"]
+                )
+            })
+            .collect()
+    };
+    for (source, extra) in [("t", None), ("u", Some("--hash-only"))] {
+        let args = ["add", "docs", "pack.tar", "--source", source, "--json"];
+        let l = shown(local.run(&args));
+        let r = shown(through(&[&args[..], extra.as_slice()].concat()));
+        assert_eq!(l, r, "{extra:?}");
+        let hexed = hex::encode(b"pack.tar!docs/caf\xe9 menu.txt");
+        assert!(l.iter().any(|line| line.contains(&hexed)), "{l:?}");
+    }
+}
+
 /// Names that a multipart `filename` cannot carry as they are (a quote, a backslash, a
 /// line break) go as `Prov-Name-Hex`, and come back byte for byte; a hand-made multipart
 /// body names each part by its `filename` or that header.

@@ -119,21 +119,25 @@ impl Job<'_> {
             return Err(f);
         }
         for mut v in lines(r)? {
-            let path = v["path"].as_str().unwrap_or_default().to_owned();
-            let (part, member) = match path.split_once('!') {
-                Some((p, m)) => (p, Some(m)),
-                None => (path.as_str(), None),
+            // The part's index, then `!member` (the member's bytes, which may not be UTF-8).
+            let path = path_bytes(&v);
+            let (part, member) = match path.iter().position(|&b| b == b'!') {
+                Some(at) => (&path[..at], Some(&path[at..])),
+                None => (&path[..], None),
             };
-            let Some(f) = part.parse::<usize>().ok().and_then(|i| files.get(i)) else {
+            let file = std::str::from_utf8(part)
+                .ok()
+                .and_then(|p| p.parse::<usize>().ok())
+                .and_then(|i| files.get(i));
+            let Some(f) = file else {
                 return Err(Failure::environment(format!(
                     "the server answered for a part the request did not hold ({})",
-                    escape::text(&path)
+                    escape::bytes(&path)
                 )));
             };
-            v["path"] = json!(match member {
-                Some(m) => format!("{}!{m}", shown(f)),
-                None => shown(f),
-            });
+            let mut label = f.path.as_os_str().as_bytes().to_vec();
+            label.extend_from_slice(member.unwrap_or_default());
+            relabel(&mut v, &label);
             self.bar
                 .suspend(|| show_added(&v, &self.out, self.verbose))?;
             self.answers.push(v);
