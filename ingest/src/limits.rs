@@ -48,6 +48,12 @@ pub struct Limits {
     /// hashed and recorded, with no claims and a note saying why. Default 64 MiB: documents
     /// are rarely larger, and a top file's claims are read from the file, not held.
     pub max_claimed: u64,
+    /// The smallest top file walked on more than one thread: from this size up, a zip or 7z
+    /// read from a file (or a document whose claims are read from where its format keeps
+    /// them) is hashed on a second thread while its members are read, and a zip's small
+    /// members are decoded ahead on a third. A smaller file is walked on one thread, which
+    /// costs less than starting two. Default 1 MiB. 0 starts them for every such file.
+    pub parallel_from: u64,
 }
 
 impl Default for Limits {
@@ -60,6 +66,7 @@ impl Default for Limits {
             max_members: 1_000_000,
             max_buffered: 128 << 20,
             max_claimed: 64 << 20,
+            parallel_from: 1 << 20,
         }
     }
 }

@@ -87,7 +87,8 @@ pub fn walk_seekable<R: Read + Seek>(
 
 /// Walks a file as [`walk_seekable`] does; `twin`, a second reader of the same bytes from
 /// their start, lets a top-level zip, 7z, PDF or OOXML document be hashed on another thread
-/// while its members (or claims) are read through `reader`. The result is the same.
+/// while its members (or claims) are read through `reader`, when it is at least
+/// `limits.parallel_from` bytes long. The result is the same.
 ///
 /// # Errors
 /// As [`walk_seekable`]; also [`Error::Read`] when the twin's bytes are not `size` long.
@@ -130,7 +131,7 @@ pub fn walk_seekable_twin<R: Read + Seek>(
     // document from where its format keeps them (a PDF's trailer, an OOXML package's
     // directory), so it is not held in memory either. Hashing the whole file never reaches
     // a limit unless it is larger than max_total_bytes: only then is it hashed first.
-    let twin = twin.filter(|_| size <= shared.total_cap);
+    let twin = twin.filter(|_| size <= shared.total_cap && size >= limits.parallel_from);
     shared.read_ahead.set(twin.is_some());
     let top = std::thread::scope(|scope| {
         let hashing = twin.and_then(|twin| {

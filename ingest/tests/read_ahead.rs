@@ -74,7 +74,12 @@ open("mixed.zip", "wb").write(bytes(raw))
 /// What the walk of `path` found: with the read-ahead (through `walk`), or on one thread.
 fn walked(path: &Path, limits: &Limits, ahead: bool) -> (Vec<Found>, Summary) {
     if ahead {
-        return walk_all(path, limits);
+        // However small the file, the threads are used (`threads.rs` sees that they run).
+        let every = Limits {
+            parallel_from: 0,
+            ..limits.clone()
+        };
+        return walk_all(path, &every);
     }
     let one_thread = Limits {
         max_buffered: 4 << 20,
