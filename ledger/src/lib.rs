@@ -105,7 +105,6 @@ pub use log::{LOG_MAGIC, RECORD_CHECKPOINT, RECORD_ENTRY, encode_frame};
 pub use manifest::{Line, LineFields, Lines, Manifest, ManifestFormat, parse_sha256};
 pub use members::is_claim;
 pub use prepared::{PlannedDocument, Prepared};
-pub use prints::{Close, Prints};
 pub use proof_check::{VerifiedEntry, verify_tlog_proof};
 pub use prov_ingest::Limits;
 pub use prov_ingest::{Fingerprints, Tlsh};

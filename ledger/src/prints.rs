@@ -25,17 +25,13 @@ fn differing_codes(a: &[u64; 4], b: &[u64; 4]) -> u32 {
         .sum()
 }
 
-/// Fingerprints held in memory for comparing, and for `add` an index over them
-/// (`print_index.rs`).
-#[derive(Default)]
-pub struct Prints {
+/// Fingerprints held in memory for comparing through an index over them (`print_index.rs`).
+pub(crate) struct Prints {
     list: Vec<Print>,
     /// Each fingerprint's kind; `None` for one left out of the search (see [`Prints::settle`]).
     kinds: Vec<Option<PrintKind>>,
-    /// Without an index, each fingerprint's body codes, apart and compact: the first test of
-    /// every candidate reads only these. With one, the index holds them beside its links.
-    bodies: Vec<[u64; 4]>,
-    index: Option<PrintIndex>,
+    /// The index, which holds each fingerprint's body codes beside its links.
+    index: PrintIndex,
     /// Where the fingerprints filed for the batch `add` is preparing start
     /// ([`Prints::resemble_then_file`]); their `seq` is their document's position in the
     /// batch until [`Prints::settle`].
@@ -48,7 +44,7 @@ pub struct Prints {
 
 /// One fingerprint found close to a document's.
 #[derive(Clone, Debug)]
-pub struct Close {
+pub(crate) struct Close {
     /// The first-seen entry it was stored for.
     pub seq: u64,
     /// That entry's SHA-256, as the record says.
@@ -62,26 +58,23 @@ pub struct Close {
 }
 
 impl Prints {
-    /// Holds `prints` for comparing.
-    pub fn new(prints: Vec<Print>) -> Prints {
-        let mut p = Prints::default();
-        p.extend(prints);
-        p
-    }
-
-    /// Holds `prints` for comparing through an index: much faster for many queries, and a
-    /// close fingerprint is found with high probability only (`print_index.rs`).
-    pub fn indexed(prints: Vec<Print>) -> Prints {
+    /// Holds `prints` for comparing through an index: much faster than comparing with each
+    /// for many queries, and a close fingerprint is found with high probability only
+    /// (`print_index.rs`).
+    pub(crate) fn indexed(prints: Vec<Print>) -> Prints {
         let mut p = Prints {
-            index: Some(PrintIndex::new()),
-            ..Prints::default()
+            list: Vec::new(),
+            kinds: Vec::new(),
+            index: PrintIndex::new(),
+            pending: 0,
+            held: std::collections::HashSet::new(),
         };
         p.extend(prints);
         p
     }
 
     /// Adds more (of committed documents).
-    pub fn extend(&mut self, prints: impl IntoIterator<Item = Print>) {
+    pub(crate) fn extend(&mut self, prints: impl IntoIterator<Item = Print>) {
         for p in prints {
             self.push(p);
         }
@@ -89,29 +82,14 @@ impl Prints {
     }
 
     fn push(&mut self, p: Print) {
-        let c = codes(&p.tlsh);
-        match &mut self.index {
-            Some(index) => index.insert(&c),
-            None => self.bodies.push(c),
-        }
+        self.index.insert(&codes(&p.tlsh));
         self.kinds.push(Some(p.kind));
         self.held.insert(p.sha256);
         self.list.push(p);
     }
 
-    /// How many fingerprints are held.
-    pub fn len(&self) -> usize {
-        self.list.len()
-    }
-
-    /// Whether none is.
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-
     /// Calls `each` with the fingerprints of `fp` that are close to the held fingerprint `i`
-    /// (within the threshold, not `own`), for every candidate `i`: all of them, or those the
-    /// index gives (some more than once).
+    /// (within the threshold, not `own`), for every candidate `i` the index gives.
     fn search(&self, q: &Query<'_>, mut each: impl FnMut(usize, Close)) {
         for mine in &q.mine {
             // An item the index gives again (it shares several keys, as close ones do) is
@@ -119,9 +97,7 @@ impl Prints {
             let mut judged = std::collections::HashSet::new();
             let mut consider = |i: usize, c: &[u64; 4]| {
                 // Most candidates are dismissed by the lower bound alone, before any set.
-                if differing_codes(c, &mine.2) > q.threshold
-                    || (self.index.is_some() && !judged.insert(i))
-                {
+                if differing_codes(c, &mine.2) > q.threshold || !judged.insert(i) {
                     return;
                 }
                 if let (Some(p), Some(Some(kind))) = (self.list.get(i), self.kinds.get(i)) {
@@ -130,32 +106,9 @@ impl Prints {
                         .for_each(|f| each(i, f));
                 }
             };
-            match &self.index {
-                None => self
-                    .bodies
-                    .iter()
-                    .enumerate()
-                    .for_each(|(i, c)| consider(i, c)),
-                Some(index) => index.for_each_candidate(&mine.2, |i, c| consider(i as usize, c)),
-            }
+            self.index
+                .for_each_candidate(&mine.2, |i, c| consider(i as usize, c));
         }
-    }
-
-    /// Every committed document within `threshold` of `fp`, at most one per seq (its closer
-    /// kind), closest first (then by seq), leaving out `own` content.
-    pub fn within(&self, fp: &Fingerprints, threshold: u32, own: Option<&[u8; 32]>) -> Vec<Close> {
-        let mut found = Vec::new();
-        self.search(&Query::new(fp, threshold, own), |i, f| {
-            if i < self.pending {
-                found.push(f);
-            }
-        });
-        closest_first(found)
-    }
-
-    /// The closest committed document within `threshold`, if any (see [`Prints::within`]).
-    pub fn closest(&self, fp: &Fingerprints, threshold: u32, own: &[u8; 32]) -> Option<Close> {
-        self.within(fp, threshold, Some(own)).into_iter().next()
     }
 
     /// `prov add`'s search for one document (of SHA-256 `own`) of the batch it prepares:
@@ -303,6 +256,18 @@ mod tests {
         }
     }
 
+    /// Every committed document within `threshold` of `fp`, at most one per seq (its closer
+    /// kind), closest first (then by seq), leaving out `own` content.
+    fn within(p: &Prints, fp: &Fingerprints, threshold: u32, own: Option<&[u8; 32]>) -> Vec<Close> {
+        let mut found = Vec::new();
+        p.search(&Query::new(fp, threshold, own), |i, f| {
+            if i < p.pending {
+                found.push(f);
+            }
+        });
+        closest_first(found)
+    }
+
     #[test]
     fn closest_first_own_content_left_out() {
         let base = text(7, 2000);
@@ -314,21 +279,34 @@ mod tests {
             kind: PrintKind::Bytes,
             tlsh: Tlsh::of(data).unwrap(),
         };
-        let prints = Prints::new(vec![
-            print(0, &base),
-            print(1, &near),
-            print(2, &text(99, 2000)),
-        ]);
+        let unrelated: Vec<u8> = (0..2000u64)
+            .map(|i| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as u8)
+            .collect();
+        let prints = Prints::indexed(vec![print(0, &base), print(1, &near), print(2, &unrelated)]);
         let fp = Fingerprints {
             bytes: Tlsh::of(&base),
             text: None,
         };
-        let all = prints.within(&fp, 1000, None);
-        assert_eq!(all[0].seq, 0);
+        let all = within(&prints, &fp, DEFAULT_THRESHOLD, None);
+        assert_eq!(all.iter().map(|c| c.seq).collect::<Vec<_>>(), [0, 1]);
         assert_eq!(all[0].distance, 0);
-        let c = prints.closest(&fp, DEFAULT_THRESHOLD, &[0; 32]).unwrap();
-        assert_eq!(c.seq, 1);
-        assert!(prints.within(&fp, 1000, None).iter().any(|c| c.seq == 2));
+        let c = within(&prints, &fp, DEFAULT_THRESHOLD, Some(&[0; 32]));
+        assert_eq!(c.iter().map(|c| c.seq).collect::<Vec<_>>(), [1]);
+        // One per seq, its closer kind; then closest first.
+        let close = |seq, distance, kind| Close {
+            seq,
+            sha256: [0; 32],
+            distance,
+            kind,
+            tlsh: Tlsh::of(&base).unwrap(),
+        };
+        let sorted = closest_first(vec![
+            close(5, 30, PrintKind::Bytes),
+            close(5, 12, PrintKind::Text),
+            close(3, 20, PrintKind::Bytes),
+        ]);
+        let got: Vec<_> = sorted.iter().map(|c| (c.seq, c.distance)).collect();
+        assert_eq!(got, [(5, 12), (3, 20)]);
     }
 
     /// A batch's documents find the committed ones and those filed before them; once the
@@ -365,22 +343,21 @@ mod tests {
         let (c, e) = prints.resemble_then_file(&fp(&near), t, &[2; 32], 1);
         assert!(c.is_empty(), "the committed one is unrelated");
         assert_eq!(e.map(|e| e.seq), Some(0), "the batch's first document");
-        assert!(prints.within(&fp(&base), t, None).is_empty(), "pending");
+        assert!(within(&prints, &fp(&base), t, None).is_empty(), "pending");
         // Entry 10 first saw the base; the near copy was a sighting.
         prints.settle(|position| (position == 0).then_some(10));
         let (c, e) = prints.resemble_then_file(&fp(&nearer), t, &[3; 32], 0);
         assert_eq!(c.first().map(|c| c.seq), Some(10));
         assert!(e.is_none());
         assert_eq!(
-            prints
-                .within(&fp(&near), t, None)
+            within(&prints, &fp(&near), t, None)
                 .iter()
                 .map(|c| c.seq)
                 .collect::<Vec<_>>(),
             vec![10]
         );
         prints.discard_pending();
-        let found = prints.within(&fp(&nearer), t, Some(&[1; 32]));
+        let found = within(&prints, &fp(&nearer), t, Some(&[1; 32]));
         assert!(found.is_empty(), "{found:?}");
     }
 }
