@@ -192,7 +192,7 @@ impl Job<'_> {
                     waiting = Some(b);
                     break;
                 }
-                if jobs.send((b.start, b.end, boundary(&b.hashes))).is_err() {
+                if jobs.send((b.start, b.end, boundary())).is_err() {
                     failed = Some(Failure::environment("the upload threads stopped"));
                     break;
                 }

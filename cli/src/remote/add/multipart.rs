@@ -117,27 +117,11 @@ pub(super) fn send_batch(
     }
 }
 
-/// A boundary no part holds: drawn from the hashes of the documents in them when they were
-/// looked into here (a file cannot hold a hash of itself), 64 random bits (std's hasher
-/// keys) and the clock.
-pub(super) fn boundary(hashes: &HashSet<String>) -> String {
-    use sha2::{Digest, Sha256};
-    use std::hash::BuildHasher;
-    let mut sorted: Vec<&String> = hashes.iter().collect();
-    sorted.sort();
-    let mut h = Sha256::new();
-    for s in sorted {
-        h.update(s.as_bytes());
-    }
-    h.update(
-        std::collections::hash_map::RandomState::new()
-            .hash_one(hashes.len())
-            .to_le_bytes(),
-    );
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    h.update(nanos.to_le_bytes());
-    format!("prov-{}", hex::encode(&h.finalize()[..16]))
+/// A boundary no part holds (RFC 2046 section 5.1.1): 128 bits from the operating system's
+/// random source, which no file made before the request can hold but by chance.
+pub(super) fn boundary() -> String {
+    use rand_core::RngCore;
+    let mut random = [0u8; 16];
+    rand_core::OsRng.fill_bytes(&mut random);
+    format!("prov-{}", hex::encode(random))
 }
