@@ -74,9 +74,13 @@ fn parts(
         if part.is_encoding_problem {
             problems.push(number.to_string());
         }
-        let path = entry.path.clone();
+        // Listed if not recorded as results show it: by its name, or `#N` without one.
+        let shown = match entry.path.is_empty() {
+            true => format!("#{number}").into_bytes(),
+            false => entry.path.clone(),
+        };
         let outcome = w.member(entry, &mut &body[..]);
-        c.record(&path, outcome);
+        c.record(&shown, outcome);
     }
     w.email_text = text.finish();
     let note = (!problems.is_empty()).then(|| {

@@ -41,7 +41,8 @@ pub(crate) fn walk(
         let outcome = w.member(entry, &mut message);
         Message::drain(&mut message);
         let (next, error) = (message.next_from, message.error.take());
-        c.record(&[], outcome);
+        // Listed if not recorded as results show it, by its position: `#N`.
+        c.record(format!("#{number}").as_bytes(), outcome);
         if let Some(e) = error {
             c.stopped = Some(format!("read error: {e}"));
             break;

@@ -153,3 +153,41 @@ fn email_over_buffer_limit() {
     assert_eq!(summary.completeness.unwrap().found, 3);
     assert!(found.iter().all(|f| f.path != b"contract.txt"));
 }
+
+/// A message of an mbox, or a part of an email without a name, that is not recorded whole
+/// is listed by its position, `#N`, as results show it (not by an empty name).
+#[test]
+fn an_mbox_message_not_recorded_is_listed_by_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let message = |n: usize| {
+        format!(
+            "From a@example.org Mon Jan  1 00:00:00 2024\nFrom: a@example.org\nSubject: {n}\n\n{}\n",
+            format!("line {n}\n").repeat(100)
+        )
+    };
+    let mbox: String = (1..=3).map(message).collect();
+    let path = dir.path().join("box.mbox");
+    fs::write(&path, &mbox).unwrap();
+    // The mailbox's own bytes, the first message and its body whole, part of the second.
+    let limits = Limits {
+        max_total_bytes: mbox.len() as u64 + 2 * message(1).len() as u64,
+        ..Limits::default()
+    };
+    let (_, summary) = walk_all(&path, &limits);
+    let c = summary.completeness.unwrap();
+    assert_eq!(c.not_recorded.len(), 1, "{c:?}");
+    assert_eq!(c.not_recorded[0].0, b"#2", "{c:?}");
+    // So is an email's part without a name.
+    let eml = dir.path().join("one.eml");
+    let one = message(1);
+    let one = one.split_once('\n').unwrap().1;
+    fs::write(&eml, one).unwrap();
+    let limits = Limits {
+        max_total_bytes: one.len() as u64 + 100,
+        ..Limits::default()
+    };
+    let (_, summary) = walk_all(&eml, &limits);
+    let c = summary.completeness.unwrap();
+    assert_eq!(c.not_recorded.len(), 1, "{c:?}");
+    assert_eq!(c.not_recorded[0].0, b"#1", "{c:?}");
+}
