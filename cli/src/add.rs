@@ -109,7 +109,10 @@ pub struct AddArgs {
     /// earlier document it resembles most (FORMAT.md 6.9)
     #[arg(long, value_name = "N", default_value_t = prov_ledger::DEFAULT_THRESHOLD, value_parser = clap::value_parser!(u32).range(0..=2000), help_heading = "Look-alikes", conflicts_with = "no_similar")]
     pub(crate) similar_threshold: u32,
-    /// Record only the files given: do not look inside archives, emails and mailboxes
+    /// Record only the files given: do not look inside them. Without it, archives (zip, tar,
+    /// gzip, 7z), emails (their MIME parts and attachments) and mailboxes (mbox), told by their
+    /// content rather than their name, are opened, and every member is recorded too, linked
+    /// to what held it
     #[arg(long, help_heading = "Containers")]
     pub(crate) no_extract: bool,
     /// How deep containers are opened (a zip in a tar in a gzip is 3 deep)

@@ -296,7 +296,9 @@ pub fn show_text(v: &Value) -> String {
     for (k, d) in v["digests"].as_object().into_iter().flatten() {
         s += &format!("  {:<11} {}\n", escape::text(k), text(d));
     }
-    for (k, m) in v["metadata"].as_object().into_iter().flatten() {
+    let mut metadata: Vec<_> = v["metadata"].as_object().into_iter().flatten().collect();
+    metadata.sort_by(|a, b| counted(a.0).cmp(&counted(b.0)));
+    for (k, m) in metadata {
         s += &format!("  meta        {}={}\n", escape::text(k), text(m));
     }
     let own: Vec<&Value> = v["related"].as_array().into_iter().flatten().collect();
@@ -326,4 +328,57 @@ pub fn show_text(v: &Value) -> String {
         s += &format!("\n  {line}");
     }
     s
+}
+
+/// A part of a key as people order it: a number by its value (`x.2` before `x.10`), text
+/// by its bytes.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Part<'a> {
+    Number(u64, &'a str),
+    Text(&'a str),
+}
+
+/// `key` in parts, so that keys sort as people count: an entry signs its metadata in byte
+/// order (FORMAT.md), where `container.not_recorded.10` comes before `.2`.
+fn counted(key: &str) -> Vec<Part<'_>> {
+    let mut parts = Vec::new();
+    let mut rest = key;
+    while let Some(c) = rest.chars().next() {
+        let digit = c.is_ascii_digit();
+        let end = rest
+            .find(|c: char| c.is_ascii_digit() != digit)
+            .unwrap_or(rest.len());
+        let (part, after) = rest.split_at(end);
+        parts.push(match part.parse::<u64>() {
+            Ok(n) if digit => Part::Number(n, part),
+            _ => Part::Text(part),
+        });
+        rest = after;
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keys_sort_as_people_count() {
+        let mut keys = vec![
+            "container.not_recorded.10",
+            "container.not_recorded",
+            "container.not_recorded.2",
+            "archive.mtime",
+            "container.not_recorded.1",
+        ];
+        keys.sort_by(|a, b| super::counted(a).cmp(&super::counted(b)));
+        assert_eq!(
+            keys,
+            [
+                "archive.mtime",
+                "container.not_recorded",
+                "container.not_recorded.1",
+                "container.not_recorded.2",
+                "container.not_recorded.10",
+            ]
+        );
+    }
 }
