@@ -192,10 +192,19 @@ fn lines(r: &Reply) -> Result<Vec<Value>> {
 }
 
 fn document(remote: &Remote, sha: &[u8; 32]) -> Result<Option<Value>> {
+    Ok(looked_up(remote, sha)?.ok())
+}
+
+/// What the server says of a document: its `check --json` object when it is known (`Ok`),
+/// or the object saying it is not (`Err`, the 404's body).
+fn looked_up(remote: &Remote, sha: &[u8; 32]) -> Result<std::result::Result<Value, Value>> {
     let r = remote.get(&format!("/v1/documents/{}", hex::encode(sha)))?;
     match r.status {
-        200 => Ok(lines(&r)?.pop()),
-        404 => Ok(None),
+        200 => Ok(Ok(lines(&r)?.pop().unwrap_or(Value::Null))),
+        404 => Ok(Err(lines(&r)
+            .ok()
+            .and_then(|mut l| l.pop())
+            .unwrap_or(Value::Null))),
         _ => Err(refused(&r)),
     }
 }
@@ -225,8 +234,8 @@ pub fn check(remote: &Remote, a: CheckArgs, out: Out) -> Result<()> {
     }
     let mut unknown = 0u64;
     for (path, shown, sha) in &items {
-        match document(remote, sha)? {
-            Some(mut v) => {
+        match looked_up(remote, sha)? {
+            Ok(mut v) => {
                 crate::output::set_path(&mut v, path);
                 if out.json {
                     out.json(&v)?;
@@ -236,11 +245,9 @@ pub fn check(remote: &Remote, a: CheckArgs, out: Out) -> Result<()> {
                     out.human(line)?;
                 }
             }
-            None => {
+            Err(mut v) => {
                 unknown += 1;
                 if out.json {
-                    let r = remote.get(&format!("/v1/documents/{}", hex::encode(sha)))?;
-                    let mut v = lines(&r)?.pop().unwrap_or(Value::Null);
                     crate::output::set_path(&mut v, path);
                     out.json(&v)?;
                 } else {

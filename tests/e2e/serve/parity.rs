@@ -146,6 +146,13 @@ fn quiet_through_the_server_prints_what_it_prints_locally() {
             "{args:?}"
         );
     }
+    // An unknown document in JSON: what the ledger says, from one request.
+    let asked = |log: &str| log.matches("GET /v1/documents/").count();
+    let before = asked(&s.log());
+    let args = ["check", "new.txt", "--json"];
+    let (local, remote) = (w.run(&args), through(&args));
+    assert_eq!((local.code, &local.stdout), (remote.code, &remote.stdout));
+    assert_eq!(asked(&s.log()) - before, 1, "{}", s.log());
 }
 
 /// The server links a look-alike as `prov add` does (`similar_to`, signed in the entry):
