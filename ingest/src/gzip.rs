@@ -37,7 +37,7 @@ pub(crate) fn walk(
     };
     let trailing = Rc::new(Cell::new(Trailing::default()));
     let mut decoder = Members {
-        current: Some(GzDecoder::new(BufReader::new(counted))),
+        current: Some(GzDecoder::new(Box::new(BufReader::new(counted)))),
         trailing: trailing.clone(),
     };
     let mut entry = Entry::new(parent, depth, name.unwrap_or_default());
@@ -79,12 +79,12 @@ impl Default for Trailing {
 
 /// The members of a gzip stream one after another (RFC 1952 section 2.2), as one stream;
 /// what follows the last one is counted in `trailing`, never decoded.
-struct Members<R: BufRead> {
-    current: Option<GzDecoder<R>>,
+struct Members<'a> {
+    current: Option<GzDecoder<Box<dyn BufRead + 'a>>>,
     trailing: Rc<Cell<Trailing>>,
 }
 
-impl<R: BufRead> Read for Members<R> {
+impl Read for Members<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             let Some(member) = self.current.as_mut() else {
@@ -103,11 +103,23 @@ impl<R: BufRead> Read for Members<R> {
             if next.is_empty() {
                 return Ok(0);
             }
-            if next[0] == 0x1f && next.get(1).is_none_or(|&b| b == 0x8b) {
+            let mut t = Trailing::default();
+            if next.starts_with(&[0x1f, 0x8b]) {
                 self.current = Some(GzDecoder::new(rest));
                 continue;
             }
-            let mut t = Trailing::default();
+            if next == [0x1f] {
+                // The buffer ends between the magic bytes, or the file ends after the
+                // first: the next byte tells, and the first is given back to a new member.
+                rest.consume(1);
+                if rest.fill_buf()?.starts_with(&[0x8b]) {
+                    let first: &[u8] = &[0x1f];
+                    self.current = Some(GzDecoder::new(Box::new(first.chain(rest))));
+                    continue;
+                }
+                t.zeros = false;
+                t.bytes = 1;
+            }
             loop {
                 let chunk = rest.fill_buf()?;
                 if chunk.is_empty() {
@@ -164,5 +176,44 @@ mod tests {
         let h = b"\x1f\x8b\x08\x0c\0\0\0\0\0\x03\x02\0xyn\0";
         assert_eq!(header(h), (Some(b"n".to_vec()), None));
         assert_eq!(header(b"\x1f\x8b"), (None, None));
+    }
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// The stream of `data` read through a buffer of `cap` bytes, and what trailed it.
+    fn read(data: &[u8], cap: usize) -> (Vec<u8>, u64, bool) {
+        let trailing = Rc::new(Cell::new(Trailing::default()));
+        let mut m = Members {
+            current: Some(GzDecoder::new(Box::new(BufReader::with_capacity(
+                cap, data,
+            )))),
+            trailing: trailing.clone(),
+        };
+        let mut out = Vec::new();
+        m.read_to_end(&mut out).unwrap();
+        let t = trailing.get();
+        (out, t.bytes, t.zeros)
+    }
+
+    /// A member whose magic bytes the read buffer splits is still a member, and a lone 1f
+    /// byte after the last member is a trailing byte, as `gzip -d` reads them.
+    #[test]
+    fn a_split_magic_starts_a_member_and_a_lone_first_byte_trails() {
+        let a = gz(b"first member\n");
+        let two = [a.clone(), gz(b"second member\n")].concat();
+        let both = b"first member\nsecond member\n".to_vec();
+        assert_eq!(read(&two, 8192), (both.clone(), 0, true));
+        // The buffer ends after the second member's first byte.
+        assert_eq!(read(&two, a.len() + 1), (both, 0, true));
+        let first = b"first member\n".to_vec();
+        let lone = [a.clone(), vec![0x1f]].concat();
+        assert_eq!(read(&lone, 8192), (first.clone(), 1, false));
+        let junk = [a.clone(), vec![0x1f, 0, 0]].concat();
+        assert_eq!(read(&junk, a.len() + 1), (first, 3, false));
     }
 }
