@@ -55,11 +55,14 @@ pub(crate) const MAX_PER_BUCKET: usize = 64;
 
 /// Keys per table.
 const BUCKETS: usize = 1 << (2 * PER_TABLE);
-/// No item.
-const NONE: u32 = u32::MAX;
+/// No item. A link is an item's number plus one, so that the buckets start as zeros, which
+/// the allocator gets zeroed from the system (untouched pages cost nothing), not 8 MiB
+/// written by hand for each `add`.
+const NONE: u32 = 0;
 
-/// One item: its body, beside the item filed before it in each table, so that judging a
-/// candidate reads the memory that led to it (one or two cache lines, not three).
+/// One item: its body, beside the item filed before it in each table (a link, see [`NONE`]),
+/// so that judging a candidate reads the memory that led to it (one or two cache lines, not
+/// three).
 struct Node {
     body: [u64; 4],
     links: [u32; TABLES],
@@ -97,7 +100,7 @@ impl PrintIndex {
 
     /// Files the next item (numbered as many items as were filed before) under `body`.
     pub fn insert(&mut self, body: &[u64; 4]) {
-        let item = u32::try_from(self.nodes.len()).unwrap_or(NONE);
+        let item = u32::try_from(self.nodes.len() + 1).unwrap_or(NONE);
         let mut links = [NONE; TABLES];
         for (link, slot) in links.iter_mut().zip(self.slots(body)) {
             *link = self.heads[slot];
@@ -126,8 +129,11 @@ impl PrintIndex {
         for _ in 0..MAX_PER_BUCKET {
             let mut any = false;
             for (t, a) in at.iter_mut().enumerate() {
-                if let Some(node) = self.nodes.get(*a as usize) {
-                    each(*a, &node.body);
+                let item = a.checked_sub(1);
+                if let Some((item, node)) =
+                    item.and_then(|i| Some((i, self.nodes.get(i as usize)?)))
+                {
+                    each(item, &node.body);
                     *a = node.links[t];
                     any = true;
                 }
