@@ -7,7 +7,7 @@
 //! Nothing in it is trusted more than the log: it only says which entries to read, and each
 //! entry read is checked as [`Ledger::links_to`] checks it (its seq and its signature by
 //! the ledger's key). An answer from it is the answer of that pass, [`MAX_LINKING`](crate::MAX_LINKING) and
-//! [`Story::more`] included (tested against it).
+//! [`Story::more`] included (tested against it, past the limit too).
 
 use crate::claim_story::Story;
 use crate::entry::{Entry, Kind};

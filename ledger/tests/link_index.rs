@@ -160,3 +160,31 @@ fn an_index_of_another_log_is_rebuilt() {
     assert_eq!(index.size(), 1);
     same(&c, &index, &[0]);
 }
+
+/// Past [`prov_ledger::MAX_LINKING`] entries linking to one, the index keeps and counts
+/// what the pass keeps and counts.
+#[test]
+fn past_the_limit_the_index_keeps_and_counts_as_the_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut l = Ledger::init(&tmp.path().join("ledger"), "test.example/many").unwrap();
+    l.append(&[doc(0, Vec::new())], T0).unwrap();
+    let copy_of_first = || Related {
+        relation: "altered_copy_of".into(),
+        seq: 0,
+    };
+    let over = prov_ledger::MAX_LINKING as u64 + 5;
+    let mut n = 0u64;
+    while n < over {
+        let docs: Vec<NewDocument> = (n..over.min(n + 4096))
+            .map(|i| doc(i + 1, vec![copy_of_first()]))
+            .collect();
+        n += docs.len() as u64;
+        l.append(&docs, T0 + n).unwrap();
+    }
+    let mut index = LinkIndex::default();
+    l.index_links(&mut index).unwrap();
+    same(&l, &index, &[0]);
+    let story = l.links_to_indexed(&[0], &index).unwrap();
+    assert_eq!(story.linking.len(), prov_ledger::MAX_LINKING);
+    assert_eq!(story.more, 5);
+}
