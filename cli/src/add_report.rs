@@ -64,17 +64,22 @@ impl Shown<'_> {
     /// The note on members not recorded, if any container had some, and its facts.
     pub fn short_note(&self) -> Option<(String, serde_json::Value)> {
         let (containers, members, first) = self.short;
-        let first = first?;
-        Some((
-            format!(
-                "{} in {} {} not recorded (a limit reached, damaged data, an encrypted archive or a name that repeats): `prov show {first}` lists them with the reason",
-                count(members, "member", "members"),
-                count(containers, "container", "containers"),
-                if members == 1 { "was" } else { "were" },
-            ),
-            json!({"members": members, "containers": containers, "first_seq": first}),
-        ))
+        Some(members_note(containers, members, first?))
     }
+}
+
+/// The note on `members` members of `containers` containers not recorded, the first such
+/// container's entry `first`, and its facts for `--json`.
+pub fn members_note(containers: u64, members: u64, first: u64) -> (String, serde_json::Value) {
+    (
+        format!(
+            "{} in {} {} not recorded (a limit reached, damaged data, an encrypted archive or a name that repeats): `prov show {first}` lists them with the reason",
+            count(members, "member", "members"),
+            count(containers, "container", "containers"),
+            if members == 1 { "was" } else { "were" },
+        ),
+        json!({"members": members, "containers": containers, "first_seq": first}),
+    )
 }
 
 impl Report for Shown<'_> {

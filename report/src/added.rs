@@ -29,6 +29,10 @@ pub fn added_json(d: &Ingested<'_>) -> Value {
     {
         v["name_hex"] = Value::String(hex::encode(n));
     }
+    // A container: how many of its members were not recorded, as its entry says.
+    if let Some(n) = doc.metadata.get("container.not_recorded") {
+        v["members_not_recorded"] = json!(n.parse::<u64>().unwrap_or_default());
+    }
     set_path(&mut v, d.label);
     v
 }

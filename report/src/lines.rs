@@ -297,7 +297,7 @@ pub fn show_text(v: &Value) -> String {
         s += &format!("  {:<11} {}\n", escape::text(k), text(d));
     }
     let mut metadata: Vec<_> = v["metadata"].as_object().into_iter().flatten().collect();
-    metadata.sort_by(|a, b| counted(a.0).cmp(&counted(b.0)));
+    metadata.sort_by(|a, b| counted(a.0, b.0));
     for (k, m) in metadata {
         s += &format!("  meta        {}={}\n", escape::text(k), text(m));
     }
@@ -330,32 +330,38 @@ pub fn show_text(v: &Value) -> String {
     s
 }
 
-/// A part of a key as people order it: a number by its value (`x.2` before `x.10`), text
-/// by its bytes.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-enum Part<'a> {
-    Number(u64, &'a str),
-    Text(&'a str),
-}
-
-/// `key` in parts, so that keys sort as people count: an entry signs its metadata in byte
-/// order (FORMAT.md), where `container.not_recorded.10` comes before `.2`.
-fn counted(key: &str) -> Vec<Part<'_>> {
-    let mut parts = Vec::new();
-    let mut rest = key;
-    while let Some(c) = rest.chars().next() {
-        let digit = c.is_ascii_digit();
-        let end = rest
-            .find(|c: char| c.is_ascii_digit() != digit)
-            .unwrap_or(rest.len());
-        let (part, after) = rest.split_at(end);
-        parts.push(match part.parse::<u64>() {
-            Ok(n) if digit => Part::Number(n, part),
-            _ => Part::Text(part),
-        });
-        rest = after;
+/// Keys in the order people count: byte by byte, but a run of digits against a run of
+/// digits by its value (`x.2` before `x.10`). An entry signs its metadata in byte order
+/// (FORMAT.md), where `container.not_recorded.10` comes before `.2`.
+fn counted(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let digits =
+        |s: &[u8], from: usize| from + s[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i].is_ascii_digit() && b[j].is_ascii_digit() {
+            let (ei, ej) = (digits(a, i), digits(b, j));
+            // By value: without leading zeros, the longer run is the larger number.
+            let trim = |run: &[u8]| {
+                let zeros = run.iter().take_while(|&&c| c == b'0').count();
+                run[zeros..].to_vec()
+            };
+            let (x, y) = (trim(&a[i..ei]), trim(&b[j..ej]));
+            let by_value = x.len().cmp(&y.len()).then_with(|| x.cmp(&y));
+            if by_value != Ordering::Equal {
+                return by_value;
+            }
+            (i, j) = (ei, ej);
+            continue;
+        }
+        if a[i] != b[j] {
+            return a[i].cmp(&b[j]);
+        }
+        (i, j) = (i + 1, j + 1);
     }
-    parts
+    // Equal so far: the shorter first, then bytes (`x.01` and `x.1` are not the same key).
+    (a.len() - i).cmp(&(b.len() - j)).then_with(|| a.cmp(b))
 }
 
 #[cfg(test)]
@@ -368,16 +374,36 @@ mod tests {
             "container.not_recorded.2",
             "archive.mtime",
             "container.not_recorded.1",
+            "a0",
+            "a-1",
+            "a.b",
+            "a_2",
+            "a10",
+            "a2",
+            "n.99999999999999999999999",
+            "n.100000000000000000000000",
+            "n.01",
+            "n.1",
         ];
-        keys.sort_by(|a, b| super::counted(a).cmp(&super::counted(b)));
+        keys.sort_by(|a, b| super::counted(a, b));
         assert_eq!(
             keys,
             [
+                "a-1",
+                "a.b",
+                "a0",
+                "a2",
+                "a10",
+                "a_2",
                 "archive.mtime",
                 "container.not_recorded",
                 "container.not_recorded.1",
                 "container.not_recorded.2",
                 "container.not_recorded.10",
+                "n.01",
+                "n.1",
+                "n.99999999999999999999999",
+                "n.100000000000000000000000",
             ]
         );
     }

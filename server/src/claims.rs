@@ -49,7 +49,9 @@ pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
         });
     let agent = match admitted {
         Ok(a) => a,
-        Err(refusal) => return crate::linger::refuse(&head, body, refusal).await,
+        Err(refusal) => {
+            return crate::linger::refuse(&head, body, refusal, ctx.limits.body_timeout).await;
+        }
     };
     let body = Limited::new(body, MAX_JSON_BODY);
     let body = match tokio::time::timeout(ctx.limits.body_timeout, body.collect()).await {

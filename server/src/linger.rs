@@ -18,19 +18,26 @@ use std::time::Duration;
 /// The most bytes of an unread body read and dropped before a refusal.
 const MAX: u64 = 1 << 20;
 
-/// The longest a refusal waits for the body it drops.
+/// The longest a refusal waits for the body it drops (less when the server gives a body less
+/// time: a refused client never holds a request longer than an accepted one may).
 const TIME: Duration = Duration::from_secs(2);
 
 /// `refusal`, sent once the unread `body` of the request `head` has arrived, when it is
-/// small enough to be worth waiting for; with `Connection: close` when it is not.
-pub(crate) async fn refuse(head: &Parts, body: Incoming, refusal: Answer) -> Answer {
+/// small enough to be worth waiting for (within `body_timeout`, the time any body is given);
+/// with `Connection: close` when it is not.
+pub(crate) async fn refuse(
+    head: &Parts,
+    body: Incoming,
+    refusal: Answer,
+    body_timeout: Duration,
+) -> Answer {
     if body.is_end_stream() {
         return refusal;
     }
     if expects_continue(head) || body.size_hint().lower() > MAX {
         return refusal.with("connection", "close");
     }
-    match tokio::time::timeout(TIME, drain(body)).await {
+    match tokio::time::timeout(TIME.min(body_timeout), drain(body)).await {
         Ok(true) => refusal,
         _ => refusal.with("connection", "close"),
     }

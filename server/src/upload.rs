@@ -349,7 +349,9 @@ pub(crate) async fn post(ctx: Arc<Ctx>, req: Request<Incoming>) -> Answer {
     let (head, body) = req.into_parts();
     let form = match admit(&ctx, &head, body.size_hint().lower()) {
         Ok(f) => f,
-        Err(refusal) => return crate::linger::refuse(&head, body, refusal).await,
+        Err(refusal) => {
+            return crate::linger::refuse(&head, body, refusal, ctx.limits.body_timeout).await;
+        }
     };
     let prepared = match read(&ctx, form, body).await {
         Ok(p) => p,

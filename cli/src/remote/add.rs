@@ -343,8 +343,21 @@ pub fn add(remote: &Remote, a: AddArgs, out: Out) -> Result<()> {
     summary(remote, &job.answers, out)
 }
 
-/// The summary line of `add` (not with `--json`, whose objects are the whole answer).
+/// The summary line of `add` (not with `--json`, whose objects are the whole answer), and
+/// the note on members not recorded, as `prov add` prints them.
 fn summary(remote: &Remote, answers: &[Value], out: Out) -> Result<()> {
+    let (mut containers, mut members, mut first) = (0, 0, None);
+    for v in answers {
+        let missing = v["members_not_recorded"].as_u64().unwrap_or_default();
+        if missing > 0 && v["status"] != "already_recorded" {
+            (containers, members) = (containers + 1, members + missing);
+            first = first.or(v["seq"].as_u64());
+        }
+    }
+    if let Some(first) = first {
+        let (note, facts) = crate::add_report::members_note(containers, members, first);
+        out.note_with(crate::note::Kind::MembersNotRecorded, note, facts)?;
+    }
     if out.json || out.quiet {
         return Ok(());
     }

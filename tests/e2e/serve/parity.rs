@@ -210,3 +210,64 @@ fn the_server_links_look_alikes_as_add_does() {
     drop(s);
     w.run(&["audit"]).ok();
 }
+
+/// A container some of whose members were not recorded (here a name the zip repeats) is
+/// said through the server as on the ledger: the note, and `members_not_recorded` in JSON.
+#[test]
+fn members_not_recorded_are_said_through_the_server_as_locally() {
+    let make = |w: &Workspace| {
+        w.init();
+        let zipped = std::process::Command::new("python3")
+            .current_dir(w.path(""))
+            .args([
+                "-c",
+                "import zipfile, warnings\nwarnings.simplefilter('ignore')\nwith zipfile.ZipFile('d.zip', 'w') as z:\n    z.writestr('x.txt', 'one')\n    z.writestr('x.txt', 'two')\n    z.writestr('y.txt', 'three')",
+            ])
+            .status()
+            .unwrap();
+        assert!(zipped.success());
+    };
+    let (local, w) = (Workspace::new(), Workspace::new());
+    make(&local);
+    make(&w);
+    let token = archivist(&w, "ada@news.example");
+    let s = Serve::start(&w, &[], &[]);
+    let through = |args: &[&str]| {
+        let mut c = w.cmd(&["--server", &s.url]);
+        c.args(args).env("PROV_TOKEN", &token);
+        Run::from(c.output().unwrap())
+    };
+    let args = ["add", "d.zip", "--source", "s"];
+    let (l, r) = (local.run(&args), through(&args));
+    assert_eq!((l.code, r.code), (0, 0), "{}", r.stderr);
+    assert!(
+        l.stderr
+            .contains("1 member in 1 container was not recorded"),
+        "{}",
+        l.stderr
+    );
+    assert_eq!(l.stderr, r.stderr);
+    for (source, extra) in [("t", None), ("u", Some("--hash-only"))] {
+        let args = ["add", "d.zip", "--source", source, "--json"];
+        let l = local.run(&args);
+        let r = through(&[&args[..], extra.as_slice()].concat());
+        let lines = |run: &Run| -> Vec<String> {
+            run.stdout
+                .lines()
+                .map(|line| {
+                    let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+                    v["first_seen"]["time"] = serde_json::Value::Null;
+                    v.to_string()
+                })
+                .collect()
+        };
+        assert_eq!(lines(&l), lines(&r), "{extra:?}");
+        let zip = l.documents()[0].clone();
+        assert_eq!(zip["members_not_recorded"], 1, "{zip}");
+        assert!(
+            l.stdout.contains("\"kind\":\"members_not_recorded\""),
+            "{}",
+            l.stdout
+        );
+    }
+}
