@@ -60,7 +60,7 @@ pub(crate) fn seek<R: Read + Seek>(
         };
         return (c, Some(why));
     }
-    let declared = end.map(|e| e.entries);
+    let declared = end.as_ref().map(|e| e.entries);
     let walked = match ZipArchive::new(&mut *reader) {
         Ok(mut archive) => {
             // An OOXML or ODF package is one document, not a container (claimed/office.rs).
@@ -68,7 +68,13 @@ pub(crate) fn seek<R: Read + Seek>(
             if w.office.is_some() {
                 (Completeness::default(), None)
             } else {
-                (central(w, &mut archive, declared, parent, depth, len), None)
+                let repeats = archive.has_duplicate_names();
+                let mut c = central(w, &mut archive, declared, parent, depth, len);
+                drop(archive);
+                if let (Some(end), true) = (&end, repeats) {
+                    name_repeated(&mut c, crate::zip_directory::repeated_names(reader, end));
+                }
+                (c, None)
             }
         }
         Err(e) => {
@@ -84,6 +90,21 @@ pub(crate) fn seek<R: Read + Seek>(
     };
     w.shared.release(held);
     walked
+}
+
+/// Why an entry whose name the directory repeats is not recorded.
+const REPEATS: &str = "not read: its name repeats another entry's name, and the zip library \
+                       keeps one entry per name (the one read may be a decoy)";
+
+/// Names the entries listed as not read for a repeated name, in the directory's order.
+fn name_repeated(c: &mut Completeness, names: Vec<Vec<u8>>) {
+    let unnamed = c
+        .not_recorded
+        .iter_mut()
+        .filter(|(path, why)| path.is_empty() && why == REPEATS);
+    for ((path, _), name) in unnamed.zip(names) {
+        *path = name;
+    }
 }
 
 fn central<R: Read + Seek>(
@@ -104,14 +125,13 @@ fn central<R: Read + Seek>(
         .filter(|&m| m > 0)
     {
         let why = if archive.has_duplicate_names() {
-            "not read: its name repeats another entry's name, and the zip library keeps one \
-             entry per name (the one read may be a decoy)"
-                .to_string()
+            REPEATS.to_string()
         } else {
             "declared by the end record, and not in the directory".to_string()
         };
         // Each is an entry of the container that was reached and not recorded: counted and
-        // listed one by one, so that found = directories + recorded + not recorded holds.
+        // listed one by one, so that found = directories + recorded + not recorded holds
+        // (named once the archive is read: `name_repeated`).
         for _ in 0..missing {
             c.record(&[], Outcome::Skipped(why.clone()));
         }

@@ -86,6 +86,43 @@ pub(crate) struct End {
     pub entries: u64,
     /// Size of the central directory in bytes.
     pub dir_size: u64,
+    /// Where the central directory starts, as the record says (from the archive's start).
+    pub dir_offset: u64,
+}
+
+/// The names the central directory gives more than once, one for each time after the first,
+/// in the directory's order (APPNOTE 4.3.12: a file header is 46 bytes, then its name, extra
+/// field and comment). The `zip` crate keeps one entry per name, so these are the entries it
+/// does not give; read from the directory's bytes, which `refuse` already held room for.
+pub(crate) fn repeated_names<R: Read + Seek>(r: &mut R, end: &End) -> Vec<Vec<u8>> {
+    let mut dir = Vec::new();
+    if r.seek(SeekFrom::Start(end.dir_offset)).is_err()
+        || r.take(end.dir_size).read_to_end(&mut dir).is_err()
+    {
+        return Vec::new();
+    }
+    let u16_at = |i: usize| {
+        dir.get(i..i + 2)
+            .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut repeated = Vec::new();
+    let mut at = 0;
+    while dir.get(at..).is_some_and(|d| d.starts_with(b"PK\x01\x02")) {
+        let (Some(name), Some(extra), Some(comment)) =
+            (u16_at(at + 28), u16_at(at + 30), u16_at(at + 32))
+        else {
+            break;
+        };
+        let Some(n) = dir.get(at + 46..at + 46 + name) else {
+            break;
+        };
+        if !seen.insert(n) {
+            repeated.push(n.to_vec());
+        }
+        at += 46 + name + extra + comment;
+    }
+    repeated
 }
 
 pub(crate) fn end_record<R: Read + Seek>(r: &mut R) -> Option<End> {
@@ -106,6 +143,7 @@ pub(crate) fn end_record<R: Read + Seek>(r: &mut R) -> Option<End> {
     let short = End {
         entries: u16_at(10),
         dir_size: u32_at(12),
+        dir_offset: u32_at(16),
     };
     if short.entries != 0xFFFF && short.dir_size != 0xFFFF_FFFF {
         return Some(short);
@@ -116,7 +154,7 @@ pub(crate) fn end_record<R: Read + Seek>(r: &mut R) -> Option<End> {
     }
     let offset = u64::from_le_bytes(locator[8..16].try_into().ok()?);
     r.seek(SeekFrom::Start(offset)).ok()?;
-    let mut record = [0u8; 48];
+    let mut record = [0u8; 56];
     r.read_exact(&mut record).ok()?;
     if !record.starts_with(b"PK\x06\x06") {
         return None;
@@ -124,5 +162,6 @@ pub(crate) fn end_record<R: Read + Seek>(r: &mut R) -> Option<End> {
     Some(End {
         entries: u64::from_le_bytes(record[32..40].try_into().ok()?),
         dir_size: u64::from_le_bytes(record[40..48].try_into().ok()?),
+        dir_offset: u64::from_le_bytes(record[48..56].try_into().ok()?),
     })
 }
