@@ -20,6 +20,25 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
 
+/// `prov --server URL ARGS` in the workspace, with the archivist's token.
+pub(crate) fn remote(w: &Workspace, s: &Serve, token: &str, args: &[&str]) -> prov_tests::Run {
+    let mut c = w.cmd(&["--server", &s.url]);
+    c.args(args).env("PROV_TOKEN", token);
+    prov_tests::Run::from(c.output().unwrap())
+}
+
+/// Two workspaces made alike by `make`: one whose ledger is used locally, and one served,
+/// with an archivist's token, so that what the CLI prints through the server can be compared
+/// with what it prints on a ledger of its own.
+pub(crate) fn local_and_served(make: impl Fn(&Workspace)) -> (Workspace, Workspace, String, Serve) {
+    let (local, w) = (Workspace::new(), Workspace::new());
+    make(&local);
+    make(&w);
+    let token = archivist(&w, "ada@news.example");
+    let s = Serve::start(&w, &[], &[]);
+    (local, w, token, s)
+}
+
 /// A running `prov serve`; killed (SIGKILL) when dropped.
 pub(crate) struct Serve {
     child: Child,

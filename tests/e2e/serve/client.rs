@@ -2,14 +2,8 @@
 //! answering as it does on a local ledger; `add --hash-only` records what a bytes upload
 //! records, from hashes, sizes, names and links alone.
 
-use super::{Serve, archivist};
+use super::{Serve, archivist, remote};
 use prov_tests::Workspace;
-
-fn remote(w: &Workspace, s: &Serve, token: &str, args: &[&str]) -> prov_tests::Run {
-    let mut c = w.cmd(&["--server", &s.url]);
-    c.args(args).env("PROV_TOKEN", token);
-    prov_tests::Run::from(c.output().unwrap())
-}
 
 fn tar(w: &Workspace) {
     w.write("pack/a.txt", "alpha\n");

@@ -82,16 +82,8 @@ fn a_path_that_is_not_utf8_is_shown_as_a_local_add_shows_it() {
             .unwrap();
         assert!(tarred.success());
     };
-    let (local, w) = (Workspace::new(), Workspace::new());
-    make(&local);
-    make(&w);
-    let token = archivist(&w, "eli@news.example");
-    let s = Serve::start(&w, &[], &[]);
-    let through = |args: &[&str]| {
-        let mut c = w.cmd(&["--server", &s.url]);
-        c.args(args).env("PROV_TOKEN", &token);
-        Run::from(c.output().unwrap())
-    };
+    let (local, w, token, s) = super::local_and_served(make);
+    let through = |args: &[&str]| super::remote(&w, &s, &token, args);
     let args = ["add", "docs", "pack.tar", "--source", "s"];
     let (l, r) = (local.run(&args), through(&args));
     assert_eq!((l.code, r.code), (0, 0), "{}", r.stderr);

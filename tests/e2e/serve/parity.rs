@@ -54,11 +54,7 @@ fn check_and_show_through_the_server_print_what_they_print_locally() {
         .ok();
     w.run(&["add", "altered.txt", "--source", "tips"]).ok();
     let s = Serve::start(&w, &[], &[]);
-    let through = |args: &[&str]| {
-        let mut c = w.cmd(&["--server", &s.url]);
-        c.args(args).env("PROV_TOKEN", &token);
-        Run::from(c.output().unwrap())
-    };
+    let through = |args: &[&str]| super::remote(&w, &s, &token, args);
     // Entries 0 (the tar), 1 and 2 (its members), 3 (the altered copy, a look-alike of 1).
     let shown = w.run(&["show", "3", "--json"]).jsonl();
     assert!(
@@ -120,11 +116,7 @@ fn quiet_through_the_server_prints_what_it_prints_locally() {
         local.stderr
     );
     let s = Serve::start(&w, &[], &[]);
-    let through = |args: &[&str]| {
-        let mut c = w.cmd(&["--server", &s.url]);
-        c.args(args).env("PROV_TOKEN", &token);
-        Run::from(c.output().unwrap())
-    };
+    let through = |args: &[&str]| super::remote(&w, &s, &token, args);
     for extra in [&[][..], &["--hash-only"], &["-v"]] {
         let args = [&["add", "a.txt", "b.txt", "--source", "t", "-q"][..], extra].concat();
         let r = through(&args);
@@ -227,16 +219,8 @@ fn members_not_recorded_are_said_through_the_server_as_locally() {
             .unwrap();
         assert!(zipped.success());
     };
-    let (local, w) = (Workspace::new(), Workspace::new());
-    make(&local);
-    make(&w);
-    let token = archivist(&w, "ada@news.example");
-    let s = Serve::start(&w, &[], &[]);
-    let through = |args: &[&str]| {
-        let mut c = w.cmd(&["--server", &s.url]);
-        c.args(args).env("PROV_TOKEN", &token);
-        Run::from(c.output().unwrap())
-    };
+    let (local, w, token, s) = super::local_and_served(make);
+    let through = |args: &[&str]| super::remote(&w, &s, &token, args);
     let args = ["add", "d.zip", "--source", "s"];
     let (l, r) = (local.run(&args), through(&args));
     assert_eq!((l.code, r.code), (0, 0), "{}", r.stderr);
