@@ -37,7 +37,7 @@ pub(crate) fn walk(
     };
     let trailing = Rc::new(Cell::new(Trailing::default()));
     let mut decoder = Members {
-        current: Some(GzDecoder::new(Box::new(BufReader::new(counted)))),
+        current: Some(GzDecoder::new(Pushback::new(BufReader::new(counted)))),
         trailing: trailing.clone(),
     };
     let mut entry = Entry::new(parent, depth, name.unwrap_or_default());
@@ -79,12 +79,12 @@ impl Default for Trailing {
 
 /// The members of a gzip stream one after another (RFC 1952 section 2.2), as one stream;
 /// what follows the last one is counted in `trailing`, never decoded.
-struct Members<'a> {
-    current: Option<GzDecoder<Box<dyn BufRead + 'a>>>,
+struct Members<R: BufRead> {
+    current: Option<GzDecoder<Pushback<R>>>,
     trailing: Rc<Cell<Trailing>>,
 }
 
-impl Read for Members<'_> {
+impl<R: BufRead> Read for Members<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             let Some(member) = self.current.as_mut() else {
@@ -94,7 +94,9 @@ impl Read for Members<'_> {
             if n > 0 || buf.is_empty() {
                 return Ok(n);
             }
-            // This member ended: another starts with the magic bytes 1f 8b.
+            // This member ended: another starts with the magic bytes 1f 8b, as `gzip -d`
+            // reads them; a 1f that the input ends after starts one too (cut short: an error,
+            // as in `gzip -d`).
             let Some(member) = self.current.take() else {
                 return Ok(0);
             };
@@ -109,12 +111,13 @@ impl Read for Members<'_> {
                 continue;
             }
             if next == [0x1f] {
-                // The buffer ends between the magic bytes, or the file ends after the
-                // first: the next byte tells, and the first is given back to a new member.
+                // The buffer ends between the magic bytes, or the input after the first:
+                // the next byte tells, and the first is given back to the new member.
                 rest.consume(1);
-                if rest.fill_buf()?.starts_with(&[0x8b]) {
-                    let first: &[u8] = &[0x1f];
-                    self.current = Some(GzDecoder::new(Box::new(first.chain(rest))));
+                let after = rest.fill_buf()?;
+                if after.is_empty() || after.starts_with(&[0x8b]) {
+                    rest.give_back(0x1f);
+                    self.current = Some(GzDecoder::new(rest));
                     continue;
                 }
                 t.zeros = false;
@@ -132,6 +135,64 @@ impl Read for Members<'_> {
             }
             self.trailing.set(t);
             return Ok(0);
+        }
+    }
+}
+
+/// A buffered reader that can be given back one byte it gave: read again before the rest.
+/// One slot, reused from member to member, so a stream whose members' magic bytes the
+/// buffer splits again and again is never wrapped more than once.
+struct Pushback<R> {
+    inner: R,
+    byte: [u8; 1],
+    held: bool,
+}
+
+impl<R: BufRead> Pushback<R> {
+    fn new(inner: R) -> Self {
+        Pushback {
+            inner,
+            byte: [0],
+            held: false,
+        }
+    }
+
+    /// The next read starts with `b`.
+    fn give_back(&mut self, b: u8) {
+        self.byte = [b];
+        self.held = true;
+    }
+}
+
+impl<R: BufRead> Read for Pushback<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = {
+            let available = self.fill_buf()?;
+            let n = available.len().min(buf.len());
+            buf[..n].copy_from_slice(&available[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Pushback<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self.held {
+            true => Ok(&self.byte),
+            false => self.inner.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        match self.held {
+            true if n > 0 => {
+                self.held = false;
+                self.inner.consume(n - 1);
+            }
+            true => {}
+            false => self.inner.consume(n),
         }
     }
 }
@@ -185,35 +246,77 @@ mod tests {
         e.finish().unwrap()
     }
 
-    /// The stream of `data` read through a buffer of `cap` bytes, and what trailed it.
-    fn read(data: &[u8], cap: usize) -> (Vec<u8>, u64, bool) {
+    /// The stream of `data` read through a buffer of `cap` bytes, and what trailed it; or
+    /// the error that ended it.
+    fn read(data: &[u8], cap: usize) -> io::Result<(Vec<u8>, u64, bool)> {
         let trailing = Rc::new(Cell::new(Trailing::default()));
         let mut m = Members {
-            current: Some(GzDecoder::new(Box::new(BufReader::with_capacity(
+            current: Some(GzDecoder::new(Pushback::new(BufReader::with_capacity(
                 cap, data,
             )))),
             trailing: trailing.clone(),
         };
         let mut out = Vec::new();
-        m.read_to_end(&mut out).unwrap();
+        m.read_to_end(&mut out)?;
         let t = trailing.get();
-        (out, t.bytes, t.zeros)
+        Ok((out, t.bytes, t.zeros))
     }
 
-    /// A member whose magic bytes the read buffer splits is still a member, and a lone 1f
-    /// byte after the last member is a trailing byte, as `gzip -d` reads them.
+    /// A member whose magic bytes the read buffer splits is still a member, however many
+    /// times that happens; a lone 1f after the last member starts a member cut short (an
+    /// error, as `gzip -d` says "unexpected end of file"); 1f then other bytes trail.
     #[test]
-    fn a_split_magic_starts_a_member_and_a_lone_first_byte_trails() {
+    fn a_split_magic_starts_a_member_and_a_lone_first_byte_is_cut_short() {
         let a = gz(b"first member\n");
         let two = [a.clone(), gz(b"second member\n")].concat();
         let both = b"first member\nsecond member\n".to_vec();
-        assert_eq!(read(&two, 8192), (both.clone(), 0, true));
+        assert_eq!(read(&two, 8192).unwrap(), (both.clone(), 0, true));
         // The buffer ends after the second member's first byte.
-        assert_eq!(read(&two, a.len() + 1), (both, 0, true));
-        let first = b"first member\n".to_vec();
+        assert_eq!(read(&two, a.len() + 1).unwrap(), (both, 0, true));
         let lone = [a.clone(), vec![0x1f]].concat();
-        assert_eq!(read(&lone, 8192), (first.clone(), 1, false));
+        let e = read(&lone, 8192).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof, "{e}");
         let junk = [a.clone(), vec![0x1f, 0, 0]].concat();
-        assert_eq!(read(&junk, a.len() + 1), (first, 3, false));
+        let first = b"first member\n".to_vec();
+        assert_eq!(read(&junk, a.len() + 1).unwrap(), (first, 3, false));
+        // 100,000 members, the buffer splitting the magic bytes of each one after the first:
+        // read whole. Wrapped once more for each, the reader took time growing with the
+        // square of the members, and a call as deep as them overflowed the stack.
+        let member = gz(b"x");
+        let many: Vec<u8> = member.repeat(100_000);
+        let split = Split {
+            data: &many,
+            at: 0,
+            first: member.len() + 1,
+            then: member.len(),
+        };
+        let trailing = Rc::new(Cell::new(Trailing::default()));
+        let reader = BufReader::with_capacity(member.len() + 1, split);
+        let mut m = Members {
+            current: Some(GzDecoder::new(Pushback::new(reader))),
+            trailing: trailing.clone(),
+        };
+        let mut out = Vec::new();
+        m.read_to_end(&mut out).unwrap();
+        assert_eq!((out.len(), trailing.get().bytes), (100_000, 0));
+    }
+
+    /// Gives `first` bytes, then `then` bytes at a time: with members `then` long, each
+    /// read after the first ends one byte into the next member.
+    struct Split<'a> {
+        data: &'a [u8],
+        at: usize,
+        first: usize,
+        then: usize,
+    }
+
+    impl Read for Split<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let want = if self.at == 0 { self.first } else { self.then };
+            let n = want.min(buf.len()).min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
     }
 }
