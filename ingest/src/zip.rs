@@ -68,11 +68,22 @@ pub(crate) fn seek<R: Read + Seek>(
             if w.office.is_some() {
                 (Completeness::default(), None)
             } else {
-                let repeats = archive.has_duplicate_names();
                 let mut c = central(w, &mut archive, declared, parent, depth, len);
-                drop(archive);
-                if let (Some(end), true) = (&end, repeats) {
-                    name_repeated(&mut c, crate::zip_directory::repeated_names(reader, end));
+                if archive.has_duplicate_names() {
+                    let start = archive.central_directory_start();
+                    let held: Vec<Vec<u8>> = archive.file_names_raw().map(<[u8]>::to_vec).collect();
+                    drop(archive);
+                    let held = held.iter().map(Vec::as_slice).collect();
+                    let names = end.as_ref().and_then(|end| {
+                        crate::zip_directory::repeated_names(
+                            reader,
+                            start,
+                            end.dir_size,
+                            end.entries,
+                            &held,
+                        )
+                    });
+                    name_repeated(&mut c, names.unwrap_or_default());
                 }
                 (c, None)
             }
@@ -96,13 +107,16 @@ pub(crate) fn seek<R: Read + Seek>(
 const REPEATS: &str = "not read: its name repeats another entry's name, and the zip library \
                        keeps one entry per name (the one read may be a decoy)";
 
-/// Names the entries listed as not read for a repeated name, in the directory's order.
+/// Names the entries listed as not read for a repeated name, in the directory's order: when
+/// there is a name for each (those past the list's cap are counted, not listed), and none
+/// otherwise.
 fn name_repeated(c: &mut Completeness, names: Vec<Vec<u8>>) {
-    let unnamed = c
-        .not_recorded
-        .iter_mut()
-        .filter(|(path, why)| path.is_empty() && why == REPEATS);
-    for ((path, _), name) in unnamed.zip(names) {
+    let hidden = |(path, why): &&mut (Vec<u8>, String)| path.is_empty() && why == REPEATS;
+    let listed = c.not_recorded.iter_mut().filter(hidden).count();
+    if listed > names.len() || (listed < names.len() && c.not_recorded_more == 0) {
+        return;
+    }
+    for ((path, _), name) in c.not_recorded.iter_mut().filter(hidden).zip(names) {
         *path = name;
     }
 }

@@ -5,7 +5,7 @@
 use crate::limits::bytes;
 use crate::meter::Packed;
 use crate::walk::Walker;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Seek, SeekFrom};
 use zip::ZipArchive;
 
@@ -86,43 +86,55 @@ pub(crate) struct End {
     pub entries: u64,
     /// Size of the central directory in bytes.
     pub dir_size: u64,
-    /// Where the central directory starts, as the record says (from the archive's start).
-    pub dir_offset: u64,
 }
 
 /// The names the central directory gives more than once, one for each time after the first,
 /// in the directory's order (APPNOTE 4.3.12: a file header is 46 bytes, then its name, extra
-/// field and comment). The `zip` crate keeps one entry per name, so these are the entries it
-/// does not give; read from the directory's bytes, which `refuse` already held room for.
-pub(crate) fn repeated_names<R: Read + Seek>(r: &mut R, end: &End) -> Vec<Vec<u8>> {
+/// field and comment), read from `start` (where the `zip` crate found the directory) within
+/// `max` bytes (what `refuse` held room for). The crate keeps one entry per name, so these
+/// name the entries it does not give.
+///
+/// `None` unless the bytes read are what the crate read: `headers` file headers, no name
+/// given again by an Info-ZIP Unicode Path field (0x7075, which the crate reads instead of
+/// the header's name), and only names the crate holds. A hidden entry is then listed
+/// without a name rather than under one an attacker chose.
+pub(crate) fn repeated_names<R: Read + Seek>(
+    r: &mut R,
+    start: u64,
+    max: u64,
+    headers: u64,
+    held: &HashSet<&[u8]>,
+) -> Option<Vec<Vec<u8>>> {
     let mut dir = Vec::new();
-    if r.seek(SeekFrom::Start(end.dir_offset)).is_err()
-        || r.take(end.dir_size).read_to_end(&mut dir).is_err()
-    {
-        return Vec::new();
-    }
+    r.seek(SeekFrom::Start(start)).ok()?;
+    r.take(max).read_to_end(&mut dir).ok()?;
     let u16_at = |i: usize| {
         dir.get(i..i + 2)
             .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
     };
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     let mut repeated = Vec::new();
-    let mut at = 0;
+    let (mut at, mut read) = (0, 0u64);
     while dir.get(at..).is_some_and(|d| d.starts_with(b"PK\x01\x02")) {
-        let (Some(name), Some(extra), Some(comment)) =
-            (u16_at(at + 28), u16_at(at + 30), u16_at(at + 32))
-        else {
-            break;
-        };
-        let Some(n) = dir.get(at + 46..at + 46 + name) else {
-            break;
-        };
+        let (name, extra, comment) = (u16_at(at + 28)?, u16_at(at + 30)?, u16_at(at + 32)?);
+        let n = dir.get(at + 46..at + 46 + name)?;
+        let mut fields = dir.get(at + 46 + name..at + 46 + name + extra)?;
+        while let [a, b, c, d, rest @ ..] = fields {
+            if u16::from_le_bytes([*a, *b]) == 0x7075 {
+                return None;
+            }
+            fields = rest.get(usize::from(u16::from_le_bytes([*c, *d]))..)?;
+        }
+        if !held.contains(n) {
+            return None;
+        }
         if !seen.insert(n) {
             repeated.push(n.to_vec());
         }
         at += 46 + name + extra + comment;
+        read += 1;
     }
-    repeated
+    (read == headers).then_some(repeated)
 }
 
 pub(crate) fn end_record<R: Read + Seek>(r: &mut R) -> Option<End> {
@@ -143,7 +155,6 @@ pub(crate) fn end_record<R: Read + Seek>(r: &mut R) -> Option<End> {
     let short = End {
         entries: u16_at(10),
         dir_size: u32_at(12),
-        dir_offset: u32_at(16),
     };
     if short.entries != 0xFFFF && short.dir_size != 0xFFFF_FFFF {
         return Some(short);
@@ -154,7 +165,7 @@ pub(crate) fn end_record<R: Read + Seek>(r: &mut R) -> Option<End> {
     }
     let offset = u64::from_le_bytes(locator[8..16].try_into().ok()?);
     r.seek(SeekFrom::Start(offset)).ok()?;
-    let mut record = [0u8; 56];
+    let mut record = [0u8; 48];
     r.read_exact(&mut record).ok()?;
     if !record.starts_with(b"PK\x06\x06") {
         return None;
@@ -162,6 +173,5 @@ pub(crate) fn end_record<R: Read + Seek>(r: &mut R) -> Option<End> {
     Some(End {
         entries: u64::from_le_bytes(record[32..40].try_into().ok()?),
         dir_size: u64::from_le_bytes(record[40..48].try_into().ok()?),
-        dir_offset: u64::from_le_bytes(record[48..56].try_into().ok()?),
     })
 }

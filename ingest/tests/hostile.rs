@@ -171,6 +171,19 @@ for n, name in [(26, "overlap.zip"), (30, "duplicates.zip")]:
     central = b"".join(record[:46] + bytes([0x61 + i % 26]) + record[47:] for i in range(n))
     end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, n, n, len(central), cd, 0)
     open(name, "wb").write(raw[:cd] + central + end)
+# Bytes before the archive (its offsets then count from where it starts).
+open("prepended.zip", "wb").write(b"PK\x03\x04" + b"\0" * 100 + open("duplicates.zip", "rb").read())
+# A name the Info-ZIP Unicode Path field (0x7075) gives again, which the zip library reads
+# instead of the header's.
+import zlib
+with zipfile.ZipFile("unicode.zip", "w") as z:
+    info = zipfile.ZipInfo("a.txt")
+    other = b"z.txt"
+    info.extra = struct.pack("<HHB", 0x7075, 5 + len(other), 1) + struct.pack("<I", zlib.crc32(b"a.txt")) + other
+    z.writestr(info, "first")
+    z.writestr("a.txt", "second")
+    z.writestr("b.txt", "third")
+    z.writestr("b.txt", "fourth")
 "#,
     );
     let (found, summary) = walk_all(&dir.path().join("overlap.zip"), &Limits::default());
@@ -195,6 +208,24 @@ for n, name in [(26, "overlap.zip"), (30, "duplicates.zip")]:
         .collect();
     // Each by the name it repeats, in the directory's order.
     assert_eq!(repeats, [b"a", b"b", b"c", b"d"], "{c:?}");
+    let hidden = |zip: &str| -> Vec<Vec<u8>> {
+        let (_, summary) = walk_all(&dir.path().join(zip), &Limits::default());
+        let c = summary.completeness.unwrap();
+        c.not_recorded
+            .iter()
+            .filter(|(_, why)| why.contains("repeats another entry's name"))
+            .map(|(name, _)| name.clone())
+            .collect()
+    };
+    // Read from where the library found the directory, not where the end record says.
+    assert_eq!(hidden("prepended.zip"), [b"a", b"b", b"c", b"d"]);
+    // A directory the library reads otherwise is not named from its headers: listed
+    // without a name rather than under one that may not be the hidden entry's.
+    let unnamed = hidden("unicode.zip");
+    assert!(
+        !unnamed.is_empty() && unnamed.iter().all(Vec::is_empty),
+        "{unnamed:?}"
+    );
 }
 
 #[test]
