@@ -13,11 +13,11 @@ use zip::ZipArchive;
 /// case `held` bytes of `max_buffered` were taken for its directory.
 pub(crate) fn refuse(w: &Walker, end: &End, held: u64) -> Option<String> {
     let limits = &w.shared.limits;
-    if end.entries > limits.max_members {
+    if end.most_entries > limits.max_members {
         return Some(format!(
             "the end record declares {} entries, more than max_members ({}): the central \
              directory was not read and no member was looked for",
-            end.entries, limits.max_members
+            end.most_entries, limits.max_members
         ));
     }
     let room = limits.max_buffered.saturating_sub(w.shared.buffered.get());
@@ -25,8 +25,8 @@ pub(crate) fn refuse(w: &Walker, end: &End, held: u64) -> Option<String> {
         return Some(format!(
             "the central directory ({}, {} entries) would take about {} in memory, more than \
              the {} left of max_buffered ({}): it was not read and no member was looked for",
-            bytes(end.dir_size),
-            end.entries,
+            bytes(end.largest_dir),
+            end.most_entries,
             bytes(held),
             bytes(room),
             bytes(limits.max_buffered)
@@ -39,9 +39,9 @@ pub(crate) fn refuse(w: &Walker, end: &End, held: u64) -> Option<String> {
 /// is parsed into a structure of about 320 bytes, and its name and extra fields are held
 /// about twice (as read, and decoded).
 pub(crate) fn directory_memory(end: &End) -> u64 {
-    end.dir_size
+    end.largest_dir
         .saturating_mul(2)
-        .saturating_add(end.entries.saturating_mul(320))
+        .saturating_add(end.most_entries.saturating_mul(320))
 }
 
 /// A member's compressed size, for its expansion ratio: as the directory or local header
@@ -86,6 +86,11 @@ pub(crate) struct End {
     pub entries: u64,
     /// Size of the central directory in bytes.
     pub dir_size: u64,
+    /// The most entries any end record in the file's last 64 KiB declares (this one's, or
+    /// an earlier one's, which the zip library may take instead).
+    pub most_entries: u64,
+    /// The largest directory any of them declares.
+    pub largest_dir: u64,
 }
 
 /// The names the central directory gives more than once, one for each time after the first,
@@ -143,19 +148,40 @@ pub(crate) fn end_record<R: Read + Seek>(r: &mut R) -> Option<End> {
     r.seek(SeekFrom::Start(start)).ok()?;
     let mut tail = Vec::new();
     r.take(len - start).read_to_end(&mut tail).ok()?;
-    let at = (0..=tail.len().checked_sub(22)?)
+    let mut records = (0..=tail.len().checked_sub(22)?)
         .rev()
-        .find(|&i| tail[i..].starts_with(b"PK\x05\x06"))?;
-    let u16_at = |i: usize| u64::from(u16::from_le_bytes([tail[at + i], tail[at + i + 1]]));
+        .filter(|&i| tail[i..].starts_with(b"PK\x05\x06"));
+    let mut end = record_at(r, &tail, records.next()?)?;
+    // The zip library takes an earlier record when the last one's directory does not read
+    // (one planted in the comment, say): the limits are judged on the largest of them all,
+    // or a planted small one would let a huge directory in.
+    for at in records {
+        if let Some(other) = record_at(r, &tail, at) {
+            end.most_entries = end.most_entries.max(other.entries);
+            end.largest_dir = end.largest_dir.max(other.dir_size);
+        }
+    }
+    Some(end)
+}
+
+/// The end record at `at` in `tail` (the file's last bytes), or the zip64 one it points to.
+fn record_at<R: Read + Seek>(r: &mut R, tail: &[u8], at: usize) -> Option<End> {
+    let u16_at = |i: usize| {
+        tail.get(at + i..at + i + 2)
+            .map(|b| u64::from(u16::from_le_bytes([b[0], b[1]])))
+    };
     let u32_at = |i: usize| {
-        u64::from(u32::from_le_bytes(
-            tail[at + i..at + i + 4].try_into().unwrap_or_default(),
-        ))
+        tail.get(at + i..at + i + 4)
+            .and_then(|b| b.try_into().ok())
+            .map(|b| u64::from(u32::from_le_bytes(b)))
     };
-    let short = End {
-        entries: u16_at(10),
-        dir_size: u32_at(12),
+    let end = |entries, dir_size| End {
+        entries,
+        dir_size,
+        most_entries: entries,
+        largest_dir: dir_size,
     };
+    let short = end(u16_at(10)?, u32_at(12)?);
     if short.entries != 0xFFFF && short.dir_size != 0xFFFF_FFFF {
         return Some(short);
     }
@@ -170,8 +196,8 @@ pub(crate) fn end_record<R: Read + Seek>(r: &mut R) -> Option<End> {
     if !record.starts_with(b"PK\x06\x06") {
         return None;
     }
-    Some(End {
-        entries: u64::from_le_bytes(record[32..40].try_into().ok()?),
-        dir_size: u64::from_le_bytes(record[40..48].try_into().ok()?),
-    })
+    Some(end(
+        u64::from_le_bytes(record[32..40].try_into().ok()?),
+        u64::from_le_bytes(record[40..48].try_into().ok()?),
+    ))
 }

@@ -422,3 +422,42 @@ fn a_zip_entry_hidden_behind_a_repeated_name_is_counted_and_listed() {
     assert_eq!(c.not_recorded.len(), 1, "{c:?}");
     assert!(c.not_recorded[0].1.contains("repeats"), "{c:?}");
 }
+
+/// An end record planted in the comment, small and whose directory does not read, makes the
+/// zip library fall back to the real one: the limits hold for that one too, so a planted
+/// record cannot let a directory past `max_members` (or `max_buffered`) be read.
+#[test]
+fn a_planted_end_record_does_not_let_a_large_directory_in() {
+    let dir = tempfile::tempdir().unwrap();
+    python(
+        dir.path(),
+        r#"
+import zipfile, struct
+with zipfile.ZipFile("real.zip", "w") as z:
+    for i in range(2000):
+        z.writestr(zipfile.ZipInfo(f"f{i:05}", date_time=(2024, 1, 1, 0, 0, 0)), b"")
+raw = bytearray(open("real.zip", "rb").read())
+eocd = raw.rfind(b"PK\x05\x06")
+header = b"PK\x01\x02" + struct.pack("<HHHHHHIIIHHHHHII", 20, 20, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0) + b"fake"
+planted = header + b"XXXX" + b"\0" * 42
+end = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, 2, 2, len(planted), eocd + 22, 0)
+comment = planted + b"gap!" + end
+raw[eocd + 20:eocd + 22] = struct.pack("<H", len(comment))
+open("planted.zip", "wb").write(bytes(raw) + comment)
+"#,
+    );
+    let limits = Limits {
+        max_members: 1000,
+        ..Limits::default()
+    };
+    for zip in ["real.zip", "planted.zip"] {
+        let (found, summary) = walk_all(&dir.path().join(zip), &limits);
+        let c = summary.completeness.unwrap();
+        assert!(found.is_empty(), "{zip}: {} members read", found.len());
+        let stopped = c.stopped.unwrap_or_default();
+        assert!(
+            stopped.contains("more than max_members"),
+            "{zip}: {stopped}"
+        );
+    }
+}
