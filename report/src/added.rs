@@ -2,7 +2,7 @@
 //! what happened (`status`), its entry, its content and where the content was first seen.
 
 use crate::fields::{name_json, rfc3339, set_path};
-use prov_ledger::{Ingested, SimilarLink};
+use prov_ledger::{Ingested, SimilarLink, Status};
 use serde_json::{Value, json};
 
 /// The object for one document of an ingest, once its batch is durable: `status`
@@ -29,8 +29,12 @@ pub fn added_json(d: &Ingested<'_>) -> Value {
     {
         v["name_hex"] = Value::String(hex::encode(n));
     }
-    // A container: how many of its members were not recorded, as its entry says.
-    if let Some(n) = doc.metadata.get("container.not_recorded") {
+    // A container: how many of its members were not recorded, as the entry appended now
+    // signs it (one already recorded keeps the counts of its first recording: not this walk's).
+    if let (Some(n), false) = (
+        doc.metadata.get("container.not_recorded"),
+        r.status == Status::AlreadyRecorded,
+    ) {
         v["members_not_recorded"] = json!(n.parse::<u64>().unwrap_or_default());
     }
     set_path(&mut v, d.label);

@@ -343,11 +343,7 @@ fn counted(a: &str, b: &str) -> std::cmp::Ordering {
         if a[i].is_ascii_digit() && b[j].is_ascii_digit() {
             let (ei, ej) = (digits(a, i), digits(b, j));
             // By value: without leading zeros, the longer run is the larger number.
-            let trim = |run: &[u8]| {
-                let zeros = run.iter().take_while(|&&c| c == b'0').count();
-                run[zeros..].to_vec()
-            };
-            let (x, y) = (trim(&a[i..ei]), trim(&b[j..ej]));
+            let (x, y) = (without_zeros(&a[i..ei]), without_zeros(&b[j..ej]));
             let by_value = x.len().cmp(&y.len()).then_with(|| x.cmp(&y));
             if by_value != Ordering::Equal {
                 return by_value;
@@ -362,6 +358,12 @@ fn counted(a: &str, b: &str) -> std::cmp::Ordering {
     }
     // Equal so far: the shorter first, then bytes (`x.01` and `x.1` are not the same key).
     (a.len() - i).cmp(&(b.len() - j)).then_with(|| a.cmp(b))
+}
+
+/// A run of digits without its leading zeros.
+fn without_zeros(run: &[u8]) -> &[u8] {
+    let zeros = run.iter().take_while(|&&c| c == b'0').count();
+    &run[zeros..]
 }
 
 #[cfg(test)]

@@ -255,4 +255,17 @@ fn members_not_recorded_are_said_through_the_server_as_locally() {
             l.stdout
         );
     }
+    // Recorded already from this source: the entry keeps its first recording's counts, so
+    // the record gives none of this walk's, and no note is said.
+    let args = ["add", "d.zip", "--source", "s", "--json"];
+    for run in [local.run(&args), through(&args)] {
+        let zip = run.documents()[0].clone();
+        assert_eq!(zip["status"], "already_recorded", "{zip}");
+        assert!(zip["members_not_recorded"].is_null(), "{zip}");
+        assert!(
+            !run.stdout.contains("members_not_recorded"),
+            "{}",
+            run.stdout
+        );
+    }
 }
