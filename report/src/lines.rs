@@ -344,7 +344,7 @@ fn counted(a: &str, b: &str) -> std::cmp::Ordering {
             let (ei, ej) = (digits(a, i), digits(b, j));
             // By value: without leading zeros, the longer run is the larger number.
             let (x, y) = (without_zeros(&a[i..ei]), without_zeros(&b[j..ej]));
-            let by_value = x.len().cmp(&y.len()).then_with(|| x.cmp(&y));
+            let by_value = x.len().cmp(&y.len()).then_with(|| x.cmp(y));
             if by_value != Ordering::Equal {
                 return by_value;
             }
